@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Estiba",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "estiba", targets: ["estiba"]),
+        .executable(name: "estiba-rpc-bench", targets: ["RPCBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJansson", pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]),
+        .target(name: "EstibaJSON", dependencies: ["CJansson"], linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
+        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON"]),
+        .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
+        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile"]),
+        .executableTarget(
+            name: "estiba",
+            dependencies: [
+                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "RPCBench", dependencies: ["EstibaJSON"], path: "Benchmarks/RPCBench"),
+        .testTarget(name: "EstibaJSONTests", dependencies: ["EstibaJSON"]),
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,62 @@
+/// Heredoc detection on RUN, COPY and ADD lines (and ONBUILD wrapping them).
+enum Heredocs {
+    static let directives: Set<String> = ["add", "copy", "run"]
+
+    static func canContain(_ node: Node) -> Bool {
+        var n = node
+        if n.value.lowercased() == "onbuild", let sub = n.next.first?.children.first { n = sub }
+        return directives.contains(n.value.lowercased()) && !n.isJSON
+    }
+
+    /// The heredocs a logical line opens, in order of appearance.
+    static func fromLine(_ line: String) throws(DockerfileSyntaxError) -> [Heredoc] {
+        var lexer = ShellLexer(escapeToken: "\\")
+        lexer.rawQuotes = true
+        lexer.rawEscapes = true
+        lexer.glueHeredocOperator = true
+        guard let words = try? lexer.processWords(line, env: [:]) else { return [] }
+        var docs: [Heredoc] = []
+        for w in words {
+            if let d = try parse(word: w) { docs.append(d) }
+        }
+        return docs
+    }
+
+    /// `^(\d*)<<(-?)\s*([^<]*)$`, with the delimiter lexed twice to learn whether any of it was quoted.
+    static func parse(word: String) throws(DockerfileSyntaxError) -> Heredoc? {
+        let u = Array(word.unicodeScalars)
+        var i = 0
+        while i < u.count, ("0"..."9").contains(u[i]) { i += 1 }
+        let fd = Int(String(String.UnicodeScalarView(u[..<i]))) ?? 0
+        guard i + 1 < u.count, u[i] == "<", u[i + 1] == "<" else { return nil }
+        i += 2
+        var chomp = false
+        if i < u.count, u[i] == "-" {
+            chomp = true
+            i += 1
+        }
+        while i < u.count, GoText.isSpace(u[i]) { i += 1 }
+        let restScalars = u[i...]
+        if restScalars.isEmpty || restScalars.contains("<") { return nil }
+        let rest = String(String.UnicodeScalarView(restScalars))
+        var lexer = ShellLexer(escapeToken: "\\")
+        lexer.skipUnsetEnv = true
+        let words: [String]
+        let raw: [String]
+        do {
+            words = try lexer.processWords(rest, env: [:])
+            guard words.count == 1 else { return nil }
+            lexer.rawQuotes = true
+            raw = try lexer.processWords(rest, env: [:])
+        } catch {
+            throw DockerfileSyntaxError(message: error.message, startLine: 0, endLine: 0)
+        }
+        guard raw.count == words.count else {
+            throw DockerfileSyntaxError(
+                message: "internal lexing of heredoc produced inconsistent results: \(rest)", startLine: 0, endLine: 0)
+        }
+        func quotes(_ s: String) -> Int { s.unicodeScalars.filter { $0 == "'" || $0 == "\"" }.count }
+        return Heredoc(
+            name: words[0], expand: quotes(words[0]) == quotes(raw[0]), chomp: chomp, fileDescriptor: fd)
+    }
+}

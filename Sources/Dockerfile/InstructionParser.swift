@@ -1,0 +1,277 @@
+import EstibaJSON
+
+/// Turns one logical line into an instruction node (BuildKit's `newNodeFromLine` and its argument parsers).
+struct InstructionParser {
+    let escapeToken: Unicode.Scalar
+
+    /// Every instruction keyword BuildKit dispatches (lower case).
+    static let known: Set<String> = [
+        "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label", "maintainer",
+        "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
+    ]
+
+    static let notStringArray = "when using JSON array syntax, arrays must be comprised of strings only"
+
+    func node(fromLine line: String) throws(DockerfileSyntaxError) -> Node {
+        let (cmd, flags, args) = splitCommand(line)
+        var node = Node(value: cmd, flags: flags, original: line)
+        switch cmd.lowercased() {
+        case "add", "copy", "volume":
+            (node.next, node.isJSON) = try maybeJSONToList(args)
+        case "run", "cmd", "entrypoint", "shell":
+            (node.next, node.isJSON) = try maybeJSON(args)
+        case "from", "expose":
+            node.next = whitespaceList(args)
+        case "maintainer", "user", "workdir", "stopsignal":
+            node.next = args.isEmpty ? [] : [Node(value: args)]
+        case "env":
+            node.next = try nameValue(args, key: "ENV")
+        case "label":
+            node.next = try nameValue(args, key: "LABEL")
+        case "arg":
+            node.next = parseWords(args).map { Node(value: $0) }
+        case "healthcheck":
+            (node.next, node.isJSON) = try healthConfig(args)
+        case "onbuild":
+            if !args.isEmpty {
+                let sub = try self.node(fromLine: args)
+                node.next = [Node(children: [sub])]
+            }
+        default:
+            node.next = [Node()]
+        }
+        return node
+    }
+
+    /// Splits off the keyword at the first blank run and reads leading `--flags`.
+    func splitCommand(_ line: String) -> (String, [String], String) {
+        let parts = GoText.splitBlank(GoText.trimSpace(line), maxParts: 2)
+        guard parts.count == 2 else { return (String(parts.first ?? ""), [], "") }
+        let (rest, flags) = extractFlags(parts[1])
+        return (String(parts[0]), flags, String(GoText.trimSpace(rest)))
+    }
+
+    /// BuildKit's `extractBuilderFlags`: `--x=y` words (quotes removed, escapes honoured) until the first other word.
+    func extractFlags(_ line: Substring) -> (Substring, [String]) {
+        let u = Array(line.unicodeScalars)
+        var words: [String] = []
+        var word = String.UnicodeScalarView()
+        var blankOK = false
+        var quote: Unicode.Scalar = "\0"
+        enum Phase { case spaces, word, quote }
+        var phase = Phase.spaces
+        var pos = 0
+        func rest(_ at: Int) -> Substring { Substring(String(String.UnicodeScalarView(u[at...]))) }
+        while pos <= u.count {
+            let ch: Unicode.Scalar = pos < u.count ? u[pos] : "\0"
+            if phase == .spaces {
+                if pos == u.count { break }
+                if GoText.isSpace(ch) {
+                    pos += 1
+                    continue
+                }
+                if ch != "-" || pos + 1 == u.count || u[pos + 1] != "-" { return (rest(pos), words) }
+                phase = .word
+            }
+            if pos == u.count {
+                let w = String(word)
+                if w != "--", blankOK || !w.isEmpty { words.append(w) }
+                break
+            }
+            if phase == .word {
+                if GoText.isSpace(ch) {
+                    phase = .spaces
+                    let w = String(word)
+                    if w == "--" { return (rest(pos), words) }
+                    if blankOK || !w.isEmpty { words.append(w) }
+                    word = String.UnicodeScalarView()
+                    blankOK = false
+                    pos += 1
+                    continue
+                }
+                if ch == "'" || ch == "\"" {
+                    quote = ch
+                    blankOK = true
+                    phase = .quote
+                    pos += 1
+                    continue
+                }
+                var c = ch
+                if ch == escapeToken {
+                    if pos + 1 == u.count {
+                        pos += 1
+                        continue
+                    }
+                    pos += 1
+                    c = u[pos]
+                }
+                word.append(c)
+                pos += 1
+                continue
+            }
+            // inside quotes
+            if ch == quote {
+                phase = .word
+                pos += 1
+                continue
+            }
+            var c = ch
+            if ch == escapeToken {
+                if pos + 1 == u.count {
+                    phase = .word
+                    pos += 1
+                    continue
+                }
+                pos += 1
+                c = u[pos]
+            }
+            word.append(c)
+            pos += 1
+        }
+        return ("", words)
+    }
+
+    func whitespaceList(_ rest: String) -> [Node] {
+        rest.isEmpty ? [] : GoText.splitBlank(rest).map { Node(value: String($0)) }
+    }
+
+    enum JSONForm {
+        case array([String])
+        case notJSON
+    }
+
+    /// A JSON array of strings, or `.notJSON` when the text does not decode as a JSON array.
+    func parseJSON(_ rest: String) throws(DockerfileSyntaxError) -> JSONForm {
+        let trimmed = GoText.trimLeft(rest)
+        guard trimmed.unicodeScalars.first == "[" else { return .notJSON }
+        guard let value = try? JSONValue.parse(String(trimmed)), case .array(let items) = value else {
+            return .notJSON
+        }
+        var strings: [String] = []
+        strings.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let s) = item else {
+                throw DockerfileSyntaxError(message: Self.notStringArray, startLine: 0, endLine: 0)
+            }
+            strings.append(s)
+        }
+        return .array(strings)
+    }
+
+    func maybeJSON(_ rest: String) throws(DockerfileSyntaxError) -> ([Node], Bool) {
+        if rest.isEmpty { return ([], false) }
+        if case .array(let a) = try parseJSON(rest) { return (a.map { Node(value: $0) }, true) }
+        return ([Node(value: rest)], false)
+    }
+
+    func maybeJSONToList(_ rest: String) throws(DockerfileSyntaxError) -> ([Node], Bool) {
+        if case .array(let a) = try parseJSON(rest) { return (a.map { Node(value: $0) }, true) }
+        return (whitespaceList(rest), false)
+    }
+
+    func healthConfig(_ rest: String) throws(DockerfileSyntaxError) -> ([Node], Bool) {
+        let u = Array(rest.unicodeScalars)
+        var sep = 0
+        while sep < u.count, !GoText.isSpace(u[sep]) { sep += 1 }
+        var next = sep
+        while next < u.count, GoText.isSpace(u[next]) { next += 1 }
+        if sep == 0 { return ([], false) }
+        let typ = String(String.UnicodeScalarView(u[..<sep]))
+        let (cmd, json) = try maybeJSON(String(String.UnicodeScalarView(u[next...])))
+        return ([Node(value: typ)] + cmd, json)
+    }
+
+    /// ENV and LABEL: legacy `KEY value` or `k=v k2=v2` (values raw, quotes kept).
+    func nameValue(_ rest: String, key: String) throws(DockerfileSyntaxError) -> [Node] {
+        let words = parseWords(rest)
+        guard let first = words.first else { return [] }
+        if !first.contains("=") {
+            let parts = GoText.splitBlank(rest, maxParts: 2)
+            guard parts.count == 2 else {
+                throw DockerfileSyntaxError(message: "\(key) must have two arguments", startLine: 0, endLine: 0)
+            }
+            return [Node(value: String(parts[0])), Node(value: String(parts[1])), Node(value: "")]
+        }
+        var nodes: [Node] = []
+        for w in words {
+            guard let eq = w.firstIndex(of: "=") else {
+                throw DockerfileSyntaxError(
+                    message: "Syntax error - can't find = in \(GoText.quote(w)). Must be of the form: name=value",
+                    startLine: 0, endLine: 0)
+            }
+            nodes.append(Node(value: String(w[..<eq])))
+            nodes.append(Node(value: String(w[w.index(after: eq)...])))
+            nodes.append(Node(value: "="))
+        }
+        return nodes
+    }
+
+    /// BuildKit's `parseWords`: whitespace-separated words, quotes and escapes kept verbatim.
+    func parseWords(_ rest: String) -> [String] {
+        let u = Array(rest.unicodeScalars)
+        enum Phase { case spaces, word, quote }
+        var phase = Phase.spaces
+        var words: [String] = []
+        var word = String.UnicodeScalarView()
+        var quote: Unicode.Scalar = "\0"
+        var blankOK = false
+        var pos = 0
+        while pos <= u.count {
+            if phase == .spaces {
+                if pos == u.count { break }
+                if GoText.isSpace(u[pos]) {
+                    pos += 1
+                    continue
+                }
+                phase = .word
+            }
+            if pos == u.count {
+                if blankOK || !word.isEmpty { words.append(String(word)) }
+                break
+            }
+            var ch = u[pos]
+            if phase == .word {
+                if GoText.isSpace(ch) {
+                    phase = .spaces
+                    if blankOK || !word.isEmpty { words.append(String(word)) }
+                    word = String.UnicodeScalarView()
+                    blankOK = false
+                    pos += 1
+                    continue
+                }
+                if ch == "'" || ch == "\"" {
+                    quote = ch
+                    blankOK = true
+                    phase = .quote
+                }
+                if ch == escapeToken {
+                    if pos + 1 == u.count {
+                        pos += 1
+                        continue
+                    }
+                    word.append(ch)
+                    pos += 1
+                    ch = u[pos]
+                }
+                word.append(ch)
+                pos += 1
+                continue
+            }
+            // inside quotes
+            if ch == quote { phase = .word }
+            if ch == escapeToken, quote != "'" {
+                if pos + 1 == u.count {
+                    phase = .word
+                    pos += 1
+                    continue
+                }
+                pos += 1
+                word.append(ch)
+                ch = u[pos]
+            }
+            word.append(ch)
+            pos += 1
+        }
+        return words
+    }
+}

@@ -1,0 +1,114 @@
+/// A shell glob (`*`, `?`, `\x`) as used by `${x#p}`, `${x%p}` and `${x/p/r}`.
+struct ShellPattern {
+    enum Token: Equatable {
+        case literal(Unicode.Scalar)
+        case any  // *
+        case one  // ?
+    }
+
+    let tokens: [Token]
+
+    init(_ pattern: String) throws(ShellExpansionError) {
+        var out: [Token] = []
+        let u = Array(pattern.unicodeScalars)
+        var i = 0
+        while i < u.count {
+            let c = u[i]
+            switch c {
+            case "*": out.append(.any)
+            case "?": out.append(.one)
+            case "\\":
+                // `\}` and `\/` inside ${} are escapes of the substitution syntax, not of the pattern.
+                if i + 1 < u.count, u[i + 1] == "}" || u[i + 1] == "/" { break }
+                guard i + 1 < u.count, ["*", "?", "\\"].contains(u[i + 1]) else {
+                    let bad = i + 1 < u.count ? String(u[i + 1]) : ""
+                    throw ShellExpansionError("invalid pattern (\(pattern)) in substitution: invalid escape '\\\(bad)'")
+                }
+                out.append(.literal(u[i + 1]))
+                i += 1
+            default: out.append(.literal(c))
+            }
+            i += 1
+        }
+        tokens = out
+    }
+
+    private init(tokens: [Token]) { self.tokens = tokens }
+
+    /// True when `s[from..<to]` matches the whole pattern.
+    func matches(_ s: [Unicode.Scalar], _ from: Int, _ to: Int) -> Bool {
+        var memo = [Int: Bool]()
+        func go(_ t: Int, _ i: Int) -> Bool {
+            let key = t &* (to - from + 2) &+ (i - from)
+            if let m = memo[key] { return m }
+            let r: Bool
+            if t == tokens.count {
+                r = i == to
+            } else {
+                switch tokens[t] {
+                case .literal(let c): r = i < to && s[i] == c && go(t + 1, i + 1)
+                case .one: r = i < to && go(t + 1, i + 1)
+                case .any:
+                    var k = i
+                    var found = false
+                    while k <= to {
+                        if go(t + 1, k) { found = true; break }
+                        k += 1
+                    }
+                    r = found
+                }
+            }
+            memo[key] = r
+            return r
+        }
+        return go(0, from)
+    }
+
+    func trimPrefix(_ value: String, greedy: Bool) -> String {
+        let s = Array(value.unicodeScalars)
+        let ends = greedy ? Array(stride(from: s.count, through: 0, by: -1)) : Array(0...s.count)
+        for e in ends where matches(s, 0, e) {
+            return String(String.UnicodeScalarView(s[e...]))
+        }
+        return value
+    }
+
+    func trimSuffix(_ value: String, greedy: Bool) -> String {
+        let s = Array(value.unicodeScalars)
+        let starts = greedy ? Array(0...s.count) : Array(stride(from: s.count, through: 0, by: -1))
+        for b in starts where matches(s, b, s.count) {
+            return String(String.UnicodeScalarView(s[..<b]))
+        }
+        return value
+    }
+
+    /// Replaces the leftmost-longest match (or every match) of the pattern.
+    func replace(in value: String, with replacement: String, all: Bool) -> String {
+        let s = Array(value.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        var replaced = false
+        while i <= s.count {
+            if !replaced || all, let end = longestMatch(s, at: i) {
+                out.append(contentsOf: replacement.unicodeScalars)
+                replaced = true
+                if end > i {
+                    i = end
+                    continue
+                }
+            }
+            if i < s.count { out.append(s[i]) }
+            i += 1
+        }
+        return String(out)
+    }
+
+    private func longestMatch(_ s: [Unicode.Scalar], at i: Int) -> Int? {
+        var e = s.count
+        while e >= i {
+            if matches(s, i, e) { return e }
+            e -= 1
+        }
+        return nil
+    }
+}
