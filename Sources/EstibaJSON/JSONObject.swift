@@ -39,3 +39,7 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         zip(keys, values).makeIterator()
     }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
+}

@@ -1,0 +1,88 @@
+import Dockerfile
+import Glibc
+
+/// Where a Dockerfile comes from.
+public enum DockerfileSource: Sendable {
+    case text(String)
+    /// A file path; relative paths resolve against the engine process's working directory.
+    case path(String)
+}
+
+/// The answer to `parse`: the AST, stages and diagnostics, plus the file it came from.
+public struct ParseReport: Sendable {
+    public var path: String?
+    public var analysis: DockerfileAnalysis
+}
+
+extension Engine {
+    /// Parses a Dockerfile. Syntax problems are diagnostics in the report, not errors; errors are for an
+    /// unreadable source or cancellation.
+    public func parse(_ source: DockerfileSource, progress: ProgressHandler? = nil) async throws(EngineError)
+        -> ParseReport
+    {
+        try parseNow(source, progress: progress)
+    }
+
+    /// The synchronous core of `parse`, for callers that answer inline (small texts, no I/O).
+    public func parseNow(_ source: DockerfileSource, progress: ProgressHandler? = nil) throws(EngineError)
+        -> ParseReport
+    {
+        let text: String
+        var path: String?
+        switch source {
+        case .text(let t): text = t
+        case .path(let p):
+            text = try readDockerfile(p)
+            path = p
+        }
+        progress?(ProgressEvent(stage: "read", message: "read \(text.utf8.count) bytes", completed: 1, total: 3))
+        if Task.isCancelled { throw .cancelled }
+        let parsed = DockerfileParser.parse(text)
+        progress?(
+            ProgressEvent(
+                stage: "parsed", message: "parsed \(parsed.instructions.count) instructions", completed: 2, total: 3))
+        if Task.isCancelled { throw .cancelled }
+        let analysis = DockerfileAnalysis(parsed)
+        progress?(
+            ProgressEvent(
+                stage: "analyzed", message: "found \(analysis.stages.count) stages", completed: 3, total: 3))
+        return ParseReport(path: path, analysis: analysis)
+    }
+
+    /// Reads a regular file of at most `maxDockerfileSize` bytes.
+    func readDockerfile(_ path: String) throws(EngineError) -> String {
+        let ctx = ["file": path]
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ENOENT {
+                throw EngineError(.notFound, "No such file: \(path). Check the path (relative paths start at the service's working directory).", context: ctx)
+            }
+            throw EngineError(.io, "Cannot open \(path): \(String(cString: strerror(e))).", context: ctx)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw EngineError(.io, "Cannot read \(path): \(String(cString: strerror(errno))).", context: ctx)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw EngineError(.invalidArgument, "\(path) is not a regular file; give the path of a Dockerfile.", context: ctx)
+        }
+        let limit = configuration.maxDockerfileSize
+        guard Int(st.st_size) <= limit else {
+            throw EngineError(.invalidArgument, "\(path) is \(st.st_size) bytes, over the \(limit)-byte limit for a Dockerfile.", context: ctx)
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress.map { $0 + off }, $0.count - off) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                if n == 0 { break }
+                throw EngineError(.io, "Cannot read \(path): \(String(cString: strerror(errno))).", context: ctx)
+            }
+            off += n
+        }
+        return String(decoding: bytes[0..<off], as: UTF8.self)
+    }
+}

@@ -1,0 +1,260 @@
+import EstibaJSON
+import Glibc
+
+/// One client: a reader thread that splits and dispatches messages, a writer thread that sends replies.
+public final class RPCConnection: @unchecked Sendable {
+    public let id: Int
+    let readFD: Int32
+    let writeFD: Int32
+    /// Whether this connection owns its descriptors (sockets) or borrows them (stdio).
+    let ownsDescriptors: Bool
+    let handler: any RPCHandler
+    let maxMessageSize: Int
+    let stopServer: @Sendable (Int32) -> Void
+    let onClosed: @Sendable (RPCConnection) -> Void
+
+    private let output = OutputQueue()
+    private let lock = ConditionLock()
+    private var mode: FramingMode?
+    private var inflight: [Int: Task<Void, Never>] = [:]
+    private var idsInFlight: [RPCID: Int] = [:]
+    private var nextTaskKey = 0
+    private var liveThreads = 2
+    private var aborted = false
+
+    init(
+        id: Int, readFD: Int32, writeFD: Int32, ownsDescriptors: Bool, handler: any RPCHandler, maxMessageSize: Int,
+        stopServer: @escaping @Sendable (Int32) -> Void, onClosed: @escaping @Sendable (RPCConnection) -> Void
+    ) {
+        self.id = id
+        self.readFD = readFD
+        self.writeFD = writeFD
+        self.ownsDescriptors = ownsDescriptors
+        self.handler = handler
+        self.maxMessageSize = maxMessageSize
+        self.stopServer = stopServer
+        self.onClosed = onClosed
+    }
+
+    func start() {
+        startThread { [self] in readLoop() }
+        startThread { [self] in writeLoop() }
+    }
+
+    /// Cancels everything in flight and unblocks both threads (server stop, broken peer).
+    func abort() {
+        let tasks: [Task<Void, Never>] = lock.withLock {
+            aborted = true
+            return Array(inflight.values)
+        }
+        for t in tasks { t.cancel() }
+        if ownsDescriptors { shutdown(readFD, Int32(SHUT_RDWR)) }
+        output.close()
+    }
+
+    /// Lets queued replies go out, then closes; used when the server stops.
+    func finish() {
+        if ownsDescriptors { shutdown(readFD, Int32(SHUT_RD)) }
+        output.close()
+    }
+
+    // MARK: reading
+
+    private func readLoop() {
+        var decoder = FrameDecoder(maxMessageSize: maxMessageSize)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        reading: while true {
+            let n = FileDescriptorIO.read(readFD, into: buffer)
+            if n <= 0 { break }
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            if mode == nil, let m = decoder.mode { lock.withLock { mode = m } }
+            while let event = decoder.next() {
+                if mode == nil, let m = decoder.mode { lock.withLock { mode = m } }
+                switch event {
+                case .message(let bytes):
+                    process(bytes)
+                case .error(let e):
+                    send(RPCMessageDecoder.errorResponse(id: nil, error: e.error))
+                    if e.fatal { break reading }
+                }
+            }
+        }
+        // Let running requests answer (a client may half-close after sending), then close the output.
+        lock.withLock {
+            while !inflight.isEmpty, !aborted { lock.wait() }
+        }
+        output.close()
+        threadDone()
+    }
+
+    private func writeLoop() {
+        var broken = false
+        while let frames = output.popAll() {
+            if broken { continue }
+            let ok: Bool
+            if frames.count == 1 {
+                ok = frames[0].withUnsafeBytes { FileDescriptorIO.writeAll(writeFD, $0) }
+            } else {
+                var all = [UInt8]()
+                all.reserveCapacity(frames.reduce(0) { $0 + $1.count })
+                for f in frames { all.append(contentsOf: f) }
+                ok = all.withUnsafeBytes { FileDescriptorIO.writeAll(writeFD, $0) }
+            }
+            if !ok {
+                broken = true
+                abort()
+            }
+        }
+        threadDone()
+    }
+
+    private func threadDone() {
+        let last: Bool = lock.withLock {
+            liveThreads -= 1
+            return liveThreads == 0
+        }
+        guard last else { return }
+        if ownsDescriptors {
+            close(readFD)
+            if writeFD != readFD { close(writeFD) }
+        }
+        onClosed(self)
+    }
+
+    // MARK: dispatch
+
+    private func send(_ message: JSONValue) {
+        let m = lock.withLock { mode } ?? .newline
+        output.push(m.frame(message.encoded()))
+    }
+
+    private func context(for id: RPCID?) -> RPCContext {
+        RPCContext(
+            connectionID: self.id, requestID: id,
+            notify: { [weak self] method, params in
+                self?.send(RPCMessageDecoder.notification(method: method, params: params))
+            },
+            stop: stopServer)
+    }
+
+    private func process(_ bytes: [UInt8]) {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.parse(error.description)))
+            return
+        }
+        if case .array(let items) = value {
+            processBatch(items)
+            return
+        }
+        switch dispatch(value) {
+        case .none: break
+        case .reply(let r): send(r)
+        case .pending(let id, let work):
+            spawn(ids: id.map { [$0] } ?? []) { [self] in
+                let reply = await work()
+                if let reply { send(reply) }
+            }
+        }
+    }
+
+    private enum Dispatched {
+        case none
+        case reply(JSONValue)
+        case pending(RPCID?, @Sendable () async -> JSONValue?)
+    }
+
+    private func dispatch(_ value: JSONValue) -> Dispatched {
+        switch RPCMessageDecoder.classify(value) {
+        case .response: return .none
+        case .invalid(let error, let id): return .reply(RPCMessageDecoder.errorResponse(id: id, error: error))
+        case .request(let req):
+            if req.method == "$/cancelRequest" {
+                cancel(req.params?["id"].flatMap(RPCID.init))
+                return req.id.map { .reply(RPCMessageDecoder.response(id: $0, result: .null)) } ?? .none
+            }
+            let ctx = context(for: req.id)
+            switch handler.handle(req, context: ctx) {
+            case .done(let result):
+                guard let id = req.id else { return .none }
+                return .reply(Self.reply(id, result))
+            case .deferred(let work):
+                let id = req.id
+                return .pending(id) {
+                    let result = await work(ctx)
+                    guard let id else { return nil }
+                    return Self.reply(id, result)
+                }
+            }
+        }
+    }
+
+    private static func reply(_ id: RPCID, _ result: Result<JSONValue, RPCError>) -> JSONValue {
+        switch result {
+        case .success(let v): return RPCMessageDecoder.response(id: id, result: v)
+        case .failure(let e): return RPCMessageDecoder.errorResponse(id: id, error: e)
+        }
+    }
+
+    private func processBatch(_ items: [JSONValue]) {
+        if items.isEmpty {
+            send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.invalidRequest("empty batch")))
+            return
+        }
+        var replies: [JSONValue?] = []
+        var pending: [(Int, @Sendable () async -> JSONValue?)] = []
+        var ids: [RPCID] = []
+        for item in items {
+            switch dispatch(item) {
+            case .none: break
+            case .reply(let r): replies.append(r)
+            case .pending(let id, let work):
+                pending.append((replies.count, work))
+                replies.append(nil)
+                if let id { ids.append(id) }
+            }
+        }
+        if pending.isEmpty {
+            if !replies.isEmpty { send(.array(replies.compactMap { $0 })) }
+            return
+        }
+        let ready = replies
+        let jobs = pending
+        spawn(ids: ids) { [self] in
+            var all = ready
+            await withTaskGroup(of: (Int, JSONValue?).self) { group in
+                for (slot, work) in jobs { group.addTask { (slot, await work()) } }
+                for await (slot, reply) in group { all[slot] = reply }
+            }
+            let out = all.compactMap { $0 }
+            if !out.isEmpty { send(.array(out)) }
+        }
+    }
+
+    private func spawn(ids: [RPCID], _ body: @escaping @Sendable () async -> Void) {
+        lock.withLock {
+            let key = nextTaskKey
+            nextTaskKey += 1
+            let task = Task.detached { [self] in
+                await body()
+                lock.withLock {
+                    inflight[key] = nil
+                    for (id, k) in idsInFlight where k == key { idsInFlight[id] = nil }
+                    lock.broadcast()
+                }
+            }
+            // Registered under the lock, so the task's own removal (which takes the lock) always comes after.
+            inflight[key] = task
+            for id in ids { idsInFlight[id] = key }
+        }
+    }
+
+    private func cancel(_ id: RPCID?) {
+        guard let id else { return }
+        let task = lock.withLock { idsInFlight[id].flatMap { inflight[$0] } }
+        task?.cancel()
+    }
+}

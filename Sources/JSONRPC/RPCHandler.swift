@@ -1,0 +1,44 @@
+import EstibaJSON
+
+/// How a handler answers one request.
+public enum RPCOutcome: Sendable {
+    /// Answered on the spot (cheap methods: no I/O, microseconds of work).
+    case done(Result<JSONValue, RPCError>)
+    /// Runs as a cancellable task; other requests on the connection proceed meanwhile.
+    case deferred(@Sendable (RPCContext) async -> Result<JSONValue, RPCError>)
+}
+
+/// The method table behind a server. Knows nothing about framing or transports.
+public protocol RPCHandler: Sendable {
+    func handle(_ request: RPCRequest, context: RPCContext) -> RPCOutcome
+}
+
+/// What a handler may do besides answering: send notifications, and stop the server.
+public struct RPCContext: Sendable {
+    public let connectionID: Int
+    public let requestID: RPCID?
+    let notifySink: @Sendable (String, JSONValue) -> Void
+    let stopServer: @Sendable (Int32) -> Void
+
+    public init(
+        connectionID: Int, requestID: RPCID?, notify: @escaping @Sendable (String, JSONValue) -> Void,
+        stop: @escaping @Sendable (Int32) -> Void
+    ) {
+        self.connectionID = connectionID
+        self.requestID = requestID
+        self.notifySink = notify
+        self.stopServer = stop
+    }
+
+    /// Sends a notification to this request's client.
+    public func notify(_ method: String, _ params: JSONValue) { notifySink(method, params) }
+
+    /// Sends `$/progress` with `{"id": <this request's id>, "value": value}`.
+    public func progress(_ value: JSONValue) {
+        guard let requestID else { return }
+        notify("$/progress", ["id": requestID.json, "value": value])
+    }
+
+    /// Stops the whole service (after the `exit` notification); the process exits with `code`.
+    public func stopService(exitCode code: Int32) { stopServer(code) }
+}

@@ -1,0 +1,99 @@
+import Glibc
+
+/// Serves a handler over stdio or a Unix socket until stopped.
+public final class RPCServer: @unchecked Sendable {
+    let handler: any RPCHandler
+    let maxMessageSize: Int
+    private let lock = ConditionLock()
+    private var connections: [Int: RPCConnection] = [:]
+    private var nextConnectionID = 1
+    private var stopped = false
+    private var exitCode: Int32 = 0
+    private var stdioClosed = false
+    private var listener: UnixSocketListener?
+
+    public init(handler: any RPCHandler, maxMessageSize: Int = 64 << 20) {
+        self.handler = handler
+        self.maxMessageSize = maxMessageSize
+    }
+
+    /// Stops serving; `serve…` returns `code`.
+    public func stop(exitCode code: Int32 = 0) {
+        lock.withLock {
+            if stopped { return }
+            stopped = true
+            exitCode = code
+            lock.broadcast()
+        }
+    }
+
+    public var isStopped: Bool { lock.withLock { stopped } }
+
+    /// Serves one client on `input`/`output` (any kind of descriptor: pipe, file, tty, /dev/null).
+    /// Returns when the input ends and every request has been answered, or when stopped.
+    public func serveStdio(input: Int32 = 0, output: Int32 = 1) -> Int32 {
+        let conn = makeConnection(readFD: input, writeFD: output, owns: false) { [self] _ in
+            lock.withLock {
+                stdioClosed = true
+                lock.broadcast()
+            }
+        }
+        conn.start()
+        let code: Int32 = lock.withLock {
+            while !stopped, !stdioClosed { lock.wait() }
+            return exitCode
+        }
+        shutDownConnections()
+        return code
+    }
+
+    /// Listens on `path` and serves every client until stopped; removes the socket file on return.
+    public func serveSocket(_ listener: UnixSocketListener) -> Int32 {
+        lock.withLock { self.listener = listener }
+        startThread { [self] in
+            while let fd = listener.accept() {
+                if isStopped {
+                    close(fd)
+                    break
+                }
+                makeConnection(readFD: fd, writeFD: fd, owns: true) { _ in }.start()
+            }
+        }
+        let code: Int32 = lock.withLock {
+            while !stopped { lock.wait() }
+            return exitCode
+        }
+        listener.close()
+        shutDownConnections()
+        return code
+    }
+
+    private func makeConnection(
+        readFD: Int32, writeFD: Int32, owns: Bool, closed: @escaping @Sendable (RPCConnection) -> Void
+    ) -> RPCConnection {
+        lock.withLock {
+            let id = nextConnectionID
+            nextConnectionID += 1
+            let conn = RPCConnection(
+                id: id, readFD: readFD, writeFD: writeFD, ownsDescriptors: owns, handler: handler,
+                maxMessageSize: maxMessageSize, stopServer: { [weak self] code in self?.stop(exitCode: code) },
+                onClosed: { [weak self] c in
+                    self?.lock.withLock { _ = self?.connections.removeValue(forKey: c.id) }
+                    closed(c)
+                })
+            connections[id] = conn
+            return conn
+        }
+    }
+
+    /// Cancels what is running and lets queued replies drain briefly.
+    private func shutDownConnections() {
+        let all = lock.withLock { Array(connections.values) }
+        for c in all { c.finish() }
+        for _ in 0..<100 {
+            if lock.withLock({ connections.isEmpty }) { return }
+            usleep(10_000)
+        }
+        for c in all { c.abort() }
+    }
+}

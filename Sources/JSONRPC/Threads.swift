@@ -1,0 +1,100 @@
+import Glibc
+
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Starts a detached OS thread (for blocking I/O that must never occupy the Swift concurrency pool).
+public func startThread(_ body: @escaping @Sendable () -> Void) {
+    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+    pthread_attr_setstacksize(&attr, 8 << 20)
+    var tid = pthread_t()
+    let rc = pthread_create(
+        &tid, &attr,
+        { p in
+            guard let p else { return nil }
+            Unmanaged<ThreadBody>.fromOpaque(p).takeRetainedValue().run()
+            return nil
+        }, box)
+    pthread_attr_destroy(&attr)
+    if rc != 0 {
+        Unmanaged<ThreadBody>.fromOpaque(box).release()
+        body()
+    }
+}
+
+/// A mutex with a condition variable, for the few places where OS threads wait for each other.
+public final class ConditionLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    public init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Waits (with the lock held by the caller inside `withLock`) until signalled.
+    public func wait() { pthread_cond_wait(cond, mutex) }
+
+    public func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// Frames waiting to be written by a connection's writer thread.
+final class OutputQueue: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var frames: [[UInt8]] = []
+    private var pendingBytes = 0
+    private var closed = false
+    /// A client that stops reading may not make the service hold unbounded memory.
+    let maxPendingBytes: Int
+
+    init(maxPendingBytes: Int = 256 << 20) { self.maxPendingBytes = maxPendingBytes }
+
+    /// Queues a frame; false when the queue is closed or the client is too far behind.
+    @discardableResult
+    func push(_ frame: [UInt8]) -> Bool {
+        lock.withLock {
+            if closed || pendingBytes + frame.count > maxPendingBytes { return false }
+            frames.append(frame)
+            pendingBytes += frame.count
+            lock.broadcast()
+            return true
+        }
+    }
+
+    /// Everything queued so far, waiting while empty; nil once closed and drained.
+    func popAll() -> [[UInt8]]? {
+        lock.withLock {
+            while frames.isEmpty, !closed { lock.wait() }
+            if frames.isEmpty { return nil }
+            let out = frames
+            frames.removeAll(keepingCapacity: true)
+            pendingBytes = 0
+            return out
+        }
+    }
+
+    func close() {
+        lock.withLock {
+            closed = true
+            lock.broadcast()
+        }
+    }
+}

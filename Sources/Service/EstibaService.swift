@@ -1,0 +1,117 @@
+import Dockerfile
+import Engine
+import EstibaJSON
+import JSONRPC
+import Synchronization
+
+/// The JSON-RPC method table: decodes params, calls the Engine, encodes results.
+public final class EstibaService: RPCHandler {
+    public static let protocolVersion = "1.0"
+
+    /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
+    public static let methods = ["initialize", "shutdown", "exit", "parse"]
+    public static let notifications = ["$/progress"]
+
+    /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
+    static let inlineParseLimit = 16 << 10
+
+    let engine: Engine
+    private let shuttingDown = Mutex(false)
+
+    public init(engine: Engine) {
+        self.engine = engine
+    }
+
+    public func handle(_ request: RPCRequest, context: RPCContext) -> RPCOutcome {
+        if shuttingDown.withLock({ $0 }), request.method != "exit" {
+            return .done(
+                .failure(
+                    RPCError(
+                        code: RPCErrorCode.shuttingDown,
+                        message: "The service is shutting down; send exit, then start it again.")))
+        }
+        do throws(RPCError) {
+            switch request.method {
+            case "initialize":
+                _ = try Params(request, allowed: [], allowUnknown: true)
+                return .done(.success(initializeResult()))
+            case "shutdown":
+                _ = try Params(request, allowed: [])
+                shuttingDown.withLock { $0 = true }
+                return .done(.success(.null))
+            case "exit":
+                _ = try Params(request, allowed: [])
+                let clean = shuttingDown.withLock { $0 }
+                context.stopService(exitCode: clean ? 0 : 1)
+                return .done(.success(.null))
+            case "parse":
+                return try parse(request)
+            default:
+                return .done(.failure(RPCErrorCode.methodNotFound(request.method)))
+            }
+        } catch {
+            return .done(.failure(error))
+        }
+    }
+
+    func initializeResult() -> JSONValue {
+        [
+            "name": .string(Engine.name), "version": .string(Engine.version),
+            "protocolVersion": .string(Self.protocolVersion),
+            "methods": JSONValue(Self.methods + ["$/cancelRequest"]),
+            "notifications": JSONValue(Self.notifications),
+            "capabilities": [
+                "framing": ["content-length", "newline"],
+                "maxMessageSize": .int(64 << 20),
+                "concurrentRequests": true,
+                "cancellation": true,
+            ],
+        ]
+    }
+
+    func parse(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
+        let p = try Params(request, allowed: ["text", "path", "progress"])
+        let text = try p.string("text")
+        let path = try p.string("path")
+        let wantsProgress = try p.bool("progress") ?? false
+        let source: DockerfileSource
+        switch (text, path) {
+        case (let t?, nil): source = .text(t)
+        case (nil, let f?): source = .path(f)
+        default:
+            throw RPCErrorCode.invalidParams("parse takes exactly one of \"text\" (the Dockerfile) or \"path\" (a file)")
+        }
+        let engine = self.engine
+        if case .text(let t) = source, t.utf8.count <= Self.inlineParseLimit, !wantsProgress {
+            let result: Result<JSONValue, RPCError>
+            do throws(EngineError) {
+                let report = try engine.parseNow(source)
+                result = .success(ParseEncoding.encode(report))
+            } catch {
+                result = .failure(error.rpcError)
+            }
+            return .done(result)
+        }
+        return .deferred { ctx in
+            let progress: ProgressHandler? = wantsProgress ? Self.progressForwarder(ctx) : nil
+            do throws(EngineError) {
+                let report = try await engine.parse(source, progress: progress)
+                if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                return .success(ParseEncoding.encode(report))
+            } catch {
+                return .failure(error.rpcError)
+            }
+        }
+    }
+
+    /// Forwards engine progress to the client as `$/progress` notifications.
+    static func progressForwarder(_ ctx: RPCContext) -> ProgressHandler {
+        { e in
+            let value: JSONValue = [
+                "stage": .string(e.stage), "message": .string(e.message),
+                "completed": .int(Int64(e.completed)), "total": .int(Int64(e.total)),
+            ]
+            ctx.progress(value)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct EstibaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estiba",
+        abstract: "A container image engine: parse and build Dockerfiles, run containers, serve JSON-RPC.",
+        version: "0.1.0",
+        subcommands: [ServeCommand.self, ParseCommand.self])
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Dockerfile
+import Engine
+import EstibaJSON
+import Glibc
+import Service
+
+struct ParseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Parse a Dockerfile and print its AST, stages and diagnostics.",
+        discussion: "Exits 1 when the Dockerfile has errors. FILE '-' reads standard input.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case json, dump
+    }
+
+    @Argument(help: "The Dockerfile to parse.")
+    var file: String
+
+    @Option(name: .long, help: "json: the parse result as JSON; dump: BuildKit's AST dump format.")
+    var format: Format = .json
+
+    func run() async throws {
+        let engine = Engine()
+        let report: ParseReport
+        do {
+            report = try await engine.parse(file == "-" ? .text(Self.readStandardInput()) : .path(file))
+        } catch {
+            FileDescriptorOutput.stderr("estiba: \(error.message)\n")
+            throw ExitCode(1)
+        }
+        let name = file == "-" ? "Dockerfile" : file
+        switch format {
+        case .json:
+            var out = ParseEncoding.encode(report).encodedPretty(indent: 2)
+            out.append(UInt8(ascii: "\n"))
+            FileDescriptorOutput.stdout(String(decoding: out, as: UTF8.self))
+            if report.analysis.hasErrors { throw ExitCode(1) }
+        case .dump:
+            let parsed = report.analysis.parsed
+            if let e = parsed.errors.first(where: { $0.code != "unknown-instruction" }) {
+                FileDescriptorOutput.stderr("estiba: \(name):\(e.startLine): \(e.message)\n")
+                throw ExitCode(1)
+            }
+            FileDescriptorOutput.stdout(parsed.dump())
+        }
+        for w in report.analysis.diagnostics where w.severity == .warning && format == .dump {
+            FileDescriptorOutput.stderr("[WARNING]: \(name):\(w.startLine): \(w.message)\n")
+        }
+    }
+
+    static func readStandardInput() -> String {
+        var bytes = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

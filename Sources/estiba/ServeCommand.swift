@@ -1,0 +1,78 @@
+import ArgumentParser
+import Engine
+import Glibc
+import JSONRPC
+import Service
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the JSON-RPC 2.0 API on stdio (for editors) or a Unix socket (for scripts and tools).",
+        discussion: """
+            Without options the service listens on /run/estiba/estiba.sock (root) or \
+            $XDG_RUNTIME_DIR/estiba.sock. Framing (Content-Length headers or one JSON per line) is detected \
+            per connection. SIGTERM or SIGINT stops the service and removes the socket.
+            """)
+
+    @Flag(name: .long, help: "Serve one client on standard input and output.")
+    var stdio = false
+
+    @Option(name: .long, help: "Listen on this Unix socket path (created mode 0600).")
+    var socket: String?
+
+    func validate() throws {
+        if stdio, socket != nil { throw ValidationError("Choose either --stdio or --socket PATH, not both.") }
+    }
+
+    func run() throws {
+        let server = RPCServer(handler: EstibaService(engine: Engine()))
+        SignalHandling.install { _ in server.stop(exitCode: 0) }
+        if stdio {
+            let code = server.serveStdio(input: 0, output: 1)
+            throw ExitCode(code)
+        }
+        let path = try socket ?? Self.defaultSocketPath()
+        let listener: UnixSocketListener
+        do {
+            listener = try UnixSocketListener(path: path)
+        } catch {
+            FileDescriptorOutput.stderr("estiba: \(error.message)\n")
+            throw ExitCode(1)
+        }
+        FileDescriptorOutput.stderr("estiba: serving JSON-RPC on unix://\(path)\n")
+        let code = server.serveSocket(listener)
+        throw ExitCode(code)
+    }
+
+    /// `/run/estiba/estiba.sock` for root, `$XDG_RUNTIME_DIR/estiba.sock` otherwise.
+    static func defaultSocketPath() throws -> String {
+        if geteuid() == 0 {
+            let dir = "/run/estiba"
+            if mkdir(dir, 0o700) != 0, errno != EEXIST {
+                throw ValidationError("Cannot create \(dir): \(String(cString: strerror(errno))). Pass --socket PATH.")
+            }
+            return dir + "/estiba.sock"
+        }
+        guard let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty else {
+            throw ValidationError("XDG_RUNTIME_DIR is not set; pass --socket PATH.")
+        }
+        return runtime + "/estiba.sock"
+    }
+}
+
+enum FileDescriptorOutput {
+    static func stderr(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    static func stdout(_ s: String) {
+        let bytes = Array(s.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(1, $0.baseAddress.map { $0 + off }, $0.count - off) }
+            if n <= 0 { if n < 0, errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+}
