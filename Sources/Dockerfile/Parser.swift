@@ -23,9 +23,11 @@ public enum DockerfileParser {
     public static let maxLineLength = 65535
 
     /// Parses tolerantly: each problem becomes a diagnostic and parsing goes on with the next instruction.
-    public static func parse(_ text: String) -> ParsedDockerfile {
+    /// `isCancelled` is polled every few thousand lines; when it returns true parsing stops early and the
+    /// result holds what was read so far.
+    public static func parse(_ text: String, isCancelled: () -> Bool = { false }) -> ParsedDockerfile {
         var p = ParserState(text: text)
-        p.run()
+        p.run(isCancelled: isCancelled)
         return p.result()
     }
 
@@ -139,11 +141,16 @@ struct ParserState {
         return (Substring(u[..<escIndex]), false)
     }
 
-    mutating func run() {
+    mutating func run(isCancelled: () -> Bool) {
         var idx = 0
         var currentLine = 0
         var comments: [String] = []
+        var nextCancelCheck = 4096
         while idx < lines.count {
+            if idx >= nextCancelCheck {
+                if isCancelled() { return }
+                nextCancelCheck = idx + 4096
+            }
             var raw = lines[idx].text
             idx += 1
             if currentLine == 0, raw.unicodeScalars.first == "\u{FEFF}" {

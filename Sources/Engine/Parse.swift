@@ -37,7 +37,7 @@ extension Engine {
         }
         progress?(ProgressEvent(stage: "read", message: "read \(text.utf8.count) bytes", completed: 1, total: 3))
         if Task.isCancelled { throw .cancelled }
-        let parsed = DockerfileParser.parse(text)
+        let parsed = DockerfileParser.parse(text, isCancelled: { Task.isCancelled })
         progress?(
             ProgressEvent(
                 stage: "parsed", message: "parsed \(parsed.instructions.count) instructions", completed: 2, total: 3))

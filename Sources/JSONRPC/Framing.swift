@@ -138,10 +138,12 @@ public struct FrameDecoder: Sendable {
                 }
                 return nil
             }
-            let header = String(decoding: buffer[start..<end.headerEnd], as: UTF8.self)
+            let headerBytes = buffer[start..<end.headerEnd]
             start = end.bodyStart
             var length: Int?
-            for line in header.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+            // Split on bytes: in Swift "\r\n" is one Character, so String splitting would not see it.
+            for rawLine in headerBytes.split(whereSeparator: { $0 == 0x0D || $0 == 0x0A }) {
+                let line = Substring(String(decoding: rawLine, as: UTF8.self))
                 guard let colon = line.firstIndex(of: ":") else {
                     return fail("malformed header line \"\(line.prefix(80))\"")
                 }

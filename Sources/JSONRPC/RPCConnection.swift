@@ -21,6 +21,7 @@ public final class RPCConnection: @unchecked Sendable {
     private var nextTaskKey = 0
     private var liveThreads = 2
     private var aborted = false
+    private var writerDone = false
 
     init(
         id: Int, readFD: Int32, writeFD: Int32, ownsDescriptors: Bool, handler: any RPCHandler, maxMessageSize: Int,
@@ -57,6 +58,9 @@ public final class RPCConnection: @unchecked Sendable {
         if ownsDescriptors { shutdown(readFD, Int32(SHUT_RD)) }
         output.close()
     }
+
+    /// True once every queued reply has been written (or the peer is gone).
+    var isFlushed: Bool { lock.withLock { writerDone } }
 
     // MARK: reading
 
@@ -106,6 +110,7 @@ public final class RPCConnection: @unchecked Sendable {
                 abort()
             }
         }
+        lock.withLock { writerDone = true }
         threadDone()
     }
 

@@ -90,9 +90,9 @@ public final class RPCServer: @unchecked Sendable {
     private func shutDownConnections() {
         let all = lock.withLock { Array(connections.values) }
         for c in all { c.finish() }
-        for _ in 0..<100 {
-            if lock.withLock({ connections.isEmpty }) { return }
-            usleep(10_000)
+        for _ in 0..<500 {
+            if all.allSatisfy(\.isFlushed) { break }
+            usleep(2_000)
         }
         for c in all { c.abort() }
     }
