@@ -5,11 +5,14 @@ public struct ParserDirective: Sendable, Equatable {
     public var value: String
     /// 1-based line.
     public var line: Int
+    /// Where the directive's line is, for editors.
+    public var range: SourceRange
 
-    public init(name: String, value: String, line: Int) {
+    public init(name: String, value: String, line: Int, range: SourceRange? = nil) {
         self.name = name
         self.value = value
         self.line = line
+        self.range = range ?? SourceRange(start: SourcePosition(line: line - 1, character: 0), end: SourcePosition(line: line - 1, character: 0))
     }
 }
 

@@ -75,8 +75,11 @@ struct ParserState {
     }
 
     func result() -> ParsedDockerfile {
-        ParsedDockerfile(
-            root: root, directives: directives.parsed, escapeToken: directives.escapeToken,
+        let located = directives.parsed.map { d in
+            ParserDirective(name: d.name, value: d.value, line: d.line, range: range(d.line, d.line))
+        }
+        return ParsedDockerfile(
+            root: root, directives: located, escapeToken: directives.escapeToken,
             diagnostics: diagnostics, ranges: ranges)
     }
 

@@ -14,10 +14,7 @@ public enum ParseEncoding {
             "directives",
             .array(
                 p.directives.map { d in
-                    let r = SourceRange(
-                        start: SourcePosition(line: d.line - 1, character: 0),
-                        end: SourcePosition(line: d.line - 1, character: 0))
-                    return ["name": .string(d.name), "value": .string(d.value), "line": .int(Int64(d.line)), "range": range(r)]
+                    ["name": .string(d.name), "value": .string(d.value), "line": .int(Int64(d.line)), "range": range(d.range)]
                 }))
         var instructions: [JSONValue] = []
         instructions.reserveCapacity(p.instructions.count)
