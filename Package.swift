@@ -26,7 +26,8 @@ let package = Package(
                 "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "RPCBench", dependencies: ["EstibaJSON"], path: "Benchmarks/RPCBench"),
+        .executableTarget(
+            name: "RPCBench", dependencies: ["EstibaJSON", "Dockerfile", "Engine", "Service"], path: "Benchmarks/RPCBench"),
         .testTarget(name: "EstibaJSONTests", dependencies: ["EstibaJSON"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),

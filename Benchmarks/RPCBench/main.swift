@@ -169,6 +169,7 @@ do {
             instructions = (try? JSONValue.parse(Array(reply)))?["result"]?["instructions"]?.arrayValue?.count ?? -1
         }
     }
+    Breakdown.run(text: text, rounds: 50)
     print(String(format: "parse, %d-instruction Dockerfile (%d bytes in, %d bytes out), %d rounds: median %.2f ms, p95 %.2f ms, min %.2f ms",
         instructions, line.count, replyBytes, times.count, percentile(times, 0.5) * 1000, percentile(times, 0.95) * 1000, times.min()! * 1000))
 }

@@ -8,6 +8,20 @@ enum Heredocs {
         return directives.contains(n.value.lowercased()) && !n.isJSON
     }
 
+    /// Cheap pre-check: whether the line contains `<<` at all.
+    static func mayOpen(_ line: String) -> Bool {
+        var previousWasLess = false
+        for b in line.utf8 {
+            if b == UInt8(ascii: "<") {
+                if previousWasLess { return true }
+                previousWasLess = true
+            } else {
+                previousWasLess = false
+            }
+        }
+        return false
+    }
+
     /// The heredocs a logical line opens, in order of appearance.
     static func fromLine(_ line: String) throws(DockerfileSyntaxError) -> [Heredoc] {
         var lexer = ShellLexer(escapeToken: "\\")

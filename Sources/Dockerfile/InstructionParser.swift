@@ -53,7 +53,20 @@ struct InstructionParser {
 
     /// BuildKit's `extractBuilderFlags`: `--x=y` words (quotes removed, escapes honoured) until the first other word.
     func extractFlags(_ line: Substring) -> (Substring, [String]) {
-        let u = Array(line.unicodeScalars)
+        // Fast path: flags are rare; unless the first word starts with "--" the whole line is the rest.
+        let bytes = line.utf8
+        var b = bytes.startIndex
+        while b < bytes.endIndex, bytes[b] == 0x20 || bytes[b] == 0x09 || (bytes[b] >= 0x0A && bytes[b] <= 0x0D) {
+            b = bytes.index(after: b)
+        }
+        if b < bytes.endIndex, bytes[b] < 0x80 {
+            let second = bytes.index(after: b)
+            if bytes[b] != UInt8(ascii: "-") || second == bytes.endIndex || bytes[second] != UInt8(ascii: "-") {
+                return (line, [])
+            }
+        }
+        let scalars = line.unicodeScalars
+        let u = Array(scalars)
         var words: [String] = []
         var word = String.UnicodeScalarView()
         var blankOK = false
@@ -61,7 +74,7 @@ struct InstructionParser {
         enum Phase { case spaces, word, quote }
         var phase = Phase.spaces
         var pos = 0
-        func rest(_ at: Int) -> Substring { Substring(String(String.UnicodeScalarView(u[at...]))) }
+        func rest(_ at: Int) -> Substring { Substring(scalars[scalars.index(scalars.startIndex, offsetBy: at)...]) }
         while pos <= u.count {
             let ch: Unicode.Scalar = pos < u.count ? u[pos] : "\0"
             if phase == .spaces {

@@ -208,7 +208,7 @@ struct ParserState {
                 continue
             }
             child.prevComment = comments
-            if Heredocs.canContain(child), joined.contains("<<") {
+            if Heredocs.canContain(child), Heredocs.mayOpen(joined) {
                 do throws(DockerfileSyntaxError) {
                     var docs = try Heredocs.fromLine(joined)
                     for d in docs.indices {

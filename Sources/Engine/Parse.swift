@@ -12,6 +12,11 @@ public enum DockerfileSource: Sendable {
 public struct ParseReport: Sendable {
     public var path: String?
     public var analysis: DockerfileAnalysis
+
+    public init(path: String?, analysis: DockerfileAnalysis) {
+        self.path = path
+        self.analysis = analysis
+    }
 }
 
 extension Engine {

@@ -1,0 +1,31 @@
+import Dockerfile
+import Engine
+import EstibaJSON
+import Service
+
+/// In-process cost of each step of a `parse` request, to see where end-to-end time goes.
+enum Breakdown {
+    static func run(text: String, rounds: Int) {
+        let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "parse", "params": ["text": .string(text)]]
+        let requestBytes = request.encoded()
+        var tLoad: [Double] = [], tParse: [Double] = [], tAnalyze: [Double] = [], tEncode: [Double] = [], tDump: [Double] = []
+        var outBytes = 0
+        for _ in 0..<rounds {
+            let t0 = now()
+            let decoded = (try? JSONValue.parse(requestBytes)) ?? .null
+            let t1 = now()
+            let src = decoded["params"]?["text"]?.stringValue ?? ""
+            let parsed = DockerfileParser.parse(src)
+            let t2 = now()
+            let analysis = DockerfileAnalysis(parsed)
+            let t3 = now()
+            let value = ParseEncoding.encode(ParseReport(path: nil, analysis: analysis))
+            let t4 = now()
+            outBytes = value.encoded().count
+            let t5 = now()
+            tLoad.append(t1 - t0); tParse.append(t2 - t1); tAnalyze.append(t3 - t2); tEncode.append(t4 - t3); tDump.append(t5 - t4)
+        }
+        func ms(_ xs: [Double]) -> String { String(format: "%.2f", percentile(xs, 0.5) * 1000) }
+        print("  in-process medians (ms): decode request \(ms(tLoad)) (\(requestBytes.count) B), parse \(ms(tParse)), analyze \(ms(tAnalyze)), build result \(ms(tEncode)), encode result \(ms(tDump)) (\(outBytes) B)")
+    }
+}
