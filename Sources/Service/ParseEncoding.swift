@@ -47,23 +47,23 @@ public enum ParseEncoding {
     static func instruction(_ node: Node, range r: SourceRange) -> JSONValue {
         var o = JSONObject()
         o.append("keyword", .string(node.value.uppercased()))
-        o.append("flags", JSONValue(node.flags))
+        if !node.flags.isEmpty { o.append("flags", JSONValue(node.flags)) }
         let trigger = node.next.first?.children.first
         o.append("args", trigger == nil ? JSONValue(node.next.map(\.value)) : .array([]))
         o.append("json", .bool(node.isJSON))
-        o.append(
-            "heredocs",
-            .array(
-                node.heredocs.map { h in
-                    [
-                        "name": .string(h.name), "content": .string(h.content), "expand": .bool(h.expand),
-                        "chomp": .bool(h.chomp), "fileDescriptor": .int(Int64(h.fileDescriptor)),
-                    ]
-                }))
+        if !node.heredocs.isEmpty {
+            o.append(
+                "heredocs",
+                .array(
+                    node.heredocs.map { h in
+                        [
+                            "name": .string(h.name), "content": .string(h.content), "expand": .bool(h.expand),
+                            "chomp": .bool(h.chomp), "fileDescriptor": .int(Int64(h.fileDescriptor)),
+                        ]
+                    }))
+        }
         o.append("original", .string(node.original))
         o.append("range", range(r))
-        o.append("startLine", .int(Int64(node.startLine)))
-        o.append("endLine", .int(Int64(node.endLine)))
         if let trigger { o.append("trigger", instruction(trigger, range: r)) }
         if !node.prevComment.isEmpty { o.append("comments", JSONValue(node.prevComment)) }
         return .object(o)

@@ -111,7 +111,12 @@ final class DescriptorReader {
     }
 }
 
+/// Writes to a peer that may have closed (as the service does after a framing error) must fail with EPIPE,
+/// not kill the test process.
+let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
+
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    _ = ignoreSIGPIPE
     var off = 0
     while off < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + off }, $0.count - off) }
