@@ -29,3 +29,28 @@ enum Breakdown {
         print("  in-process medians (ms): decode request \(ms(tLoad)) (\(requestBytes.count) B), parse \(ms(tParse)), analyze \(ms(tAnalyze)), build result \(ms(tEncode)), encode result \(ms(tDump)) (\(outBytes) B)")
     }
 }
+
+/// In-process cost of the JSON work of one trivial request (decode the request, encode a small reply).
+enum TrivialBreakdown {
+    static func run(rounds: Int = 200_000) {
+        let req = Array(#"{"jsonrpc":"2.0","id":1,"method":"parse","params":{"text":"FROM busybox"}}"#.utf8)
+        var t0 = now()
+        var sink = 0
+        for _ in 0..<rounds { sink &+= ((try? JSONValue.parse(req))?.objectValue?.count ?? 0) }
+        let decode = (now() - t0) / Double(rounds)
+        let parsed = DockerfileAnalysis(DockerfileParser.parse("FROM busybox"))
+        t0 = now()
+        for _ in 0..<rounds { sink &+= DockerfileAnalysis(DockerfileParser.parse("FROM busybox")).stages.count }
+        let parse = (now() - t0) / Double(rounds)
+        t0 = now()
+        var value: JSONValue = .null
+        for _ in 0..<rounds { value = ParseEncoding.encode(ParseReport(path: nil, analysis: parsed)) }
+        let build = (now() - t0) / Double(rounds)
+        let reply: JSONValue = ["jsonrpc": "2.0", "id": 1, "result": value]
+        t0 = now()
+        for _ in 0..<rounds { sink &+= reply.encoded().count }
+        let encode = (now() - t0) / Double(rounds)
+        print(String(format: "  trivial request in-process (µs): decode %.1f, parse+analyze %.1f, build result %.1f, encode reply %.1f (%d B)%@",
+            decode * 1e6, parse * 1e6, build * 1e6, encode * 1e6, reply.encoded().count, sink == 42 ? " " : ""))
+    }
+}

@@ -16,6 +16,8 @@ struct Options {
     var connections = 8
     var window = 16
     var latencyRounds = 200
+    /// Only the in-process breakdown (no server): for profilers such as callgrind.
+    var breakdownOnly = false
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -26,6 +28,7 @@ struct Options {
             case "--connections": connections = Int(args.next() ?? "") ?? connections
             case "--window": window = Int(args.next() ?? "") ?? window
             case "--latency-rounds": latencyRounds = Int(args.next() ?? "") ?? latencyRounds
+            case "--breakdown-only": breakdownOnly = true
             default:
                 FileHandle.standardError.write("unknown option \(a)\n".data(using: .utf8) ?? Data())
                 exit(2)
@@ -127,6 +130,10 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 }
 
 let opts = Options()
+if opts.breakdownOnly {
+    Breakdown.run(text: dockerfile(instructions: 1000), rounds: 5)
+    exit(0)
+}
 let dir = "/tmp/estiba-bench-\(getpid())"
 mkdir(dir, 0o700)
 let socketPath = dir + "/bench.sock"
@@ -216,6 +223,7 @@ func throughput(_ name: String, _ body: JSONValue, connections: Int, window: Int
         name, connections, window, n, wall, n / wall, cpu / n * 1e6))
 }
 
+TrivialBreakdown.run()
 let initialize: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "initialize"]
 let tinyParse: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "parse", "params": ["text": "FROM busybox"]]
 throughput("initialize", initialize, connections: opts.connections, window: opts.window, total: opts.requests)

@@ -19,48 +19,120 @@ enum GoText {
         }
     }
 
+    @inline(__always)
+    static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+
+    @inline(__always)
+    static func isBlankByte(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0B || b == 0x0C || b == 0x0D }
+
+    /// Runs `body` on the UTF-8 bytes of `s` (contiguous for native strings; copied otherwise).
+    @inline(__always)
+    static func withBytes<S: StringProtocol, R>(_ s: S, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        let copy = Array(s.utf8)
+        return copy.withUnsafeBufferPointer(body)
+    }
+
+    /// Byte length of the UTF-8 sequence led by `b`.
+    @inline(__always)
+    static func sequenceLength(_ b: UInt8) -> Int { b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2 }
+
+    /// The byte length of the Go-whitespace scalar at offset `i`, or 0 when it is not whitespace.
+    @inline(__always)
+    static func spaceWidth(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+        let b = buf[i]
+        if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
+        let n = min(sequenceLength(b), buf.count - i)
+        var value = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
+        for k in 1..<max(n, 1) { value = value << 6 | UInt32(buf[i + k] & 0x3F) }
+        guard n > 1, let scalar = Unicode.Scalar(value) else { return 0 }
+        return isSpace(scalar) ? n : 0
+    }
+
+    /// The slice of `s` between two byte offsets (both on scalar boundaries).
+    @inline(__always)
+    static func slice(_ s: Substring, _ from: Int, _ to: Int) -> Substring {
+        let u = s.utf8
+        let a = u.index(u.startIndex, offsetBy: from)
+        let b = u.index(a, offsetBy: to - from)
+        return s[a..<b]
+    }
+
     /// `strings.TrimSpace`.
     static func trimSpace<S: StringProtocol>(_ s: S) -> Substring {
-        let u = Substring(s).unicodeScalars
-        guard let first = u.firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = u.lastIndex(where: { !isSpace($0) }) ?? first
-        return Substring(u[first...last])
+        let str = Substring(s)
+        let (a, b) = withBytes(str) { buf -> (Int, Int) in
+            let a = leftEdge(buf)
+            return (a, rightEdge(buf, from: a))
+        }
+        return slice(str, a, b)
     }
 
     /// `strings.TrimLeftFunc(s, unicode.IsSpace)`.
     static func trimLeft<S: StringProtocol>(_ s: S) -> Substring {
-        let u = Substring(s).unicodeScalars
-        guard let first = u.firstIndex(where: { !isSpace($0) }) else { return "" }
-        return Substring(u[first...])
+        let str = Substring(s)
+        let a = withBytes(str) { leftEdge($0) }
+        return a == 0 ? str : slice(str, a, str.utf8.count)
+    }
+
+    static func leftEdge(_ buf: UnsafeBufferPointer<UInt8>) -> Int {
+        var i = 0
+        while i < buf.count {
+            let w = spaceWidth(buf, i)
+            if w == 0 { break }
+            i += w
+        }
+        return i
+    }
+
+    static func rightEdge(_ buf: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var end = buf.count
+        while end > start {
+            var p = end - 1
+            if buf[p] < 0x80 {
+                if !isASCIISpace(buf[p]) { break }
+            } else {
+                while p > start, buf[p] & 0xC0 == 0x80 { p -= 1 }
+                if spaceWidth(buf, p) == 0 { break }
+            }
+            end = p
+        }
+        return end
     }
 
     /// `bytes.TrimRight(s, "\r\n")`.
     static func trimNewline<S: StringProtocol>(_ s: S) -> Substring {
-        let u = Substring(s).unicodeScalars
-        guard let last = u.lastIndex(where: { $0 != "\r" && $0 != "\n" }) else { return "" }
-        return Substring(u[...last])
+        let str = Substring(s)
+        let n = withBytes(str) { buf -> Int in
+            var end = buf.count
+            while end > 0, buf[end - 1] == 0x0D || buf[end - 1] == 0x0A { end -= 1 }
+            return end
+        }
+        return n == str.utf8.count ? str : slice(str, 0, n)
     }
 
     /// `reWhitespace.Split(s, n)` for n = -1 (all) or n = 2 (first separator only).
     static func splitBlank<S: StringProtocol>(_ s: S, maxParts: Int = .max) -> [Substring] {
         let str = Substring(s)
-        let u = str.unicodeScalars
-        var parts: [Substring] = []
-        var start = u.startIndex
-        var i = u.startIndex
-        while i < u.endIndex {
-            if parts.count + 1 < maxParts, isBlank(u[i]) {
-                parts.append(Substring(u[start..<i]))
-                var j = i
-                while j < u.endIndex, isBlank(u[j]) { j = u.index(after: j) }
-                start = j
-                i = j
-                continue
+        let bounds = withBytes(str) { buf -> [(Int, Int)] in
+            var out: [(Int, Int)] = []
+            var start = 0
+            var i = 0
+            while i < buf.count {
+                if out.count + 1 < maxParts, isBlankByte(buf[i]) {
+                    out.append((start, i))
+                    var j = i + 1
+                    while j < buf.count, isBlankByte(buf[j]) { j += 1 }
+                    start = j
+                    i = j
+                    continue
+                }
+                i += 1
             }
-            i = u.index(after: i)
+            out.append((start, buf.count))
+            return out
         }
-        parts.append(Substring(u[start...]))
-        return parts
+        return bounds.map { slice(str, $0.0, $0.1) }
     }
 
     /// Go's `strconv.Quote`.

@@ -220,71 +220,81 @@ struct InstructionParser {
     }
 
     /// BuildKit's `parseWords`: whitespace-separated words, quotes and escapes kept verbatim.
+    /// Works on UTF-8 bytes (every syntax character is ASCII); non-ASCII scalars are copied whole.
     func parseWords(_ rest: String) -> [String] {
-        let u = Array(rest.unicodeScalars)
-        enum Phase { case spaces, word, quote }
-        var phase = Phase.spaces
-        var words: [String] = []
-        var word = String.UnicodeScalarView()
-        var quote: Unicode.Scalar = "\0"
-        var blankOK = false
-        var pos = 0
-        while pos <= u.count {
-            if phase == .spaces {
-                if pos == u.count { break }
-                if GoText.isSpace(u[pos]) {
-                    pos += 1
+        let esc = UInt8(truncatingIfNeeded: escapeToken.value)
+        return GoText.withBytes(rest) { buf -> [String] in
+            enum Phase { case spaces, word, quote }
+            var phase = Phase.spaces
+            var words: [String] = []
+            var word: [UInt8] = []
+            word.reserveCapacity(64)
+            var quote: UInt8 = 0
+            var blankOK = false
+            var i = 0
+            let n = buf.count
+            func copyScalar(_ at: Int) -> Int {
+                let end = min(at + GoText.sequenceLength(buf[at]), n)
+                word.append(contentsOf: UnsafeBufferPointer(rebasing: buf[at..<end]))
+                return end
+            }
+            while true {
+                if phase == .spaces {
+                    if i == n { break }
+                    let w = GoText.spaceWidth(buf, i)
+                    if w > 0 {
+                        i += w
+                        continue
+                    }
+                    phase = .word
+                }
+                if i == n {
+                    if blankOK || !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+                    break
+                }
+                let ch = buf[i]
+                if phase == .word {
+                    let w = GoText.spaceWidth(buf, i)
+                    if w > 0 {
+                        phase = .spaces
+                        if blankOK || !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+                        word.removeAll(keepingCapacity: true)
+                        blankOK = false
+                        i += w
+                        continue
+                    }
+                    if ch == UInt8(ascii: "'") || ch == UInt8(ascii: "\"") {
+                        quote = ch
+                        blankOK = true
+                        phase = .quote
+                    }
+                    if ch == esc {
+                        if i + 1 == n {
+                            i += 1
+                            continue
+                        }
+                        word.append(ch)
+                        i = copyScalar(i + 1)
+                        continue
+                    }
+                    i = copyScalar(i)
                     continue
                 }
-                phase = .word
-            }
-            if pos == u.count {
-                if blankOK || !word.isEmpty { words.append(String(word)) }
-                break
-            }
-            var ch = u[pos]
-            if phase == .word {
-                if GoText.isSpace(ch) {
-                    phase = .spaces
-                    if blankOK || !word.isEmpty { words.append(String(word)) }
-                    word = String.UnicodeScalarView()
-                    blankOK = false
-                    pos += 1
-                    continue
-                }
-                if ch == "'" || ch == "\"" {
-                    quote = ch
-                    blankOK = true
-                    phase = .quote
-                }
-                if ch == escapeToken {
-                    if pos + 1 == u.count {
-                        pos += 1
+                // inside quotes
+                if ch == quote { phase = .word }
+                if ch == esc, quote != UInt8(ascii: "'") {
+                    if i + 1 == n {
+                        phase = .word
+                        i += 1
                         continue
                     }
                     word.append(ch)
-                    pos += 1
-                    ch = u[pos]
-                }
-                word.append(ch)
-                pos += 1
-                continue
-            }
-            // inside quotes
-            if ch == quote { phase = .word }
-            if ch == escapeToken, quote != "'" {
-                if pos + 1 == u.count {
-                    phase = .word
-                    pos += 1
+                    i = copyScalar(i + 1)
                     continue
                 }
-                pos += 1
-                word.append(ch)
-                ch = u[pos]
+                i = copyScalar(i)
             }
-            word.append(ch)
-            pos += 1
+            return words
         }
-        return words
     }
 }

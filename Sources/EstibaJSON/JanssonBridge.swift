@@ -42,15 +42,12 @@ extension JSONValue {
     private func dump(flags: Int32) -> [UInt8] {
         let root = toJansson()
         defer { json_decref(root) }
-        let sink = DumpSink()
-        let rc = json_dump_callback(
-            root,
-            { chunk, size, context in
-                guard let chunk, let context else { return -1 }
-                Unmanaged<DumpSink>.fromOpaque(context).takeUnretainedValue().append(chunk, size)
-                return 0
-            }, Unmanaged.passUnretained(sink).toOpaque(), Int(flags | JSON_ENCODE_ANY))
-        return rc == 0 ? sink.bytes : Array("null".utf8)
+        var buffer = estiba_dump_buffer(data: nil, length: 0, capacity: 0)
+        defer { free(buffer.data) }
+        guard estiba_dump(root, Int(flags | JSON_ENCODE_ANY), &buffer) == 0, let data = buffer.data else {
+            return Array("null".utf8)
+        }
+        return [UInt8](UnsafeRawBufferPointer(start: data, count: buffer.length))
     }
 
     private static func errorText(_ err: inout json_error_t) -> String {
@@ -141,35 +138,3 @@ nonisolated(unsafe) private let emptyCString: UnsafePointer<CChar> = {
     return UnsafePointer(p)
 }()
 
-/// Collects jansson's output in one pass (json_dumpb would need a second pass to learn the size).
-/// jansson calls back once per token, so appends go to a raw buffer with memcpy.
-private final class DumpSink {
-    private var storage: UnsafeMutableRawPointer
-    private var capacity: Int
-    private var count = 0
-
-    init() {
-        capacity = 4096
-        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
-    }
-
-    deinit { storage.deallocate() }
-
-    func append(_ chunk: UnsafePointer<CChar>, _ size: Int) {
-        if count + size > capacity {
-            var newCapacity = capacity * 2
-            while newCapacity < count + size { newCapacity *= 2 }
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 1)
-            grown.copyMemory(from: storage, byteCount: count)
-            storage.deallocate()
-            storage = grown
-            capacity = newCapacity
-        }
-        (storage + count).copyMemory(from: chunk, byteCount: size)
-        count += size
-    }
-
-    var bytes: [UInt8] {
-        [UInt8](UnsafeRawBufferPointer(start: storage, count: count))
-    }
-}

@@ -15,6 +15,10 @@ public final class RPCConnection: @unchecked Sendable {
 
     private let output = OutputQueue()
     private let lock = ConditionLock()
+    /// Replies produced inline while the reader handles one chunk of input; written once per chunk.
+    /// Only the reader thread touches it.
+    private var inlineReplies: [UInt8] = []
+    private var collectingInline = false
     private var mode: FramingMode?
     private var inflight: [Int: Task<Void, Never>] = [:]
     private var idsInFlight: [RPCID: Int] = [:]
@@ -73,16 +77,22 @@ public final class RPCConnection: @unchecked Sendable {
             if n <= 0 { break }
             decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             if mode == nil, let m = decoder.mode { lock.withLock { mode = m } }
+            collectingInline = true
+            var fatal = false
             while let event = decoder.next() {
                 if mode == nil, let m = decoder.mode { lock.withLock { mode = m } }
                 switch event {
                 case .message(let bytes):
                     process(bytes)
                 case .error(let e):
-                    send(RPCMessageDecoder.errorResponse(id: nil, error: e.error))
-                    if e.fatal { break reading }
+                    send(RPCMessageDecoder.errorResponse(id: nil, error: e.error), fromReader: true)
+                    fatal = e.fatal
                 }
+                if fatal { break }
             }
+            collectingInline = false
+            flushInlineReplies()
+            if fatal { break reading }
         }
         // Let running requests answer (a client may half-close after sending), then close the output.
         lock.withLock {
@@ -92,9 +102,25 @@ public final class RPCConnection: @unchecked Sendable {
         threadDone()
     }
 
+    /// Writes the replies gathered while handling one chunk: directly when the writer is idle, else queued
+    /// behind what it is writing (replies keep their order either way).
+    private func flushInlineReplies() {
+        guard !inlineReplies.isEmpty else { return }
+        let bytes = inlineReplies
+        inlineReplies.removeAll(keepingCapacity: true)
+        if output.claimDirectWrite() {
+            let ok = bytes.withUnsafeBytes { FileDescriptorIO.writeAll(writeFD, $0) }
+            output.doneWriting()
+            if !ok { abort() }
+        } else {
+            output.push(bytes)
+        }
+    }
+
     private func writeLoop() {
         var broken = false
         while let frames = output.popAll() {
+            defer { output.doneWriting() }
             if broken { continue }
             let ok: Bool
             if frames.count == 1 {
@@ -129,9 +155,16 @@ public final class RPCConnection: @unchecked Sendable {
 
     // MARK: dispatch
 
-    private func send(_ message: JSONValue) {
+    /// Sends a reply or notification. On the reader thread, while it handles input, replies are gathered
+    /// and written once per chunk; from tasks they are queued for the writer thread.
+    private func send(_ message: JSONValue, fromReader: Bool = false) {
         let m = lock.withLock { mode } ?? .newline
-        output.push(m.frame(message.encoded()))
+        let frame = m.frame(message.encoded())
+        if fromReader, collectingInline {
+            inlineReplies.append(contentsOf: frame)
+        } else {
+            output.push(frame)
+        }
     }
 
     private func context(for id: RPCID?) -> RPCContext {
@@ -148,7 +181,7 @@ public final class RPCConnection: @unchecked Sendable {
         do {
             value = try JSONValue.parse(bytes)
         } catch {
-            send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.parse(error.description)))
+            send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.parse(error.description)), fromReader: true)
             return
         }
         if case .array(let items) = value {
@@ -157,7 +190,7 @@ public final class RPCConnection: @unchecked Sendable {
         }
         switch dispatch(value) {
         case .none: break
-        case .reply(let r): send(r)
+        case .reply(let r): send(r, fromReader: true)
         case .pending(let id, let work):
             spawn(ids: id.map { [$0] } ?? []) { [self] in
                 let reply = await work()
@@ -206,7 +239,7 @@ public final class RPCConnection: @unchecked Sendable {
 
     private func processBatch(_ items: [JSONValue]) {
         if items.isEmpty {
-            send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.invalidRequest("empty batch")))
+            send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.invalidRequest("empty batch")), fromReader: true)
             return
         }
         var replies: [JSONValue?] = []
@@ -223,7 +256,7 @@ public final class RPCConnection: @unchecked Sendable {
             }
         }
         if pending.isEmpty {
-            if !replies.isEmpty { send(.array(replies.compactMap { $0 })) }
+            if !replies.isEmpty { send(.array(replies.compactMap { $0 }), fromReader: true) }
             return
         }
         let ready = replies

@@ -56,12 +56,14 @@ public final class ConditionLock: @unchecked Sendable {
     public func broadcast() { pthread_cond_broadcast(cond) }
 }
 
-/// Frames waiting to be written by a connection's writer thread.
+/// Frames waiting to be written, and who is writing. Exactly one thread writes at a time: the writer thread
+/// (for queued frames) or the reader thread (for inline replies, when nothing is queued or being written).
 final class OutputQueue: @unchecked Sendable {
     private let lock = ConditionLock()
     private var frames: [[UInt8]] = []
     private var pendingBytes = 0
     private var closed = false
+    private var busy = false
     /// A client that stops reading may not make the service hold unbounded memory.
     let maxPendingBytes: Int
 
@@ -79,15 +81,37 @@ final class OutputQueue: @unchecked Sendable {
         }
     }
 
-    /// Everything queued so far, waiting while empty; nil once closed and drained.
+    /// For the writer thread: everything queued so far (taking the writing role), waiting while there is
+    /// nothing to write; nil once closed and drained. Call `doneWriting()` after writing.
     func popAll() -> [[UInt8]]? {
         lock.withLock {
-            while frames.isEmpty, !closed { lock.wait() }
-            if frames.isEmpty { return nil }
-            let out = frames
-            frames.removeAll(keepingCapacity: true)
-            pendingBytes = 0
-            return out
+            while true {
+                if !busy, !frames.isEmpty {
+                    busy = true
+                    let out = frames
+                    frames.removeAll(keepingCapacity: true)
+                    pendingBytes = 0
+                    return out
+                }
+                if closed, frames.isEmpty, !busy { return nil }
+                lock.wait()
+            }
+        }
+    }
+
+    /// Takes the writing role for a direct write when nothing is queued or being written.
+    func claimDirectWrite() -> Bool {
+        lock.withLock {
+            if busy || closed || !frames.isEmpty { return false }
+            busy = true
+            return true
+        }
+    }
+
+    func doneWriting() {
+        lock.withLock {
+            busy = false
+            lock.broadcast()
         }
     }
 

@@ -34,7 +34,7 @@ public final class EstibaService: RPCHandler {
             switch request.method {
             case "initialize":
                 _ = try Params(request, allowed: [], allowUnknown: true)
-                return .done(.success(initializeResult()))
+                return .done(.success(Self.initializeResult))
             case "shutdown":
                 _ = try Params(request, allowed: [])
                 shuttingDown.withLock { $0 = true }
@@ -54,12 +54,12 @@ public final class EstibaService: RPCHandler {
         }
     }
 
-    func initializeResult() -> JSONValue {
-        [
+    /// Constant for the life of the process, so built once.
+    static let initializeResult: JSONValue = [
             "name": .string(Engine.name), "version": .string(Engine.version),
-            "protocolVersion": .string(Self.protocolVersion),
-            "methods": JSONValue(Self.methods + ["$/cancelRequest"]),
-            "notifications": JSONValue(Self.notifications),
+            "protocolVersion": .string(EstibaService.protocolVersion),
+            "methods": JSONValue(EstibaService.methods + ["$/cancelRequest"]),
+            "notifications": JSONValue(EstibaService.notifications),
             "capabilities": [
                 "framing": ["content-length", "newline"],
                 "maxMessageSize": .int(64 << 20),
@@ -67,7 +67,6 @@ public final class EstibaService: RPCHandler {
                 "cancellation": true,
             ],
         ]
-    }
 
     func parse(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
         let p = try Params(request, allowed: ["text", "path", "progress"])
