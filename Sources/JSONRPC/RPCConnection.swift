@@ -158,8 +158,12 @@ public final class RPCConnection: @unchecked Sendable {
     /// Sends a reply or notification. On the reader thread, while it handles input, replies are gathered
     /// and written once per chunk; from tasks they are queued for the writer thread.
     private func send(_ message: JSONValue, fromReader: Bool = false) {
+        send(encoded: message.encoded(), fromReader: fromReader)
+    }
+
+    private func send(encoded body: [UInt8], fromReader: Bool = false) {
         let m = lock.withLock { mode } ?? .newline
-        let frame = m.frame(message.encoded())
+        let frame = m.frame(body)
         if fromReader, collectingInline {
             inlineReplies.append(contentsOf: frame)
         } else {
@@ -190,35 +194,39 @@ public final class RPCConnection: @unchecked Sendable {
         }
         switch dispatch(value) {
         case .none: break
-        case .reply(let r): send(r, fromReader: true)
+        case .reply(let r): send(encoded: r, fromReader: true)
         case .pending(let id, let work):
             spawn(ids: id.map { [$0] } ?? []) { [self] in
                 let reply = await work()
-                if let reply { send(reply) }
+                if let reply { send(encoded: reply) }
             }
         }
     }
 
     private enum Dispatched {
         case none
-        case reply(JSONValue)
-        case pending(RPCID?, @Sendable () async -> JSONValue?)
+        /// An encoded reply (compact JSON, no framing).
+        case reply([UInt8])
+        case pending(RPCID?, @Sendable () async -> [UInt8]?)
     }
 
     private func dispatch(_ value: JSONValue) -> Dispatched {
         switch RPCMessageDecoder.classify(value) {
         case .response: return .none
-        case .invalid(let error, let id): return .reply(RPCMessageDecoder.errorResponse(id: id, error: error))
+        case .invalid(let error, let id): return .reply(RPCMessageDecoder.errorResponse(id: id, error: error).encoded())
         case .request(let req):
             if req.method == "$/cancelRequest" {
                 cancel(req.params?["id"].flatMap(RPCID.init))
-                return req.id.map { .reply(RPCMessageDecoder.response(id: $0, result: .null)) } ?? .none
+                return req.id.map { .reply(RPCMessageDecoder.responseText(id: $0, result: Array("null".utf8))) } ?? .none
             }
             let ctx = context(for: req.id)
             switch handler.handle(req, context: ctx) {
             case .done(let result):
                 guard let id = req.id else { return .none }
                 return .reply(Self.reply(id, result))
+            case .doneEncoded(let text):
+                guard let id = req.id else { return .none }
+                return .reply(RPCMessageDecoder.responseText(id: id, result: text.bytes))
             case .deferred(let work):
                 let id = req.id
                 return .pending(id) {
@@ -230,10 +238,10 @@ public final class RPCConnection: @unchecked Sendable {
         }
     }
 
-    private static func reply(_ id: RPCID, _ result: Result<JSONValue, RPCError>) -> JSONValue {
+    private static func reply(_ id: RPCID, _ result: Result<JSONValue, RPCError>) -> [UInt8] {
         switch result {
-        case .success(let v): return RPCMessageDecoder.response(id: id, result: v)
-        case .failure(let e): return RPCMessageDecoder.errorResponse(id: id, error: e)
+        case .success(let v): return RPCMessageDecoder.responseText(id: id, result: v.encoded())
+        case .failure(let e): return RPCMessageDecoder.errorResponse(id: id, error: e).encoded()
         }
     }
 
@@ -242,8 +250,8 @@ public final class RPCConnection: @unchecked Sendable {
             send(RPCMessageDecoder.errorResponse(id: nil, error: RPCErrorCode.invalidRequest("empty batch")), fromReader: true)
             return
         }
-        var replies: [JSONValue?] = []
-        var pending: [(Int, @Sendable () async -> JSONValue?)] = []
+        var replies: [[UInt8]?] = []
+        var pending: [(Int, @Sendable () async -> [UInt8]?)] = []
         var ids: [RPCID] = []
         for item in items {
             switch dispatch(item) {
@@ -256,20 +264,31 @@ public final class RPCConnection: @unchecked Sendable {
             }
         }
         if pending.isEmpty {
-            if !replies.isEmpty { send(.array(replies.compactMap { $0 }), fromReader: true) }
+            if !replies.isEmpty { send(encoded: Self.jsonArray(replies.compactMap { $0 }), fromReader: true) }
             return
         }
         let ready = replies
         let jobs = pending
         spawn(ids: ids) { [self] in
             var all = ready
-            await withTaskGroup(of: (Int, JSONValue?).self) { group in
+            await withTaskGroup(of: (Int, [UInt8]?).self) { group in
                 for (slot, work) in jobs { group.addTask { (slot, await work()) } }
                 for await (slot, reply) in group { all[slot] = reply }
             }
             let out = all.compactMap { $0 }
-            if !out.isEmpty { send(.array(out)) }
+            if !out.isEmpty { send(encoded: Self.jsonArray(out)) }
         }
+    }
+
+    /// A JSON array of already-encoded elements.
+    private static func jsonArray(_ elements: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, e) in elements.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: e)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
     }
 
     private func spawn(ids: [RPCID], _ body: @escaping @Sendable () async -> Void) {

@@ -4,6 +4,8 @@ import EstibaJSON
 public enum RPCOutcome: Sendable {
     /// Answered on the spot (cheap methods: no I/O, microseconds of work).
     case done(Result<JSONValue, RPCError>)
+    /// Answered on the spot with a result encoded beforehand (constant results).
+    case doneEncoded(JSONText)
     /// Runs as a cancellable task; other requests on the connection proceed meanwhile.
     case deferred(@Sendable (RPCContext) async -> Result<JSONValue, RPCError>)
 }

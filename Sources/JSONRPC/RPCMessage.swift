@@ -89,6 +89,21 @@ enum RPCMessageDecoder {
         return .request(RPCRequest(id: id, method: method, params: params))
     }
 
+    /// `{"jsonrpc":"2.0","id":…,"result":…}` written around already-encoded parts (no envelope object to build).
+    static func responseText(id: RPCID?, result: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(result.count + 40)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        switch id {
+        case .number(let n)?: out.append(contentsOf: String(n).utf8)
+        default: out.append(contentsOf: encode(id).encoded())
+        }
+        out.append(contentsOf: #","result":"#.utf8)
+        out.append(contentsOf: result)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     static func response(id: RPCID?, result: JSONValue) -> JSONValue {
         var o = JSONObject()
         o.append("jsonrpc", "2.0")

@@ -34,7 +34,7 @@ public final class EstibaService: RPCHandler {
             switch request.method {
             case "initialize":
                 _ = try Params(request, allowed: [], allowUnknown: true)
-                return .done(.success(Self.initializeResult))
+                return .doneEncoded(Self.initializeText)
             case "shutdown":
                 _ = try Params(request, allowed: [])
                 shuttingDown.withLock { $0 = true }
@@ -54,7 +54,9 @@ public final class EstibaService: RPCHandler {
         }
     }
 
-    /// Constant for the life of the process, so built once.
+    /// Constant for the life of the process, so encoded once.
+    static let initializeText = JSONText(initializeResult)
+
     static let initializeResult: JSONValue = [
             "name": .string(Engine.name), "version": .string(Engine.version),
             "protocolVersion": .string(EstibaService.protocolVersion),
