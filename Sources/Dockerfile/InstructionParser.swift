@@ -75,6 +75,20 @@ struct InstructionParser {
         var phase = Phase.spaces
         var pos = 0
         func rest(_ at: Int) -> Substring { Substring(scalars[scalars.index(scalars.startIndex, offsetBy: at)...]) }
+        /// The character at `pos` with an escape token resolved, moving past it; nil for a trailing escape token.
+        func unescaped(_ pos: inout Int) -> Unicode.Scalar? {
+            var c = u[pos]
+            if c == escapeToken {
+                if pos + 1 == u.count {
+                    pos += 1
+                    return nil
+                }
+                pos += 1
+                c = u[pos]
+            }
+            pos += 1
+            return c
+        }
         while pos <= u.count {
             let ch: Unicode.Scalar = pos < u.count ? u[pos] : "\0"
             if phase == .spaces {
@@ -109,17 +123,7 @@ struct InstructionParser {
                     pos += 1
                     continue
                 }
-                var c = ch
-                if ch == escapeToken {
-                    if pos + 1 == u.count {
-                        pos += 1
-                        continue
-                    }
-                    pos += 1
-                    c = u[pos]
-                }
-                word.append(c)
-                pos += 1
+                if let c = unescaped(&pos) { word.append(c) }
                 continue
             }
             // inside quotes
@@ -128,18 +132,11 @@ struct InstructionParser {
                 pos += 1
                 continue
             }
-            var c = ch
-            if ch == escapeToken {
-                if pos + 1 == u.count {
-                    phase = .word
-                    pos += 1
-                    continue
-                }
-                pos += 1
-                c = u[pos]
+            if let c = unescaped(&pos) {
+                word.append(c)
+            } else {
+                phase = .word
             }
-            word.append(c)
-            pos += 1
         }
         return ("", words)
     }
