@@ -15,7 +15,15 @@ let package = Package(
         .systemLibrary(
             name: "CJansson", pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSys"),
         .target(name: "EstibaJSON", dependencies: ["CJansson"], linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
@@ -31,6 +39,7 @@ let package = Package(
         .testTarget(name: "EstibaJSONTests", dependencies: ["EstibaJSON"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],
     swiftLanguageModes: [.v6]

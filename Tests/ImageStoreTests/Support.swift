@@ -1,0 +1,86 @@
+import Foundation
+import CSys
+import Glibc
+import Testing
+
+@testable import ImageStore
+
+func temporaryDirectory(_ tag: String = "store") throws -> String {
+    let path = "/tmp/estiba-\(tag)-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func removeTree(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
+
+/// Runs a Python 3 snippet (used to craft tar files byte for byte, including hostile ones).
+@discardableResult
+func python(_ script: String, _ args: [String] = []) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script] + args
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    if p.terminationStatus != 0 { throw StoreError(.io, "python3 failed (\(p.terminationStatus))") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    chmod(path, mode)
+}
+
+func setMtime(_ path: String, _ seconds: Int, nofollow: Bool = false) {
+    var times = [timespec(tv_sec: seconds, tv_nsec: 123_456_789), timespec(tv_sec: seconds, tv_nsec: 123_456_789)]
+    utimensat(AT_FDCWD, path, &times, nofollow ? AT_SYMLINK_NOFOLLOW : 0)
+}
+
+/// A comparable description of everything a layer must preserve about a tree.
+func describeTree(_ root: String) throws -> [String: String] {
+    var out: [String: String] = [:]
+    let fm = FileManager.default
+    guard let walker = fm.enumerator(atPath: root) else { return out }
+    var inodes: [UInt64: String] = [:]
+    for case let rel as String in walker {
+        let full = root + "/" + rel
+        var st = stat()
+        guard lstat(full, &st) == 0 else { continue }
+        let type = st.st_mode & S_IFMT
+        var d = "mode=\(String(st.st_mode, radix: 8)) uid=\(st.st_uid) gid=\(st.st_gid)"
+        // Layers keep mtimes to the second, rounded.
+        if type != S_IFDIR { d += " mtime=\(st.st_mtim.tv_nsec >= 500_000_000 ? st.st_mtim.tv_sec + 1 : st.st_mtim.tv_sec)" }
+        switch type {
+        case S_IFREG:
+            d += " content=\(String(decoding: fm.contents(atPath: full) ?? Data(), as: UTF8.self))"
+            if st.st_nlink > 1 {
+                if let first = inodes[UInt64(st.st_ino)] { d += " hardlink-of=\(first)" } else { inodes[UInt64(st.st_ino)] = rel }
+            }
+        case S_IFLNK: d += " target=\((try? fm.destinationOfSymbolicLink(atPath: full)) ?? "?")"
+        case S_IFCHR, S_IFBLK: d += " rdev=\(st.st_rdev)"
+        default: break
+        }
+        var buf = [CChar](repeating: 0, count: 256)
+        let n = lgetxattr(full, "user.estiba", &buf, 255)
+        if n >= 0 { d += " xattr=\(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))" }
+        out[rel] = d
+    }
+    return out
+}
+
+/// Writes the layer of `dir` to a file; returns the file path and the result.
+func writeLayer(_ dir: String, overlayUpper: Bool = false) throws -> (String, LayerTar) {
+    let path = "/tmp/estiba-layer-\(UUID().uuidString.prefix(8)).tar"
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    defer { close(fd) }
+    return (path, try LayerWriter.write(directory: dir, to: fd, overlayUpper: overlayUpper))
+}
+
+func fileSHA256(_ path: String) -> String {
+    let h = SHA256()
+    let data = FileManager.default.contents(atPath: path) ?? Data()
+    data.withUnsafeBytes { h.update($0) }
+    return h.finalize().description
+}
