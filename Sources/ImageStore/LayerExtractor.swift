@@ -215,7 +215,12 @@ struct ExtractionState {
     }
 
     func hardlink(_ path: EntryPath, raw: String, parent: Int32, target rawTarget: String) throws(StoreError) {
-        let target = try EntryPath(rawTarget)
+        let target: EntryPath
+        do {
+            target = try EntryPath(rawTarget)
+        } catch {
+            throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is outside the extraction root")
+        }
         if target.isRoot { throw StoreError.unsafe(raw, "a hard link cannot point at the root directory") }
         let targetParent: Int32
         do {
