@@ -1,0 +1,327 @@
+import EstibaJSON
+import Glibc
+
+/// The layered image store: an OCI image layout (`oci/`), extracted layers by chain ID (`snapshots/`), staging
+/// (`tmp/`) and locks. One actor per process; processes sharing a root coordinate through file locks.
+public actor ImageStore {
+    public nonisolated let layout: StoreLayout
+    let content: ContentStore
+    let snapshots: Snapshots
+
+    /// Opens (creating if needed) the store at `root`.
+    public init(root: String) throws(StoreError) {
+        layout = StoreLayout(root: root)
+        try layout.create()
+        content = ContentStore(layout: layout)
+        snapshots = Snapshots(layout: layout, content: content)
+    }
+
+    // MARK: adding images
+
+    /// Makes a one-layer image from a root filesystem, tags it, and returns it.
+    public func importImage(
+        _ source: ImportSource, config: ContainerConfig, reference: ImageReference?, comment: String,
+        architecture: String = HostPlatform.architecture, created: Timestamp = .now()
+    ) throws(StoreError) -> ImageRecord {
+        let layer: LayerTar
+        switch source {
+        case .directory(let dir):
+            var st = stat()
+            guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw StoreError(.notFound, "\(dir) is not a directory; give a root filesystem directory or a tar archive.", context: ["path": dir])
+            }
+            layer = try content.putLayer(from: dir)
+        case .tarball(let file):
+            guard FileSystem.exists(file) else {
+                throw StoreError(.notFound, "\(file) does not exist; give a root filesystem tar archive or directory.", context: ["path": file])
+            }
+            let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
+            defer { try? FileSystem.removeTree(staging) }
+            _ = try LayerExtractor.extract(archive: file, into: staging, options: ExtractOptions(whiteouts: .apply))
+            layer = try content.putLayer(from: staging)
+        }
+        var image = ImageConfig(architecture: architecture, created: created)
+        image.config = config
+        image.diffIDs = [layer.diffID]
+        image.history = [HistoryEntry(created: created, createdBy: "", comment: comment)]
+        return try add(config: image, layers: [(layer.diffID, layer.size)], reference: reference)
+    }
+
+    /// Stores a config whose layers are already blobs, writes its manifest, makes the snapshots and tags it.
+    public func add(config: ImageConfig, layers: [(digest: Digest, size: Int64)], reference: ImageReference?)
+        throws(StoreError) -> ImageRecord
+    {
+        let configBlob = try content.put(config.encoded())
+        let manifest = Manifest(
+            config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
+            layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
+        let manifestBlob = try content.put(manifest.json.encoded())
+        try makeSnapshots(config: config, manifest: manifest)
+        let descriptor = Descriptor(
+            mediaType: MediaType.imageManifest, digest: manifestBlob.digest, size: manifestBlob.size,
+            platform: Platform(architecture: config.architecture, os: config.os, variant: config.variant))
+        try updateIndex { index in
+            if let reference { Self.removeReference(reference, from: &index) }
+            // A manifest without a tag stays listed (dangling) so it is not garbage.
+            index.manifests.removeAll { $0.digest == manifestBlob.digest && $0.annotation(Annotation.refName) == nil }
+            var d = descriptor
+            if let reference { d.annotations = [(Annotation.refName, reference.description)] }
+            index.manifests.append(d)
+        }
+        return try record(manifestDigest: manifestBlob.digest)
+    }
+
+    func makeSnapshots(config: ImageConfig, manifest: Manifest) throws(StoreError) {
+        guard config.diffIDs.count == manifest.layers.count else {
+            throw StoreError(.corrupt, "The image has \(manifest.layers.count) layers but \(config.diffIDs.count) diff IDs.")
+        }
+        let chain = Snapshots.chainIDs(config.diffIDs)
+        for (i, layer) in manifest.layers.enumerated() {
+            try snapshots.ensure(chainID: chain[i], layer: layer.digest, diffID: config.diffIDs[i], parent: i > 0 ? chain[i - 1] : nil)
+        }
+    }
+
+    // MARK: reading
+
+    /// Every image, newest first.
+    public func images() throws(StoreError) -> [ImageRecord] {
+        let index = try readIndex()
+        var seen: Set<Digest> = []
+        var out: [ImageRecord] = []
+        for m in index.manifests where !seen.contains(m.digest) {
+            seen.insert(m.digest)
+            out.append(try record(manifestDigest: m.digest, index: index))
+        }
+        return out.sorted { ($0.config.created ?? Timestamp(seconds: 0)) > ($1.config.created ?? Timestamp(seconds: 0)) }
+    }
+
+    /// Finds an image by `name[:tag]`, full ID (`sha256:…`) or a unique ID prefix.
+    public func image(_ spec: String) throws(StoreError) -> ImageRecord {
+        let index = try readIndex()
+        return try record(manifestDigest: try resolve(spec, in: index), index: index)
+    }
+
+    func resolve(_ spec: String, in index: ImageIndex) throws(StoreError) -> Digest {
+        if let ref = try? ImageReference(parsing: spec),
+            let m = index.manifests.first(where: { $0.annotation(Annotation.refName) == ref.description })
+        {
+            return m.digest
+        }
+        var hex = spec.lowercased()
+        if hex.hasPrefix("sha256:") { hex.removeFirst(7) }
+        if !hex.isEmpty, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+            var matches: Set<Digest> = []
+            for m in index.manifests {
+                if let config = try? manifest(m.digest).config.digest, config.hex.hasPrefix(hex) { matches.insert(m.digest) }
+            }
+            if matches.count == 1, let only = matches.first { return only }
+            if matches.count > 1 {
+                throw StoreError(.conflict, "\"\(spec)\" matches \(matches.count) images; give more of the ID.", context: ["image": spec])
+            }
+        }
+        throw StoreError(.notFound, "No such image: \(spec). Run `estiba images` to list images, or import or build it first.", context: ["image": spec])
+    }
+
+    func manifest(_ d: Digest) throws(StoreError) -> Manifest {
+        try Manifest(bytes: try content.read(d), document: "manifest \(d.short)")
+    }
+
+    func record(manifestDigest: Digest, index: ImageIndex? = nil) throws(StoreError) -> ImageRecord {
+        let idx: ImageIndex
+        if let index { idx = index } else { idx = try readIndex() }
+        let m = try manifest(manifestDigest)
+        let configBytes = try content.read(m.config.digest)
+        let config = try ImageConfig(bytes: configBytes, document: "image config \(m.config.digest.short)")
+        let refs = idx.manifests.filter { $0.digest == manifestDigest }.compactMap { $0.annotation(Annotation.refName) }
+            .compactMap { try? ImageReference(parsing: $0) }
+        let chain = Snapshots.chainIDs(config.diffIDs)
+        let sizes = chain.enumerated().map { i, c in snapshots.contentSize(c) ?? (i < m.layers.count ? m.layers[i].size : 0) }
+        return ImageRecord(
+            id: m.config.digest, manifestDigest: manifestDigest, manifest: m, config: config, configBytes: configBytes,
+            references: refs.sorted { $0.description < $1.description }, size: sizes.reduce(0, +), chainIDs: chain,
+            layerSizes: sizes)
+    }
+
+    /// The snapshot directories of an image, top layer first (overlay `lowerdir` order).
+    public func lowerDirectories(_ spec: String) throws(StoreError) -> [String] {
+        let r = try image(spec)
+        try makeSnapshots(config: r.config, manifest: r.manifest)
+        return r.chainIDs.reversed().map { layout.snapshotTree($0) }
+    }
+
+    // MARK: tags and removal
+
+    /// Points `reference` at the image `spec` (moving it if it pointed elsewhere).
+    @discardableResult
+    public func tag(_ spec: String, as reference: ImageReference) throws(StoreError) -> ImageRecord {
+        let index = try readIndex()
+        let target = try resolve(spec, in: index)
+        guard let base = index.manifests.first(where: { $0.digest == target }) else {
+            throw StoreError(.notFound, "No such image: \(spec).", context: ["image": spec])
+        }
+        try updateIndex { index in
+            Self.removeReference(reference, from: &index)
+            var d = base
+            d.annotations = [(Annotation.refName, reference.description)]
+            index.manifests.append(d)
+            // The image is tagged now: drop its untagged placeholder.
+            index.manifests.removeAll { $0.digest == target && $0.annotation(Annotation.refName) == nil }
+        }
+        return try record(manifestDigest: target)
+    }
+
+    /// Removes a tag, or the image when it was its only tag or `spec` is an ID (like `docker rmi`).
+    /// `inUse` maps image IDs to the containers using them; such images are kept unless `force`.
+    public func remove(_ spec: String, force: Bool, inUse: [Digest: [String]] = [:]) throws(StoreError) -> [RemovalEvent] {
+        let index = try readIndex()
+        let target = try resolve(spec, in: index)
+        let r = try record(manifestDigest: target, index: index)
+        let byReference = (try? ImageReference(parsing: spec)).flatMap { ref in r.references.first { $0 == ref } }
+        if let ref = byReference, r.references.count > 1 {
+            try updateIndex { Self.removeReference(ref, from: &$0) }
+            return [.untagged(ref)]
+        }
+        if byReference == nil, r.references.count > 1, !force {
+            throw StoreError(
+                .conflict,
+                "Image \(r.id.short) is tagged \(r.references.map(\.description).joined(separator: ", ")); remove the tags one by one, or force.",
+                context: ["image": spec])
+        }
+        if let users = inUse[r.id], !users.isEmpty, !force {
+            throw StoreError(
+                .conflict,
+                "Image \(spec) (\(r.id.short)) is used by container \(users.joined(separator: ", ")); remove the container first, or force.",
+                context: ["image": spec, "containers": users.joined(separator: ",")])
+        }
+        try updateIndex { index in index.manifests.removeAll { $0.digest == target } }
+        return r.references.map { .untagged($0) } + [.deleted(r.id)]
+    }
+
+    static func removeReference(_ reference: ImageReference, from index: inout ImageIndex) {
+        guard let i = index.manifests.firstIndex(where: { $0.annotation(Annotation.refName) == reference.description }) else { return }
+        let old = index.manifests.remove(at: i)
+        // Keep the image it pointed to (now dangling) unless another entry still lists it.
+        if !index.manifests.contains(where: { $0.digest == old.digest }) {
+            var d = old
+            d.annotations = []
+            index.manifests.append(d)
+        }
+    }
+
+    // MARK: maintenance
+
+    /// Re-hashes every blob and checks that every referenced blob and snapshot exists.
+    public func verify() -> VerifyReport {
+        var problems: [String] = []
+        let blobs = content.all()
+        for d in blobs {
+            if let actual = try? hashFile(layout.blob(d)), actual != d { problems.append("blob \(d) has digest \(actual)") }
+        }
+        let index: ImageIndex
+        do { index = try readIndex() } catch {
+            return VerifyReport(blobsChecked: blobs.count, problems: problems + ["index.json: \(error.message)"])
+        }
+        for m in index.manifests {
+            guard content.exists(m.digest) else {
+                problems.append("manifest \(m.digest) is missing")
+                continue
+            }
+            guard let man = try? manifest(m.digest) else {
+                problems.append("manifest \(m.digest) is unreadable")
+                continue
+            }
+            for d in [man.config.digest] + man.layers.map(\.digest) where !content.exists(d) {
+                problems.append("blob \(d) (of manifest \(m.digest.short)) is missing")
+            }
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes) {
+                for c in Snapshots.chainIDs(config.diffIDs) where !snapshots.exists(c) {
+                    problems.append("snapshot \(c.short) of image \(man.config.digest.short) is missing (it is recreated when needed)")
+                }
+            }
+        }
+        return VerifyReport(blobsChecked: blobs.count, problems: problems)
+    }
+
+    /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
+    /// leftovers in `tmp/`.
+    public func prune(keep: Set<Digest> = []) throws(StoreError) -> PruneReport {
+        let lock = try FileLock(path: layout.indexLock)
+        defer { lock.unlock() }
+        let index = try readIndex()
+        var liveBlobs: Set<Digest> = []
+        var liveSnapshots = keep
+        for m in index.manifests {
+            liveBlobs.insert(m.digest)
+            guard let man = try? manifest(m.digest) else { continue }
+            liveBlobs.insert(man.config.digest)
+            for l in man.layers { liveBlobs.insert(l.digest) }
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes) {
+                liveSnapshots.formUnion(Snapshots.chainIDs(config.diffIDs))
+            }
+        }
+        var report = PruneReport(blobs: 0, snapshots: 0, bytes: 0)
+        for d in content.all() where !liveBlobs.contains(d) {
+            report.bytes += content.size(d) ?? 0
+            content.delete(d)
+            report.blobs += 1
+        }
+        for c in snapshots.all() where !liveSnapshots.contains(c) {
+            try snapshots.remove(c)
+            report.snapshots += 1
+        }
+        let tmpfd = open(layout.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if tmpfd >= 0 {
+            for name in RootedDirectory.listNames(tmpfd) { try? RootedDirectory.removeTree(tmpfd, name) }
+            close(tmpfd)
+        }
+        return report
+    }
+
+    // MARK: index.json
+
+    func readIndex() throws(StoreError) -> ImageIndex {
+        try ImageIndex(bytes: try FileSystem.read(layout.indexFile))
+    }
+
+    /// Read-modify-write of index.json under the store's file lock (other processes wait).
+    func updateIndex(_ change: (inout ImageIndex) throws(StoreError) -> Void) throws(StoreError) {
+        let lock = try FileLock(path: layout.indexLock)
+        defer { lock.unlock() }
+        var index = try readIndex()
+        try change(&index)
+        try FileSystem.atomicWrite(index.json.encoded(), to: layout.indexFile, tmpDir: layout.tmp)
+    }
+
+    func hashFile(_ path: String) throws(StoreError) -> Digest {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
+        defer { close(fd) }
+        let h = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            buffer.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return h.finalize()
+    }
+}
+
+/// The machine's platform in Go's naming (what image configs record).
+public enum HostPlatform {
+    public static var architecture: String {
+        var u = utsname()
+        uname(&u)
+        let machine = withUnsafeBytes(of: u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        switch machine {
+        case "x86_64": return "amd64"
+        case "aarch64", "arm64": return "arm64"
+        case "i386", "i686": return "386"
+        case "ppc64le": return "ppc64le"
+        case "s390x": return "s390x"
+        case "riscv64": return "riscv64"
+        default: return machine.hasPrefix("arm") ? "arm" : machine
+        }
+    }
+}
