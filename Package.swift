@@ -25,13 +25,13 @@ let package = Package(
         .target(name: "EstibaJSON", dependencies: ["CJansson"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
-        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON"]),
+        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
-        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile"]),
+        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore"]),
         .executableTarget(
             name: "estiba",
             dependencies: [
-                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC",
+                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -1,22 +1,54 @@
+import Glibc
+import ImageStore
+import Synchronization
+
 /// The one typed API every front end (JSON-RPC service, CLI) calls. Stateless operations run concurrently.
 public final class Engine: Sendable {
     public static let name = "estiba"
     public static let version = "0.1.0"
 
     public let configuration: EngineConfiguration
+    private let openedStore = Mutex<ImageStore?>(nil)
 
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         self.configuration = configuration
+    }
+
+    /// The image store, opened (and created) on first use.
+    func store() throws(EngineError) -> ImageStore {
+        let result: Result<ImageStore, StoreError> = openedStore.withLock { cached in
+            if let cached { return .success(cached) }
+            do throws(StoreError) {
+                let s = try ImageStore(root: configuration.root)
+                cached = s
+                return .success(s)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let s): return s
+        case .failure(let e):
+            throw EngineError(.io, "Cannot open the store at \(configuration.root): \(e.message) Pass --root DIR (or set ESTIBA_ROOT) to use another directory.", context: ["root": configuration.root])
+        }
     }
 }
 
 /// Engine settings.
 public struct EngineConfiguration: Sendable {
+    /// The store root: `$ESTIBA_ROOT`, else `/var/lib/estiba`.
+    public var root: String
     /// Largest Dockerfile `parse` reads from disk.
     public var maxDockerfileSize: Int
 
-    public init(maxDockerfileSize: Int = 64 << 20) {
+    public init(root: String? = nil, maxDockerfileSize: Int = 64 << 20) {
+        self.root = root ?? EngineConfiguration.defaultRoot
         self.maxDockerfileSize = maxDockerfileSize
+    }
+
+    public static var defaultRoot: String {
+        if let r = getenv("ESTIBA_ROOT").map({ String(cString: $0) }), !r.isEmpty { return r }
+        return "/var/lib/estiba"
     }
 }
 

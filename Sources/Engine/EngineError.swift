@@ -7,6 +7,10 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case io = "io"
         case cancelled = "cancelled"
         case syntax = "syntax"
+        /// The request conflicts with the store's state (an image in use, an ambiguous ID…).
+        case conflict = "conflict"
+        /// An input archive or file is unsafe or corrupt.
+        case badInput = "bad-input"
         case `internal` = "internal"
     }
 
@@ -23,4 +27,20 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { message }
 
     public static var cancelled: EngineError { EngineError(.cancelled, "The operation was cancelled.") }
+}
+
+import ImageStore
+
+extension EngineError {
+    init(_ e: StoreError) {
+        let code: Code
+        switch e.code {
+        case .notFound: code = .notFound
+        case .invalidArgument: code = .invalidArgument
+        case .unsafeEntry, .corrupt: code = .badInput
+        case .io: code = .io
+        case .conflict: code = .conflict
+        }
+        self.init(code, e.message, context: e.context)
+    }
 }

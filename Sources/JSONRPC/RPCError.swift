@@ -45,6 +45,10 @@ public enum RPCErrorCode {
     public static let messageTooLarge = -32004
     /// The Dockerfile has a syntax error (only for operations that need a valid file; `parse` reports diagnostics instead).
     public static let dockerfileSyntax = -32005
+    /// The request conflicts with the current state (an image used by a container, an ambiguous ID…).
+    public static let conflict = -32006
+    /// An input archive or document is unsafe or corrupt (the data names the entry).
+    public static let badInput = -32007
 
     public static func parse(_ detail: String) -> RPCError {
         RPCError(code: parseError, message: "Parse error: \(detail). Send one JSON value per message.")

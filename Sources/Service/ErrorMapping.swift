@@ -15,6 +15,8 @@ extension EngineError {
         case .io: c = RPCErrorCode.ioError
         case .cancelled: c = RPCErrorCode.requestCancelled
         case .syntax: c = RPCErrorCode.dockerfileSyntax
+        case .conflict: c = RPCErrorCode.conflict
+        case .badInput: c = RPCErrorCode.badInput
         case .internal: c = RPCErrorCode.engineError
         }
         return RPCError(code: c, message: message, data: .object(data))

@@ -9,7 +9,9 @@ public final class EstibaService: RPCHandler {
     public static let protocolVersion = "1.0"
 
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
-    public static let methods = ["initialize", "shutdown", "exit", "parse"]
+    public static let methods = [
+        "initialize", "shutdown", "exit", "parse", "import", "images", "inspect", "history", "tag", "rmi", "verify", "prune",
+    ]
     public static let notifications = ["$/progress"]
 
     /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
@@ -46,6 +48,8 @@ public final class EstibaService: RPCHandler {
                 return .done(.success(.null))
             case "parse":
                 return try parse(request)
+            case "import", "images", "inspect", "history", "tag", "rmi", "verify", "prune":
+                return try imageMethod(request)
             default:
                 return .done(.failure(RPCErrorCode.methodNotFound(request.method)))
             }

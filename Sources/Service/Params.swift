@@ -30,6 +30,26 @@ struct Params {
         return s
     }
 
+    func requiredString(_ key: String) throws(RPCError) -> String {
+        guard let s = try string(key) else {
+            throw RPCError(
+                code: RPCErrorCode.invalidParams, message: "Invalid params: \(method) needs \"\(key)\".",
+                data: ["param": .string(key)])
+        }
+        return s
+    }
+
+    func strings(_ key: String) throws(RPCError) -> [String]? {
+        guard let v = object[key], !v.isNull else { return nil }
+        guard let a = v.arrayValue else { throw typeError(key, "an array of strings", v) }
+        var out: [String] = []
+        for item in a {
+            guard let s = item.stringValue else { throw typeError(key, "an array of strings", v) }
+            out.append(s)
+        }
+        return out
+    }
+
     func bool(_ key: String) throws(RPCError) -> Bool? {
         guard let v = object[key], !v.isNull else { return nil }
         guard case .bool(let b) = v else { throw typeError(key, "true or false", v) }

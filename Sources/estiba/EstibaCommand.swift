@@ -6,5 +6,11 @@ struct EstibaCommand: AsyncParsableCommand {
         commandName: "estiba",
         abstract: "A container image engine: parse and build Dockerfiles, run containers, serve JSON-RPC.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, ParseCommand.self])
+        subcommands: [
+            ServeCommand.self, ParseCommand.self, ImportCommand.self, ImagesCommand.self, InspectCommand.self,
+            HistoryCommand.self, TagCommand.self, RmiCommand.self, SystemCommand.self,
+        ])
+
+    /// Accepted before the command too (`estiba --root DIR images`); each command reads it.
+    @OptionGroup var global: GlobalOptions
 }

@@ -14,6 +14,8 @@ struct ServeCommand: ParsableCommand {
             per connection. SIGTERM or SIGINT stops the service and removes the socket.
             """)
 
+    @OptionGroup var global: GlobalOptions
+
     @Flag(name: .long, help: "Serve one client on standard input and output.")
     var stdio = false
 
@@ -25,7 +27,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let server = RPCServer(handler: EstibaService(engine: Engine()))
+        let server = RPCServer(handler: EstibaService(engine: global.engine()))
         SignalHandling.install { _ in server.stop(exitCode: 0) }
         if stdio {
             let code = server.serveStdio(input: 0, output: 1)

@@ -125,17 +125,26 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
     }
 }
 
-/// `estiba serve --stdio` with pipes on both ends.
+/// A fresh store root for one spawned service, removed with it.
+func scratchEnvironment(root: String) -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    env["ESTIBA_ROOT"] = root
+    return env
+}
+
+/// `estiba serve --stdio` with pipes on both ends, on its own scratch store.
 final class StdioService {
     let process = Process()
     let input = Pipe()
     let output = Pipe()
     let errors = Pipe()
     let reader: DescriptorReader
+    let root = "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
 
     init(arguments: [String] = ["serve", "--stdio"]) throws {
         process.executableURL = URL(fileURLWithPath: Paths.estiba)
         process.arguments = arguments
+        process.environment = scratchEnvironment(root: root)
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
@@ -161,19 +170,23 @@ final class StdioService {
 
     deinit {
         if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: root)
     }
 }
 
-/// `estiba serve --socket PATH` on a fresh path.
+/// `estiba serve --socket PATH` on a fresh path and its own scratch store.
 final class SocketService {
     let process = Process()
     let path: String
     let errors = Pipe()
+    let root = "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
 
     init(path: String) throws {
         self.path = path
         process.executableURL = URL(fileURLWithPath: Paths.estiba)
         process.arguments = ["serve", "--socket", path]
+        process.environment = scratchEnvironment(root: root)
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -187,6 +200,12 @@ final class SocketService {
 
     func client() throws -> SocketClient { try SocketClient(path: path) }
 
+    deinit {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
     func terminate(signal sig: Int32 = SIGTERM, timeout: TimeInterval = 20) throws -> Int32 {
         kill(process.processIdentifier, sig)
         let deadline = Date().addingTimeInterval(timeout)
@@ -197,9 +216,6 @@ final class SocketService {
         return process.terminationStatus
     }
 
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
 }
 
 struct SocketError: Error { let message: String }

@@ -1,0 +1,118 @@
+import Dockerfile
+import ImageStore
+
+/// One row of `history`, newest first.
+public struct HistoryRow: Sendable, Equatable {
+    /// The image ID for the newest entry; nil (`<missing>`) where no local image holds that step.
+    public var imageID: Digest?
+    public var created: Timestamp?
+    public var createdBy: String
+    /// Content bytes the step's layer adds (0 for metadata-only steps).
+    public var size: Int64
+    public var comment: String
+    public var emptyLayer: Bool
+    public var author: String?
+}
+
+/// An image with the figures `images` shows.
+public struct ImageSummary: Sendable {
+    public var image: ImageRecord
+    /// Content bytes in layers other images also use.
+    public var sharedSize: Int64
+    /// Content bytes only this image's layers hold.
+    public var uniqueSize: Int64
+}
+
+extension Engine {
+    /// Makes a one-layer image from a root filesystem (directory or tar archive, plain or compressed), like
+    /// `docker import`; `changes` are Dockerfile instructions applied to the config (`CMD ["sh"]`, `ENV A=b`…).
+    public func importImage(source: String, reference: String?, changes: [String] = [], message: String? = nil)
+        async throws(EngineError) -> ImageRecord
+    {
+        let ref = try reference.map { r throws(EngineError) in try Self.reference(r) }
+        var config = ContainerConfig()
+        try ConfigChanges.apply(changes, to: &config)
+        var isDirectory = false
+        var st = stat()
+        if stat(source, &st) == 0 { isDirectory = (st.st_mode & S_IFMT) == S_IFDIR }
+        return try await withStore { store throws(StoreError) in
+            try await store.importImage(
+                isDirectory ? .directory(source) : .tarball(source), config: config, reference: ref,
+                comment: message ?? "Imported from \(source)")
+        }
+    }
+
+    /// Every image with its shared and unique sizes, newest first.
+    public func images() async throws(EngineError) -> [ImageSummary] {
+        let all = try await withStore { store throws(StoreError) in try await store.images() }
+        var users: [Digest: Int] = [:]
+        for image in all { for c in Set(image.chainIDs) { users[c, default: 0] += 1 } }
+        return all.map { image in
+            var shared: Int64 = 0
+            for (i, c) in image.chainIDs.enumerated() where (users[c] ?? 0) > 1 { shared += image.layerSizes[i] }
+            return ImageSummary(image: image, sharedSize: shared, uniqueSize: image.size - shared)
+        }
+    }
+
+    /// One image by `name[:tag]`, ID or unique ID prefix.
+    public func inspectImage(_ spec: String) async throws(EngineError) -> ImageRecord {
+        try await withStore { store throws(StoreError) in try await store.image(spec) }
+    }
+
+    /// The image's history, newest first, with each step's layer size.
+    public func history(_ spec: String) async throws(EngineError) -> [HistoryRow] {
+        let image = try await inspectImage(spec)
+        var layerIndex = 0
+        var rows: [HistoryRow] = []
+        for entry in image.config.history {
+            var size: Int64 = 0
+            if !entry.emptyLayer {
+                size = layerIndex < image.layerSizes.count ? image.layerSizes[layerIndex] : 0
+                layerIndex += 1
+            }
+            rows.append(
+                HistoryRow(
+                    imageID: nil, created: entry.created, createdBy: entry.createdBy ?? "", size: size,
+                    comment: entry.comment ?? "", emptyLayer: entry.emptyLayer, author: entry.author))
+        }
+        rows.reverse()
+        if !rows.isEmpty { rows[0].imageID = image.id }
+        return rows
+    }
+
+    /// Points `target` at the image `source`.
+    public func tag(source: String, target: String) async throws(EngineError) -> ImageRecord {
+        let ref = try Self.reference(target)
+        return try await withStore { store throws(StoreError) in try await store.tag(source, as: ref) }
+    }
+
+    /// Removes images or tags like `docker rmi`; then removes layers nothing uses any more.
+    public func removeImages(_ specs: [String], force: Bool) async throws(EngineError) -> [RemovalEvent] {
+        try await withStore { store throws(StoreError) in
+            var events: [RemovalEvent] = []
+            for spec in specs { events += try await store.remove(spec, force: force) }
+            _ = try await store.prune()
+            return events
+        }
+    }
+
+    public func verifyStore() async throws(EngineError) -> VerifyReport {
+        await (try store()).verify()
+    }
+
+    public func pruneStore() async throws(EngineError) -> PruneReport {
+        try await withStore { store throws(StoreError) in try await store.prune() }
+    }
+
+    /// Runs `body` on the store, turning its errors into engine errors.
+    func withStore<T: Sendable>(_ body: (ImageStore) async throws(StoreError) -> T) async throws(EngineError) -> T {
+        let s = try store()
+        do { return try await body(s) } catch { throw EngineError(error) }
+    }
+
+    static func reference(_ text: String) throws(EngineError) -> ImageReference {
+        do { return try ImageReference(parsing: text) } catch { throw EngineError(error) }
+    }
+}
+
+import Glibc

@@ -1,0 +1,105 @@
+import Engine
+import EstibaJSON
+import ImageStore
+
+/// Image results in the shapes of Docker's Engine API, so tools written for `docker inspect` keep working.
+public enum ImageEncoding {
+    /// `docker image inspect` keys.
+    public static func inspect(_ r: ImageRecord, root: String) -> JSONValue {
+        let c = r.config
+        var o = JSONObject()
+        o.append("Id", .string(r.id.description))
+        o.append("RepoTags", JSONValue(r.references.map(\.description)))
+        o.append("RepoDigests", .array([]))
+        o.append("Parent", "")
+        o.append("Comment", .string(c.history.last?.comment ?? ""))
+        o.append("Created", .string((c.created ?? Timestamp(seconds: 0)).rfc3339))
+        o.append("Container", "")
+        o.append("DockerVersion", "")
+        o.append("Author", .string(c.author ?? ""))
+        o.append("Config", dockerConfig(c.config))
+        o.append("Architecture", .string(c.architecture))
+        if let v = c.variant { o.append("Variant", .string(v)) }
+        o.append("Os", .string(c.os))
+        o.append("Size", .int(r.size))
+        o.append("VirtualSize", .int(r.size))
+        o.append(
+            "GraphDriver",
+            [
+                "Name": "overlay",
+                "Data": ["LowerDir": .string(r.chainIDs.reversed().map { StoreLayout(root: root).snapshotTree($0) }.joined(separator: ":"))],
+            ])
+        o.append("RootFS", ["Type": "layers", "Layers": JSONValue(c.diffIDs.map(\.description))])
+        o.append("Metadata", ["LastTagTime": "0001-01-01T00:00:00Z"])
+        o.append("History", .array(c.history.map(historyEntry)))
+        o.append("ManifestDigest", .string(r.manifestDigest.description))
+        return .object(o)
+    }
+
+    /// Docker's container config shape: every key present, null where unset.
+    static func dockerConfig(_ c: ContainerConfig) -> JSONValue {
+        func strings(_ a: [String]?) -> JSONValue { a.map { JSONValue($0) } ?? .null }
+        func set(_ a: [String]) -> JSONValue { a.isEmpty ? .null : .object(JSONObject(a.sorted().map { ($0, JSONValue.object([:])) })) }
+        var o: JSONObject = [
+            "Hostname": "", "Domainname": "", "User": .string(c.user ?? ""), "AttachStdin": false, "AttachStdout": false,
+            "AttachStderr": false,
+        ]
+        if !c.exposedPorts.isEmpty { o.append("ExposedPorts", set(c.exposedPorts)) }
+        o.append("Tty", false)
+        o.append("OpenStdin", false)
+        o.append("StdinOnce", false)
+        o.append("Env", c.env.isEmpty ? .null : JSONValue(c.env))
+        o.append("Cmd", strings(c.cmd))
+        if let h = c.healthcheck { o.append("Healthcheck", h) }
+        if let a = c.argsEscaped { o.append("ArgsEscaped", .bool(a)) }
+        o.append("Image", "")
+        o.append("Volumes", set(c.volumes))
+        o.append("WorkingDir", .string(c.workingDir ?? ""))
+        o.append("Entrypoint", strings(c.entrypoint))
+        o.append("OnBuild", strings(c.onBuild))
+        o.append("Labels", c.labels.isEmpty ? .null : .object(JSONObject(c.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })))
+        if let s = c.stopSignal { o.append("StopSignal", .string(s)) }
+        if let s = c.shell { o.append("Shell", JSONValue(s)) }
+        return .object(o)
+    }
+
+    static func historyEntry(_ h: HistoryEntry) -> JSONValue {
+        var o = JSONObject()
+        if let c = h.created { o.append("created", .string(c.rfc3339)) }
+        o.append("created_by", .string(h.createdBy ?? ""))
+        if let a = h.author { o.append("author", .string(a)) }
+        if let c = h.comment { o.append("comment", .string(c)) }
+        if h.emptyLayer { o.append("empty_layer", true) }
+        return .object(o)
+    }
+
+    /// A row of `GET /images/json`, plus the unique size.
+    public static func summary(_ s: ImageSummary) -> JSONValue {
+        let r = s.image
+        return [
+            "Id": .string(r.id.description), "ParentId": "", "RepoTags": JSONValue(r.references.map(\.description)),
+            "RepoDigests": .array([]), "Created": .int(r.config.created?.seconds ?? 0),
+            "CreatedAt": .string((r.config.created ?? Timestamp(seconds: 0)).rfc3339), "Size": .int(r.size),
+            "SharedSize": .int(s.sharedSize), "UniqueSize": .int(s.uniqueSize), "VirtualSize": .int(r.size),
+            "Labels": .object(JSONObject(r.config.config.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
+            "Containers": -1,
+        ]
+    }
+
+    /// A row of `GET /images/{name}/history`.
+    public static func historyRow(_ h: HistoryRow, tags: [String]) -> JSONValue {
+        [
+            "Id": .string(h.imageID?.description ?? "<missing>"), "Created": .int(h.created?.seconds ?? 0),
+            "CreatedAt": .string((h.created ?? Timestamp(seconds: 0)).rfc3339), "CreatedBy": .string(h.createdBy),
+            "Tags": h.imageID == nil ? .null : JSONValue(tags), "Size": .int(h.size), "Comment": .string(h.comment),
+            "EmptyLayer": .bool(h.emptyLayer),
+        ]
+    }
+
+    public static func removal(_ e: RemovalEvent) -> JSONValue {
+        switch e {
+        case .untagged(let r): return ["Untagged": .string(r.description)]
+        case .deleted(let d): return ["Deleted": .string(d.description)]
+        }
+    }
+}

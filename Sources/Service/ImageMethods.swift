@@ -1,0 +1,84 @@
+import Engine
+import EstibaJSON
+import ImageStore
+import JSONRPC
+
+extension EstibaService {
+    /// The image methods: all do I/O, so all run as cancellable tasks.
+    func imageMethod(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
+        let engine = self.engine
+        let root = engine.configuration.root
+        switch request.method {
+        case "import":
+            let p = try Params(request, allowed: ["source", "reference", "changes", "message"])
+            let source = try p.requiredString("source")
+            let reference = try p.string("reference")
+            let changes = try p.strings("changes") ?? []
+            let message = try p.string("message")
+            return run { () async throws(EngineError) -> JSONValue in
+                let image = try await engine.importImage(source: source, reference: reference, changes: changes, message: message)
+                return ImageEncoding.inspect(image, root: root)
+            }
+        case "images":
+            _ = try Params(request, allowed: [])
+            return run { () async throws(EngineError) -> JSONValue in
+                ["images": .array(try await engine.images().map(ImageEncoding.summary))]
+            }
+        case "inspect":
+            let p = try Params(request, allowed: ["image"])
+            let image = try p.requiredString("image")
+            return run { () async throws(EngineError) -> JSONValue in
+                ImageEncoding.inspect(try await engine.inspectImage(image), root: root)
+            }
+        case "history":
+            let p = try Params(request, allowed: ["image"])
+            let image = try p.requiredString("image")
+            return run { () async throws(EngineError) -> JSONValue in
+                let tags = try await engine.inspectImage(image).references.map(\.description)
+                return ["history": .array(try await engine.history(image).map { ImageEncoding.historyRow($0, tags: tags) })]
+            }
+        case "tag":
+            let p = try Params(request, allowed: ["source", "target"])
+            let source = try p.requiredString("source")
+            let target = try p.requiredString("target")
+            return run { () async throws(EngineError) -> JSONValue in
+                let image = try await engine.tag(source: source, target: target)
+                return ["Id": .string(image.id.description), "RepoTags": JSONValue(image.references.map(\.description))]
+            }
+        case "rmi":
+            let p = try Params(request, allowed: ["images", "force"])
+            guard let images = try p.strings("images"), !images.isEmpty else {
+                throw RPCErrorCode.invalidParams("rmi needs \"images\": a non-empty array of image names or IDs")
+            }
+            let force = try p.bool("force") ?? false
+            return run { () async throws(EngineError) -> JSONValue in
+                ["events": .array(try await engine.removeImages(images, force: force).map(ImageEncoding.removal))]
+            }
+        case "verify":
+            _ = try Params(request, allowed: [])
+            return run { () async throws(EngineError) -> JSONValue in
+                let r = try await engine.verifyStore()
+                return ["blobsChecked": .int(Int64(r.blobsChecked)), "problems": JSONValue(r.problems)]
+            }
+        default:  // prune
+            _ = try Params(request, allowed: [])
+            return run { () async throws(EngineError) -> JSONValue in
+                let r = try await engine.pruneStore()
+                return ["blobs": .int(Int64(r.blobs)), "snapshots": .int(Int64(r.snapshots)), "bytes": .int(r.bytes)]
+            }
+        }
+    }
+
+    /// Runs engine work as a task; engine errors become their JSON-RPC errors.
+    func run(_ work: @escaping @Sendable () async throws(EngineError) -> JSONValue) -> RPCOutcome {
+        .deferred { _ in
+            do throws(EngineError) {
+                let value = try await work()
+                if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                return .success(value)
+            } catch {
+                return .failure(error.rpcError)
+            }
+        }
+    }
+}
