@@ -7,6 +7,7 @@ public actor ImageStore {
     public nonisolated let layout: StoreLayout
     let content: ContentStore
     let snapshots: Snapshots
+    let layerInfo: LayerInfo
 
     /// Opens (creating if needed) the store at `root`.
     public init(root: String) throws(StoreError) {
@@ -14,6 +15,7 @@ public actor ImageStore {
         try layout.create()
         content = ContentStore(layout: layout)
         snapshots = Snapshots(layout: layout, content: content)
+        layerInfo = LayerInfo(layout: layout)
     }
 
     // MARK: adding images
@@ -40,6 +42,7 @@ public actor ImageStore {
             _ = try LayerExtractor.extract(archive: file, into: staging, options: ExtractOptions(whiteouts: .apply))
             layer = try content.putLayer(from: staging)
         }
+        try layerInfo.record(layer.diffID, contentSize: layer.contentSize)
         var image = ImageConfig(architecture: architecture, created: created)
         image.config = config
         image.diffIDs = [layer.diffID]
@@ -47,26 +50,45 @@ public actor ImageStore {
         return try add(config: image, layers: [(layer.diffID, layer.size)], reference: reference)
     }
 
-    /// Stores a config whose layers are already blobs, writes its manifest, makes the snapshots and tags it.
+    /// Stores a config whose layers are already blobs, writes its manifest and tags it. Snapshots are made when
+    /// the image is first used (`lowerDirectories`).
     public func add(config: ImageConfig, layers: [(digest: Digest, size: Int64)], reference: ImageReference?)
         throws(StoreError) -> ImageRecord
     {
-        let configBlob = try content.put(config.encoded())
+        try add(configBytes: config.encoded(), layers: layers, references: reference.map { [$0] } ?? [])
+    }
+
+    /// The same with the config's exact bytes (loaded images keep their IDs).
+    public func add(configBytes: [UInt8], layers: [(digest: Digest, size: Int64)], references: [ImageReference])
+        throws(StoreError) -> ImageRecord
+    {
+        let config = try ImageConfig(bytes: configBytes)
+        guard config.diffIDs.count == layers.count else {
+            throw StoreError(.corrupt, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
+        }
+        for l in layers where !content.exists(l.digest) {
+            throw StoreError(.notFound, "Layer \(l.digest) is not in the store.", context: ["digest": l.digest.description])
+        }
+        let configBlob = try content.put(configBytes)
         let manifest = Manifest(
             config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
             layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
         let manifestBlob = try content.put(manifest.json.encoded())
-        try makeSnapshots(config: config, manifest: manifest)
         let descriptor = Descriptor(
             mediaType: MediaType.imageManifest, digest: manifestBlob.digest, size: manifestBlob.size,
             platform: Platform(architecture: config.architecture, os: config.os, variant: config.variant))
         try updateIndex { index in
-            if let reference { Self.removeReference(reference, from: &index) }
+            for r in references { Self.removeReference(r, from: &index) }
             // A manifest without a tag stays listed (dangling) so it is not garbage.
             index.manifests.removeAll { $0.digest == manifestBlob.digest && $0.annotation(Annotation.refName) == nil }
-            var d = descriptor
-            if let reference { d.annotations = [(Annotation.refName, reference.description)] }
-            index.manifests.append(d)
+            if references.isEmpty, !index.manifests.contains(where: { $0.digest == manifestBlob.digest }) {
+                index.manifests.append(descriptor)
+            }
+            for r in references {
+                var d = descriptor
+                d.annotations = [(Annotation.refName, r.description)]
+                index.manifests.append(d)
+            }
         }
         return try record(manifestDigest: manifestBlob.digest)
     }
@@ -135,7 +157,9 @@ public actor ImageStore {
         let refs = idx.manifests.filter { $0.digest == manifestDigest }.compactMap { $0.annotation(Annotation.refName) }
             .compactMap { try? ImageReference(parsing: $0) }
         let chain = Snapshots.chainIDs(config.diffIDs)
-        let sizes = chain.enumerated().map { i, c in snapshots.contentSize(c) ?? (i < m.layers.count ? m.layers[i].size : 0) }
+        let sizes = config.diffIDs.enumerated().map { i, d in
+            layerInfo.contentSize(d) ?? snapshots.contentSize(chain[i]) ?? (i < m.layers.count ? m.layers[i].size : 0)
+        }
         return ImageRecord(
             id: m.config.digest, manifestDigest: manifestDigest, manifest: m, config: config, configBytes: configBytes,
             references: refs.sorted { $0.description < $1.description }, size: sizes.reduce(0, +), chainIDs: chain,
@@ -233,10 +257,10 @@ public actor ImageStore {
             for d in [man.config.digest] + man.layers.map(\.digest) where !content.exists(d) {
                 problems.append("blob \(d) (of manifest \(m.digest.short)) is missing")
             }
-            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes) {
-                for c in Snapshots.chainIDs(config.diffIDs) where !snapshots.exists(c) {
-                    problems.append("snapshot \(c.short) of image \(man.config.digest.short) is missing (it is recreated when needed)")
-                }
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes),
+                config.diffIDs.count != man.layers.count
+            {
+                problems.append("image \(man.config.digest.short) lists \(config.diffIDs.count) diff IDs for \(man.layers.count) layers")
             }
         }
         return VerifyReport(blobsChecked: blobs.count, problems: problems)
@@ -263,6 +287,7 @@ public actor ImageStore {
         for d in content.all() where !liveBlobs.contains(d) {
             report.bytes += content.size(d) ?? 0
             content.delete(d)
+            unlink(layout.layerInfo(d))
             report.blobs += 1
         }
         for c in snapshots.all() where !liveSnapshots.contains(c) {

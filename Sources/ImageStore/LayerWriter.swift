@@ -8,6 +8,8 @@ public struct LayerTar: Sendable, Equatable {
     public var diffID: Digest
     /// Bytes of the tar.
     public var size: Int64
+    /// Bytes of file content in the layer (hard-linked files counted once): the size Docker reports.
+    public var contentSize: Int64 = 0
 }
 
 /// Writes a directory tree as an OCI layer tar: sorted walk, PAX headers with `SCHILY.xattr` records, no
@@ -42,11 +44,12 @@ public enum LayerWriter {
         archive_entry_linkresolver_set_strategy(resolver, archive_format(a))
         var walker = TreeWalker(archive: a, resolver: resolver, overlayUpper: overlayUpper)
         try walker.walk(root.fd, prefix: "")
+        let contentSize = walker.contentSize
         guard archive_write_close(a) == ARCHIVE_OK else {
             if sink.failedErrno != 0 { throw StoreError.io("Cannot write the layer tar to", "descriptor \(outputFD)", errno: sink.failedErrno) }
             throw archiveError(a, "Cannot finish the layer tar")
         }
-        return LayerTar(diffID: sink.hasher.finalize(), size: sink.bytes)
+        return LayerTar(diffID: sink.hasher.finalize(), size: sink.bytes, contentSize: contentSize)
     }
 
     /// Modification times are kept to the second, rounded like Go's archive/tar does for Docker's layers.
@@ -93,6 +96,7 @@ struct TreeWalker {
     let resolver: OpaquePointer
     let overlayUpper: Bool
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    var contentSize: Int64 = 0
 
     init(archive: OpaquePointer, resolver: OpaquePointer, overlayUpper: Bool) {
         self.archive = archive
@@ -192,6 +196,7 @@ struct TreeWalker {
         // A second name of a hard-linked file is written as a link, without data.
         if type == S_IFREG, archive_entry_hardlink(entry) == nil, st.st_size > 0 {
             try copyData(dirfd, name, path: path)
+            contentSize += Int64(st.st_size)
         }
     }
 

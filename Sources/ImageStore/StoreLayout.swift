@@ -18,6 +18,9 @@ public struct StoreLayout: Sendable {
     public var snapshots: String { root + "/snapshots" }
     public func snapshot(_ chainID: Digest) -> String { snapshots + "/" + chainID.hex }
     public func snapshotTree(_ chainID: Digest) -> String { snapshot(chainID) + "/fs" }
+    /// Per-layer facts (content size) by diff ID.
+    public var layers: String { root + "/layers" }
+    public func layerInfo(_ diffID: Digest) -> String { layers + "/" + diffID.hex + ".json" }
     public var containers: String { root + "/containers" }
     public var cache: String { root + "/cache" }
     public var tmp: String { root + "/tmp" }
@@ -27,7 +30,7 @@ public struct StoreLayout: Sendable {
     /// Creates the directories and the OCI layout marker if missing.
     func create() throws(StoreError) {
         try FileSystem.makeDirectory(root)
-        for d in [oci, oci + "/blobs", blobs, snapshots, containers, cache, tmp, locks] { try FileSystem.makeDirectory(d, mode: 0o700) }
+        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, cache, tmp, locks] { try FileSystem.makeDirectory(d, mode: 0o700) }
         chmod(oci, 0o755)
         chmod(oci + "/blobs", 0o755)
         chmod(blobs, 0o755)

@@ -100,6 +100,9 @@ import Testing
         try rootfs(src)
         let store = try ImageStore(root: root)
         let image = try await store.importImage(.directory(src), config: ContainerConfig(), reference: ImageReference(name: "app", tag: "1"), comment: "")
+        // Snapshots are made when an image is first used.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.layout.snapshots).isEmpty)
+        _ = try await store.lowerDirectories("app:1")
         try await store.tag("app:1", as: ImageReference(parsing: "example.com/team/app:latest"))
         #expect(try await store.image("example.com/team/app").id == image.id)
         #expect(try await store.images().count == 1)
