@@ -116,3 +116,15 @@ extension Engine {
 }
 
 import Glibc
+
+extension Engine {
+    /// Writes images to a docker-archive, OCI archive or OCI layout directory.
+    public func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(EngineError) -> [ImageRecord] {
+        try await withStore { store throws(StoreError) in try await store.save(specs, to: path, format: format) }
+    }
+
+    /// Loads every image of an archive or layout (docker-archive current or legacy, OCI archive or directory).
+    public func load(from path: String) async throws(EngineError) -> [LoadedImage] {
+        try await withStore { store throws(StoreError) in try await store.load(from: path) }
+    }
+}

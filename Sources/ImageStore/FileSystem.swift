@@ -132,3 +132,40 @@ final class FileLock {
         close(fd)
     }
 }
+
+extension FileSystem {
+    /// Copies a file with the kernel's copy_file_range where it can, read/write otherwise.
+    static func copy(_ from: String, to: String) throws(StoreError) {
+        let src = open(from, O_RDONLY | O_CLOEXEC)
+        guard src >= 0 else { throw StoreError.io("Cannot open", from, errno: errno) }
+        defer { close(src) }
+        let dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard dst >= 0 else { throw StoreError.io("Cannot create", to, errno: errno) }
+        defer { close(dst) }
+        var st = stat()
+        fstat(src, &st)
+        var left = Int(st.st_size)
+        while left > 0 {
+            let n = csys_copy_file_range(src, dst, left)
+            if n > 0 {
+                left -= Int(n)
+                continue
+            }
+            if n < 0, errno == EINTR { continue }
+            // Fall back to read/write (different file systems on old kernels, or special files).
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let r = buffer.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress, $0.count) }
+                if r < 0, errno == EINTR { continue }
+                guard r >= 0 else { throw StoreError.io("Cannot read", from, errno: errno) }
+                if r == 0 { return }
+                var off = 0
+                while off < r {
+                    let w = buffer.withUnsafeBytes { Glibc.write(dst, $0.baseAddress.map { $0 + off }, r - off) }
+                    guard w > 0 else { throw StoreError.io("Cannot write", to, errno: errno) }
+                    off += w
+                }
+            }
+        }
+    }
+}

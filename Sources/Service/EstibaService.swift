@@ -10,7 +10,8 @@ public final class EstibaService: RPCHandler {
 
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
     public static let methods = [
-        "initialize", "shutdown", "exit", "parse", "import", "images", "inspect", "history", "tag", "rmi", "verify", "prune",
+        "initialize", "shutdown", "exit", "parse", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
+        "verify", "prune",
     ]
     public static let notifications = ["$/progress"]
 
@@ -48,7 +49,7 @@ public final class EstibaService: RPCHandler {
                 return .done(.success(.null))
             case "parse":
                 return try parse(request)
-            case "import", "images", "inspect", "history", "tag", "rmi", "verify", "prune":
+            case "import", "images", "inspect", "history", "tag", "rmi", "save", "load", "verify", "prune":
                 return try imageMethod(request)
             default:
                 return .done(.failure(RPCErrorCode.methodNotFound(request.method)))

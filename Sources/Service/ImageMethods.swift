@@ -54,6 +54,31 @@ extension EstibaService {
             return run { () async throws(EngineError) -> JSONValue in
                 ["events": .array(try await engine.removeImages(images, force: force).map(ImageEncoding.removal))]
             }
+        case "save":
+            let p = try Params(request, allowed: ["images", "path", "format"])
+            guard let images = try p.strings("images"), !images.isEmpty else {
+                throw RPCErrorCode.invalidParams("save needs \"images\": a non-empty array of image names or IDs")
+            }
+            let path = try p.requiredString("path")
+            let formatName = try p.string("format") ?? ArchiveFormat.dockerArchive.rawValue
+            guard let format = ArchiveFormat(rawValue: formatName) else {
+                throw RPCErrorCode.invalidParams("\"format\" must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return run { () async throws(EngineError) -> JSONValue in
+                let saved = try await engine.save(images, to: path, format: format)
+                return ["path": .string(path), "format": .string(format.rawValue), "images": JSONValue(saved.map(\.id.description))]
+            }
+        case "load":
+            let p = try Params(request, allowed: ["path"])
+            let path = try p.requiredString("path")
+            return run { () async throws(EngineError) -> JSONValue in
+                let loaded = try await engine.load(from: path)
+                return [
+                    "images": .array(loaded.map { l in
+                        ["Id": .string(l.image.id.description), "RepoTags": JSONValue(l.references.map(\.description))]
+                    })
+                ]
+            }
         case "verify":
             _ = try Params(request, allowed: [])
             return run { () async throws(EngineError) -> JSONValue in

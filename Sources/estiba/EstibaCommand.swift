@@ -8,7 +8,7 @@ struct EstibaCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, ParseCommand.self, ImportCommand.self, ImagesCommand.self, InspectCommand.self,
-            HistoryCommand.self, TagCommand.self, RmiCommand.self, SystemCommand.self,
+            HistoryCommand.self, TagCommand.self, RmiCommand.self, SaveCommand.self, LoadCommand.self, SystemCommand.self,
         ])
 
     /// Accepted before the command too (`estiba --root DIR images`); each command reads it.

@@ -211,3 +211,36 @@ extension Timestamp {
     /// RFC 3339 without the fraction, as `docker history -H=false` prints.
     var rfc3339Seconds: String { Timestamp(seconds: seconds).rfc3339 }
 }
+
+struct SaveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "save", abstract: "Save images to an archive (docker-archive by default).")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "Write to this file (or directory for oci-dir).") var output: String
+    @Option(name: .long, help: "docker-archive, oci-archive or oci-dir.") var format: String = ArchiveFormat.dockerArchive.rawValue
+    @Argument(help: "Image names or IDs.") var images: [String]
+
+    func run() async throws {
+        guard let f = ArchiveFormat(rawValue: format) else {
+            throw ValidationError("--format must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        do { _ = try await global.engine().save(images, to: output, format: f) } catch { throw fail(error) }
+    }
+}
+
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "load", abstract: "Load images from an archive or OCI layout.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "docker-archive (current or legacy), OCI archive, or OCI layout directory.") var input: String
+
+    func run() async throws {
+        do {
+            for l in try await global.engine().load(from: input) {
+                if l.references.isEmpty {
+                    FileDescriptorOutput.stdout("Loaded image ID: \(l.image.id)\n")
+                } else {
+                    for r in l.references { FileDescriptorOutput.stdout("Loaded image: \(r)\n") }
+                }
+            }
+        } catch { throw fail(error) }
+    }
+}

@@ -55,6 +55,11 @@ import Testing
         #expect(history["result"]?["history"]?.arrayValue?.first?["Comment"]?.stringValue == "Imported from \(src)")
 
         #expect(try call(5, "tag", ["source": "tiny:1", "target": "tiny:latest"])["result"]?["RepoTags"] == ["tiny:1", "tiny:latest"])
+        let archive = "/tmp/estiba-e2e-save-\(UUID().uuidString.prefix(6)).tar"
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        #expect(try call(50, "save", ["images": ["tiny:1"], "path": .string(archive)])["result"]?["images"] == [.string(id)])
+        #expect(try call(51, "load", ["path": .string(archive)])["result"]?["images"] == [["Id": .string(id), "RepoTags": ["tiny:1"]]])
+        #expect(try call(52, "save", ["images": ["tiny:1"], "path": .string(archive), "format": "zip"]).errorCode == -32602)
         #expect(try call(6, "rmi", ["images": ["tiny:1"]])["result"]?["events"] == [["Untagged": "tiny:1"]])
         #expect(try call(7, "rmi", ["images": ["tiny"]])["result"]?["events"] == [["Untagged": "tiny:latest"], ["Deleted": .string(id)]])
         #expect(try call(8, "images", [:])["result"]?["images"] == [])

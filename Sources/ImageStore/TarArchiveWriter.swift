@@ -1,0 +1,82 @@
+import CArchive
+import Glibc
+
+/// Writes a plain tar of files and documents (for `save`): fixed owner, modes and times, so the same images give
+/// the same archive.
+final class TarArchiveWriter {
+    private let archive: OpaquePointer
+    private let fd: Int32
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var directories: Set<String> = []
+
+    init(path: String) throws(StoreError) {
+        _ = ArchiveLocale.ready
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io("Cannot create", path, errno: errno) }
+        guard let a = archive_write_new() else {
+            close(fd)
+            throw StoreError(.io, "libarchive could not allocate a writer.")
+        }
+        archive = a
+        archive_write_set_format_pax_restricted(a)
+        archive_write_set_bytes_in_last_block(a, 1)
+        guard archive_write_open_fd(a, fd) == ARCHIVE_OK else {
+            throw LayerWriter.archiveError(a, "Cannot start the archive \(path)")
+        }
+    }
+
+    deinit {
+        archive_write_free(archive)
+        close(fd)
+    }
+
+    private func header(_ name: String, type: UInt32, size: Int64, mode: mode_t) throws(StoreError) {
+        guard let e = archive_entry_new() else { throw StoreError(.io, "libarchive could not allocate an entry.") }
+        defer { archive_entry_free(e) }
+        archive_entry_set_pathname_utf8(e, name)
+        archive_entry_set_filetype(e, type)
+        archive_entry_set_perm(e, mode)
+        archive_entry_set_size(e, size)
+        archive_entry_set_mtime(e, 0, 0)
+        guard archive_write_header(archive, e) == ARCHIVE_OK else { throw LayerWriter.archiveError(archive, "Cannot write \(name)") }
+    }
+
+    /// Adds the parent directories of `name` that are not in the archive yet.
+    private func parents(_ name: String) throws(StoreError) {
+        var prefix = ""
+        for part in name.split(separator: "/").dropLast() {
+            prefix += part + "/"
+            if directories.insert(prefix).inserted { try header(prefix, type: CA_IFDIR, size: 0, mode: 0o755) }
+        }
+    }
+
+    func add(_ name: String, bytes: [UInt8]) throws(StoreError) {
+        try parents(name)
+        try header(name, type: CA_IFREG, size: Int64(bytes.count), mode: 0o644)
+        let n = bytes.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
+        guard n == bytes.count else { throw LayerWriter.archiveError(archive, "Cannot write \(name)") }
+    }
+
+    func add(_ name: String, file path: String) throws(StoreError) {
+        let src = open(path, O_RDONLY | O_CLOEXEC)
+        guard src >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
+        defer { close(src) }
+        var st = stat()
+        fstat(src, &st)
+        try parents(name)
+        try header(name, type: CA_IFREG, size: Int64(st.st_size), mode: 0o644)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(src, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw StoreError.io("Cannot read", path, errno: errno) }
+            if n == 0 { break }
+            let w = buffer.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, n) }
+            guard w == n else { throw LayerWriter.archiveError(archive, "Cannot write \(name)") }
+        }
+    }
+
+    func finish() throws(StoreError) {
+        guard archive_write_close(archive) == ARCHIVE_OK else { throw LayerWriter.archiveError(archive, "Cannot finish the archive") }
+        fsync(fd)
+    }
+}

@@ -1,0 +1,258 @@
+import CArchive
+import EstibaJSON
+import Glibc
+
+/// Archive formats for `save` and `load`.
+public enum ArchiveFormat: String, Sendable, CaseIterable {
+    /// A tar that `docker load` (and podman, skopeo) read: an OCI layout plus `manifest.json`, as Docker ≥ 25 writes.
+    case dockerArchive = "docker-archive"
+    /// A tar of an OCI image layout.
+    case ociArchive = "oci-archive"
+    /// An OCI image layout directory.
+    case ociDirectory = "oci-dir"
+}
+
+/// An image `load` added.
+public struct LoadedImage: Sendable {
+    public var image: ImageRecord
+    public var references: [ImageReference]
+}
+
+extension ImageStore {
+    /// Writes images (with the tags named) to `path`.
+    public func save(_ specs: [String], to path: String, format: ArchiveFormat) throws(StoreError) -> [ImageRecord] {
+        guard !specs.isEmpty else { throw StoreError(.invalidArgument, "Name at least one image to save.") }
+        let index = try readIndex()
+        var chosen: [(ImageRecord, [ImageReference])] = []
+        for spec in specs {
+            let r = try record(manifestDigest: try resolve(spec, in: index), index: index)
+            let ref = (try? ImageReference(parsing: spec)).flatMap { ref in r.references.contains(ref) ? ref : nil }
+            if let i = chosen.firstIndex(where: { $0.0.id == r.id }) {
+                if let ref, !chosen[i].1.contains(ref) { chosen[i].1.append(ref) }
+            } else {
+                chosen.append((r, ref.map { [$0] } ?? []))
+            }
+        }
+        var outIndex = ImageIndex()
+        var blobs: [Digest] = []
+        for (r, refs) in chosen {
+            for d in [r.manifestDigest, r.id] + r.manifest.layers.map(\.digest) where !blobs.contains(d) { blobs.append(d) }
+            let base = Descriptor(mediaType: MediaType.imageManifest, digest: r.manifestDigest, size: content.size(r.manifestDigest) ?? 0)
+            if refs.isEmpty { outIndex.manifests.append(base) }
+            for ref in refs {
+                var d = base
+                d.annotations = [("io.containerd.image.name", Self.fullName(ref)), (Annotation.refName, ref.description)]
+                outIndex.manifests.append(d)
+            }
+        }
+        let layoutDoc = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
+        switch format {
+        case .ociDirectory:
+            if mkdir(path, 0o755) != 0, errno != EEXIST { throw StoreError.io("Cannot create", path, errno: errno) }
+            let blobDir = path + "/blobs/sha256"
+            try FileSystem.makeDirectory(path + "/blobs", mode: 0o755)
+            try FileSystem.makeDirectory(blobDir, mode: 0o755)
+            for d in blobs where !FileSystem.exists(blobDir + "/" + d.hex) { try FileSystem.copy(layout.blob(d), to: blobDir + "/" + d.hex) }
+            try FileSystem.atomicWrite(layoutDoc, to: path + "/oci-layout", tmpDir: path)
+            try FileSystem.atomicWrite(outIndex.json.encoded(), to: path + "/index.json", tmpDir: path)
+        case .ociArchive, .dockerArchive:
+            let tar = try TarArchiveWriter(path: path)
+            try tar.add("oci-layout", bytes: layoutDoc)
+            for d in blobs { try tar.add("blobs/sha256/" + d.hex, file: layout.blob(d)) }
+            try tar.add("index.json", bytes: outIndex.json.encoded())
+            if format == .dockerArchive {
+                let manifest: [JSONValue] = chosen.map { r, refs in
+                    [
+                        "Config": .string("blobs/sha256/" + r.id.hex),
+                        "RepoTags": refs.isEmpty ? .null : JSONValue(refs.map(\.description)),
+                        "Layers": JSONValue(r.manifest.layers.map { "blobs/sha256/" + $0.digest.hex }),
+                    ]
+                }
+                try tar.add("manifest.json", bytes: JSONValue.array(manifest).encoded())
+            }
+            try tar.finish()
+        }
+        return chosen.map(\.0)
+    }
+
+    static func fullName(_ r: ImageReference) -> String {
+        let first = r.name.split(separator: "/").first.map(String.init) ?? ""
+        let hasHost = r.name.contains("/") && (first.contains(".") || first.contains(":") || first == "localhost")
+        if hasHost { return r.description }
+        return "docker.io/" + (r.name.contains("/") ? "" : "library/") + r.description
+    }
+
+    /// Adds the images of a docker-archive (current or legacy), an OCI archive or an OCI layout directory.
+    public func load(from path: String) throws(StoreError) -> [LoadedImage] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw StoreError(.notFound, "\(path) does not exist.", context: ["path": path]) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard FileSystem.exists(path + "/oci-layout") else {
+                throw StoreError(.invalidArgument, "\(path) is a directory without oci-layout; give an OCI layout or an image archive.", context: ["path": path])
+            }
+            return try loadOCI(Staging(root: path))
+        }
+        let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
+        defer { try? FileSystem.removeTree(staging) }
+        _ = try LayerExtractor.extract(
+            archive: path, into: staging, options: ExtractOptions(whiteouts: .apply, allowDevices: false, preserveOwnership: false))
+        let s = Staging(root: staging)
+        if FileSystem.exists(staging + "/manifest.json") { return try loadDockerArchive(s) }
+        if FileSystem.exists(staging + "/oci-layout") { return try loadOCI(s) }
+        throw StoreError(.invalidArgument, "\(path) is neither a docker-archive (no manifest.json) nor an OCI archive (no oci-layout).", context: ["path": path])
+    }
+
+    func loadDockerArchive(_ s: Staging) throws(StoreError) -> [LoadedImage] {
+        let doc = try JSONFields.parse(try FileSystem.read(try s.file("manifest.json")), document: "manifest.json")
+        guard let entries = doc.arrayValue else { throw StoreError(.corrupt, "manifest.json is not an array.") }
+        var loaded: [LoadedImage] = []
+        for (i, entry) in entries.enumerated() {
+            let f = try JSONFields(entry, document: "manifest.json entry \(i)")
+            let configBytes = try FileSystem.read(try s.file(try f.string("Config")))
+            let config = try ImageConfig(bytes: configBytes)
+            let layerPaths = try f.optionalStrings("Layers") ?? []
+            guard layerPaths.count == config.diffIDs.count else {
+                throw StoreError(.corrupt, "manifest.json entry \(i) has \(layerPaths.count) layers but its config lists \(config.diffIDs.count).")
+            }
+            var layers: [(digest: Digest, size: Int64)] = []
+            for (j, p) in layerPaths.enumerated() { layers.append(try adoptLayer(try s.file(p), diffID: config.diffIDs[j])) }
+            let refs = (try f.optionalStrings("RepoTags") ?? []).compactMap { try? ImageReference(parsing: $0) }
+            let image = try add(configBytes: configBytes, layers: layers, references: refs)
+            loaded.append(LoadedImage(image: image, references: refs))
+        }
+        return loaded
+    }
+
+    func loadOCI(_ s: Staging) throws(StoreError) -> [LoadedImage] {
+        let index = try ImageIndex(bytes: try FileSystem.read(try s.file("index.json")))
+        var loaded: [LoadedImage] = []
+        for descriptor in index.manifests {
+            var manifestDescriptor = descriptor
+            if descriptor.mediaType == MediaType.imageIndex || descriptor.mediaType == MediaType.dockerManifestList {
+                let nested = try ImageIndex(bytes: try s.blob(descriptor.digest), document: "index \(descriptor.digest.short)")
+                guard let pick = nested.manifests.first(where: { $0.platform?.architecture == HostPlatform.architecture && $0.platform?.os == "linux" })
+                    ?? nested.manifests.first
+                else { continue }
+                manifestDescriptor = pick
+            }
+            let manifest = try Manifest(bytes: try s.blob(manifestDescriptor.digest), document: "manifest \(manifestDescriptor.digest.short)")
+            let configBytes = try s.blob(manifest.config.digest)
+            let config = try ImageConfig(bytes: configBytes)
+            guard manifest.layers.count == config.diffIDs.count else {
+                throw StoreError(.corrupt, "Manifest \(manifestDescriptor.digest.short) has \(manifest.layers.count) layers but its config lists \(config.diffIDs.count).")
+            }
+            var layers: [(digest: Digest, size: Int64)] = []
+            for (j, l) in manifest.layers.enumerated() {
+                let file = try s.file("blobs/sha256/" + l.digest.hex)
+                guard try hashFile(file) == l.digest else {
+                    throw StoreError(.corrupt, "Layer blob \(l.digest) does not match its digest.", context: ["digest": l.digest.description])
+                }
+                layers.append(try adoptLayer(file, diffID: config.diffIDs[j]))
+            }
+            var refs: [ImageReference] = []
+            if let name = descriptor.annotation("io.containerd.image.name") ?? descriptor.annotation(Annotation.refName),
+                let ref = try? ImageReference(parsing: name)
+            {
+                refs = [ref]
+            }
+            let image = try add(configBytes: configBytes, layers: layers, references: refs)
+            loaded.append(LoadedImage(image: image, references: refs))
+        }
+        return loaded
+    }
+
+    /// Puts a layer file into the store as an uncompressed blob whose digest must be `diffID`; returns it.
+    func adoptLayer(_ file: String, diffID: Digest) throws(StoreError) -> (digest: Digest, size: Int64) {
+        if content.exists(diffID) {
+            return (diffID, content.size(diffID) ?? 0)
+        }
+        var source = file
+        var temporary: String?
+        defer { if let temporary { unlink(temporary) } }
+        if try Compression.isCompressed(file) {
+            let out = try FileSystem.temporaryFile(in: layout.tmp)
+            close(out.fd)
+            temporary = out.path
+            try Compression.decompress(file, to: out.path)
+            source = out.path
+        }
+        let stored = try content.putFile(source, expected: diffID)
+        try layerInfo.record(diffID, contentSize: try LayerInfo.scanContentSize(layout.blob(diffID)))
+        return stored
+    }
+}
+
+/// An unpacked archive or a layout directory; paths from its documents are resolved without `..` or symlinks.
+struct Staging {
+    let root: String
+
+    func file(_ relative: String) throws(StoreError) -> String {
+        let path = try EntryPath(relative)
+        guard !path.isRoot else { throw StoreError(.corrupt, "The archive names an empty path.") }
+        var current = root
+        for part in path.components {
+            current += "/" + part
+            var st = stat()
+            guard lstat(current, &st) == 0 else {
+                throw StoreError(.corrupt, "The archive names \(relative), which it does not contain.", context: ["entry": relative])
+            }
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                throw StoreError.unsafe(relative, "it goes through a symbolic link")
+            }
+        }
+        return current
+    }
+
+    /// A blob's bytes, checked against its digest.
+    func blob(_ d: Digest) throws(StoreError) -> [UInt8] {
+        let bytes = try FileSystem.read(try file("blobs/sha256/" + d.hex))
+        guard Digest.of(bytes) == d else {
+            throw StoreError(.corrupt, "Blob \(d) in the archive does not match its digest.", context: ["digest": d.description])
+        }
+        return bytes
+    }
+}
+
+/// Compressed layer files (gzip, zstd, xz, bzip2) and their decompression.
+enum Compression {
+    static func isCompressed(_ path: String) throws(StoreError) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 6)
+        let n = read(fd, &magic, 6)
+        guard n >= 2 else { return false }
+        if magic[0] == 0x1F && magic[1] == 0x8B { return true }
+        if n >= 4, magic[0..<4] == [0x28, 0xB5, 0x2F, 0xFD] { return true }
+        if n >= 6, magic == [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00] { return true }
+        if n >= 3, magic[0..<3] == [0x42, 0x5A, 0x68] { return true }
+        return false
+    }
+
+    static func decompress(_ path: String, to output: String) throws(StoreError) {
+        guard let a = archive_read_new() else { throw StoreError(.io, "libarchive could not allocate a reader.") }
+        defer { archive_read_free(a) }
+        archive_read_support_filter_all(a)
+        archive_read_support_format_raw(a)
+        guard archive_read_open_filename(a, path, 1 << 20) == ARCHIVE_OK else {
+            throw LayerExtractor.readError(a, "Cannot read \(path)")
+        }
+        var entry: OpaquePointer? = nil
+        guard archive_read_next_header(a, &entry) == ARCHIVE_OK else { throw LayerExtractor.readError(a, "Cannot decompress \(path)") }
+        let fd = open(output, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("Cannot open", output, errno: errno) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            guard n > 0 else { throw LayerExtractor.readError(a, "Cannot decompress \(path)") }
+            var off = 0
+            while off < n {
+                let w = buffer.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + off }, n - off) }
+                guard w > 0 else { throw StoreError.io("Cannot write", output, errno: errno) }
+                off += w
+            }
+        }
+    }
+}
