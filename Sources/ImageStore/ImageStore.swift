@@ -8,6 +8,10 @@ public actor ImageStore {
     let content: ContentStore
     let snapshots: Snapshots
     let layerInfo: LayerInfo
+    /// Parsed images by manifest digest: content-addressed, so valid forever (references are filled per call).
+    private var recordCache: [Digest: ImageRecord] = [:]
+    /// index.json as last read, with the file identity it was read at.
+    private var indexCache: (key: [Int], index: ImageIndex)?
 
     /// Opens (creating if needed) the store at `root`.
     public init(root: String) throws(StoreError) {
@@ -134,7 +138,7 @@ public actor ImageStore {
         if !hex.isEmpty, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
             var matches: Set<Digest> = []
             for m in index.manifests {
-                if let config = try? manifest(m.digest).config.digest, config.hex.hasPrefix(hex) { matches.insert(m.digest) }
+                if let r = try? record(manifestDigest: m.digest, index: index), r.id.hex.hasPrefix(hex) { matches.insert(m.digest) }
             }
             if matches.count == 1, let only = matches.first { return only }
             if matches.count > 1 {
@@ -151,18 +155,30 @@ public actor ImageStore {
     func record(manifestDigest: Digest, index: ImageIndex? = nil) throws(StoreError) -> ImageRecord {
         let idx: ImageIndex
         if let index { idx = index } else { idx = try readIndex() }
+        let refs = idx.manifests.filter { $0.digest == manifestDigest }.compactMap { $0.annotation(Annotation.refName) }
+            .compactMap { try? ImageReference(parsing: $0) }.sorted { $0.description < $1.description }
+        if var cached = recordCache[manifestDigest] {
+            cached.references = refs
+            return cached
+        }
+        var fresh = try parseRecord(manifestDigest)
+        recordCache[manifestDigest] = fresh
+        fresh.references = refs
+        return fresh
+    }
+
+    /// Reads and parses an image's manifest and config (without references).
+    func parseRecord(_ manifestDigest: Digest) throws(StoreError) -> ImageRecord {
         let m = try manifest(manifestDigest)
         let configBytes = try content.read(m.config.digest)
         let config = try ImageConfig(bytes: configBytes, document: "image config \(m.config.digest.short)")
-        let refs = idx.manifests.filter { $0.digest == manifestDigest }.compactMap { $0.annotation(Annotation.refName) }
-            .compactMap { try? ImageReference(parsing: $0) }
         let chain = Snapshots.chainIDs(config.diffIDs)
         let sizes = config.diffIDs.enumerated().map { i, d in
             layerInfo.contentSize(d) ?? snapshots.contentSize(chain[i]) ?? (i < m.layers.count ? m.layers[i].size : 0)
         }
         return ImageRecord(
             id: m.config.digest, manifestDigest: manifestDigest, manifest: m, config: config, configBytes: configBytes,
-            references: refs.sorted { $0.description < $1.description }, size: sizes.reduce(0, +), chainIDs: chain,
+            references: [], size: sizes.reduce(0, +), chainIDs: chain,
             layerSizes: sizes)
     }
 
@@ -304,8 +320,16 @@ public actor ImageStore {
 
     // MARK: index.json
 
+    /// index.json, re-read only when the file changed (other processes replace it atomically, so a new inode
+    /// or mtime means new content).
     func readIndex() throws(StoreError) -> ImageIndex {
-        try ImageIndex(bytes: try FileSystem.read(layout.indexFile))
+        var st = stat()
+        let key = stat(layout.indexFile, &st) == 0
+            ? [Int(st.st_ino), st.st_mtim.tv_sec, st.st_mtim.tv_nsec, Int(st.st_size)] : []
+        if let cached = indexCache, !key.isEmpty, cached.key == key { return cached.index }
+        let index = try ImageIndex(bytes: try FileSystem.read(layout.indexFile))
+        indexCache = key.isEmpty ? nil : (key, index)
+        return index
     }
 
     /// Read-modify-write of index.json under the store's file lock (other processes wait).

@@ -180,3 +180,51 @@ import Testing
         #expect(Timestamp(rfc3339: "nonsense") == nil)
     }
 }
+
+@Suite struct StoreConcurrencyTests {
+    @Test func anotherStoreOnTheSameRootSeesChangesAtOnce() async throws {
+        let root = try temporaryDirectory("root")
+        let src = try temporaryDirectory("rootfs")
+        defer { removeTree(root); removeTree(src) }
+        try writeFile(src + "/f", "f")
+        let a = try ImageStore(root: root)
+        let b = try ImageStore(root: root)
+        #expect(try await a.images().isEmpty)
+        let image = try await b.importImage(.directory(src), config: ContainerConfig(), reference: ImageReference(name: "shared"), comment: "")
+        #expect(try await a.image("shared").id == image.id)
+        try await b.tag("shared", as: ImageReference(name: "other"))
+        #expect(try await a.image("shared").references.count == 2)
+        _ = try await b.remove("other", force: false)
+        #expect(try await a.image("shared").references == [ImageReference(name: "shared")])
+    }
+
+    @Test func concurrentProcessesImportIntoOneStore() async throws {
+        let root = try temporaryDirectory("root")
+        defer { removeTree(root) }
+        let estiba = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/estiba").path
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("estiba").path
+        let binary = FileManager.default.isExecutableFile(atPath: beside) ? beside : estiba
+        guard FileManager.default.isExecutableFile(atPath: binary) else { Issue.record("estiba binary not found"); return }
+        var sources: [String] = []
+        for i in 0..<8 {
+            let src = try temporaryDirectory("src\(i)")
+            try writeFile(src + "/id", "image \(i)")
+            sources.append(src)
+        }
+        defer { sources.forEach(removeTree) }
+        let processes = try sources.enumerated().map { i, src in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["--root", root, "import", src, "img\(i):1"]
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for p in processes { p.waitUntilExit() }
+        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+        let store = try ImageStore(root: root)
+        #expect(try await store.images().count == 8)
+        #expect(await store.verify().problems.isEmpty)
+    }
+}
