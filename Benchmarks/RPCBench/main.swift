@@ -4,7 +4,8 @@
 //
 // Prints: end-to-end latency of `parse` on a 1,000-instruction Dockerfile over the socket, and throughput plus
 // server CPU per request for trivial requests (initialize, tiny parse) over C connections, W requests in flight
-// per connection. Server CPU comes from /proc/PID/stat (utime + stime) before and after.
+// per connection. Server CPU comes from /proc/PID/stat (utime + stime) before and after. Then the latency of
+// images/inspect/history with N images in a scratch store (--store-images N, default 200).
 
 import EstibaJSON
 import Foundation
@@ -18,6 +19,8 @@ struct Options {
     var latencyRounds = 200
     /// Only the in-process breakdown (no server): for profilers such as callgrind.
     var breakdownOnly = false
+    /// Images in the store for the images/inspect/history latencies (0 skips that part).
+    var storeImages = 200
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -29,6 +32,7 @@ struct Options {
             case "--window": window = Int(args.next() ?? "") ?? window
             case "--latency-rounds": latencyRounds = Int(args.next() ?? "") ?? latencyRounds
             case "--breakdown-only": breakdownOnly = true
+            case "--store-images": storeImages = Int(args.next() ?? "") ?? storeImages
             default:
                 FileHandle.standardError.write("unknown option \(a)\n".data(using: .utf8) ?? Data())
                 exit(2)
@@ -229,3 +233,4 @@ let tinyParse: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "parse", "param
 throughput("initialize", initialize, connections: opts.connections, window: opts.window, total: opts.requests)
 throughput("tiny parse", tinyParse, connections: opts.connections, window: opts.window, total: opts.requests)
 throughput("initialize, sequential", initialize, connections: opts.connections, window: 1, total: opts.requests / 10)
+if opts.storeImages > 0 { StoreMethods.run(estiba: opts.estiba, count: opts.storeImages, rounds: 200) }

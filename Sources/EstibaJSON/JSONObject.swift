@@ -1,7 +1,7 @@
 /// An ordered JSON object. Setting an existing key replaces its value in place.
 public struct JSONObject: Sendable, Equatable, Sequence {
-    public private(set) var keys: [String] = []
-    public private(set) var values: [JSONValue] = []
+    public internal(set) var keys: [String] = []
+    public internal(set) var values: [JSONValue] = []
 
     public init() {}
 
@@ -41,5 +41,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
-    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
+    /// A literal's keys are distinct (as in a Swift dictionary literal), so they are appended without a search.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        keys = elements.map(\.0)
+        values = elements.map(\.1)
+    }
 }

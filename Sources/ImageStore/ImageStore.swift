@@ -12,6 +12,8 @@ public actor ImageStore {
     private var recordCache: [Digest: ImageRecord] = [:]
     /// index.json as last read, with the file identity it was read at.
     private var indexCache: (key: [Int], index: ImageIndex)?
+    /// The last `images()` answer, valid while index.json is unchanged.
+    private var listingCache: (key: [Int], images: [ImageRecord])?
 
     /// Opens (creating if needed) the store at `root`.
     public init(root: String) throws(StoreError) {
@@ -112,13 +114,32 @@ public actor ImageStore {
     /// Every image, newest first.
     public func images() throws(StoreError) -> [ImageRecord] {
         let index = try readIndex()
-        var seen: Set<Digest> = []
-        var out: [ImageRecord] = []
-        for m in index.manifests where !seen.contains(m.digest) {
-            seen.insert(m.digest)
-            out.append(try record(manifestDigest: m.digest, index: index))
+        if let cached = listingCache, let current = indexCache, cached.key == current.key { return cached.images }
+        var order: [Digest] = []
+        var refs: [Digest: [ImageReference]] = [:]
+        for m in index.manifests {
+            if refs[m.digest] == nil {
+                order.append(m.digest)
+                refs[m.digest] = []
+            }
+            if let name = m.annotation(Annotation.refName), let r = try? ImageReference(parsing: name) { refs[m.digest, default: []].append(r) }
         }
-        return out.sorted { ($0.config.created ?? Timestamp(seconds: 0)) > ($1.config.created ?? Timestamp(seconds: 0)) }
+        var out: [ImageRecord] = []
+        out.reserveCapacity(order.count)
+        for d in order {
+            var r: ImageRecord
+            if let cached = recordCache[d] {
+                r = cached
+            } else {
+                r = try parseRecord(d)
+                recordCache[d] = r
+            }
+            r.references = (refs[d] ?? []).sorted { $0.description < $1.description }
+            out.append(r)
+        }
+        out.sort { ($0.config.created ?? Timestamp(seconds: 0)) > ($1.config.created ?? Timestamp(seconds: 0)) }
+        if let current = indexCache { listingCache = (current.key, out) }
+        return out
     }
 
     /// Finds an image by `name[:tag]`, full ID (`sha256:…`) or a unique ID prefix.
