@@ -88,6 +88,38 @@ struct ContentStore {
         return (d, size)
     }
 
+    /// Moves a file that is already in the store's `tmp/` into place after checking its digest (no copy).
+    func adopt(_ path: String, expected: Digest) throws(StoreError) -> (digest: Digest, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
+        let hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var size: Int64 = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else {
+                close(fd)
+                throw StoreError.io("Cannot read", path, errno: errno)
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            size += Int64(n)
+        }
+        let d = hasher.finalize()
+        guard d == expected else {
+            close(fd)
+            throw StoreError(.corrupt, "\(path) has digest \(d), not the expected \(expected).", context: ["path": path])
+        }
+        if exists(d) {
+            close(fd)
+            return (d, size)
+        }
+        try FileSystem.commit((fd, path), to: layout.blob(d))
+        close(fd)
+        return (d, size)
+    }
+
     func delete(_ d: Digest) { unlink(layout.blob(d)) }
 
     /// All blob digests present.

@@ -90,13 +90,13 @@ extension ImageStore {
             guard FileSystem.exists(path + "/oci-layout") else {
                 throw StoreError(.invalidArgument, "\(path) is a directory without oci-layout; give an OCI layout or an image archive.", context: ["path": path])
             }
-            return try loadOCI(Staging(root: path))
+            return try loadOCI(Staging(root: path, owned: false))
         }
         let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
         defer { try? FileSystem.removeTree(staging) }
         _ = try LayerExtractor.extract(
             archive: path, into: staging, options: ExtractOptions(whiteouts: .apply, allowDevices: false, preserveOwnership: false))
-        let s = Staging(root: staging)
+        let s = Staging(root: staging, owned: true)
         if FileSystem.exists(staging + "/manifest.json") { return try loadDockerArchive(s) }
         if FileSystem.exists(staging + "/oci-layout") { return try loadOCI(s) }
         throw StoreError(.invalidArgument, "\(path) is neither a docker-archive (no manifest.json) nor an OCI archive (no oci-layout).", context: ["path": path])
@@ -115,7 +115,15 @@ extension ImageStore {
                 throw StoreError(.corrupt, "manifest.json entry \(i) has \(layerPaths.count) layers but its config lists \(config.diffIDs.count).")
             }
             var layers: [(digest: Digest, size: Int64)] = []
-            for (j, p) in layerPaths.enumerated() { layers.append(try adoptLayer(try s.file(p), diffID: config.diffIDs[j])) }
+            for (j, p) in layerPaths.enumerated() {
+                let diffID = config.diffIDs[j]
+                // Already stored (maybe moved here for an earlier entry of this archive).
+                if content.exists(diffID) {
+                    layers.append((diffID, content.size(diffID) ?? 0))
+                    continue
+                }
+                layers.append(try adoptLayer(try s.file(p), diffID: diffID, movable: s.owned))
+            }
             let refs = (try f.optionalStrings("RepoTags") ?? []).compactMap { try? ImageReference(parsing: $0) }
             let image = try add(configBytes: configBytes, layers: layers, references: refs)
             loaded.append(LoadedImage(image: image, references: refs))
@@ -143,11 +151,16 @@ extension ImageStore {
             }
             var layers: [(digest: Digest, size: Int64)] = []
             for (j, l) in manifest.layers.enumerated() {
+                let diffID = config.diffIDs[j]
+                if content.exists(diffID) {
+                    layers.append((diffID, content.size(diffID) ?? 0))
+                    continue
+                }
                 let file = try s.file("blobs/sha256/" + l.digest.hex)
                 guard try hashFile(file) == l.digest else {
                     throw StoreError(.corrupt, "Layer blob \(l.digest) does not match its digest.", context: ["digest": l.digest.description])
                 }
-                layers.append(try adoptLayer(file, diffID: config.diffIDs[j]))
+                layers.append(try adoptLayer(file, diffID: config.diffIDs[j], movable: s.owned))
             }
             var refs: [ImageReference] = []
             if let name = descriptor.annotation("io.containerd.image.name") ?? descriptor.annotation(Annotation.refName),
@@ -162,7 +175,8 @@ extension ImageStore {
     }
 
     /// Puts a layer file into the store as an uncompressed blob whose digest must be `diffID`; returns it.
-    func adoptLayer(_ file: String, diffID: Digest) throws(StoreError) -> (digest: Digest, size: Int64) {
+    /// `movable`: the file is in our own staging area and may be moved instead of copied.
+    func adoptLayer(_ file: String, diffID: Digest, movable: Bool) throws(StoreError) -> (digest: Digest, size: Int64) {
         if content.exists(diffID) {
             return (diffID, content.size(diffID) ?? 0)
         }
@@ -176,7 +190,8 @@ extension ImageStore {
             try Compression.decompress(file, to: out.path)
             source = out.path
         }
-        let stored = try content.putFile(source, expected: diffID)
+        let stored = movable || temporary != nil ? try content.adopt(source, expected: diffID) : try content.putFile(source, expected: diffID)
+        if temporary != nil { temporary = nil }
         try layerInfo.record(diffID, contentSize: try LayerInfo.scanContentSize(layout.blob(diffID)))
         return stored
     }
@@ -185,6 +200,8 @@ extension ImageStore {
 /// An unpacked archive or a layout directory; paths from its documents are resolved without `..` or symlinks.
 struct Staging {
     let root: String
+    /// True for our own unpacked copy (under the store's tmp/), false for a user's directory.
+    let owned: Bool
 
     func file(_ relative: String) throws(StoreError) -> String {
         let path = try EntryPath(relative)
