@@ -54,6 +54,11 @@ extension Engine {
         }
     }
 
+    /// A value that changes whenever `images()` would answer differently (cache key for front ends).
+    public func imagesGeneration() async throws(EngineError) -> [Int] {
+        try await withStore { store throws(StoreError) in try await store.generation() }
+    }
+
     /// One image by `name[:tag]`, ID or unique ID prefix.
     public func inspectImage(_ spec: String) async throws(EngineError) -> ImageRecord {
         try await withStore { store throws(StoreError) in try await store.image(spec) }

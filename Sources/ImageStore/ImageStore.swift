@@ -111,6 +111,13 @@ public actor ImageStore {
 
     // MARK: reading
 
+    /// Changes whenever the set of images or tags changes (the identity of index.json); equal generations mean
+    /// equal `images()` answers.
+    public func generation() throws(StoreError) -> [Int] {
+        _ = try readIndex()
+        return indexCache?.key ?? []
+    }
+
     /// Every image, newest first.
     public func images() throws(StoreError) -> [ImageRecord] {
         let index = try readIndex()

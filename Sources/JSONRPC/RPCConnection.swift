@@ -234,6 +234,16 @@ public final class RPCConnection: @unchecked Sendable {
                     guard let id else { return nil }
                     return Self.reply(id, result)
                 }
+            case .deferredEncoded(let work):
+                let id = req.id
+                return .pending(id) {
+                    let result = await work(ctx)
+                    guard let id else { return nil }
+                    switch result {
+                    case .success(let text): return RPCMessageDecoder.responseText(id: id, result: text.bytes)
+                    case .failure(let e): return RPCMessageDecoder.errorResponse(id: id, error: e).encoded()
+                    }
+                }
             }
         }
     }

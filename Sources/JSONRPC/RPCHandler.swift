@@ -8,6 +8,8 @@ public enum RPCOutcome: Sendable {
     case doneEncoded(JSONText)
     /// Runs as a cancellable task; other requests on the connection proceed meanwhile.
     case deferred(@Sendable (RPCContext) async -> Result<JSONValue, RPCError>)
+    /// The same, producing an already-encoded result (results the handler caches).
+    case deferredEncoded(@Sendable (RPCContext) async -> Result<JSONText, RPCError>)
 }
 
 /// The method table behind a server. Knows nothing about framing or transports.

@@ -20,6 +20,8 @@ public final class EstibaService: RPCHandler {
 
     let engine: Engine
     private let shuttingDown = Mutex(false)
+    /// The encoded `images` result for a store generation (it only changes when images or tags do).
+    let imagesCache = Mutex<(generation: [Int], text: JSONText)?>(nil)
 
     public init(engine: Engine) {
         self.engine = engine

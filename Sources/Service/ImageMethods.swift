@@ -21,8 +21,16 @@ extension EstibaService {
             }
         case "images":
             _ = try Params(request, allowed: [])
-            return run { () async throws(EngineError) -> JSONValue in
-                ["images": .array(try await engine.images().map(ImageEncoding.summary))]
+            return .deferredEncoded { [self] _ in
+                do throws(EngineError) {
+                    let generation = try await engine.imagesGeneration()
+                    if let hit = imagesCache.withLock({ $0 }), hit.generation == generation, !generation.isEmpty { return .success(hit.text) }
+                    let text = JSONText(["images": .array(try await engine.images().map(ImageEncoding.summary))])
+                    imagesCache.withLock { $0 = (generation, text) }
+                    return .success(text)
+                } catch {
+                    return .failure(error.rpcError)
+                }
             }
         case "inspect":
             let p = try Params(request, allowed: ["image"])
