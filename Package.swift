@@ -27,11 +27,12 @@ let package = Package(
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
+        .target(name: "CLIOutput", dependencies: ["EstibaJSON", "ImageStore"]),
         .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore"]),
         .executableTarget(
             name: "estiba",
             dependencies: [
-                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore",
+                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore", "CLIOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "EstibaJSONTests", dependencies: ["EstibaJSON"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
+        .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "ImageStore", "EstibaJSON"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],

@@ -1,8 +1,8 @@
 import EstibaJSON
 
 /// The part of Go templates people use with `inspect -f`: `{{.A.B}}` (Go's print formatting) and `{{json .A}}`.
-enum Template {
-    static func render(_ format: String, _ value: JSONValue) -> String {
+public enum Template {
+    public static func render(_ format: String, _ value: JSONValue) -> String {
         var out = ""
         var rest = Substring(format)
         while let open = rest.range(of: "{{") {

@@ -2,9 +2,9 @@ import Glibc
 import ImageStore
 
 /// Output formats that match the docker CLI byte for byte.
-enum DockerFormat {
+public enum DockerFormat {
     /// go-units `HumanSizeWithPrecision(size, 3)`: decimal units, Go's `%.3g`.
-    static func humanSize(_ bytes: Int64) -> String {
+    public static func humanSize(_ bytes: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
         var size = Double(bytes)
         var i = 0
@@ -16,7 +16,7 @@ enum DockerFormat {
     }
 
     /// Go's `%.3g` for 0 ≤ v < 1000.
-    static func goG3(_ v: Double) -> String {
+    public static func goG3(_ v: Double) -> String {
         if v == 0 { return "0" }
         var buf = [CChar](repeating: 0, count: 32)
         _ = withVaList([v]) { vsnprintf(&buf, 32, "%.3g", $0) }
@@ -31,7 +31,7 @@ enum DockerFormat {
     }
 
     /// go-units `HumanDuration`.
-    static func humanDuration(seconds d: Double) -> String {
+    public static func humanDuration(seconds d: Double) -> String {
         let seconds = Int(d)
         if seconds < 1 { return "Less than a second" }
         if seconds == 1 { return "1 second" }
@@ -49,18 +49,18 @@ enum DockerFormat {
     }
 
     /// "40 seconds ago", or "N/A" for times before 2000 (as docker prints).
-    static func createdSince(_ t: Timestamp?, now: Timestamp = .now()) -> String {
+    public static func createdSince(_ t: Timestamp?, now: Timestamp = .now()) -> String {
         guard let t, t.seconds > 946_684_800 else { return "N/A" }
         let d = Double(now.seconds - t.seconds) + Double(now.nanoseconds - t.nanoseconds) / 1e9
         return humanDuration(seconds: d) + " ago"
     }
 
     /// Display width as go-runewidth counts it (East Asian wide and fullwidth characters take two columns).
-    static func width(_ s: String) -> Int {
+    public static func width(_ s: String) -> Int {
         s.unicodeScalars.reduce(0) { $0 + scalarWidth($1) }
     }
 
-    static func scalarWidth(_ c: Unicode.Scalar) -> Int {
+    public static func scalarWidth(_ c: Unicode.Scalar) -> Int {
         let v = c.value
         if v == 0 || c.properties.generalCategory == .nonspacingMark || c.properties.generalCategory == .enclosingMark { return 0 }
         let wide: [ClosedRange<UInt32>] = [
@@ -72,7 +72,7 @@ enum DockerFormat {
     }
 
     /// docker's `Ellipsis`: at most `max` columns, the last one an ellipsis when cut.
-    static func ellipsis(_ s: String, _ max: Int) -> String {
+    public static func ellipsis(_ s: String, _ max: Int) -> String {
         if width(s) <= max { return s }
         var out = String.UnicodeScalarView()
         var w = 0
@@ -86,7 +86,7 @@ enum DockerFormat {
     }
 
     /// Go's text/tabwriter as the docker CLI sets it up (minwidth 10, padding 3, last column unpadded).
-    static func table(_ rows: [[String]]) -> String {
+    public static func table(_ rows: [[String]]) -> String {
         guard let columns = rows.map(\.count).max(), columns > 0 else { return "" }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
