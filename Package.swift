@@ -22,17 +22,19 @@ let package = Package(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSys"),
+        .target(name: "CLauncher"),
         .target(name: "EstibaJSON", dependencies: ["CJansson"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
-        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore"]),
+        .target(name: "Runtime", dependencies: ["CLauncher", "EstibaJSON"]),
+        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
         .target(name: "CLIOutput", dependencies: ["EstibaJSON", "ImageStore"]),
         .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore"]),
         .executableTarget(
             name: "estiba",
             dependencies: [
-                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore", "CLIOutput",
+                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore", "CLIOutput", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -93,10 +93,12 @@ extension Engine {
 
     /// Removes images or tags like `docker rmi`; then removes layers nothing uses any more.
     public func removeImages(_ specs: [String], force: Bool) async throws(EngineError) -> [RemovalEvent] {
-        try await withStore { store throws(StoreError) in
+        let inUse = try imagesInUse()
+        let keep = try snapshotsInUse()
+        return try await withStore { store throws(StoreError) in
             var events: [RemovalEvent] = []
-            for spec in specs { events += try await store.remove(spec, force: force) }
-            _ = try await store.prune()
+            for spec in specs { events += try await store.remove(spec, force: force, inUse: inUse) }
+            _ = try await store.prune(keep: keep)
             return events
         }
     }
@@ -106,7 +108,8 @@ extension Engine {
     }
 
     public func pruneStore() async throws(EngineError) -> PruneReport {
-        try await withStore { store throws(StoreError) in try await store.prune() }
+        let keep = try snapshotsInUse()
+        return try await withStore { store throws(StoreError) in try await store.prune(keep: keep) }
     }
 
     /// Runs `body` on the store, turning its errors into engine errors.

@@ -56,6 +56,13 @@ public actor ImageStore {
         return try add(config: image, layers: [(layer.diffID, layer.size)], reference: reference)
     }
 
+    /// Writes the layer of a directory (an overlay upper directory when `overlayUpper`) into the store.
+    public func addLayer(from directory: String, overlayUpper: Bool) throws(StoreError) -> LayerTar {
+        let layer = try content.putLayer(from: directory, overlayUpper: overlayUpper)
+        try layerInfo.record(layer.diffID, contentSize: layer.contentSize)
+        return layer
+    }
+
     /// Stores a config whose layers are already blobs, writes its manifest and tags it. Snapshots are made when
     /// the image is first used (`lowerDirectories`).
     public func add(config: ImageConfig, layers: [(digest: Digest, size: Int64)], reference: ImageReference?)

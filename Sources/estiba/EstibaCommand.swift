@@ -9,6 +9,7 @@ struct EstibaCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ParseCommand.self, ImportCommand.self, ImagesCommand.self, InspectCommand.self,
             HistoryCommand.self, TagCommand.self, RmiCommand.self, SaveCommand.self, LoadCommand.self, SystemCommand.self,
+            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self,
         ])
 
     /// Accepted before the command too (`estiba --root DIR images`); each command reads it.

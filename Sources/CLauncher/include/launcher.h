@@ -1,0 +1,33 @@
+#ifndef ESTIBA_LAUNCHER_H
+#define ESTIBA_LAUNCHER_H
+
+#include <sys/types.h>
+
+/* Everything the container's first process needs, prepared before clone(): the child only makes system calls. */
+struct estiba_launch {
+    const char *merged;            /* where the overlay root is mounted (an empty directory) */
+    const char *overlay_options;   /* "lowerdir=…,upperdir=…,workdir=…" */
+    const char *const *argv;       /* NULL-terminated; argv[0] is looked up in PATH from envp when relative */
+    const char *const *envp;       /* NULL-terminated */
+    const char *cwd;               /* absolute, inside the container */
+    const char *hostname;
+    const char *hosts_file;        /* bind-mounted read-only over /etc/hosts, or NULL */
+    const char *hostname_file;     /* over /etc/hostname, or NULL */
+    const char *resolv_file;       /* over /etc/resolv.conf, or NULL */
+    int host_network;              /* 1: share the host's network namespace; 0: a new empty one */
+    int readonly_root;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    int ngroups;
+    int stdin_fd, stdout_fd, stderr_fd;
+    int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
+};
+
+/* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */
+pid_t estiba_launch(const struct estiba_launch *config);
+
+/* WEXITSTATUS etc. for Swift: the exit code, or 128 + signal. */
+int estiba_exit_code(int wait_status);
+
+#endif

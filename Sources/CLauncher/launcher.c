@@ -1,0 +1,241 @@
+#define _GNU_SOURCE
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STACK_SIZE (256 * 1024)
+
+/* Docker's default capability set. */
+static const int default_caps[] = {
+    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
+    CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+static const char *const masked_paths[] = {
+    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+    "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", NULL,
+};
+
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+/* Async-signal-safe error report: "stage: strerror(errno)" to the error pipe, then exit 127. */
+static void fail(const struct estiba_launch *c, const char *stage) {
+    int e = errno;
+    const char *reason = strerror(e);
+    if (c->error_fd >= 0) {
+        (void)!write(c->error_fd, stage, strlen(stage));
+        (void)!write(c->error_fd, ": ", 2);
+        (void)!write(c->error_fd, reason, strlen(reason));
+    }
+    _exit(127);
+}
+
+/* dst = a + b (no allocation: fixed buffer) */
+static int join(char *dst, size_t size, const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 1 > size) { errno = ENAMETOOLONG; return -1; }
+    memcpy(dst, a, la);
+    memcpy(dst + la, b, lb + 1);
+    return 0;
+}
+
+static int mkdir_in(const char *root, const char *path, mode_t mode) {
+    char p[4096];
+    if (join(p, sizeof p, root, path) != 0) return -1;
+    if (mkdir(p, mode) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int mount_in(const char *root, const char *target, const char *source, const char *type, unsigned long flags, const char *data) {
+    char p[4096];
+    if (join(p, sizeof p, root, target) != 0) return -1;
+    return mount(source, p, type, flags, data);
+}
+
+/* Bind-mounts a prepared file read-only over path (the file must exist in the image or is created). */
+static int bind_file(const char *root, const char *path, const char *source) {
+    char p[4096];
+    if (join(p, sizeof p, root, path) != 0) return -1;
+    int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0) close(fd);
+    else if (errno != EEXIST && errno != ELOOP) return -1;
+    if (mount(source, p, NULL, MS_BIND, NULL) != 0) return -1;
+    return mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+}
+
+static int make_dev(const char *root) {
+    if (mkdir_in(root, "/dev", 0755) != 0) return -1;
+    if (mount_in(root, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") != 0) return -1;
+    static const struct { const char *name; unsigned major, minor; } nodes[] = {
+        {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7}, {"/dev/random", 1, 8},
+        {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    };
+    char p[4096];
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        if (join(p, sizeof p, root, nodes[i].name) != 0) return -1;
+        if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) != 0) return -1;
+        chmod(p, 0666);
+    }
+    static const struct { const char *target, *link; } links[] = {
+        {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+        {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        if (join(p, sizeof p, root, links[i].link) != 0) return -1;
+        if (symlink(links[i].target, p) != 0) return -1;
+    }
+    if (mkdir_in(root, "/dev/pts", 0755) != 0) return -1;
+    if (mount_in(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") != 0) return -1;
+    if (mkdir_in(root, "/dev/shm", 01777) != 0) return -1;
+    if (mount_in(root, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k") != 0) return -1;
+    if (mkdir_in(root, "/dev/mqueue", 0755) != 0) return -1;
+    if (mount_in(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0) return -1;
+    return 0;
+}
+
+static unsigned long long default_cap_mask(void) {
+    unsigned long long keep = 0;
+    for (size_t i = 0; i < sizeof default_caps / sizeof default_caps[0]; i++) keep |= 1ULL << default_caps[i];
+    return keep;
+}
+
+/* Needs CAP_SETPCAP: done while still root, before the user changes. */
+static int drop_bounding_set(void) {
+    unsigned long long keep = default_cap_mask();
+    for (int cap = 0; cap <= 63; cap++) {
+        if (keep & (1ULL << cap)) continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    }
+    return 0;
+}
+
+/* For root in the container: effective, permitted and inheritable = Docker's default set. (A non-root user has
+   none: the kernel clears them when the uid leaves 0, as with Docker.) */
+static int set_root_capabilities(void) {
+    unsigned long long keep = default_cap_mask();
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    data[0].effective = data[0].permitted = data[0].inheritable = (unsigned)(keep & 0xffffffffu);
+    data[1].effective = data[1].permitted = data[1].inheritable = (unsigned)(keep >> 32);
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+/* execve with a PATH search in the container's environment (like execvpe, without allocation). */
+static void exec_command(const struct estiba_launch *c) {
+    const char *file = c->argv[0];
+    if (strchr(file, '/')) {
+        execve(file, (char *const *)c->argv, (char *const *)c->envp);
+        return;
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const char *const *e = c->envp; *e; e++) {
+        if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
+    }
+    char candidate[4096];
+    int saved = ENOENT;
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        if (len + strlen(file) + 2 < sizeof candidate) {
+            memcpy(candidate, path, len);
+            candidate[len] = '/';
+            strcpy(candidate + len + 1, file);
+            execve(candidate, (char *const *)c->argv, (char *const *)c->envp);
+            if (errno != ENOENT && errno != ENOTDIR) saved = errno;
+        }
+        if (!end) break;
+        path = end + 1;
+    }
+    errno = saved;
+}
+
+static int child_main(void *arg) {
+    const struct estiba_launch *c = arg;
+    const char *root = c->merged;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(c, "make mounts private");
+    if (mount("overlay", root, "overlay", 0, c->overlay_options) != 0) fail(c, "mount the overlay root");
+    if (mkdir_in(root, "/proc", 0555) != 0) fail(c, "create /proc");
+    if (mount_in(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) fail(c, "mount /proc");
+    if (make_dev(root) != 0) fail(c, "set up /dev");
+    if (mkdir_in(root, "/sys", 0555) != 0) fail(c, "create /sys");
+    if (mount_in(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0) fail(c, "mount /sys");
+    if (mkdir_in(root, "/etc", 0755) != 0) fail(c, "create /etc");
+    if (c->hosts_file && bind_file(root, "/etc/hosts", c->hosts_file) != 0) fail(c, "mount /etc/hosts");
+    if (c->hostname_file && bind_file(root, "/etc/hostname", c->hostname_file) != 0) fail(c, "mount /etc/hostname");
+    if (c->resolv_file && bind_file(root, "/etc/resolv.conf", c->resolv_file) != 0) fail(c, "mount /etc/resolv.conf");
+    if (chdir(root) != 0) fail(c, "enter the root");
+    if (syscall(SYS_pivot_root, ".", ".") != 0) fail(c, "pivot_root");
+    if (umount2(".", MNT_DETACH) != 0) fail(c, "detach the old root");
+    if (chdir("/") != 0) fail(c, "chdir /");
+    for (const char *const *m = masked_paths; *m; m++) {
+        struct stat st;
+        if (lstat(*m, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (mount("tmpfs", *m, "tmpfs", MS_RDONLY, "size=0") != 0) fail(c, "mask a directory");
+        } else if (mount("/dev/null", *m, NULL, MS_BIND, NULL) != 0) {
+            fail(c, "mask a file");
+        }
+    }
+    for (const char *const *r = readonly_paths; *r; r++) {
+        if (access(*r, F_OK) != 0) continue;
+        if (mount(*r, *r, NULL, MS_BIND | MS_REC, NULL) != 0) fail(c, "bind a read-only path");
+        if (mount(NULL, *r, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+            fail(c, "make a path read-only");
+    }
+    if (c->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) fail(c, "make the root read-only");
+    if (sethostname(c->hostname, strlen(c->hostname)) != 0) fail(c, "set the hostname");
+    if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) fail(c, "attach stdin");
+    if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
+    if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
+    if (drop_bounding_set() != 0) fail(c, "drop capabilities");
+    if (setgroups((size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
+    if (setresgid(c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
+    if (setresuid(c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
+    if (c->uid == 0 && set_root_capabilities() != 0) fail(c, "set capabilities");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
+    if (chdir(c->cwd) != 0) fail(c, "enter the working directory");
+    /* Default signal dispositions and an empty mask for the command. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    exec_command(c);
+    fail(c, "start the command");
+    return 127;
+}
+
+pid_t estiba_launch(const struct estiba_launch *config) {
+    char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    if (!config->host_network) flags |= CLONE_NEWNET;
+    pid_t pid = clone(child_main, stack + STACK_SIZE, flags, (void *)config);
+    int saved = errno;
+    /* The child runs on its own copy of the address space (no CLONE_VM), so the stack can go. */
+    munmap(stack, STACK_SIZE);
+    return pid < 0 ? -saved : pid;
+}
+
+int estiba_exit_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 255;
+}

@@ -1,0 +1,216 @@
+import EstibaJSON
+import Glibc
+import ImageStore
+import Runtime
+
+/// How to run a container (the `docker run` options Estiba supports so far).
+public struct RunOptions: Sendable {
+    public var image: String
+    /// Replaces the image's CMD when not empty.
+    public var command: [String] = []
+    /// Replaces the image's ENTRYPOINT when set.
+    public var entrypoint: [String]?
+    /// `KEY=VALUE` entries added to (or replacing) the image's environment.
+    public var environment: [String] = []
+    public var workingDirectory: String?
+    /// `user`, `uid`, `user:group` or `uid:gid`; names are looked up in the image.
+    public var user: String?
+    public var name: String?
+    public var hostname: String?
+    public var network: NetworkMode = .none
+    /// Remove the container (and its writable layer) when it exits.
+    public var remove = false
+    public var readOnly = false
+
+    public init(image: String) { self.image = image }
+}
+
+/// How a run ended.
+public struct RunResult: Sendable {
+    public var containerID: String
+    public var name: String
+    public var exitCode: Int32
+}
+
+extension Engine {
+    func containerStore() throws(EngineError) -> ContainerStore {
+        do { return try ContainerStore(directory: configuration.root + "/containers") } catch {
+            throw EngineError(.io, error.message)
+        }
+    }
+
+    /// Runs a container to completion with the given standard descriptors (-1: this process's own).
+    public func run(_ o: RunOptions, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) async throws(EngineError) -> RunResult {
+        let image = try await inspectImage(o.image)
+        let lowers = try await withStore { store throws(StoreError) in try await store.lowerDirectories(image.id.description) }
+        let cfg = image.config.config
+        let entrypoint = o.entrypoint ?? cfg.entrypoint ?? []
+        let command = o.command.isEmpty ? (o.entrypoint != nil ? [] : cfg.cmd ?? []) : o.command
+        let arguments = entrypoint + command
+        guard !arguments.isEmpty else {
+            throw EngineError(.invalidArgument, "No command given and image \(o.image) has no CMD or ENTRYPOINT; add a command after the image name.")
+        }
+        let containers = try containerStore()
+        let id = ContainerStore.newID()
+        let name = o.name ?? "estiba_" + String(id.prefix(8))
+        let hostname = o.hostname ?? String(id.prefix(12))
+        let user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers)
+        var environment = Self.mergeEnvironment(cfg.env, o.environment)
+        if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
+            environment.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
+        }
+        environment.append("HOSTNAME=" + hostname)
+        if !environment.contains(where: { $0.hasPrefix("HOME=") }) { environment.append("HOME=" + user.home) }
+
+        var record = ContainerRecord(
+            id: id, name: name, image: o.image, imageID: image.id.description, command: arguments,
+            created: Timestamp.now().seconds, lowerDirectories: lowers)
+        do { try containers.create(record) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
+        let base = containers.path(id)
+        var spec = ContainerSpec(
+            lowerDirectories: lowers, upperDirectory: base + "/upper", workDirectory: base + "/work", mountPoint: base + "/rootfs",
+            arguments: arguments, environment: environment, workingDirectory: o.workingDirectory ?? cfg.workingDir ?? "/",
+            hostname: hostname)
+        spec.user = (user.uid, user.gid, user.groups)
+        spec.network = o.network
+        spec.readOnlyRoot = o.readOnly
+        do {
+            try containers.write(Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n".utf8), to: base + "/hosts")
+            try containers.write(Array((hostname + "\n").utf8), to: base + "/hostname")
+            let resolv = (try? FileSystemRead.bytes("/etc/resolv.conf")) ?? []
+            try containers.write(resolv, to: base + "/resolv.conf")
+            try containers.write(Bundle.config(spec).encodedPretty(), to: base + "/config.json")
+        } catch {
+            containers.remove(id)
+            throw EngineError(.io, error.message)
+        }
+        spec.hostsFile = base + "/hosts"
+        spec.hostnameFile = base + "/hostname"
+        spec.resolvFile = base + "/resolv.conf"
+
+        let process: LaunchedProcess
+        do {
+            process = try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr)
+        } catch {
+            containers.remove(id)
+            throw EngineError(.invalidArgument, error.message, context: ["container": name, "image": o.image])
+        }
+        record.state = .running
+        record.pid = process.pid
+        record.startedAt = Timestamp.now().seconds
+        try? containers.save(record)
+        let code = await Launcher.wait(process)
+        record.state = .exited
+        record.exitCode = code
+        record.pid = nil
+        record.finishedAt = Timestamp.now().seconds
+        if o.remove {
+            containers.remove(id)
+        } else {
+            try? containers.save(record)
+        }
+        return RunResult(containerID: id, name: name, exitCode: code)
+    }
+
+    /// Docker's rule: later entries replace earlier ones with the same key.
+    static func mergeEnvironment(_ base: [String], _ overrides: [String]) -> [String] {
+        var out = base
+        for kv in overrides {
+            let key = kv.split(separator: "=", maxSplits: 1).first.map(String.init) ?? kv
+            out.removeAll { $0 == key || $0.hasPrefix(key + "=") }
+            out.append(kv)
+        }
+        return out
+    }
+
+    /// Containers, newest first (`all`: stopped ones too). Records of processes that vanished read as exited.
+    public func containers(all: Bool = true) throws(EngineError) -> [ContainerRecord] {
+        try containerStore().all().map { r in
+            var r = r
+            if r.state == .running, let pid = r.pid, kill(pid, 0) != 0, errno == ESRCH { r.state = .exited }
+            return r
+        }.filter { all || $0.state == .running }
+    }
+
+    /// Removes containers and their writable layers; a running one only with `force` (it is killed).
+    public func removeContainers(_ specs: [String], force: Bool) throws(EngineError) -> [String] {
+        let store = try containerStore()
+        var removed: [String] = []
+        for spec in specs {
+            let record: ContainerRecord
+            do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+            let live = try containers().first { $0.id == record.id }?.state == .running
+            if live {
+                guard force, let pid = record.pid else {
+                    throw EngineError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
+                }
+                kill(pid, SIGKILL)
+            }
+            store.remove(record.id)
+            removed.append(spec)
+        }
+        return removed
+    }
+
+    /// Turns a container's writable layer into a new image layer, with a new config and history entry.
+    public func commit(
+        container spec: String, reference: String?, changes: [String] = [], message: String? = nil, author: String? = nil
+    ) async throws(EngineError) -> ImageRecord {
+        let store = try containerStore()
+        let record: ContainerRecord
+        do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+        if try containers().first(where: { $0.id == record.id })?.state == .running {
+            throw EngineError(.conflict, "Container \(spec) is running; Estiba commits stopped containers (stop it first).", context: ["container": spec])
+        }
+        let ref = try reference.map { r throws(EngineError) in try Self.reference(r) }
+        let base = try await inspectImage(record.imageID)
+        var config = base.config
+        try ConfigChanges.apply(changes, to: &config.config)
+        let upper = store.path(record.id) + "/upper"
+        let created = Timestamp.now()
+        return try await withStore { images throws(StoreError) in
+            let layer = try await images.addLayer(from: upper, overlayUpper: true)
+            config.created = created
+            config.author = author ?? config.author
+            config.diffIDs.append(layer.diffID)
+            config.history.append(HistoryEntry(created: created, createdBy: record.command.joined(separator: " "), author: author, comment: message))
+            let layers = base.manifest.layers.map { (digest: $0.digest, size: $0.size) } + [(digest: layer.diffID, size: layer.size)]
+            return try await images.add(config: config, layers: layers, reference: ref)
+        }
+    }
+
+    /// Chain IDs of the snapshots containers mount (kept by prune even when their image is gone).
+    func snapshotsInUse() throws(EngineError) -> Set<Digest> {
+        var out: Set<Digest> = []
+        for c in try containers() {
+            for dir in c.lowerDirectories {
+                let parts = dir.split(separator: "/")
+                if parts.count >= 2, let d = Digest(hex: String(parts[parts.count - 2])) { out.insert(d) }
+            }
+        }
+        return out
+    }
+
+    /// Image IDs used by containers, with the container names (so `rmi` can refuse them).
+    func imagesInUse() throws(EngineError) -> [Digest: [String]] {
+        var out: [Digest: [String]] = [:]
+        for c in try containers() { if let d = Digest(c.imageID) { out[d, default: []].append(c.name) } }
+        return out
+    }
+}
+
+enum FileSystemRead {
+    static func bytes(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError("cannot read \(path)") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+}

@@ -1,0 +1,45 @@
+import EstibaJSON
+
+/// The OCI runtime-spec `config.json` for a container (so the same bundle can also be run by runc).
+public enum Bundle {
+    public static let defaultCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ]
+
+    public static func config(_ spec: ContainerSpec) -> JSONValue {
+        let caps = JSONValue(defaultCapabilities)
+        var namespaces: [JSONValue] = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
+        if spec.network == .none { namespaces.append(["type": "network"]) }
+        var mounts: [JSONValue] = [
+            ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
+            ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
+            ["destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]],
+            ["destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
+            ["destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]],
+            ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
+        ]
+        for (dest, src) in [("/etc/hosts", spec.hostsFile), ("/etc/hostname", spec.hostnameFile), ("/etc/resolv.conf", spec.resolvFile)] {
+            if let src { mounts.append(["destination": .string(dest), "type": "bind", "source": .string(src), "options": ["rbind", "ro"]]) }
+        }
+        return [
+            "ociVersion": "1.0.2",
+            "root": ["path": .string(spec.mountPoint), "readonly": .bool(spec.readOnlyRoot)],
+            "hostname": .string(spec.hostname),
+            "process": [
+                "terminal": false,
+                "user": ["uid": .int(Int64(spec.user.uid)), "gid": .int(Int64(spec.user.gid)), "additionalGids": .array(spec.user.groups.map { .int(Int64($0)) })],
+                "args": JSONValue(spec.arguments), "env": JSONValue(spec.environment), "cwd": .string(spec.workingDirectory),
+                "capabilities": ["bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps],
+                "noNewPrivileges": true,
+            ],
+            "mounts": .array(mounts),
+            "linux": [
+                "namespaces": .array(namespaces),
+                "maskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
+                "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+            ],
+            "annotations": ["org.opencontainers.image.lowerdirs": .string(spec.lowerDirectories.joined(separator: ":"))],
+        ]
+    }
+}

@@ -1,0 +1,65 @@
+import EstibaJSON
+
+/// A container's lasting facts, kept in `containers/<id>/record.json`.
+public struct ContainerRecord: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case created, running, exited
+    }
+
+    public var id: String
+    public var name: String
+    /// As the user named it, and its ID.
+    public var image: String
+    public var imageID: String
+    public var command: [String]
+    public var created: Int64
+    public var state: State
+    public var pid: Int32?
+    public var exitCode: Int32?
+    public var startedAt: Int64?
+    public var finishedAt: Int64?
+    /// The image's layers, top first (the overlay lower directories).
+    public var lowerDirectories: [String]
+
+    public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.imageID = imageID
+        self.command = command
+        self.created = created
+        self.state = .created
+        self.lowerDirectories = lowerDirectories
+    }
+
+    public var json: JSONValue {
+        var o: JSONObject = [
+            "id": .string(id), "name": .string(name), "image": .string(image), "imageID": .string(imageID),
+            "command": JSONValue(command), "created": .int(created), "state": .string(state.rawValue),
+            "lowerDirectories": JSONValue(lowerDirectories),
+        ]
+        if let pid { o.append("pid", .int(Int64(pid))) }
+        if let exitCode { o.append("exitCode", .int(Int64(exitCode))) }
+        if let startedAt { o.append("startedAt", .int(startedAt)) }
+        if let finishedAt { o.append("finishedAt", .int(finishedAt)) }
+        return .object(o)
+    }
+
+    public init?(json v: JSONValue) {
+        guard let id = v["id"]?.stringValue, let name = v["name"]?.stringValue, let image = v["image"]?.stringValue,
+            let imageID = v["imageID"]?.stringValue, let state = v["state"]?.stringValue.flatMap(State.init(rawValue:))
+        else { return nil }
+        self.id = id
+        self.name = name
+        self.image = image
+        self.imageID = imageID
+        self.command = v["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.created = v["created"]?.intValue ?? 0
+        self.state = state
+        self.pid = v["pid"]?.intValue.map { Int32($0) }
+        self.exitCode = v["exitCode"]?.intValue.map { Int32($0) }
+        self.startedAt = v["startedAt"]?.intValue
+        self.finishedAt = v["finishedAt"]?.intValue
+        self.lowerDirectories = v["lowerDirectories"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}

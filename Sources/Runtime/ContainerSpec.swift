@@ -1,0 +1,55 @@
+/// What to run and how: the container's root (overlay lower directories, top first, plus its own writable
+/// upper directory) and its first process.
+public struct ContainerSpec: Sendable {
+    public var lowerDirectories: [String]
+    /// The container's writable layer, and overlayfs's work directory (same file system).
+    public var upperDirectory: String
+    public var workDirectory: String
+    /// An empty directory the root is mounted on (inside the container's own mount namespace only).
+    public var mountPoint: String
+    public var arguments: [String]
+    public var environment: [String]
+    public var workingDirectory: String
+    public var hostname: String
+    public var user: (uid: UInt32, gid: UInt32, groups: [UInt32]) = (0, 0, [])
+    public var network: NetworkMode = .none
+    public var readOnlyRoot = false
+    /// Files bind-mounted read-only over /etc/hosts, /etc/hostname and /etc/resolv.conf.
+    public var hostsFile: String?
+    public var hostnameFile: String?
+    public var resolvFile: String?
+
+    public init(
+        lowerDirectories: [String], upperDirectory: String, workDirectory: String, mountPoint: String, arguments: [String],
+        environment: [String], workingDirectory: String = "/", hostname: String
+    ) {
+        self.lowerDirectories = lowerDirectories
+        self.upperDirectory = upperDirectory
+        self.workDirectory = workDirectory
+        self.mountPoint = mountPoint
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.hostname = hostname
+    }
+}
+
+/// The container's network. `none` is the default: a private network namespace with only a loopback device, so
+/// a container cannot reach or be reached unless asked for (`host` shares the machine's network).
+public enum NetworkMode: String, Sendable {
+    case none, host
+}
+
+/// A container could not start or be managed; the message says what to do.
+public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// The step that failed ("mount the overlay root", "start the command"…).
+    public var stage: String?
+
+    public init(_ message: String, stage: String? = nil) {
+        self.message = message
+        self.stage = stage
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,140 @@
+import CLauncher
+import Glibc
+
+/// A started container process.
+public struct LaunchedProcess: Sendable {
+    public let pid: Int32
+}
+
+/// Starts containers through the C `clone()` launcher: namespaces, overlay root, /proc, /dev, read-only /sys,
+/// pivot_root, Docker's default capabilities, no_new_privs, masked /proc paths — then exec.
+public enum Launcher {
+    /// Starts `spec`'s first process with the given standard descriptors (-1: inherit).
+    public static func start(_ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1)
+        throws(RuntimeError) -> LaunchedProcess
+    {
+        guard !spec.arguments.isEmpty else {
+            throw RuntimeError("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
+        }
+        let lowers = spec.lowerDirectories.joined(separator: ":")
+        let options = "lowerdir=\(lowers),upperdir=\(spec.upperDirectory),workdir=\(spec.workDirectory)"
+        var errorPipe: [Int32] = [-1, -1]
+        guard pipe(&errorPipe) == 0 else { throw RuntimeError("Cannot create a pipe: \(String(cString: strerror(errno))).") }
+        _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
+        defer { close(errorPipe[0]) }
+
+        let pid: pid_t = CStrings.with(spec.arguments) { argv in
+            CStrings.with(spec.environment) { envp in
+                let groups = spec.user.groups.map { gid_t($0) }
+                return groups.withUnsafeBufferPointer { groupBuffer in
+                    withOptionalCString(spec.hostsFile) { hosts in
+                        withOptionalCString(spec.hostnameFile) { hostnameFile in
+                            withOptionalCString(spec.resolvFile) { resolv in
+                                var config = estiba_launch(
+                                    merged: nil, overlay_options: nil, argv: argv, envp: envp, cwd: nil, hostname: nil,
+                                    hosts_file: hosts, hostname_file: hostnameFile, resolv_file: resolv,
+                                    host_network: spec.network == .host ? 1 : 0, readonly_root: spec.readOnlyRoot ? 1 : 0,
+                                    uid: spec.user.uid, gid: spec.user.gid, groups: groupBuffer.baseAddress,
+                                    ngroups: Int32(groups.count), stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
+                                    error_fd: errorPipe[1])
+                                return spec.mountPoint.withCString { merged in
+                                    options.withCString { opts in
+                                        spec.workingDirectory.withCString { cwd in
+                                            spec.hostname.withCString { host in
+                                                config.merged = merged
+                                                config.overlay_options = opts
+                                                config.cwd = cwd
+                                                config.hostname = host
+                                                return estiba_launch(&config)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        close(errorPipe[1])
+        if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(String(cString: strerror(-pid))).", stage: "clone") }
+        // The pipe closes on a successful exec; anything read is the reason the start failed.
+        var message = [UInt8](repeating: 0, count: 1024)
+        var got = 0
+        while got < message.count {
+            let n = message.withUnsafeMutableBytes { read(errorPipe[0], $0.baseAddress.map { $0 + got }, $0.count - got) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        if got > 0 {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            let text = String(decoding: message[0..<got], as: UTF8.self)
+            let stage = text.split(separator: ":").first.map(String.init)
+            if stage == "start the command" {
+                throw RuntimeError(
+                    "Cannot run \(spec.arguments[0]) in the container: \(text.dropFirst((stage?.count ?? 0) + 2)). Check that the command exists in the image.",
+                    stage: stage)
+            }
+            throw RuntimeError("The container could not start: \(text).", stage: stage)
+        }
+        return LaunchedProcess(pid: pid)
+    }
+
+    /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code
+    /// (128 + signal when killed).
+    public static func wait(_ process: LaunchedProcess) async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            let pid = process.pid
+            spawnWaiter {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 {
+                    if errno != EINTR {
+                        continuation.resume(returning: 255)
+                        return
+                    }
+                }
+                continuation.resume(returning: estiba_exit_code(status))
+            }
+        }
+    }
+}
+
+/// NULL-terminated C string arrays that live for the duration of a call.
+enum CStrings {
+    static func with<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let array = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: strings.count + 1)
+        let copies = strings.map { strdup($0) }
+        for (i, c) in copies.enumerated() { (array + i).initialize(to: c.map { UnsafePointer($0) }) }
+        (array + strings.count).initialize(to: nil)
+        defer {
+            copies.forEach { free($0) }
+            array.deallocate()
+        }
+        return body(UnsafePointer(array))
+    }
+}
+
+func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let s else { return body(nil) }
+    return s.withCString { body($0) }
+}
+
+private final class WaiterBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// A detached thread for a blocking wait.
+func spawnWaiter(_ body: @escaping @Sendable () -> Void) {
+    let box = Unmanaged.passRetained(WaiterBody(body)).toOpaque()
+    var tid = pthread_t()
+    let rc = pthread_create(&tid, nil, { p in
+        guard let p else { return nil }
+        Unmanaged<WaiterBody>.fromOpaque(p).takeRetainedValue().run()
+        return nil
+    }, box)
+    if rc == 0 { pthread_detach(tid) } else { Unmanaged<WaiterBody>.fromOpaque(box).takeRetainedValue().run() }
+}

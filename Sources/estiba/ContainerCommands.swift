@@ -1,0 +1,106 @@
+import ArgumentParser
+import CLIOutput
+import Engine
+import Glibc
+import ImageStore
+import Runtime
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a command in a new container.",
+        discussion: "The network is 'none' by default (a private namespace with loopback only); use --network host to share the machine's.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .long, help: "Remove the container when it exits.") var rm = false
+    @Option(name: .long, help: "Name the container.") var name: String?
+    @Option(name: [.short, .long], help: "Set an environment variable (KEY=VALUE).") var env: [String] = []
+    @Option(name: [.customShort("w"), .long], help: "Working directory inside the container.") var workdir: String?
+    @Option(name: [.short, .long], help: "user[:group] or uid[:gid].") var user: String?
+    @Option(name: [.customShort("h"), .long], help: "Container host name.") var hostname: String?
+    @Option(name: .long, help: "none (default) or host.") var network: String = "none"
+    @Option(name: .long, help: "Replace the image's ENTRYPOINT.") var entrypoint: String?
+    @Flag(name: .customLong("read-only"), help: "Mount the container's root read-only.") var readOnly = false
+    @Argument(help: "The image.") var image: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() async throws {
+        guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
+        var o = RunOptions(image: image)
+        o.command = command
+        o.entrypoint = entrypoint.map { [$0] }
+        o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (getenv($0).map { String(cString: $0) } ?? "") }
+        o.workingDirectory = workdir
+        o.user = user
+        o.name = name
+        o.hostname = hostname
+        o.network = mode
+        o.remove = rm
+        o.readOnly = readOnly
+        let result: RunResult
+        do { result = try await global.engine().run(o, stdin: 0, stdout: 1, stderr: 2) } catch { throw fail(error) }
+        if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+    }
+}
+
+struct PsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Show all containers (default shows just running).") var all = false
+    @Flag(name: .shortAndLong, help: "Only show container IDs.") var quiet = false
+    @Flag(name: .customLong("no-trunc"), help: "Don't truncate output.") var noTrunc = false
+
+    func run() async throws {
+        let list: [ContainerRecord]
+        do { list = try global.engine().containers(all: all) } catch { throw fail(error) }
+        if quiet {
+            for c in list { FileDescriptorOutput.stdout((noTrunc ? c.id : String(c.id.prefix(12))) + "\n") }
+            return
+        }
+        var rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]]
+        let now = Timestamp.now()
+        for c in list {
+            let command = "\"" + (noTrunc ? c.command.joined(separator: " ") : DockerFormat.ellipsis(c.command.joined(separator: " "), 20)) + "\""
+            var status = "Created"
+            if c.state == .running, let s = c.startedAt {
+                status = "Up " + DockerFormat.humanDuration(seconds: Double(now.seconds - s))
+            } else if c.state == .exited {
+                let ago = c.finishedAt.map { DockerFormat.createdSince(Timestamp(seconds: $0), now: now) } ?? "N/A"
+                status = "Exited (\(c.exitCode ?? -1)) " + ago
+            }
+            rows.append([
+                noTrunc ? c.id : String(c.id.prefix(12)), c.image, command,
+                DockerFormat.createdSince(Timestamp(seconds: c.created), now: now), status, "", c.name,
+            ])
+        }
+        FileDescriptorOutput.stdout(DockerFormat.table(rows))
+    }
+}
+
+struct RmCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and their writable layers.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Kill and remove running containers.") var force = false
+    @Argument var containers: [String]
+
+    func run() async throws {
+        do {
+            for c in try global.engine().removeContainers(containers, force: force) { FileDescriptorOutput.stdout(c + "\n") }
+        } catch { throw fail(error) }
+    }
+}
+
+struct CommitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "commit", abstract: "Create a new image from a container's changes.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "Apply a Dockerfile instruction to the new image's config.") var change: [String] = []
+    @Option(name: [.short, .long], help: "Commit message.") var message: String?
+    @Option(name: [.short, .long], help: "Author (e.g. \"Jane <jane@example.com>\").") var author: String?
+    @Argument var container: String
+    @Argument var reference: String?
+
+    func run() async throws {
+        do {
+            let image = try await global.engine().commit(container: container, reference: reference, changes: change, message: message, author: author)
+            FileDescriptorOutput.stdout(image.id.description + "\n")
+        } catch { throw fail(error) }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Containers for real (root, namespaces, overlayfs): the seed's run → change → commit → rm → run, and isolation.
+@Suite(.serialized) struct RuntimeTests {
+    struct CLI {
+        let root: String
+
+        @discardableResult
+        func run(_ args: [String]) throws -> (status: Int32, output: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.estiba)
+            p.arguments = ["--root", root] + args
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+    }
+
+    /// A store with a busybox image made from Debian's busybox-static; nil when that is not installed (outside CI).
+    func busyboxStore() throws -> CLI? {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("runtime tests need root and busybox-static") }
+            return nil
+        }
+        let root = try Paths.temporaryDirectory().path
+        let rootfs = root + "/rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: rootfs + "/tmp", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        let list = Process()
+        list.executableURL = URL(fileURLWithPath: "/bin/busybox")
+        list.arguments = ["--list"]
+        let out = Pipe()
+        list.standardOutput = out
+        try list.run()
+        let applets = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        list.waitUntilExit()
+        for a in applets where a != "busybox" { symlink("busybox", rootfs + "/bin/" + a) }
+        try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n".write(toFile: rootfs + "/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:\nnogroup:x:65534:\n".write(toFile: rootfs + "/etc/group", atomically: true, encoding: .utf8)
+        let cli = CLI(root: root + "/store")
+        let imported = try cli.run(["import", "-c", "CMD [\"sh\"]", "-c", "ENV PATH=/usr/local/bin:/bin", rootfs, "busybox:latest"])
+        #expect(imported.status == 0, "\(imported.output)")
+        return cli
+    }
+
+    @Test func theSeedScenarioRunCommitRemoveRunAgain() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        // "segunda-prueba": add a program to the container.
+        var r = try cli.run(["run", "--name", "segunda-prueba", "busybox", "sh", "-c",
+            "mkdir -p /usr/local/bin && printf '#!/bin/sh\\necho figlet-like banner\\n' > /usr/local/bin/banner && chmod +x /usr/local/bin/banner && rm /bin/vi"])
+        #expect(r.status == 0, "\(r.output)")
+        r = try cli.run(["ps", "-a"])
+        #expect(r.output.contains("segunda-prueba") && r.output.contains("Exited (0)"))
+        r = try cli.run(["commit", "-m", "add banner", "segunda-prueba", "ambiente-produccion"])
+        #expect(r.status == 0 && r.output.hasPrefix("sha256:"), "\(r.output)")
+        let id = String(r.output.dropFirst(7).prefix(12))
+        r = try cli.run(["images"])
+        #expect(r.output.contains("ambiente-produccion   latest    \(id)"), "\(r.output)")
+        // The base image is in use by the container: rmi refuses.
+        r = try cli.run(["rmi", "busybox"])
+        #expect(r.status == 1 && r.output.contains("used by container segunda-prueba"))
+        r = try cli.run(["rm", "segunda-prueba"])
+        #expect(r.status == 0)
+        // "tercera-prueba": the program is there, the deleted file stays deleted.
+        r = try cli.run(["run", "--rm", "--name", "tercera-prueba", "ambiente-produccion", "sh", "-c", "banner; test -e /bin/vi || echo vi-gone"])
+        #expect(r.status == 0)
+        #expect(r.output == "figlet-like banner\nvi-gone\n", "\(r.output)")
+        r = try cli.run(["history", "ambiente-produccion"])
+        #expect(r.output.contains("add banner"))
+        #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
+    }
+
+    @Test func containersAreIsolated() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        func inside(_ script: String, _ extra: [String] = []) throws -> (status: Int32, output: String) {
+            try cli.run(["run", "--rm"] + extra + ["busybox", "sh", "-c", script])
+        }
+        #expect(try inside("echo $$").output == "1\n")
+        // Only the container's processes: a handful of small pids, and not the host's (this test's own pid).
+        let maxPid = try inside("ls /proc | grep '^[0-9]' | sort -n | tail -n 1").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(maxPid) ?? 99) <= 6, "\(maxPid)")
+        #expect(try inside("test -e /proc/\(getpid()) && echo visible || echo hidden").output == "hidden\n")
+        #expect(try inside("hostname", ["--hostname", "web"]).output == "web\n")
+        #expect(try inside("test -e /work || test -e /root/.pyenv || echo no-host-files").output == "no-host-files\n")
+        #expect(try inside("mount -t tmpfs x /tmp 2>/dev/null && echo mounted || echo refused").output == "refused\n")
+        #expect(try inside("(echo x > /proc/sys/kernel/hostname) 2>/dev/null && echo wrote || echo refused").output == "refused\n")
+        #expect(try inside("(echo 1 > /sys/kernel/profiling) 2>/dev/null && echo wrote || echo refused").output == "refused\n")
+        #expect(try inside("wc -c < /proc/keys").output.trimmingCharacters(in: .whitespaces) == "0\n")
+        #expect(try inside("(insmod /x.ko || modprobe dummy) 2>/dev/null && echo loaded || echo refused").output == "refused\n")
+        #expect(try inside("grep CapEff /proc/self/status").output.contains("00000000a80425fb"))
+        #expect(try inside("grep NoNewPrivs /proc/self/status").output.contains("1"))
+        #expect(try inside("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '").output == "lo\n")
+        #expect(try inside("id -u", ["--user", "nobody"]).output == "65534\n")
+        #expect(try inside("grep CapEff /proc/self/status", ["--user", "nobody"]).output.contains("0000000000000000"))
+        #expect(try inside("exit 7").status == 7)
+        let missing = try cli.run(["run", "--rm", "busybox", "no-such-command"])
+        #expect(missing.status != 0 && missing.output.contains("no-such-command"))
+        let badUser = try cli.run(["run", "--rm", "--user", "ghost", "busybox", "true"])
+        #expect(badUser.status != 0 && badUser.output.contains("Unable to find user ghost"))
+    }
+
+    @Test func runAndRemoveLeaveNothingBehind() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
+        for i in 0..<25 {
+            let r = try cli.run(["run", "--rm", "busybox", "sh", "-c", "echo \(i) > /tmp/x"])
+            #expect(r.status == 0)
+        }
+        _ = try cli.run(["run", "--name", "kept", "busybox", "true"])
+        #expect(try cli.run(["rm", "kept"]).status == 0)
+        let mountsAfter = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
+        #expect(mountsAfter == mountsBefore)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers").isEmpty)
+    }
+}
