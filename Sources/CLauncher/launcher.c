@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -138,6 +140,67 @@ static int set_root_capabilities(void) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
+static int send_fd(int sock, int fd) {
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+int estiba_receive_fd(int sock) {
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return -1;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* A terminal from the container's own devpts: the slave becomes the controlling terminal and stdio, the master
+   goes to the parent. */
+static int setup_terminal(const struct estiba_launch *c) {
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return -1;
+    int unlock = 0, number = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ioctl(master, TIOCGPTN, &number) != 0) return -1;
+    char path[32] = "/dev/pts/";
+    char digits[12];
+    int n = 0;
+    do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0 && n < 11);
+    for (int i = 0; i < n; i++) path[9 + i] = digits[n - 1 - i];
+    path[9 + n] = 0;
+    int slave = open(path, O_RDWR | O_NOCTTY);
+    if (slave < 0) return -1;
+    if (fchown(slave, c->uid, 5) != 0 && errno != EINVAL) return -1;
+    if (send_fd(c->console_socket, master) != 0) return -1;
+    close(master);
+    close(c->console_socket);
+    if (setsid() < 0) return -1;
+    if (ioctl(slave, TIOCSCTTY, 0) != 0) return -1;
+    for (int fd = 0; fd <= 2; fd++) if (dup2(slave, fd) < 0) return -1;
+    if (slave > 2) close(slave);
+    return 0;
+}
+
 /* execve with a PATH search in the container's environment (like execvpe, without allocation). */
 static void exec_command(const struct estiba_launch *c) {
     const char *file = c->argv[0];
@@ -202,9 +265,13 @@ static int child_main(void *arg) {
     }
     if (c->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) fail(c, "make the root read-only");
     if (sethostname(c->hostname, strlen(c->hostname)) != 0) fail(c, "set the hostname");
-    if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) fail(c, "attach stdin");
-    if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
-    if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
+    if (c->console_socket >= 0) {
+        if (setup_terminal(c) != 0) fail(c, "set up the terminal");
+    } else {
+        if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) fail(c, "attach stdin");
+        if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
+        if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
+    }
     if (drop_bounding_set() != 0) fail(c, "drop capabilities");
     if (setgroups((size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
     if (setresgid(c->gid, c->gid, c->gid) != 0) fail(c, "set the group");

@@ -21,6 +21,8 @@ public struct RunOptions: Sendable {
     /// Remove the container (and its writable layer) when it exits.
     public var remove = false
     public var readOnly = false
+    /// Allocate a terminal (`-t`); the caller gets its master side through `onTerminal`.
+    public var tty = false
 
     public init(image: String) { self.image = image }
 }
@@ -40,7 +42,11 @@ extension Engine {
     }
 
     /// Runs a container to completion with the given standard descriptors (-1: this process's own).
-    public func run(_ o: RunOptions, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) async throws(EngineError) -> RunResult {
+    /// With `o.tty`, `onTerminal` receives the terminal's master descriptor once the container runs (and owns it).
+    public func run(
+        _ o: RunOptions, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
+        onTerminal: (@Sendable (Int32) -> Void)? = nil
+    ) async throws(EngineError) -> RunResult {
         let image = try await inspectImage(o.image)
         let lowers = try await withStore { store throws(StoreError) in try await store.lowerDirectories(image.id.description) }
         let cfg = image.config.config
@@ -74,6 +80,8 @@ extension Engine {
         spec.user = (user.uid, user.gid, user.groups)
         spec.network = o.network
         spec.readOnlyRoot = o.readOnly
+        spec.terminal = o.tty
+        if o.tty, !environment.contains(where: { $0.hasPrefix("TERM=") }) { spec.environment.append("TERM=xterm") }
         do {
             try containers.write(Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n".utf8), to: base + "/hosts")
             try containers.write(Array((hostname + "\n").utf8), to: base + "/hostname")
@@ -99,6 +107,7 @@ extension Engine {
         record.pid = process.pid
         record.startedAt = Timestamp.now().seconds
         try? containers.save(record)
+        if let master = process.terminal { onTerminal?(master) }
         let code = await Launcher.wait(process)
         record.state = .exited
         record.exitCode = code

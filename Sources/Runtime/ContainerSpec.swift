@@ -14,6 +14,8 @@ public struct ContainerSpec: Sendable {
     public var user: (uid: UInt32, gid: UInt32, groups: [UInt32]) = (0, 0, [])
     public var network: NetworkMode = .none
     public var readOnlyRoot = false
+    /// Give the process a terminal (a pty from the container's own devpts).
+    public var terminal = false
     /// Files bind-mounted read-only over /etc/hosts, /etc/hostname and /etc/resolv.conf.
     public var hostsFile: String?
     public var hostnameFile: String?

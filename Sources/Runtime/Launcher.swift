@@ -4,6 +4,8 @@ import Glibc
 /// A started container process.
 public struct LaunchedProcess: Sendable {
     public let pid: Int32
+    /// The terminal's master side when the spec asked for a terminal (the caller closes it).
+    public let terminal: Int32?
 }
 
 /// Starts containers through the C `clone()` launcher: namespaces, overlay root, /proc, /dev, read-only /sys,
@@ -23,6 +25,17 @@ public enum Launcher {
         _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
         defer { close(errorPipe[0]) }
+        var console: [Int32] = [-1, -1]
+        if spec.terminal {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &console) == 0 else {
+                throw RuntimeError("Cannot create a socket pair: \(String(cString: strerror(errno))).")
+            }
+            _ = fcntl(console[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(console[1], F_SETFD, FD_CLOEXEC)
+        }
+        defer {
+            if console[0] >= 0 { close(console[0]) }
+        }
 
         let pid: pid_t = CStrings.with(spec.arguments) { argv in
             CStrings.with(spec.environment) { envp in
@@ -37,7 +50,7 @@ public enum Launcher {
                                     host_network: spec.network == .host ? 1 : 0, readonly_root: spec.readOnlyRoot ? 1 : 0,
                                     uid: spec.user.uid, gid: spec.user.gid, groups: groupBuffer.baseAddress,
                                     ngroups: Int32(groups.count), stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
-                                    error_fd: errorPipe[1])
+                                    console_socket: console[1], error_fd: errorPipe[1])
                                 return spec.mountPoint.withCString { merged in
                                     options.withCString { opts in
                                         spec.workingDirectory.withCString { cwd in
@@ -58,6 +71,7 @@ public enum Launcher {
             }
         }
         close(errorPipe[1])
+        if console[1] >= 0 { close(console[1]) }
         if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(String(cString: strerror(-pid))).", stage: "clone") }
         // The pipe closes on a successful exec; anything read is the reason the start failed.
         var message = [UInt8](repeating: 0, count: 1024)
@@ -80,7 +94,18 @@ public enum Launcher {
             }
             throw RuntimeError("The container could not start: \(text).", stage: stage)
         }
-        return LaunchedProcess(pid: pid)
+        var terminal: Int32?
+        if spec.terminal {
+            let master = estiba_receive_fd(console[0])
+            guard master >= 0 else {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                throw RuntimeError("The container's terminal could not be set up.", stage: "set up the terminal")
+            }
+            terminal = master
+        }
+        return LaunchedProcess(pid: pid, terminal: terminal)
     }
 
     /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code

@@ -3,6 +3,7 @@ import CLIOutput
 import Engine
 import Glibc
 import ImageStore
+import JSONRPC
 import Runtime
 
 struct RunCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "none (default) or host.") var network: String = "none"
     @Option(name: .long, help: "Replace the image's ENTRYPOINT.") var entrypoint: String?
     @Flag(name: .customLong("read-only"), help: "Mount the container's root read-only.") var readOnly = false
+    @Flag(name: [.short, .long], help: "Keep standard input open.") var interactive = false
+    @Flag(name: [.short, .long], help: "Give the container a terminal.") var tty = false
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -35,8 +38,21 @@ struct RunCommand: AsyncParsableCommand {
         o.network = mode
         o.remove = rm
         o.readOnly = readOnly
+        o.tty = tty
+        // Without -i the container's stdin is /dev/null, as with docker.
+        let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if !interactive { close(stdin) } }
+        let session = SessionBox()
+        let keepInput = interactive
         let result: RunResult
-        do { result = try await global.engine().run(o, stdin: 0, stdout: 1, stderr: 2) } catch { throw fail(error) }
+        do {
+            result = try await global.engine().run(o, stdin: stdin, stdout: 1, stderr: 2) { master in
+                let s = TerminalSession(master: master)
+                session.set(s)
+                s.start(interactive: keepInput)
+            }
+        } catch { throw fail(error) }
+        session.get()?.finish()
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }
@@ -103,4 +119,12 @@ struct CommitCommand: AsyncParsableCommand {
             FileDescriptorOutput.stdout(image.id.description + "\n")
         } catch { throw fail(error) }
     }
+}
+
+/// Hands the terminal session from the engine's callback back to the command.
+final class SessionBox: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var session: TerminalSession?
+    func set(_ s: TerminalSession) { lock.withLock { session = s } }
+    func get() -> TerminalSession? { lock.withLock { session } }
 }

@@ -110,6 +110,45 @@ import Testing
         #expect(badUser.status != 0 && badUser.output.contains("Unable to find user ghost"))
     }
 
+    @Test func interactiveTerminalSession() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        // A person at a terminal: a pty drives `estiba run -it`, types commands and reads the screen.
+        let script = #"""
+            import os, pty, sys, time, select
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], ["estiba", "--root", sys.argv[2], "run", "-it", "--rm", "--name", "interactiva", "busybox", "sh"])
+            def read_for(t):
+                out = b""; end = time.time() + t
+                while time.time() < end:
+                    r, _, _ = select.select([fd], [], [], 0.1)
+                    if r:
+                        try: out += os.read(fd, 4096)
+                        except OSError: break
+                return out
+            screen = read_for(2.0)
+            os.write(fd, b"tty; echo $((6*7))\r"); screen += read_for(1.5)
+            os.write(fd, b"sleep 30\r"); time.sleep(0.5); os.write(fd, b"\x03"); screen += read_for(1.5)
+            os.write(fd, b"echo still-here; exit 5\r"); screen += read_for(1.5)
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
+            """#
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script, Paths.estiba, cli.root]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(screen.contains("/dev/pts/0"), "\(screen)")
+        #expect(screen.contains("\r\n42\r\n"), "\(screen)")
+        #expect(screen.contains("^C"), "\(screen)")
+        #expect(screen.contains("still-here"), "\(screen)")
+        #expect(screen.hasSuffix("EXIT=5\n"), "\(screen)")
+    }
+
     @Test func runAndRemoveLeaveNothingBehind() throws {
         guard let cli = try busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }

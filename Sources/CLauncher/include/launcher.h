@@ -21,11 +21,15 @@ struct estiba_launch {
     const gid_t *groups;
     int ngroups;
     int stdin_fd, stdout_fd, stderr_fd;
+    int console_socket;            /* >= 0: allocate a terminal in the container, send its master here (SCM_RIGHTS) */
     int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
 };
 
 /* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */
 pid_t estiba_launch(const struct estiba_launch *config);
+
+/* Receives a descriptor sent with SCM_RIGHTS; -1 on failure. */
+int estiba_receive_fd(int socket);
 
 /* WEXITSTATUS etc. for Swift: the exit code, or 128 + signal. */
 int estiba_exit_code(int wait_status);
