@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
         .target(name: "CLIOutput", dependencies: ["EstibaJSON", "ImageStore"]),
-        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore"]),
+        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore", "Runtime"]),
         .executableTarget(
             name: "estiba",
             dependencies: [

@@ -11,9 +11,9 @@ public final class EstibaService: RPCHandler {
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
     public static let methods = [
         "initialize", "shutdown", "exit", "parse", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
-        "verify", "prune",
+        "verify", "prune", "run", "ps", "rm", "commit",
     ]
-    public static let notifications = ["$/progress"]
+    public static let notifications = ["$/progress", "container/output"]
 
     /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
     static let inlineParseLimit = 16 << 10
@@ -53,6 +53,8 @@ public final class EstibaService: RPCHandler {
                 return try parse(request)
             case "import", "images", "inspect", "history", "tag", "rmi", "save", "load", "verify", "prune":
                 return try imageMethod(request)
+            case "run", "ps", "rm", "commit":
+                return try containerMethod(request)
             default:
                 return .done(.failure(RPCErrorCode.methodNotFound(request.method)))
             }

@@ -1,3 +1,4 @@
+import EstibaJSON
 import Foundation
 import Glibc
 import Testing
@@ -162,5 +163,73 @@ import Testing
         let mountsAfter = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
         #expect(mountsAfter == mountsBefore)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers").isEmpty)
+    }
+}
+
+/// The container methods over JSON-RPC.
+@Suite(.serialized) struct ContainerServiceTests {
+    @Test func runStreamsOutputThenCommitPsRm() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("needs root and busybox-static") }
+            return
+        }
+        let rootfs = try Paths.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: rootfs) }
+        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        for a in ["sh", "echo", "cat", "ls"] { symlink("busybox", rootfs + "/bin/" + a) }
+        let data = try Data(contentsOf: Paths.repo.appendingPathComponent("Protocol/openrpc.json"))
+        let doc = try JSONValue.parse(Array(data))
+        let validator = SchemaValidator(document: doc)
+        func schema(_ m: String) -> JSONValue { doc["methods"]?.arrayValue?.first { $0["name"]?.stringValue == m }?["result"]?["schema"] ?? .null }
+
+        let s = try StdioService()
+        s.sendLine(request(1, "import", ["source": .string(rootfs), "reference": "bb"]))
+        #expect(try s.reader.json(timeout: 60)?["result"] != nil)
+        s.sendLine(request(2, "run", ["image": "bb", "name": "job", "command": ["sh", "-c", "echo out; echo err >&2; echo made > /made; exit 4"]]))
+        var chunks: [String: String] = [:]
+        var result: JSONValue?
+        while result == nil {
+            let m = try #require(try s.reader.json(timeout: 60))
+            if m["method"] == "container/output" {
+                let outputSchema = doc["x-notifications"]?.arrayValue?.last?["params"] ?? .null
+                let problems = validator.validate(m["params"] ?? .null, outputSchema)
+                #expect(problems.isEmpty)
+                let stream = m["params"]?["stream"]?.stringValue ?? "?"
+                let bytes = Data(base64Encoded: m["params"]?["data"]?.stringValue ?? "") ?? Data()
+                chunks[stream, default: ""] += String(decoding: bytes, as: UTF8.self)
+            } else {
+                result = m["result"]
+                #expect(m["id"] == 2, "\(m)")
+            }
+        }
+        let run = try #require(result)
+        #expect(validator.validate(run, schema("run")).isEmpty)
+        #expect(run["ExitCode"] == 4)
+        #expect(chunks == ["stdout": "out\n", "stderr": "err\n"])
+
+        s.sendLine(request(3, "ps", ["all": true]))
+        let ps = try #require(try s.reader.json(timeout: 60)?["result"])
+        #expect(validator.validate(ps, schema("ps")).isEmpty)
+        #expect(ps["containers"]?.arrayValue?.first?["Names"] == ["/job"])
+        s.sendLine(request(4, "commit", ["container": "job", "reference": "bb:made", "message": "made a file"]))
+        let committed = try #require(try s.reader.json(timeout: 60)?["result"])
+        #expect(committed["RepoTags"] == ["bb:made"])
+        s.sendLine(request(5, "rm", ["containers": ["job"]]))
+        #expect(try s.reader.json(timeout: 60)?["result"]?["removed"] == ["job"])
+        s.sendLine(request(6, "run", ["image": "bb:made", "rm": true, "command": ["cat", "/made"]]))
+        var out = ""
+        while true {
+            let m = try #require(try s.reader.json(timeout: 60))
+            if m["method"] == "container/output" {
+                out += String(decoding: Data(base64Encoded: m["params"]?["data"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
+                continue
+            }
+            #expect(m["result"]?["ExitCode"] == 0)
+            break
+        }
+        #expect(out == "made\n")
+        s.sendLine(request(7, "run", ["image": "bb", "command": ["nope"]]))
+        #expect(try s.reader.json(timeout: 60)?.errorCode == -32602)
     }
 }

@@ -1,0 +1,133 @@
+import Engine
+import EstibaJSON
+import Glibc
+import ImageStore
+import JSONRPC
+import Runtime
+
+extension EstibaService {
+    func containerMethod(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
+        let engine = self.engine
+        switch request.method {
+        case "run":
+            let p = try Params(request, allowed: [
+                "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly",
+            ])
+            var o = RunOptions(image: try p.requiredString("image"))
+            o.command = try p.strings("command") ?? []
+            o.entrypoint = try p.strings("entrypoint")
+            o.environment = try p.strings("env") ?? []
+            o.workingDirectory = try p.string("workdir")
+            o.user = try p.string("user")
+            o.name = try p.string("name")
+            o.hostname = try p.string("hostname")
+            if let n = try p.string("network") {
+                guard let mode = NetworkMode(rawValue: n) else { throw RPCErrorCode.invalidParams("\"network\" must be \"none\" or \"host\"") }
+                o.network = mode
+            }
+            o.remove = try p.bool("rm") ?? false
+            o.readOnly = try p.bool("readOnly") ?? false
+            let options = o
+            return .deferred { ctx in
+                do throws(EngineError) {
+                    return .success(try await Self.runStreaming(engine, options, ctx))
+                } catch {
+                    return .failure(error.rpcError)
+                }
+            }
+        case "ps":
+            let p = try Params(request, allowed: ["all"])
+            let all = try p.bool("all") ?? false
+            return run { () async throws(EngineError) -> JSONValue in
+                ["containers": .array(try engine.containers(all: all).map(Self.containerJSON))]
+            }
+        case "rm":
+            let p = try Params(request, allowed: ["containers", "force"])
+            guard let names = try p.strings("containers"), !names.isEmpty else {
+                throw RPCErrorCode.invalidParams("rm needs \"containers\": a non-empty array of names or IDs")
+            }
+            let force = try p.bool("force") ?? false
+            return run { () async throws(EngineError) -> JSONValue in
+                ["removed": JSONValue(try engine.removeContainers(names, force: force))]
+            }
+        default:  // commit
+            let p = try Params(request, allowed: ["container", "reference", "changes", "message", "author"])
+            let container = try p.requiredString("container")
+            let reference = try p.string("reference")
+            let changes = try p.strings("changes") ?? []
+            let message = try p.string("message")
+            let author = try p.string("author")
+            return run { () async throws(EngineError) -> JSONValue in
+                let image = try await engine.commit(container: container, reference: reference, changes: changes, message: message, author: author)
+                return ["Id": .string(image.id.description), "RepoTags": JSONValue(image.references.map(\.description))]
+            }
+        }
+    }
+
+    /// Runs the container with its stdout and stderr sent as `container/output` notifications (base64 chunks)
+    /// before the result.
+    static func runStreaming(_ engine: Engine, _ o: RunOptions, _ ctx: RPCContext) async throws(EngineError) -> JSONValue {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw EngineError(.io, "Cannot create pipes for the container's output.") }
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let readers = ConditionLock()
+        let open = OpenCount(2)
+        for (fd, stream) in [(outPipe[0], "stdout"), (errPipe[0], "stderr")] {
+            startThread {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { break }
+                    ctx.notify("container/output", [
+                        "id": ctx.requestID?.json ?? .null, "stream": .string(stream), "data": .string(Base64.encode(buffer[0..<n])),
+                    ])
+                }
+                close(fd)
+                readers.withLock {
+                    open.value -= 1
+                    readers.broadcast()
+                }
+            }
+        }
+        let result: RunResult
+        do {
+            result = try await engine.run(o, stdin: devNull, stdout: outPipe[1], stderr: errPipe[1])
+        } catch {
+            close(outPipe[1])
+            close(errPipe[1])
+            close(devNull)
+            throw error
+        }
+        close(outPipe[1])
+        close(errPipe[1])
+        close(devNull)
+        // Every output chunk goes out before the result.
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            startThread {
+                readers.withLock { while open.value > 0 { readers.wait() } }
+                c.resume()
+            }
+        }
+        return ["Id": .string(result.containerID), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
+    }
+
+    /// A row like Docker's GET /containers/json.
+    static func containerJSON(_ c: ContainerRecord) -> JSONValue {
+        var o: JSONObject = [
+            "Id": .string(c.id), "Names": [.string("/" + c.name)], "Image": .string(c.image), "ImageID": .string(c.imageID),
+            "Command": .string(c.command.joined(separator: " ")), "Created": .int(c.created), "State": .string(c.state.rawValue),
+        ]
+        o.append("ExitCode", c.exitCode.map { .int(Int64($0)) } ?? .null)
+        o.append("Pid", c.pid.map { .int(Int64($0)) } ?? .null)
+        return .object(o)
+    }
+}
+
+/// A counter shared with reader threads (guarded by the caller's lock).
+final class OpenCount: @unchecked Sendable {
+    var value: Int
+    init(_ v: Int) { value = v }
+}
