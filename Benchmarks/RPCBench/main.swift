@@ -21,6 +21,8 @@ struct Options {
     var breakdownOnly = false
     /// Images in the store for the images/inspect/history latencies (0 skips that part).
     var storeImages = 200
+    /// Only the container-start latency (for Benchmarks/run-bench.sh).
+    var runOnly = false
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -33,6 +35,7 @@ struct Options {
             case "--latency-rounds": latencyRounds = Int(args.next() ?? "") ?? latencyRounds
             case "--breakdown-only": breakdownOnly = true
             case "--store-images": storeImages = Int(args.next() ?? "") ?? storeImages
+            case "--run-only": runOnly = true
             default:
                 FileHandle.standardError.write("unknown option \(a)\n".data(using: .utf8) ?? Data())
                 exit(2)
@@ -134,6 +137,10 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 }
 
 let opts = Options()
+if opts.runOnly {
+    RunLatency.run(estiba: opts.estiba, rounds: opts.latencyRounds)
+    exit(0)
+}
 if opts.breakdownOnly {
     Breakdown.run(text: dockerfile(instructions: 1000), rounds: 5)
     exit(0)
@@ -234,3 +241,4 @@ throughput("initialize", initialize, connections: opts.connections, window: opts
 throughput("tiny parse", tinyParse, connections: opts.connections, window: opts.window, total: opts.requests)
 throughput("initialize, sequential", initialize, connections: opts.connections, window: 1, total: opts.requests / 10)
 if opts.storeImages > 0 { StoreMethods.run(estiba: opts.estiba, count: opts.storeImages, rounds: 200) }
+RunLatency.run(estiba: opts.estiba, rounds: 50)
