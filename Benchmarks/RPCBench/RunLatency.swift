@@ -14,21 +14,12 @@ enum RunLatency {
         try? FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
         try? FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
         for a in ["sh", "true"] { symlink("busybox", rootfs + "/bin/" + a) }
-        let socketPath = dir + "/s.sock"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: estiba)
-        server.arguments = ["serve", "--socket", socketPath]
-        var env = ProcessInfo.processInfo.environment
-        env["ESTIBA_ROOT"] = dir + "/root"
-        server.environment = env
-        server.standardError = FileHandle.nullDevice
-        guard (try? server.run()) != nil else { return }
+        guard let (server, socketPath) = startScratchServer(estiba: estiba, dir: dir) else { return }
         defer {
             server.terminate()
             server.waitUntilExit()
             _ = try? FileManager.default.removeItem(atPath: dir)
         }
-        while access(socketPath, F_OK) != 0 { usleep(2000) }
         let c = Connection(path: socketPath)
         func call(_ method: String, _ params: JSONValue) -> JSONValue {
             let req: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]

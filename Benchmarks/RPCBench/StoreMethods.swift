@@ -6,7 +6,6 @@ import Glibc
 enum StoreMethods {
     static func run(estiba: String, count: Int, rounds: Int) {
         let dir = "/tmp/estiba-bench-store-\(getpid())"
-        let root = dir + "/root"
         let tree = dir + "/tree"
         mkdir(dir, 0o700)
         mkdir(tree, 0o755)
@@ -15,24 +14,12 @@ enum StoreMethods {
             _ = "content \(i)\n".withCString { write(fd, $0, strlen($0)) }
             close(fd)
         }
-        let socketPath = dir + "/s.sock"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: estiba)
-        server.arguments = ["serve", "--socket", socketPath]
-        var env = ProcessInfo.processInfo.environment
-        env["ESTIBA_ROOT"] = root
-        server.environment = env
-        server.standardError = FileHandle.nullDevice
-        guard (try? server.run()) != nil else {
-            print("cannot start \(estiba)")
-            return
-        }
+        guard let (server, socketPath) = startScratchServer(estiba: estiba, dir: dir) else { return }
         defer {
             server.terminate()
             server.waitUntilExit()
             _ = try? FileManager.default.removeItem(atPath: dir)
         }
-        while access(socketPath, F_OK) != 0 { usleep(2000) }
         let c = Connection(path: socketPath)
         func call(_ method: String, _ params: JSONValue) -> ArraySlice<UInt8> {
             let req: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]

@@ -242,3 +242,21 @@ throughput("tiny parse", tinyParse, connections: opts.connections, window: opts.
 throughput("initialize, sequential", initialize, connections: opts.connections, window: 1, total: opts.requests / 10)
 if opts.storeImages > 0 { StoreMethods.run(estiba: opts.estiba, count: opts.storeImages, rounds: 200) }
 RunLatency.run(estiba: opts.estiba, rounds: 50)
+
+/// Starts `estiba serve --socket` on a scratch store under `dir`; returns the process and the socket path.
+func startScratchServer(estiba: String, dir: String) -> (Process, String)? {
+    let socketPath = dir + "/s.sock"
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: estiba)
+    server.arguments = ["serve", "--socket", socketPath]
+    var env = ProcessInfo.processInfo.environment
+    env["ESTIBA_ROOT"] = dir + "/root"
+    server.environment = env
+    server.standardError = FileHandle.nullDevice
+    guard (try? server.run()) != nil else {
+        print("cannot start \(estiba)")
+        return nil
+    }
+    while access(socketPath, F_OK) != 0 { usleep(2000) }
+    return (server, socketPath)
+}

@@ -235,6 +235,16 @@ struct InstructionParser {
                 word.append(contentsOf: UnsafeBufferPointer(rebasing: buf[at..<end]))
                 return end
             }
+            /// An escape token and the character after it are both kept; a trailing one is dropped (false).
+            func copyEscaped() -> Bool {
+                if i + 1 == n {
+                    i += 1
+                    return false
+                }
+                word.append(buf[i])
+                i = copyScalar(i + 1)
+                return true
+            }
             while true {
                 if phase == .spaces {
                     if i == n { break }
@@ -266,12 +276,7 @@ struct InstructionParser {
                         phase = .quote
                     }
                     if ch == esc {
-                        if i + 1 == n {
-                            i += 1
-                            continue
-                        }
-                        word.append(ch)
-                        i = copyScalar(i + 1)
+                        _ = copyEscaped()
                         continue
                     }
                     i = copyScalar(i)
@@ -280,13 +285,7 @@ struct InstructionParser {
                 // inside quotes
                 if ch == quote { phase = .word }
                 if ch == esc, quote != UInt8(ascii: "'") {
-                    if i + 1 == n {
-                        phase = .word
-                        i += 1
-                        continue
-                    }
-                    word.append(ch)
-                    i = copyScalar(i + 1)
+                    if !copyEscaped() { phase = .word }
                     continue
                 }
                 i = copyScalar(i)

@@ -57,27 +57,16 @@ struct ContentStore {
         let tmp = try FileSystem.temporaryFile(in: layout.tmp)
         defer { close(tmp.fd) }
         let hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var size: Int64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else {
-                unlink(tmp.path)
-                throw StoreError.io("Cannot read", path, errno: errno)
+        do throws(StoreError) {
+            try FileSystem.forEachChunk(src, path: path) { chunk throws(StoreError) in
+                hasher.update(chunk)
+                try FileSystem.writeAll(tmp.fd, chunk, path: tmp.path)
+                size += Int64(chunk.count)
             }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            var off = 0
-            while off < n {
-                let w = buffer.withUnsafeBytes { write(tmp.fd, $0.baseAddress.map { $0 + off }, n - off) }
-                guard w > 0 else {
-                    unlink(tmp.path)
-                    throw StoreError.io("Cannot write", tmp.path, errno: errno)
-                }
-                off += w
-            }
-            size += Int64(n)
+        } catch {
+            unlink(tmp.path)
+            throw error
         }
         let d = hasher.finalize()
         if let expected, expected != d {
@@ -93,18 +82,15 @@ struct ContentStore {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
         let hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var size: Int64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else {
-                close(fd)
-                throw StoreError.io("Cannot read", path, errno: errno)
+        do throws(StoreError) {
+            try FileSystem.forEachChunk(fd, path: path) { chunk in
+                hasher.update(chunk)
+                size += Int64(chunk.count)
             }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            size += Int64(n)
+        } catch {
+            close(fd)
+            throw error
         }
         let d = hasher.finalize()
         guard d == expected else {

@@ -153,19 +153,36 @@ extension FileSystem {
             }
             if n < 0, errno == EINTR { continue }
             // Fall back to read/write (different file systems on old kernels, or special files).
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let r = buffer.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress, $0.count) }
-                if r < 0, errno == EINTR { continue }
-                guard r >= 0 else { throw StoreError.io("Cannot read", from, errno: errno) }
-                if r == 0 { return }
-                var off = 0
-                while off < r {
-                    let w = buffer.withUnsafeBytes { Glibc.write(dst, $0.baseAddress.map { $0 + off }, r - off) }
-                    guard w > 0 else { throw StoreError.io("Cannot write", to, errno: errno) }
-                    off += w
-                }
-            }
+            try forEachChunk(src, path: from) { chunk throws(StoreError) in try writeAll(dst, chunk, path: to) }
+            return
+        }
+    }
+}
+
+extension FileSystem {
+    /// Reads `fd` to its end in chunks of up to 1 MiB, handing each to `body` (retrying on EINTR).
+    static func forEachChunk(
+        _ fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw StoreError.io("Cannot read", path, errno: errno) }
+            if n == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StoreError) {
+        var off = 0
+        while off < bytes.count {
+            let w = Glibc.write(fd, bytes.baseAddress.map { $0 + off }, bytes.count - off)
+            if w < 0, errno == EINTR { continue }
+            guard w > 0 else { throw StoreError.io("Cannot write", path, errno: errno) }
+            off += w
         }
     }
 }

@@ -381,13 +381,7 @@ public actor ImageStore {
         guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
         defer { close(fd) }
         let h = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            buffer.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try FileSystem.forEachChunk(fd, path: path) { h.update($0) }
         return h.finalize()
     }
 }

@@ -95,7 +95,6 @@ struct TreeWalker {
     let archive: OpaquePointer
     let resolver: OpaquePointer
     let overlayUpper: Bool
-    var buffer = [UInt8](repeating: 0, count: 1 << 20)
     var contentSize: Int64 = 0
 
     init(archive: OpaquePointer, resolver: OpaquePointer, overlayUpper: Bool) {
@@ -200,17 +199,21 @@ struct TreeWalker {
         }
     }
 
-    mutating func copyData(_ dirfd: Int32, _ name: String, path: String) throws(StoreError) {
+    func copyData(_ dirfd: Int32, _ name: String, path: String) throws(StoreError) {
         let fd = csys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
         guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
         defer { close(fd) }
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw StoreError.io("Cannot read", path, errno: errno) }
-            if n == 0 { break }
-            let w = buffer.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, n) }
-            guard w == n else { throw LayerWriter.archiveError(archive, "Cannot write data of \(path)") }
+        try ArchiveData.copy(from: fd, path: path, into: archive)
+    }
+}
+
+/// File data into an archive entry.
+enum ArchiveData {
+    static func copy(from fd: Int32, path: String, into archive: OpaquePointer) throws(StoreError) {
+        try FileSystem.forEachChunk(fd, path: path) { chunk throws(StoreError) in
+            guard archive_write_data(archive, chunk.baseAddress, chunk.count) == chunk.count else {
+                throw LayerWriter.archiveError(archive, "Cannot write data of \(path)")
+            }
         }
     }
 }

@@ -6,7 +6,6 @@ import Glibc
 final class TarArchiveWriter {
     private let archive: OpaquePointer
     private let fd: Int32
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
     private var directories: Set<String> = []
 
     init(path: String) throws(StoreError) {
@@ -65,14 +64,7 @@ final class TarArchiveWriter {
         fstat(src, &st)
         try parents(name)
         try header(name, type: CA_IFREG, size: Int64(st.st_size), mode: 0o644)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(src, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw StoreError.io("Cannot read", path, errno: errno) }
-            if n == 0 { break }
-            let w = buffer.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, n) }
-            guard w == n else { throw LayerWriter.archiveError(archive, "Cannot write \(name)") }
-        }
+        try ArchiveData.copy(from: src, path: path, into: archive)
     }
 
     func finish() throws(StoreError) {

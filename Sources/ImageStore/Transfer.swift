@@ -259,17 +259,13 @@ enum Compression {
         let fd = open(output, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.io("Cannot open", output, errno: errno) }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
         while true {
-            let n = buffer.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
+            let n = archive_read_data(a, buffer.baseAddress, buffer.count)
             if n == 0 { break }
             guard n > 0 else { throw LayerExtractor.readError(a, "Cannot decompress \(path)") }
-            var off = 0
-            while off < n {
-                let w = buffer.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + off }, n - off) }
-                guard w > 0 else { throw StoreError.io("Cannot write", output, errno: errno) }
-                off += w
-            }
+            try FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: output)
         }
     }
 }

@@ -22,16 +22,8 @@ import Testing
             if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("missing \(tool)", sourceLocation: sourceLocation) }
             return
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", tool, kind, path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(kind) \(path): \(text)", sourceLocation: sourceLocation)
+        let (status, text) = try runProcess(["python3", tool, kind, path])
+        #expect(status == 0, "\(kind) \(path): \(text)", sourceLocation: sourceLocation)
     }
 
     @Test func importDirectoryMakesAValidOCIImage() async throws {

@@ -7,23 +7,7 @@ import Testing
 
 /// Other OCI tools read Estiba's store as-is.
 @Suite struct InteropTests {
-    struct Run {
-        var status: Int32
-        var output: String
-    }
-
-    func run(_ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, output: text)
-    }
+    func run(_ args: [String]) throws -> (status: Int32, output: String) { try runProcess(args) }
 
     /// The tool, or nil (an issue under CI, where .ci/install provides it).
     func tool(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {

@@ -84,3 +84,20 @@ func fileSHA256(_ path: String) -> String {
     data.withUnsafeBytes { h.update($0) }
     return h.finalize().description
 }
+
+/// Runs a program (looked up in PATH), returning its exit status and combined output.
+func runProcess(_ args: [String], env: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+}

@@ -8,19 +8,8 @@ import Testing
 /// save/load round trips, and archives other tools wrote.
 @Suite struct TransferTests {
     func run(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        let r = try runProcess(args, env: env)
+        return (r.status, r.output)
     }
 
     func installed(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
