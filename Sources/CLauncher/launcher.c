@@ -97,11 +97,15 @@ static int make_dev(const char *root) {
     }
     static const struct { const char *target, *link; } links[] = {
         {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
-        {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
+        {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"},
     };
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         if (join(p, sizeof p, root, links[i].link) != 0) return -1;
         if (symlink(links[i].target, p) != 0) return -1;
+    }
+    /* /dev/core only where the kernel has /proc/kcore (as runc does). */
+    if (access("/proc/kcore", F_OK) == 0) {
+        if (join(p, sizeof p, root, "/dev/core") != 0 || symlink("/proc/kcore", p) != 0) return -1;
     }
     if (mkdir_in(root, "/dev/pts", 0755) != 0) return -1;
     if (mount_in(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") != 0) return -1;
@@ -252,7 +256,7 @@ static int child_main(void *arg) {
         struct stat st;
         if (lstat(*m, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
-            if (mount("tmpfs", *m, "tmpfs", MS_RDONLY, "size=0") != 0) fail(c, "mask a directory");
+            if (mount("tmpfs", *m, "tmpfs", MS_RDONLY, NULL) != 0) fail(c, "mask a directory");
         } else if (mount("/dev/null", *m, NULL, MS_BIND, NULL) != 0) {
             fail(c, "mask a file");
         }

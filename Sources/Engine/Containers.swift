@@ -23,8 +23,15 @@ public struct RunOptions: Sendable {
     public var readOnly = false
     /// Allocate a terminal (`-t`); the caller gets its master side through `onTerminal`.
     public var tty = false
+    /// Which runtime starts the container: Estiba's own launcher, or runc on the same OCI bundle.
+    public var runtime: ContainerRuntime = .estiba
 
     public init(image: String) { self.image = image }
+}
+
+/// The program that starts containers.
+public enum ContainerRuntime: String, Sendable {
+    case estiba, runc
 }
 
 /// How a run ended.
@@ -96,6 +103,28 @@ extension Engine {
         spec.hostnameFile = base + "/hostname"
         spec.resolvFile = base + "/resolv.conf"
 
+        if o.runtime == .runc {
+            guard !o.tty else {
+                containers.remove(id)
+                throw EngineError(.invalidArgument, "runtime runc runs without a terminal here; drop -t or use the default runtime.")
+            }
+            do { try containers.write(Bundle.config(spec).encodedPretty(), to: base + "/config.json") } catch { throw EngineError(.io, error.message) }
+            record.state = .running
+            record.startedAt = Timestamp.now().seconds
+            try? containers.save(record)
+            let code: Int32
+            do {
+                code = try RuncRunner.run(spec, bundleDirectory: base, id: id, stdin: stdin, stdout: stdout, stderr: stderr)
+            } catch {
+                containers.remove(id)
+                throw EngineError(.invalidArgument, error.message, context: ["container": name])
+            }
+            record.state = .exited
+            record.exitCode = code
+            record.finishedAt = Timestamp.now().seconds
+            if o.remove { containers.remove(id) } else { try? containers.save(record) }
+            return RunResult(containerID: id, name: name, exitCode: code)
+        }
         let process: LaunchedProcess
         do {
             process = try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr)

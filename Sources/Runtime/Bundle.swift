@@ -20,7 +20,7 @@ public enum Bundle {
             ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
         ]
         for (dest, src) in [("/etc/hosts", spec.hostsFile), ("/etc/hostname", spec.hostnameFile), ("/etc/resolv.conf", spec.resolvFile)] {
-            if let src { mounts.append(["destination": .string(dest), "type": "bind", "source": .string(src), "options": ["rbind", "ro"]]) }
+            if let src { mounts.append(["destination": .string(dest), "type": "bind", "source": .string(src), "options": ["rbind", "ro", "nosuid", "nodev"]]) }
         }
         return [
             "ociVersion": "1.0.2",

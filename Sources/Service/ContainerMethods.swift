@@ -11,7 +11,7 @@ extension EstibaService {
         switch request.method {
         case "run":
             let p = try Params(request, allowed: [
-                "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly",
+                "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -27,6 +27,10 @@ extension EstibaService {
             }
             o.remove = try p.bool("rm") ?? false
             o.readOnly = try p.bool("readOnly") ?? false
+            if let r = try p.string("runtime") {
+                guard let rt = ContainerRuntime(rawValue: r) else { throw RPCErrorCode.invalidParams("\"runtime\" must be \"estiba\" or \"runc\"") }
+                o.runtime = rt
+            }
             let options = o
             return .deferred { ctx in
                 do throws(EngineError) {

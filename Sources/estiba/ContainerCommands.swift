@@ -21,6 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Replace the image's ENTRYPOINT.") var entrypoint: String?
     @Flag(name: .customLong("read-only"), help: "Mount the container's root read-only.") var readOnly = false
     @Flag(name: [.short, .long], help: "Keep standard input open.") var interactive = false
+    @Option(name: .long, help: "estiba (default) or runc, on the same OCI bundle.") var runtime: String = "estiba"
     @Flag(name: [.short, .long], help: "Give the container a terminal.") var tty = false
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
@@ -39,6 +40,8 @@ struct RunCommand: AsyncParsableCommand {
         o.remove = rm
         o.readOnly = readOnly
         o.tty = tty
+        guard let rt = ContainerRuntime(rawValue: runtime) else { throw ValidationError("--runtime must be estiba or runc.") }
+        o.runtime = rt
         // Without -i the container's stdin is /dev/null, as with docker.
         let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if !interactive { close(stdin) } }

@@ -150,6 +150,31 @@ import Testing
         #expect(screen.hasSuffix("EXIT=5\n"), "\(screen)")
     }
 
+    @Test func runcRunsTheSameBundleWithTheSameResults() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/runc") || FileManager.default.isExecutableFile(atPath: "/usr/bin/runc") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("runc is not installed") }
+            return
+        }
+        mkdir("/run/estiba", 0o700)
+        mkdir("/run/estiba/runc", 0o700)
+        let probes: [([String], String)] = [
+            ([], "hostname; id; grep -E 'CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp:' /proc/self/status"),
+            (["--user", "nobody", "--hostname", "probe"], "hostname; id; grep -E 'CapEff|CapBnd' /proc/self/status"),
+            ([], "ls -a /dev | tr '\\n' ' '; ls /; echo $$; env | sort"),
+            ([], "cut -d' ' -f2,3,4 /proc/mounts | sort | tail -n +2"),
+            ([], "wc -l < /proc/net/dev; (echo x > /proc/sys/kernel/hostname) 2>&1; (mount -t tmpfs t /mnt) 2>&1; exit 9"),
+            (["-w", "/tmp", "-e", "A=b"], "pwd; echo $A; touch /made && ls /made"),
+        ]
+        for (options, script) in probes {
+            let ours = try cli.run(["run", "--rm"] + options + ["--hostname", options.contains("--hostname") ? "probe" : "same", "busybox", "sh", "-c", script])
+            let theirs = try cli.run(["run", "--rm", "--runtime", "runc"] + options + ["--hostname", options.contains("--hostname") ? "probe" : "same", "busybox", "sh", "-c", script])
+            #expect(ours.status == theirs.status, "\(script)")
+            #expect(ours.output == theirs.output, "\(script)\n--- estiba\n\(ours.output)--- runc\n\(theirs.output)")
+        }
+    }
+
     @Test func runAndRemoveLeaveNothingBehind() throws {
         guard let cli = try busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
