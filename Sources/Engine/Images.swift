@@ -21,6 +21,8 @@ public struct ImageSummary: Sendable {
     public var sharedSize: Int64
     /// Content bytes only this image's layers hold.
     public var uniqueSize: Int64
+    /// Containers created from this image.
+    public var containers: Int = 0
 }
 
 extension Engine {
@@ -47,16 +49,20 @@ extension Engine {
         let all = try await withStore { store throws(StoreError) in try await store.images() }
         var users: [Digest: Int] = [:]
         for image in all { for c in Set(image.chainIDs) { users[c, default: 0] += 1 } }
+        let inUse = try imagesInUse()
         return all.map { image in
             var shared: Int64 = 0
             for (i, c) in image.chainIDs.enumerated() where (users[c] ?? 0) > 1 { shared += image.layerSizes[i] }
-            return ImageSummary(image: image, sharedSize: shared, uniqueSize: image.size - shared)
+            return ImageSummary(image: image, sharedSize: shared, uniqueSize: image.size - shared, containers: inUse[image.id]?.count ?? 0)
         }
     }
 
     /// A value that changes whenever `images()` would answer differently (cache key for front ends).
     public func imagesGeneration() async throws(EngineError) -> [Int] {
-        try await withStore { store throws(StoreError) in try await store.generation() }
+        let images = try await withStore { store throws(StoreError) in try await store.generation() }
+        // Container counts are part of the listing too: add a digest of which containers use which image.
+        let containers = try containerStore().all().map { $0.id + $0.imageID }.sorted().joined(separator: ",")
+        return images + [Int(Digest.of(containers).hex.prefix(15), radix: 16) ?? 0]
     }
 
     /// One image by `name[:tag]`, ID or unique ID prefix.

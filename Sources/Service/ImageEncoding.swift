@@ -82,7 +82,7 @@ public enum ImageEncoding {
             "CreatedAt": .string((r.config.created ?? Timestamp(seconds: 0)).rfc3339), "Size": .int(r.size),
             "SharedSize": .int(s.sharedSize), "UniqueSize": .int(s.uniqueSize), "VirtualSize": .int(r.size),
             "Labels": .object(JSONObject(r.config.config.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
-            "Containers": -1,
+            "Containers": .int(Int64(s.containers)),
         ]
     }
 
@@ -101,5 +101,34 @@ public enum ImageEncoding {
         case .untagged(let r): return ["Untagged": .string(r.description)]
         case .deleted(let d): return ["Deleted": .string(d.description)]
         }
+    }
+}
+
+import Runtime
+
+extension ImageEncoding {
+    /// `docker container inspect` keys (those Estiba has so far).
+    public static func containerInspect(_ c: ContainerRecord, root: String) -> JSONValue {
+        let base = root + "/containers/" + c.id
+        func time(_ t: Int64?) -> JSONValue { .string(Timestamp(seconds: t ?? 0).rfc3339) }
+        return [
+            "Id": .string(c.id), "Created": time(c.created), "Path": .string(c.command.first ?? ""),
+            "Args": JSONValue(Array(c.command.dropFirst())),
+            "State": [
+                "Status": .string(c.state.rawValue), "Running": .bool(c.state == .running), "Pid": .int(Int64(c.pid ?? 0)),
+                "ExitCode": .int(Int64(c.exitCode ?? 0)), "StartedAt": time(c.startedAt), "FinishedAt": time(c.finishedAt),
+            ],
+            "Image": .string(c.imageID), "Name": .string("/" + c.name),
+            "HostnamePath": .string(base + "/hostname"), "HostsPath": .string(base + "/hosts"),
+            "ResolvConfPath": .string(base + "/resolv.conf"),
+            "GraphDriver": [
+                "Name": "overlay",
+                "Data": [
+                    "LowerDir": .string(c.lowerDirectories.joined(separator: ":")), "UpperDir": .string(base + "/upper"),
+                    "WorkDir": .string(base + "/work"), "MergedDir": .string(base + "/rootfs"),
+                ],
+            ],
+            "Config": ["Image": .string(c.image), "Cmd": JSONValue(c.command)],
+        ]
     }
 }

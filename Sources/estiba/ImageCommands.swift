@@ -80,7 +80,7 @@ struct ImagesCommand: AsyncParsableCommand {
 }
 
 struct InspectCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show images' details as JSON.")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show images' or containers' details as JSON.")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: "A template like '{{.Config.Labels}}' or '{{json .RootFS}}'.") var format: String?
     @Argument(help: "Image names or IDs.") var images: [String]
@@ -93,6 +93,11 @@ struct InspectCommand: AsyncParsableCommand {
             do {
                 results.append(ImageEncoding.inspect(try await engine.inspectImage(spec), root: engine.configuration.root))
             } catch {
+                // Not an image: maybe a container (docker inspect takes both).
+                if let c = try? engine.containers().first(where: { $0.name == spec || $0.id.hasPrefix(spec) }) {
+                    results.append(ImageEncoding.containerInspect(c, root: engine.configuration.root))
+                    continue
+                }
                 FileDescriptorOutput.stderr("Error: \(error.message)\n")
                 failed = true
             }

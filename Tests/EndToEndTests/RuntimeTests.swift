@@ -62,6 +62,8 @@ import Testing
         #expect(r.status == 0, "\(r.output)")
         r = try cli.run(["ps", "-a"])
         #expect(r.output.contains("segunda-prueba") && r.output.contains("Exited (0)"))
+        #expect(try cli.run(["inspect", "-f", "{{.Name}} {{.State.Status}} {{.State.ExitCode}}", "segunda-prueba"]).output == "/segunda-prueba exited 0\n")
+        #expect(try cli.run(["images", "--format", "json"]).output.contains("\"Containers\":1"))
         r = try cli.run(["commit", "-m", "add banner", "segunda-prueba", "ambiente-produccion"])
         #expect(r.status == 0 && r.output.hasPrefix("sha256:"), "\(r.output)")
         let id = String(r.output.dropFirst(7).prefix(12))
