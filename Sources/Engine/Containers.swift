@@ -66,6 +66,9 @@ extension Engine {
         let containers = try containerStore()
         let id = ContainerStore.newID()
         let name = o.name ?? "estiba_" + String(id.prefix(8))
+        guard ContainerStore.validName(name) else {
+            throw EngineError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
+        }
         let hostname = o.hostname ?? String(id.prefix(12))
         let user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers)
         var environment = Self.mergeEnvironment(cfg.env, o.environment)
@@ -89,6 +92,9 @@ extension Engine {
         spec.readOnlyRoot = o.readOnly
         spec.terminal = o.tty
         if o.tty, !environment.contains(where: { $0.hasPrefix("TERM=") }) { spec.environment.append("TERM=xterm") }
+        spec.hostsFile = base + "/hosts"
+        spec.hostnameFile = base + "/hostname"
+        spec.resolvFile = base + "/resolv.conf"
         do {
             try containers.write(Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n".utf8), to: base + "/hosts")
             try containers.write(Array((hostname + "\n").utf8), to: base + "/hostname")
@@ -99,16 +105,12 @@ extension Engine {
             containers.remove(id)
             throw EngineError(.io, error.message)
         }
-        spec.hostsFile = base + "/hosts"
-        spec.hostnameFile = base + "/hostname"
-        spec.resolvFile = base + "/resolv.conf"
 
         if o.runtime == .runc {
             guard !o.tty else {
                 containers.remove(id)
                 throw EngineError(.invalidArgument, "runtime runc runs without a terminal here; drop -t or use the default runtime.")
             }
-            do { try containers.write(Bundle.config(spec).encodedPretty(), to: base + "/config.json") } catch { throw EngineError(.io, error.message) }
             record.state = .running
             record.startedAt = Timestamp.now().seconds
             try? containers.save(record)

@@ -27,14 +27,39 @@ public struct ContainerStore: Sendable {
         return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
+    /// Names are claimed atomically (a file created with O_EXCL), so two processes cannot take the same one.
+    var names: String { directory + "/.names" }
+
+    /// Docker's rule for container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+    public static func validName(_ name: String) -> Bool {
+        let u = Array(name.utf8)
+        func alnum(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+        guard u.count >= 2, u.count <= 128, alnum(u[0]) else { return false }
+        return u.allSatisfy { alnum($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
+    }
+
     /// Makes the container's directories and writes its record; fails if the name is taken.
     public func create(_ record: ContainerRecord) throws(RuntimeError) {
-        if let clash = all().first(where: { $0.name == record.name }) {
-            throw RuntimeError("The name \"\(record.name)\" is already used by container \(clash.id.prefix(12)); remove it (estiba rm \(record.name)) or choose another name.")
+        guard Self.validName(record.name) else {
+            throw RuntimeError("Invalid container name \"\(record.name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.")
         }
+        if mkdir(names, 0o700) != 0, errno != EEXIST {
+            throw RuntimeError("Cannot create \(names): \(String(cString: strerror(errno))).")
+        }
+        let claim = open(names + "/" + record.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard claim >= 0 else {
+            let holder = all().first { $0.name == record.name }.map { " by container " + $0.id.prefix(12) } ?? ""
+            throw RuntimeError("The name \"\(record.name)\" is already used\(holder); remove it (estiba rm \(record.name)) or choose another name.")
+        }
+        _ = record.id.withCString { Glibc.write(claim, $0, strlen($0)) }
+        close(claim)
         let base = path(record.id)
         for d in [base, base + "/upper", base + "/work", base + "/rootfs"] {
-            guard mkdir(d, 0o700) == 0 else { throw RuntimeError("Cannot create \(d): \(String(cString: strerror(errno))).") }
+            guard mkdir(d, 0o700) == 0 else {
+                let e = errno
+                unlink(names + "/" + record.name)
+                throw RuntimeError("Cannot create \(d): \(String(cString: strerror(e))).")
+            }
         }
         chmod(base + "/upper", 0o755)
         chmod(base + "/rootfs", 0o755)
@@ -62,13 +87,28 @@ public struct ContainerStore: Sendable {
         while let ent = readdir(dir) {
             let name = withUnsafeBytes(of: ent.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name.hasPrefix(".") { continue }
-            guard let fd = Optional(open(path(name) + "/record.json", O_RDONLY | O_CLOEXEC)), fd >= 0 else { continue }
-            var bytes = [UInt8](repeating: 0, count: 1 << 16)
-            let n = read(fd, &bytes, bytes.count)
-            close(fd)
-            if n > 0, let v = try? JSONValue.parse(Array(bytes[0..<n])), let r = ContainerRecord(json: v) { out.append(r) }
+            guard let bytes = Self.readAll(path(name) + "/record.json"), let v = try? JSONValue.parse(bytes),
+                let r = ContainerRecord(json: v)
+            else { continue }
+            out.append(r)
         }
         return out.sorted { $0.created > $1.created }
+    }
+
+    /// A whole (small) file, or nil.
+    static func readAll(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
     }
 
     /// By name, full ID or unique ID prefix.
@@ -81,9 +121,12 @@ public struct ContainerStore: Sendable {
         throw RuntimeError("No such container: \(spec). Run `estiba ps -a` to list containers.")
     }
 
-    /// Deletes the container's directory (its writable layer included).
+    /// Deletes the container's directory (its writable layer included) and frees its name.
     public func remove(_ id: String) {
         let base = path(id)
+        if let record = Self.readAll(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)) {
+            unlink(names + "/" + record.name)
+        }
         // A container's mounts live in its own mount namespace; its directory is plain files.
         _ = umount2(base + "/rootfs", Int32(MNT_DETACH))
         removeTree(base)

@@ -109,6 +109,16 @@ import Testing
         #expect(try inside("exit 7").status == 7)
         let missing = try cli.run(["run", "--rm", "busybox", "no-such-command"])
         #expect(missing.status != 0 && missing.output.contains("no-such-command"))
+        for bad in ["../escape", "a/b", "_x", "x"] {
+            let r = try cli.run(["run", "--rm", "--name", bad, "busybox", "true"])
+            #expect(r.status != 0 && r.output.contains("Invalid container name"), "\(bad)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cli.root + "/escape"))
+        _ = try cli.run(["run", "--name", "taken", "busybox", "true"])
+        let clash = try cli.run(["run", "--name", "taken", "busybox", "true"])
+        #expect(clash.status != 0 && clash.output.contains("already used"))
+        _ = try cli.run(["rm", "taken"])
+        #expect(try cli.run(["run", "--rm", "--name", "taken", "busybox", "true"]).status == 0)
         let badUser = try cli.run(["run", "--rm", "--user", "ghost", "busybox", "true"])
         #expect(badUser.status != 0 && badUser.output.contains("Unable to find user ghost"))
     }
@@ -189,7 +199,8 @@ import Testing
         #expect(try cli.run(["rm", "kept"]).status == 0)
         let mountsAfter = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
         #expect(mountsAfter == mountsBefore)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers") == [".names"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers/.names").isEmpty)
     }
 }
 
