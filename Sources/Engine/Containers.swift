@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
     public var tty = false
     /// Which runtime starts the container: Estiba's own launcher, or runc on the same OCI bundle.
     public var runtime: ContainerRuntime = .estiba
+    /// Run in the background under a monitor (`-d`); output goes to the container's log.
+    public var detach = false
 
     public init(image: String) { self.image = image }
 }
@@ -106,6 +108,14 @@ extension Engine {
             throw EngineError(.io, error.message)
         }
 
+        if o.detach {
+            guard !o.tty, o.runtime == .estiba else {
+                containers.remove(id)
+                throw EngineError(.invalidArgument, "Detached containers run without a terminal, on the default runtime; drop -t or --runtime.")
+            }
+            let started = try startDetached(containers: containers, record: record, autoRemove: o.remove)
+            return RunResult(containerID: started, name: name, exitCode: 0)
+        }
         if o.runtime == .runc {
             guard !o.tty else {
                 containers.remove(id)
@@ -167,7 +177,7 @@ extension Engine {
     public func containers(all: Bool = true) throws(EngineError) -> [ContainerRecord] {
         try containerStore().all().map { r in
             var r = r
-            if r.state == .running, let pid = r.pid, kill(pid, 0) != 0, errno == ESRCH { r.state = .exited }
+            if r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) != 0, errno == ESRCH { r.state = .exited }
             return r
         }.filter { all || $0.state == .running }
     }
@@ -184,7 +194,7 @@ extension Engine {
                 guard force, let pid = record.pid else {
                     throw EngineError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
                 }
-                kill(pid, SIGKILL)
+                Glibc.kill(pid, SIGKILL)
             }
             store.remove(record.id)
             removed.append(spec)

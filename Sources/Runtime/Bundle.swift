@@ -43,3 +43,34 @@ public enum Bundle {
         ]
     }
 }
+
+extension Bundle {
+    /// The spec a bundle written by `config(_:)` describes (for the monitor of a detached container).
+    public static func spec(from config: JSONValue, directory: String) throws(RuntimeError) -> ContainerSpec {
+        guard let process = config["process"], let args = process["args"]?.arrayValue?.compactMap(\.stringValue), !args.isEmpty,
+            let lowers = config["annotations"]?["org.opencontainers.image.lowerdirs"]?.stringValue
+        else { throw RuntimeError("The bundle in \(directory) is incomplete; remove the container and run it again.") }
+        var spec = ContainerSpec(
+            lowerDirectories: lowers.split(separator: ":").map(String.init), upperDirectory: directory + "/upper",
+            workDirectory: directory + "/work", mountPoint: directory + "/rootfs", arguments: args,
+            environment: process["env"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            workingDirectory: process["cwd"]?.stringValue ?? "/", hostname: config["hostname"]?.stringValue ?? "")
+        let user = process["user"]
+        spec.user = (
+            UInt32(user?["uid"]?.intValue ?? 0), UInt32(user?["gid"]?.intValue ?? 0),
+            (user?["additionalGids"]?.arrayValue ?? []).compactMap { $0.intValue.map { UInt32($0) } }
+        )
+        let namespaces = config["linux"]?["namespaces"]?.arrayValue ?? []
+        spec.network = namespaces.contains { $0["type"] == "network" } ? .none : .host
+        spec.readOnlyRoot = config["root"]?["readonly"]?.boolValue ?? false
+        for m in config["mounts"]?.arrayValue ?? [] {
+            switch m["destination"]?.stringValue {
+            case "/etc/hosts": spec.hostsFile = m["source"]?.stringValue
+            case "/etc/hostname": spec.hostnameFile = m["source"]?.stringValue
+            case "/etc/resolv.conf": spec.resolvFile = m["source"]?.stringValue
+            default: break
+            }
+        }
+        return spec
+    }
+}

@@ -20,6 +20,9 @@ public struct ContainerRecord: Sendable, Equatable {
     public var finishedAt: Int64?
     /// The image's layers, top first (the overlay lower directories).
     public var lowerDirectories: [String]
+    /// Detached containers: their monitor process, and whether to remove the container when it exits.
+    public var monitorPid: Int32?
+    public var autoRemove = false
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
         self.id = id
@@ -42,6 +45,8 @@ public struct ContainerRecord: Sendable, Equatable {
         if let exitCode { o.append("exitCode", .int(Int64(exitCode))) }
         if let startedAt { o.append("startedAt", .int(startedAt)) }
         if let finishedAt { o.append("finishedAt", .int(finishedAt)) }
+        if let monitorPid { o.append("monitorPid", .int(Int64(monitorPid))) }
+        if autoRemove { o.append("autoRemove", true) }
         return .object(o)
     }
 
@@ -61,5 +66,7 @@ public struct ContainerRecord: Sendable, Equatable {
         self.startedAt = v["startedAt"]?.intValue
         self.finishedAt = v["finishedAt"]?.intValue
         self.lowerDirectories = v["lowerDirectories"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.monitorPid = v["monitorPid"]?.intValue.map { Int32($0) }
+        self.autoRemove = v["autoRemove"]?.boolValue ?? false
     }
 }

@@ -21,6 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Replace the image's ENTRYPOINT.") var entrypoint: String?
     @Flag(name: .customLong("read-only"), help: "Mount the container's root read-only.") var readOnly = false
     @Flag(name: [.short, .long], help: "Keep standard input open.") var interactive = false
+    @Flag(name: [.short, .long], help: "Run in the background and print the container ID.") var detach = false
     @Option(name: .long, help: "estiba (default) or runc, on the same OCI bundle.") var runtime: String = "estiba"
     @Flag(name: [.short, .long], help: "Give the container a terminal.") var tty = false
     @Argument(help: "The image.") var image: String
@@ -42,6 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         o.tty = tty
         guard let rt = ContainerRuntime(rawValue: runtime) else { throw ValidationError("--runtime must be estiba or runc.") }
         o.runtime = rt
+        o.detach = detach
         // Without -i the container's stdin is /dev/null, as with docker.
         let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if !interactive { close(stdin) } }
@@ -56,6 +58,10 @@ struct RunCommand: AsyncParsableCommand {
             }
         } catch { throw fail(error) }
         session.get()?.finish()
+        if detach {
+            FileDescriptorOutput.stdout(result.containerID + "\n")
+            return
+        }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }

@@ -9,7 +9,8 @@ struct EstibaCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ParseCommand.self, ImportCommand.self, ImagesCommand.self, InspectCommand.self,
             HistoryCommand.self, TagCommand.self, RmiCommand.self, SaveCommand.self, LoadCommand.self, SystemCommand.self,
-            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self,
+            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StopCommand.self, KillCommand.self,
+            WaitCommand.self, LogsCommand.self, MonitorCommand.self,
         ])
 
     /// Accepted before the command too (`estiba --root DIR images`); each command reads it.

@@ -271,3 +271,42 @@ import Testing
         #expect(try s.reader.json(timeout: 60)?.errorCode == -32602)
     }
 }
+
+/// Detached containers: a monitor of their own, logs, stop, kill, wait.
+@Suite(.serialized) struct DetachedContainerTests {
+    @Test func detachedContainersOutliveTheCommandAndStopCleanly() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        // The command returns at once with the ID; the container keeps running under its monitor.
+        let started = try cli.run(["run", "-d", "--name", "bg", "busybox", "sh", "-c", "echo started; while true; do echo tick; sleep 0.1; done"])
+        #expect(started.status == 0 && started.output.count == 65, "\(started.output)")
+        usleep(400_000)
+        #expect(try cli.run(["ps"]).output.contains("Up "))
+        #expect(try cli.run(["logs", "bg"]).output.hasPrefix("started\ntick\n"))
+        // A first process ignores SIGTERM: stop waits the grace period, then kills.
+        let t0 = Date()
+        #expect(try cli.run(["stop", "-t", "1", "bg"]).status == 0)
+        #expect(Date().timeIntervalSince(t0) >= 0.9)
+        #expect(try cli.run(["wait", "bg"]).output == "137\n")
+        #expect(try cli.run(["ps", "-a"]).output.contains("Exited (137)"))
+        #expect(try cli.run(["rm", "bg"]).status == 0)
+
+        // wait returns the exit code; logs -f ends when the container does.
+        _ = try cli.run(["run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 0.3; echo done; exit 3"])
+        #expect(try cli.run(["logs", "-f", "short"]).output == "done\n")
+        #expect(try cli.run(["wait", "short"]).output == "3\n")
+        #expect(try cli.run(["rm", "short"]).status == 0)
+        // kill delivers a signal; rm -f removes a running container.
+        _ = try cli.run(["run", "-d", "--name", "kk", "busybox", "sleep", "30"])
+        #expect(try cli.run(["rm", "kk"]).status != 0)
+        #expect(try cli.run(["kill", "-s", "KILL", "kk"]).status == 0)
+        #expect(try cli.run(["wait", "kk"]).output == "137\n")
+        _ = try cli.run(["run", "-d", "--name", "ff", "busybox", "sleep", "30"])
+        #expect(try cli.run(["rm", "-f", "ff", "kk"]).status == 0)
+        // -d --rm removes itself when it ends.
+        _ = try cli.run(["run", "-d", "--rm", "--name", "auto", "busybox", "true"])
+        usleep(500_000)
+        #expect(!(try cli.run(["ps", "-a"]).output.contains("auto")))
+        #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Engine
+import Glibc
+import Runtime
+
+/// The monitor of a detached container (started by `run -d`; not for people).
+struct MonitorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "__monitor", shouldDisplay: false)
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+
+    func run() throws {
+        let root = global.root ?? EngineConfiguration.defaultRoot
+        guard let store = try? ContainerStore(directory: root + "/containers") else { throw ExitCode(1) }
+        throw ExitCode(Monitor.run(store: store, id: id, readyFD: 3))
+    }
+}
+
+struct StopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop containers: SIGTERM, then SIGKILL after the grace period.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "Seconds to wait before killing.") var time: Int = 10
+    @Argument var containers: [String]
+
+    func run() async throws {
+        for c in containers {
+            do { _ = try await global.engine().stop(container: c, timeout: time) } catch { throw fail(error) }
+            FileDescriptorOutput.stdout(c + "\n")
+        }
+    }
+}
+
+struct KillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to running containers.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "Signal number or name (KILL, TERM, HUP, INT, USR1, USR2).") var signal: String = "KILL"
+    @Argument var containers: [String]
+
+    func run() async throws {
+        let names: [String: Int32] = ["KILL": SIGKILL, "TERM": SIGTERM, "HUP": SIGHUP, "INT": SIGINT, "USR1": SIGUSR1, "USR2": SIGUSR2, "QUIT": SIGQUIT]
+        let upper = signal.uppercased()
+        guard let sig = Int32(signal) ?? names[upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper] else {
+            throw ValidationError("Unknown signal \(signal).")
+        }
+        for c in containers {
+            do { try global.engine().kill(container: c, signal: sig) } catch { throw fail(error) }
+            FileDescriptorOutput.stdout(c + "\n")
+        }
+    }
+}
+
+struct WaitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait for containers to exit and print their exit codes.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var containers: [String]
+
+    func run() async throws {
+        for c in containers {
+            do { FileDescriptorOutput.stdout("\(try await global.engine().wait(container: c))\n") } catch { throw fail(error) }
+        }
+    }
+}
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a detached container's output.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Keep printing until the container exits.") var follow = false
+    @Argument var container: String
+
+    func run() async throws {
+        do {
+            try await global.engine().logs(container: container, follow: follow) { chunk in
+                _ = chunk.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            }
+        } catch { throw fail(error) }
+    }
+}
