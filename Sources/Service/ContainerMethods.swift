@@ -12,6 +12,7 @@ extension EstibaService {
         case "run":
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
+                "detach",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -31,7 +32,14 @@ extension EstibaService {
                 guard let rt = ContainerRuntime(rawValue: r) else { throw RPCErrorCode.invalidParams("\"runtime\" must be \"estiba\" or \"runc\"") }
                 o.runtime = rt
             }
+            o.detach = try p.bool("detach") ?? false
             let options = o
+            if options.detach {
+                return run { () async throws(EngineError) -> JSONValue in
+                    let r = try await engine.run(options)
+                    return ["Id": .string(r.containerID), "Name": .string(r.name), "ExitCode": .null]
+                }
+            }
             return .deferred { ctx in
                 do throws(EngineError) {
                     return .success(try await Self.runStreaming(engine, options, ctx))
@@ -53,6 +61,40 @@ extension EstibaService {
             let force = try p.bool("force") ?? false
             return run { () async throws(EngineError) -> JSONValue in
                 ["removed": JSONValue(try engine.removeContainers(names, force: force))]
+            }
+        case "stop", "kill", "wait":
+            let p = try Params(request, allowed: request.method == "stop" ? ["container", "timeout"] : request.method == "kill" ? ["container", "signal"] : ["container"])
+            let container = try p.requiredString("container")
+            let timeout = Int(p.object["timeout"]?.intValue ?? 10)
+            let signal = Int32(p.object["signal"]?.intValue ?? Int64(SIGKILL))
+            let method = request.method
+            return run { () async throws(EngineError) -> JSONValue in
+                switch method {
+                case "stop": return ["ExitCode": .int(Int64(try await engine.stop(container: container, timeout: timeout)))]
+                case "kill":
+                    try engine.kill(container: container, signal: signal)
+                    return ["Signaled": true]
+                default: return ["ExitCode": .int(Int64(try await engine.wait(container: container)))]
+                }
+            }
+        case "logs":
+            let p = try Params(request, allowed: ["container", "follow"])
+            let container = try p.requiredString("container")
+            let follow = try p.bool("follow") ?? false
+            return .deferred { ctx in
+                let collected = ByteCollector()
+                do throws(EngineError) {
+                    try await engine.logs(container: container, follow: follow) { chunk in
+                        if follow {
+                            ctx.notify("container/output", ["id": ctx.requestID?.json ?? .null, "stream": "stdout", "data": .string(Base64.encode(chunk[...]))])
+                        } else {
+                            collected.append(chunk)
+                        }
+                    }
+                } catch {
+                    return .failure(error.rpcError)
+                }
+                return .success(["data": .string(follow ? "" : Base64.encode(collected.bytes[...]))])
             }
         default:  // commit
             let p = try Params(request, allowed: ["container", "reference", "changes", "message", "author"])
@@ -128,6 +170,14 @@ extension EstibaService {
         o.append("Pid", c.pid.map { .int(Int64($0)) } ?? .null)
         return .object(o)
     }
+}
+
+/// Chunks gathered from a callback.
+final class ByteCollector: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var storage: [UInt8] = []
+    func append(_ chunk: [UInt8]) { lock.withLock { storage += chunk } }
+    var bytes: [UInt8] { lock.withLock { storage } }
 }
 
 /// A counter shared with reader threads (guarded by the caller's lock).

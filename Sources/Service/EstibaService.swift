@@ -11,7 +11,7 @@ public final class EstibaService: RPCHandler {
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
     public static let methods = [
         "initialize", "shutdown", "exit", "parse", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
-        "verify", "prune", "run", "ps", "rm", "commit",
+        "verify", "prune", "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs",
     ]
     public static let notifications = ["$/progress", "container/output"]
 
@@ -53,7 +53,7 @@ public final class EstibaService: RPCHandler {
                 return try parse(request)
             case "import", "images", "inspect", "history", "tag", "rmi", "save", "load", "verify", "prune":
                 return try imageMethod(request)
-            case "run", "ps", "rm", "commit":
+            case "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs":
                 return try containerMethod(request)
             default:
                 return .done(.failure(RPCErrorCode.methodNotFound(request.method)))

@@ -310,3 +310,52 @@ import Testing
         #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
     }
 }
+
+extension DetachedContainerTests {
+    @Test func detachedContainerOutlivesTheServiceThatStartedIt() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let data = try Data(contentsOf: Paths.repo.appendingPathComponent("Protocol/openrpc.json"))
+        let doc = try JSONValue.parse(Array(data))
+        let validator = SchemaValidator(document: doc)
+        func schema(_ m: String) -> JSONValue { doc["methods"]?.arrayValue?.first { $0["name"]?.stringValue == m }?["result"]?["schema"] ?? .null }
+        let socketPath = cli.root + ".sock"
+        func startService() throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.estiba)
+            p.arguments = ["serve", "--socket", socketPath]
+            p.environment = scratchEnvironment(root: cli.root)
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let deadline = Date().addingTimeInterval(20)
+            while !SocketClient.canConnect(socketPath), Date() < deadline { usleep(5000) }
+            return p
+        }
+        func call(_ client: SocketClient, _ method: String, _ params: JSONValue) throws -> JSONValue {
+            let reply = try client.call(method, params)
+            let result = try #require(reply["result"], "\(method): \(reply)")
+            #expect(validator.validate(result, schema(method)).isEmpty, "\(method)")
+            return result
+        }
+        var service = try startService()
+        let started = try call(try SocketClient(path: socketPath), "run", [
+            "image": "busybox", "detach": true, "name": "survivor", "command": ["sh", "-c", "sleep 1; echo done; exit 6"],
+        ])
+        #expect(started["ExitCode"] == .null)
+        service.terminate()
+        service.waitUntilExit()
+        service = try startService()
+        defer {
+            service.terminate()
+            service.waitUntilExit()
+        }
+        let client = try SocketClient(path: socketPath)
+        let ps = try call(client, "ps", ["all": true])
+        #expect(ps["containers"]?.arrayValue?.first?["Names"] == ["/survivor"])
+        #expect(try call(client, "wait", ["container": "survivor"])["ExitCode"] == 6)
+        let logs = try call(client, "logs", ["container": "survivor"])
+        #expect(String(decoding: Data(base64Encoded: logs["data"]?.stringValue ?? "") ?? Data(), as: UTF8.self) == "done\n")
+        #expect(try client.call("kill", ["container": "survivor"]).errorCode == -32006)
+        _ = try call(client, "rm", ["containers": ["survivor"]])
+    }
+}
