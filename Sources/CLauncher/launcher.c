@@ -312,6 +312,86 @@ pid_t estiba_launch(const struct estiba_launch *config) {
     return pid < 0 ? -saved : pid;
 }
 
+struct exec_args {
+    const struct estiba_launch *config;
+    pid_t target;
+};
+
+/* Common tail of run and exec: terminal or stdio, user, capabilities, no_new_privs, cwd, exec. */
+static void become_command(const struct estiba_launch *c) {
+    if (c->console_socket >= 0) {
+        if (setup_terminal(c) != 0) fail(c, "set up the terminal");
+    } else {
+        if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) fail(c, "attach stdin");
+        if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
+        if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
+    }
+    if (drop_bounding_set() != 0) fail(c, "drop capabilities");
+    if (setgroups((size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
+    if (setresgid(c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
+    if (setresuid(c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
+    if (c->uid == 0 && set_root_capabilities() != 0) fail(c, "set capabilities");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
+    if (chdir(c->cwd) != 0) fail(c, "enter the working directory");
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    exec_command(c);
+    fail(c, "start the command");
+}
+
+static int exec_child(void *arg) {
+    const struct exec_args *a = arg;
+    const struct estiba_launch *c = a->config;
+    static const char *const kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
+    int fds[5];
+    char path[64];
+    for (int i = 0; i < 5; i++) {
+        /* "/proc/<pid>/ns/<kind>" without snprintf */
+        char digits[16];
+        int n = 0;
+        pid_t v = a->target;
+        do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
+        char *p = path;
+        memcpy(p, "/proc/", 6); p += 6;
+        while (n > 0) *p++ = digits[--n];
+        memcpy(p, "/ns/", 4); p += 4;
+        size_t k = strlen(kinds[i]);
+        memcpy(p, kinds[i], k + 1);
+        fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) fail(c, "open the container's namespaces");
+    }
+    for (int i = 0; i < 5; i++) {
+        if (setns(fds[i], 0) != 0) fail(c, "join the container's namespaces");
+        close(fds[i]);
+    }
+    if (chdir("/") != 0) fail(c, "enter the container's root");
+    /* Joining a pid namespace applies to children: the command runs in a second process. */
+    pid_t pid = fork();
+    if (pid < 0) fail(c, "fork inside the container");
+    if (pid == 0) become_command(c);
+    if (c->console_socket >= 0) close(c->console_socket);
+    close(c->error_fd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    _exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+}
+
+pid_t estiba_exec(const struct estiba_launch *config, pid_t target_pid) {
+    char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    struct exec_args args = {config, target_pid};
+    pid_t pid = clone(exec_child, stack + STACK_SIZE, SIGCHLD, &args);
+    int saved = errno;
+    munmap(stack, STACK_SIZE);
+    return pid < 0 ? -saved : pid;
+}
+
 int estiba_exit_code(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

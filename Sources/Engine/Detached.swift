@@ -1,4 +1,5 @@
 import Glibc
+import EstibaJSON
 import ImageStore
 import Runtime
 
@@ -154,5 +155,41 @@ extension Array where Element == String {
         for (i, c) in copies.enumerated() { (array + i).initialize(to: c) }
         (array + count).initialize(to: nil)
         return body(UnsafePointer(array))
+    }
+}
+
+extension Engine {
+    /// Runs a command inside a running container (`docker exec`): its namespaces, root, environment and user
+    /// unless given. With `tty`, `onTerminal` receives the terminal's master side.
+    public func exec(
+        container spec: String, command: [String], environment: [String] = [], user: String? = nil,
+        workingDirectory: String? = nil, tty: Bool = false, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
+        onTerminal: (@Sendable (Int32) -> Void)? = nil
+    ) async throws(EngineError) -> Int32 {
+        guard !command.isEmpty else { throw EngineError(.invalidArgument, "exec needs a command to run.") }
+        let r = try record(spec)
+        guard r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) == 0 else {
+            throw EngineError(.conflict, "Container \(spec) is not running; start it (run -d) before exec.", context: ["container": spec])
+        }
+        let base = try containerStore().path(r.id)
+        guard let bundleBytes = ContainerStore.readAll(base + "/config.json"), let bundle = try? JSONValue.parse(bundleBytes) else {
+            throw EngineError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
+        }
+        var s: ContainerSpec
+        do throws(RuntimeError) { s = try Bundle.spec(from: bundle, directory: base) } catch { throw EngineError(.invalidArgument, error.message) }
+        s.arguments = command
+        s.environment = Self.mergeEnvironment(s.environment, environment)
+        if let workingDirectory { s.workingDirectory = workingDirectory }
+        if let user {
+            let u = try UserResolver.resolve(user, lowerDirectories: r.lowerDirectories)
+            s.user = (u.uid, u.gid, u.groups)
+        }
+        s.terminal = tty
+        let process: LaunchedProcess
+        do { process = try Launcher.start(s, stdin: stdin, stdout: stdout, stderr: stderr, execInto: pid) } catch {
+            throw EngineError(.invalidArgument, error.message, context: ["container": spec])
+        }
+        if let master = process.terminal { onTerminal?(master) }
+        return await Launcher.wait(process)
     }
 }

@@ -96,7 +96,7 @@ public struct ContainerStore: Sendable {
     }
 
     /// A whole (small) file, or nil.
-    static func readAll(_ path: String) -> [UInt8]? {
+    public static func readAll(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -11,10 +11,11 @@ public struct LaunchedProcess: Sendable {
 /// Starts containers through the C `clone()` launcher: namespaces, overlay root, /proc, /dev, read-only /sys,
 /// pivot_root, Docker's default capabilities, no_new_privs, masked /proc paths — then exec.
 public enum Launcher {
-    /// Starts `spec`'s first process with the given standard descriptors (-1: inherit).
-    public static func start(_ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1)
-        throws(RuntimeError) -> LaunchedProcess
-    {
+    /// Starts `spec`'s first process with the given standard descriptors (-1: inherit). With `execInto`, runs
+    /// `spec`'s command inside the running container whose first process has that pid (`exec`) instead.
+    public static func start(
+        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil
+    ) throws(RuntimeError) -> LaunchedProcess {
         guard !spec.arguments.isEmpty else {
             throw RuntimeError("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
         }
@@ -59,6 +60,7 @@ public enum Launcher {
                                                 config.overlay_options = opts
                                                 config.cwd = cwd
                                                 config.hostname = host
+                                                if let target = execInto { return estiba_exec(&config, target) }
                                                 return estiba_launch(&config)
                                             }
                                         }

@@ -283,6 +283,15 @@ import Testing
         usleep(400_000)
         #expect(try cli.run(["ps"]).output.contains("Up "))
         #expect(try cli.run(["logs", "bg"]).output.hasPrefix("started\ntick\n"))
+        // exec joins the running container: its files, its pid namespace, its hostname.
+        let inside = try cli.run(["exec", "bg", "sh", "-c", "echo $$ > /tmp/exec-was-here; cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 4"])
+        #expect(inside.status == 4)
+        #expect(inside.output.hasPrefix("sh -c echo started"), "\(inside.output)")
+        // A pid from inside the container's pid namespace (small), written into the container's own files.
+        let pidInside = try cli.run(["exec", "bg", "cat", "/tmp/exec-was-here"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(pidInside) ?? 99999) < 1000, "\(pidInside)")
+        #expect(try cli.run(["exec", "--user", "nobody", "bg", "id", "-u"]).output == "65534\n")
+        #expect(try cli.run(["exec", "bg", "no-such-command"]).status != 0)
         // A first process ignores SIGTERM: stop waits the grace period, then kills.
         let t0 = Date()
         #expect(try cli.run(["stop", "-t", "1", "bg"]).status == 0)
@@ -305,9 +314,11 @@ import Testing
         #expect(try cli.run(["rm", "-f", "ff", "kk"]).status == 0)
         // -d --rm removes itself when it ends.
         _ = try cli.run(["run", "-d", "--rm", "--name", "auto", "busybox", "true"])
-        usleep(500_000)
+        let deadline = Date().addingTimeInterval(10)
+        while try cli.run(["ps", "-a"]).output.contains("auto"), Date() < deadline { usleep(50_000) }
         #expect(!(try cli.run(["ps", "-a"]).output.contains("auto")))
-        #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
+        let leftover = try cli.run(["ps", "-a"]).output
+        #expect(try cli.run(["ps", "-aq"]).output.isEmpty, "\(leftover)")
     }
 }
 

@@ -28,6 +28,11 @@ struct estiba_launch {
 /* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */
 pid_t estiba_launch(const struct estiba_launch *config);
 
+/* Starts config->argv inside the namespaces of the running container whose first process is target_pid (its
+   mount, pid, uts, ipc and network namespaces); the other fields are used as for estiba_launch (merged,
+   overlay_options, hostname and the /etc files are ignored). Returns the pid to wait for, or -errno. */
+pid_t estiba_exec(const struct estiba_launch *config, pid_t target_pid);
+
 /* Receives a descriptor sent with SCM_RIGHTS; -1 on failure. */
 int estiba_receive_fd(int socket);
 
