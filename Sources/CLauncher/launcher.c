@@ -234,6 +234,12 @@ static void exec_command(const struct estiba_launch *c) {
     errno = saved;
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void become_command(const struct estiba_launch *c);
+
 static int child_main(void *arg) {
     const struct estiba_launch *c = arg;
     const char *root = c->merged;
@@ -269,34 +275,7 @@ static int child_main(void *arg) {
     }
     if (c->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) fail(c, "make the root read-only");
     if (sethostname(c->hostname, strlen(c->hostname)) != 0) fail(c, "set the hostname");
-    if (c->console_socket >= 0) {
-        if (setup_terminal(c) != 0) fail(c, "set up the terminal");
-    } else {
-        if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) fail(c, "attach stdin");
-        if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
-        if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
-    }
-    if (drop_bounding_set() != 0) fail(c, "drop capabilities");
-    if (setgroups((size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
-    if (setresgid(c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
-    if (setresuid(c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
-    if (c->uid == 0 && set_root_capabilities() != 0) fail(c, "set capabilities");
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
-    if (chdir(c->cwd) != 0) fail(c, "enter the working directory");
-    /* Nothing the launching process had open reaches the command (the error pipe still closes at exec). */
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    /* Default signal dispositions and an empty mask for the command. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-    exec_command(c);
-    fail(c, "start the command");
+    become_command(c);
     return 127;
 }
 
