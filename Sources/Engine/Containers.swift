@@ -100,7 +100,7 @@ extension Engine {
         do {
             try containers.write(Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n".utf8), to: base + "/hosts")
             try containers.write(Array((hostname + "\n").utf8), to: base + "/hostname")
-            let resolv = (try? FileSystemRead.bytes("/etc/resolv.conf")) ?? []
+            let resolv = FileContents.read("/etc/resolv.conf") ?? []
             try containers.write(resolv, to: base + "/resolv.conf")
             try containers.write(Bundle.config(spec).encodedPretty(), to: base + "/config.json")
         } catch {
@@ -245,22 +245,6 @@ extension Engine {
     func imagesInUse() throws(EngineError) -> [Digest: [String]] {
         var out: [Digest: [String]] = [:]
         for c in try containers() { if let d = Digest(c.imageID) { out[d, default: []].append(c.name) } }
-        return out
-    }
-}
-
-enum FileSystemRead {
-    static func bytes(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RuntimeError("cannot read \(path)") }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
         return out
     }
 }

@@ -12,7 +12,7 @@ extension Engine {
         var exe = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &exe, Int(PATH_MAX))
         guard n > 0 else { throw EngineError(.internal, "Cannot find the estiba executable to start a container monitor.") }
-        exe[n] = 0
+        let executable = String(decoding: exe[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var ready: [Int32] = [-1, -1]
         guard pipe(&ready) == 0 else { throw EngineError(.io, "Cannot create a pipe for the container monitor.") }
         _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
@@ -33,22 +33,14 @@ extension Engine {
         let argv = ["estiba", "__monitor", "--root", configuration.root, record.id]
         var pid: pid_t = 0
         let rc = argv.withSpawnArguments { args in
-            posix_spawn(&pid, String(cString: exe), &actions, &attributes, args, environ)
+            posix_spawn(&pid, executable, &actions, &attributes, args, environ)
         }
         close(ready[1])
         guard rc == 0 else {
             containers.remove(record.id)
             throw EngineError(.internal, "Cannot start the container monitor: \(String(cString: strerror(rc))).")
         }
-        var reply = [UInt8](repeating: 0, count: 2048)
-        var got = 0
-        while got < reply.count {
-            let r = reply.withUnsafeMutableBytes { read(ready[0], $0.baseAddress.map { $0 + got }, $0.count - got) }
-            if r < 0, errno == EINTR { continue }
-            if r <= 0 { break }
-            got += r
-        }
-        let text = String(decoding: reply[0..<got], as: UTF8.self)
+        let text = String(decoding: FileContents.read(descriptor: ready[0], limit: 2048) ?? [], as: UTF8.self)
         guard text == "ok" else {
             throw EngineError(.invalidArgument, text.isEmpty ? "The container monitor stopped before the container started." : text, context: ["container": record.name])
         }
@@ -172,7 +164,7 @@ extension Engine {
             throw EngineError(.conflict, "Container \(spec) is not running; start it (run -d) before exec.", context: ["container": spec])
         }
         let base = try containerStore().path(r.id)
-        guard let bundleBytes = ContainerStore.readAll(base + "/config.json"), let bundle = try? JSONValue.parse(bundleBytes) else {
+        guard let bundleBytes = FileContents.read(base + "/config.json"), let bundle = try? JSONValue.parse(bundleBytes) else {
             throw EngineError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
         }
         var s: ContainerSpec

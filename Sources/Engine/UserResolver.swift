@@ -59,7 +59,7 @@ enum UserResolver {
             var st = stat()
             guard lstat(dir + path, &st) == 0 else { continue }
             if (st.st_mode & S_IFMT) == S_IFCHR { return [] }
-            guard let bytes = try? FileSystemRead.bytes(dir + path) else { return [] }
+            guard let bytes = FileContents.read(dir + path) else { return [] }
             return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
         }
         return []

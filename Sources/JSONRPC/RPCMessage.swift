@@ -104,14 +104,6 @@ enum RPCMessageDecoder {
         return out
     }
 
-    static func response(id: RPCID?, result: JSONValue) -> JSONValue {
-        var o = JSONObject()
-        o.append("jsonrpc", "2.0")
-        o.append("id", encode(id))
-        o.append("result", result)
-        return .object(o)
-    }
-
     static func errorResponse(id: RPCID?, error: RPCError) -> JSONValue {
         var o = JSONObject()
         o.append("jsonrpc", "2.0")

@@ -87,28 +87,12 @@ public struct ContainerStore: Sendable {
         while let ent = readdir(dir) {
             let name = withUnsafeBytes(of: ent.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name.hasPrefix(".") { continue }
-            guard let bytes = Self.readAll(path(name) + "/record.json"), let v = try? JSONValue.parse(bytes),
+            guard let bytes = FileContents.read(path(name) + "/record.json"), let v = try? JSONValue.parse(bytes),
                 let r = ContainerRecord(json: v)
             else { continue }
             out.append(r)
         }
         return out.sorted { $0.created > $1.created }
-    }
-
-    /// A whole (small) file, or nil.
-    public static func readAll(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0, errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
     }
 
     /// By name, full ID or unique ID prefix.
@@ -124,7 +108,7 @@ public struct ContainerStore: Sendable {
     /// Deletes the container's directory (its writable layer included) and frees its name.
     public func remove(_ id: String) {
         let base = path(id)
-        if let record = Self.readAll(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)) {
+        if let record = FileContents.read(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)) {
             unlink(names + "/" + record.name)
         }
         // A container's mounts live in its own mount namespace; its directory is plain files.

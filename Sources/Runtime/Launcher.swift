@@ -76,18 +76,11 @@ public enum Launcher {
         if console[1] >= 0 { close(console[1]) }
         if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(String(cString: strerror(-pid))).", stage: "clone") }
         // The pipe closes on a successful exec; anything read is the reason the start failed.
-        var message = [UInt8](repeating: 0, count: 1024)
-        var got = 0
-        while got < message.count {
-            let n = message.withUnsafeMutableBytes { read(errorPipe[0], $0.baseAddress.map { $0 + got }, $0.count - got) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            got += n
-        }
-        if got > 0 {
+        let message = FileContents.read(descriptor: errorPipe[0], limit: 1024) ?? []
+        if !message.isEmpty {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
-            let text = String(decoding: message[0..<got], as: UTF8.self)
+            let text = String(decoding: message, as: UTF8.self)
             let stage = text.split(separator: ":").first.map(String.init)
             if stage == "start the command" {
                 throw RuntimeError(

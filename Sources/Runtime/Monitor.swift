@@ -15,8 +15,8 @@ public enum Monitor {
             _ = text.withCString { write(readyFD, $0, strlen($0)) }
             close(readyFD)
         }
-        guard var record = ContainerStore.readAll(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)),
-            let bundle = ContainerStore.readAll(base + "/config.json").flatMap({ try? JSONValue.parse($0) })
+        guard var record = FileContents.read(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)),
+            let bundle = FileContents.read(base + "/config.json").flatMap({ try? JSONValue.parse($0) })
         else {
             report("The container \(id) has no record or bundle.")
             return 1
