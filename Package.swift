@@ -27,14 +27,15 @@ let package = Package(
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
         .target(name: "Runtime", dependencies: ["CLauncher", "EstibaJSON"]),
-        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime"]),
+        .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys"]),
+        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
         .target(name: "CLIOutput", dependencies: ["EstibaJSON", "ImageStore"]),
-        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore", "Runtime"]),
+        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore", "Runtime", "Builder"]),
         .executableTarget(
             name: "estiba",
             dependencies: [
-                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore", "CLIOutput", "Runtime",
+                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore", "CLIOutput", "Runtime", "Builder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

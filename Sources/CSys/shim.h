@@ -16,3 +16,18 @@ static inline int csys_openat(int dirfd, const char *path, int flags, mode_t mod
 static inline long csys_copy_file_range(int fd_in, int fd_out, size_t length) {
     return syscall(SYS_copy_file_range, fd_in, (void *)0, fd_out, (void *)0, length, 0u);
 }
+
+#include <sys/mount.h>
+#include <linux/openat2.h>
+/* openat2(2) with RESOLVE_IN_ROOT: symbolic links and ".." resolve as if `dirfd` were "/" (a build's root). */
+static inline int csys_open_in_root(int dirfd, const char *path, int flags, mode_t mode) {
+    struct open_how how = { .flags = (unsigned long long)flags, .mode = (flags & O_CREAT) ? mode : 0,
+                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+static inline int csys_mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data) {
+    return mount(source, target, type, flags, data);
+}
+static inline int csys_umount(const char *target) { return umount2(target, MNT_DETACH); }
+/* O_PATH without _GNU_SOURCE. */
+static const int csys_o_path = __O_PATH;

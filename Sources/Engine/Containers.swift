@@ -72,7 +72,10 @@ extension Engine {
             throw EngineError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
         }
         let hostname = o.hostname ?? String(id.prefix(12))
-        let user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers)
+        let user: UserResolver.Resolved
+        do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers) } catch {
+            throw EngineError(.invalidArgument, error.message, context: ["user": o.user ?? cfg.user ?? "", "image": o.image])
+        }
         var environment = Self.mergeEnvironment(cfg.env, o.environment)
         if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
             environment.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)

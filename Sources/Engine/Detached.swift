@@ -173,7 +173,10 @@ extension Engine {
         s.environment = Self.mergeEnvironment(s.environment, environment)
         if let workingDirectory { s.workingDirectory = workingDirectory }
         if let user {
-            let u = try UserResolver.resolve(user, lowerDirectories: r.lowerDirectories)
+            let u: UserResolver.Resolved
+            do { u = try UserResolver.resolve(user, lowerDirectories: r.lowerDirectories) } catch {
+                throw EngineError(.invalidArgument, error.message, context: ["user": user])
+            }
             s.user = (u.uid, u.gid, u.groups)
         }
         s.terminal = tty

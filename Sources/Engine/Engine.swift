@@ -1,4 +1,5 @@
 import Glibc
+import Builder
 import ImageStore
 import Synchronization
 
@@ -9,9 +10,21 @@ public final class Engine: Sendable {
 
     public let configuration: EngineConfiguration
     private let openedStore = Mutex<ImageStore?>(nil)
+    private let openedBuilder = Mutex<Builder?>(nil)
 
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         self.configuration = configuration
+    }
+
+    /// The builder, made on first use and kept (its source digests stay memoized between builds).
+    func sharedBuilder() throws(EngineError) -> Builder {
+        let store = try store()
+        return openedBuilder.withLock { cached in
+            if let cached { return cached }
+            let b = Builder(store: store, root: configuration.root)
+            cached = b
+            return b
+        }
     }
 
     /// The image store, opened (and created) on first use.

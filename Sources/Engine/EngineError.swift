@@ -11,6 +11,8 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict = "conflict"
         /// An input archive or file is unsafe or corrupt.
         case badInput = "bad-input"
+        /// A build step failed (a RUN exited non-zero).
+        case buildFailed = "build-failed"
         case `internal` = "internal"
     }
 

@@ -88,6 +88,8 @@ extension Engine {
         }
         rows.reverse()
         if !rows.isEmpty { rows[0].imageID = image.id }
+        // Built images know their steps' images (like Docker's parent chain); others show <missing>.
+        for (i, id) in try sharedBuilder().ancestry(of: image.id).enumerated() where i < rows.count { rows[i].imageID = id }
         return rows
     }
 
@@ -115,7 +117,8 @@ extension Engine {
 
     public func pruneStore() async throws(EngineError) -> PruneReport {
         let keep = try snapshotsInUse()
-        return try await withStore { store throws(StoreError) in try await store.prune(keep: keep) }
+        let cached = try builder().cachedManifests()
+        return try await withStore { store throws(StoreError) in try await store.prune(keep: keep, keepManifests: cached) }
     }
 
     /// Runs `body` on the store, turning its errors into engine errors.

@@ -106,6 +106,37 @@ public actor ImageStore {
         return try record(manifestDigest: manifestBlob.digest)
     }
 
+    /// Stores an image's config and manifest as blobs without listing it in index.json (a build step's
+    /// intermediate image: found by its manifest digest, kept by `prune` while the caller names it in `keep`).
+    public func addIntermediate(config: ImageConfig, layers: [(digest: Digest, size: Int64)]) throws(StoreError) -> ImageRecord {
+        guard config.diffIDs.count == layers.count else {
+            throw StoreError(.corrupt, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
+        }
+        let configBlob = try content.put(config.encoded())
+        let manifest = Manifest(
+            config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
+            layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
+        let manifestBlob = try content.put(manifest.json.encoded())
+        return try record(manifestDigest: manifestBlob.digest, index: ImageIndex(manifests: []))
+    }
+
+    /// An image by manifest digest, listed or not (nil when its manifest or config blob is gone).
+    public func image(manifest: Digest) -> ImageRecord? {
+        guard content.exists(manifest) else { return nil }
+        return try? record(manifestDigest: manifest, index: ImageIndex(manifests: []))
+    }
+
+    /// Lists `record` in index.json under `references` (or untagged when empty), like `add`.
+    public func list(_ record: ImageRecord, references: [ImageReference]) throws(StoreError) -> ImageRecord {
+        try add(configBytes: record.configBytes, layers: record.manifest.layers.map { ($0.digest, $0.size) }, references: references)
+    }
+
+    /// The snapshot directories of an image record, top layer first (made on first use).
+    public func lowerDirectories(of r: ImageRecord) throws(StoreError) -> [String] {
+        try makeSnapshots(config: r.config, manifest: r.manifest)
+        return r.chainIDs.reversed().map { layout.snapshotTree($0) }
+    }
+
     func makeSnapshots(config: ImageConfig, manifest: Manifest) throws(StoreError) {
         guard config.diffIDs.count == manifest.layers.count else {
             throw StoreError(.corrupt, "The image has \(manifest.layers.count) layers but \(config.diffIDs.count) diff IDs.")
@@ -319,15 +350,15 @@ public actor ImageStore {
 
     /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
     /// leftovers in `tmp/`.
-    public func prune(keep: Set<Digest> = []) throws(StoreError) -> PruneReport {
+    public func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) throws(StoreError) -> PruneReport {
         let lock = try FileLock(path: layout.indexLock)
         defer { lock.unlock() }
         let index = try readIndex()
         var liveBlobs: Set<Digest> = []
         var liveSnapshots = keep
-        for m in index.manifests {
-            liveBlobs.insert(m.digest)
-            guard let man = try? manifest(m.digest) else { continue }
+        for m in index.manifests.map(\.digest) + keepManifests.filter({ content.exists($0) }) {
+            liveBlobs.insert(m)
+            guard let man = try? manifest(m) else { continue }
             liveBlobs.insert(man.config.digest)
             for l in man.layers { liveBlobs.insert(l.digest) }
             if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes) {

@@ -49,6 +49,8 @@ public enum RPCErrorCode {
     public static let conflict = -32006
     /// An input archive or document is unsafe or corrupt (the data names the entry).
     public static let badInput = -32007
+    /// A build step failed (a RUN command exited non-zero); `data` has the line, exit code and output tail.
+    public static let buildFailed = -32008
 
     public static func parse(_ detail: String) -> RPCError {
         RPCError(code: parseError, message: "Parse error: \(detail). Send one JSON value per message.")

@@ -3,11 +3,11 @@ import Glibc
 /// Reading whole small files and pipes (records, bundles, /etc files, status pipes).
 public enum FileContents {
     /// The whole file, or nil when it cannot be opened or read.
-    public static func read(_ path: String) -> [UInt8]? {
+    public static func read(_ path: String, limit: Int = .max) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return read(descriptor: fd, limit: .max)
+        return read(descriptor: fd, limit: limit)
     }
 
     /// Bytes from `fd` until end of file or `limit` bytes (nil on a read error).

@@ -17,6 +17,7 @@ extension EngineError {
         case .syntax: c = RPCErrorCode.dockerfileSyntax
         case .conflict: c = RPCErrorCode.conflict
         case .badInput: c = RPCErrorCode.badInput
+        case .buildFailed: c = RPCErrorCode.buildFailed
         case .internal: c = RPCErrorCode.engineError
         }
         return RPCError(code: c, message: message, data: .object(data))

@@ -10,10 +10,10 @@ public final class EstibaService: RPCHandler {
 
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
     public static let methods = [
-        "initialize", "shutdown", "exit", "parse", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
+        "initialize", "shutdown", "exit", "parse", "build", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
         "verify", "prune", "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs",
     ]
-    public static let notifications = ["$/progress", "container/output"]
+    public static let notifications = ["$/progress", "container/output", "build/progress"]
 
     /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
     static let inlineParseLimit = 16 << 10
@@ -51,6 +51,8 @@ public final class EstibaService: RPCHandler {
                 return .done(.success(.null))
             case "parse":
                 return try parse(request)
+            case "build":
+                return try build(request)
             case "import", "images", "inspect", "history", "tag", "rmi", "save", "load", "verify", "prune":
                 return try imageMethod(request)
             case "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs":

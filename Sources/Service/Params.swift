@@ -50,6 +50,18 @@ struct Params {
         return out
     }
 
+    /// An object whose values are all strings.
+    func stringMap(_ key: String) throws(RPCError) -> [String: String]? {
+        guard let v = object[key], !v.isNull else { return nil }
+        guard let o = v.objectValue else { throw typeError(key, "an object of strings", v) }
+        var out: [String: String] = [:]
+        for (k, item) in o {
+            guard let s = item.stringValue else { throw typeError(key, "an object of strings", v) }
+            out[k] = s
+        }
+        return out
+    }
+
     func bool(_ key: String) throws(RPCError) -> Bool? {
         guard let v = object[key], !v.isNull else { return nil }
         guard case .bool(let b) = v else { throw typeError(key, "true or false", v) }

@@ -92,7 +92,7 @@ import Testing
     @Test func documentedErrorCodesAreTheOnesUsed() throws {
         let errors = try #require(document["components"]?["errors"]?.objectValue)
         let codes = Set(errors.values.compactMap { $0["code"]?.intValue })
-        #expect(codes == [-32700, -32600, -32601, -32602, -32603, -32800, -32000, -32001, -32002, -32003, -32004, -32005, -32006, -32007])
+        #expect(codes == [-32700, -32600, -32601, -32602, -32603, -32800, -32000, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008])
         for c in codes where c > -32100 && c <= -32000 { #expect(c >= -32099) }
     }
 }

@@ -230,7 +230,7 @@ import Testing
         while result == nil {
             let m = try #require(try s.reader.json(timeout: 60))
             if m["method"] == "container/output" {
-                let outputSchema = doc["x-notifications"]?.arrayValue?.last?["params"] ?? .null
+                let outputSchema = doc["x-notifications"]?.arrayValue?.first { $0["name"] == "container/output" }?["params"] ?? .null
                 let problems = validator.validate(m["params"] ?? .null, outputSchema)
                 #expect(problems.isEmpty)
                 let stream = m["params"]?["stream"]?.stringValue ?? "?"

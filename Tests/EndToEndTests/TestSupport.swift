@@ -18,6 +18,12 @@ enum Paths {
         return repo.appendingPathComponent(".build/debug/estiba").path
     }
 
+    /// The shared conformance data (`ESTIBA_CONFORMANCE_DIR`, default ../shared/conformance beside the repo).
+    static var conformance: String {
+        if let e = ProcessInfo.processInfo.environment["ESTIBA_CONFORMANCE_DIR"], !e.isEmpty { return e }
+        return repo.deletingLastPathComponent().appendingPathComponent("shared/conformance").path
+    }
+
     static func temporaryDirectory() throws -> URL {
         let url = URL(fileURLWithPath: "/tmp").appendingPathComponent("estiba-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -139,12 +145,15 @@ final class StdioService {
     let output = Pipe()
     let errors = Pipe()
     let reader: DescriptorReader
-    let root = "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
+    let root: String
+    let ownsRoot: Bool
 
-    init(arguments: [String] = ["serve", "--stdio"]) throws {
+    init(arguments: [String] = ["serve", "--stdio"], root: String? = nil) throws {
+        self.root = root ?? "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
+        ownsRoot = root == nil
         process.executableURL = URL(fileURLWithPath: Paths.estiba)
         process.arguments = arguments
-        process.environment = scratchEnvironment(root: root)
+        process.environment = scratchEnvironment(root: self.root)
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
@@ -171,7 +180,13 @@ final class StdioService {
     deinit {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: root)
+        if ownsRoot { try? FileManager.default.removeItem(atPath: root) }
+    }
+
+    /// Stops the service (closing its input) and returns its exit status.
+    func terminate() throws -> Int32 {
+        closeInput()
+        return try waitForExit()
     }
 }
 

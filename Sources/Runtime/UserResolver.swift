@@ -1,15 +1,16 @@
-import Runtime
+import Glibc
 
 /// Resolves `user[:group]` against the image's /etc/passwd and /etc/group (read from its layers, top first).
-enum UserResolver {
-    struct Resolved {
-        var uid: UInt32
-        var gid: UInt32
-        var groups: [UInt32]
-        var home: String
+public enum UserResolver {
+    /// Numeric IDs, supplementary groups and home directory of a user.
+    public struct Resolved: Sendable {
+        public var uid: UInt32
+        public var gid: UInt32
+        public var groups: [UInt32]
+        public var home: String
     }
 
-    static func resolve(_ spec: String, lowerDirectories: [String]) throws(EngineError) -> Resolved {
+    public static func resolve(_ spec: String, lowerDirectories: [String]) throws(RuntimeError) -> Resolved {
         if spec.isEmpty || spec == "root" || spec == "0" || spec == "0:0" {
             return Resolved(uid: 0, gid: 0, groups: [], home: "/root")
         }
@@ -33,7 +34,7 @@ enum UserResolver {
             home = entry[5]
             userName = entry[0]
         } else {
-            throw EngineError(.invalidArgument, "Unable to find user \(parts[0]): no matching entries in the image's /etc/passwd.", context: ["user": spec])
+            throw RuntimeError("Unable to find user \(parts[0]): no matching entries in the image's /etc/passwd.", stage: "user")
         }
         if parts.count == 2 {
             if let g = UInt32(parts[1]) {
@@ -41,7 +42,7 @@ enum UserResolver {
             } else if let entry = group.first(where: { $0.count >= 3 && $0[0] == parts[1] }), let g = UInt32(entry[2]) {
                 gid = g
             } else {
-                throw EngineError(.invalidArgument, "Unable to find group \(parts[1]): no matching entries in the image's /etc/group.", context: ["user": spec])
+                throw RuntimeError("Unable to find group \(parts[1]): no matching entries in the image's /etc/group.", stage: "user")
             }
         }
         var extra: [UInt32] = []
@@ -54,7 +55,7 @@ enum UserResolver {
     }
 
     /// The file's lines from the topmost layer that has it (a whiteout hides it).
-    static func lines(of path: String, in lowerDirectories: [String]) -> [String] {
+    public static func lines(of path: String, in lowerDirectories: [String]) -> [String] {
         for dir in lowerDirectories {
             var st = stat()
             guard lstat(dir + path, &st) == 0 else { continue }

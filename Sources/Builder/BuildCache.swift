@@ -1,0 +1,190 @@
+import EstibaJSON
+import Glibc
+import ImageStore
+
+/// What one cached step was made of, so a later miss can say what changed.
+struct CacheRecord: Sendable {
+    var key: Digest
+    /// The image the step was built on ("scratch" for a first step on nothing).
+    var parent: String
+    /// The instruction after expansion, without source digests and build args.
+    var instruction: String
+    /// Source files and their digests (COPY/ADD).
+    var sources: [(String, String)]
+    /// Build args the step saw (RUN).
+    var args: [(String, String)]
+    var manifest: Digest
+    var image: Digest
+    var created: Int
+
+    var json: JSONValue {
+        [
+            "key": .string(key.description), "parent": .string(parent), "instruction": .string(instruction),
+            "sources": .object(JSONObject(sources.map { (k, v) -> (String, JSONValue) in (k, .string(v)) })),
+            "args": .object(JSONObject(args.map { (k, v) -> (String, JSONValue) in (k, .string(v)) })),
+            "manifest": .string(manifest.description), "image": .string(image.description), "created": .int(Int64(created)),
+        ]
+    }
+
+    init(key: Digest, parent: String, instruction: String, sources: [(String, String)], args: [(String, String)], manifest: Digest, image: Digest, created: Int) {
+        self.key = key
+        self.parent = parent
+        self.instruction = instruction
+        self.sources = sources
+        self.args = args
+        self.manifest = manifest
+        self.image = image
+        self.created = created
+    }
+
+    init?(_ v: JSONValue) {
+        guard let k = v["key"]?.stringValue.flatMap({ Digest($0) }), let p = v["parent"]?.stringValue,
+            let i = v["instruction"]?.stringValue, let m = v["manifest"]?.stringValue.flatMap({ Digest($0) }),
+            let img = v["image"]?.stringValue.flatMap({ Digest($0) })
+        else { return nil }
+        key = k
+        parent = p
+        instruction = i
+        sources = (v["sources"]?.objectValue ?? [:]).map { k, v in (k, v.stringValue ?? "") }
+        args = (v["args"]?.objectValue ?? [:]).map { k, v in (k, v.stringValue ?? "") }
+        manifest = m
+        image = img
+        created = Int(v["created"]?.intValue ?? 0)
+    }
+}
+
+/// The step cache: `records/<key>.json`, plus `parents/<parent>/<key>` and `instructions/<digest>/<key>`
+/// markers so a miss can be explained by what was built on the same parent, or with the same instruction.
+struct BuildCache {
+    let directory: String
+
+    init(root: String) throws(BuildError) {
+        directory = root + "/build-cache"
+        for d in [directory, directory + "/records", directory + "/parents", directory + "/instructions", directory + "/images"] {
+            if mkdir(d, 0o700) != 0, errno != EEXIST {
+                throw BuildError(.io, "Cannot create the build cache at \(d): \(String(cString: strerror(errno))).")
+            }
+        }
+    }
+
+    static func key(parent: String, instruction: String, sources: String, args: [(String, String)], extra: String) -> Digest {
+        var text = "estiba-build-step-v1\n" + parent + "\n" + instruction + "\n" + sources + "\n"
+        for (k, v) in args { text += k + "=" + v + "\n" }
+        return Digest.of(text + extra)
+    }
+
+    func lookup(_ key: Digest) -> CacheRecord? { read(directory + "/records/" + key.hex + ".json") }
+
+    private func read(_ path: String) -> CacheRecord? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        guard let v = try? JSONValue.parse(bytes) else { return nil }
+        return CacheRecord(v)
+    }
+
+    func save(_ r: CacheRecord) throws(BuildError) {
+        let path = directory + "/records/" + r.key.hex + ".json"
+        let tmp = path + ".tmp-\(getpid())"
+        let bytes = r.json.encoded()
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BuildError(.io, "Cannot write the build cache record \(tmp): \(String(cString: strerror(errno))).") }
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw BuildError(.io, "Cannot write the build cache record \(path).")
+        }
+        mark(directory + "/parents/" + Self.safe(r.parent), r.key)
+        let link = directory + "/images/" + r.image.hex
+        unlink(link)
+        symlink(r.parent, link)
+        mark(directory + "/instructions/" + Digest.of(r.instruction).hex, r.key)
+    }
+
+    private static func safe(_ parent: String) -> String { Digest(parent)?.hex ?? parent }
+
+    private func mark(_ dir: String, _ key: Digest) {
+        mkdir(dir, 0o700)
+        let fd = open(dir + "/" + key.hex, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+    }
+
+    private func records(in dir: String) -> [CacheRecord] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [CacheRecord] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.count == 64, let r = read(directory + "/records/" + name + ".json") else { continue }
+            out.append(r)
+        }
+        return out.sorted { $0.created > $1.created }
+    }
+
+    /// Steps built on `parent`, newest first.
+    func children(of parent: String) -> [CacheRecord] { records(in: directory + "/parents/" + Self.safe(parent)) }
+
+    /// Steps built with this instruction text, newest first.
+    func withInstruction(_ instruction: String) -> [CacheRecord] {
+        records(in: directory + "/instructions/" + Digest.of(instruction).hex)
+    }
+
+    /// The image a built step's image was built on ("scratch" for the first step on nothing).
+    func parent(of image: Digest) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink(directory + "/images/" + image.hex, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Manifests of every cached step (kept by `prune`).
+    func manifests() -> Set<Digest> {
+        guard let d = opendir(directory + "/records") else { return [] }
+        defer { closedir(d) }
+        var out: Set<Digest> = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(".json"), let r = read(directory + "/records/" + name) else { continue }
+            out.insert(r.manifest)
+        }
+        return out
+    }
+
+    /// Why a step that missed the cache must run.
+    func explain(
+        parent: String, parentRebuilt: Bool, firstInStage: Bool, instruction: String, sources: [(String, String)],
+        args: [(String, String)]
+    ) -> String {
+        if parentRebuilt { return "previous step rebuilt" }
+        let siblings = children(of: parent)
+        if let same = siblings.first(where: { $0.instruction == instruction }) {
+            let before = Dictionary(same.sources, uniquingKeysWith: { a, _ in a })
+            let now = Dictionary(sources, uniquingKeysWith: { a, _ in a })
+            var changed = sources.filter { before[$0.0] != $0.1 }.map(\.0)
+            changed += same.sources.filter { now[$0.0] == nil }.map(\.0)
+            if !changed.isEmpty {
+                let shown = changed.prefix(5).joined(separator: ", ")
+                return "source changed: " + shown + (changed.count > 5 ? " and \(changed.count - 5) more" : "")
+            }
+            let oldArgs = Dictionary(same.args, uniquingKeysWith: { a, _ in a })
+            let newArgs = Dictionary(args, uniquingKeysWith: { a, _ in a })
+            let argNames = Set(oldArgs.keys).union(newArgs.keys).filter { oldArgs[$0] != newArgs[$0] }.sorted()
+            if !argNames.isEmpty {
+                return "build arg " + argNames.joined(separator: ", ") + " changed"
+            }
+            return "the cached image of this step was removed"
+        }
+        if !siblings.isEmpty { return "instruction changed" }
+        if firstInStage, !withInstruction(instruction).isEmpty { return "base image changed" }
+        return "not built before"
+    }
+}

@@ -1,0 +1,321 @@
+import Dockerfile
+import Glibc
+import ImageStore
+import Runtime
+
+/// Builds Dockerfiles into images in the store: every step is an image (kept out of the image list), cached by
+/// a key of its parent, its expanded instruction, its sources' content and the build args it sees.
+public final class Builder: Sendable {
+    let store: ImageStore
+    let root: String
+    let hasher = SourceHasher()
+
+    public init(store: ImageStore, root: String) {
+        self.store = store
+        self.root = root
+    }
+
+    /// Manifests of cached steps, which `prune` must keep.
+    public func cachedManifests() -> Set<Digest> {
+        (try? BuildCache(root: root))?.manifests() ?? []
+    }
+
+    /// The images a built image was made from, itself first, newest to oldest (its build steps' images, then
+    /// the base image); empty for images the builder did not make.
+    public func ancestry(of image: Digest) -> [Digest] {
+        guard let cache = try? BuildCache(root: root) else { return [] }
+        var out = [image]
+        var current = image
+        while let p = cache.parent(of: current), let d = Digest(p), !out.contains(d) {
+            out.append(d)
+            current = d
+        }
+        return out.count > 1 ? out : []
+    }
+
+    /// Builds (or, with `dryRun`, predicts) the image. The result's image is not yet listed or tagged; the caller
+    /// tags it.
+    public func build(_ options: BuildOptions, onEvent: BuildEventHandler? = nil) async throws(BuildError) -> BuildResult {
+        let run = try BuildRun(builder: self, options: options, onEvent: onEvent)
+        return try await run.execute()
+    }
+}
+
+/// One build, start to end.
+final class BuildRun {
+    let builder: Builder
+    let options: BuildOptions
+    let onEvent: BuildEventHandler?
+    let parsed: ParsedDockerfile
+    let lexer: ShellLexer
+    let cache: BuildCache
+    let dockerfileName: String
+    var context: SourceTree?
+    var reports: [BuildStepReport] = []
+    var warnings: [String] = []
+    var step = 0
+    var total = 0
+    /// Final state of each stage built so far.
+    var stages: [Int: StageState] = [:]
+    var stageNames: [String: Int] = [:]
+    var metaArgs: [(name: String, value: String?)] = []
+    var consumedArgs: Set<String> = []
+    let tmp: String
+    let empty: String
+
+    init(builder: Builder, options: BuildOptions, onEvent: BuildEventHandler?) throws(BuildError) {
+        self.builder = builder
+        self.options = options
+        self.onEvent = onEvent
+        var st = stat()
+        guard stat(options.contextDirectory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw BuildError(.notFound, "The build context \(options.contextDirectory) is not a directory; give the directory that holds the files your Dockerfile copies.")
+        }
+        let text: String
+        if let t = options.dockerfileText {
+            text = t
+            dockerfileName = "Dockerfile"
+        } else {
+            let path = options.dockerfilePath ?? options.contextDirectory + "/Dockerfile"
+            dockerfileName = path
+            guard let bytes = FileContents.read(path, limit: 16 << 20) else {
+                throw BuildError(.notFound, "Cannot read the Dockerfile \(path): \(String(cString: strerror(errno))). Give its path with -f, or put a Dockerfile in the context.")
+            }
+            text = String(decoding: bytes, as: UTF8.self)
+        }
+        do { parsed = try DockerfileParser.parseStrict(text, file: dockerfileName) } catch {
+            throw BuildError(.syntax, "\(dockerfileName) line \(error.startLine): \(error.message)", line: error.startLine)
+        }
+        lexer = ShellLexer(escapeToken: parsed.escapeToken)
+        cache = try BuildCache(root: builder.root)
+        tmp = builder.root + "/tmp"
+        empty = builder.root + "/build-cache/empty"
+        mkdir(tmp, 0o700)
+        mkdir(empty, 0o755)
+    }
+
+    func emit(_ e: BuildEvent) { onEvent?(e) }
+
+    func warn(_ text: String) {
+        warnings.append(text)
+        emit(.warning(text))
+    }
+
+    // MARK: plan
+
+    struct StagePlan {
+        var index: Int
+        var name: String?
+        var from: Node
+        var instructions: [Node]
+    }
+
+    func plan() throws(BuildError) -> (stages: [StagePlan], wanted: [Int]) {
+        var plans: [StagePlan] = []
+        for node in parsed.instructions {
+            let keyword = node.value.lowercased()
+            if keyword == "from" {
+                let words = node.next.map(\.value)
+                guard words.count == 1 || (words.count == 3 && words[1].lowercased() == "as") else {
+                    throw error(node, .syntax, "FROM requires either one or three arguments (FROM image [AS name]).")
+                }
+                plans.append(StagePlan(index: plans.count, name: words.count == 3 ? words[2].lowercased() : nil, from: node, instructions: []))
+            } else if plans.isEmpty {
+                guard keyword == "arg" else {
+                    throw error(node, .syntax, "No FROM before \(node.value.uppercased()): a Dockerfile must start with FROM (only ARG may come before it).")
+                }
+                for word in node.next.map(\.value) {
+                    let (name, value) = try argument(word, node: node, env: metaEnvironment)
+                    metaArgs.append((name, options.buildArgs[name] ?? value))
+                    if options.buildArgs[name] != nil { consumedArgs.insert(name) }
+                }
+            } else {
+                plans[plans.count - 1].instructions.append(node)
+            }
+        }
+        guard !plans.isEmpty else { throw BuildError(.syntax, "\(dockerfileName) has no FROM instruction; start it with FROM image (or FROM scratch).") }
+        for p in plans { if let n = p.name { stageNames[n] = p.index } }
+        var target = plans.count - 1
+        if let t = options.target {
+            if let i = stageNames[t.lowercased()] {
+                target = i
+            } else if let i = Int(t), i >= 0, i < plans.count {
+                target = i
+            } else {
+                throw BuildError(.invalidArgument, "The target stage \"\(t)\" is not in \(dockerfileName); name one of: \(plans.compactMap(\.name).joined(separator: ", ")).")
+            }
+        }
+        // Only the stages the target needs (FROM <stage>, COPY --from=<stage>).
+        var needed: Set<Int> = []
+        func need(_ i: Int) {
+            guard needed.insert(i).inserted else { return }
+            let p = plans[i]
+            if let base = p.from.next.first?.value, let j = stageIndex(base.lowercased(), before: i) { need(j) }
+            for n in p.instructions where n.value.lowercased() == "copy" || n.value.lowercased() == "add" {
+                for f in n.flags where f.hasPrefix("--from=") {
+                    let ref = String(f.dropFirst(7)).lowercased()
+                    if let j = stageIndex(ref, before: i) { need(j) }
+                }
+            }
+        }
+        need(target)
+        return (plans, needed.sorted())
+    }
+
+    func stageIndex(_ ref: String, before limit: Int) -> Int? {
+        if let i = stageNames[ref], i < limit { return i }
+        if let i = Int(ref), i >= 0, i < limit { return i }
+        return nil
+    }
+
+    var metaEnvironment: [String: String] {
+        var env: [String: String] = [:]
+        for a in metaArgs { if let v = a.value { env[a.name] = v } }
+        return env
+    }
+
+    // MARK: run
+
+    func execute() async throws(BuildError) -> BuildResult {
+        let (plans, wanted) = try plan()
+        total = wanted.reduce(0) { $0 + 1 + plans[$1].instructions.count } + (options.labels.isEmpty ? 0 : 1)
+        context = try SourceTree(root: options.contextDirectory, ignore: try readDockerignore(), name: "the build context")
+        var last: StageState?
+        for i in wanted {
+            var state = try await startStage(plans[i])
+            for node in plans[i].instructions {
+                try await dispatch(node, state: &state)
+            }
+            if i == wanted.last, !options.labels.isEmpty {
+                step += 1
+                let text = "LABEL " + options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let node = Node(value: "label", original: text, startLine: 0, endLine: 0)
+                try await labelStep(node, pairs: options.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, state: &state)
+            }
+            stages[i] = state
+            last = state
+        }
+        let unused = Set(options.buildArgs.keys).subtracting(consumedArgs).subtracting(Self.predefinedArgs).sorted()
+        if !unused.isEmpty { warn("[Warning] One or more build-args [\(unused.joined(separator: " "))] were not consumed") }
+        let image = last?.image
+        return BuildResult(imageID: image?.id, image: image, steps: reports, warnings: warnings, dryRun: options.dryRun)
+    }
+
+    static let predefinedArgs: Set<String> = [
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
+        "ALL_PROXY", "all_proxy",
+    ]
+
+    func readDockerignore() throws(BuildError) -> Dockerignore? {
+        var candidates: [String] = []
+        if options.dockerfileText == nil {
+            candidates.append((options.dockerfilePath ?? options.contextDirectory + "/Dockerfile") + ".dockerignore")
+        }
+        candidates.append(options.contextDirectory + "/.dockerignore")
+        for path in candidates {
+            guard let bytes = FileContents.read(path, limit: 4 << 20) else { continue }
+            do { return try Dockerignore.read(String(decoding: bytes, as: UTF8.self)) } catch {
+                throw BuildError(.syntax, "\(path): \(error)")
+            }
+        }
+        return nil
+    }
+
+    func error(_ node: Node, _ kind: BuildError.Kind, _ message: String) -> BuildError {
+        BuildError(kind, "\(dockerfileName) line \(node.startLine): \(trimmed(node.original)): \(message)", line: node.startLine, instruction: node.original)
+    }
+
+    /// Parses `name[=value]` of ARG, expanding the value.
+    func argument(_ word: String, node: Node, env: [String: String]) throws(BuildError) -> (String, String?) {
+        guard let eq = word.firstIndex(of: "=") else { return (word, nil) }
+        let name = String(word[..<eq])
+        guard !name.isEmpty else { throw error(node, .syntax, "ARG names a variable before \"=\".") }
+        return (name, try expand(String(word[word.index(after: eq)...]), env: env, node: node))
+    }
+
+    func expand(_ word: String, env: [String: String], node: Node) throws(BuildError) -> String {
+        do { return try lexer.processWord(word, env: env) } catch {
+            throw self.error(node, .syntax, error.message)
+        }
+    }
+
+    func expandWords(_ word: String, env: [String: String], node: Node) throws(BuildError) -> [String] {
+        do { return try lexer.processWords(word, env: env) } catch {
+            throw self.error(node, .syntax, error.message)
+        }
+    }
+
+    // MARK: FROM
+
+    func startStage(_ plan: StagePlan) async throws(BuildError) -> StageState {
+        step += 1
+        let started = Timestamp.nowSeconds
+        let node = plan.from
+        emit(.stepStarted(BuildStepStart(step: step, total: total, stage: plan.index, instruction: node.original, line: node.startLine)))
+        for f in node.flags where !f.hasPrefix("--platform=") {
+            throw error(node, .syntax, "FROM does not take \(f); only --platform.")
+        }
+        let written = node.next.first?.value ?? ""
+        let base = try expand(written, env: metaEnvironment, node: node)
+        var state: StageState
+        if base.lowercased() == "scratch" {
+            var config = ImageConfig(architecture: HostPlatform.architecture)
+            config.config.env = []
+            state = StageState(index: plan.index, name: plan.name, config: config, image: nil, parentKey: "scratch")
+        } else if let i = stageIndex(base.lowercased(), before: plan.index), let prior = stages[i] {
+            state = StageState(index: plan.index, name: plan.name, config: prior.config, image: prior.image, parentKey: prior.parentKey)
+            state.rebuilt = prior.rebuilt
+        } else {
+            let image: ImageRecord
+            do { image = try await builder.store.image(base) } catch {
+                throw self.error(node, .notFound, "The base image \(base) is not in the store: \(error.message) Import, load or build it first (Estiba does not pull from registries yet).")
+            }
+            state = StageState(index: plan.index, name: plan.name, config: image.config, image: image, parentKey: image.id.description)
+        }
+        if !state.config.config.env.contains(where: { $0.hasPrefix("PATH=") }) {
+            state.config.config.env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
+        }
+        report(node: node, stage: plan.index, cached: nil, reason: nil, image: state.image?.id, layerSize: 0, started: started, createdBy: nil)
+        // ONBUILD triggers of the base run now, then are cleared.
+        if let triggers = state.config.config.onBuild, !triggers.isEmpty {
+            state.config.config.onBuild = nil
+            for trigger in triggers {
+                let sub = DockerfileParser.parse(trigger)
+                guard let n = sub.instructions.first, sub.errors.isEmpty else {
+                    throw error(node, .syntax, "The base image's ONBUILD trigger \"\(trigger)\" does not parse.")
+                }
+                var triggerNode = n
+                triggerNode.startLine = node.startLine
+                triggerNode.endLine = node.endLine
+                try await dispatch(triggerNode, state: &state, countsAsStep: false)
+            }
+        }
+        return state
+    }
+
+    func report(
+        node: Node, stage: Int, cached: Bool?, reason: String?, image: Digest?, layerSize: Int64, started: Double, createdBy: String?
+    ) {
+        let r = BuildStepReport(
+            step: step, total: total, stage: stage, instruction: node.original, line: node.startLine, cached: cached, reason: reason,
+            imageID: image, layerSize: layerSize, durationSeconds: Timestamp.nowSeconds - started, createdBy: createdBy)
+        reports.append(r)
+        emit(.stepFinished(r))
+    }
+}
+
+extension Timestamp {
+    static var nowSeconds: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// The text without leading and trailing blanks.
+func trimmed(_ s: String) -> String {
+    var t = Substring(s)
+    while let f = t.first, f == " " || f == "\t" || f == "\n" || f == "\r" { t = t.dropFirst() }
+    while let l = t.last, l == " " || l == "\t" || l == "\n" || l == "\r" { t = t.dropLast() }
+    return String(t)
+}

@@ -1,0 +1,222 @@
+import Dockerfile
+import Glibc
+import ImageStore
+import Runtime
+
+extension BuildRun {
+    /// COPY and ADD: sources from the context (or `--from` a stage or image), hashed by content for the cache key.
+    func copyStep(_ node: Node, _ state: inout StageState, add: Bool) async throws(BuildError) {
+        let name = add ? "ADD" : "COPY"
+        let f = try flags(node, allowed: add ? ["chown", "chmod", "link", "checksum", "keep-git-dir"] : ["from", "chown", "chmod", "link"])
+        if add, f["checksum"] != nil || f["keep-git-dir"] != nil {
+            throw error(node, .syntax, "ADD --checksum and --keep-git-dir apply to remote sources, which Estiba does not fetch yet.")
+        }
+        let env = state.expansionEnvironment
+        var words = node.next.map(\.value)
+        guard words.count >= 2 else { throw error(node, .syntax, "\(name) requires at least two arguments: source(s) and destination.") }
+        var destination = try expand(words.removeLast(), env: env, node: node)
+        let chown = try f["chown"].map { c throws(BuildError) in try expand(c, env: env, node: node) }
+        var mode: mode_t?
+        if let c = f["chmod"] {
+            let text = try expand(c, env: env, node: node)
+            guard let m = mode_t(text, radix: 8), m <= 0o7777 else {
+                throw error(node, .syntax, "--chmod=\(text) is not an octal mode like 755.")
+            }
+            mode = m
+        }
+        // Heredoc sources become files named after their delimiter.
+        var inline: [(name: String, content: String)] = []
+        var sources: [String] = []
+        for w in words {
+            if w.hasPrefix("<<"), let h = node.heredocs.first(where: { w.hasSuffix($0.name) }) {
+                inline.append((h.name, h.content))
+            } else {
+                sources.append(try expand(w, env: env, node: node))
+            }
+        }
+        if let url = sources.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("git@") }) {
+            throw error(node, add ? .invalidArgument : .syntax, add
+                ? "ADD from a URL (\(url)) needs network access, which Estiba builds do not have yet; download the file into the build context and ADD it from there."
+                : "COPY cannot copy from a URL (\(url)); use ADD, or download it into the build context.")
+        }
+        // Where the sources come from.
+        var tree: SourceTree
+        var fromWorkspace: StepWorkspace?
+        if let from = f["from"] {
+            let ref = try expand(from, env: env, node: node)
+            let image: ImageRecord?
+            if let i = stageIndex(ref.lowercased(), before: state.index) {
+                guard let prior = stages[i] else { throw error(node, .notFound, "Stage \(ref) was not built.") }
+                guard let img = prior.image else {
+                    if options.dryRun, prior.parentKey == nil {
+                        // The stage would be rebuilt, so its files are unknown.
+                        report(node: node, stage: state.index, cached: false, reason: "stage \(ref) rebuilt", image: nil, layerSize: 0, started: Timestamp.nowSeconds, createdBy: nil)
+                        state.parentKey = nil
+                        state.rebuilt = true
+                        return
+                    }
+                    throw error(node, .notFound, "Stage \(ref) has no files (it is FROM scratch with no steps).")
+                }
+                image = img
+            } else {
+                do { image = try await builder.store.image(ref) } catch {
+                    throw self.error(node, .notFound, "COPY --from=\(ref): no stage has that name and no image in the store either. \(error.message)")
+                }
+            }
+            guard let image else { throw error(node, .notFound, "COPY --from=\(ref) names nothing to copy from.") }
+            let ws = try StepWorkspace(tmp: tmp, lowers: [], empty: empty)
+            let lowers: [String]
+            do { lowers = try await builder.store.lowerDirectories(of: image) } catch {
+                throw self.error(node, .io, "Cannot prepare \(ref)'s layers: \(error.message)")
+            }
+            let mounted = try ws.mountReadOnly(lowers, empty: empty)
+            fromWorkspace = ws
+            tree = try SourceTree(root: mounted, ignore: nil, name: "\(ref)")
+        } else {
+            guard let context else { throw error(node, .io, "The build context is not open.") }
+            tree = context
+        }
+        defer { fromWorkspace?.unmountAll() }
+        // Expand wildcards and hash what the step will copy.
+        var matched: [String] = []
+        var hashes: [String] = []
+        var files: [(String, String)] = []
+        let wildcard = sources.contains { $0.contains { "*?[".contains($0) } }
+        for s in sources {
+            let found = try tree.expand(s)
+            guard !found.isEmpty else {
+                throw error(node, .notFound, "\(name) failed: \(s) is not in \(tree.name) (or is excluded by .dockerignore). Check the path, relative to the context directory.")
+            }
+            for rel in found {
+                matched.append(rel)
+                hashes.append(try builder.hasher.source(tree, rel, files: &files))
+            }
+        }
+        for h in inline {
+            let digest = Digest.of(h.content).hex
+            hashes.append("file:" + digest)
+            files.append(("<<" + h.name, digest))
+        }
+        let count = matched.count + inline.count
+        if !destination.hasPrefix("/") {
+            let base = state.config.config.workingDir ?? "/"
+            let keepSlash = destination.hasSuffix("/") || destination == "." || destination.hasSuffix("/.")
+            destination = PathClean.clean(base + "/" + destination) + (keepSlash ? "/" : "")
+        }
+        let destIsDir = destination.hasSuffix("/")
+        if (count > 1 || wildcard && count > 1) && !destIsDir {
+            throw error(node, .syntax, "When using \(name) with more than one source file, the destination must be a directory and end with a /.")
+        }
+        let srcHash = SourceHasher.combine(hashes)
+        let chownText = chown.map { "--chown=\($0) " } ?? ""
+        let createdBy = (state.shell + ["#(nop) \(name) \(chownText)\(srcHash) in \(destination) "]).joined(separator: " ")
+        var flagText = ""
+        if let from = f["from"] { flagText += "--from=\(from) " }
+        if let chown { flagText += "--chown=\(chown) " }
+        if let c = f["chmod"] { flagText += "--chmod=\(c) " }
+        let instruction = "\(name) \(flagText)\((sources + inline.map { "<<" + $0.name }).joined(separator: " ")) \(destination)"
+        let stepSources = StepSources(digest: srcHash, files: files)
+        let sourceTree = tree
+        let isAdd = add
+        try await commit(
+            node, &state, instruction: instruction, createdBy: createdBy, sources: stepSources, change: { _ in },
+            work: .filesystem({ root, ws throws(BuildError) in
+                var attributes = CopyAttributes(uid: 0, gid: 0, mode: mode)
+                if let chown {
+                    let (uid, gid) = try Self.resolveChown(chown, root: root.path, node: node, run: self)
+                    attributes.uid = uid
+                    attributes.gid = gid
+                }
+                var copier = TreeCopier(source: sourceTree, attributes: attributes)
+                for rel in matched {
+                    guard let st = sourceTree.lstat(rel) else { continue }
+                    if (st.st_mode & S_IFMT) == S_IFDIR {
+                        let dfd = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
+                        defer { close(dfd) }
+                        try copier.copyContents(of: rel, into: dfd)
+                        continue
+                    }
+                    if isAdd, (st.st_mode & S_IFMT) == S_IFREG, Self.isArchive(sourceTree, rel) {
+                        let dfd = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
+                        defer { close(dfd) }
+                        try Self.extract(sourceTree, rel, into: dfd, node: node, run: self)
+                        continue
+                    }
+                    let base = PathCleanHelpers.base(rel.isEmpty ? "." : rel)
+                    let (parent, target): (Int32, String)
+                    if destIsDir || (root.stat(destination).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false) {
+                        parent = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
+                        target = base
+                    } else {
+                        parent = try root.makeDirectories(PathClean.dir(destination), owner: (attributes.uid, attributes.gid))
+                        target = PathCleanHelpers.base(PathClean.clean(destination))
+                    }
+                    defer { close(parent) }
+                    try copier.copy(rel, st: st, into: parent, as: target)
+                }
+                for h in inline {
+                    let target = destIsDir ? destination + h.name : destination
+                    let parent = try root.makeDirectories(PathClean.dir(PathClean.clean(target)), owner: (attributes.uid, attributes.gid))
+                    defer { close(parent) }
+                    let fname = PathCleanHelpers.base(PathClean.clean(target))
+                    unlinkat(parent, fname, 0)
+                    let fd = openat(parent, fname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                    guard fd >= 0 else { throw self.error(node, .io, "Cannot create \(target): \(String(cString: strerror(errno))).") }
+                    let bytes = Array(h.content.utf8)
+                    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    fchown(fd, attributes.uid, attributes.gid)
+                    fchmod(fd, mode ?? 0o644)
+                    close(fd)
+                }
+                _ = ws
+            }))
+    }
+
+    static func resolveChown(_ spec: String, root: String, node: Node, run: BuildRun) throws(BuildError) -> (UInt32, UInt32) {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let userPart = parts.first, !userPart.isEmpty else { throw run.error(node, .syntax, "--chown needs a user.") }
+        let groupPart = parts.count == 2 ? parts[1] : userPart
+        let uid: UInt32
+        if let n = UInt32(userPart) {
+            uid = n
+        } else {
+            do { uid = try UserResolver.resolve(userPart, lowerDirectories: [root]).uid } catch {
+                throw run.error(node, .notFound, "--chown: " + error.message)
+            }
+        }
+        if let n = UInt32(groupPart) { return (uid, n) }
+        let groups = UserResolver.lines(of: "/etc/group", in: [root]).map { $0.split(separator: ":", omittingEmptySubsequences: false) }
+        if let g = groups.first(where: { $0.count >= 3 && $0[0] == Substring(groupPart) }), let gid = UInt32(g[2]) { return (uid, gid) }
+        if parts.count == 1, let u = try? UserResolver.resolve(userPart, lowerDirectories: [root]) { return (uid, u.gid) }
+        throw run.error(node, .notFound, "--chown: unable to find group \(groupPart) in the image's /etc/group.")
+    }
+
+    /// A local file ADD unpacks: a tar, plain or compressed (gzip, bzip2, xz, zstd), recognized by content.
+    static func isArchive(_ tree: SourceTree, _ rel: String) -> Bool {
+        let fd = tree.open(rel, flags: O_RDONLY | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 512)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
+        guard n >= 4 else { return false }
+        if head[0] == 0x1f && head[1] == 0x8b { return true }
+        if head[0] == 0x42 && head[1] == 0x5a && head[2] == 0x68 { return true }
+        if n >= 6, head[0...5] == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { return true }
+        if head[0...3] == [0x28, 0xb5, 0x2f, 0xfd] { return true }
+        if n >= 262, head[257...261] == Array("ustar".utf8)[...] { return true }
+        return false
+    }
+
+    static func extract(_ tree: SourceTree, _ rel: String, into dirfd: Int32, node: Node, run: BuildRun) throws(BuildError) {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/fd/\(dirfd)", &buffer, buffer.count - 1)
+        guard n > 0 else { throw run.error(node, .io, "Cannot locate the ADD destination.") }
+        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fd = tree.open(rel, flags: O_RDONLY | O_NOFOLLOW)
+        guard fd >= 0 else { throw run.error(node, .io, "Cannot read \(rel): \(String(cString: strerror(errno))).") }
+        defer { close(fd) }
+        do { _ = try LayerExtractor.extract(fd: fd, name: rel, into: target, options: ExtractOptions(whiteouts: .apply)) } catch {
+            throw run.error(node, .invalidArgument, "ADD could not unpack \(rel): \(error.message)")
+        }
+    }
+}

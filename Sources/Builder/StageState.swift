@@ -1,0 +1,46 @@
+import ImageStore
+
+/// A stage as it is being built: the image so far and what later instructions see.
+struct StageState {
+    var index: Int
+    var name: String?
+    /// The current image's config (what the next step starts from).
+    var config: ImageConfig
+    /// The current image; nil on `FROM scratch` before any step, and in a dry run after a step that would run.
+    var image: ImageRecord?
+    /// What cache keys use for the parent: the current image ID, `scratch`, or nil when unknown (dry run).
+    var parentKey: String?
+    /// A step of this stage missed the cache (so every later one runs too).
+    var rebuilt = false
+    /// Why the parent is unknown or new (for the steps after it).
+    var firstStep = true
+    /// ARGs declared in this stage, in order, with their values (nil: declared without a value).
+    var args: [(name: String, value: String?)] = []
+    /// CMD was set in this stage (an ENTRYPOINT then keeps it).
+    var cmdSet = false
+
+    var shell: [String] { config.config.shell ?? ["/bin/sh", "-c"] }
+
+    /// Variables instructions expand with: ARG values, then ENV (ENV wins).
+    var expansionEnvironment: [String: String] {
+        var env: [String: String] = [:]
+        for a in args { if let v = a.value { env[a.name] = v } }
+        for kv in config.config.env {
+            let parts = kv.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return env
+    }
+
+    /// Build args a RUN sees (declared, with a value, not shadowed by ENV), sorted as `K=v`.
+    var runArgs: [(String, String)] {
+        let envKeys = Set(config.config.env.map { String($0.split(separator: "=", maxSplits: 1)[0]) })
+        var seen: [String: String] = [:]
+        for a in args where !envKeys.contains(a.name) { if let v = a.value { seen[a.name] = v } }
+        return seen.sorted { "\($0.key)=\($0.value)" < "\($1.key)=\($1.value)" }.map { ($0.key, $0.value) }
+    }
+
+    func argValue(_ name: String) -> String? {
+        args.last { $0.name == name }?.value
+    }
+}

@@ -1,0 +1,224 @@
+import Dockerfile
+import Glibc
+import ImageStore
+import Runtime
+import Synchronization
+
+extension BuildRun {
+    /// Runs one step through the cache: reuse the image its key names, or do the work and record a new image.
+    func commit(
+        _ node: Node, _ state: inout StageState, instruction: String, createdBy: String, sources: StepSources = StepSources(),
+        args: [(String, String)] = [], extra: String = "", change: (inout ImageConfig) throws(BuildError) -> Void, work: StepWork
+    ) async throws(BuildError) {
+        let started = Timestamp.nowSeconds
+        var next = state.config
+        try change(&next)
+        let firstInStage = state.firstStep
+        guard let parent = state.parentKey else {
+            // Dry run after a step that would run: nothing below can be looked up.
+            emit(.stepRebuilding(step: step, reason: "previous step rebuilt"))
+            state.config = next
+            report(node: node, stage: state.index, cached: false, reason: "previous step rebuilt", image: nil, layerSize: 0, started: started, createdBy: createdBy)
+            return
+        }
+        let key = BuildCache.key(parent: parent, instruction: instruction, sources: sources.digest, args: args, extra: extra)
+        if !options.noCache, let hit = cache.lookup(key), let image = await builder.store.image(manifest: hit.manifest) {
+            state.image = image
+            state.config = image.config
+            state.parentKey = image.id.description
+            let size = (image.config.history.last?.emptyLayer ?? true) ? 0 : (image.layerSizes.last ?? 0)
+            report(node: node, stage: state.index, cached: true, reason: nil, image: image.id, layerSize: size, started: started, createdBy: createdBy)
+            return
+        }
+        let reason = options.noCache
+            ? "--no-cache"
+            : cache.explain(parent: parent, parentRebuilt: state.rebuilt, firstInStage: firstInStage, instruction: instruction, sources: sources.files, args: args)
+        emit(.stepRebuilding(step: step, reason: reason))
+        if options.dryRun {
+            state.config = next
+            state.image = nil
+            state.parentKey = nil
+            state.rebuilt = true
+            report(node: node, stage: state.index, cached: false, reason: reason, image: nil, layerSize: 0, started: started, createdBy: createdBy)
+            return
+        }
+        let layer = try await perform(work, node: node, state: state)
+        let now = Timestamp.now()
+        next.created = now
+        next.history.append(HistoryEntry(created: now, createdBy: createdBy, emptyLayer: layer == nil))
+        var layers = state.image?.manifest.layers.map { (digest: $0.digest, size: $0.size) } ?? []
+        if let layer {
+            next.diffIDs.append(layer.diffID)
+            layers.append((layer.diffID, layer.size))
+        }
+        let image: ImageRecord
+        do { image = try await builder.store.addIntermediate(config: next, layers: layers) } catch {
+            throw self.error(node, .io, "Cannot store the step's image: \(error.message)")
+        }
+        try cache.save(CacheRecord(
+            key: key, parent: parent, instruction: instruction, sources: sources.files, args: args, manifest: image.manifestDigest,
+            image: image.id, created: Int(now.seconds)))
+        state.image = image
+        state.config = image.config
+        state.parentKey = image.id.description
+        state.rebuilt = true
+        report(node: node, stage: state.index, cached: false, reason: reason, image: image.id, layerSize: layer?.contentSize ?? 0, started: started, createdBy: createdBy)
+    }
+
+    /// Does a step's work; returns its layer, or nil when the file system did not change.
+    func perform(_ work: StepWork, node: Node, state: StageState) async throws(BuildError) -> LayerTar? {
+        if case .metadata = work { return nil }
+        var lowers: [String] = []
+        if let image = state.image {
+            do { lowers = try await builder.store.lowerDirectories(of: image) } catch {
+                throw self.error(node, .io, "Cannot prepare the parent image's layers: \(error.message)")
+            }
+        }
+        let ws = try StepWorkspace(tmp: tmp, lowers: lowers, empty: empty)
+        switch work {
+        case .metadata:
+            return nil
+        case .filesystem(let body):
+            let root = try ws.mountRoot()
+            defer { ws.unmountAll() }
+            try body(root, ws)
+        case .run(let arguments, let environment, let network):
+            try await runContainer(ws, node: node, state: state, arguments: arguments, environment: environment, network: network)
+        }
+        ws.unmountAll()
+        let layer: LayerTar
+        do { layer = try await builder.store.addLayer(from: ws.upper, overlayUpper: true) } catch {
+            throw self.error(node, .io, "Cannot store the step's layer: \(error.message)")
+        }
+        return layer.diffID == Digest.emptyLayer ? nil : layer
+    }
+
+    // MARK: RUN
+
+    func runStep(_ node: Node, _ state: inout StageState) async throws(BuildError) {
+        let f = try flags(node, allowed: ["network", "mount", "security"])
+        if f["mount"] != nil {
+            throw error(node, .syntax, "RUN --mount is not supported by Estiba yet; copy what the command needs with COPY instead.")
+        }
+        if let s = f["security"], s != "sandbox" {
+            throw error(node, .syntax, "RUN --security=\(s) is not allowed; builds run sandboxed.")
+        }
+        var network = options.network
+        switch f["network"] {
+        case nil, "default": break
+        case "none": network = .none
+        case "host": network = .host
+        case let other?: throw error(node, .syntax, "RUN --network=\(other) is not supported; use default, none or host.")
+        }
+        let words = node.next.map(\.value)
+        var command: [String]
+        if node.isJSON {
+            command = words
+        } else {
+            var script = words.joined(separator: " ")
+            if !node.heredocs.isEmpty {
+                let onlyHeredoc = script.hasPrefix("<<") && !script.contains(" ") && node.heredocs.count == 1
+                if onlyHeredoc {
+                    script = node.heredocs[0].content
+                } else {
+                    for h in node.heredocs { script += "\n" + h.content + h.name }
+                }
+            }
+            command = state.shell + [script]
+        }
+        guard !command.isEmpty else { throw error(node, .syntax, "RUN needs a command.") }
+        let args = state.runArgs
+        var createdBy = command.joined(separator: " ")
+        if !args.isEmpty {
+            createdBy = "|\(args.count) " + args.map { "\($0.0)=\($0.1)" }.joined(separator: " ") + " " + createdBy
+        }
+        var environment = state.config.config.env + args.map { "\($0.0)=\($0.1)" }
+        for (k, v) in options.buildArgs where Self.predefinedArgs.contains(k) && !args.contains(where: { $0.0 == k }) {
+            environment.append(k + "=" + v)
+            consumedArgs.insert(k)
+        }
+        let instruction = "RUN " + command.map(GoFormat.quote).joined(separator: " ")
+        try await commit(
+            node, &state, instruction: instruction, createdBy: createdBy, args: args, extra: "network=\(network.rawValue)",
+            change: { _ in }, work: .run(arguments: command, environment: environment, network: network))
+    }
+
+    func runContainer(
+        _ ws: StepWorkspace, node: Node, state: StageState, arguments: [String], environment: [String], network: NetworkMode
+    ) async throws(BuildError) {
+        let cfg = state.config.config
+        // Docker creates the mount points of declared volumes before a RUN.
+        if !cfg.volumes.isEmpty {
+            let root = try ws.mountRoot()
+            for v in cfg.volumes { close(try root.makeDirectories(v, owner: (0, 0))) }
+            ws.unmountAll()
+        }
+        let user: UserResolver.Resolved
+        do { user = try UserResolver.resolve(cfg.user ?? "", lowerDirectories: [ws.upper] + ws.lowers) } catch {
+            throw self.error(node, .notFound, error.message)
+        }
+        let hostname = String(ContainerStore.newID().prefix(12))
+        var env = environment
+        if !env.contains(where: { $0.hasPrefix("HOSTNAME=") }) { env.append("HOSTNAME=" + hostname) }
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + user.home) }
+        var spec = ContainerSpec(
+            lowerDirectories: ws.lowers, upperDirectory: ws.upper, workDirectory: ws.work, mountPoint: ws.mountPoint,
+            arguments: arguments, environment: env, workingDirectory: cfg.workingDir ?? "/", hostname: hostname)
+        spec.user = (user.uid, user.gid, user.groups)
+        spec.network = network
+        let hosts = ws.directory + "/hosts"
+        let hostnameFile = ws.directory + "/hostname"
+        let resolv = ws.directory + "/resolv.conf"
+        writeFile(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n")
+        writeFile(hostnameFile, hostname + "\n")
+        writeFile(resolv, String(decoding: FileContents.read("/etc/resolv.conf") ?? [], as: UTF8.self))
+        spec.hostsFile = hosts
+        spec.hostnameFile = hostnameFile
+        spec.resolvFile = resolv
+
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw self.error(node, .io, "Cannot create a pipe for the step's output.") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let process: LaunchedProcess
+        do {
+            process = try Launcher.start(spec, stdin: devNull, stdout: fds[1], stderr: fds[1])
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            close(devNull)
+            throw self.error(node, .stepFailed, error.message)
+        }
+        close(fds[1])
+        close(devNull)
+        let tail = Mutex<[UInt8]>([])
+        let stepNumber = step
+        let onEvent = self.onEvent
+        async let drained: Void = OutputPump.drain(fds[0]) { chunk in
+            tail.withLock { t in
+                t += chunk
+                if t.count > 4096 { t.removeFirst(t.count - 4096) }
+            }
+            onEvent?(.output(step: stepNumber, bytes: chunk))
+        }
+        let code = await Launcher.wait(process)
+        await drained
+        guard code == 0 else {
+            let shown = arguments.joined(separator: " ")
+            var e = self.error(node, .stepFailed, "The command '\(shown)' returned a non-zero code: \(code)")
+            e.exitCode = code
+            let lines = String(decoding: tail.withLock { $0 }, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            e.outputTail = lines.suffix(20).joined(separator: "\n")
+            throw e
+        }
+    }
+
+    func writeFile(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+}
+
