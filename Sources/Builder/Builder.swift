@@ -272,6 +272,8 @@ final class BuildRun {
             }
             state = StageState(index: plan.index, name: plan.name, config: image.config, image: image, parentKey: image.id.description)
         }
+        // MAINTAINER is per build: a base image's author is not inherited.
+        state.config.author = nil
         if !state.config.config.env.contains(where: { $0.hasPrefix("PATH=") }) {
             state.config.config.env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
         }

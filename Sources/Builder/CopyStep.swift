@@ -71,7 +71,7 @@ extension BuildRun {
             }
             let mounted = try ws.mountReadOnly(lowers, empty: empty)
             fromWorkspace = ws
-            tree = try SourceTree(root: mounted, ignore: nil, name: "\(ref)")
+            tree = try SourceTree(root: mounted, ignore: nil, name: "\(ref)", realOwners: true)
         } else {
             guard let context else { throw error(node, .io, "The build context is not open.") }
             tree = context
@@ -108,7 +108,8 @@ extension BuildRun {
             throw error(node, .syntax, "When using \(name) with more than one source file, the destination must be a directory and end with a /.")
         }
         let srcHash = SourceHasher.combine(hashes)
-        let chownText = chown.map { "--chown=\($0) " } ?? ""
+        // Docker 20.10 writes no space between the --chown value and the digest; history matches it.
+        let chownText = chown.map { "--chown=\($0)" } ?? ""
         let createdBy = (state.shell + ["#(nop) \(name) \(chownText)\(srcHash) in \(destination) "]).joined(separator: " ")
         var flagText = ""
         if let from = f["from"] { flagText += "--from=\(from) " }
@@ -128,11 +129,22 @@ extension BuildRun {
                     attributes.gid = gid
                 }
                 var copier = TreeCopier(source: sourceTree, attributes: attributes)
-                for rel in matched {
+                for given in matched {
+                    // A source that is a link is followed (its name is kept).
+                    var rel = given
+                    if let lst = sourceTree.lstat(given), (lst.st_mode & S_IFMT) == S_IFLNK {
+                        guard let target = sourceTree.resolve(given) else {
+                            throw self.error(node, .notFound, "\(given) is a link to nothing in \(sourceTree.name).")
+                        }
+                        rel = target
+                    }
                     guard let st = sourceTree.lstat(rel) else { continue }
                     if (st.st_mode & S_IFMT) == S_IFDIR {
-                        let dfd = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
+                        // Docker: missing parents belong to root; a new destination directory to the --chown user.
+                        let existed = root.stat(destination) != nil
+                        let dfd = try root.makeDirectories(destination, owner: (0, 0))
                         defer { close(dfd) }
+                        if !existed { fchown(dfd, attributes.uid, attributes.gid) }
                         try copier.copyContents(of: rel, into: dfd)
                         continue
                     }
@@ -142,7 +154,7 @@ extension BuildRun {
                         try Self.extract(sourceTree, rel, into: dfd, node: node, run: self)
                         continue
                     }
-                    let base = PathCleanHelpers.base(rel.isEmpty ? "." : rel)
+                    let base = PathCleanHelpers.base(given.isEmpty ? "." : given)
                     let (parent, target): (Int32, String)
                     if destIsDir || (root.stat(destination).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false) {
                         parent = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))

@@ -262,6 +262,15 @@ extension BuildRun {
         if retries != 0 { hc.append("Retries", .int(Int64(retries))) }
         let message = "HEALTHCHECK &{\(GoFormat.quoteList(test)) \(GoFormat.quote(GoFormat.duration(interval))) "
             + "\(GoFormat.quote(GoFormat.duration(timeout))) \(GoFormat.quote(GoFormat.duration(startPeriod))) \(GoFormat.quoteRune(retries))}"
+        // Docker fills the fields a HEALTHCHECK leaves at zero from the image it builds on.
+        if let parent = state.config.config.healthcheck?.objectValue {
+            for key in ["Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"] where hc[key] == nil {
+                if let v = parent[key], v != .int(0) { hc.append(key, v) }
+            }
+            var ordered = JSONObject()
+            for key in ["Test", "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"] { if let v = hc[key] { ordered.append(key, v) } }
+            hc = ordered
+        }
         let value = JSONValue.object(hc)
         try await metadata(node, &state, message) { $0.config.healthcheck = value }
     }

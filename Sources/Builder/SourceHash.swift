@@ -11,8 +11,13 @@ final class SourceHasher: Sendable {
     /// Digests by path and the stat fields that would reveal a change (size, mtime, ctime, inode).
     private let memo = Mutex<[String: (key: [Int], hex: String)]>([:])
 
-    /// The digest of one entry, hex.
+    /// The digest of one entry, hex. Like Docker, a symbolic link counts as what it points to (the file that
+    /// is "actually copied"); one that leads nowhere counts as its path.
     func entry(_ tree: SourceTree, _ rel: String, _ st: stat) throws(BuildError) -> String {
+        if (st.st_mode & S_IFMT) == S_IFLNK {
+            guard let target = tree.resolve(rel), let tst = tree.lstat(target), (tst.st_mode & S_IFMT) != S_IFLNK else { return rel }
+            return try entry(tree, target, tst)
+        }
         let kind = st.st_mode & S_IFMT
         let memoKey = tree.root + "\u{0}" + rel
         let statKey = [
@@ -44,7 +49,15 @@ final class SourceHasher: Sendable {
         default:
             break
         }
-        let header = "name\(name)mode\(Int(st.st_mode))uid0gid0size\(size)typeflag\(typeflag)linkname\(link)unamegnamedevmajor\(major)devminor\(minor)"
+        // Context files arrive as uid/gid 0 with names blanked (Docker's client and tarsum); a stage's files keep
+        // their owners, named as the host names them (Docker's daemon looks them up).
+        var owners = "uid0gid0"
+        var names = "unamegname"
+        if tree.realOwners {
+            owners = "uid\(st.st_uid)gid\(st.st_gid)"
+            names = "uname" + Self.userName(st.st_uid) + "gname" + Self.groupName(st.st_gid)
+        }
+        let header = "name\(name)mode\(Int(st.st_mode))\(owners)size\(size)typeflag\(typeflag)linkname\(link)\(names)devmajor\(major)devminor\(minor)"
         let h = SHA256()
         Array(header.utf8).withUnsafeBytes { h.update($0) }
         if kind == S_IFREG, size > 0 {
@@ -67,6 +80,16 @@ final class SourceHasher: Sendable {
         return hex
     }
 
+    static func userName(_ uid: uid_t) -> String {
+        guard let p = getpwuid(uid), let n = p.pointee.pw_name else { return "" }
+        return String(cString: n)
+    }
+
+    static func groupName(_ gid: gid_t) -> String {
+        guard let g = getgrgid(gid), let n = g.pointee.gr_name else { return "" }
+        return String(cString: n)
+    }
+
     func readLink(_ tree: SourceTree, _ rel: String) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let parent = rel.split(separator: "/").dropLast().joined(separator: "/")
@@ -80,7 +103,10 @@ final class SourceHasher: Sendable {
     }
 
     /// The digest of one source (`file:…` or `dir:…`), adding each entry's digest to `files`.
-    func source(_ tree: SourceTree, _ rel: String, files: inout [(String, String)]) throws(BuildError) -> String {
+    func source(_ tree: SourceTree, _ given: String, files: inout [(String, String)]) throws(BuildError) -> String {
+        // A source that is a link is followed: its target is what gets copied.
+        var rel = given
+        if let lst = tree.lstat(given), (lst.st_mode & S_IFMT) == S_IFLNK, let target = tree.resolve(given) { rel = target }
         guard let st = tree.lstat(rel) else { throw BuildError(.notFound, "\(rel) is not in \(tree.name).") }
         if (st.st_mode & S_IFMT) != S_IFDIR {
             let hex = try entry(tree, rel, st)
@@ -89,6 +115,8 @@ final class SourceHasher: Sendable {
         }
         var hashes: [String] = []
         try tree.walk(rel, includeSelf: true) { (path, est) throws(BuildError) in
+            // Docker's walk skips the tree's root itself.
+            if path.isEmpty { return }
             let hex = try entry(tree, path, est)
             hashes.append(hex)
             if (est.st_mode & S_IFMT) != S_IFDIR { files.append((path, hex)) }

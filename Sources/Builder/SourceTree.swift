@@ -11,11 +11,15 @@ final class SourceTree {
     let ignore: Dockerignore?
     /// What the user calls this tree in messages ("the build context", "stage builder").
     let name: String
+    /// Digests use the files' own owners (a stage's or image's files), not root's (the context, which Docker's
+    /// client sends as uid 0).
+    let realOwners: Bool
 
-    init(root: String, ignore: Dockerignore?, name: String) throws(BuildError) {
+    init(root: String, ignore: Dockerignore?, name: String, realOwners: Bool = false) throws(BuildError) {
         self.root = root
         self.ignore = ignore
         self.name = name
+        self.realOwners = realOwners
         fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw BuildError(.notFound, "Cannot open \(name) at \(root): \(String(cString: strerror(errno))).")
@@ -44,6 +48,22 @@ final class SourceTree {
     /// Opens a relative path, following symbolic links inside the root.
     func open(_ rel: String, flags: Int32) -> Int32 {
         csys_open_in_root(fd, rel.isEmpty ? "." : rel, flags | O_CLOEXEC, 0)
+    }
+
+    /// The path `rel` names once every symbolic link in it is followed (inside the root); nil when it leads
+    /// nowhere.
+    func resolve(_ rel: String) -> String? {
+        let f = open(rel, flags: csys_o_path)
+        guard f >= 0 else { return nil }
+        defer { close(f) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/fd/\(f)", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let full = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let base = root.hasSuffix("/") ? String(root.dropLast()) : root
+        if full == base { return "" }
+        guard full.hasPrefix(base + "/") else { return nil }
+        return String(full.dropFirst(base.count + 1))
     }
 
     /// Expands one COPY/ADD source (clamped to the root; Go `filepath.Match` wildcards per component) into the

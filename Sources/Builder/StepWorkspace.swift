@@ -15,13 +15,13 @@ final class StepWorkspace {
 
     /// `lowers`: the parent's snapshots, top first (may be empty); an empty directory is always added at the
     /// bottom so an overlay always has a lower layer.
-    init(tmp: String, lowers: [String], empty: String) throws(BuildError) {
+    init(tmp: String, lowers: [String], empty: String, initLayer: String? = nil) throws(BuildError) {
         var template = Array((tmp + "/step-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
             throw BuildError(.io, "Cannot create a build step directory in \(tmp): \(String(cString: strerror(errno))).")
         }
         directory = String(cString: made)
-        self.lowers = lowers + [empty]
+        self.lowers = (initLayer.map { [$0] } ?? []) + lowers + [empty]
         for d in [upper, work, mountPoint] where mkdir(d, 0o755) != 0 {
             throw BuildError(.io, "Cannot create \(d): \(String(cString: strerror(errno))).")
         }

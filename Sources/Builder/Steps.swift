@@ -74,7 +74,9 @@ extension BuildRun {
                 throw self.error(node, .io, "Cannot prepare the parent image's layers: \(error.message)")
             }
         }
-        let ws = try StepWorkspace(tmp: tmp, lowers: lowers, empty: empty)
+        let initLayer: String
+        do { initLayer = try InitLayer.ensure(root: builder.root) } catch { throw self.error(node, .io, error.message) }
+        let ws = try StepWorkspace(tmp: tmp, lowers: lowers, empty: empty, initLayer: initLayer)
         switch work {
         case .metadata:
             return nil

@@ -75,7 +75,7 @@ static int mount_in(const char *root, const char *target, const char *source, co
 static int bind_file(const char *root, const char *path, const char *source) {
     char p[4096];
     if (join(p, sizeof p, root, path) != 0) return -1;
-    int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644); /* read-only: an existing file is not copied up */
     if (fd >= 0) close(fd);
     else if (errno != EEXIST && errno != ELOOP) return -1;
     if (mount(source, p, NULL, MS_BIND, NULL) != 0) return -1;

@@ -66,6 +66,8 @@ extension Engine {
             throw EngineError(.invalidArgument, "No command given and image \(o.image) has no CMD or ENTRYPOINT; add a command after the image name.")
         }
         let containers = try containerStore()
+        let mounted: [String]
+        do { mounted = [try InitLayer.ensure(root: configuration.root)] + lowers } catch { throw EngineError(.io, error.message) }
         let id = ContainerStore.newID()
         let name = o.name ?? "estiba_" + String(id.prefix(8))
         guard ContainerStore.validName(name) else {
@@ -85,11 +87,11 @@ extension Engine {
 
         var record = ContainerRecord(
             id: id, name: name, image: o.image, imageID: image.id.description, command: arguments,
-            created: Timestamp.now().seconds, lowerDirectories: lowers)
+            created: Timestamp.now().seconds, lowerDirectories: mounted)
         do { try containers.create(record) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
         let base = containers.path(id)
         var spec = ContainerSpec(
-            lowerDirectories: lowers, upperDirectory: base + "/upper", workDirectory: base + "/work", mountPoint: base + "/rootfs",
+            lowerDirectories: mounted, upperDirectory: base + "/upper", workDirectory: base + "/work", mountPoint: base + "/rootfs",
             arguments: arguments, environment: environment, workingDirectory: o.workingDirectory ?? cfg.workingDir ?? "/",
             hostname: hostname)
         spec.user = (user.uid, user.gid, user.groups)

@@ -52,7 +52,7 @@ public actor ImageStore {
         var image = ImageConfig(architecture: architecture, created: created)
         image.config = config
         image.diffIDs = [layer.diffID]
-        image.history = [HistoryEntry(created: created, createdBy: "", comment: comment)]
+        image.history = [HistoryEntry(created: created, createdBy: nil, comment: comment)]
         return try add(config: image, layers: [(layer.diffID, layer.size)], reference: reference)
     }
 

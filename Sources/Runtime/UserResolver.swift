@@ -12,7 +12,7 @@ public enum UserResolver {
 
     public static func resolve(_ spec: String, lowerDirectories: [String]) throws(RuntimeError) -> Resolved {
         if spec.isEmpty || spec == "root" || spec == "0" || spec == "0:0" {
-            return Resolved(uid: 0, gid: 0, groups: [], home: "/root")
+            return Resolved(uid: 0, gid: 0, groups: [0], home: "/root")
         }
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         let passwd = lines(of: "/etc/passwd", in: lowerDirectories).map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
@@ -51,7 +51,8 @@ public enum UserResolver {
                 if let g = UInt32(entry[2]), g != gid { extra.append(g) }
             }
         }
-        return Resolved(uid: uid, gid: gid, groups: extra, home: home.isEmpty ? "/" : home)
+        // Like Docker: the primary group is also the first supplementary group.
+        return Resolved(uid: uid, gid: gid, groups: [gid] + extra, home: home.isEmpty ? "/" : home)
     }
 
     /// The file's lines from the topmost layer that has it (a whiteout hides it).
