@@ -128,7 +128,14 @@ public actor ImageStore {
 
     /// Lists `record` in index.json under `references` (or untagged when empty), like `add`.
     public func list(_ record: ImageRecord, references: [ImageReference]) throws(StoreError) -> ImageRecord {
-        try add(configBytes: record.configBytes, layers: record.manifest.layers.map { ($0.digest, $0.size) }, references: references)
+        // Nothing to write when every tag already names this image (an unchanged rebuild).
+        let index = try readIndex()
+        let listed = index.manifests.filter { $0.digest == record.manifestDigest }
+        let named = Set(listed.compactMap { $0.annotation(Annotation.refName) })
+        if !listed.isEmpty, references.allSatisfy({ named.contains($0.description) }) {
+            return try self.record(manifestDigest: record.manifestDigest, index: index)
+        }
+        return try add(configBytes: record.configBytes, layers: record.manifest.layers.map { ($0.digest, $0.size) }, references: references)
     }
 
     /// The snapshot directories of an image record, top layer first (made on first use).
