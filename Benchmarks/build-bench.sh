@@ -56,8 +56,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2
 # cmd_<tool> CONTEXT EXTRA-FLAGS
 estiba_build() { echo "$E build -q $2 -t bench:1 $1"; }
 docker_build() { echo "$D build -q --network=none $2 -t bench:1 $1"; }
-buildah_build() { echo "$B bud --layers --isolation chroot --network none -q $2 -t bench:1 $1"; }
-podman_build() { echo "$P build --layers --isolation chroot --network none -q $2 -t bench:1 $1"; }
+buildah_build() { echo "$B bud --layers --isolation chroot -q $2 -t bench:1 $1"; }
+podman_build() { echo "$P build --layers --isolation chroot -q $2 -t bench:1 $1"; }
 
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg), $rounds rounds each, examples/prod-env (17 steps)"
 declare -A cold cached addlast

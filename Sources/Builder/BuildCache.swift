@@ -16,6 +16,8 @@ struct CacheRecord: Sendable {
     var manifest: Digest
     var image: Digest
     var created: Int
+    /// Bytes of file content in the step's layer (0 for an empty one).
+    var layerSize: Int64 = 0
 
     var json: JSONValue {
         [
@@ -23,10 +25,15 @@ struct CacheRecord: Sendable {
             "sources": .object(JSONObject(sources.map { (k, v) -> (String, JSONValue) in (k, .string(v)) })),
             "args": .object(JSONObject(args.map { (k, v) -> (String, JSONValue) in (k, .string(v)) })),
             "manifest": .string(manifest.description), "image": .string(image.description), "created": .int(Int64(created)),
+            "layerSize": .int(layerSize),
         ]
     }
 
-    init(key: Digest, parent: String, instruction: String, sources: [(String, String)], args: [(String, String)], manifest: Digest, image: Digest, created: Int) {
+    init(
+        key: Digest, parent: String, instruction: String, sources: [(String, String)], args: [(String, String)], manifest: Digest,
+        image: Digest, created: Int, layerSize: Int64
+    ) {
+        self.layerSize = layerSize
         self.key = key
         self.parent = parent
         self.instruction = instruction
@@ -50,6 +57,7 @@ struct CacheRecord: Sendable {
         manifest = m
         image = img
         created = Int(v["created"]?.intValue ?? 0)
+        layerSize = v["layerSize"]?.intValue ?? 0
     }
 }
 

@@ -192,6 +192,7 @@ final class BuildRun {
                 let node = Node(value: "label", original: text, startLine: 0, endLine: 0)
                 try await labelStep(node, pairs: options.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, state: &state)
             }
+            try await materialize(&state, node: plans[i].from)
             stages[i] = state
             last = state
         }

@@ -8,6 +8,9 @@ struct StageState {
     var config: ImageConfig
     /// The current image; nil on `FROM scratch` before any step, and in a dry run after a step that would run.
     var image: ImageRecord?
+    /// A cached step's image not loaded yet (its manifest): steps served by the cache only need its ID, so the
+    /// image is read when a step must run on it, or when the stage ends.
+    var pendingManifest: Digest?
     /// What cache keys use for the parent: the current image ID, `scratch`, or nil when unknown (dry run).
     var parentKey: String?
     /// A step of this stage missed the cache (so every later one runs too).

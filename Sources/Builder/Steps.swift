@@ -22,12 +22,14 @@ extension BuildRun {
             return
         }
         let key = BuildCache.key(parent: parent, instruction: instruction, sources: sources.digest, args: args, extra: extra)
-        if !options.noCache, let hit = cache.lookup(key), let image = await builder.store.image(manifest: hit.manifest) {
-            state.image = image
-            state.config = image.config
-            state.parentKey = image.id.description
-            let size = (image.config.history.last?.emptyLayer ?? true) ? 0 : (image.layerSizes.last ?? 0)
-            report(node: node, stage: state.index, cached: true, reason: nil, image: image.id, layerSize: size, started: started, createdBy: createdBy)
+        if !options.noCache, let hit = cache.lookup(key), access(builder.store.layout.blob(hit.manifest), F_OK) == 0 {
+            // Served by the cache: the next steps need only the image's ID and its run-time config, which the
+            // instruction gives (the same change on the same parent); the image itself is read when needed.
+            state.image = nil
+            state.pendingManifest = hit.manifest
+            state.config = next
+            state.parentKey = hit.image.description
+            report(node: node, stage: state.index, cached: true, reason: nil, image: hit.image, layerSize: hit.layerSize, started: started, createdBy: createdBy)
             return
         }
         let reason = options.noCache
@@ -37,10 +39,17 @@ extension BuildRun {
         if options.dryRun {
             state.config = next
             state.image = nil
+            state.pendingManifest = nil
             state.parentKey = nil
             state.rebuilt = true
             report(node: node, stage: state.index, cached: false, reason: reason, image: nil, layerSize: 0, started: started, createdBy: createdBy)
             return
+        }
+        // This step builds on the real parent image.
+        if state.pendingManifest != nil {
+            try await materialize(&state, node: node)
+            next = state.config
+            try change(&next)
         }
         let layer = try await perform(work, node: node, state: state)
         let now = Timestamp.now()
@@ -57,12 +66,23 @@ extension BuildRun {
         }
         try cache.save(CacheRecord(
             key: key, parent: parent, instruction: instruction, sources: sources.files, args: args, manifest: image.manifestDigest,
-            image: image.id, created: Int(now.seconds)))
+            image: image.id, created: Int(now.seconds), layerSize: layer?.contentSize ?? 0))
         state.image = image
         state.config = image.config
         state.parentKey = image.id.description
         state.rebuilt = true
         report(node: node, stage: state.index, cached: false, reason: reason, image: image.id, layerSize: layer?.contentSize ?? 0, started: started, createdBy: createdBy)
+    }
+
+    /// Reads the image a cached step left pending.
+    func materialize(_ state: inout StageState, node: Node) async throws(BuildError) {
+        guard let manifest = state.pendingManifest else { return }
+        guard let image = await builder.store.image(manifest: manifest) else {
+            throw error(node, .io, "The cached image \(manifest.short) disappeared from the store during the build; build again.")
+        }
+        state.image = image
+        state.config = image.config
+        state.pendingManifest = nil
     }
 
     /// Does a step's work; returns its layer, or nil when the file system did not change.

@@ -5,21 +5,25 @@ public enum Template {
     public static func render(_ format: String, _ value: JSONValue) -> String {
         var out = ""
         var rest = Substring(format)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
                 out += rest[open.lowerBound...]
                 return out
             }
-            let action = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let action = trim(rest[open.upperBound..<close.lowerBound])
             if action.hasPrefix("json ") {
-                out += lookup(String(action.dropFirst(5)).trimmingCharacters(in: .whitespaces), value).encodedString()
+                out += lookup(trim(action.dropFirst(5)), value).encodedString()
             } else {
                 out += goPrint(lookup(action, value))
             }
             rest = rest[close.upperBound...]
         }
         return out + rest
+    }
+
+    static func trim(_ s: Substring) -> String {
+        String(s.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 
     static func lookup(_ path: String, _ value: JSONValue) -> JSONValue {
@@ -43,4 +47,3 @@ public enum Template {
     }
 }
 
-import Foundation

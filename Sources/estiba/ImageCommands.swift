@@ -130,7 +130,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         var table: [[String]] = [["IMAGE", human ? "CREATED" : "CREATED AT", "CREATED BY", "SIZE", "COMMENT"]]
         for r in rows {
-            let createdBy = r.createdBy.replacingOccurrences(of: "\t", with: " ")
+            let createdBy = String(r.createdBy.map { $0 == "\t" ? " " : $0 })
             table.append([
                 id(r), human ? DockerFormat.createdSince(r.created) : (r.created?.rfc3339Seconds ?? ""),
                 noTrunc ? createdBy : DockerFormat.ellipsis(createdBy, 45),
