@@ -80,6 +80,9 @@ echo "db_host=dry" > "$work/third/config.txt"
 t=(); for _ in $(seq 1 "$rounds"); do t+=("$(ms "$E build --dry-run $work/third")"); done
 dry=$(printf '%s\n' "${t[@]}" | median)
 echo "estiba build --dry-run (config.txt changed, ADD third): ${dry} ms"
+# The same through the JSON-RPC service (what editors and tools use: no process start per build).
+cp examples/prod-env/Dockerfile.add-last "$work/third/Dockerfile.add-last"
+"$(dirname "$estiba_bin")/estiba-rpc-bench" --estiba "$estiba_bin" --latency-rounds "$rounds" --build-only "$work/estiba" "$work/third"
 for peer in docker buildah podman; do
     awk -v p="$peer" -v c1="${cold[estiba]}" -v c2="${cold[$peer]}" -v r1="${cached[estiba]}" -v r2="${cached[$peer]}" \
         -v a1="${addlast[estiba]}" -v a2="${addlast[$peer]}" \

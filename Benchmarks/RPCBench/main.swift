@@ -23,6 +23,9 @@ struct Options {
     var storeImages = 200
     /// Only the container-start latency (for Benchmarks/run-bench.sh).
     var runOnly = false
+    /// Only the build latencies on an existing store and context (for Benchmarks/build-bench.sh).
+    var buildStore: String?
+    var buildContext: String?
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -36,6 +39,9 @@ struct Options {
             case "--breakdown-only": breakdownOnly = true
             case "--store-images": storeImages = Int(args.next() ?? "") ?? storeImages
             case "--run-only": runOnly = true
+            case "--build-only":
+                buildStore = args.next()
+                buildContext = args.next()
             default:
                 FileHandle.standardError.write("unknown option \(a)\n".data(using: .utf8) ?? Data())
                 exit(2)
@@ -137,6 +143,10 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 }
 
 let opts = Options()
+if let store = opts.buildStore, let context = opts.buildContext {
+    BuildLatency.run(estiba: opts.estiba, store: store, context: context, rounds: opts.latencyRounds)
+    exit(0)
+}
 if opts.runOnly {
     RunLatency.run(estiba: opts.estiba, rounds: opts.latencyRounds)
     exit(0)
