@@ -1,4 +1,5 @@
 import Dockerfile
+import Fetch
 import Glibc
 import ImageStore
 import Runtime
@@ -34,10 +35,10 @@ extension BuildRun {
                 sources.append(try expand(w, env: env, node: node))
             }
         }
-        if let url = sources.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("git@") }) {
-            throw error(node, add ? .invalidArgument : .syntax, add
-                ? "ADD from a URL (\(url)) needs network access, which Estiba builds do not have yet; download the file into the build context and ADD it from there."
-                : "COPY cannot copy from a URL (\(url)); use ADD, or download it into the build context.")
+        func isURL(_ s: String) -> Bool { s.hasPrefix("http://") || s.hasPrefix("https://") }
+        if let url = sources.first(where: { isURL($0) || $0.hasPrefix("git@") }) {
+            if !add { throw error(node, .syntax, "COPY cannot copy from a URL (\(url)); use ADD, or download it into the build context.") }
+            if !isURL(url) { throw error(node, .invalidArgument, "ADD from git (\(url)) is not supported; clone the repository into the build context and ADD it from there.") }
         }
         // Where the sources come from.
         var tree: SourceTree
@@ -77,18 +78,31 @@ extension BuildRun {
             tree = context
         }
         defer { fromWorkspace?.unmountAll() }
-        // Expand wildcards and hash what the step will copy.
-        var matched: [String] = []
+        // Expand wildcards, download URLs, and hash what the step will copy.
+        var matched: [(tree: SourceTree, rel: String, remote: Bool)] = []
         var hashes: [String] = []
         var files: [(String, String)] = []
-        let wildcard = sources.contains { $0.contains { "*?[".contains($0) } }
+        var downloads: [String] = []
+        defer { for d in downloads { removeTree(d) } }
+        let wildcard = sources.contains { !isURL($0) && $0.contains { "*?[".contains($0) } }
         for s in sources {
+            if isURL(s) {
+                let (remote, rel) = try download(s, node: node, destinationIsDirectory: destination.hasSuffix("/"))
+                downloads.append(remote.root)
+                matched.append((remote, rel, true))
+                var urlFiles: [(String, String)] = []
+                // Docker names a download by its bare digest (no "file:").
+                let digest = try builder.hasher.source(remote, rel, files: &urlFiles)
+                hashes.append(digest.hasPrefix("file:") ? String(digest.dropFirst(5)) : digest)
+                files += urlFiles.map { (s, $0.1) }
+                continue
+            }
             let found = try tree.expand(s)
             guard !found.isEmpty else {
                 throw error(node, .notFound, "\(name) failed: \(s) is not in \(tree.name) (or is excluded by .dockerignore). Check the path, relative to the context directory.")
             }
             for rel in found {
-                matched.append(rel)
+                matched.append((tree, rel, false))
                 hashes.append(try builder.hasher.source(tree, rel, files: &files))
             }
         }
@@ -117,7 +131,6 @@ extension BuildRun {
         if let c = f["chmod"] { flagText += "--chmod=\(c) " }
         let instruction = "\(name) \(flagText)\((sources + inline.map { "<<" + $0.name }).joined(separator: " ")) \(destination)"
         let stepSources = StepSources(digest: srcHash, files: files)
-        let sourceTree = tree
         let isAdd = add
         try await commit(
             node, &state, instruction: instruction, createdBy: createdBy, sources: stepSources, change: { _ in },
@@ -128,8 +141,8 @@ extension BuildRun {
                     attributes.uid = uid
                     attributes.gid = gid
                 }
-                var copier = TreeCopier(source: sourceTree, attributes: attributes)
-                for given in matched {
+                for (sourceTree, given, remote) in matched {
+                    var copier = TreeCopier(source: sourceTree, attributes: attributes)
                     // A source that is a link is followed (its name is kept).
                     var rel = given
                     if let lst = sourceTree.lstat(given), (lst.st_mode & S_IFMT) == S_IFLNK {
@@ -148,7 +161,7 @@ extension BuildRun {
                         try copier.copyContents(of: rel, into: dfd)
                         continue
                     }
-                    if isAdd, (st.st_mode & S_IFMT) == S_IFREG, Self.isArchive(sourceTree, rel) {
+                    if isAdd, !remote, (st.st_mode & S_IFMT) == S_IFREG, Self.isArchive(sourceTree, rel) {
                         let dfd = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
                         defer { close(dfd) }
                         try Self.extract(sourceTree, rel, into: dfd, node: node, run: self)
@@ -182,6 +195,35 @@ extension BuildRun {
                 }
                 _ = ws
             }))
+    }
+
+    /// Downloads an ADD URL into a scratch directory, named as Docker names it (the URL's last path element);
+    /// mode 0600, modified at the server's Last-Modified (else the epoch).
+    func download(_ url: String, node: Node, destinationIsDirectory: Bool) throws(BuildError) -> (SourceTree, String) {
+        let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+        let afterHost = path.split(separator: "/", omittingEmptySubsequences: true).dropFirst(2)
+        var filename = afterHost.last.map(String.init) ?? ""
+        if filename.isEmpty || filename == "." || filename == ".." {
+            guard !destinationIsDirectory else {
+                throw error(node, .invalidArgument, "Cannot determine a file name from \(url); give the destination as a file path.")
+            }
+            filename = "download"
+        }
+        var template = Array((tmp + "/fetch-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
+            throw error(node, .io, "Cannot create a download directory in \(tmp).")
+        }
+        let dir = String(cString: made)
+        let file = dir + "/" + filename
+        let result: Download
+        do { result = try Fetch.download(url, to: file) } catch {
+            removeTree(dir)
+            throw self.error(node, .notFound, "ADD could not fetch \(url): \(error.message) Check the URL and the network, or put the file in the build context.")
+        }
+        var times = [timespec(tv_sec: result.lastModified ?? 0, tv_nsec: 0), timespec(tv_sec: result.lastModified ?? 0, tv_nsec: 0)]
+        utimensat(AT_FDCWD, file, &times, 0)
+        chmod(file, 0o600)
+        return (try SourceTree(root: dir, ignore: nil, name: "the download of \(url)", realOwners: true), filename)
     }
 
     static func resolveChown(_ spec: String, root: String, node: Node, run: BuildRun) throws(BuildError) -> (UInt32, UInt32) {

@@ -102,6 +102,23 @@ import Testing
         try "g\n".write(toFile: classic + "/d/g", atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: Paths.conformance + "/docker-20.10-outputs/Dockerfile.classic", toPath: classic + "/Dockerfile")
 
+        // A web server for ADD from a URL (Docker's daemon and Estiba both fetch from it).
+        let www = base + "/www"
+        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+        try "remote content\n".write(toFile: www + "/remote.txt", atomically: true, encoding: .utf8)
+        let web = Process()
+        web.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        web.arguments = ["python3", "-u", "-c", "import http.server, functools, sys; h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1]); s = http.server.HTTPServer(('127.0.0.1', 0), h); print(s.server_address[1], flush=True); s.serve_forever()", www]
+        let webOut = Pipe()
+        web.standardOutput = webOut
+        web.standardError = FileHandle.nullDevice
+        try web.run()
+        defer {
+            kill(web.processIdentifier, SIGKILL)
+            web.waitUntilExit()
+        }
+        let port = try #require(Int(DescriptorReader(fd: webOut.fileHandleForReading.fileDescriptor).line(timeout: 20) ?? ""))
+
         // 2. A busybox build with what the fixture lacks: multi-stage COPY --from, ADD of a tarball and into a
         //    directory, --chown by name and number, wildcards, .dockerignore, ENV/ARG expansion, relative WORKDIR,
         //    USER by name, EXPOSE ranges, JSON VOLUME, numeric STOPSIGNAL, exec-form HEALTHCHECK, shell ENTRYPOINT.
@@ -133,6 +150,8 @@ import Testing
             ENV PATH=/opt/app/bin:$PATH LANG=C.UTF-8
             ADD bundle.tar.gz /opt/
             ADD plain.txt /opt/plain/
+            ADD http://127.0.0.1:\(port)/remote.txt /opt/remote/
+            ADD http://127.0.0.1:\(port)/remote.txt /opt/renamed.txt
             COPY --from=build /opt/app /opt/app
             COPY --chown=nobody:nogroup conf/app.conf /etc/app.conf
             COPY --chown=65534 conf/sub /srv/sub
