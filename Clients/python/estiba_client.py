@@ -289,11 +289,12 @@ class EstibaClient:
             return
         if "method" in message:
             params = message.get("params")
-            if message["method"] == "$/progress" and isinstance(params, dict):
+            if message["method"] in ("$/progress", "build/progress") and isinstance(params, dict):
                 with self._lock:
                     p = self._pending.get(params.get("id"))
                 if p and p.on_progress:
-                    p.on_progress(params.get("value"))
+                    # $/progress carries a "value"; build/progress is the event itself.
+                    p.on_progress(params.get("value") if message["method"] == "$/progress" else params)
             for handler in list(self.notification_handlers):
                 handler(message["method"], params)
             return

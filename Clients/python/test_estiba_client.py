@@ -120,5 +120,30 @@ class SocketClientTests(unittest.TestCase):
             self.assertIn("1 errors", out.stdout)
 
 
+class BuildScriptTests(unittest.TestCase):
+    def test_build_example_streams_steps_and_explains_the_cache(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ctx = os.path.join(tmp, "ctx")
+            os.makedirs(ctx)
+            with open(os.path.join(ctx, "hello.txt"), "w") as f:
+                f.write("hello\n")
+            with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+                f.write("FROM scratch\nLABEL maintainer=me\nCOPY hello.txt /hello.txt\nCMD [\"/hello\"]\n")
+            script = os.path.join(HERE, "build_image.py")
+            run = lambda *a: subprocess.run([sys.executable, script, "--estiba", ESTIBA, "--root", os.path.join(tmp, "store"),
+                                             *a, ctx], capture_output=True, text=True, timeout=120)
+            out = run("-t", "py:1")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("Step 3/4 : COPY hello.txt /hello.txt\n ---> Not cached: previous step rebuilt", out.stdout)
+            self.assertIn("Successfully tagged py:1", out.stdout)
+            out = run("-t", "py:1")
+            self.assertEqual(out.stdout.count(" ---> Using cache"), 3, out.stdout)
+            with open(os.path.join(ctx, "hello.txt"), "w") as f:
+                f.write("changed\n")
+            out = run("--dry-run")
+            self.assertIn(" ---> Would run: source changed: hello.txt", out.stdout)
+            self.assertIn("Dry run: 1 step(s) would use the cache, 2 would run.", out.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
