@@ -12,6 +12,8 @@ public struct BuildError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidArgument
         /// The store or the file system failed.
         case io
+        /// The build was cancelled.
+        case cancelled
     }
 
     public var kind: Kind

@@ -22,6 +22,7 @@ struct StepSources {
 
 extension BuildRun {
     func dispatch(_ node: Node, state: inout StageState, countsAsStep: Bool = true) async throws(BuildError) {
+        if Task.isCancelled { throw BuildError(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
         let keyword = node.value.lowercased()
         let env = state.expansionEnvironment
         if countsAsStep { step += 1 }

@@ -101,3 +101,18 @@ enum PathCleanHelpers {
         return String(p[p.index(after: i)...])
     }
 }
+
+/// Names in an open directory.
+enum SourceTreeListing {
+    static func names(_ fd: Int32) -> [String] {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while let e = readdir(dir) {
+            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if n != "." && n != ".." { out.append(n) }
+        }
+        return out
+    }
+}

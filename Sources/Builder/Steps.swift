@@ -1,3 +1,4 @@
+import CSys
 import Dockerfile
 import Glibc
 import ImageStore
@@ -74,6 +75,31 @@ extension BuildRun {
         report(node: node, stage: state.index, cached: false, reason: reason, image: image.id, layerSize: layer?.contentSize ?? 0, started: started, createdBy: createdBy)
     }
 
+    /// Empties a volume's directory in a step's upper layer (keeping the directory as the mount point).
+    static func discardChanges(under volume: String, in upper: String) {
+        let rel = String(PathClean.clean("/" + volume).dropFirst())
+        guard !rel.isEmpty else { return }
+        let root = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return }
+        defer { close(root) }
+        // Walk down without following links; stop if any component is not a plain directory.
+        var dir = dup(root)
+        for component in rel.split(separator: "/").map(String.init) {
+            let next = openat(dir, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(dir)
+            guard next >= 0 else { return }
+            dir = next
+        }
+        defer { close(dir) }
+        var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/fd/\(dir)", &path, path.count - 1)
+        guard n > 0 else { return }
+        let full = String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard full.hasPrefix(upper + "/") else { return }
+        for name in SourceTreeListing.names(dir) { removeTree(full + "/" + name) }
+        fremovexattr(dir, "trusted.overlay.opaque")
+    }
+
     /// Reads the image a cached step left pending.
     func materialize(_ state: inout StageState, node: Node) async throws(BuildError) {
         guard let manifest = state.pendingManifest else { return }
@@ -106,6 +132,8 @@ extension BuildRun {
             try body(root, ws)
         case .run(let arguments, let environment, let network):
             try await runContainer(ws, node: node, state: state, arguments: arguments, environment: environment, network: network)
+            // What a RUN writes under a VOLUME goes to the volume, not the image (Docker's classic builder).
+            for v in state.config.config.volumes { Self.discardChanges(under: v, in: ws.upper) }
         }
         ws.unmountAll()
         let layer: LayerTar
@@ -223,8 +251,15 @@ extension BuildRun {
             }
             onEvent?(.output(step: stepNumber, bytes: chunk))
         }
-        let code = await Launcher.wait(process)
+        // Cancelling the build (JSON-RPC $/cancelRequest) kills the step's container.
+        let pid = process.pid
+        let code = await withTaskCancellationHandler {
+            await Launcher.wait(process)
+        } onCancel: {
+            kill(pid, SIGKILL)
+        }
         await drained
+        if Task.isCancelled { throw BuildError(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
         guard code == 0 else {
             let shown = arguments.joined(separator: " ")
             var e = self.error(node, .stepFailed, "The command '\(shown)' returned a non-zero code: \(code)")

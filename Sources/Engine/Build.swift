@@ -10,6 +10,7 @@ extension EngineError {
         case .stepFailed: code = .buildFailed
         case .invalidArgument: code = .invalidArgument
         case .io: code = .io
+        case .cancelled: code = .cancelled
         }
         var context: [String: String] = [:]
         if let l = e.line { context["line"] = String(l) }

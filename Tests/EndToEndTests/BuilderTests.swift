@@ -253,6 +253,8 @@ import Testing
             COPY --from=builder --chown=nobody:nogroup /work/joined /work/listing /out/
             COPY --chmod=700 src/*.txt /bin/
             ONBUILD RUN echo triggered > /triggered
+            VOLUME /data
+            RUN echo lost > /data/written-after-volume && echo kept > /kept
             CMD cat /out/joined
             """.write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
         var r = try cli.run(["build", "-t", "multi:1", ctx])
@@ -260,6 +262,9 @@ import Testing
         #expect(!r.output.contains("exit 1"), "the unused stage is not built")
         r = try cli.run(["run", "--rm", "multi:1", "sh", "-c", "cat /out/joined /out/listing; stat -c '%U:%G %a' /out/joined /bin/a.txt; ls /work 2>&1; echo $?"])
         #expect(r.output == "a\nb\na.txt\njoined\nlisting\nsub\nnobody:nogroup 644\nroot:root 700\nls: /work: No such file or directory\n1\n", "\(r.output)")
+        // A RUN after VOLUME writes to the volume, not the image.
+        r = try cli.run(["run", "--rm", "multi:1", "sh", "-c", "ls -A /data; cat /kept"])
+        #expect(r.output == "kept\n", "\(r.output)")
         // .dockerignore hid secret.key from COPY src.
         r = try cli.run(["run", "--rm", "multi:1", "ls", "/bin/secret.key"])
         #expect(r.status != 0)
@@ -317,5 +322,19 @@ import Testing
         service.sendLine(request(3, "build", ["context": .string(ctx), "progress": false]))
         let failed = try #require(try service.reader.json(timeout: 60)?["error"])
         #expect(failed["code"] == .int(-32008) && failed["data"]?["line"] == "2" && failed["data"]?["exitCode"] == "7", "\(failed)")
+        // Cancelling a build stops its running step at once and leaves nothing behind.
+        try "FROM busybox\nRUN sleep 60\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        service.sendLine(request(4, "build", ["context": .string(ctx), "progress": false]))
+        usleep(700_000)
+        let started = Date()
+        service.sendLine(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":4}}"#)
+        let cancelled = try #require(try service.reader.json(timeout: 30))
+        #expect(cancelled["error"]?["code"] == .int(-32800), "\(cancelled)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mounts.contains(cli.root))
+        let sleeping = try cli.run(["run", "--rm", "--network", "host", "busybox", "true"])
+        #expect(sleeping.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/tmp").isEmpty)
     }
 }
