@@ -1,29 +1,9 @@
+import Dockerfile
+
 /// Go `fmt` renderings that Docker's classic builder writes into history (`%q`, `%v`, durations).
 enum GoFormat {
     /// `%q` of a string: a double-quoted Go string literal.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\u{07}": out += "\\a"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{0B}": out += "\\v"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    out += "\\x" + hex2(u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { GoText.quote(s) }
 
     /// `%q` of a `[]string`: `["a" "b"]`.
     static func quoteList(_ list: [String]) -> String { "[" + list.map(quote).joined(separator: " ") + "]" }

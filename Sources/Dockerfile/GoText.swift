@@ -1,5 +1,5 @@
 /// Text helpers that reproduce Go's semantics where BuildKit's output depends on them.
-enum GoText {
+public enum GoText {
     /// Go's `unicode.IsSpace`: the Unicode White_Space property (it includes U+0085 and U+00A0).
     @inline(__always)
     static func isSpace(_ s: Unicode.Scalar) -> Bool {
@@ -135,8 +135,8 @@ enum GoText {
         return bounds.map { slice(str, $0.0, $0.1) }
     }
 
-    /// Go's `strconv.Quote`.
-    static func quote<S: StringProtocol>(_ s: S) -> String {
+    /// Go's `strconv.Quote` (also what `%q` prints for a string).
+    public static func quote<S: StringProtocol>(_ s: S) -> String {
         var out = "\""
         out.unicodeScalars.reserveCapacity(s.utf8.count + 2)
         for c in s.unicodeScalars {

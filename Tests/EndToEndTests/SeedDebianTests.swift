@@ -19,6 +19,12 @@ struct SeedDebianTests {
         try bootstrap.run()
         bootstrap.waitUntilExit()
         try #require(bootstrap.terminationStatus == 0, "debootstrap failed")
+        // Machines behind a TLS-inspecting proxy trust extra CAs; give them to the image too (pip needs them).
+        let extra = "/usr/local/share/ca-certificates"
+        try FileManager.default.createDirectory(atPath: base + "/bookworm" + extra, withIntermediateDirectories: true)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: extra)) ?? [] where name.hasSuffix(".crt") {
+            try FileManager.default.copyItem(atPath: extra + "/" + name, toPath: base + "/bookworm" + extra + "/" + name)
+        }
         let cli = CLI(root: base + "/store")
         var r = try cli.run(["import", "-c", "CMD [\"bash\"]", base + "/bookworm", "debian:bookworm"])
         try #require(r.status == 0, "\(r.output)")
