@@ -9,6 +9,7 @@
 Requests may run concurrently: `call` is thread-safe, and `start` returns a handle that can be cancelled.
 """
 
+import base64
 import itertools
 import json
 import os
@@ -44,10 +45,11 @@ def default_socket_path():
 class PendingCall:
     """A request in flight; `result()` waits for its reply."""
 
-    def __init__(self, client, request_id, on_progress):
+    def __init__(self, client, request_id, on_progress, on_event=None):
         self.client = client
         self.id = request_id
         self.on_progress = on_progress
+        self.on_event = on_event
         self._done = threading.Event()
         self._reply = None
 
@@ -67,6 +69,32 @@ class PendingCall:
             e = reply["error"]
             raise EstibaError(e.get("code"), e.get("message"), e.get("data"))
         return reply.get("result")
+
+
+class InteractiveSession:
+    """A container started by `EstibaClient.run_interactive`: type into it, resize it, wait for its exit code."""
+
+    def __init__(self, client):
+        self.client = client
+        self.container = None
+        self.exit_code = None
+        self.started = threading.Event()
+        self.call = None
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.client.call("input", {"container": self.container, "data": base64.b64encode(data).decode()}, timeout=60)
+
+    def eof(self):
+        self.client.call("input", {"container": self.container, "eof": True}, timeout=60)
+
+    def resize(self, rows, cols):
+        self.client.call("resize", {"container": self.container, "rows": rows, "cols": cols}, timeout=60)
+
+    def wait(self, timeout=None):
+        """The container's exit code, once it has exited."""
+        return self.call.result(timeout)["ExitCode"]
 
 
 class EstibaClient:
@@ -153,14 +181,36 @@ class EstibaClient:
         `on_progress(value)` receives the request's `$/progress` notifications."""
         return self.start(method, params, on_progress).result(timeout)
 
-    def start(self, method, params=None, on_progress=None):
-        """Sends a request without waiting; returns a PendingCall (see `result()` and `cancel()`)."""
+    def start(self, method, params=None, on_progress=None, on_event=None):
+        """Sends a request without waiting; returns a PendingCall (see `result()` and `cancel()`).
+        `on_event(method, params)` receives every notification about this request (`container/output`, …)."""
         request_id = next(self._ids)
-        pending = PendingCall(self, request_id, on_progress)
+        pending = PendingCall(self, request_id, on_progress, on_event)
         with self._lock:
             self._pending[request_id] = pending
         self._send(self._message(method, params, request_id))
         return pending
+
+    def run_interactive(self, params, on_output):
+        """Starts `run` with stdin open (and a terminal unless `params` says `"tty": False`); returns an
+        InteractiveSession once the container has started. `on_output(stream, bytes)` gets its output."""
+        session = InteractiveSession(self)
+
+        def on_event(method, p):
+            if method == "container/output":
+                on_output(p["stream"], base64.b64decode(p["data"]))
+            elif method == "container/started":
+                session.container = p["container"]
+                session.started.set()
+            elif method == "container/exit":
+                session.exit_code = p["exitCode"]
+
+        session.call = self.start("run", {"tty": True, **params, "interactive": True}, on_event=on_event)
+        while not session.started.wait(0.05):
+            if session.call._done.is_set():
+                session.call.result()  # raises the run's error
+                break
+        return session
 
     def notify(self, method, params=None):
         """Sends a notification (no reply)."""
@@ -295,6 +345,11 @@ class EstibaClient:
                 if p and p.on_progress:
                     # $/progress carries a "value"; build/progress is the event itself.
                     p.on_progress(params.get("value") if message["method"] == "$/progress" else params)
+            if isinstance(params, dict) and "id" in params:
+                with self._lock:
+                    p = self._pending.get(params.get("id"))
+                if p and p.on_event:
+                    p.on_event(message["method"], params)
             for handler in list(self.notification_handlers):
                 handler(message["method"], params)
             return

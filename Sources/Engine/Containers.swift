@@ -54,7 +54,7 @@ extension Engine {
     /// With `o.tty`, `onTerminal` receives the terminal's master descriptor once the container runs (and owns it).
     public func run(
         _ o: RunOptions, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
-        onTerminal: (@Sendable (Int32) -> Void)? = nil
+        onTerminal: (@Sendable (Int32) -> Void)? = nil, onStart: (@Sendable (_ id: String, _ name: String) -> Void)? = nil
     ) async throws(EngineError) -> RunResult {
         let image = try await inspectImage(o.image)
         let lowers = try await withStore { store throws(StoreError) in try await store.lowerDirectories(image.id.description) }
@@ -153,6 +153,7 @@ extension Engine {
         record.pid = process.pid
         record.startedAt = Timestamp.now().seconds
         try? containers.save(record)
+        onStart?(id, name)
         if let master = process.terminal { onTerminal?(master) }
         let code = await Launcher.wait(process)
         record.state = .exited

@@ -12,7 +12,7 @@ extension EstibaService {
         case "run":
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
-                "detach",
+                "detach", "interactive", "tty",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -33,7 +33,13 @@ extension EstibaService {
                 o.runtime = rt
             }
             o.detach = try p.bool("detach") ?? false
+            o.tty = try p.bool("tty") ?? false
+            let interactive = try p.bool("interactive") ?? false
+            if o.detach && (o.tty || interactive) {
+                throw RPCErrorCode.invalidParams("detached containers take no terminal or input here; drop \"tty\"/\"interactive\"")
+            }
             let options = o
+            let sessions = self.sessions
             if options.detach {
                 return run { () async throws(EngineError) -> JSONValue in
                     let r = try await engine.run(options)
@@ -42,7 +48,7 @@ extension EstibaService {
             }
             return .deferred { ctx in
                 do throws(EngineError) {
-                    return .success(try await Self.runStreaming(engine, options, ctx))
+                    return .success(try await Self.runStreaming(engine, options, interactive: interactive, sessions: sessions, ctx))
                 } catch {
                     return .failure(error.rpcError)
                 }
@@ -110,26 +116,23 @@ extension EstibaService {
         }
     }
 
-    /// Runs the container with its stdout and stderr sent as `container/output` notifications (base64 chunks)
-    /// before the result.
-    static func runStreaming(_ engine: Engine, _ o: RunOptions, _ ctx: RPCContext) async throws(EngineError) -> JSONValue {
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw EngineError(.io, "Cannot create pipes for the container's output.") }
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    /// Runs the container with its stdout and stderr (or its terminal) sent as `container/output` notifications
+    /// (base64 chunks) before the result; `container/started` and `container/exit` bracket it. With
+    /// `interactive`, `input` writes to its stdin (a pipe, or the terminal with `tty`) while it runs.
+    static func runStreaming(
+        _ engine: Engine, _ o: RunOptions, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext
+    ) async throws(EngineError) -> JSONValue {
+        let requestID = ctx.requestID?.json ?? .null
         let readers = ConditionLock()
-        let open = OpenCount(2)
-        for (fd, stream) in [(outPipe[0], "stdout"), (errPipe[0], "stderr")] {
+        let open = OpenCount(o.tty ? 1 : 2)
+        @Sendable func pump(_ fd: Int32, _ stream: String) {
             startThread {
                 var buffer = [UInt8](repeating: 0, count: 65536)
                 while true {
                     let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                     if n < 0, errno == EINTR { continue }
                     if n <= 0 { break }
-                    ctx.notify("container/output", [
-                        "id": ctx.requestID?.json ?? .null, "stream": .string(stream), "data": .string(Base64.encode(buffer[0..<n])),
-                    ])
+                    ctx.notify("container/output", ["id": requestID, "stream": .string(stream), "data": .string(Base64.encode(buffer[0..<n]))])
                 }
                 close(fd)
                 readers.withLock {
@@ -138,25 +141,53 @@ extension EstibaService {
                 }
             }
         }
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        var inPipe: [Int32] = [-1, -1]
+        if !o.tty {
+            guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw EngineError(.io, "Cannot create pipes for the container's output.") }
+        }
+        if interactive && !o.tty {
+            guard pipe(&inPipe) == 0 else { throw EngineError(.io, "Cannot create a pipe for the container's input.") }
+        }
+        for fd in outPipe + errPipe + inPipe where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        if !o.tty {
+            pump(outPipe[0], "stdout")
+            pump(errPipe[0], "stderr")
+        }
+        let stdin = inPipe[0] >= 0 ? inPipe[0] : Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let inputWriter = inPipe[1]
+        let started = ContainerBox()
+        let master = ContainerBox()
         let result: RunResult
         do {
-            result = try await engine.run(o, stdin: devNull, stdout: outPipe[1], stderr: errPipe[1])
+            result = try await engine.run(
+                o, stdin: stdin, stdout: outPipe[1], stderr: errPipe[1],
+                onTerminal: { fd in
+                    master.set(fd, id: started.id)
+                    if interactive { sessions.add(.init(id: started.id, name: started.name, input: fd, tty: true)) }
+                    pump(dup(fd), "stdout")
+                },
+                onStart: { id, name in
+                    started.set(-1, id: id, name: name)
+                    if interactive && !o.tty { sessions.add(.init(id: id, name: name, input: inputWriter, tty: false)) }
+                    ctx.notify("container/started", ["id": requestID, "container": .string(id), "name": .string(name)])
+                })
         } catch {
-            close(outPipe[1])
-            close(errPipe[1])
-            close(devNull)
+            for fd in [outPipe[1], errPipe[1], stdin, inPipe[1]] where fd >= 0 { close(fd) }
             throw error
         }
-        close(outPipe[1])
-        close(errPipe[1])
-        close(devNull)
-        // Every output chunk goes out before the result.
+        for fd in [outPipe[1], errPipe[1], stdin] where fd >= 0 { close(fd) }
+        // Every output chunk goes out before the exit notification and the result.
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             startThread {
                 readers.withLock { while open.value > 0 { readers.wait() } }
                 c.resume()
             }
         }
+        if interactive { sessions.remove(result.containerID) } else if inPipe[1] >= 0 { close(inPipe[1]) }
+        if master.fd >= 0 { close(master.fd) }
+        ctx.notify("container/exit", ["id": requestID, "container": .string(result.containerID), "exitCode": .int(Int64(result.exitCode))])
         return ["Id": .string(result.containerID), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
     }
 
@@ -181,6 +212,18 @@ final class ByteCollector: @unchecked Sendable {
 }
 
 /// A counter shared with reader threads (guarded by the caller's lock).
+/// The started container's ID and name, and its terminal, handed from the engine's callbacks.
+final class ContainerBox: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var values: (fd: Int32, id: String, name: String) = (-1, "", "")
+    func set(_ fd: Int32, id: String, name: String? = nil) {
+        lock.withLock { values = (fd, id, name ?? values.name) }
+    }
+    var fd: Int32 { lock.withLock { values.fd } }
+    var id: String { lock.withLock { values.id } }
+    var name: String { lock.withLock { values.name } }
+}
+
 final class OpenCount: @unchecked Sendable {
     var value: Int
     init(_ v: Int) { value = v }

@@ -11,9 +11,9 @@ public final class EstibaService: RPCHandler {
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
     public static let methods = [
         "initialize", "shutdown", "exit", "parse", "build", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
-        "verify", "prune", "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs",
+        "verify", "prune", "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs", "input", "resize",
     ]
-    public static let notifications = ["$/progress", "container/output", "build/progress"]
+    public static let notifications = ["$/progress", "container/output", "container/started", "container/exit", "build/progress"]
 
     /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
     static let inlineParseLimit = 16 << 10
@@ -22,6 +22,8 @@ public final class EstibaService: RPCHandler {
     private let shuttingDown = Mutex(false)
     /// The encoded `images` result for a store generation (it only changes when images or tags do).
     let imagesCache = Mutex<(generation: [Int], text: JSONText)?>(nil)
+    /// Interactive containers started by this service's clients.
+    let sessions = InteractiveSessions()
 
     public init(engine: Engine) {
         self.engine = engine
@@ -57,6 +59,8 @@ public final class EstibaService: RPCHandler {
                 return try imageMethod(request)
             case "run", "ps", "rm", "commit", "stop", "kill", "wait", "logs":
                 return try containerMethod(request)
+            case "input", "resize":
+                return try sessionMethod(request)
             default:
                 return .done(.failure(RPCErrorCode.methodNotFound(request.method)))
             }

@@ -1,0 +1,111 @@
+import EstibaJSON
+import Foundation
+import Glibc
+import Testing
+
+/// Interactive containers over JSON-RPC: stdin through `input`, a terminal with `resize`, `container/started`
+/// and `container/exit` notifications; and the Python client's `run_shell.py` on a real pty.
+@Suite(.serialized) struct InteractiveSessionTests {
+    func base64(_ s: String) -> JSONValue { .string(Data(s.utf8).base64EncodedString()) }
+
+    /// Reads messages until the reply to `id`, returning it and the notifications before it.
+    func untilReply(_ s: StdioService, _ id: Int) throws -> (JSONValue, [JSONValue]) {
+        var notes: [JSONValue] = []
+        while let m = try s.reader.json(timeout: 60) {
+            if m["id"] == .int(Int64(id)), m["method"] == nil { return (m, notes) }
+            notes.append(m)
+        }
+        throw TestTimeout(what: "reply \(id)")
+    }
+
+    func output(_ notes: [JSONValue]) -> String {
+        notes.filter { $0["method"] == "container/output" }.compactMap { $0["params"]?["data"]?.stringValue }
+            .compactMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }.joined()
+    }
+
+    @Test func stdinAndATerminalOverJSONRPC() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let doc = try JSONValue.parse(Array(try Data(contentsOf: Paths.repo.appendingPathComponent("Protocol/openrpc.json"))))
+        let validator = SchemaValidator(document: doc)
+        func schema(_ n: String) -> JSONValue { doc["x-notifications"]?.arrayValue?.first { $0["name"]?.stringValue == n }?["params"] ?? .null }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+
+        // stdin: `cat` echoes what `input` sends, and ends at eof.
+        s.sendLine(request(1, "run", ["image": "busybox", "command": ["cat"], "interactive": true, "name": "catter"]))
+        let started = try #require(try s.reader.json(timeout: 60))
+        #expect(started["method"] == "container/started" && started["params"]?["name"] == "catter", "\(started)")
+        #expect(validator.validate(started["params"] ?? .null, schema("container/started")).isEmpty)
+        s.sendLine(request(2, "input", ["container": "catter", "data": base64("hello over json-rpc\n")]))
+        s.sendLine(request(3, "input", ["container": "catter", "eof": true]))
+        var (reply, notes) = try untilReply(s, 1)
+        #expect(reply["result"]?["ExitCode"] == .int(0), "\(reply)")
+        #expect(output(notes) == "hello over json-rpc\n", "\(notes)")
+        let exit = try #require(notes.first { $0["method"] == "container/exit" })
+        #expect(exit["params"]?["exitCode"] == .int(0) && validator.validate(exit["params"] ?? .null, schema("container/exit")).isEmpty)
+
+        // A terminal: resize, type, Ctrl-C reaches the container, exit code comes back.
+        s.sendLine(request(4, "run", ["image": "busybox", "command": ["sh"], "interactive": true, "tty": true, "name": "terminal"]))
+        #expect(try s.reader.json(timeout: 60)?["method"] == "container/started")
+        s.sendLine(request(5, "resize", ["container": "terminal", "rows": .int(33), "cols": .int(101)]))
+        s.sendLine(request(6, "input", ["container": "terminal", "data": base64("stty size; tty\r")]))
+        usleep(500_000)
+        s.sendLine(request(7, "input", ["container": "terminal", "data": base64("sleep 30\r")]))
+        usleep(500_000)
+        s.sendLine(request(8, "input", ["container": "terminal", "data": base64("\u{03}")]))
+        usleep(300_000)
+        s.sendLine(request(9, "input", ["container": "terminal", "data": base64("exit 6\r")]))
+        (reply, notes) = try untilReply(s, 4)
+        #expect(reply["result"]?["ExitCode"] == .int(6), "\(reply)")
+        let screen = output(notes)
+        #expect(screen.contains("33 101\r\n/dev/pts/0\r\n"), "\(screen)")
+        #expect(screen.contains("^C"), "\(screen)")
+        #expect(notes.contains { $0["id"] == .int(5) && $0["result"]?["rows"] == .int(33) }, "\(notes)")
+        // Input to a container that is gone is a clear error.
+        s.sendLine(request(10, "input", ["container": "terminal", "data": base64("x")]))
+        (reply, _) = try untilReply(s, 10)
+        #expect(reply["error"]?["code"] == .int(-32001), "\(reply)")
+    }
+
+    @Test func thePythonClientGivesARealTerminalSession() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let script = #"""
+            import os, pty, sys, time, select, fcntl, struct, termios
+            pid, fd = pty.fork()
+            if pid != 0:
+                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            if pid == 0:
+                time.sleep(0.2)
+                os.execv(sys.executable, [sys.executable, sys.argv[1], "--estiba", sys.argv[2], "--root", sys.argv[3], "busybox", "sh"])
+            def read_for(t):
+                out = b""; end = time.time() + t
+                while time.time() < end:
+                    r, _, _ = select.select([fd], [], [], 0.1)
+                    if r:
+                        try: out += os.read(fd, 4096)
+                        except OSError: break
+                return out
+            screen = read_for(2.0)
+            os.write(fd, b"tty; stty size; echo $((6*7))\r"); screen += read_for(1.5)
+            os.write(fd, b"sleep 30\r"); time.sleep(0.5); os.write(fd, b"\x03"); screen += read_for(1.5)
+            os.write(fd, b"echo still-here; exit 4\r"); screen += read_for(2.0)
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
+            """#
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script, Paths.repo.path + "/Clients/python/run_shell.py", Paths.estiba, cli.root]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(screen.contains("/dev/pts/0"), "\(screen)")
+        #expect(screen.contains("\r\n24 80\r\n42\r\n"), "the container's terminal has the caller's size: \(screen)")
+        #expect(screen.contains("^C"), "\(screen)")
+        #expect(screen.contains("still-here"), "\(screen)")
+        #expect(screen.hasSuffix("EXIT=4\n"), "\(screen)")
+    }
+}
