@@ -53,6 +53,35 @@ extension EstibaService {
                     return .failure(error.rpcError)
                 }
             }
+        case "exec":
+            let p = try Params(request, allowed: ["container", "command", "env", "user", "workdir", "interactive", "tty"])
+            let container = try p.requiredString("container")
+            guard let command = try p.strings("command"), !command.isEmpty else {
+                throw RPCErrorCode.invalidParams("exec needs \"command\": a non-empty array of strings")
+            }
+            let env = try p.strings("env") ?? []
+            let user = try p.string("user")
+            let workdir = try p.string("workdir")
+            let interactive = try p.bool("interactive") ?? false
+            let tty = try p.bool("tty") ?? false
+            let sessions = self.sessions
+            return .deferred { ctx in
+                do throws(EngineError) {
+                    let value = try await Self.stream(tty: tty, interactive: interactive, sessions: sessions, ctx) {
+                        stdin, stdout, stderr, onTerminal, onStart throws(EngineError) in
+                        // An exec session is addressed by its own ID (like Docker's exec IDs).
+                        let execID = ContainerStore.newID()
+                        onStart(execID, container)
+                        let code = try await engine.exec(
+                            container: container, command: command, environment: env, user: user, workingDirectory: workdir,
+                            tty: tty, stdin: stdin, stdout: stdout, stderr: stderr, onTerminal: onTerminal)
+                        return (execID, container, code)
+                    }
+                    return .success(value)
+                } catch {
+                    return .failure(error.rpcError)
+                }
+            }
         case "ps":
             let p = try Params(request, allowed: ["all"])
             let all = try p.bool("all") ?? false
@@ -122,9 +151,25 @@ extension EstibaService {
     static func runStreaming(
         _ engine: Engine, _ o: RunOptions, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext
     ) async throws(EngineError) -> JSONValue {
+        try await stream(tty: o.tty, interactive: interactive, sessions: sessions, ctx) { stdin, stdout, stderr, onTerminal, onStart throws(EngineError) in
+            let r = try await engine.run(o, stdin: stdin, stdout: stdout, stderr: stderr, onTerminal: onTerminal, onStart: onStart)
+            return (r.containerID, r.name, r.exitCode)
+        }
+    }
+
+    typealias Launch = @Sendable (
+        _ stdin: Int32, _ stdout: Int32, _ stderr: Int32, _ onTerminal: @escaping @Sendable (Int32) -> Void,
+        _ onStart: @escaping @Sendable (String, String) -> Void
+    ) async throws(EngineError) -> (id: String, name: String, exitCode: Int32)
+
+    /// Runs a process (a container's first, or an exec) with its output as notifications and, when
+    /// interactive, its input through `input`/`resize`.
+    static func stream(
+        tty: Bool, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext, launch: Launch
+    ) async throws(EngineError) -> JSONValue {
         let requestID = ctx.requestID?.json ?? .null
         let readers = ConditionLock()
-        let open = OpenCount(o.tty ? 1 : 2)
+        let open = OpenCount(tty ? 1 : 2)
         @Sendable func pump(_ fd: Int32, _ stream: String) {
             startThread {
                 var buffer = [UInt8](repeating: 0, count: 65536)
@@ -144,14 +189,14 @@ extension EstibaService {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         var inPipe: [Int32] = [-1, -1]
-        if !o.tty {
+        if !tty {
             guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw EngineError(.io, "Cannot create pipes for the container's output.") }
         }
-        if interactive && !o.tty {
+        if interactive && !tty {
             guard pipe(&inPipe) == 0 else { throw EngineError(.io, "Cannot create a pipe for the container's input.") }
         }
         for fd in outPipe + errPipe + inPipe where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        if !o.tty {
+        if !tty {
             pump(outPipe[0], "stdout")
             pump(errPipe[0], "stderr")
         }
@@ -159,18 +204,18 @@ extension EstibaService {
         let inputWriter = inPipe[1]
         let started = ContainerBox()
         let master = ContainerBox()
-        let result: RunResult
+        let result: (id: String, name: String, exitCode: Int32)
         do {
-            result = try await engine.run(
-                o, stdin: stdin, stdout: outPipe[1], stderr: errPipe[1],
-                onTerminal: { fd in
+            result = try await launch(
+                stdin, outPipe[1], errPipe[1],
+                { fd in
                     master.set(fd, id: started.id)
                     if interactive { sessions.add(.init(id: started.id, name: started.name, input: fd, tty: true)) }
                     pump(dup(fd), "stdout")
                 },
-                onStart: { id, name in
+                { id, name in
                     started.set(-1, id: id, name: name)
-                    if interactive && !o.tty { sessions.add(.init(id: id, name: name, input: inputWriter, tty: false)) }
+                    if interactive && !tty { sessions.add(.init(id: id, name: name, input: inputWriter, tty: false)) }
                     ctx.notify("container/started", ["id": requestID, "container": .string(id), "name": .string(name)])
                 })
         } catch {
@@ -185,10 +230,10 @@ extension EstibaService {
                 c.resume()
             }
         }
-        if interactive { sessions.remove(result.containerID) } else if inPipe[1] >= 0 { close(inPipe[1]) }
+        if interactive { sessions.remove(result.id) } else if inPipe[1] >= 0 { close(inPipe[1]) }
         if master.fd >= 0 { close(master.fd) }
-        ctx.notify("container/exit", ["id": requestID, "container": .string(result.containerID), "exitCode": .int(Int64(result.exitCode))])
-        return ["Id": .string(result.containerID), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
+        ctx.notify("container/exit", ["id": requestID, "container": .string(result.id), "exitCode": .int(Int64(result.exitCode))])
+        return ["Id": .string(result.id), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
     }
 
     /// A row like Docker's GET /containers/json.

@@ -68,6 +68,32 @@ import Testing
         #expect(reply["error"]?["code"] == .int(-32001), "\(reply)")
     }
 
+    @Test func execOverJSONRPC() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        var r = try cli.run(["run", "-d", "--name", "server", "-h", "box", "busybox", "sleep", "60"])
+        #expect(r.status == 0, "\(r.output)")
+        defer { _ = try? cli.run(["rm", "-f", "server"]) }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        s.sendLine(request(1, "exec", ["container": "server", "command": ["sh", "-c", "hostname; echo $GREETING; exit 2"], "env": ["GREETING=hola"]]))
+        var (reply, notes) = try untilReply(s, 1)
+        #expect(reply["result"]?["ExitCode"] == .int(2), "\(reply)")
+        #expect(output(notes) == "box\nhola\n", "\(notes)")
+        // Interactive exec: the started notification names the exec session that input addresses.
+        s.sendLine(request(2, "exec", ["container": "server", "command": ["sh", "-c", "read line; echo got $line"], "interactive": true]))
+        let started = try #require(try s.reader.json(timeout: 60))
+        let session = try #require(started["params"]?["container"]?.stringValue, "\(started)")
+        s.sendLine(request(3, "input", ["container": .string(session), "data": base64("typed\n")]))
+        (reply, notes) = try untilReply(s, 2)
+        #expect(reply["result"]?["ExitCode"] == .int(0) && output(notes) == "got typed\n", "\(reply) \(notes)")
+        s.sendLine(request(4, "exec", ["container": "nosuch", "command": ["true"]]))
+        (reply, _) = try untilReply(s, 4)
+        #expect(reply["error"]?["code"] == .int(-32001), "\(reply)")
+        r = try cli.run(["rm", "-f", "server"])
+        #expect(r.status == 0)
+    }
+
     @Test func thePythonClientGivesARealTerminalSession() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
