@@ -306,9 +306,12 @@ static void become_command(const struct estiba_launch *c) {
         if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
     }
     if (drop_bounding_set() != 0) fail(c, "drop capabilities");
-    if (setgroups((size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
-    if (setresgid(c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
-    if (setresuid(c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
+    /* Raw system calls, not glibc's wrappers: in a clone()d child glibc still believes the parent's threads
+       exist and its set*id() broadcast would wait on the parent's thread-list lock, forever if another thread
+       held it at clone time. The child has one thread, so the per-thread system calls are exactly right. */
+    if (syscall(SYS_setgroups, (size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
+    if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
+    if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
     if (c->uid == 0 && set_root_capabilities() != 0) fail(c, "set capabilities");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
     if (chdir(c->cwd) != 0) fail(c, "enter the working directory");
@@ -350,7 +353,9 @@ static int exec_child(void *arg) {
     }
     if (chdir("/") != 0) fail(c, "enter the container's root");
     /* Joining a pid namespace applies to children: the command runs in a second process. */
-    pid_t pid = fork();
+    /* A raw clone (fork semantics), not glibc's fork(): its atfork handlers take locks another thread of the
+       parent may have held when this process was cloned. */
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
     if (pid < 0) fail(c, "fork inside the container");
     if (pid == 0) become_command(c);
     if (c->console_socket >= 0) close(c->console_socket);

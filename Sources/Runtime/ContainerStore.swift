@@ -113,7 +113,10 @@ public struct ContainerStore: Sendable {
         }
         // A container's mounts live in its own mount namespace; its directory is plain files.
         _ = umount2(base + "/rootfs", Int32(MNT_DETACH))
-        removeTree(base)
+        // Move it out of sight first: a monitor still recording the exit then finds no directory to write in,
+        // instead of bringing the record back into a half-removed one.
+        let doomed = directory + "/.removing-\(id)-\(getpid())"
+        removeTree(rename(base, doomed) == 0 ? doomed : base)
     }
 
     func removeTree(_ path: String) {

@@ -236,6 +236,8 @@ import Testing
                 let stream = m["params"]?["stream"]?.stringValue ?? "?"
                 let bytes = Data(base64Encoded: m["params"]?["data"]?.stringValue ?? "") ?? Data()
                 chunks[stream, default: ""] += String(decoding: bytes, as: UTF8.self)
+            } else if m["method"] != nil {
+                #expect(m["method"] == "container/started" || m["method"] == "container/exit", "\(m)")
             } else {
                 result = m["result"]
                 #expect(m["id"] == 2, "\(m)")
@@ -263,6 +265,7 @@ import Testing
                 out += String(decoding: Data(base64Encoded: m["params"]?["data"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
                 continue
             }
+            if m["method"] != nil { continue }
             #expect(m["result"]?["ExitCode"] == 0)
             break
         }
