@@ -212,11 +212,13 @@ extension EstibaService {
                     master.set(fd, id: started.id)
                     if interactive { sessions.add(.init(id: started.id, name: started.name, input: fd, tty: true)) }
                     pump(dup(fd), "stdout")
+                    // With a terminal, "started" goes out once input and resize can reach it.
+                    ctx.notify("container/started", ["id": requestID, "container": .string(started.id), "name": .string(started.name)])
                 },
                 { id, name in
                     started.set(-1, id: id, name: name)
                     if interactive && !tty { sessions.add(.init(id: id, name: name, input: inputWriter, tty: false)) }
-                    ctx.notify("container/started", ["id": requestID, "container": .string(id), "name": .string(name)])
+                    if !tty { ctx.notify("container/started", ["id": requestID, "container": .string(id), "name": .string(name)]) }
                 })
         } catch {
             for fd in [outPipe[1], errPipe[1], stdin, inPipe[1]] where fd >= 0 { close(fd) }
