@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -238,6 +239,101 @@ static void exec_command(const struct estiba_launch *c) {
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* openat2(2) resolving inside `rootfd` as if it were "/": no ".." or link leads out of the container's root. */
+static int open_in_root(int rootfd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Makes `target` (absolute, in the container) exist inside the root as a directory (or an empty file when
+   `file`), creating missing parents; returns an O_PATH descriptor of it, or -1. */
+static int make_mount_point(int rootfd, const char *target, int file) {
+    char path[4096];
+    size_t len = strlen(target);
+    if (len == 0 || len >= sizeof path || target[0] != '/') { errno = EINVAL; return -1; }
+    memcpy(path, target, len + 1);
+    /* mkdir -p, one component at a time, each parent resolved inside the root */
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0') continue;
+        int last = path[i] == '\0' || (path[i] == '/' && path[i + 1] == '\0');
+        char saved = path[i];
+        path[i] = '\0';
+        int fd = open_in_root(rootfd, path + 1, O_PATH | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno != ENOENT) return -1;
+            /* create it in its parent (resolved inside the root) */
+            char *slash = strrchr(path, '/');
+            const char *name = slash + 1;
+            int parent;
+            if (slash == path) {
+                parent = dup(rootfd);
+            } else {
+                *slash = '\0';
+                parent = open_in_root(rootfd, path + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                *slash = '/';
+            }
+            if (parent < 0) return -1;
+            int made;
+            if (last && file) {
+                int f = openat(parent, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                made = f >= 0 ? 0 : -1;
+                if (f >= 0) close(f);
+            } else {
+                made = mkdirat(parent, name, 0755);
+            }
+            close(parent);
+            if (made != 0 && errno != EEXIST) return -1;
+            fd = open_in_root(rootfd, path + 1, O_PATH | O_CLOEXEC);
+            if (fd < 0) return -1;
+        }
+        path[i] = saved;
+        if (last) return fd;
+        close(fd);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+/* Bind-mounts each volume onto its mount point, through /proc/self/fd so the kernel mounts exactly the
+   directory resolved inside the root. */
+static int mount_volumes(const struct estiba_launch *c) {
+    if (c->nmounts <= 0) return 0;
+    int rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    for (int i = 0; i < c->nmounts; i++) {
+        struct stat st;
+        if (stat(c->mount_sources[i], &st) != 0) { close(rootfd); return -1; }
+        int fd = make_mount_point(rootfd, c->mount_targets[i], !S_ISDIR(st.st_mode));
+        if (fd < 0) { close(rootfd); return -1; }
+        char proc[64];
+        memcpy(proc, "/proc/self/fd/", 14);
+        char digits[16];
+        int n = 0, v = fd;
+        do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
+        char *p = proc + 14;
+        while (n > 0) *p++ = digits[--n];
+        *p = '\0';
+        int rc = mount(c->mount_sources[i], proc, NULL, MS_BIND | MS_REC, NULL);
+        if (rc == 0 && c->mount_readonly[i]) {
+            close(fd);
+            fd = make_mount_point(rootfd, c->mount_targets[i], !S_ISDIR(st.st_mode));
+            if (fd < 0) { close(rootfd); return -1; }
+            p = proc + 14; n = 0; v = fd;
+            do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
+            while (n > 0) *p++ = digits[--n];
+            *p = '\0';
+            rc = mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
+        }
+        close(fd);
+        if (rc != 0) { close(rootfd); return -1; }
+    }
+    close(rootfd);
+    return 0;
+}
+
 static void become_command(const struct estiba_launch *c);
 
 static int child_main(void *arg) {
@@ -254,6 +350,7 @@ static int child_main(void *arg) {
     if (c->hosts_file && bind_file(root, "/etc/hosts", c->hosts_file) != 0) fail(c, "mount /etc/hosts");
     if (c->hostname_file && bind_file(root, "/etc/hostname", c->hostname_file) != 0) fail(c, "mount /etc/hostname");
     if (c->resolv_file && bind_file(root, "/etc/resolv.conf", c->resolv_file) != 0) fail(c, "mount /etc/resolv.conf");
+    if (mount_volumes(c) != 0) fail(c, "mount a volume");
     if (chdir(root) != 0) fail(c, "enter the root");
     if (syscall(SYS_pivot_root, ".", ".") != 0) fail(c, "pivot_root");
     if (umount2(".", MNT_DETACH) != 0) fail(c, "detach the old root");

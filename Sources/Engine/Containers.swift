@@ -27,6 +27,8 @@ public struct RunOptions: Sendable {
     public var runtime: ContainerRuntime = .estiba
     /// Run in the background under a monitor (`-d`); output goes to the container's log.
     public var detach = false
+    /// `-v` specs: `/host:/target[:ro]` or `name:/target[:ro]`.
+    public var volumes: [String] = []
 
     public init(image: String) { self.image = image }
 }
@@ -74,6 +76,7 @@ extension Engine {
             throw EngineError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
         }
         let hostname = o.hostname ?? String(id.prefix(12))
+        let volumeMounts = try VolumeSpecs.resolve(o.volumes, root: configuration.root)
         let user: UserResolver.Resolved
         do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers) } catch {
             throw EngineError(.invalidArgument, error.message, context: ["user": o.user ?? cfg.user ?? "", "image": o.image])
@@ -97,6 +100,7 @@ extension Engine {
         spec.user = (user.uid, user.gid, user.groups)
         spec.network = o.network
         spec.readOnlyRoot = o.readOnly
+        spec.mounts = volumeMounts
         spec.terminal = o.tty
         if o.tty, !environment.contains(where: { $0.hasPrefix("TERM=") }) { spec.environment.append("TERM=xterm") }
         spec.hostsFile = base + "/hosts"

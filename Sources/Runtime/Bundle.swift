@@ -22,6 +22,9 @@ public enum Bundle {
         for (dest, src) in [("/etc/hosts", spec.hostsFile), ("/etc/hostname", spec.hostnameFile), ("/etc/resolv.conf", spec.resolvFile)] {
             if let src { mounts.append(["destination": .string(dest), "type": "bind", "source": .string(src), "options": ["rbind", "ro", "nosuid", "nodev"]]) }
         }
+        for m in spec.mounts {
+            mounts.append(["destination": .string(m.target), "type": "bind", "source": .string(m.source), "options": m.readOnly ? ["rbind", "ro"] : ["rbind", "rw"]])
+        }
         return [
             "ociVersion": "1.0.2",
             "root": ["path": .string(spec.mountPoint), "readonly": .bool(spec.readOnlyRoot)],
@@ -68,7 +71,11 @@ extension Bundle {
             case "/etc/hosts": spec.hostsFile = m["source"]?.stringValue
             case "/etc/hostname": spec.hostnameFile = m["source"]?.stringValue
             case "/etc/resolv.conf": spec.resolvFile = m["source"]?.stringValue
-            default: break
+            default:
+                if m["type"] == "bind", let source = m["source"]?.stringValue, let target = m["destination"]?.stringValue {
+                    let options = m["options"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    spec.mounts.append(VolumeMount(source: source, target: target, readOnly: options.contains("ro")))
+                }
             }
         }
         return spec

@@ -20,6 +20,8 @@ public struct ContainerSpec: Sendable {
     public var hostsFile: String?
     public var hostnameFile: String?
     public var resolvFile: String?
+    /// Volumes and bind mounts, mounted in this order.
+    public var mounts: [VolumeMount] = []
 
     public init(
         lowerDirectories: [String], upperDirectory: String, workDirectory: String, mountPoint: String, arguments: [String],
@@ -33,6 +35,20 @@ public struct ContainerSpec: Sendable {
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.hostname = hostname
+    }
+}
+
+/// A host directory or file (a bind mount, or a named volume's data) mounted at `target` in the container. The
+/// target resolves inside the container's root: no `..` or link in the image can lead it outside.
+public struct VolumeMount: Sendable, Equatable {
+    public var source: String
+    public var target: String
+    public var readOnly: Bool
+
+    public init(source: String, target: String, readOnly: Bool) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
     }
 }
 

@@ -38,7 +38,11 @@ public enum Launcher {
             if console[0] >= 0 { close(console[0]) }
         }
 
-        let pid: pid_t = CStrings.with(spec.arguments) { argv in
+        let readOnly = spec.mounts.map { Int32($0.readOnly ? 1 : 0) }
+        let pid: pid_t = CStrings.with(spec.mounts.map(\.source)) { mountSources in
+        CStrings.with(spec.mounts.map(\.target)) { mountTargets in
+        readOnly.withUnsafeBufferPointer { readOnlyBuffer in
+        CStrings.with(spec.arguments) { argv in
             CStrings.with(spec.environment) { envp in
                 let groups = spec.user.groups.map { gid_t($0) }
                 return groups.withUnsafeBufferPointer { groupBuffer in
@@ -51,7 +55,8 @@ public enum Launcher {
                                     host_network: spec.network == .host ? 1 : 0, readonly_root: spec.readOnlyRoot ? 1 : 0,
                                     uid: spec.user.uid, gid: spec.user.gid, groups: groupBuffer.baseAddress,
                                     ngroups: Int32(groups.count), stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
-                                    console_socket: console[1], error_fd: errorPipe[1])
+                                    console_socket: console[1], mount_sources: mountSources, mount_targets: mountTargets,
+                                    mount_readonly: readOnlyBuffer.baseAddress, nmounts: Int32(spec.mounts.count), error_fd: errorPipe[1])
                                 return spec.mountPoint.withCString { merged in
                                     options.withCString { opts in
                                         spec.workingDirectory.withCString { cwd in
@@ -71,6 +76,9 @@ public enum Launcher {
                     }
                 }
             }
+        }
+        }
+        }
         }
         close(errorPipe[1])
         if console[1] >= 0 { close(console[1]) }

@@ -12,7 +12,7 @@ extension EstibaService {
         case "run":
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
-                "detach", "interactive", "tty",
+                "detach", "interactive", "tty", "volumes",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -34,6 +34,7 @@ extension EstibaService {
             }
             o.detach = try p.bool("detach") ?? false
             o.tty = try p.bool("tty") ?? false
+            o.volumes = try p.strings("volumes") ?? []
             let interactive = try p.bool("interactive") ?? false
             if o.detach && (o.tty || interactive) {
                 throw RPCErrorCode.invalidParams("detached containers take no terminal or input here; drop \"tty\"/\"interactive\"")

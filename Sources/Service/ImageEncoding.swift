@@ -111,6 +111,21 @@ extension ImageEncoding {
     public static func containerInspect(_ c: ContainerRecord, root: String) -> JSONValue {
         let base = root + "/containers/" + c.id
         func time(_ t: Int64?) -> JSONValue { .string(Timestamp(seconds: t ?? 0).rfc3339) }
+        // Volumes and bind mounts, from the container's bundle (Docker's Mounts shape).
+        var mounts: [JSONValue] = []
+        if let bytes = FileContents.read(base + "/config.json"), let config = try? JSONValue.parse(bytes) {
+            for m in config["mounts"]?.arrayValue ?? [] where m["type"] == "bind" {
+                guard let source = m["source"]?.stringValue, let target = m["destination"]?.stringValue, !source.hasPrefix(base + "/") else { continue }
+                let named = source.hasPrefix(root + "/volumes/")
+                let rw = !(m["options"]?.arrayValue?.contains("ro") ?? false)
+                var o: JSONObject = ["Type": named ? "volume" : "bind"]
+                if named { o.append("Name", .string(String(source.dropFirst(root.count + 9).split(separator: "/").first ?? ""))) }
+                o.append("Source", .string(source))
+                o.append("Destination", .string(target))
+                o.append("RW", .bool(rw))
+                mounts.append(.object(o))
+            }
+        }
         return [
             "Id": .string(c.id), "Created": time(c.created), "Path": .string(c.command.first ?? ""),
             "Args": JSONValue(Array(c.command.dropFirst())),
@@ -128,6 +143,7 @@ extension ImageEncoding {
                     "WorkDir": .string(base + "/work"), "MergedDir": .string(base + "/rootfs"),
                 ],
             ],
+            "Mounts": .array(mounts),
             "Config": ["Image": .string(c.image), "Cmd": JSONValue(c.command)],
         ]
     }

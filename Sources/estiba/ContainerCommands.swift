@@ -24,12 +24,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Run in the background and print the container ID.") var detach = false
     @Option(name: .long, help: "estiba (default) or runc, on the same OCI bundle.") var runtime: String = "estiba"
     @Flag(name: [.short, .long], help: "Give the container a terminal.") var tty = false
+    @Option(name: [.short, .long], help: "Mount a volume: /host/path:/target[:ro] or NAME:/target[:ro].") var volume: [String] = []
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() async throws {
         guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
         var o = RunOptions(image: image)
+        o.volumes = volume
         o.command = command
         o.entrypoint = entrypoint.map { [$0] }
         o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (getenv($0).map { String(cString: $0) } ?? "") }

@@ -187,6 +187,42 @@ import Testing
         }
     }
 
+    @Test func volumesBindMountsAndNamedVolumesStayInsideTheRoot() throws {
+        guard let cli = try busyboxStore() else { return }
+        let base = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/host", withIntermediateDirectories: true)
+        try "from the host\n".write(toFile: base + "/host/h.txt", atomically: true, encoding: .utf8)
+        // A read-only bind mount and a named volume that outlives its container.
+        var r = try cli.run(["run", "--rm", "--name", "v1", "-v", base + "/host:/mnt/host:ro", "-v", "data:/data", "busybox", "sh", "-c",
+            "cat /mnt/host/h.txt; touch /mnt/host/new 2>/dev/null || echo read-only; echo kept > /data/k"])
+        #expect(r.output == "from the host\nread-only\n", "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: base + "/host/new"))
+        r = try cli.run(["run", "--rm", "-v", "data:/elsewhere", "busybox", "cat", "/elsewhere/k"])
+        #expect(r.output == "kept\n", "\(r.output)")
+        // A writable bind mount writes through to the host; inspect lists the mounts.
+        r = try cli.run(["run", "--name", "v2", "-v", base + "/host:/work", "busybox", "sh", "-c", "echo written > /work/out"])
+        #expect(try String(contentsOfFile: base + "/host/out", encoding: .utf8) == "written\n")
+        r = try cli.run(["inspect", "-f", "{{json .Mounts}}", "v2"])
+        #expect(r.output.contains("\"Destination\":\"/work\"") && r.output.contains("\"RW\":true"), "\(r.output)")
+        _ = try cli.run(["rm", "v2"])
+        // A link in the image cannot lead a mount target out of the container's root.
+        let evil = base + "/evil-rootfs"
+        try FileManager.default.createDirectory(atPath: evil + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: evil + "/bin/busybox")
+        symlink("busybox", evil + "/bin/sh")
+        symlink(base + "/outside", evil + "/escape")
+        _ = try cli.run(["import", evil, "evil:1"])
+        r = try cli.run(["run", "--rm", "-v", base + "/host:/escape/inside", "evil:1", "/bin/sh", "-c", "true"])
+        #expect(!FileManager.default.fileExists(atPath: base + "/outside"), "nothing created outside the root: \(r.output)")
+        // Bad specs are clear errors, and leave nothing behind.
+        r = try cli.run(["run", "-v", "data:/x:zz", "busybox", "true"])
+        #expect(r.status != 0 && r.output.contains("Invalid volume mode \"zz\""), "\(r.output)")
+        r = try cli.run(["run", "-v", "data:relative", "busybox", "true"])
+        #expect(r.status != 0 && r.output.contains("absolute path"), "\(r.output)")
+        #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
+    }
+
     @Test func runAndRemoveLeaveNothingBehind() throws {
         guard let cli = try busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }

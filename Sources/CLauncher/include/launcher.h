@@ -22,6 +22,10 @@ struct estiba_launch {
     int ngroups;
     int stdin_fd, stdout_fd, stderr_fd;
     int console_socket;            /* >= 0: allocate a terminal in the container, send its master here (SCM_RIGHTS) */
+    const char *const *mount_sources;  /* volumes and bind mounts: host paths (nmounts of them) */
+    const char *const *mount_targets;  /* absolute paths in the container, resolved inside its root */
+    const int *mount_readonly;
+    int nmounts;
     int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
 };
 

@@ -1,0 +1,62 @@
+import Glibc
+import Runtime
+
+/// `-v` specs: `/host/path:/target[:ro|rw]` (a bind mount; a missing host directory is created, as Docker does)
+/// or `name:/target[:ro|rw]` (a named volume kept in the store under `volumes/<name>/_data`).
+enum VolumeSpecs {
+    static func resolve(_ specs: [String], root: String) throws(EngineError) -> [VolumeMount] {
+        var out: [VolumeMount] = []
+        for spec in specs {
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || parts.count == 3 else {
+                throw EngineError(.invalidArgument, "Invalid volume \"\(spec)\": use SOURCE:TARGET[:ro|rw], where SOURCE is a host path or a volume name.", context: ["volume": spec])
+            }
+            var readOnly = false
+            if parts.count == 3 {
+                switch parts[2] {
+                case "ro": readOnly = true
+                case "rw", "": readOnly = false
+                default:
+                    throw EngineError(.invalidArgument, "Invalid volume mode \"\(parts[2])\" in \"\(spec)\": use ro or rw.", context: ["volume": spec])
+                }
+            }
+            let (source, target) = (parts[0], parts[1])
+            guard target.hasPrefix("/"), target != "/" else {
+                throw EngineError(.invalidArgument, "Invalid volume \"\(spec)\": the target must be an absolute path in the container, not /.", context: ["volume": spec])
+            }
+            guard !source.isEmpty else {
+                throw EngineError(.invalidArgument, "Invalid volume \"\(spec)\": give a host path or a volume name before the colon.", context: ["volume": spec])
+            }
+            let path: String
+            if source.hasPrefix("/") {
+                path = source
+                var st = stat()
+                if stat(path, &st) != 0 { try makeDirectories(path) }
+            } else {
+                guard validName(source) else {
+                    throw EngineError(.invalidArgument, "Invalid volume name \"\(source)\": use letters, digits, '_', '.' and '-', starting with a letter or digit (or give an absolute host path).", context: ["volume": spec])
+                }
+                path = root + "/volumes/" + source + "/_data"
+                try makeDirectories(path)
+            }
+            out.append(VolumeMount(source: path, target: target, readOnly: readOnly))
+        }
+        return out
+    }
+
+    /// Docker's rule for volume names.
+    static func validName(_ n: String) -> Bool {
+        guard n.count >= 2, let first = n.unicodeScalars.first, first.properties.isASCIIHexDigit || (first.value < 128 && first.properties.isAlphabetic) else { return false }
+        return n.unicodeScalars.allSatisfy { $0.value < 128 && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)) }
+    }
+
+    static func makeDirectories(_ path: String) throws(EngineError) {
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw EngineError(.io, "Cannot create \(prefix) for a volume: \(String(cString: strerror(errno))).", context: ["path": prefix])
+            }
+        }
+    }
+}
