@@ -339,6 +339,13 @@ static void become_command(const struct estiba_launch *c);
 static int child_main(void *arg) {
     const struct estiba_launch *c = arg;
     const char *root = c->merged;
+    if (c->sync_fd >= 0) {
+        char go = 0;
+        ssize_t n;
+        while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
+        if (n != 1) _exit(126); /* the parent gave up on us */
+        close(c->sync_fd);
+    }
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(c, "make mounts private");
     if (mount("overlay", root, "overlay", 0, c->overlay_options) != 0) fail(c, "mount the overlay root");
     if (mkdir_in(root, "/proc", 0555) != 0) fail(c, "create /proc");
@@ -426,6 +433,13 @@ static void become_command(const struct estiba_launch *c) {
 static int exec_child(void *arg) {
     const struct exec_args *a = arg;
     const struct estiba_launch *c = a->config;
+    if (c->sync_fd >= 0) {
+        char go = 0;
+        ssize_t n;
+        while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
+        if (n != 1) _exit(126);
+        close(c->sync_fd);
+    }
     static const char *const kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
     int fds[5];
     char path[64];

@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var detach = false
     /// `-v` specs: `/host:/target[:ro]` or `name:/target[:ro]`.
     public var volumes: [String] = []
+    /// `--memory`, `--pids-limit`, `--cpus`.
+    public var limits = ResourceLimits()
 
     public init(image: String) { self.image = image }
 }
@@ -101,6 +103,8 @@ extension Engine {
         spec.network = o.network
         spec.readOnlyRoot = o.readOnly
         spec.mounts = volumeMounts
+        spec.cgroupID = id
+        spec.limits = o.limits
         spec.terminal = o.tty
         if o.tty, !environment.contains(where: { $0.hasPrefix("TERM=") }) { spec.environment.append("TERM=xterm") }
         spec.hostsFile = base + "/hosts"
@@ -219,9 +223,16 @@ extension Engine {
         let store = try containerStore()
         let record: ContainerRecord
         do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+        // A running container is paused (freezer cgroup) while its layer is read, like docker commit.
+        var frozen: Cgroups?
         if try containers().first(where: { $0.id == record.id })?.state == .running {
-            throw EngineError(.conflict, "Container \(spec) is running; Estiba commits stopped containers (stop it first).", context: ["container": spec])
+            let groups = Cgroups.existing(id: record.id)
+            do { try groups.freeze(true) } catch {
+                throw EngineError(.conflict, "Container \(spec) is running and cannot be paused (\(error.message)); stop it first, then commit.", context: ["container": spec])
+            }
+            frozen = groups
         }
+        defer { try? frozen?.freeze(false) }
         let ref = try reference.map { r throws(EngineError) in try Self.reference(r) }
         let base = try await inspectImage(record.imageID)
         var config = base.config

@@ -60,3 +60,18 @@ enum VolumeSpecs {
         }
     }
 }
+
+/// Sizes like `--memory 64m` (bytes, or with b, k, m, g; powers of 1024, as Docker reads them).
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int64? {
+        let t = text.lowercased()
+        guard let last = t.last else { return nil }
+        let units: [Character: Int64] = ["b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        if let unit = units[last] {
+            guard let n = Double(t.dropLast()), n > 0 else { return nil }
+            return Int64(n * Double(unit))
+        }
+        guard let n = Int64(t), n > 0 else { return nil }
+        return n
+    }
+}

@@ -25,6 +25,13 @@ public enum Bundle {
         for m in spec.mounts {
             mounts.append(["destination": .string(m.target), "type": "bind", "source": .string(m.source), "options": m.readOnly ? ["rbind", "ro"] : ["rbind", "rw"]])
         }
+        var linux: JSONObject = [
+            "resources": resources(spec.limits),
+            "namespaces": .array(namespaces),
+            "maskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+        ]
+        if let id = spec.cgroupID { linux.append("cgroupsPath", .string("estiba/" + id)) }
         return [
             "ociVersion": "1.0.2",
             "root": ["path": .string(spec.mountPoint), "readonly": .bool(spec.readOnlyRoot)],
@@ -37,17 +44,22 @@ public enum Bundle {
                 "noNewPrivileges": true,
             ],
             "mounts": .array(mounts),
-            "linux": [
-                "namespaces": .array(namespaces),
-                "maskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
-                "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-            ],
+            "linux": .object(linux),
             "annotations": ["org.opencontainers.image.lowerdirs": .string(spec.lowerDirectories.joined(separator: ":"))],
         ]
     }
 }
 
 extension Bundle {
+    /// OCI `linux.resources` for the limits.
+    static func resources(_ l: ResourceLimits) -> JSONValue {
+        var o = JSONObject()
+        if let m = l.memoryBytes { o.append("memory", ["limit": .int(m)]) }
+        if let p = l.pids { o.append("pids", ["limit": .int(p)]) }
+        if let c = l.cpus { o.append("cpu", ["quota": .int(Int64(c * 100_000)), "period": 100000]) }
+        return .object(o)
+    }
+
     /// The spec a bundle written by `config(_:)` describes (for the monitor of a detached container).
     public static func spec(from config: JSONValue, directory: String) throws(RuntimeError) -> ContainerSpec {
         guard let process = config["process"], let args = process["args"]?.arrayValue?.compactMap(\.stringValue), !args.isEmpty,
@@ -66,6 +78,11 @@ extension Bundle {
         let namespaces = config["linux"]?["namespaces"]?.arrayValue ?? []
         spec.network = namespaces.contains { $0["type"] == "network" } ? .none : .host
         spec.readOnlyRoot = config["root"]?["readonly"]?.boolValue ?? false
+        if let path = config["linux"]?["cgroupsPath"]?.stringValue, path.hasPrefix("estiba/") { spec.cgroupID = String(path.dropFirst(7)) }
+        let r = config["linux"]?["resources"]
+        spec.limits.memoryBytes = r?["memory"]?["limit"]?.intValue
+        spec.limits.pids = r?["pids"]?["limit"]?.intValue
+        if let q = r?["cpu"]?["quota"]?.intValue, let period = r?["cpu"]?["period"]?.intValue, period > 0 { spec.limits.cpus = Double(q) / Double(period) }
         for m in config["mounts"]?.arrayValue ?? [] {
             switch m["destination"]?.stringValue {
             case "/etc/hosts": spec.hostsFile = m["source"]?.stringValue

@@ -22,6 +22,9 @@ public struct ContainerSpec: Sendable {
     public var resolvFile: String?
     /// Volumes and bind mounts, mounted in this order.
     public var mounts: [VolumeMount] = []
+    /// The container's cgroups are `estiba/<cgroupID>` (nil: none, e.g. build steps); limits apply there.
+    public var cgroupID: String?
+    public var limits = ResourceLimits()
 
     public init(
         lowerDirectories: [String], upperDirectory: String, workDirectory: String, mountPoint: String, arguments: [String],

@@ -4,6 +4,8 @@ import Glibc
 /// A started container process.
 public struct LaunchedProcess: Sendable {
     public let pid: Int32
+    /// Its cgroups when it started a container with a cgroup (the waiter removes them).
+    public var cgroups: Cgroups? = nil
     /// The terminal's master side when the spec asked for a terminal (the caller closes it).
     public let terminal: Int32?
 }
@@ -26,6 +28,14 @@ public enum Launcher {
         _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
         defer { close(errorPipe[0]) }
+        // The child waits on this pipe until it is in its cgroups.
+        var sync: [Int32] = [-1, -1]
+        guard pipe(&sync) == 0 else { throw RuntimeError("Cannot create a pipe: \(String(cString: strerror(errno))).") }
+        _ = fcntl(sync[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(sync[1], F_SETFD, FD_CLOEXEC)
+        defer {
+            if sync[1] >= 0 { close(sync[1]) }
+        }
         var console: [Int32] = [-1, -1]
         if spec.terminal {
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &console) == 0 else {
@@ -56,7 +66,8 @@ public enum Launcher {
                                     uid: spec.user.uid, gid: spec.user.gid, groups: groupBuffer.baseAddress,
                                     ngroups: Int32(groups.count), stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
                                     console_socket: console[1], mount_sources: mountSources, mount_targets: mountTargets,
-                                    mount_readonly: readOnlyBuffer.baseAddress, nmounts: Int32(spec.mounts.count), error_fd: errorPipe[1])
+                                    mount_readonly: readOnlyBuffer.baseAddress, nmounts: Int32(spec.mounts.count), error_fd: errorPipe[1],
+                                    sync_fd: sync[0])
                                 return spec.mountPoint.withCString { merged in
                                     options.withCString { opts in
                                         spec.workingDirectory.withCString { cwd in
@@ -81,8 +92,32 @@ public enum Launcher {
         }
         }
         close(errorPipe[1])
+        close(sync[0])
         if console[1] >= 0 { close(console[1]) }
         if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(String(cString: strerror(-pid))).", stage: "clone") }
+        // Into its cgroups (new ones for a container; the container's for an exec), then let it go.
+        var cgroups: Cgroups?
+        if let id = spec.cgroupID {
+            do {
+                if execInto != nil {
+                    try Cgroups.existing(id: id).add(pid)
+                } else {
+                    let made = try Cgroups.create(id: id, limits: spec.limits)
+                    cgroups = made
+                    try made.add(pid)
+                }
+            } catch {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                cgroups?.remove()
+                throw error
+            }
+        }
+        var go: UInt8 = 1
+        _ = write(sync[1], &go, 1)
+        close(sync[1])
+        sync[1] = -1
         // The pipe closes on a successful exec; anything read is the reason the start failed.
         let message = FileContents.read(descriptor: errorPipe[0], limit: 1024) ?? []
         if !message.isEmpty {
@@ -90,6 +125,7 @@ public enum Launcher {
             waitpid(pid, &status, 0)
             let text = String(decoding: message, as: UTF8.self)
             let stage = text.split(separator: ":").first.map(String.init)
+            cgroups?.remove()
             if stage == "start the command" {
                 throw RuntimeError(
                     "Cannot run \(spec.arguments[0]) in the container: \(text.dropFirst((stage?.count ?? 0) + 2)). Check that the command exists in the image.",
@@ -108,7 +144,7 @@ public enum Launcher {
             }
             terminal = master
         }
-        return LaunchedProcess(pid: pid, terminal: terminal)
+        return LaunchedProcess(pid: pid, cgroups: cgroups, terminal: terminal)
     }
 
     /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code
@@ -124,6 +160,7 @@ public enum Launcher {
                         return
                     }
                 }
+                process.cgroups?.remove()
                 continuation.resume(returning: estiba_exit_code(status))
             }
         }

@@ -46,6 +46,7 @@ public enum Monitor {
         report("ok")
         var status: Int32 = 0
         while waitpid(process.pid, &status, 0) < 0, errno == EINTR {}
+        process.cgroups?.remove()
         record.state = .exited
         record.exitCode = LauncherExitCode.of(status)
         record.pid = nil

@@ -12,7 +12,7 @@ extension EstibaService {
         case "run":
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
-                "detach", "interactive", "tty", "volumes",
+                "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -35,6 +35,20 @@ extension EstibaService {
             o.detach = try p.bool("detach") ?? false
             o.tty = try p.bool("tty") ?? false
             o.volumes = try p.strings("volumes") ?? []
+            if let m = p.object["memory"], !m.isNull {
+                guard let bytes = m.intValue ?? m.stringValue.flatMap(ByteSize.parse), bytes > 0 else {
+                    throw RPCErrorCode.invalidParams("\"memory\" must be bytes (an integer) or a size like \"64m\"")
+                }
+                o.limits.memoryBytes = bytes
+            }
+            if let n = p.object["pidsLimit"], !n.isNull {
+                guard let v = n.intValue, v > 0 else { throw RPCErrorCode.invalidParams("\"pidsLimit\" must be a positive integer") }
+                o.limits.pids = v
+            }
+            if let c = p.object["cpus"], !c.isNull {
+                guard let v = c.doubleValue ?? c.intValue.map(Double.init), v > 0 else { throw RPCErrorCode.invalidParams("\"cpus\" must be a positive number") }
+                o.limits.cpus = v
+            }
             let interactive = try p.bool("interactive") ?? false
             if o.detach && (o.tty || interactive) {
                 throw RPCErrorCode.invalidParams("detached containers take no terminal or input here; drop \"tty\"/\"interactive\"")

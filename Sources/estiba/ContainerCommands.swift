@@ -25,6 +25,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "estiba (default) or runc, on the same OCI bundle.") var runtime: String = "estiba"
     @Flag(name: [.short, .long], help: "Give the container a terminal.") var tty = false
     @Option(name: [.short, .long], help: "Mount a volume: /host/path:/target[:ro] or NAME:/target[:ro].") var volume: [String] = []
+    @Option(name: [.short, .long], help: "Memory limit (bytes, or with k, m, g).") var memory: String?
+    @Option(name: .customLong("pids-limit"), help: "Most processes the container may have.") var pidsLimit: Int64?
+    @Option(name: .long, help: "CPUs' worth of time (0.5 = half a CPU).") var cpus: Double?
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -32,6 +35,18 @@ struct RunCommand: AsyncParsableCommand {
         guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
         var o = RunOptions(image: image)
         o.volumes = volume
+        if let memory {
+            guard let bytes = ByteSize.parse(memory) else { throw fail(EngineError(.invalidArgument, "Invalid --memory \(memory): give bytes, or a number with k, m or g (like 64m).")) }
+            o.limits.memoryBytes = bytes
+        }
+        if let pidsLimit {
+            guard pidsLimit > 0 else { throw fail(EngineError(.invalidArgument, "--pids-limit must be positive.")) }
+            o.limits.pids = pidsLimit
+        }
+        if let cpus {
+            guard cpus > 0 else { throw fail(EngineError(.invalidArgument, "--cpus must be positive.")) }
+            o.limits.cpus = cpus
+        }
         o.command = command
         o.entrypoint = entrypoint.map { [$0] }
         o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (getenv($0).map { String(cString: $0) } ?? "") }

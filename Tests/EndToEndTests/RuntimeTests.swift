@@ -223,6 +223,48 @@ import Testing
         #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
     }
 
+    @Test func resourceLimitsContainAForkBombAndMemoryHogs() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let v1 = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/cgroup.procs")
+        func cgroupFile(_ id: String, _ controller: String, _ file: String) -> String {
+            let path = v1 ? "/sys/fs/cgroup/\(controller)/estiba/\(id)/\(file)" : "/sys/fs/cgroup/estiba/\(id)/\(file)"
+            return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // A fork bomb under a pids limit stays at the limit; the machine and other containers carry on.
+        var r = try cli.run(["run", "-d", "--name", "bomb", "--pids-limit", "20", "busybox", "sh", "-c", "b() { b | b & }; b; sleep 60"])
+        #expect(r.status == 0, "\(r.output)")
+        let id = try cli.run(["inspect", "-f", "{{.Id}}", "bomb"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        usleep(1_500_000)
+        let current = Int(cgroupFile(id, "pids", v1 ? "pids.current" : "pids.current")) ?? -1
+        #expect(current > 0 && current <= 20, "pids in the container: \(current)")
+        #expect(try cli.run(["run", "--rm", "busybox", "echo", "fine"]).output == "fine\n")
+        #expect(try cli.run(["rm", "-f", "bomb"]).status == 0)
+        usleep(300_000)
+        let gone = v1 ? "/sys/fs/cgroup/pids/estiba/\(id)" : "/sys/fs/cgroup/estiba/\(id)"
+        #expect(!FileManager.default.fileExists(atPath: gone), "the container's cgroup is removed with it")
+        // A memory hog is killed at its limit (exit 137), like Docker's OOM kill.
+        r = try cli.run(["run", "--rm", "-m", "16m", "busybox", "sh", "-c", "x=$(head -c 50000000 /dev/zero | tr '\\0' a); echo ${#x}"])
+        #expect(r.status == 137, "\(r.status) \(r.output)")
+        // CPU and memory limits are what the host's cgroups say.
+        r = try cli.run(["run", "-d", "--name", "limited", "--cpus", "0.5", "-m", "32m", "busybox", "sleep", "30"])
+        let lid = try cli.run(["inspect", "-f", "{{.Id}}", "limited"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        if v1 {
+            #expect(cgroupFile(lid, "cpu", "cpu.cfs_quota_us") == "50000")
+            #expect(cgroupFile(lid, "memory", "memory.limit_in_bytes") == "33554432")
+        } else {
+            #expect(cgroupFile(lid, "cpu", "cpu.max") == "50000 100000")
+            #expect(cgroupFile(lid, "memory", "memory.max") == "33554432")
+        }
+        // Committing it while it runs pauses it for the commit and lets it go on.
+        r = try cli.run(["commit", "limited", "limited:snap"])
+        #expect(r.status == 0 && r.output.hasPrefix("sha256:"), "\(r.output)")
+        #expect(try cli.run(["ps", "-q"]).output.contains(String(lid.prefix(12))), "still running after the commit")
+        #expect(try cli.run(["rm", "-f", "limited"]).status == 0)
+        r = try cli.run(["run", "-m", "lots", "busybox", "true"])
+        #expect(r.status != 0 && r.output.contains("Invalid --memory"), "\(r.output)")
+    }
+
     @Test func runAndRemoveLeaveNothingBehind() throws {
         guard let cli = try busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }

@@ -27,6 +27,8 @@ struct estiba_launch {
     const int *mount_readonly;
     int nmounts;
     int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
+    int sync_fd;                   /* >= 0: read end of a pipe; the child waits for a byte on it before it starts
+                                      (so the parent can put it in its cgroups first) */
 };
 
 /* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */

@@ -1,0 +1,149 @@
+import Glibc
+
+/// Resource limits of a container (`--memory`, `--pids-limit`, `--cpus`).
+public struct ResourceLimits: Sendable, Equatable {
+    public var memoryBytes: Int64?
+    public var pids: Int64?
+    /// CPUs' worth of time per period (0.5 = half a CPU).
+    public var cpus: Double?
+
+    public init(memoryBytes: Int64? = nil, pids: Int64? = nil, cpus: Double? = nil) {
+        self.memoryBytes = memoryBytes
+        self.pids = pids
+        self.cpus = cpus
+    }
+
+    public var isEmpty: Bool { memoryBytes == nil && pids == nil && cpus == nil }
+}
+
+/// A container's cgroups, `estiba/<id>` under each controller. Works on cgroup v1 controllers (this host's
+/// hybrid layout: v1 controllers plus a unified mount) and on a pure v2 hierarchy. Every container gets one, so
+/// it can be frozen (for commit) and its processes counted; limits are written when given.
+public struct Cgroups: Sendable {
+    public let id: String
+    /// The directories made (v1: one per controller; v2: one).
+    public let directories: [String]
+
+    static let root = "/sys/fs/cgroup"
+    static var isV2: Bool { access(root + "/cgroup.controllers", F_OK) == 0 }
+
+    /// The v1 controllers a container joins (all that exist here).
+    static let v1Controllers = ["pids", "memory", "cpu", "freezer"]
+
+    /// Makes the cgroups and writes the limits.
+    public static func create(id: String, limits: ResourceLimits) throws(RuntimeError) -> Cgroups {
+        var made: [String] = []
+        func fail(_ what: String, _ path: String) -> RuntimeError {
+            let reason = String(cString: strerror(errno))
+            for d in made.reversed() { rmdir(d) }
+            return RuntimeError("Cannot \(what) (\(path)): \(reason). Run as root on a host with cgroups, or drop the resource limits.", stage: "cgroups")
+        }
+        func write(_ value: String, _ file: String) throws(RuntimeError) {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw fail("set a limit", file) }
+            defer { close(fd) }
+            let ok = value.withCString { Glibc.write(fd, $0, strlen($0)) } >= 0
+            guard ok else { throw fail("set a limit", file) }
+        }
+        if isV2 {
+            let parent = root + "/estiba"
+            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw fail("create the cgroup", parent) }
+            // Let children use the controllers (best effort: some may not be delegated).
+            for c in ["+memory", "+pids", "+cpu"] { try? write(c, parent + "/cgroup.subtree_control") }
+            let dir = parent + "/" + id
+            guard mkdir(dir, 0o755) == 0 else { throw fail("create the cgroup", dir) }
+            made.append(dir)
+            if let m = limits.memoryBytes { try write(String(m), dir + "/memory.max") }
+            if let p = limits.pids { try write(String(p), dir + "/pids.max") }
+            if let c = limits.cpus { try write("\(Int64(c * 100_000)) 100000", dir + "/cpu.max") }
+            return Cgroups(id: id, directories: made)
+        }
+        for controller in v1Controllers {
+            let base = root + "/" + controller
+            guard access(base + "/cgroup.procs", F_OK) == 0 else { continue }
+            let parent = base + "/estiba"
+            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw fail("create the cgroup", parent) }
+            let dir = parent + "/" + id
+            guard mkdir(dir, 0o755) == 0 else { throw fail("create the cgroup", dir) }
+            made.append(dir)
+            switch controller {
+            case "pids": if let p = limits.pids { try write(String(p), dir + "/pids.max") }
+            case "memory":
+                if let m = limits.memoryBytes {
+                    try write(String(m), dir + "/memory.limit_in_bytes")
+                    // No swap beyond the limit (where the kernel accounts swap).
+                    try? write(String(m), dir + "/memory.memsw.limit_in_bytes")
+                }
+            case "cpu":
+                if let c = limits.cpus {
+                    try write("100000", dir + "/cpu.cfs_period_us")
+                    try write(String(Int64(c * 100_000)), dir + "/cpu.cfs_quota_us")
+                }
+            default: break
+            }
+        }
+        return Cgroups(id: id, directories: made)
+    }
+
+    /// Moves a process into every cgroup.
+    public func add(_ pid: Int32) throws(RuntimeError) {
+        for dir in directories {
+            let fd = open(dir + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RuntimeError("Cannot join the cgroup \(dir): \(String(cString: strerror(errno))).", stage: "cgroups") }
+            let text = String(pid)
+            let n = text.withCString { write(fd, $0, strlen($0)) }
+            let saved = errno
+            close(fd)
+            guard n >= 0 else { throw RuntimeError("Cannot join the cgroup \(dir): \(String(cString: strerror(saved))).", stage: "cgroups") }
+        }
+    }
+
+    /// Removes the cgroups once their processes are gone (a dying pid namespace can take a moment).
+    public func remove() {
+        for dir in directories {
+            var tries = 0
+            while rmdir(dir) != 0, errno == EBUSY, tries < 200 {
+                usleep(5_000)
+                tries += 1
+            }
+        }
+    }
+
+    /// The existing cgroups of container `id` (for a monitor or a later commit).
+    public static func existing(id: String) -> Cgroups {
+        if isV2 {
+            let dir = root + "/estiba/" + id
+            return Cgroups(id: id, directories: access(dir, F_OK) == 0 ? [dir] : [])
+        }
+        return Cgroups(id: id, directories: v1Controllers.map { root + "/" + $0 + "/estiba/" + id }.filter { access($0, F_OK) == 0 })
+    }
+
+    /// Stops (`true`) or resumes every process of the container, for a consistent commit of a running one.
+    public func freeze(_ frozen: Bool) throws(RuntimeError) {
+        if let v1 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/freezer/") }) {
+            let fd = open(v1 + "/freezer.state", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RuntimeError("Cannot pause the container: \(String(cString: strerror(errno))).", stage: "freezer") }
+            defer { close(fd) }
+            let state = frozen ? "FROZEN" : "THAWED"
+            _ = state.withCString { write(fd, $0, strlen($0)) }
+            if frozen {
+                // The state reads FREEZING until every task is stopped.
+                for _ in 0..<200 {
+                    let current = FileContents.read(v1 + "/freezer.state").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    if current.hasPrefix("FROZEN") { return }
+                    usleep(5_000)
+                }
+                throw RuntimeError("The container did not pause within a second.", stage: "freezer")
+            }
+            return
+        }
+        if let v2 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/estiba/") }) {
+            let fd = open(v2 + "/cgroup.freeze", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RuntimeError("Cannot pause the container: \(String(cString: strerror(errno))).", stage: "freezer") }
+            defer { close(fd) }
+            _ = (frozen ? "1" : "0").withCString { write(fd, $0, 1) }
+            return
+        }
+        throw RuntimeError("The container has no freezer cgroup, so it cannot be paused.", stage: "freezer")
+    }
+}
