@@ -107,6 +107,11 @@ import Testing
         #expect(try inside("id -u", ["--user", "nobody"]).output == "65534\n")
         #expect(try inside("grep CapEff /proc/self/status", ["--user", "nobody"]).output.contains("0000000000000000"))
         #expect(try inside("exit 7").status == 7)
+        // Another container's files are out of sight.
+        _ = try cli.run(["run", "-d", "--name", "neighbour", "busybox", "sh", "-c", "echo s > /secret-of-neighbour; sleep 30"])
+        usleep(300_000)
+        #expect(try inside("find / -xdev -name 'secret-of-*' 2>/dev/null | wc -l").output.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        _ = try cli.run(["rm", "-f", "neighbour"])
         let missing = try cli.run(["run", "--rm", "busybox", "no-such-command"])
         #expect(missing.status != 0 && missing.output.contains("no-such-command"))
         for bad in ["../escape", "a/b", "_x", "x"] {
@@ -263,6 +268,51 @@ import Testing
         #expect(try cli.run(["rm", "-f", "limited"]).status == 0)
         r = try cli.run(["run", "-m", "lots", "busybox", "true"])
         #expect(r.status != 0 && r.output.contains("Invalid --memory"), "\(r.output)")
+    }
+
+    @Test func aThousandRunRemoveCyclesThroughTheServiceLeakNothing() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        let pid = s.process.processIdentifier
+        func openFDs() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+        func children() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.filter { p in
+                guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")") else { return false }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 2 && fields[1] == Substring(String(pid))
+            }
+        }
+        // Warm up (threads, caches), then measure.
+        for i in 0..<5 {
+            s.sendLine(request(i, "run", ["image": "busybox", "command": ["true"], "rm": true]))
+            while let m = try s.reader.json(timeout: 60), m["id"] != .int(Int64(i)) || m["method"] != nil {}
+        }
+        let fdsBefore = openFDs()
+        var failures = 0
+        var ids: Set<String> = []
+        for i in 0..<1000 {
+            s.sendLine(request(100 + i, "run", ["image": "busybox", "command": ["true"], "rm": true]))
+            while let m = try s.reader.json(timeout: 60) {
+                if m["method"] == "container/started", let id = m["params"]?["container"]?.stringValue { ids.insert(id) }
+                if m["method"] != nil { continue }
+                if m["result"]?["ExitCode"] != .int(0) { failures += 1 }
+                break
+            }
+        }
+        #expect(failures == 0)
+        usleep(200_000)
+        #expect(openFDs() == fdsBefore, "the service's descriptors: \(fdsBefore) before, \(openFDs()) after")
+        #expect(children().isEmpty, "no processes left behind: \(children())")
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").filter { $0.contains(cli.root) }
+        #expect(mounts.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers").filter { $0 != ".names" }.isEmpty)
+        let cgroupParent = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/cgroup.procs") ? "/sys/fs/cgroup/pids/estiba" : "/sys/fs/cgroup/estiba"
+        #expect(ids.count == 1000)
+        let leftoverGroups = ((try? FileManager.default.contentsOfDirectory(atPath: cgroupParent)) ?? []).filter { ids.contains($0) }
+        #expect(leftoverGroups.isEmpty, "\(leftoverGroups.count) cgroups left")
     }
 
     @Test func runAndRemoveLeaveNothingBehind() throws {
