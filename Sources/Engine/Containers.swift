@@ -31,6 +31,8 @@ public struct RunOptions: Sendable {
     public var volumes: [String] = []
     /// `--memory`, `--pids-limit`, `--cpus`.
     public var limits = ResourceLimits()
+    /// Only create the container (`docker create`); `start` runs it later, in the background.
+    public var createOnly = false
 
     public init(image: String) { self.image = image }
 }
@@ -121,6 +123,18 @@ extension Engine {
             throw EngineError(.io, error.message)
         }
 
+        if o.createOnly {
+            guard !o.tty, o.runtime == .estiba else {
+                containers.remove(id)
+                throw EngineError(.invalidArgument, "Created containers start in the background, without a terminal, on the default runtime; drop -t or --runtime.")
+            }
+            record.autoRemove = o.remove
+            do { try containers.save(record) } catch {
+                containers.remove(id)
+                throw EngineError(.io, error.message)
+            }
+            return RunResult(containerID: id, name: name, exitCode: 0)
+        }
         if o.detach {
             guard !o.tty, o.runtime == .estiba else {
                 containers.remove(id)
@@ -174,6 +188,23 @@ extension Engine {
             try? containers.save(record)
         }
         return RunResult(containerID: id, name: name, exitCode: code)
+    }
+
+    /// Starts created (or exited) containers in the background under their monitors, like `docker start`.
+    public func start(containers specs: [String]) throws(EngineError) -> [String] {
+        let store = try containerStore()
+        var started: [String] = []
+        for spec in specs {
+            let record: ContainerRecord
+            do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+            if try containers().first(where: { $0.id == record.id })?.state == .running {
+                started.append(spec)
+                continue
+            }
+            _ = try startDetached(containers: store, record: record, autoRemove: record.autoRemove)
+            started.append(spec)
+        }
+        return started
     }
 
     /// Docker's rule: later entries replace earlier ones with the same key.

@@ -12,7 +12,7 @@ extension EstibaService {
         case "run":
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
-                "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus",
+                "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -33,6 +33,7 @@ extension EstibaService {
                 o.runtime = rt
             }
             o.detach = try p.bool("detach") ?? false
+            o.createOnly = try p.bool("createOnly") ?? false
             o.tty = try p.bool("tty") ?? false
             o.volumes = try p.strings("volumes") ?? []
             if let m = p.object["memory"], !m.isNull {
@@ -55,7 +56,7 @@ extension EstibaService {
             }
             let options = o
             let sessions = self.sessions
-            if options.detach {
+            if options.detach || options.createOnly {
                 return run { () async throws(EngineError) -> JSONValue in
                     let r = try await engine.run(options)
                     return ["Id": .string(r.containerID), "Name": .string(r.name), "ExitCode": .null]
@@ -97,6 +98,12 @@ extension EstibaService {
                     return .failure(error.rpcError)
                 }
             }
+        case "start":
+            let p = try Params(request, allowed: ["containers"])
+            guard let names = try p.strings("containers"), !names.isEmpty else {
+                throw RPCErrorCode.invalidParams("start needs \"containers\": a non-empty array of names or IDs")
+            }
+            return run { () async throws(EngineError) -> JSONValue in ["started": JSONValue(try engine.start(containers: names))] }
         case "ps":
             let p = try Params(request, allowed: ["all"])
             let all = try p.bool("all") ?? false

@@ -32,6 +32,12 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() async throws {
+        let o = try makeOptions()
+        try await launch(o)
+    }
+
+    /// The engine's options from the command line (shared with `create`).
+    func makeOptions() throws -> RunOptions {
         guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
         var o = RunOptions(image: image)
         o.volumes = volume
@@ -61,6 +67,10 @@ struct RunCommand: AsyncParsableCommand {
         guard let rt = ContainerRuntime(rawValue: runtime) else { throw ValidationError("--runtime must be estiba or runc.") }
         o.runtime = rt
         o.detach = detach
+        return o
+    }
+
+    func launch(_ o: RunOptions) async throws {
         // Without -i the container's stdin is /dev/null, as with docker.
         let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if !interactive { close(stdin) } }
@@ -153,4 +163,32 @@ final class SessionBox: @unchecked Sendable {
     private var session: TerminalSession?
     func set(_ s: TerminalSession) { lock.withLock { session = s } }
     func get() -> TerminalSession? { lock.withLock { session } }
+}
+
+struct CreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a container without starting it (start runs it in the background).")
+    @OptionGroup var run: RunCommand
+
+    func run() async throws {
+        var o = try run.makeOptions()
+        o.createOnly = true
+        do {
+            let r = try await run.global.engine().run(o)
+            FileDescriptorOutput.stdout(r.containerID + "\n")
+        } catch { throw fail(error) }
+    }
+}
+
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start created or stopped containers in the background.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Containers (names or IDs).") var containers: [String]
+
+    func run() async throws {
+        do {
+            for c in try global.engine().start(containers: containers) { FileDescriptorOutput.stdout(c + "\n") }
+        } catch { throw fail(error) }
+    }
 }

@@ -409,6 +409,31 @@ import Testing
 
 /// Detached containers: a monitor of their own, logs, stop, kill, wait.
 @Suite(.serialized) struct DetachedContainerTests {
+    @Test func createThenStartAndRestart() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        var r = try cli.run(["create", "--name", "later", "busybox", "sh", "-c", "echo run >> /runs; cat /runs | wc -l; exit 3"])
+        #expect(r.status == 0 && r.output.count == 65, "\(r.output)")
+        #expect(try cli.run(["ps", "-a"]).output.contains("Created"))
+        #expect(try cli.run(["start", "later"]).output == "later\n")
+        #expect(try cli.run(["wait", "later"]).output == "3\n")
+        // A second start reuses the container's writable layer.
+        _ = try cli.run(["start", "later"])
+        #expect(try cli.run(["wait", "later"]).output == "3\n")
+        r = try cli.run(["logs", "later"])
+        #expect(r.output == "1\n2\n", "\(r.output)")
+        #expect(try cli.run(["rm", "later"]).status == 0)
+        // The same over JSON-RPC.
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        s.sendLine(request(1, "run", ["image": "busybox", "name": "rpc-later", "createOnly": true, "command": ["true"]]))
+        #expect(try s.reader.json(timeout: 60)?["result"]?["Name"] == "rpc-later")
+        s.sendLine(request(2, "start", ["containers": ["rpc-later"]]))
+        #expect(try s.reader.json(timeout: 60)?["result"]?["started"] == ["rpc-later"])
+        #expect(try cli.run(["wait", "rpc-later"]).output == "0\n")
+        #expect(try cli.run(["start", "nosuch"]).status != 0)
+    }
+
     @Test func detachedContainersOutliveTheCommandAndStopCleanly() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
