@@ -33,6 +33,8 @@ public struct RunOptions: Sendable {
     public var limits = ResourceLimits()
     /// Only create the container (`docker create`); `start` runs it later, in the background.
     public var createOnly = false
+    /// `--label` entries, added to the image's labels.
+    public var labels: [String: String] = [:]
 
     public init(image: String) { self.image = image }
 }
@@ -95,6 +97,7 @@ extension Engine {
         var record = ContainerRecord(
             id: id, name: name, image: o.image, imageID: image.id.description, command: arguments,
             created: Timestamp.now().seconds, lowerDirectories: mounted)
+        record.labels = cfg.labels.merging(o.labels) { _, new in new }
         do { try containers.create(record) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
         let base = containers.path(id)
         var spec = ContainerSpec(

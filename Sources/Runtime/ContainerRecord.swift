@@ -23,6 +23,8 @@ public struct ContainerRecord: Sendable, Equatable {
     /// Detached containers: their monitor process, and whether to remove the container when it exits.
     public var monitorPid: Int32?
     public var autoRemove = false
+    /// The container's labels (the image's, then `--label`).
+    public var labels: [String: String] = [:]
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
         self.id = id
@@ -47,6 +49,7 @@ public struct ContainerRecord: Sendable, Equatable {
         if let finishedAt { o.append("finishedAt", .int(finishedAt)) }
         if let monitorPid { o.append("monitorPid", .int(Int64(monitorPid))) }
         if autoRemove { o.append("autoRemove", true) }
+        if !labels.isEmpty { o.append("labels", .object(JSONObject(labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))) }
         return .object(o)
     }
 
@@ -68,5 +71,6 @@ public struct ContainerRecord: Sendable, Equatable {
         self.lowerDirectories = v["lowerDirectories"]?.arrayValue?.compactMap(\.stringValue) ?? []
         self.monitorPid = v["monitorPid"]?.intValue.map { Int32($0) }
         self.autoRemove = v["autoRemove"]?.boolValue ?? false
+        for (k, value) in v["labels"]?.objectValue ?? [:] { if let s = value.stringValue { labels[k] = s } }
     }
 }

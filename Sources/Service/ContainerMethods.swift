@@ -12,7 +12,7 @@ extension EstibaService {
         case "run":
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
-                "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly",
+                "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -34,6 +34,7 @@ extension EstibaService {
             }
             o.detach = try p.bool("detach") ?? false
             o.createOnly = try p.bool("createOnly") ?? false
+            o.labels = try p.stringMap("labels") ?? [:]
             o.tty = try p.bool("tty") ?? false
             o.volumes = try p.strings("volumes") ?? []
             if let m = p.object["memory"], !m.isNull {

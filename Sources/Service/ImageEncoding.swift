@@ -144,7 +144,10 @@ extension ImageEncoding {
                 ],
             ],
             "Mounts": .array(mounts),
-            "Config": ["Image": .string(c.image), "Cmd": JSONValue(c.command)],
+            "Config": [
+                "Image": .string(c.image), "Cmd": JSONValue(c.command),
+                "Labels": .object(JSONObject(c.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
+            ],
         ]
     }
 }

@@ -28,6 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Memory limit (bytes, or with k, m, g).") var memory: String?
     @Option(name: .customLong("pids-limit"), help: "Most processes the container may have.") var pidsLimit: Int64?
     @Option(name: .long, help: "CPUs' worth of time (0.5 = half a CPU).") var cpus: Double?
+    @Option(name: [.short, .long], help: "Set a label on the container (KEY=VALUE).") var label: [String] = []
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -41,6 +42,10 @@ struct RunCommand: AsyncParsableCommand {
         guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
         var o = RunOptions(image: image)
         o.volumes = volume
+        for l in label {
+            let parts = l.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            o.labels[parts[0]] = parts.count == 2 ? parts[1] : ""
+        }
         if let memory {
             guard let bytes = ByteSize.parse(memory) else { throw fail(EngineError(.invalidArgument, "Invalid --memory \(memory): give bytes, or a number with k, m or g (like 64m).")) }
             o.limits.memoryBytes = bytes

@@ -423,6 +423,10 @@ import Testing
         r = try cli.run(["logs", "later"])
         #expect(r.output == "1\n2\n", "\(r.output)")
         #expect(try cli.run(["rm", "later"]).status == 0)
+        // Labels: the image's and --label's, in inspect.
+        _ = try cli.run(["create", "--name", "labelled", "-l", "team=estiba", "-l", "env=test", "busybox", "true"])
+        #expect(try cli.run(["inspect", "-f", "{{json .Config.Labels}}", "labelled"]).output == "{\"env\":\"test\",\"team\":\"estiba\"}\n")
+        _ = try cli.run(["rm", "labelled"])
         // The same over JSON-RPC.
         let s = try StdioService(root: cli.root)
         defer { _ = try? s.terminate() }
