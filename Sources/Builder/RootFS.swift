@@ -67,6 +67,10 @@ struct CopyAttributes {
     var gid: UInt32 = 0
     /// `--chmod`: replaces the permission bits of every copied entry.
     var mode: mode_t?
+    /// Keep each entry's own owner instead of `uid`/`gid` (seeding a volume from an image).
+    var preserveOwners = false
+
+    func owner(_ st: stat) -> (UInt32, UInt32) { preserveOwners ? (st.st_uid, st.st_gid) : (uid, gid) }
 }
 
 /// Copies entries of a source tree into a directory of the root, keeping modes (unless `--chmod`) and mtimes,
@@ -103,7 +107,7 @@ struct TreeCopier {
             guard child >= 0 else { throw failure("open directory", name) }
             defer { close(child) }
             try copyContents(of: rel, into: child)
-            fchown(child, attributes.uid, attributes.gid)
+            fchown(child, attributes.owner(st).0, attributes.owner(st).1)
             fchmod(child, perm)
             var times = [st.st_atim, st.st_mtim]
             futimens(child, &times)
@@ -116,19 +120,19 @@ struct TreeCopier {
             defer { close(dst) }
             try copyBytes(from: src, to: dst, size: Int(st.st_size), name: rel)
             bytes += Int64(st.st_size)
-            fchown(dst, attributes.uid, attributes.gid)
+            fchown(dst, attributes.owner(st).0, attributes.owner(st).1)
             fchmod(dst, perm)
             var times = [st.st_atim, st.st_mtim]
             futimens(dst, &times)
         case S_IFLNK:
             let target = SourceHasher().readLink(source, rel)
             guard symlinkat(target, dirfd, name) == 0 else { throw failure("create link", name) }
-            fchownat(dirfd, name, attributes.uid, attributes.gid, AT_SYMLINK_NOFOLLOW)
+            fchownat(dirfd, name, attributes.owner(st).0, attributes.owner(st).1, AT_SYMLINK_NOFOLLOW)
             var times = [st.st_atim, st.st_mtim]
             utimensat(dirfd, name, &times, AT_SYMLINK_NOFOLLOW)
         case S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK:
             guard mknodat(dirfd, name, kind | perm, st.st_rdev) == 0 else { throw failure("create node", name) }
-            fchownat(dirfd, name, attributes.uid, attributes.gid, AT_SYMLINK_NOFOLLOW)
+            fchownat(dirfd, name, attributes.owner(st).0, attributes.owner(st).1, AT_SYMLINK_NOFOLLOW)
         default:
             break
         }

@@ -1,4 +1,5 @@
 import EstibaJSON
+import Builder
 import Glibc
 import ImageStore
 import Runtime
@@ -82,7 +83,22 @@ extension Engine {
             throw EngineError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
         }
         let hostname = o.hostname ?? String(id.prefix(12))
-        let volumeMounts = try VolumeSpecs.resolve(o.volumes, root: configuration.root)
+        var (volumeMounts, newVolumes) = try VolumeSpecs.resolve(o.volumes, root: configuration.root)
+        // The image's VOLUMEs that no -v covers get anonymous volumes, as with Docker.
+        var anonymous: [String] = []
+        for v in cfg.volumes where !volumeMounts.contains(where: { $0.target == v }) {
+            let (volumeName, path) = try VolumeSpecs.anonymous(root: configuration.root)
+            anonymous.append(volumeName)
+            let m = VolumeMount(source: path, target: v, readOnly: false)
+            volumeMounts.append(m)
+            newVolumes.append(m)
+        }
+        // New volumes start with the image's files at their path.
+        for v in newVolumes {
+            do { try VolumeSeeder.seed(volume: v.source, image: lowers, path: v.target, root: configuration.root) } catch {
+                throw EngineError(.io, "Cannot fill the new volume for \(v.target) from the image: \(error.message)", context: ["volume": v.target])
+            }
+        }
         let user: UserResolver.Resolved
         do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers) } catch {
             throw EngineError(.invalidArgument, error.message, context: ["user": o.user ?? cfg.user ?? "", "image": o.image])
@@ -98,6 +114,7 @@ extension Engine {
             id: id, name: name, image: o.image, imageID: image.id.description, command: arguments,
             created: Timestamp.now().seconds, lowerDirectories: mounted)
         record.labels = cfg.labels.merging(o.labels) { _, new in new }
+        record.anonymousVolumes = anonymous
         do { try containers.create(record) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
         let base = containers.path(id)
         var spec = ContainerSpec(

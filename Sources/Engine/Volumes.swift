@@ -4,8 +4,10 @@ import Runtime
 /// `-v` specs: `/host/path:/target[:ro|rw]` (a bind mount; a missing host directory is created, as Docker does)
 /// or `name:/target[:ro|rw]` (a named volume kept in the store under `volumes/<name>/_data`).
 enum VolumeSpecs {
-    static func resolve(_ specs: [String], root: String) throws(EngineError) -> [VolumeMount] {
+    /// The mounts, and the named volumes this call created (to be filled from the image).
+    static func resolve(_ specs: [String], root: String) throws(EngineError) -> (mounts: [VolumeMount], created: [VolumeMount]) {
         var out: [VolumeMount] = []
+        var created: [VolumeMount] = []
         for spec in specs {
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 || parts.count == 3 else {
@@ -37,11 +39,22 @@ enum VolumeSpecs {
                     throw EngineError(.invalidArgument, "Invalid volume name \"\(source)\": use letters, digits, '_', '.' and '-', starting with a letter or digit (or give an absolute host path).", context: ["volume": spec])
                 }
                 path = root + "/volumes/" + source + "/_data"
-                try makeDirectories(path)
+                if access(path, F_OK) != 0 {
+                    try makeDirectories(path)
+                    created.append(VolumeMount(source: path, target: target, readOnly: readOnly))
+                }
             }
             out.append(VolumeMount(source: path, target: target, readOnly: readOnly))
         }
-        return out
+        return (out, created)
+    }
+
+    /// An anonymous volume (for an image's VOLUME): `volumes/<64 hex>/_data`.
+    static func anonymous(root: String) throws(EngineError) -> (name: String, path: String) {
+        let name = ContainerStore.newID()
+        let path = root + "/volumes/" + name + "/_data"
+        try makeDirectories(path)
+        return (name, path)
     }
 
     /// Docker's rule for volume names.

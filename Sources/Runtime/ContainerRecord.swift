@@ -25,6 +25,8 @@ public struct ContainerRecord: Sendable, Equatable {
     public var autoRemove = false
     /// The container's labels (the image's, then `--label`).
     public var labels: [String: String] = [:]
+    /// Volumes made for the image's VOLUMEs (removed with the container).
+    public var anonymousVolumes: [String] = []
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
         self.id = id
@@ -49,6 +51,7 @@ public struct ContainerRecord: Sendable, Equatable {
         if let finishedAt { o.append("finishedAt", .int(finishedAt)) }
         if let monitorPid { o.append("monitorPid", .int(Int64(monitorPid))) }
         if autoRemove { o.append("autoRemove", true) }
+        if !anonymousVolumes.isEmpty { o.append("anonymousVolumes", JSONValue(anonymousVolumes)) }
         if !labels.isEmpty { o.append("labels", .object(JSONObject(labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))) }
         return .object(o)
     }
@@ -72,5 +75,6 @@ public struct ContainerRecord: Sendable, Equatable {
         self.monitorPid = v["monitorPid"]?.intValue.map { Int32($0) }
         self.autoRemove = v["autoRemove"]?.boolValue ?? false
         for (k, value) in v["labels"]?.objectValue ?? [:] { if let s = value.stringValue { labels[k] = s } }
+        anonymousVolumes = v["anonymousVolumes"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }

@@ -110,6 +110,9 @@ public struct ContainerStore: Sendable {
         let base = path(id)
         if let record = FileContents.read(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)) {
             unlink(names + "/" + record.name)
+            // Its anonymous volumes go with it (named volumes stay).
+            let volumes = PathText.parent(directory) + "/volumes/"
+            for v in record.anonymousVolumes where v.count == 64 && v.allSatisfy(\.isHexDigit) { removeTree(volumes + v) }
         }
         // A container's mounts live in its own mount namespace; its directory is plain files.
         _ = umount2(base + "/rootfs", Int32(MNT_DETACH))
@@ -136,5 +139,12 @@ public struct ContainerStore: Sendable {
         } else {
             unlink(path)
         }
+    }
+}
+
+enum PathText {
+    static func parent(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/"), i != p.startIndex else { return "/" }
+        return String(p[..<i])
     }
 }

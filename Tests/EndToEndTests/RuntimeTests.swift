@@ -220,6 +220,21 @@ import Testing
         _ = try cli.run(["import", evil, "evil:1"])
         r = try cli.run(["run", "--rm", "-v", base + "/host:/escape/inside", "evil:1", "/bin/sh", "-c", "true"])
         #expect(!FileManager.default.fileExists(atPath: base + "/outside"), "nothing created outside the root: \(r.output)")
+        // A new named volume starts with the image's files at its path (and keeps what containers write).
+        r = try cli.run(["run", "--rm", "-v", "etcvol:/etc", "busybox", "sh", "-c", "head -n 1 /etc/passwd; echo added > /etc/added"])
+        #expect(r.output == "root:x:0:0:root:/root:/bin/sh\n", "\(r.output)")
+        #expect(try cli.run(["run", "--rm", "-v", "etcvol:/etc", "busybox", "cat", "/etc/added"]).output == "added\n")
+        // An image's VOLUME gets an anonymous volume filled from the image, removed with the container.
+        let ctx = base + "/volctx"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "FROM busybox\nRUN mkdir -p /db && echo seeded > /db/data && chown -R nobody /db\nVOLUME /db\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        #expect(try cli.run(["build", "-t", "volimg:1", ctx]).status == 0)
+        let volumesBefore = (try? FileManager.default.contentsOfDirectory(atPath: cli.root + "/volumes").count) ?? 0
+        r = try cli.run(["run", "--name", "vi", "volimg:1", "sh", "-c", "cat /db/data; stat -c %U /db/data; mount | grep -c ' /db '"])
+        #expect(r.output == "seeded\nnobody\n1\n", "\(r.output)")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: cli.root + "/volumes").count) == volumesBefore + 1)
+        _ = try cli.run(["rm", "vi"])
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: cli.root + "/volumes").count) == volumesBefore)
         // Bad specs are clear errors, and leave nothing behind.
         r = try cli.run(["run", "-v", "data:/x:zz", "busybox", "true"])
         #expect(r.status != 0 && r.output.contains("Invalid volume mode \"zz\""), "\(r.output)")
