@@ -106,36 +106,7 @@ import Testing
 
     /// Drives the CLI on a pty like a person: types each line, returns the screen and the exit code.
     func terminalSession(_ cli: CLI, _ args: [String], typing lines: [String]) throws -> String {
-        let script = #"""
-            import os, pty, sys, time, select, json
-            args = json.loads(sys.argv[3]); lines = json.loads(sys.argv[4])
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv(sys.argv[1], ["estiba", "--root", sys.argv[2]] + args)
-            def read_for(t):
-                out = b""; end = time.time() + t
-                while time.time() < end:
-                    r, _, _ = select.select([fd], [], [], 0.1)
-                    if r:
-                        try: out += os.read(fd, 4096)
-                        except OSError: break
-                return out
-            screen = read_for(1.5)
-            for line in lines:
-                os.write(fd, line.encode() + b"\r"); screen += read_for(1.0)
-            _, status = os.waitpid(pid, 0)
-            sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
-            """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let encode = { (a: [String]) in String(decoding: JSONValue(a).encoded(), as: UTF8.self) }
-        p.arguments = ["python3", "-c", script, Paths.estiba, cli.root, encode(args), encode(lines)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return screen
+        try Pty.session([Paths.estiba, "--root", cli.root] + args, steps: lines.map { .init(text: $0 + "\r") })
     }
 
     @Test func everyInstructionMatchesDockerClassicBuilder() throws {

@@ -97,37 +97,13 @@ import Testing
     @Test func thePythonClientGivesARealTerminalSession() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
-        let script = #"""
-            import os, pty, sys, time, select, fcntl, struct, termios
-            pid, fd = pty.fork()
-            if pid != 0:
-                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-            if pid == 0:
-                time.sleep(0.2)
-                os.execv(sys.executable, [sys.executable, sys.argv[1], "--estiba", sys.argv[2], "--root", sys.argv[3], "busybox", "sh"])
-            def read_for(t):
-                out = b""; end = time.time() + t
-                while time.time() < end:
-                    r, _, _ = select.select([fd], [], [], 0.1)
-                    if r:
-                        try: out += os.read(fd, 4096)
-                        except OSError: break
-                return out
-            screen = read_for(2.0)
-            os.write(fd, b"tty; stty size; echo $((6*7))\r"); screen += read_for(1.5)
-            os.write(fd, b"sleep 30\r"); time.sleep(0.5); os.write(fd, b"\x03"); screen += read_for(1.5)
-            os.write(fd, b"echo still-here; exit 4\r"); screen += read_for(2.0)
-            _, status = os.waitpid(pid, 0)
-            sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
-            """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, Paths.repo.path + "/Clients/python/run_shell.py", Paths.estiba, cli.root]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let screen = try Pty.session(
+            ["/usr/bin/env", "python3", Paths.repo.path + "/Clients/python/run_shell.py", "--estiba", Paths.estiba, "--root", cli.root, "busybox", "sh"],
+            startup: 2.0,
+            steps: [
+                .init(text: "tty; stty size; echo $((6*7))\r", read: 1.5), .init(text: "sleep 30\r", read: 0),
+                .init(text: "\u{03}", pause: 0.5, read: 1.5), .init(text: "echo still-here; exit 4\r", read: 2.0),
+            ])
         #expect(screen.contains("/dev/pts/0"), "\(screen)")
         #expect(screen.contains("\r\n24 80\r\n42\r\n"), "the container's terminal has the caller's size: \(screen)")
         #expect(screen.contains("^C"), "\(screen)")

@@ -132,34 +132,12 @@ import Testing
         guard let cli = try busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
         // A person at a terminal: a pty drives `estiba run -it`, types commands and reads the screen.
-        let script = #"""
-            import os, pty, sys, time, select
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv(sys.argv[1], ["estiba", "--root", sys.argv[2], "run", "-it", "--rm", "--name", "interactiva", "busybox", "sh"])
-            def read_for(t):
-                out = b""; end = time.time() + t
-                while time.time() < end:
-                    r, _, _ = select.select([fd], [], [], 0.1)
-                    if r:
-                        try: out += os.read(fd, 4096)
-                        except OSError: break
-                return out
-            screen = read_for(2.0)
-            os.write(fd, b"tty; echo $((6*7))\r"); screen += read_for(1.5)
-            os.write(fd, b"sleep 30\r"); time.sleep(0.5); os.write(fd, b"\x03"); screen += read_for(1.5)
-            os.write(fd, b"echo still-here; exit 5\r"); screen += read_for(1.5)
-            _, status = os.waitpid(pid, 0)
-            sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
-            """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, Paths.estiba, cli.root]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let screen = try Pty.session(
+            [Paths.estiba, "--root", cli.root, "run", "-it", "--rm", "--name", "interactiva", "busybox", "sh"], startup: 2.0,
+            steps: [
+                .init(text: "tty; echo $((6*7))\r", read: 1.5), .init(text: "sleep 30\r", read: 0), .init(text: "\u{03}", pause: 0.5, read: 1.5),
+                .init(text: "echo still-here; exit 5\r", read: 1.5),
+            ])
         #expect(screen.contains("/dev/pts/0"), "\(screen)")
         #expect(screen.contains("\r\n42\r\n"), "\(screen)")
         #expect(screen.contains("^C"), "\(screen)")

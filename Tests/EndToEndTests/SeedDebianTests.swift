@@ -38,5 +38,15 @@ struct SeedDebianTests {
             "python3 -c 'import django, requests; print(django.get_version())'; cat /settings/config.txt; nginx -v 2>&1; test -x /usr/sbin/mariadbd && echo mariadb"])
         #expect(r.output.hasPrefix("1.10\n"), "\(r.output)")
         #expect(r.output.contains("nginx version") && r.output.contains("mariadb"), "\(r.output)")
+
+        // The seed's first half on Debian: change a container, commit it, remove it, run the new image.
+        r = try cli.run(["run", "--network", "host", "--name", "segunda-prueba", "debian:bookworm", "sh", "-c",
+            "apt-get update >/dev/null && apt-get install -y figlet >/dev/null && figlet -v | head -n 1"])
+        #expect(r.status == 0, "\(r.output.suffix(2000))")
+        r = try cli.run(["commit", "segunda-prueba", "ambiente-produccion"])
+        #expect(r.status == 0 && r.output.hasPrefix("sha256:"), "\(r.output)")
+        #expect(try cli.run(["rm", "segunda-prueba"]).status == 0)
+        r = try cli.run(["run", "--rm", "--name", "tercera-prueba", "ambiente-produccion", "figlet", "hola"])
+        #expect(r.status == 0 && r.output.contains("_"), "\(r.output)")
     }
 }

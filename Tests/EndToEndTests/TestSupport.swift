@@ -298,3 +298,49 @@ func request(_ id: Int, _ method: String, _ params: JSONValue? = nil) -> String 
 extension JSONValue {
     var errorCode: Int64? { self["error"]?["code"]?.intValue }
 }
+
+/// Drives a program on a real pseudo-terminal (24×80), like a person at a terminal: each step waits, types its
+/// text and reads the screen for a while. Returns the whole screen and then `EXIT=<code>`.
+enum Pty {
+    struct Step {
+        var text: String
+        var pause: Double = 0
+        var read: Double = 1.0
+    }
+
+    static func session(_ argv: [String], startup: Double = 1.5, steps: [Step]) throws -> String {
+        let script = #"""
+            import os, pty, sys, time, select, json, fcntl, struct, termios
+            argv = json.loads(sys.argv[1]); steps = json.loads(sys.argv[2]); startup = float(sys.argv[3])
+            pid, fd = pty.fork()
+            if pid == 0:
+                time.sleep(0.2)
+                os.execv(argv[0], argv)
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            def read_for(t):
+                out = b""; end = time.time() + t
+                while time.time() < end:
+                    r, _, _ = select.select([fd], [], [], 0.1)
+                    if r:
+                        try: out += os.read(fd, 4096)
+                        except OSError: break
+                return out
+            screen = read_for(startup)
+            for text, pause, wait in steps:
+                time.sleep(pause); os.write(fd, text.encode()); screen += read_for(wait)
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
+            """#
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let stepsJSON = JSONValue.array(steps.map { .array([.string($0.text), .double($0.pause), .double($0.read)]) })
+        p.arguments = ["python3", "-c", script, String(decoding: JSONValue(argv).encoded(), as: UTF8.self),
+                       String(decoding: stepsJSON.encoded(), as: UTF8.self), String(startup)]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return screen
+    }
+}
