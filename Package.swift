@@ -22,9 +22,8 @@ let package = Package(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSys"),
-        .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers only: the library is loaded with dlopen when a download happens.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "Fetch", dependencies: ["CCurl"]),
         .target(name: "CLauncher"),
         .target(name: "EstibaJSON", dependencies: ["CJansson"], linkerSettings: [.linkedLibrary("m")]),

@@ -1,14 +1,47 @@
-/* libcurl's easy interface without its variadic calls (Swift cannot call those). */
+/* libcurl's easy interface, loaded on first use with dlopen (so processes that never download do not pay for
+   loading libcurl and its many dependencies at start), without variadic calls (Swift cannot make those). */
 #include <curl/curl.h>
-#include <stdio.h>
+#include <dlfcn.h>
+#include <stddef.h>
+
+struct ccurl_api {
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    const char *(*easy_strerror)(CURLcode);
+    CURLcode (*global_init)(long);
+};
+
+/* Loads libcurl once; NULL when it is not installed. Not thread-safe: call it from one place (a Swift global). */
+static inline const struct ccurl_api *ccurl_load(void) {
+    static struct ccurl_api api;
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return NULL;
+    api.easy_init = (CURL *(*)(void))dlsym(h, "curl_easy_init");
+    api.easy_cleanup = (void (*)(CURL *))dlsym(h, "curl_easy_cleanup");
+    api.easy_setopt = (CURLcode (*)(CURL *, CURLoption, ...))dlsym(h, "curl_easy_setopt");
+    api.easy_perform = (CURLcode (*)(CURL *))dlsym(h, "curl_easy_perform");
+    api.easy_getinfo = (CURLcode (*)(CURL *, CURLINFO, ...))dlsym(h, "curl_easy_getinfo");
+    api.easy_strerror = (const char *(*)(CURLcode))dlsym(h, "curl_easy_strerror");
+    api.global_init = (CURLcode (*)(long))dlsym(h, "curl_global_init");
+    if (!api.easy_init || !api.easy_cleanup || !api.easy_setopt || !api.easy_perform || !api.easy_getinfo
+        || !api.easy_strerror || !api.global_init) return NULL;
+    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
+    return &api;
+}
 
 typedef size_t (*ccurl_write_fn)(char *data, size_t size, size_t count, void *context);
 
-static inline CURLcode ccurl_set_string(CURL *c, CURLoption o, const char *v) { return curl_easy_setopt(c, o, v); }
-static inline CURLcode ccurl_set_long(CURL *c, CURLoption o, long v) { return curl_easy_setopt(c, o, v); }
-static inline CURLcode ccurl_set_pointer(CURL *c, CURLoption o, void *v) { return curl_easy_setopt(c, o, v); }
-static inline CURLcode ccurl_set_write(CURL *c, ccurl_write_fn f) { return curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, f); }
-static inline CURLcode ccurl_set_header_fn(CURL *c, ccurl_write_fn f) { return curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, f); }
-static inline long ccurl_response_code(CURL *c) { long v = 0; curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &v); return v; }
-static inline long ccurl_file_time(CURL *c) { long v = -1; curl_easy_getinfo(c, CURLINFO_FILETIME, &v); return v; }
-static inline const char *ccurl_effective_url(CURL *c) { char *v = 0; curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &v); return v; }
+static inline CURL *ccurl_init(const struct ccurl_api *a) { return a->easy_init(); }
+static inline void ccurl_cleanup(const struct ccurl_api *a, CURL *c) { a->easy_cleanup(c); }
+static inline CURLcode ccurl_perform(const struct ccurl_api *a, CURL *c) { return a->easy_perform(c); }
+static inline const char *ccurl_strerror(const struct ccurl_api *a, CURLcode e) { return a->easy_strerror(e); }
+static inline CURLcode ccurl_set_string(const struct ccurl_api *a, CURL *c, CURLoption o, const char *v) { return a->easy_setopt(c, o, v); }
+static inline CURLcode ccurl_set_long(const struct ccurl_api *a, CURL *c, CURLoption o, long v) { return a->easy_setopt(c, o, v); }
+static inline CURLcode ccurl_set_pointer(const struct ccurl_api *a, CURL *c, CURLoption o, void *v) { return a->easy_setopt(c, o, v); }
+static inline CURLcode ccurl_set_write(const struct ccurl_api *a, CURL *c, ccurl_write_fn f) { return a->easy_setopt(c, CURLOPT_WRITEFUNCTION, f); }
+static inline long ccurl_response_code(const struct ccurl_api *a, CURL *c) { long v = 0; a->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &v); return v; }
+static inline long ccurl_file_time(const struct ccurl_api *a, CURL *c) { long v = -1; a->easy_getinfo(c, CURLINFO_FILETIME, &v); return v; }
+static inline const char *ccurl_effective_url(const struct ccurl_api *a, CURL *c) { char *v = 0; a->easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &v); return v; }
