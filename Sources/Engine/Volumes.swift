@@ -1,3 +1,4 @@
+import EstibaJSON
 import Glibc
 import Runtime
 
@@ -86,5 +87,77 @@ public enum ByteSize {
         }
         guard let n = Int64(t), n > 0 else { return nil }
         return n
+    }
+}
+
+/// A volume in the store.
+public struct VolumeInfo: Sendable {
+    public var name: String
+    /// Where its files are (`volumes/<name>/_data`).
+    public var mountpoint: String
+    /// Containers that mount it.
+    public var usedBy: [String]
+}
+
+extension Engine {
+    /// Every volume, by name, with the containers that use it.
+    public func volumes() throws(EngineError) -> [VolumeInfo] {
+        let dir = configuration.root + "/volumes"
+        guard let d = opendir(dir) else { return [] }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if n != "." && n != ".." && !n.hasPrefix(".") { names.append(n) }
+        }
+        closedir(d)
+        let users = try volumeUsers()
+        return names.sorted().map { VolumeInfo(name: $0, mountpoint: dir + "/" + $0 + "/_data", usedBy: users[$0] ?? []) }
+    }
+
+    /// Creates a named volume (nothing happens when it exists).
+    public func createVolume(_ name: String) throws(EngineError) -> VolumeInfo {
+        guard VolumeSpecs.validName(name) else {
+            throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["volume": name])
+        }
+        let path = configuration.root + "/volumes/" + name + "/_data"
+        try VolumeSpecs.makeDirectories(path)
+        return VolumeInfo(name: name, mountpoint: path, usedBy: try volumeUsers()[name] ?? [])
+    }
+
+    /// Removes volumes; one a container uses only with `force` (like `docker volume rm -f`, which still refuses
+    /// running ones: so does this).
+    public func removeVolumes(_ names: [String], force: Bool) throws(EngineError) -> [String] {
+        let users = try volumeUsers()
+        let running = Set(try containers(all: false).map(\.name))
+        var removed: [String] = []
+        for name in names {
+            guard VolumeSpecs.validName(name) || (name.count == 64 && name.allSatisfy(\.isHexDigit)) else {
+                throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\".", context: ["volume": name])
+            }
+            let dir = configuration.root + "/volumes/" + name
+            guard access(dir, F_OK) == 0 else { throw EngineError(.notFound, "No such volume: \(name). Run `estiba volume ls` to list volumes.", context: ["volume": name]) }
+            if let u = users[name], !u.isEmpty, !force || u.contains(where: running.contains) {
+                throw EngineError(.conflict, "Volume \(name) is in use by container \(u.joined(separator: ", ")); remove the container first.", context: ["volume": name])
+            }
+            try containerStore().removeTree(dir)
+            removed.append(name)
+        }
+        return removed
+    }
+
+    /// Volume names → the containers whose bundles mount them.
+    func volumeUsers() throws(EngineError) -> [String: [String]] {
+        let prefix = configuration.root + "/volumes/"
+        var out: [String: [String]] = [:]
+        let store = try containerStore()
+        for c in try containers() {
+            guard let bytes = FileContents.read(store.path(c.id) + "/config.json"), let config = try? JSONValue.parse(bytes) else { continue }
+            for m in config["mounts"]?.arrayValue ?? [] {
+                guard let source = m["source"]?.stringValue, source.hasPrefix(prefix) else { continue }
+                let name = String(source.dropFirst(prefix.count).split(separator: "/").first ?? "")
+                out[name, default: []].append(c.name)
+            }
+        }
+        return out
     }
 }

@@ -122,7 +122,7 @@ public struct ContainerStore: Sendable {
         removeTree(rename(base, doomed) == 0 ? doomed : base)
     }
 
-    func removeTree(_ path: String) {
+    public func removeTree(_ path: String) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {

@@ -105,6 +105,22 @@ extension EstibaService {
                 throw RPCErrorCode.invalidParams("start needs \"containers\": a non-empty array of names or IDs")
             }
             return run { () async throws(EngineError) -> JSONValue in ["started": JSONValue(try engine.start(containers: names))] }
+        case "volumes":
+            _ = try Params(request, allowed: [])
+            return run { () async throws(EngineError) -> JSONValue in
+                ["volumes": .array(try engine.volumes().map(Self.volumeJSON))]
+            }
+        case "volumeCreate":
+            let p = try Params(request, allowed: ["name"])
+            let name = try p.requiredString("name")
+            return run { () async throws(EngineError) -> JSONValue in Self.volumeJSON(try engine.createVolume(name)) }
+        case "volumeRemove":
+            let p = try Params(request, allowed: ["names", "force"])
+            guard let names = try p.strings("names"), !names.isEmpty else {
+                throw RPCErrorCode.invalidParams("volumeRemove needs \"names\": a non-empty array of volume names")
+            }
+            let force = try p.bool("force") ?? false
+            return run { () async throws(EngineError) -> JSONValue in ["removed": JSONValue(try engine.removeVolumes(names, force: force))] }
         case "ps":
             let p = try Params(request, allowed: ["all"])
             let all = try p.bool("all") ?? false
@@ -259,6 +275,11 @@ extension EstibaService {
         if master.fd >= 0 { close(master.fd) }
         ctx.notify("container/exit", ["id": requestID, "container": .string(result.id), "exitCode": .int(Int64(result.exitCode))])
         return ["Id": .string(result.id), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
+    }
+
+    /// A volume like Docker's GET /volumes.
+    static func volumeJSON(_ v: VolumeInfo) -> JSONValue {
+        ["Name": .string(v.name), "Driver": "local", "Mountpoint": .string(v.mountpoint), "UsedBy": JSONValue(v.usedBy)]
     }
 
     /// A row like Docker's GET /containers/json.

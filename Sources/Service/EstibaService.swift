@@ -11,7 +11,7 @@ public final class EstibaService: RPCHandler {
     /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
     public static let methods = [
         "initialize", "shutdown", "exit", "parse", "build", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
-        "verify", "prune", "run", "exec", "start", "ps", "rm", "commit", "stop", "kill", "wait", "logs", "input", "resize",
+        "verify", "prune", "run", "exec", "start", "ps", "rm", "volumes", "volumeCreate", "volumeRemove", "commit", "stop", "kill", "wait", "logs", "input", "resize",
     ]
     public static let notifications = ["$/progress", "container/output", "container/started", "container/exit", "build/progress"]
 
@@ -57,7 +57,7 @@ public final class EstibaService: RPCHandler {
                 return try build(request)
             case "import", "images", "inspect", "history", "tag", "rmi", "save", "load", "verify", "prune":
                 return try imageMethod(request)
-            case "run", "exec", "start", "ps", "rm", "commit", "stop", "kill", "wait", "logs":
+            case "run", "exec", "start", "ps", "rm", "volumes", "volumeCreate", "volumeRemove", "commit", "stop", "kill", "wait", "logs":
                 return try containerMethod(request)
             case "input", "resize":
                 return try sessionMethod(request)
