@@ -8,24 +8,12 @@ enum BuildLatency {
     static func run(estiba: String, store: String, context: String, rounds: Int) {
         let dir = "/tmp/estiba-bench-build-\(getpid())"
         mkdir(dir, 0o700)
-        let socketPath = dir + "/s.sock"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: estiba)
-        server.arguments = ["serve", "--socket", socketPath]
-        var env = ProcessInfo.processInfo.environment
-        env["ESTIBA_ROOT"] = store
-        server.environment = env
-        server.standardError = FileHandle.nullDevice
-        guard (try? server.run()) != nil else {
-            print("cannot start \(estiba)")
-            return
-        }
+        guard let (server, socketPath) = startScratchServer(estiba: estiba, dir: dir, root: store) else { return }
         defer {
             server.terminate()
             server.waitUntilExit()
             _ = try? FileManager.default.removeItem(atPath: dir)
         }
-        while access(socketPath, F_OK) != 0 { usleep(2000) }
         let c = Connection(path: socketPath)
         func build(_ params: JSONObject) -> (Double, JSONValue) {
             var p = params

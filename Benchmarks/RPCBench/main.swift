@@ -253,14 +253,15 @@ throughput("initialize, sequential", initialize, connections: opts.connections, 
 if opts.storeImages > 0 { StoreMethods.run(estiba: opts.estiba, count: opts.storeImages, rounds: 200) }
 RunLatency.run(estiba: opts.estiba, rounds: 50)
 
-/// Starts `estiba serve --socket` on a scratch store under `dir`; returns the process and the socket path.
-func startScratchServer(estiba: String, dir: String) -> (Process, String)? {
+/// Starts `estiba serve --socket` under `dir`, on the store `root` (default: a scratch one in `dir`); returns the
+/// process and the socket path.
+func startScratchServer(estiba: String, dir: String, root: String? = nil) -> (Process, String)? {
     let socketPath = dir + "/s.sock"
     let server = Process()
     server.executableURL = URL(fileURLWithPath: estiba)
     server.arguments = ["serve", "--socket", socketPath]
     var env = ProcessInfo.processInfo.environment
-    env["ESTIBA_ROOT"] = dir + "/root"
+    env["ESTIBA_ROOT"] = root ?? dir + "/root"
     server.environment = env
     server.standardError = FileHandle.nullDevice
     guard (try? server.run()) != nil else {

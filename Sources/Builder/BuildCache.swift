@@ -1,6 +1,7 @@
 import EstibaJSON
 import Glibc
 import ImageStore
+import Runtime
 
 /// What one cached step was made of, so a later miss can say what changed.
 struct CacheRecord: Sendable {
@@ -66,8 +67,10 @@ struct CacheRecord: Sendable {
 struct BuildCache {
     let directory: String
 
-    init(root: String) throws(BuildError) {
+    /// Opens the cache; `create` makes its directories (a build), otherwise it is only read (history, prune).
+    init(root: String, create: Bool = true) throws(BuildError) {
         directory = root + "/build-cache"
+        guard create else { return }
         for d in [directory, directory + "/records", directory + "/parents", directory + "/instructions", directory + "/images"] {
             if mkdir(d, 0o700) != 0, errno != EEXIST {
                 throw BuildError(.io, "Cannot create the build cache at \(d): \(String(cString: strerror(errno))).")
@@ -84,18 +87,7 @@ struct BuildCache {
     func lookup(_ key: Digest) -> CacheRecord? { read(directory + "/records/" + key.hex + ".json") }
 
     private func read(_ path: String) -> CacheRecord? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        guard let v = try? JSONValue.parse(bytes) else { return nil }
+        guard let bytes = FileContents.read(path, limit: 64 << 20), let v = try? JSONValue.parse(bytes) else { return nil }
         return CacheRecord(v)
     }
 
@@ -126,16 +118,17 @@ struct BuildCache {
         if fd >= 0 { close(fd) }
     }
 
+    /// The names in a directory of the cache (empty when it does not exist).
+    private func names(in dir: String) -> [String] {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        return FileTree.names(in: fd)
+    }
+
     private func records(in dir: String) -> [CacheRecord] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var out: [CacheRecord] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.count == 64, let r = read(directory + "/records/" + name + ".json") else { continue }
-            out.append(r)
-        }
-        return out.sorted { $0.created > $1.created }
+        names(in: dir).filter { $0.count == 64 }.compactMap { read(directory + "/records/" + $0 + ".json") }
+            .sorted { $0.created > $1.created }
     }
 
     /// Steps built on `parent`, newest first.
@@ -156,15 +149,7 @@ struct BuildCache {
 
     /// Manifests of every cached step (kept by `prune`).
     func manifests() -> Set<Digest> {
-        guard let d = opendir(directory + "/records") else { return [] }
-        defer { closedir(d) }
-        var out: Set<Digest> = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasSuffix(".json"), let r = read(directory + "/records/" + name) else { continue }
-            out.insert(r.manifest)
-        }
-        return out
+        Set(names(in: directory + "/records").filter { $0.hasSuffix(".json") }.compactMap { read(directory + "/records/" + $0)?.manifest })
     }
 
     /// Why a step that missed the cache must run.

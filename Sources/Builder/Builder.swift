@@ -17,13 +17,13 @@ public final class Builder: Sendable {
 
     /// Manifests of cached steps, which `prune` must keep.
     public func cachedManifests() -> Set<Digest> {
-        (try? BuildCache(root: root))?.manifests() ?? []
+        (try? BuildCache(root: root, create: false))?.manifests() ?? []
     }
 
     /// The images a built image was made from, itself first, newest to oldest (its build steps' images, then
     /// the base image); empty for images the builder did not make.
     public func ancestry(of image: Digest) -> [Digest] {
-        guard let cache = try? BuildCache(root: root) else { return [] }
+        guard let cache = try? BuildCache(root: root, create: false) else { return [] }
         var out = [image]
         var current = image
         while let p = cache.parent(of: current), let d = Digest(p), !out.contains(d) {

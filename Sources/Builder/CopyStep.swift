@@ -83,7 +83,7 @@ extension BuildRun {
         var hashes: [String] = []
         var files: [(String, String)] = []
         var downloads: [String] = []
-        defer { for d in downloads { removeTree(d) } }
+        defer { for d in downloads { FileTree.remove(d) } }
         let wildcard = sources.contains { !isURL($0) && $0.contains { "*?[".contains($0) } }
         for s in sources {
             if isURL(s) {
@@ -217,7 +217,7 @@ extension BuildRun {
         let file = dir + "/" + filename
         let result: Download
         do { result = try Fetch.download(url, to: file) } catch {
-            removeTree(dir)
+            FileTree.remove(dir)
             throw self.error(node, .notFound, "ADD could not fetch \(url): \(error.message) Check the URL and the network, or put the file in the build context.")
         }
         var times = [timespec(tv_sec: result.lastModified ?? 0, tv_nsec: 0), timespec(tv_sec: result.lastModified ?? 0, tv_nsec: 0)]

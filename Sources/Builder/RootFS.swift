@@ -1,6 +1,7 @@
 import CSys
 import Dockerfile
 import Glibc
+import ImageStore
 
 /// Writes into a container root being built (a mounted overlay). Every path resolves inside the root, as if it
 /// were `/` (symbolic links included), so nothing a Dockerfile or an image contains can write outside it.
@@ -125,7 +126,7 @@ struct TreeCopier {
             var times = [st.st_atim, st.st_mtim]
             futimens(dst, &times)
         case S_IFLNK:
-            let target = SourceHasher().readLink(source, rel)
+            let target = source.readLink(rel)
             guard symlinkat(target, dirfd, name) == 0 else { throw failure("create link", name) }
             fchownat(dirfd, name, attributes.owner(st).0, attributes.owner(st).1, AT_SYMLINK_NOFOLLOW)
             var times = [st.st_atim, st.st_mtim]
@@ -155,30 +156,8 @@ struct TreeCopier {
     }
 
     private func copyBytes(from src: Int32, to dst: Int32, size: Int, name: String) throws(BuildError) {
-        var left = size
-        while left > 0 {
-            let n = csys_copy_file_range(src, dst, left)
-            if n > 0 {
-                left -= Int(n)
-                continue
-            }
-            if n < 0, errno == EINTR { continue }
-            break
-        }
-        guard left > 0 else { return }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw BuildError(.io, "Cannot read \(name): \(String(cString: strerror(errno))).") }
-            if n == 0 { return }
-            var off = 0
-            while off < n {
-                let w = buffer.withUnsafeBytes { p in p.baseAddress.map { Glibc.write(dst, $0 + off, n - off) } ?? -1 }
-                if w < 0, errno == EINTR { continue }
-                guard w > 0 else { throw BuildError(.io, "Cannot write a copy of \(name): \(String(cString: strerror(errno))).") }
-                off += w
-            }
+        do { try FileTree.copyData(from: src, to: dst, size: size, name: name) } catch {
+            throw BuildError(.io, "Cannot copy \(name): \(error.message)")
         }
     }
 

@@ -37,7 +37,7 @@ final class SourceHasher: Sendable {
             name += "/"
         case S_IFLNK:
             typeflag = "2"
-            link = readLink(tree, rel)
+            link = tree.readLink(rel)
         case S_IFREG:
             size = Int64(st.st_size)
         case S_IFCHR, S_IFBLK:
@@ -88,18 +88,6 @@ final class SourceHasher: Sendable {
     static func groupName(_ gid: gid_t) -> String {
         guard let g = getgrgid(gid), let n = g.pointee.gr_name else { return "" }
         return String(cString: n)
-    }
-
-    func readLink(_ tree: SourceTree, _ rel: String) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let parent = rel.split(separator: "/").dropLast().joined(separator: "/")
-        let base = String(rel.split(separator: "/").last ?? "")
-        let pfd = tree.open(parent, flags: csys_o_path | O_DIRECTORY)
-        guard pfd >= 0 else { return "" }
-        defer { close(pfd) }
-        let n = readlinkat(pfd, base, &buffer, buffer.count - 1)
-        guard n > 0 else { return "" }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The digest of one source (`file:…` or `dir:…`), adding each entry's digest to `files`.

@@ -95,17 +95,21 @@ final class SourceTree {
     func list(_ rel: String) -> [String] {
         let dfd = open(rel, flags: O_RDONLY | O_DIRECTORY)
         guard dfd >= 0 else { return [] }
-        guard let dir = fdopendir(dfd) else {
-            close(dfd)
-            return []
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let e = readdir(dir) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        defer { close(dfd) }
+        return FileTree.names(in: dfd)
+    }
+
+    /// The target of the symbolic link `rel` (its parent directories resolved inside the root).
+    func readLink(_ rel: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let parent = rel.split(separator: "/").dropLast().joined(separator: "/")
+        let base = String(rel.split(separator: "/").last ?? "")
+        let pfd = open(parent, flags: csys_o_path | O_DIRECTORY)
+        guard pfd >= 0 else { return "" }
+        defer { close(pfd) }
+        let n = readlinkat(pfd, base, &buffer, buffer.count - 1)
+        guard n > 0 else { return "" }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Every entry under `rel` (itself first when `includeSelf`), depth first in name order, skipping ignored

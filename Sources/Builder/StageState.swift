@@ -15,7 +15,7 @@ struct StageState {
     var parentKey: String?
     /// A step of this stage missed the cache (so every later one runs too).
     var rebuilt = false
-    /// Why the parent is unknown or new (for the steps after it).
+    /// No step of this stage has run yet (a miss there may be a changed base image).
     var firstStep = true
     /// ARGs declared in this stage, in order, with their values (nil: declared without a value).
     var args: [(name: String, value: String?)] = []
@@ -41,9 +41,5 @@ struct StageState {
         var seen: [String: String] = [:]
         for a in args where !envKeys.contains(a.name) { if let v = a.value { seen[a.name] = v } }
         return seen.sorted { "\($0.key)=\($0.value)" < "\($1.key)=\($1.value)" }.map { ($0.key, $0.value) }
-    }
-
-    func argValue(_ name: String) -> String? {
-        args.last { $0.name == name }?.value
     }
 }

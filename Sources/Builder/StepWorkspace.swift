@@ -56,63 +56,14 @@ final class StepWorkspace {
 
     deinit {
         unmountAll()
-        removeTree(directory)
-    }
-}
-
-/// `rm -rf` without following links.
-func removeTree(_ path: String) {
-    let parent = open(PathCleanHelpers.dir(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard parent >= 0 else { return }
-    defer { close(parent) }
-    removeEntry(parent, PathCleanHelpers.base(path))
-}
-
-private func removeEntry(_ parentFD: Int32, _ name: String) {
-    var st = stat()
-    guard fstatat(parentFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
-    if (st.st_mode & S_IFMT) == S_IFDIR {
-        let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd >= 0, let dir = fdopendir(fd) {
-            var names: [String] = []
-            while let e = readdir(dir) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if n != "." && n != ".." { names.append(n) }
-            }
-            for n in names { removeEntry(dirfd(dir), n) }
-            closedir(dir)
-        } else if fd >= 0 {
-            close(fd)
-        }
-        unlinkat(parentFD, name, AT_REMOVEDIR)
-    } else {
-        unlinkat(parentFD, name, 0)
+        FileTree.remove(directory)
     }
 }
 
 enum PathCleanHelpers {
-    static func dir(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
-    }
-
+    /// The last component of a path.
     static func base(_ p: String) -> String {
         guard let i = p.lastIndex(of: "/") else { return p }
         return String(p[p.index(after: i)...])
-    }
-}
-
-/// Names in an open directory.
-enum SourceTreeListing {
-    static func names(_ fd: Int32) -> [String] {
-        let copy = dup(fd)
-        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
-        defer { closedir(dir) }
-        var out: [String] = []
-        while let e = readdir(dir) {
-            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if n != "." && n != ".." { out.append(n) }
-        }
-        return out
     }
 }

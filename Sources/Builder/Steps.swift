@@ -96,7 +96,7 @@ extension BuildRun {
         guard n > 0 else { return }
         let full = String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard full.hasPrefix(upper + "/") else { return }
-        for name in SourceTreeListing.names(dir) { removeTree(full + "/" + name) }
+        for name in FileTree.names(in: dir) { FileTree.remove(full + "/" + name) }
         fremovexattr(dir, "trusted.overlay.opaque")
     }
 

@@ -42,6 +42,5 @@ static inline CURLcode ccurl_set_string(const struct ccurl_api *a, CURL *c, CURL
 static inline CURLcode ccurl_set_long(const struct ccurl_api *a, CURL *c, CURLoption o, long v) { return a->easy_setopt(c, o, v); }
 static inline CURLcode ccurl_set_pointer(const struct ccurl_api *a, CURL *c, CURLoption o, void *v) { return a->easy_setopt(c, o, v); }
 static inline CURLcode ccurl_set_write(const struct ccurl_api *a, CURL *c, ccurl_write_fn f) { return a->easy_setopt(c, CURLOPT_WRITEFUNCTION, f); }
-static inline long ccurl_response_code(const struct ccurl_api *a, CURL *c) { long v = 0; a->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &v); return v; }
 static inline long ccurl_file_time(const struct ccurl_api *a, CURL *c) { long v = -1; a->easy_getinfo(c, CURLINFO_FILETIME, &v); return v; }
 static inline const char *ccurl_effective_url(const struct ccurl_api *a, CURL *c) { char *v = 0; a->easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &v); return v; }

@@ -213,11 +213,12 @@ extension Engine {
     /// Starts created (or exited) containers in the background under their monitors, like `docker start`.
     public func start(containers specs: [String]) throws(EngineError) -> [String] {
         let store = try containerStore()
+        let running = Set(try containers(all: false).map(\.id))
         var started: [String] = []
         for spec in specs {
             let record: ContainerRecord
             do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
-            if try containers().first(where: { $0.id == record.id })?.state == .running {
+            if running.contains(record.id) {
                 started.append(spec)
                 continue
             }

@@ -1,5 +1,6 @@
 import EstibaJSON
 import Glibc
+import ImageStore
 import Runtime
 
 /// `-v` specs: `/host/path:/target[:ro|rw]` (a bind mount; a missing host directory is created, as Docker does)
@@ -103,15 +104,12 @@ extension Engine {
     /// Every volume, by name, with the containers that use it.
     public func volumes() throws(EngineError) -> [VolumeInfo] {
         let dir = configuration.root + "/volumes"
-        guard let d = opendir(dir) else { return [] }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if n != "." && n != ".." && !n.hasPrefix(".") { names.append(n) }
-        }
-        closedir(d)
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        let names = FileTree.names(in: fd).filter { !$0.hasPrefix(".") }
+        close(fd)
         let users = try volumeUsers()
-        return names.sorted().map { VolumeInfo(name: $0, mountpoint: dir + "/" + $0 + "/_data", usedBy: users[$0] ?? []) }
+        return names.map { VolumeInfo(name: $0, mountpoint: dir + "/" + $0 + "/_data", usedBy: users[$0] ?? []) }
     }
 
     /// Creates a named volume (nothing happens when it exists).

@@ -144,18 +144,7 @@ extension FileSystem {
         defer { close(dst) }
         var st = stat()
         fstat(src, &st)
-        var left = Int(st.st_size)
-        while left > 0 {
-            let n = csys_copy_file_range(src, dst, left)
-            if n > 0 {
-                left -= Int(n)
-                continue
-            }
-            if n < 0, errno == EINTR { continue }
-            // Fall back to read/write (different file systems on old kernels, or special files).
-            try forEachChunk(src, path: from) { chunk throws(StoreError) in try writeAll(dst, chunk, path: to) }
-            return
-        }
+        try FileTree.copyData(from: src, to: dst, size: Int(st.st_size), name: from)
     }
 }
 
