@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
         .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "ImageStore", "EstibaJSON"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "Dockerfile", "EstibaJSON"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],
     swiftLanguageModes: [.v6]

@@ -26,6 +26,10 @@ struct Options {
     /// Only the build latencies on an existing store and context (for Benchmarks/build-bench.sh).
     var buildStore: String?
     var buildContext: String?
+    /// Only the trivial-request throughput (for profiling the server with perf).
+    var throughputOnly = false
+    /// Only the 1,000-instruction parse latency.
+    var parseOnly = false
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -37,6 +41,8 @@ struct Options {
             case "--window": window = Int(args.next() ?? "") ?? window
             case "--latency-rounds": latencyRounds = Int(args.next() ?? "") ?? latencyRounds
             case "--breakdown-only": breakdownOnly = true
+            case "--throughput-only": throughputOnly = true
+            case "--parse-only": parseOnly = true
             case "--store-images": storeImages = Int(args.next() ?? "") ?? storeImages
             case "--run-only": runOnly = true
             case "--build-only":
@@ -98,19 +104,24 @@ final class Connection: @unchecked Sendable {  // each instance is used by one t
     func receive(_ count: Int) -> ArraySlice<UInt8> {
         var seen = 0
         var lastStart = 0
-        var lastEnd = 0
+        var lastEnd = -1
         pending.removeAll(keepingCapacity: true)
         while seen < count {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             precondition(n > 0, "read failed")
             let base = pending.count
             pending.append(contentsOf: buffer[0..<n])
-            for i in base..<pending.count where pending[i] == 0x0A {
-                seen += 1
-                lastEnd = i
+            pending.withUnsafeBytes { raw in
+                guard let p = raw.baseAddress else { return }
+                var at = base
+                while at < raw.count, let hit = memchr(p + at, 0x0A, raw.count - at) {
+                    seen += 1
+                    lastStart = lastEnd + 1
+                    lastEnd = p.distance(to: UnsafeRawPointer(hit))
+                    at = lastEnd + 1
+                }
             }
         }
-        if let prev = pending[..<lastEnd].lastIndex(of: 0x0A) { lastStart = prev + 1 }
         return pending[lastStart..<lastEnd]
     }
 
@@ -152,7 +163,7 @@ if opts.runOnly {
     exit(0)
 }
 if opts.breakdownOnly {
-    Breakdown.run(text: dockerfile(instructions: 1000), rounds: 5)
+    Breakdown.run(text: dockerfile(instructions: 1000), rounds: max(5, opts.latencyRounds))
     exit(0)
 }
 let dir = "/tmp/estiba-bench-\(getpid())"
@@ -178,7 +189,7 @@ getloadavg(&load, 3)
 print("estiba-rpc-bench: server \(opts.estiba) (pid \(pid)), \(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average \(String(format: "%.2f", load[0]))")
 
 // 1. parse of a 1,000-instruction Dockerfile, end to end over the socket, one request at a time.
-do {
+if !opts.throughputOnly {
     let text = dockerfile(instructions: 1000)
     let req: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "parse", "params": ["text": .string(text)]]
     let line = req.encoded() + [0x0A]
@@ -186,7 +197,13 @@ do {
     var times: [Double] = []
     var replyBytes = 0
     var instructions = 0
+    var cpuStart = 0.0
+    var clientStart = 0.0
     for round in 0..<(opts.latencyRounds + 20) {
+        if round == 20 {
+            cpuStart = cpuSeconds(pid)
+            clientStart = cpuSeconds(getpid())
+        }
         let t0 = now()
         c.send(line)
         let reply = c.receive(1)
@@ -197,9 +214,12 @@ do {
             instructions = (try? JSONValue.parse(Array(reply)))?["result"]?["instructions"]?.arrayValue?.count ?? -1
         }
     }
+    let serverCPU = (cpuSeconds(pid) - cpuStart) / Double(times.count)
+    let clientCPU = (cpuSeconds(getpid()) - clientStart) / Double(times.count)
     Breakdown.run(text: text, rounds: 50)
-    print(String(format: "parse, %d-instruction Dockerfile (%d bytes in, %d bytes out), %d rounds: median %.2f ms, p95 %.2f ms, min %.2f ms",
-        instructions, line.count, replyBytes, times.count, percentile(times, 0.5) * 1000, percentile(times, 0.95) * 1000, times.min()! * 1000))
+    print(String(format: "parse, %d-instruction Dockerfile (%d bytes in, %d bytes out), %d rounds: median %.2f ms, p95 %.2f ms, min %.2f ms; CPU per request: server %.2f ms, client %.2f ms",
+        instructions, line.count, replyBytes, times.count, percentile(times, 0.5) * 1000, percentile(times, 0.95) * 1000, times.min()! * 1000,
+        serverCPU * 1000, clientCPU * 1000))
 }
 
 // 2. trivial requests: throughput and server CPU per request.
@@ -244,14 +264,18 @@ func throughput(_ name: String, _ body: JSONValue, connections: Int, window: Int
         name, connections, window, n, wall, n / wall, cpu / n * 1e6))
 }
 
-TrivialBreakdown.run()
+if !opts.throughputOnly, !opts.parseOnly { TrivialBreakdown.run() }
 let initialize: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "initialize"]
 let tinyParse: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "parse", "params": ["text": "FROM busybox"]]
-throughput("initialize", initialize, connections: opts.connections, window: opts.window, total: opts.requests)
-throughput("tiny parse", tinyParse, connections: opts.connections, window: opts.window, total: opts.requests)
-throughput("initialize, sequential", initialize, connections: opts.connections, window: 1, total: opts.requests / 10)
-if opts.storeImages > 0 { StoreMethods.run(estiba: opts.estiba, count: opts.storeImages, rounds: 200) }
-RunLatency.run(estiba: opts.estiba, rounds: 50)
+if !opts.parseOnly {
+    throughput("initialize", initialize, connections: opts.connections, window: opts.window, total: opts.requests)
+    throughput("tiny parse", tinyParse, connections: opts.connections, window: opts.window, total: opts.requests)
+    throughput("initialize, sequential", initialize, connections: opts.connections, window: 1, total: opts.requests / 10)
+}
+if !opts.throughputOnly, !opts.parseOnly {
+    if opts.storeImages > 0 { StoreMethods.run(estiba: opts.estiba, count: opts.storeImages, rounds: 200) }
+    RunLatency.run(estiba: opts.estiba, rounds: 50)
+}
 
 /// Starts `estiba serve --socket` under `dir`, on the store `root` (default: a scratch one in `dir`); returns the
 /// process and the socket path.

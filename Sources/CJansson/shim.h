@@ -13,14 +13,20 @@ typedef struct {
 static inline int estiba_dump_append(const char *chunk, size_t size, void *context) {
     estiba_dump_buffer *b = (estiba_dump_buffer *)context;
     if (b->length + size > b->capacity) {
-        size_t capacity = b->capacity ? b->capacity * 2 : 4096;
+        size_t capacity = b->capacity ? b->capacity * 4 : 4096;
         while (capacity < b->length + size) capacity *= 2;
         char *grown = (char *)realloc(b->data, capacity);
         if (!grown) return -1;
         b->data = grown;
         b->capacity = capacity;
     }
-    memcpy(b->data + b->length, chunk, size);
+    /* Most chunks are a few bytes (quotes, commas, short keys): copy those inline rather than call memcpy. */
+    if (size <= 8) {
+        char *to = b->data + b->length;
+        for (size_t i = 0; i < size; i++) to[i] = chunk[i];
+    } else {
+        memcpy(b->data + b->length, chunk, size);
+    }
     b->length += size;
     return 0;
 }

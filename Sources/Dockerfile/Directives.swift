@@ -23,6 +23,8 @@ struct DirectiveScanner {
     private(set) var parsed: [ParserDirective] = []
     private(set) var escapeToken: Unicode.Scalar = "\\"
     private var done = false
+    /// True once a line that is not a directive was seen: later lines need not be scanned.
+    var isDone: Bool { done }
     private var seen: Set<String> = []
 
     /// Looks at one line (newline trimmed); throws for a repeated directive or a bad escape token.

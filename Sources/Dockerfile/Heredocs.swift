@@ -2,16 +2,18 @@
 enum Heredocs {
     static let directives: Set<String> = ["add", "copy", "run"]
 
-    static func canContain(_ node: Node) -> Bool {
-        var n = node
-        if n.value.lowercased() == "onbuild", let sub = n.next.first?.children.first { n = sub }
-        return directives.contains(n.value.lowercased()) && !n.isJSON
+    /// `keyword` is the node's value in lower case (the caller has it already).
+    static func canContain(_ node: Node, keyword: String) -> Bool {
+        if keyword == "onbuild", let sub = node.next.first?.children.first {
+            return directives.contains(sub.value.lowercased()) && !sub.isJSON
+        }
+        return directives.contains(keyword) && !node.isJSON
     }
 
-    /// Cheap pre-check: whether the line contains `<<` at all.
-    static func mayOpen(_ line: String) -> Bool {
+    /// Cheap pre-check: whether the line (UTF-8) contains `<<` at all.
+    static func mayOpen(_ line: [UInt8]) -> Bool {
         var previousWasLess = false
-        for b in line.utf8 {
+        for b in line {
             if b == UInt8(ascii: "<") {
                 if previousWasLess { return true }
                 previousWasLess = true

@@ -45,10 +45,25 @@ struct InstructionParser {
 
     /// Splits off the keyword at the first blank run and reads leading `--flags`.
     func splitCommand(_ line: String) -> (String, [String], String) {
-        let parts = GoText.splitBlank(GoText.trimSpace(line), maxParts: 2)
-        guard parts.count == 2 else { return (String(parts.first ?? ""), [], "") }
-        let (rest, flags) = extractFlags(parts[1])
-        return (String(parts[0]), flags, String(GoText.trimSpace(rest)))
+        // On the bytes: the keyword ends at the first blank ([\t\v\f\r ], all ASCII) of the trimmed line.
+        let (cmd, restStart, restEnd, flagged) = GoText.withBytes(line) { buf -> (String, Int, Int, Bool) in
+            let a = GoText.leftEdge(buf)
+            let b = GoText.rightEdge(buf, from: a)
+            var i = a
+            while i < b, !GoText.isBlankByte(buf[i]) { i += 1 }
+            let cmd = String(decoding: UnsafeBufferPointer(rebasing: buf[a..<i]), as: UTF8.self)
+            var j = i
+            while j < b, GoText.isBlankByte(buf[j]) { j += 1 }
+            var k = j
+            while k < b, GoText.isASCIISpace(buf[k]) { k += 1 }
+            let flagged = k + 1 < b && buf[k] == UInt8(ascii: "-") && buf[k + 1] == UInt8(ascii: "-")
+            return (cmd, j, b, flagged)
+        }
+        if restStart >= restEnd { return (cmd, [], "") }
+        let restText = GoText.slice(Substring(line), restStart, restEnd)
+        if !flagged { return (cmd, [], String(GoText.trimSpace(restText))) }
+        let (rest, flags) = extractFlags(restText)
+        return (cmd, flags, String(GoText.trimSpace(rest)))
     }
 
     /// BuildKit's `extractBuilderFlags`: `--x=y` words (quotes removed, escapes honoured) until the first other word.

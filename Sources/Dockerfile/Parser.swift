@@ -1,3 +1,5 @@
+import Glibc
+
 /// The result of parsing a Dockerfile: BuildKit's AST plus everything an editor needs.
 public struct ParsedDockerfile: Sendable {
     /// Root node; its `children` are the instructions in order.
@@ -41,37 +43,37 @@ public enum DockerfileParser {
     }
 }
 
-/// One physical line: its text including the newline, and where it starts in UTF-16 units (for ranges).
-struct PhysicalLine {
-    var text: Substring
-    /// UTF-16 length of the line without its trailing CR/LF.
-    var utf16Length: Int
-}
-
+/// The parser's walk over the file. It works on the UTF-8 bytes with physical lines as byte ranges: every
+/// character the line syntax depends on (newlines, the escape token, `#`, blanks) is ASCII, and Go's other
+/// white space is decoded where it matters. Strings are made only for what goes into the AST.
 struct ParserState {
-    var lines: [PhysicalLine] = []
+    let bytes: [UInt8]
+    /// Byte offset where each physical line starts; a line runs to the next start (or the end).
+    var lineStarts: [Int] = []
     var directives = DirectiveScanner()
     var root = Node(startLine: -1)
     var ranges: [SourceRange] = []
     var diagnostics: [Diagnostic] = []
 
     init(text: String) {
-        var start = text.startIndex
-        let utf8 = text.utf8
-        var i = utf8.startIndex
-        while i < utf8.endIndex {
-            if utf8[i] == UInt8(ascii: "\n") {
-                let end = utf8.index(after: i)
-                lines.append(Self.physical(text[start..<end]))
-                start = end
+        bytes = Array(text.utf8)
+        lineStarts.reserveCapacity(bytes.count / 32 + 1)
+        bytes.withUnsafeBufferPointer { buf in
+            guard buf.count > 0, let base = buf.baseAddress else { return }
+            var at = 0
+            while at < buf.count {
+                lineStarts.append(at)
+                guard let nl = memchr(base + at, 0x0A, buf.count - at) else { break }
+                at = base.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1
             }
-            i = utf8.index(after: i)
         }
-        if start < text.endIndex { lines.append(Self.physical(text[start...])) }
     }
 
-    static func physical(_ s: Substring) -> PhysicalLine {
-        PhysicalLine(text: s, utf16Length: GoText.trimNewline(s).utf16.count)
+    var lineCount: Int { lineStarts.count }
+
+    /// Physical line `index` (0-based), newline included.
+    func line(_ index: Int) -> Range<Int> {
+        lineStarts[index]..<(index + 1 < lineStarts.count ? lineStarts[index + 1] : bytes.count)
     }
 
     func result() -> ParsedDockerfile {
@@ -83,21 +85,100 @@ struct ParserState {
             diagnostics: diagnostics, ranges: ranges)
     }
 
-    static func isComment(_ line: Substring) -> Bool {
-        GoText.trimLeft(GoText.trimNewline(line)).unicodeScalars.first == "#"
+    // MARK: byte helpers (all ranges are within one physical line)
+
+    /// `bytes.TrimRight(s, "\r\n")`.
+    func trimNewline(_ r: Range<Int>) -> Range<Int> {
+        var end = r.upperBound
+        while end > r.lowerBound, bytes[end - 1] == 0x0D || bytes[end - 1] == 0x0A { end -= 1 }
+        return r.lowerBound..<end
     }
 
-    /// Line start of `lineNumber` (1-based) after leading whitespace, as an LSP position.
+    /// The byte length of the Go white-space character at `i` (0 when it is not one).
+    func spaceWidth(_ i: Int, limit: Int) -> Int {
+        let b = bytes[i]
+        if b < 0x80 { return GoText.isASCIISpace(b) ? 1 : 0 }
+        guard let (scalar, n) = scalar(at: i, limit: limit) else { return 0 }
+        return GoText.isSpace(scalar) ? n : 0
+    }
+
+    /// The scalar whose UTF-8 sequence starts at `i`, and its length.
+    func scalar(at i: Int, limit: Int) -> (Unicode.Scalar, Int)? {
+        let b = bytes[i]
+        if b < 0x80 { return (Unicode.Scalar(b), 1) }
+        let n = min(GoText.sequenceLength(b), limit - i)
+        guard n > 1 else { return nil }
+        var value = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
+        for k in 1..<n { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+        return Unicode.Scalar(value).map { ($0, n) }
+    }
+
+    /// `strings.TrimLeftFunc(s, unicode.IsSpace)`.
+    func trimLeft(_ r: Range<Int>) -> Range<Int> {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let w = spaceWidth(i, limit: r.upperBound)
+            if w == 0 { break }
+            i += w
+        }
+        return i..<r.upperBound
+    }
+
+    /// `strings.TrimRightFunc(s, unicode.IsSpace)`.
+    func trimRight(_ r: Range<Int>) -> Range<Int> {
+        var end = r.upperBound
+        while end > r.lowerBound {
+            var p = end - 1
+            if bytes[p] < 0x80 {
+                if !GoText.isASCIISpace(bytes[p]) { break }
+            } else {
+                while p > r.lowerBound, bytes[p] & 0xC0 == 0x80 { p -= 1 }
+                if spaceWidth(p, limit: end) == 0 { break }
+            }
+            end = p
+        }
+        return r.lowerBound..<end
+    }
+
+    func isComment(_ r: Range<Int>) -> Bool {
+        let t = trimLeft(trimNewline(r))
+        return !t.isEmpty && bytes[t.lowerBound] == UInt8(ascii: "#")
+    }
+
+    func string(_ r: Range<Int>) -> String { String(decoding: bytes[r], as: UTF8.self) }
+
+    // MARK: positions
+
+    /// Line start of `lineNumber` (1-based) after leading white space (and a BOM), as an LSP position.
     func startPosition(line lineNumber: Int) -> SourcePosition {
-        guard lineNumber >= 1, lineNumber <= lines.count else { return SourcePosition(line: max(0, lineNumber - 1), character: 0) }
-        let text = lines[lineNumber - 1].text
-        let lead = text.unicodeScalars.prefix { GoText.isSpace($0) && $0 != "\n" || $0 == "\u{FEFF}" }
-        return SourcePosition(line: lineNumber - 1, character: String(String.UnicodeScalarView(lead)).utf16.count)
+        guard lineNumber >= 1, lineNumber <= lineCount else { return SourcePosition(line: max(0, lineNumber - 1), character: 0) }
+        let r = line(lineNumber - 1)
+        var i = r.lowerBound
+        var units = 0
+        while i < r.upperBound {
+            let b = bytes[i]
+            if b < 0x80 {
+                guard GoText.isASCIISpace(b), b != 0x0A else { break }
+                units += 1
+                i += 1
+                continue
+            }
+            guard let (c, n) = scalar(at: i, limit: r.upperBound), GoText.isSpace(c) || c == "\u{FEFF}" else { break }
+            units += c.value > 0xFFFF ? 2 : 1
+            i += n
+        }
+        return SourcePosition(line: lineNumber - 1, character: units)
     }
 
+    /// End of `lineNumber` (1-based) before its newline, in UTF-16 units.
     func endPosition(line lineNumber: Int) -> SourcePosition {
-        guard lineNumber >= 1, lineNumber <= lines.count else { return SourcePosition(line: max(0, lineNumber - 1), character: 0) }
-        return SourcePosition(line: lineNumber - 1, character: lines[lineNumber - 1].utf16Length)
+        guard lineNumber >= 1, lineNumber <= lineCount else { return SourcePosition(line: max(0, lineNumber - 1), character: 0) }
+        var units = 0
+        for i in trimNewline(line(lineNumber - 1)) {
+            let b = bytes[i]
+            if b & 0xC0 != 0x80 { units += b >= 0xF0 ? 2 : 1 }
+        }
+        return SourcePosition(line: lineNumber - 1, character: units)
     }
 
     func range(_ startLine: Int, _ endLine: Int) -> SourceRange {
@@ -113,35 +194,35 @@ struct ParserState {
                 startLine: startLine, endLine: endLine))
     }
 
-    /// Newline trimmed, optionally left-trimmed, comments dropped; directives are recognised on the way.
-    mutating func processLine(_ raw: Substring, stripLeft: Bool, lineNumber: Int) -> Substring {
-        var token = GoText.trimNewline(raw)
-        if stripLeft { token = GoText.trimLeft(token) }
-        do {
-            try directives.scan(token, lineNumber: lineNumber)
-        } catch {
-            report(.error, "invalid-directive", error.message, lineNumber, lineNumber)
+    // MARK: lines
+
+    /// Newline trimmed, optionally left-trimmed, comments dropped (an empty range); directives are
+    /// recognised on the way.
+    mutating func processLine(_ raw: Range<Int>, stripLeft: Bool, lineNumber: Int) -> Range<Int> {
+        var token = trimNewline(raw)
+        if stripLeft { token = trimLeft(token) }
+        if !directives.isDone {
+            do {
+                try directives.scan(Substring(string(token)), lineNumber: lineNumber)
+            } catch {
+                report(.error, "invalid-directive", error.message, lineNumber, lineNumber)
+            }
         }
-        if Self.isComment(token) { return "" }
+        if isComment(token) { return token.lowerBound..<token.lowerBound }
         return token
     }
 
     /// Removes a trailing escape token (and blanks after it); returns whether the line is complete.
-    func trimContinuation(_ line: Substring) -> (Substring, Bool) {
-        let e = directives.escapeToken
-        let u = line.unicodeScalars
-        var end = u.endIndex
-        while end > u.startIndex {
-            let p = u.index(before: end)
-            if u[p] == " " || u[p] == "\t" { end = p } else { break }
-        }
-        guard end > u.startIndex else { return (line, true) }
-        let escIndex = u.index(before: end)
-        guard u[escIndex] == e else { return (line, true) }
-        if escIndex == u.startIndex { return ("", false) }
-        let before = u.index(before: escIndex)
-        if u[before] == e { return (line, true) }
-        return (Substring(u[..<escIndex]), false)
+    func trimContinuation(_ r: Range<Int>) -> (Range<Int>, Bool) {
+        let e = UInt8(truncatingIfNeeded: directives.escapeToken.value)
+        var end = r.upperBound
+        while end > r.lowerBound, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        guard end > r.lowerBound else { return (r, true) }
+        let esc = end - 1
+        guard bytes[esc] == e else { return (r, true) }
+        if esc == r.lowerBound { return (r.lowerBound..<r.lowerBound, false) }
+        if bytes[esc - 1] == e { return (r, true) }
+        return (r.lowerBound..<esc, false)
     }
 
     mutating func run(isCancelled: () -> Bool) {
@@ -149,18 +230,21 @@ struct ParserState {
         var currentLine = 0
         var comments: [String] = []
         var nextCancelCheck = 4096
-        while idx < lines.count {
+        var joined: [UInt8] = []
+        while idx < lineCount {
             if idx >= nextCancelCheck {
                 if isCancelled() { return }
                 nextCancelCheck = idx + 4096
             }
-            var raw = lines[idx].text
+            var raw = line(idx)
             idx += 1
-            if currentLine == 0, raw.unicodeScalars.first == "\u{FEFF}" {
-                raw = Substring(raw.unicodeScalars.dropFirst())
+            if currentLine == 0, raw.count >= 3, bytes[raw.lowerBound] == 0xEF, bytes[raw.lowerBound + 1] == 0xBB,
+                bytes[raw.lowerBound + 2] == 0xBF
+            {
+                raw = (raw.lowerBound + 3)..<raw.upperBound
             }
-            if raw.utf8.count > DockerfileParser.maxLineLength + 1
-                || (raw.utf8.count > DockerfileParser.maxLineLength && raw.utf8.last != UInt8(ascii: "\n"))
+            if raw.count > DockerfileParser.maxLineLength + 1
+                || (raw.count > DockerfileParser.maxLineLength && bytes[raw.upperBound - 1] != UInt8(ascii: "\n"))
             {
                 report(
                     .error, "line-too-long",
@@ -169,62 +253,74 @@ struct ParserState {
                 currentLine += 1
                 continue
             }
-            if Self.isComment(raw) {
-                let c = GoText.trimSpace(GoText.trimLeft(GoText.trimNewline(raw)).dropFirst())
-                if c.isEmpty { comments = [] } else { comments.append(String(c)) }
+            if isComment(raw) {
+                let t = trimLeft(trimNewline(raw))
+                let c = trimRight(trimLeft((t.lowerBound + 1)..<t.upperBound))
+                if c.isEmpty { comments = [] } else { comments.append(string(c)) }
             }
             let processed = processLine(raw, stripLeft: true, lineNumber: currentLine + 1)
             currentLine += 1
             let startLine = currentLine
-            var (line, isEnd) = trimContinuation(processed)
-            if isEnd, line.isEmpty { continue }
-            var joined = String(line)
+            let (first, firstIsEnd) = trimContinuation(processed)
+            var isEnd = firstIsEnd
+            if isEnd, first.isEmpty { continue }
+            joined.removeAll(keepingCapacity: true)
+            joined.append(contentsOf: bytes[first])
             var hasEmptyContinuation = false
-            while !isEnd, idx < lines.count {
-                let next = lines[idx].text
+            while !isEnd, idx < lineCount {
+                let next = line(idx)
                 idx += 1
                 let p = processLine(next, stripLeft: false, lineNumber: currentLine + 1)
                 currentLine += 1
-                if Self.isComment(next) { continue }
-                if GoText.trimLeft(p).isEmpty {
+                if isComment(next) { continue }
+                if trimLeft(p).isEmpty {
                     hasEmptyContinuation = true
                     continue
                 }
                 let (cont, end) = trimContinuation(p)
                 isEnd = end
-                joined += cont
+                joined.append(contentsOf: bytes[cont])
             }
+            let text = String(decoding: joined, as: UTF8.self)
             if hasEmptyContinuation {
                 report(
-                    .warning, "no-empty-continuation", "Empty continuation line found in: \(joined)", startLine,
+                    .warning, "no-empty-continuation", "Empty continuation line found in: \(text)", startLine,
                     currentLine)
             }
             var child: Node
             do {
-                child = try InstructionParser(escapeToken: directives.escapeToken).node(fromLine: joined)
+                child = try InstructionParser(escapeToken: directives.escapeToken).node(fromLine: text)
             } catch {
                 report(.error, "syntax-error", error.message, startLine, currentLine)
                 comments = []
                 continue
             }
             child.prevComment = comments
-            if Heredocs.canContain(child), Heredocs.mayOpen(joined) {
+            let keyword = child.value.lowercased()
+            if Heredocs.canContain(child, keyword: keyword), Heredocs.mayOpen(joined) {
                 do throws(DockerfileSyntaxError) {
-                    var docs = try Heredocs.fromLine(joined)
+                    var docs = try Heredocs.fromLine(text)
                     for d in docs.indices {
                         var terminated = false
-                        while idx < lines.count {
-                            let body = lines[idx].text
+                        var content: [UInt8] = []
+                        let name = Array(docs[d].name.utf8)
+                        while idx < lineCount {
+                            let body = line(idx)
                             idx += 1
                             currentLine += 1
-                            var candidate = GoText.trimNewline(body)
-                            if docs[d].chomp { candidate = Substring(candidate.unicodeScalars.drop { $0 == "\t" }) }
-                            if candidate == docs[d].name {
+                            var candidate = trimNewline(body)
+                            if docs[d].chomp {
+                                var a = candidate.lowerBound
+                                while a < candidate.upperBound, bytes[a] == 0x09 { a += 1 }
+                                candidate = a..<candidate.upperBound
+                            }
+                            if bytes[candidate].elementsEqual(name) {
                                 terminated = true
                                 break
                             }
-                            docs[d].content += body
+                            content.append(contentsOf: bytes[body])
                         }
+                        docs[d].content = String(decoding: content, as: UTF8.self)
                         if !terminated { throw DockerfileSyntaxError(message: "unterminated heredoc", startLine: startLine, endLine: currentLine) }
                     }
                     child.heredocs = docs
@@ -240,7 +336,7 @@ struct ParserState {
             root.endLine = currentLine
             root.children.append(child)
             ranges.append(range(startLine, currentLine))
-            if !InstructionParser.known.contains(child.value.lowercased()) {
+            if !InstructionParser.known.contains(keyword) {
                 report(.error, "unknown-instruction", "unknown instruction: \(child.value)", startLine, currentLine)
             }
             comments = []

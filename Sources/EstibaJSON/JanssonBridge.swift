@@ -42,7 +42,16 @@ extension JSONValue {
     private func dump(flags: Int32) -> [UInt8] {
         let root = toJansson()
         defer { json_decref(root) }
+        return Self.dump(root, flags: flags)
+    }
+
+    /// jansson's text for a tree (borrowed, not released).
+    static func dump(_ root: UnsafeMutablePointer<json_t>, flags: Int32, expectedSize: Int = 0) -> [UInt8] {
         var buffer = estiba_dump_buffer(data: nil, length: 0, capacity: 0)
+        if expectedSize > 0, let p = malloc(expectedSize) {
+            buffer.data = p.assumingMemoryBound(to: CChar.self)
+            buffer.capacity = expectedSize
+        }
         defer { free(buffer.data) }
         guard estiba_dump(root, Int(flags | JSON_ENCODE_ANY), &buffer) == 0, let data = buffer.data else {
             return Array("null".utf8)
@@ -121,7 +130,7 @@ extension JSONValue {
         }
     }
 
-    private static func janssonString(_ s: String) -> UnsafeMutablePointer<json_t> {
+    static func janssonString(_ s: String) -> UnsafeMutablePointer<json_t> {
         var str = s
         return str.withUTF8 { b in
             b.withMemoryRebound(to: CChar.self) { c in
@@ -132,7 +141,7 @@ extension JSONValue {
 }
 
 /// A NUL byte that lives forever (never written), for empty strings whose buffer has no address.
-nonisolated(unsafe) private let emptyCString: UnsafePointer<CChar> = {
+nonisolated(unsafe) let emptyCString: UnsafePointer<CChar> = {
     let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
     p.initialize(to: 0)
     return UnsafePointer(p)

@@ -76,7 +76,8 @@ final class OutputQueue: @unchecked Sendable {
             if closed || pendingBytes + frame.count > maxPendingBytes { return false }
             frames.append(frame)
             pendingBytes += frame.count
-            lock.broadcast()
+            // While someone is writing, `doneWriting` wakes the writer; waking it now would only put it back to sleep.
+            if !busy { lock.broadcast() }
             return true
         }
     }
@@ -111,7 +112,9 @@ final class OutputQueue: @unchecked Sendable {
     func doneWriting() {
         lock.withLock {
             busy = false
-            lock.broadcast()
+            // The writer only has something to do when frames arrived meanwhile or the queue closed; waking it
+            // after every direct write would cost two context switches per reply batch.
+            if !frames.isEmpty || closed { lock.broadcast() }
         }
     }
 

@@ -72,6 +72,10 @@ public final class UnixSocketListener: @unchecked Sendable {
             let c = Glibc.accept(fd, nil, nil)
             if c >= 0 {
                 _ = fcntl(c, F_SETFD, FD_CLOEXEC)
+                // Large results (a parse of a long Dockerfile is a few hundred KiB) then go out in one write
+                // instead of waiting for the client to drain the default ~200 KiB buffer.
+                var size: Int32 = 1 << 20
+                _ = setsockopt(c, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
                 return c
             }
             if errno == EINTR || errno == EAGAIN || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE {

@@ -19,7 +19,8 @@ public final class EstibaService: RPCHandler {
     static let inlineParseLimit = 16 << 10
 
     let engine: Engine
-    private let shuttingDown = Mutex(false)
+    /// Read by every request, so an atomic rather than a lock the reader threads would contend for.
+    private let shuttingDown = Atomic<Bool>(false)
     /// The encoded `images` result for a store generation (it only changes when images or tags do).
     let imagesCache = Mutex<(generation: [Int], text: JSONText)?>(nil)
     /// Interactive containers started by this service's clients.
@@ -30,7 +31,7 @@ public final class EstibaService: RPCHandler {
     }
 
     public func handle(_ request: RPCRequest, context: RPCContext) -> RPCOutcome {
-        if shuttingDown.withLock({ $0 }), request.method != "exit" {
+        if shuttingDown.load(ordering: .acquiring), request.method != "exit" {
             return .done(
                 .failure(
                     RPCError(
@@ -44,11 +45,11 @@ public final class EstibaService: RPCHandler {
                 return .doneEncoded(Self.initializeText)
             case "shutdown":
                 _ = try Params(request, allowed: [])
-                shuttingDown.withLock { $0 = true }
+                shuttingDown.store(true, ordering: .releasing)
                 return .done(.success(.null))
             case "exit":
                 _ = try Params(request, allowed: [])
-                let clean = shuttingDown.withLock { $0 }
+                let clean = shuttingDown.load(ordering: .acquiring)
                 context.stopService(exitCode: clean ? 0 : 1)
                 return .done(.success(.null))
             case "parse":
@@ -99,21 +100,18 @@ public final class EstibaService: RPCHandler {
         }
         let engine = self.engine
         if case .text(let t) = source, t.utf8.count <= Self.inlineParseLimit, !wantsProgress {
-            let result: Result<JSONValue, RPCError>
             do throws(EngineError) {
-                let report = try engine.parseNow(source)
-                result = .success(ParseEncoding.encode(report))
+                return .doneEncoded(ParseEncoding.encode(try engine.parseNow(source)))
             } catch {
-                result = .failure(error.rpcError)
+                return .done(.failure(error.rpcError))
             }
-            return .done(result)
         }
-        return .deferred { ctx in
+        return .deferredEncoded { ctx in
             let progress: ProgressHandler? = wantsProgress ? Self.progressForwarder(ctx) : nil
             do throws(EngineError) {
                 let report = try await engine.parse(source, progress: progress)
                 if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
-                return .success(ParseEncoding.encode(report))
+                return .success(await ParseEncoding.encodeConcurrently(report))
             } catch {
                 return .failure(error.rpcError)
             }

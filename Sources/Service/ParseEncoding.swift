@@ -1,85 +1,151 @@
 import Dockerfile
 import Engine
 import EstibaJSON
+import Glibc
 
-/// The JSON form of `parse` results (documented in Protocol/openrpc.json as ParseResult).
+/// The JSON form of `parse` results (documented in Protocol/openrpc.json as ParseResult), built straight into
+/// jansson trees. `instructions` is the last member, so that a long list can be encoded in parallel chunks
+/// and spliced in.
 public enum ParseEncoding {
-    public static func encode(_ report: ParseReport) -> JSONValue {
+    /// From this many instructions on, the asynchronous encoder splits them over the processors.
+    static let parallelThreshold = 256
+
+    /// The result, encoded on the calling thread.
+    public static func encode(_ report: ParseReport) -> JSONText {
+        let count = report.analysis.parsed.instructions.count
+        var o = head(report)
+        o.set("instructions", instructions(report.analysis, 0..<count))
+        return JSONText(o, expectedSize: expectedSize(report.analysis, 0..<count) + 512)
+    }
+
+    /// The result, with a long instruction list encoded in chunks on several threads.
+    public static func encodeConcurrently(_ report: ParseReport) async -> JSONText {
+        let a = report.analysis
+        let count = a.parsed.instructions.count
+        let processors = max(1, min(8, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard count >= parallelThreshold, processors > 1 else { return encode(report) }
+        let chunk = (count + processors - 1) / processors
+        let list = await withTaskGroup(of: (Int, JSONText).self) { group in
+            for (i, start) in stride(from: 0, to: count, by: chunk).enumerated() {
+                let part = start..<min(count, start + chunk)
+                group.addTask { (i, JSONText(instructions(a, part), expectedSize: expectedSize(a, part))) }
+            }
+            var parts: [JSONText?] = Array(repeating: nil, count: processors)
+            for await (i, text) in group { parts[i] = text }
+            return JSONText.concatenating(arrays: parts.compactMap { $0 })
+        }
+        return JSONText.adding("instructions", list, to: JSONText(head(report)))
+    }
+
+    /// A generous guess at the encoded size of some instructions (an instruction's JSON is about twice its
+    /// text plus 150 bytes of names and positions).
+    static func expectedSize(_ a: DockerfileAnalysis, _ indices: Range<Int>) -> Int {
+        var n = 2
+        for i in indices { n += 2 * a.parsed.instructions[i].original.utf8.count + 192 }
+        return n
+    }
+
+    /// Everything but `instructions`.
+    static func head(_ report: ParseReport) -> JSONNode {
         let a = report.analysis
         let p = a.parsed
-        var o = JSONObject()
-        o.append("path", JSONValue(optional: report.path))
-        o.append("escapeToken", .string(String(p.escapeToken)))
-        o.append(
-            "directives",
-            .array(
-                p.directives.map { d in
-                    ["name": .string(d.name), "value": .string(d.value), "line": .int(Int64(d.line)), "range": range(d.range)]
-                }))
-        var instructions: [JSONValue] = []
-        instructions.reserveCapacity(p.instructions.count)
-        for (i, node) in p.instructions.enumerated() {
-            var inst = instruction(node, range: p.ranges[i])
-            if case .object(var io) = inst {
-                io.append("stage", a.stageOfInstruction[i].map { .int(Int64($0)) } ?? .null)
-                inst = .object(io)
-            }
-            instructions.append(inst)
+        var o = JSONNode.object()
+        o.set("path", JSONNode(optional: report.path))
+        o.set("escapeToken", JSONNode(String(p.escapeToken)))
+        var directives = JSONNode.array()
+        for d in p.directives {
+            var n = JSONNode.object()
+            n.set("name", JSONNode(d.name))
+            n.set("value", JSONNode(d.value))
+            n.set("line", JSONNode(d.line))
+            n.set("range", range(d.range))
+            directives.append(n)
         }
-        o.append("instructions", .array(instructions))
-        o.append(
-            "stages",
-            .array(
-                a.stages.map { s in
-                    [
-                        "index": .int(Int64(s.index)), "name": JSONValue(optional: s.name),
-                        "baseImage": .string(s.baseImage), "platform": JSONValue(optional: s.platform),
-                        "firstInstruction": .int(Int64(s.firstInstruction)),
-                        "lastInstruction": .int(Int64(s.lastInstruction)),
-                        "range": range(
-                            SourceRange(start: p.ranges[s.firstInstruction].start, end: p.ranges[s.lastInstruction].end)),
-                    ]
-                }))
-        o.append("diagnostics", .array(a.diagnostics.map(diagnostic)))
-        return .object(o)
+        o.set("directives", directives)
+        var stages = JSONNode.array()
+        for s in a.stages {
+            var n = JSONNode.object()
+            n.set("index", JSONNode(s.index))
+            n.set("name", JSONNode(optional: s.name))
+            n.set("baseImage", JSONNode(s.baseImage))
+            n.set("platform", JSONNode(optional: s.platform))
+            n.set("firstInstruction", JSONNode(s.firstInstruction))
+            n.set("lastInstruction", JSONNode(s.lastInstruction))
+            n.set("range", range(SourceRange(start: p.ranges[s.firstInstruction].start, end: p.ranges[s.lastInstruction].end)))
+            stages.append(n)
+        }
+        o.set("stages", stages)
+        var diagnostics = JSONNode.array()
+        for d in a.diagnostics { diagnostics.append(diagnostic(d)) }
+        o.set("diagnostics", diagnostics)
+        return o
     }
 
-    static func instruction(_ node: Node, range r: SourceRange) -> JSONValue {
-        var o = JSONObject()
-        o.append("keyword", .string(node.value.uppercased()))
-        if !node.flags.isEmpty { o.append("flags", JSONValue(node.flags)) }
+    /// The instructions in `indices`, as one array.
+    static func instructions(_ a: DockerfileAnalysis, _ indices: Range<Int>) -> JSONNode {
+        let p = a.parsed
+        var list = JSONNode.array()
+        for i in indices {
+            var n = instruction(p.instructions[i], range: p.ranges[i])
+            n.set("stage", a.stageOfInstruction[i].map { JSONNode($0) } ?? JSONNode.null())
+            list.append(n)
+        }
+        return list
+    }
+
+    static func instruction(_ node: Node, range r: SourceRange) -> JSONNode {
+        var o = JSONNode.object()
+        o.set("keyword", JSONNode(node.value.uppercased()))
+        if !node.flags.isEmpty { o.set("flags", JSONNode(node.flags)) }
         let trigger = node.next.first?.children.first
-        o.append("args", trigger == nil ? JSONValue(node.next.map(\.value)) : .array([]))
-        o.append("json", .bool(node.isJSON))
-        if !node.heredocs.isEmpty {
-            o.append(
-                "heredocs",
-                .array(
-                    node.heredocs.map { h in
-                        [
-                            "name": .string(h.name), "content": .string(h.content), "expand": .bool(h.expand),
-                            "chomp": .bool(h.chomp), "fileDescriptor": .int(Int64(h.fileDescriptor)),
-                        ]
-                    }))
+        if trigger == nil {
+            var args = JSONNode.array()
+            for v in node.next { args.append(JSONNode(v.value)) }
+            o.set("args", args)
+        } else {
+            o.set("args", JSONNode.array())
         }
-        o.append("original", .string(node.original))
-        o.append("range", range(r))
-        if let trigger { o.append("trigger", instruction(trigger, range: r)) }
-        if !node.prevComment.isEmpty { o.append("comments", JSONValue(node.prevComment)) }
-        return .object(o)
+        o.set("json", JSONNode(node.isJSON))
+        if !node.heredocs.isEmpty {
+            var list = JSONNode.array()
+            for h in node.heredocs {
+                var n = JSONNode.object()
+                n.set("name", JSONNode(h.name))
+                n.set("content", JSONNode(h.content))
+                n.set("expand", JSONNode(h.expand))
+                n.set("chomp", JSONNode(h.chomp))
+                n.set("fileDescriptor", JSONNode(h.fileDescriptor))
+                list.append(n)
+            }
+            o.set("heredocs", list)
+        }
+        o.set("original", JSONNode(node.original))
+        o.set("range", range(r))
+        if let trigger { o.set("trigger", instruction(trigger, range: r)) }
+        if !node.prevComment.isEmpty { o.set("comments", JSONNode(node.prevComment)) }
+        return o
     }
 
-    static func range(_ r: SourceRange) -> JSONValue {
-        [
-            "start": ["line": .int(Int64(r.start.line)), "character": .int(Int64(r.start.character))],
-            "end": ["line": .int(Int64(r.end.line)), "character": .int(Int64(r.end.character))],
-        ]
+    static func range(_ r: SourceRange) -> JSONNode {
+        var start = JSONNode.object()
+        start.set("line", JSONNode(r.start.line))
+        start.set("character", JSONNode(r.start.character))
+        var end = JSONNode.object()
+        end.set("line", JSONNode(r.end.line))
+        end.set("character", JSONNode(r.end.character))
+        var o = JSONNode.object()
+        o.set("start", start)
+        o.set("end", end)
+        return o
     }
 
-    static func diagnostic(_ d: Diagnostic) -> JSONValue {
-        [
-            "severity": .string(d.severity.rawValue), "range": range(d.range), "code": .string(d.code),
-            "message": .string(d.message), "source": "estiba",
-        ]
+    static func diagnostic(_ d: Diagnostic) -> JSONNode {
+        var o = JSONNode.object()
+        o.set("severity", JSONNode(d.severity.rawValue))
+        o.set("range", range(d.range))
+        o.set("code", JSONNode(d.code))
+        o.set("message", JSONNode(d.message))
+        o.set("source", JSONNode("estiba"))
+        return o
     }
 }

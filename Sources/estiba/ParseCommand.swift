@@ -33,7 +33,8 @@ struct ParseCommand: AsyncParsableCommand {
         let name = file == "-" ? "Dockerfile" : file
         switch format {
         case .json:
-            var out = ParseEncoding.encode(report).encodedPretty(indent: 2)
+            let text = await ParseEncoding.encodeConcurrently(report)
+            var out = ((try? JSONValue.parse(text.bytes)) ?? .null).encodedPretty(indent: 2)
             out.append(UInt8(ascii: "\n"))
             FileDescriptorOutput.stdout(String(decoding: out, as: UTF8.self))
             if report.analysis.hasErrors { throw ExitCode(1) }

@@ -1,0 +1,69 @@
+import Testing
+
+@testable import Dockerfile
+
+/// Details of the parser's walk that BuildKit's corpus does not pin down: LSP ranges in UTF-16 units, byte
+/// order marks, CRLF, Unicode white space, comments, heredoc bodies and directives.
+@Suite struct ParserDetailTests {
+    func pos(_ line: Int, _ character: Int) -> SourcePosition { SourcePosition(line: line, character: character) }
+
+    @Test func rangesCountUTF16UnitsAfterUnicodeWhiteSpace() {
+        let text = "\u{A0}\u{3000}FROM busybox AS b\u{E9}\nLABEL x=\"\u{1F600} smile\" y=\u{E9}\u{E9}\n  \tRUN echo \u{1F600}\u{1F600} \\\n\u{A0}  and more\nENV A \u{3000}b c\n"
+        let p = DockerfileParser.parse(text)
+        #expect(p.instructions.map(\.value) == ["FROM", "LABEL", "RUN", "ENV"])
+        #expect(p.ranges.map(\.start) == [pos(0, 2), pos(1, 0), pos(2, 3), pos(4, 0)])
+        #expect(p.ranges.map(\.end) == [pos(0, 20), pos(1, 23), pos(3, 11), pos(4, 10)])
+        #expect(p.instructions[2].next.map(\.value) == ["echo \u{1F600}\u{1F600} \u{A0}  and more"])
+        #expect(p.instructions[3].next.map(\.value) == ["A", "\u{3000}b c", ""])
+    }
+
+    @Test func byteOrderMarkAndLineEndings() {
+        let bom = DockerfileParser.parse("\u{FEFF}# syntax=docker/dockerfile:1\nFROM busybox\nRUN echo hi\n")
+        #expect(bom.directives.map(\.value) == ["docker/dockerfile:1"])
+        #expect(bom.directives[0].range.start == pos(0, 1))
+        #expect(bom.ranges.map(\.end) == [pos(1, 12), pos(2, 11)])
+        let crlf = DockerfileParser.parse("FROM busybox\r\nRUN echo \\\r\n  hi\r\n# comment\r\nCMD [\"sh\"]\r\n")
+        #expect(crlf.instructions.map { $0.next.map(\.value) } == [["busybox"], ["echo   hi"], ["sh"]])
+        #expect(crlf.ranges.map(\.end) == [pos(0, 12), pos(2, 4), pos(4, 10)])
+        #expect(crlf.instructions[2].prevComment == ["comment"])
+        let noNewline = DockerfileParser.parse("FROM x\nRUN y")
+        #expect(noNewline.ranges.last == SourceRange(start: pos(1, 0), end: pos(1, 5)))
+    }
+
+    @Test func commentsAndContinuations() {
+        let text = "# first\n#\n# second   \n  #   third  \nFROM busybox\n# between\nRUN a \\\n# inside\n\\\n  b\n\nRUN c \\\n   \n  d\n"
+        let p = DockerfileParser.parse(text)
+        #expect(p.instructions.map(\.prevComment) == [["second", "third"], ["between"], []])
+        #expect(p.instructions.map { $0.next.map(\.value) } == [["busybox"], ["a   b"], ["c   d"]])
+        #expect(p.ranges.map { [$0.start.line, $0.end.line] } == [[4, 4], [6, 9], [11, 13]])
+        #expect(p.warnings.map(\.message) == ["Empty continuation line found in: RUN c   d"])
+    }
+
+    @Test func heredocBodies() {
+        let text = "FROM busybox\nRUN <<EOF\necho one\n  echo two\nEOF\nRUN <<-'END' cat > /x\n\t\thello $X\n\tEND\nCOPY <<a <<b /dest/\nA\na\nB\nb\nRUN <<EOF\nunterminated\n"
+        let p = DockerfileParser.parse(text)
+        let docs = p.instructions.map { $0.heredocs.map { [$0.name, $0.content, "\($0.expand)", "\($0.chomp)"] } }
+        #expect(docs == [
+            [], [["EOF", "echo one\n  echo two\n", "true", "false"]], [["END", "\t\thello $X\n", "false", "true"]],
+            [["a", "A\n", "true", "false"], ["b", "B\n", "true", "false"]],
+        ])
+        #expect(p.ranges.map { [$0.start.line, $0.end.line, $0.end.character] } == [[0, 0, 12], [1, 4, 3], [5, 7, 4], [8, 12, 1]])
+        #expect(p.errors.map(\.message) == ["unterminated heredoc"])
+    }
+
+    @Test func escapeDirective() {
+        let p = DockerfileParser.parse("# escape=`\n# syntax=x\nFROM windows\nRUN dir `\n  c:\\ `\n  more\nCOPY a\\b c:\\\n")
+        #expect(p.escapeToken == "`")
+        #expect(p.directives.map(\.name) == ["escape", "syntax"])
+        #expect(p.instructions.map { $0.next.map(\.value) } == [["windows"], ["dir   c:\\   more"], ["a\\b", "c:\\"]])
+        let twice = DockerfileParser.parse("# escape=\\\n# escape=`\nFROM x\n")
+        #expect(twice.errors.map(\.message) == ["only one escape parser directive can be used"])
+    }
+
+    @Test func overlongLinesAreReportedAndSkipped() {
+        let p = DockerfileParser.parse("FROM x\nRUN " + String(repeating: "a", count: 70000) + "\nRUN b\n")
+        #expect(p.instructions.map(\.value) == ["FROM", "RUN"])
+        #expect(p.errors.map(\.code) == ["line-too-long"])
+        #expect(p.errors.first?.startLine == 2)
+    }
+}

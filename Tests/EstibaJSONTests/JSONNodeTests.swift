@@ -1,0 +1,50 @@
+import Testing
+
+@testable import EstibaJSON
+
+@Suite struct JSONNodeTests {
+    @Test func buildsTheSameTextAsJSONValue() throws {
+        var o = JSONNode.object()
+        o.set("s", JSONNode("a\"b\\c\n\u{0}é😀"))
+        o.set("n", JSONNode(-42))
+        o.set("t", JSONNode(true))
+        o.set("missing", JSONNode(optional: nil))
+        o.set(String("dyn\u{1}amic"), JSONNode(["x", ""]))
+        var a = JSONNode.array()
+        a.append(JSONNode.object())
+        a.append(JSONNode(["k": [1, 2.5, .null]] as JSONValue))
+        o.set("a", a)
+        let expected: JSONValue = [
+            "s": "a\"b\\c\n\u{0}é😀", "n": -42, "t": true, "missing": nil, "dyn\u{1}amic": ["x", ""],
+            "a": [[:], ["k": [1, 2.5, nil]]],
+        ]
+        let text = JSONText(o)
+        let reference = expected.encoded()
+        #expect(text.bytes == reference)
+        #expect(try JSONValue.parse(text.bytes) == expected)
+    }
+
+    @Test func anUnusedNodeIsReleasedAndAnExpectedSizeChangesNothing() {
+        for _ in 0..<1000 { _ = JSONNode(String(repeating: "x", count: 100)) }
+        var a = JSONNode.array()
+        for i in 0..<500 { a.append(JSONNode(i)) }
+        let grown = JSONText(a, expectedSize: 8)
+        var b = JSONNode.array()
+        for i in 0..<500 { b.append(JSONNode(i)) }
+        let roomy = JSONText(b, expectedSize: 1 << 16)
+        #expect(grown == roomy)
+        #expect(grown.bytes.first == UInt8(ascii: "[") && grown.bytes.count == 1891)
+    }
+
+    @Test func splicesArraysAndMembers() throws {
+        let parts = [JSONText([1, 2]), JSONText([]), JSONText(["three"]), JSONText([])]
+        let joined = JSONText.concatenating(arrays: parts)
+        #expect(String(decoding: joined.bytes, as: UTF8.self) == #"[1,2,"three"]"#)
+        #expect(JSONText.concatenating(arrays: []).bytes == Array("[]".utf8))
+        let head = JSONText(["a": 1])
+        let full = JSONText.adding("list \"q\"", joined, to: head)
+        #expect(try JSONValue.parse(full.bytes) == ["a": 1, "list \"q\"": [1, 2, "three"]])
+        let fromEmpty = JSONText.adding("k", JSONText(true), to: JSONText([:]))
+        #expect(String(decoding: fromEmpty.bytes, as: UTF8.self) == #"{"k":true}"#)
+    }
+}
