@@ -26,6 +26,19 @@ enum Breakdown {
         func ms(_ xs: [Double]) -> String { String(format: "%.2f", percentile(xs, 0.5) * 1000) }
         print("  in-process medians (ms): decode request \(ms(tLoad)) (\(requestBytes.count) B), parse \(ms(tParse)), analyze \(ms(tAnalyze)), encode result \(ms(tDump)) (\(outBytes) B, one thread)")
     }
+
+    /// Wall time of the concurrent encoding (what the service does for long results).
+    static func concurrentEncoding(text: String, rounds: Int) async {
+        let report = ParseReport(path: nil, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        var times: [Double] = []
+        for _ in 0..<rounds {
+            let t0 = now()
+            let out = await ParseEncoding.encodeConcurrently(report)
+            times.append(now() - t0)
+            precondition(out.bytes.count > 0)
+        }
+        print(String(format: "  in-process median (ms): encode result on all processors %.2f", percentile(times, 0.5) * 1000))
+    }
 }
 
 /// In-process cost of the JSON work of one trivial request (decode the request, encode a small reply).

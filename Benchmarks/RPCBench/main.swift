@@ -164,6 +164,7 @@ if opts.runOnly {
 }
 if opts.breakdownOnly {
     Breakdown.run(text: dockerfile(instructions: 1000), rounds: max(5, opts.latencyRounds))
+    await Breakdown.concurrentEncoding(text: dockerfile(instructions: 1000), rounds: max(5, opts.latencyRounds))
     exit(0)
 }
 let dir = "/tmp/estiba-bench-\(getpid())"
@@ -217,6 +218,7 @@ if !opts.throughputOnly {
     let serverCPU = (cpuSeconds(pid) - cpuStart) / Double(times.count)
     let clientCPU = (cpuSeconds(getpid()) - clientStart) / Double(times.count)
     Breakdown.run(text: text, rounds: 50)
+    await Breakdown.concurrentEncoding(text: text, rounds: 50)
     print(String(format: "parse, %d-instruction Dockerfile (%d bytes in, %d bytes out), %d rounds: median %.2f ms, p95 %.2f ms, min %.2f ms; CPU per request: server %.2f ms, client %.2f ms",
         instructions, line.count, replyBytes, times.count, percentile(times, 0.5) * 1000, percentile(times, 0.95) * 1000, times.min()! * 1000,
         serverCPU * 1000, clientCPU * 1000))

@@ -47,6 +47,21 @@ public final class RPCServer: @unchecked Sendable {
         return code
     }
 
+    /// `serveStdio` for async callers: the wait happens on a thread of its own, so that no thread of the Swift
+    /// concurrency pool (one per processor, which the methods' tasks need) is held for the life of the service.
+    public func serveStdio(input: Int32 = 0, output: Int32 = 1) async -> Int32 {
+        await withCheckedContinuation { done in
+            startThread { [self] in done.resume(returning: serveStdio(input: input, output: output)) }
+        }
+    }
+
+    /// `serveSocket` for async callers (see the async `serveStdio`).
+    public func serveSocket(_ listener: UnixSocketListener) async -> Int32 {
+        await withCheckedContinuation { done in
+            startThread { [self] in done.resume(returning: serveSocket(listener)) }
+        }
+    }
+
     /// Listens on `path` and serves every client until stopped; removes the socket file on return.
     public func serveSocket(_ listener: UnixSocketListener) -> Int32 {
         lock.withLock { self.listener = listener }

@@ -10,6 +10,9 @@ public enum ParseEncoding {
     /// From this many instructions on, the asynchronous encoder splits them over the processors.
     static let parallelThreshold = 256
 
+    /// Online processors (at most 8), read once: `sysconf` reads a file under /sys on every call.
+    static let processors = max(1, min(8, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
     /// The result, encoded on the calling thread.
     public static func encode(_ report: ParseReport) -> JSONText {
         let count = report.analysis.parsed.instructions.count
@@ -22,7 +25,7 @@ public enum ParseEncoding {
     public static func encodeConcurrently(_ report: ParseReport) async -> JSONText {
         let a = report.analysis
         let count = a.parsed.instructions.count
-        let processors = max(1, min(8, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let processors = Self.processors
         guard count >= parallelThreshold, processors > 1 else { return encode(report) }
         let chunk = (count + processors - 1) / processors
         let list = await withTaskGroup(of: (Int, JSONText).self) { group in

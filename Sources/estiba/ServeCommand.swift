@@ -4,7 +4,7 @@ import Glibc
 import JSONRPC
 import Service
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the JSON-RPC 2.0 API on stdio (for editors) or a Unix socket (for scripts and tools).",
@@ -26,11 +26,12 @@ struct ServeCommand: ParsableCommand {
         if stdio, socket != nil { throw ValidationError("Choose either --stdio or --socket PATH, not both.") }
     }
 
-    func run() throws {
+    /// Async, so that serving waits on a thread of its own rather than holding one of the concurrency pool's.
+    func run() async throws {
         let server = RPCServer(handler: EstibaService(engine: global.engine()))
         SignalHandling.install { _ in server.stop(exitCode: 0) }
         if stdio {
-            let code = server.serveStdio(input: 0, output: 1)
+            let code = await server.serveStdio(input: 0, output: 1)
             throw ExitCode(code)
         }
         let path = try socket ?? Self.defaultSocketPath()
@@ -42,7 +43,7 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         FileDescriptorOutput.stderr("estiba: serving JSON-RPC on unix://\(path)\n")
-        let code = server.serveSocket(listener)
+        let code = await server.serveSocket(listener)
         throw ExitCode(code)
     }
 
