@@ -27,6 +27,14 @@ struct DirectiveScanner {
     var isDone: Bool { done }
     private var seen: Set<String> = []
 
+    init() {}
+
+    /// A scanner past the directives, which chose `escapeToken`.
+    init(finishedWithEscapeToken escapeToken: Unicode.Scalar) {
+        self.escapeToken = escapeToken
+        done = true
+    }
+
     /// Looks at one line (newline trimmed); throws for a repeated directive or a bad escape token.
     mutating func scan(_ line: Substring, lineNumber: Int) throws(DockerfileSyntaxError) {
         if done { return }

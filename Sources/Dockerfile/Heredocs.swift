@@ -1,13 +1,14 @@
 /// Heredoc detection on RUN, COPY and ADD lines (and ONBUILD wrapping them).
 enum Heredocs {
-    static let directives: Set<String> = ["add", "copy", "run"]
+    /// The instructions that take heredocs (lower case).
+    static func takesHeredocs(_ keyword: String) -> Bool { keyword == "run" || keyword == "copy" || keyword == "add" }
 
     /// `keyword` is the node's value in lower case (the caller has it already).
     static func canContain(_ node: Node, keyword: String) -> Bool {
         if keyword == "onbuild", let sub = node.next.first?.children.first {
-            return directives.contains(sub.value.lowercased()) && !sub.isJSON
+            return takesHeredocs(sub.value.lowercased()) && !sub.isJSON
         }
-        return directives.contains(keyword) && !node.isJSON
+        return takesHeredocs(keyword) && !node.isJSON
     }
 
     /// Cheap pre-check: whether the line (UTF-8) contains `<<` at all.

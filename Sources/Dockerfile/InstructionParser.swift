@@ -10,6 +10,19 @@ struct InstructionParser {
         "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
     ]
 
+    /// Whether `keyword` (lower case) is one of `known`. A switch rather than a set lookup: the parser calls
+    /// it for every instruction, from two threads on long files, and a shared set's reference count would be
+    /// contended.
+    static func isKnown(_ keyword: String) -> Bool {
+        switch keyword {
+        case "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label", "maintainer",
+            "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir":
+            return true
+        default:
+            return false
+        }
+    }
+
     static let notStringArray = "when using JSON array syntax, arrays must be comprised of strings only"
 
     func node(fromLine line: String) throws(DockerfileSyntaxError) -> Node {

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 
 /// The result of parsing a Dockerfile: BuildKit's AST plus everything an editor needs.
@@ -29,7 +30,50 @@ public enum DockerfileParser {
     /// result holds what was read so far.
     public static func parse(_ text: String, isCancelled: () -> Bool = { false }) -> ParsedDockerfile {
         var p = ParserState(text: text)
-        p.run(isCancelled: isCancelled)
+        if p.bytes.count >= parallelThreshold, processors > 1, let parsed = parseInHalves(&p, isCancelled: isCancelled) {
+            return parsed
+        }
+        if case .finished(let last) = p.run(isCancelled: isCancelled) { p.finish(lastLine: last) }
+        return p.result()
+    }
+
+    /// The same walk on one thread whatever the size (the reference the two-half parse is tested against).
+    static func parseSerially(_ text: String) -> ParsedDockerfile {
+        var p = ParserState(text: text)
+        if case .finished(let last) = p.run(isCancelled: { false }) { p.finish(lastLine: last) }
+        return p.result()
+    }
+
+    /// From this many bytes on, a file is parsed in two halves on two threads.
+    static let parallelThreshold = 16 << 10
+    static let processors = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+
+    /// The second half is parsed on another thread from a line where an instruction very probably starts,
+    /// while this thread parses the first half up to it. If an instruction of the first half runs past that
+    /// line (a heredoc body), the first half simply goes on to the end and the second is dropped.
+    static func parseInHalves(_ p: inout ParserState, isCancelled: () -> Bool) -> ParsedDockerfile? {
+        let escape = p.escapeTokenFromDirectives()
+        guard let split = p.splitLine(escapeToken: escape) else { return nil }
+        let second = ParsedHalf(ParserState(continuing: p, escapeToken: escape))
+        let secondDone = DispatchGroup()
+        DispatchQueue.global().async(group: secondDone) {
+            _ = second.state.run(from: split, isCancelled: { false })
+        }
+        let end = p.run(stopAt: split, isCancelled: isCancelled)
+        secondDone.wait()
+        switch end {
+        case .cancelled: break
+        case .finished(let last): p.finish(lastLine: last)
+        case .stopped:
+            if p.directives.escapeToken != escape {
+                // Cannot happen (the directives were read the same way); parse the whole file again to be sure.
+                var whole = ParserState(reading: p)
+                if case .finished(let last) = whole.run(isCancelled: isCancelled) { whole.finish(lastLine: last) }
+                return whole.result()
+            }
+            p.append(second.state)
+            p.finish(lastLine: p.lineCount)
+        }
         return p.result()
     }
 
@@ -225,15 +269,28 @@ struct ParserState {
         return (r.lowerBound..<esc, false)
     }
 
-    mutating func run(isCancelled: () -> Bool) {
-        var idx = 0
-        var currentLine = 0
+    /// How a walk over the lines ended.
+    enum WalkEnd: Equatable {
+        /// Every line was read (`line` is the count of lines read).
+        case finished(line: Int)
+        /// Stopped at the requested instruction boundary.
+        case stopped
+        case cancelled
+    }
+
+    /// Walks the lines from `first` (a line where an instruction starts, with nothing pending). With
+    /// `stopAt`, stops when an instruction ends exactly there; if an instruction runs past it, the walk goes on
+    /// to the end.
+    mutating func run(from first: Int = 0, stopAt: Int? = nil, isCancelled: () -> Bool) -> WalkEnd {
+        var idx = first
+        var currentLine = first
         var comments: [String] = []
-        var nextCancelCheck = 4096
+        var nextCancelCheck = first + 4096
         var joined: [UInt8] = []
         while idx < lineCount {
+            if idx == stopAt, comments.isEmpty { return .stopped }
             if idx >= nextCancelCheck {
-                if isCancelled() { return }
+                if isCancelled() { return .cancelled }
                 nextCancelCheck = idx + 4096
             }
             var raw = line(idx)
@@ -336,13 +393,90 @@ struct ParserState {
             root.endLine = currentLine
             root.children.append(child)
             ranges.append(range(startLine, currentLine))
-            if !InstructionParser.known.contains(keyword) {
+            if !InstructionParser.isKnown(keyword) {
                 report(.error, "unknown-instruction", "unknown instruction: \(child.value)", startLine, currentLine)
             }
             comments = []
         }
+        return .finished(line: currentLine)
+    }
+
+    /// The diagnostic for a file without instructions, once the whole file was read.
+    mutating func finish(lastLine: Int) {
         if root.startLine < 0, !diagnostics.contains(where: { $0.severity == .error }) {
-            report(.error, "no-instructions", "file with no instructions", max(currentLine, 1), max(currentLine, 1))
+            report(.error, "no-instructions", "file with no instructions", max(lastLine, 1), max(lastLine, 1))
         }
     }
+
+    // MARK: parsing in two halves
+
+    /// A state for the lines of `other` from some line on, with the directives (read at the top) already known.
+    init(continuing other: ParserState, escapeToken: Unicode.Scalar) {
+        // Copies of its own: two threads retaining and releasing one buffer would contend for its count.
+        bytes = other.bytes.withUnsafeBufferPointer { Array($0) }
+        lineStarts = other.lineStarts.withUnsafeBufferPointer { Array($0) }
+        directives = DirectiveScanner(finishedWithEscapeToken: escapeToken)
+    }
+
+    /// A fresh state for the same text as `other`.
+    init(reading other: ParserState) {
+        bytes = other.bytes
+        lineStarts = other.lineStarts
+    }
+
+    /// The escape token the directives at the top of the file choose (what the walk will find there).
+    func escapeTokenFromDirectives() -> Unicode.Scalar {
+        var scanner = DirectiveScanner()
+        var idx = 0
+        while idx < lineCount, !scanner.isDone {
+            var raw = line(idx)
+            if idx == 0, raw.count >= 3, bytes[raw.lowerBound] == 0xEF, bytes[raw.lowerBound + 1] == 0xBB,
+                bytes[raw.lowerBound + 2] == 0xBF
+            {
+                raw = (raw.lowerBound + 3)..<raw.upperBound
+            }
+            idx += 1
+            if raw.count > DockerfileParser.maxLineLength { continue }
+            try? scanner.scan(Substring(string(trimLeft(trimNewline(raw)))), lineNumber: idx)
+        }
+        return scanner.escapeToken
+    }
+
+    /// A line near the middle that very probably starts an instruction with nothing pending before it: the
+    /// line before is a complete, non-comment line and this one starts with a letter. (A heredoc body can
+    /// look like that too; the first half's walk then runs past it and the second half is not used.)
+    func splitLine(escapeToken: Unicode.Scalar) -> Int? {
+        let esc = UInt8(truncatingIfNeeded: escapeToken.value)
+        var k = max(1, lineCount / 2)
+        let limit = min(lineCount, k + 256)
+        while k < limit {
+            let before = trimLeft(trimNewline(line(k - 1)))
+            var end = before.upperBound
+            while end > before.lowerBound, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            let here = trimLeft(trimNewline(line(k)))
+            if end > before.lowerBound, bytes[before.lowerBound] != UInt8(ascii: "#"), bytes[end - 1] != esc,
+                !here.isEmpty, (bytes[here.lowerBound] | 0x20) >= UInt8(ascii: "a"),
+                (bytes[here.lowerBound] | 0x20) <= UInt8(ascii: "z")
+            {
+                return k
+            }
+            k += 1
+        }
+        return nil
+    }
+
+    /// Appends the instructions and diagnostics of the half that follows this one.
+    mutating func append(_ next: ParserState) {
+        if root.startLine < 0 { root.startLine = next.root.startLine }
+        if next.root.endLine > 0 { root.endLine = next.root.endLine }
+        root.children.append(contentsOf: next.root.children)
+        ranges.append(contentsOf: next.ranges)
+        diagnostics.append(contentsOf: next.diagnostics)
+    }
+}
+
+/// One half of a file parsed on another thread.
+private final class ParsedHalf: @unchecked Sendable {  // written by one thread, read after it is joined
+    var state: ParserState
+    init(_ state: ParserState) { self.state = state }
 }

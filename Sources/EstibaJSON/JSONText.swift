@@ -1,3 +1,5 @@
+import CJSONRegion
+
 /// Compact JSON text produced by EstibaJSON's encoder — always a valid JSON value, so it can be spliced
 /// into a larger document (for example a constant result that is encoded once, or parts encoded in parallel).
 public struct JSONText: Sendable, Equatable {
@@ -8,6 +10,18 @@ public struct JSONText: Sendable, Equatable {
     public init(_ node: consuming JSONNode, expectedSize: Int = 0) { bytes = node.encoded(expectedSize: expectedSize) }
 
     init(validBytes: [UInt8]) { bytes = validBytes }
+
+    /// Builds a tree and encodes it, with every jansson allocation of the tree (and of the encoding) carved
+    /// from one region that is freed at once: for large documents, which cost jansson tens of thousands of
+    /// small allocations. Nodes made by `build` must all end up in the tree it returns.
+    public static func inRegion(expectedSize: Int = 0, _ build: () -> JSONNode) -> JSONText {
+        let region = estiba_json_region_begin()
+        defer { estiba_json_region_end(region) }
+        return JSONText(build(), expectedSize: expectedSize)
+    }
+
+    /// Bytes that regions of the calling thread have handed out so far.
+    static var regionBytesOnThisThread: Int { estiba_json_region_bytes() }
 
     /// The array whose elements are the elements of `parts`, in order (each part must be an array):
     /// `[1,2]` and `[3]` give `[1,2,3]`. Lets a long array be encoded in chunks, on several threads.

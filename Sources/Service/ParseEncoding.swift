@@ -16,9 +16,11 @@ public enum ParseEncoding {
     /// The result, encoded on the calling thread.
     public static func encode(_ report: ParseReport) -> JSONText {
         let count = report.analysis.parsed.instructions.count
-        var o = head(report)
-        o.set("instructions", instructions(report.analysis, 0..<count))
-        return JSONText(o, expectedSize: expectedSize(report.analysis, 0..<count) + 512)
+        return JSONText.inRegion(expectedSize: expectedSize(report.analysis, 0..<count) + 512) {
+            var o = head(report)
+            o.set("instructions", instructions(report.analysis, 0..<count))
+            return o
+        }
     }
 
     /// The result, with a long instruction list encoded in chunks on several threads.
@@ -31,7 +33,7 @@ public enum ParseEncoding {
         let list = await withTaskGroup(of: (Int, JSONText).self) { group in
             for (i, start) in stride(from: 0, to: count, by: chunk).enumerated() {
                 let part = start..<min(count, start + chunk)
-                group.addTask { (i, JSONText(instructions(a, part), expectedSize: expectedSize(a, part))) }
+                group.addTask { (i, JSONText.inRegion(expectedSize: expectedSize(a, part)) { instructions(a, part) }) }
             }
             var parts: [JSONText?] = Array(repeating: nil, count: processors)
             for await (i, text) in group { parts[i] = text }

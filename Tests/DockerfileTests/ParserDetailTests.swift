@@ -67,3 +67,62 @@ import Testing
         #expect(p.errors.first?.startLine == 2)
     }
 }
+
+/// Long files are parsed in two halves on two threads; the result must be the one-thread walk's.
+@Suite struct ParserHalvesTests {
+    static func long(_ seed: Int, escape: Bool = false) -> String {
+        var lines = escape ? ["# escape=`", "# syntax=x"] : ["# syntax=docker/dockerfile:1"]
+        lines.append("FROM busybox AS base")
+        var n = seed
+        while lines.reduce(0, { $0 + $1.utf8.count + 1 }) < 40_000 {
+            n += 1
+            switch n % 10 {
+            case 0: lines.append("RUN <<EOF\n" + (0..<25).map { "echo line \($0)" }.joined(separator: "\n") + "\nEOF")
+            case 1: lines.append("# comment \(n)\nLABEL a\(n)=b")
+            case 2: lines.append(escape ? "RUN echo a `\n  b" : "RUN echo a \\\n  b \\\n\n  c")
+            case 3: lines.append("COPY <<-X /f\(n)\n\tbody \u{E9}\u{1F600}\n\tX")
+            case 4: lines.append("ENV K\(n)=v\(n)")
+            case 5: lines.append("BOGUS \(n)")
+            case 6: lines.append("")
+            case 7: lines.append("FROM base AS s\(n)")
+            case 8: lines.append("  \u{A0}RUN  indented \(n)")
+            default: lines.append("ONBUILD RUN x \(n)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func expectSame(_ text: String, _ label: String) {
+        let halves = DockerfileParser.parse(text)
+        let serial = DockerfileParser.parseSerially(text)
+        #expect(halves.root == serial.root, "\(label)")
+        #expect(halves.ranges == serial.ranges, "\(label)")
+        #expect(halves.diagnostics == serial.diagnostics, "\(label)")
+        #expect(halves.directives == serial.directives, "\(label)")
+        #expect(halves.escapeToken == serial.escapeToken, "\(label)")
+    }
+
+    @Test func halvesGiveTheSerialResult() {
+        for seed in 0..<10 {
+            let text = Self.long(seed)
+            #expect(text.utf8.count >= DockerfileParser.parallelThreshold)
+            expectSame(text, "seed \(seed)")
+            expectSame(Self.long(seed, escape: true), "escape, seed \(seed)")
+        }
+    }
+
+    @Test func aHeredocAcrossTheMiddleIsReadWhole() {
+        let body = (0..<3000).map { "RUN looks like an instruction \($0)" }.joined(separator: "\n")
+        let text = "FROM x\nRUN <<EOF\n" + body + "\nEOF\nCMD y\n"
+        expectSame(text, "heredoc")
+        let p = DockerfileParser.parse(text)
+        #expect(p.instructions.map(\.value) == ["FROM", "RUN", "CMD"])
+        #expect(p.instructions[1].heredocs.first?.content == body + "\n")
+    }
+
+    @Test func fileWithoutInstructionsStillSaysSo() {
+        let text = String(repeating: "# just comments, nothing else\n", count: 1000)
+        expectSame(text, "comments")
+        #expect(DockerfileParser.parse(text).errors.map(\.code) == ["no-instructions"])
+    }
+}

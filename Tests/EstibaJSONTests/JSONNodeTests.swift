@@ -48,3 +48,46 @@ import Testing
         #expect(String(decoding: fromEmpty.bytes, as: UTF8.self) == #"{"k":true}"#)
     }
 }
+
+@Suite struct JSONRegionTests {
+    static func document(_ n: Int) -> JSONNode {
+        var list = JSONNode.array()
+        for i in 0..<n {
+            var o = JSONNode.object()
+            o.set("i", JSONNode(i))
+            o.set("s", JSONNode("value \(i) \u{E9}"))
+            _ = JSONNode("made and dropped inside the region")
+            list.append(o)
+        }
+        return list
+    }
+
+    @Test func regionEncodingIsTheHeapEncoding() throws {
+        let before = JSONText.regionBytesOnThisThread
+        let inRegion = JSONText.inRegion { Self.document(2000) }
+        #expect(JSONText.regionBytesOnThisThread > before + 2000 * 64)
+        let onHeap = JSONText(Self.document(2000))
+        #expect(inRegion == onHeap)
+        let nested = JSONText.inRegion {
+            var o = JSONNode.object()
+            let inner = JSONText.inRegion { Self.document(10) }
+            o.set("inner", JSONNode((try? JSONValue.parse(inner.bytes)) ?? .null))
+            return o
+        }
+        #expect(try JSONValue.parse(nested.bytes)["inner"]?.arrayValue?.count == 10)
+    }
+
+    @Test func regionsOnManyThreadsAtOnce() async {
+        let reference = JSONText(Self.document(500))
+        let results = await withTaskGroup(of: JSONText.self) { group in
+            for _ in 0..<16 { group.addTask { JSONText.inRegion { Self.document(500) } } }
+            var all: [JSONText] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 16)
+        #expect(results.allSatisfy { $0 == reference })
+        // Values decoded outside any region, on a thread that used regions, are still freed normally.
+        for _ in 0..<1000 { _ = try? JSONValue.parse(#"{"a":[1,2,{"b":"c"}]}"#) }
+    }
+}
