@@ -46,7 +46,8 @@ public enum ParseEncoding {
     /// text plus 150 bytes of names and positions).
     static func expectedSize(_ a: DockerfileAnalysis, _ indices: Range<Int>) -> Int {
         var n = 2
-        for i in indices { n += 2 * a.parsed.instructions[i].original.utf8.count + 192 }
+        let nodes = a.parsed.instructions
+        for i in indices { n += 2 * nodes[i].original.utf8.count + 192 }
         return n
     }
 
@@ -88,11 +89,14 @@ public enum ParseEncoding {
 
     /// The instructions in `indices`, as one array.
     static func instructions(_ a: DockerfileAnalysis, _ indices: Range<Int>) -> JSONNode {
-        let p = a.parsed
+        // Read once: `instructions` is computed, and each read would retain the array shared with the other chunks' threads.
+        let nodes = a.parsed.instructions
+        let ranges = a.parsed.ranges
+        let stages = a.stageOfInstruction
         var list = JSONNode.array()
         for i in indices {
-            var n = instruction(p.instructions[i], range: p.ranges[i])
-            n.set("stage", a.stageOfInstruction[i].map { JSONNode($0) } ?? JSONNode.null())
+            var n = instruction(nodes[i], range: ranges[i])
+            n.set("stage", stages[i].map { JSONNode($0) } ?? JSONNode.null())
             list.append(n)
         }
         return list
