@@ -68,6 +68,29 @@ import Testing
         #expect(reply["error"]?["code"] == .int(-32001), "\(reply)")
     }
 
+    /// Inputs sent back to back reach the container in the order they were sent, and end of input comes
+    /// after all of them (each `input` is answered on its own, possibly out of order).
+    @Test func inputsKeepTheirOrder() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        s.sendLine(request(1, "run", ["image": "busybox", "command": ["cat"], "interactive": true, "name": "order"]))
+        #expect(try s.reader.json(timeout: 60)?["method"] == "container/started")
+        var expected = ""
+        for i in 0..<200 {
+            let line = "line \(i) " + String(repeating: "x", count: i % 37) + "\n"
+            expected += line
+            s.sendLine(request(100 + i, "input", ["container": "order", "data": base64(line)]))
+        }
+        s.sendLine(request(99, "input", ["container": "order", "eof": true]))
+        let (reply, notes) = try untilReply(s, 1)
+        #expect(reply["result"]?["ExitCode"] == .int(0), "\(reply)")
+        #expect(output(notes) == expected)
+        let written = notes.compactMap { $0["result"]?["written"]?.intValue }.reduce(0, +)
+        #expect(written == Int64(expected.utf8.count))
+    }
+
     @Test func execOverJSONRPC() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
