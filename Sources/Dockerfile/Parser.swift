@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Synchronization
 
 /// The result of parsing a Dockerfile: BuildKit's AST plus everything an editor needs.
 public struct ParsedDockerfile: Sendable {
@@ -54,13 +55,15 @@ public enum DockerfileParser {
     static func parseInHalves(_ p: inout ParserState, isCancelled: () -> Bool) -> ParsedDockerfile? {
         let escape = p.escapeTokenFromDirectives()
         guard let split = p.splitLine(escapeToken: escape) else { return nil }
-        let second = ParsedHalf(ParserState(continuing: p, escapeToken: escape))
-        let secondDone = DispatchGroup()
-        DispatchQueue.global().async(group: secondDone) {
-            _ = second.state.run(from: split, isCancelled: { false })
-        }
+        let second = ParsedHalf(ParserState(continuing: p, escapeToken: escape), from: split)
+        DispatchQueue.global().async { second.runIfUnclaimed() }
         let end = p.run(stopAt: split, isCancelled: isCancelled)
-        secondDone.wait()
+        if end == .stopped {
+            // Not started yet (no processor was free): parse it here rather than wait for one.
+            second.runHereOrWait()
+        } else {
+            second.abandon()
+        }
         switch end {
         case .cancelled: break
         case .finished(let last): p.finish(lastLine: last)
@@ -476,7 +479,39 @@ struct ParserState {
 }
 
 /// One half of a file parsed on another thread.
-private final class ParsedHalf: @unchecked Sendable {  // written by one thread, read after it is joined
+/// The second half of a file, parsed by whichever thread claims it first: a worker, or the thread that
+/// parsed the first half (so that it never waits for a worker that has not started).
+private final class ParsedHalf: @unchecked Sendable {  // `state` is written by the claiming thread only, read after `done`
     var state: ParserState
-    init(_ state: ParserState) { self.state = state }
+    let firstLine: Int
+    /// 0: unclaimed, 1: claimed by the worker, 2: claimed by the caller.
+    private let claim = Atomic<Int>(0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ state: ParserState, from firstLine: Int) {
+        self.state = state
+        self.firstLine = firstLine
+    }
+
+    /// The worker's side.
+    func runIfUnclaimed() {
+        guard claim.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
+        _ = state.run(from: firstLine, isCancelled: { false })
+        done.signal()
+    }
+
+    /// The caller's side, when it needs the half: runs it unless the worker has it, then waits for the worker.
+    func runHereOrWait() {
+        if claim.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged {
+            _ = state.run(from: firstLine, isCancelled: { false })
+        } else {
+            done.wait()
+        }
+    }
+
+    /// The caller's side, when the half is not needed: a worker that has not started will not; one that has
+    /// finishes on its own (it works on its own copy of the text) and its result is dropped.
+    func abandon() {
+        _ = claim.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing)
+    }
 }
