@@ -10,6 +10,8 @@
 #define HEADER 16
 #define FROM_HEAP 0x48656170u
 #define FROM_REGION 0x52656769u
+/* A region's chunks grow from 16 KiB (a small result, as most are, takes one) to 256 KiB. */
+#define FIRST_CHUNK (16u << 10)
 #define CHUNK (256u << 10)
 
 typedef struct chunk {
@@ -22,6 +24,7 @@ typedef struct chunk {
 
 struct estiba_json_region {
     chunk *chunks;
+    size_t chunk_count;
     estiba_json_region *outer;
 };
 
@@ -29,7 +32,8 @@ static __thread estiba_json_region *current;
 static __thread size_t region_bytes;
 
 /* Chunks of ended regions, kept for the thread's next regions (fresh memory from the system would be
-   faulted in page by page on every document). At most SPARE_LIMIT bytes per thread; the rest is freed, and
+   faulted in page by page on every document). At most SPARE_LIMIT bytes per thread, and only as much as its
+   largest region used (a connection's thread answering small requests keeps 16 KiB); the rest is freed, and
    so is everything when the thread exits. */
 #define SPARE_LIMIT (4u << 20)
 static __thread chunk *spare;
@@ -54,7 +58,8 @@ static void thread_exit(void *unused) {
 
 static void make_key(void) { pthread_key_create(&spare_key, thread_exit); }
 
-static chunk *take_chunk(size_t need) {
+static chunk *take_chunk(size_t need, size_t chunk_count) {
+    size_t size = chunk_count >= 2 ? CHUNK : FIRST_CHUNK << (2 * chunk_count);
     if (spare && spare->size >= need) {
         chunk *c = spare;
         spare = c->next;
@@ -62,7 +67,7 @@ static chunk *take_chunk(size_t need) {
         c->used = 0;
         return c;
     }
-    size_t capacity = need > CHUNK ? need : CHUNK;
+    size_t capacity = need > size ? need : size;
     chunk *fresh = malloc(sizeof(chunk) + capacity);
     if (!fresh) return NULL;
     fresh->size = capacity;
@@ -76,7 +81,7 @@ static void keep_chunks(chunk *c) {
     pthread_setspecific(spare_key, (void *)1);
     while (c) {
         chunk *next = c->next;
-        if (c->size == CHUNK && spare_bytes + c->size <= SPARE_LIMIT) {
+        if (c->size <= CHUNK && spare_bytes + c->size <= SPARE_LIMIT) {
             c->next = spare;
             spare = c;
             spare_bytes += c->size;
@@ -94,8 +99,9 @@ static void *region_malloc(size_t size) {
     if (r) {
         chunk *c = r->chunks;
         if (!c || c->used + need > c->size) {
-            chunk *fresh = take_chunk(need);
+            chunk *fresh = take_chunk(need, r->chunk_count);
             if (!fresh) return NULL;
+            r->chunk_count++;
             fresh->next = c;
             r->chunks = fresh;
             c = fresh;
@@ -124,6 +130,7 @@ estiba_json_region *estiba_json_region_begin(void) {
     estiba_json_region *r = malloc(sizeof(estiba_json_region));
     if (!r) return NULL;
     r->chunks = NULL;
+    r->chunk_count = 0;
     r->outer = current;
     current = r;
     return r;
