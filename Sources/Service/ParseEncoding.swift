@@ -43,7 +43,7 @@ public enum ParseEncoding {
     }
 
     /// A generous guess at the encoded size of some instructions (an instruction's JSON is about twice its
-    /// text plus 150 bytes of names and positions).
+    /// text plus up to 190 bytes of names and positions).
     static func expectedSize(_ a: DockerfileAnalysis, _ indices: Range<Int>) -> Int {
         var n = 2
         let nodes = a.parsed.instructions
