@@ -271,8 +271,10 @@ extension EstibaService {
                 c.resume()
             }
         }
+        // An interactive session's writer owns its input (the pipe, or the terminal's master) and closes it after
+        // the input it has queued, so that no queued write can reach a reused descriptor.
         if interactive { sessions.remove(result.id) } else if inPipe[1] >= 0 { close(inPipe[1]) }
-        if master.fd >= 0 { close(master.fd) }
+        if master.fd >= 0, !interactive { close(master.fd) }
         ctx.notify("container/exit", ["id": requestID, "container": .string(result.id), "exitCode": .int(Int64(result.exitCode))])
         return ["Id": .string(result.id), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
     }

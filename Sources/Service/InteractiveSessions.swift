@@ -29,10 +29,11 @@ final class InteractiveSessions: Sendable {
 
     func add(_ s: Session) { table.withLock { $0[s.id] = s } }
 
-    /// Forgets the session and closes its input (after input already accepted has been written).
+    /// Forgets the session and closes its input, a pipe or a terminal's master, once the input already
+    /// accepted has been written.
     func remove(_ id: String) {
         let s = table.withLock { $0.removeValue(forKey: id) }
-        if let s, s.input >= 0 { s.writer.finish(closing: !s.tty) }
+        if let s, s.input >= 0 { s.writer.finish(closing: true) }
     }
 
     func find(_ spec: String) -> Session? {
