@@ -73,7 +73,8 @@ public final class UnixSocketListener: @unchecked Sendable {
             if c >= 0 {
                 _ = fcntl(c, F_SETFD, FD_CLOEXEC)
                 // Large results (a parse of a long Dockerfile is a few hundred KiB) then go out in one write
-                // instead of waiting for the client to drain the default ~200 KiB buffer.
+                // instead of waiting for the client to drain the default ~200 KiB buffer (the kernel caps the
+                // size at net.core.wmem_max).
                 var size: Int32 = 1 << 20
                 _ = setsockopt(c, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
                 return c
