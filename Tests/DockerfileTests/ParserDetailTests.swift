@@ -126,3 +126,57 @@ import Testing
         #expect(DockerfileParser.parse(text).errors.map(\.code) == ["no-instructions"])
     }
 }
+
+/// Random Dockerfile-like texts, with every character the line syntax cares about, parsed both ways.
+@Suite struct ParserHalvesFuzzTests {
+    /// A small deterministic generator (SplitMix64), so that a failure can be replayed.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let pieces = [
+        "RUN ", "FROM ", "COPY ", "ADD ", "ENV ", "LABEL ", "ONBUILD ", "ARG ", "CMD ", "HEALTHCHECK ", "bogus ",
+        "# ", "#", "\\", "`", "\\\n", "`\n", "<<EOF", "<<-EOF", "EOF", "\tEOF", "<<'X'", "X", "\"", "'", "=", " ", "\t",
+        "\r", "\u{A0}", "\u{3000}", "\u{1F600}", "é", "--flag=1 ", "[\"a\", \"b\"]", "x", "y", "$VAR", "${V:-d}",
+        "\n", "\n", "\n", "\n",
+    ]
+
+    static func text(seed: UInt64) -> String {
+        var g = Generator(state: seed)
+        var out = g.next() % 3 == 0 ? "# escape=`\n" : ""
+        // Every other text has no heredocs, which otherwise swallow most of the file.
+        let choices = seed % 2 == 0 ? pieces : pieces.filter { !$0.contains("<<") }
+        while out.utf8.count < DockerfileParser.parallelThreshold + 2000 {
+            out += choices[Int(g.next() % UInt64(choices.count))]
+        }
+        return out + "\n"
+    }
+
+    @Test func randomTextsGiveTheSerialResult() {
+        var stopped = 0
+        var ranPast = 0
+        for seed in UInt64(1)...60 {
+            let text = Self.text(seed: seed)
+            // Which way the two-half parse goes for this text: the first half stops at the split line, or an
+            // instruction runs past it.
+            var probe = ParserState(text: text)
+            if let split = probe.splitLine(escapeToken: probe.escapeTokenFromDirectives()) {
+                if probe.run(stopAt: split, isCancelled: { false }) == .stopped { stopped += 1 } else { ranPast += 1 }
+            }
+            let halves = DockerfileParser.parse(text)
+            let serial = DockerfileParser.parseSerially(text)
+            #expect(halves.root == serial.root, "seed \(seed)")
+            #expect(halves.ranges == serial.ranges, "seed \(seed)")
+            #expect(halves.diagnostics == serial.diagnostics, "seed \(seed)")
+            #expect(halves.directives == serial.directives, "seed \(seed)")
+        }
+        #expect(stopped > 10 && ranPast > 0, "stopped \(stopped), ran past \(ranPast)")
+    }
+}
