@@ -42,11 +42,20 @@ public enum GoText {
     static func spaceWidth(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
         let b = buf[i]
         if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
+        guard let (c, n) = scalar(buf, i) else { return 0 }
+        return isSpace(c) ? n : 0
+    }
+
+    /// The scalar whose UTF-8 sequence starts at offset `i`, and the sequence's length.
+    @inline(__always)
+    static func scalar(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> (Unicode.Scalar, Int)? {
+        let b = buf[i]
+        if b < 0x80 { return (Unicode.Scalar(b), 1) }
         let n = min(sequenceLength(b), buf.count - i)
+        guard n > 1 else { return nil }
         var value = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
-        for k in 1..<max(n, 1) { value = value << 6 | UInt32(buf[i + k] & 0x3F) }
-        guard n > 1, let scalar = Unicode.Scalar(value) else { return 0 }
-        return isSpace(scalar) ? n : 0
+        for k in 1..<n { value = value << 6 | UInt32(buf[i + k] & 0x3F) }
+        return Unicode.Scalar(value).map { ($0, n) }
     }
 
     /// The slice of `s` between two byte offsets (both on scalar boundaries).
@@ -103,12 +112,15 @@ public enum GoText {
     /// `bytes.TrimRight(s, "\r\n")`.
     static func trimNewline<S: StringProtocol>(_ s: S) -> Substring {
         let str = Substring(s)
-        let n = withBytes(str) { buf -> Int in
-            var end = buf.count
-            while end > 0, buf[end - 1] == 0x0D || buf[end - 1] == 0x0A { end -= 1 }
-            return end
-        }
+        let n = withBytes(str) { endBeforeNewlines($0) }
         return n == str.utf8.count ? str : slice(str, 0, n)
+    }
+
+    /// The length of `buf` without its trailing CRs and LFs.
+    static func endBeforeNewlines(_ buf: UnsafeBufferPointer<UInt8>) -> Int {
+        var end = buf.count
+        while end > 0, buf[end - 1] == 0x0D || buf[end - 1] == 0x0A { end -= 1 }
+        return end
     }
 
     /// `reWhitespace.Split(s, n)` for n = -1 (all) or n = 2 (first separator only).

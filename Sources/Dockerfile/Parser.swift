@@ -34,14 +34,14 @@ public enum DockerfileParser {
         if p.bytes.count >= parallelThreshold, processors > 1, let parsed = parseInHalves(&p, isCancelled: isCancelled) {
             return parsed
         }
-        if case .finished(let last) = p.run(isCancelled: isCancelled) { p.finish(lastLine: last) }
+        if p.run(isCancelled: isCancelled) == .finished { p.finish() }
         return p.result()
     }
 
     /// The same walk on one thread whatever the size (the reference the two-half parse is tested against).
     static func parseSerially(_ text: String) -> ParsedDockerfile {
         var p = ParserState(text: text)
-        if case .finished(let last) = p.run(isCancelled: { false }) { p.finish(lastLine: last) }
+        if p.run(isCancelled: { false }) == .finished { p.finish() }
         return p.result()
     }
 
@@ -66,16 +66,16 @@ public enum DockerfileParser {
         }
         switch end {
         case .cancelled: break
-        case .finished(let last): p.finish(lastLine: last)
+        case .finished: p.finish()
         case .stopped:
             if p.directives.escapeToken != escape {
                 // Cannot happen (the directives were read the same way); parse the whole file again to be sure.
                 var whole = ParserState(reading: p)
-                if case .finished(let last) = whole.run(isCancelled: isCancelled) { whole.finish(lastLine: last) }
+                if whole.run(isCancelled: isCancelled) == .finished { whole.finish() }
                 return whole.result()
             }
             p.append(second.state)
-            p.finish(lastLine: p.lineCount)
+            p.finish()
         }
         return p.result()
     }
@@ -123,6 +123,15 @@ struct ParserState {
         lineStarts[index]..<(index + 1 < lineStarts.count ? lineStarts[index + 1] : bytes.count)
     }
 
+    /// The same, without the byte order mark that may start the first line.
+    func text(ofLine index: Int) -> Range<Int> {
+        let r = line(index)
+        guard index == 0, r.count >= 3, bytes[r.lowerBound] == 0xEF, bytes[r.lowerBound + 1] == 0xBB,
+            bytes[r.lowerBound + 2] == 0xBF
+        else { return r }
+        return (r.lowerBound + 3)..<r.upperBound
+    }
+
     func result() -> ParsedDockerfile {
         let located = directives.parsed.map { d in
             ParserDirective(name: d.name, value: d.value, line: d.line, range: range(d.line, d.line))
@@ -134,57 +143,25 @@ struct ParserState {
 
     // MARK: byte helpers (all ranges are within one physical line)
 
+    /// Runs `body` on the bytes of `r`, as a buffer of their own (offsets relative to `r.lowerBound`), so that
+    /// GoText's byte helpers apply.
+    func withBytes<R>(_ r: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[r])) }
+    }
+
     /// `bytes.TrimRight(s, "\r\n")`.
     func trimNewline(_ r: Range<Int>) -> Range<Int> {
-        var end = r.upperBound
-        while end > r.lowerBound, bytes[end - 1] == 0x0D || bytes[end - 1] == 0x0A { end -= 1 }
-        return r.lowerBound..<end
-    }
-
-    /// The byte length of the Go white-space character at `i` (0 when it is not one).
-    func spaceWidth(_ i: Int, limit: Int) -> Int {
-        let b = bytes[i]
-        if b < 0x80 { return GoText.isASCIISpace(b) ? 1 : 0 }
-        guard let (scalar, n) = scalar(at: i, limit: limit) else { return 0 }
-        return GoText.isSpace(scalar) ? n : 0
-    }
-
-    /// The scalar whose UTF-8 sequence starts at `i`, and its length.
-    func scalar(at i: Int, limit: Int) -> (Unicode.Scalar, Int)? {
-        let b = bytes[i]
-        if b < 0x80 { return (Unicode.Scalar(b), 1) }
-        let n = min(GoText.sequenceLength(b), limit - i)
-        guard n > 1 else { return nil }
-        var value = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
-        for k in 1..<n { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
-        return Unicode.Scalar(value).map { ($0, n) }
+        r.lowerBound..<(r.lowerBound + withBytes(r) { GoText.endBeforeNewlines($0) })
     }
 
     /// `strings.TrimLeftFunc(s, unicode.IsSpace)`.
     func trimLeft(_ r: Range<Int>) -> Range<Int> {
-        var i = r.lowerBound
-        while i < r.upperBound {
-            let w = spaceWidth(i, limit: r.upperBound)
-            if w == 0 { break }
-            i += w
-        }
-        return i..<r.upperBound
+        (r.lowerBound + withBytes(r) { GoText.leftEdge($0) })..<r.upperBound
     }
 
     /// `strings.TrimRightFunc(s, unicode.IsSpace)`.
     func trimRight(_ r: Range<Int>) -> Range<Int> {
-        var end = r.upperBound
-        while end > r.lowerBound {
-            var p = end - 1
-            if bytes[p] < 0x80 {
-                if !GoText.isASCIISpace(bytes[p]) { break }
-            } else {
-                while p > r.lowerBound, bytes[p] & 0xC0 == 0x80 { p -= 1 }
-                if spaceWidth(p, limit: end) == 0 { break }
-            }
-            end = p
-        }
-        return r.lowerBound..<end
+        r.lowerBound..<(r.lowerBound + withBytes(r) { GoText.rightEdge($0, from: 0) })
     }
 
     func isComment(_ r: Range<Int>) -> Bool {
@@ -199,20 +176,14 @@ struct ParserState {
     /// Line start of `lineNumber` (1-based) after leading white space (and a BOM), as an LSP position.
     func startPosition(line lineNumber: Int) -> SourcePosition {
         guard lineNumber >= 1, lineNumber <= lineCount else { return SourcePosition(line: max(0, lineNumber - 1), character: 0) }
-        let r = line(lineNumber - 1)
-        var i = r.lowerBound
-        var units = 0
-        while i < r.upperBound {
-            let b = bytes[i]
-            if b < 0x80 {
-                guard GoText.isASCIISpace(b), b != 0x0A else { break }
-                units += 1
-                i += 1
-                continue
+        let units = withBytes(line(lineNumber - 1)) { buf -> Int in
+            var i = 0
+            var units = 0
+            while i < buf.count, let (c, n) = GoText.scalar(buf, i), GoText.isSpace(c) && c != "\n" || c == "\u{FEFF}" {
+                units += c.value > 0xFFFF ? 2 : 1
+                i += n
             }
-            guard let (c, n) = scalar(at: i, limit: r.upperBound), GoText.isSpace(c) || c == "\u{FEFF}" else { break }
-            units += c.value > 0xFFFF ? 2 : 1
-            i += n
+            return units
         }
         return SourcePosition(line: lineNumber - 1, character: units)
     }
@@ -274,8 +245,8 @@ struct ParserState {
 
     /// How a walk over the lines ended.
     enum WalkEnd: Equatable {
-        /// Every line was read (`line` is the count of lines read).
-        case finished(line: Int)
+        /// Every line was read.
+        case finished
         /// Stopped at the requested instruction boundary.
         case stopped
         case cancelled
@@ -296,13 +267,8 @@ struct ParserState {
                 if isCancelled() { return .cancelled }
                 nextCancelCheck = idx + 4096
             }
-            var raw = line(idx)
+            let raw = text(ofLine: idx)
             idx += 1
-            if currentLine == 0, raw.count >= 3, bytes[raw.lowerBound] == 0xEF, bytes[raw.lowerBound + 1] == 0xBB,
-                bytes[raw.lowerBound + 2] == 0xBF
-            {
-                raw = (raw.lowerBound + 3)..<raw.upperBound
-            }
             if raw.count > DockerfileParser.maxLineLength + 1
                 || (raw.count > DockerfileParser.maxLineLength && bytes[raw.upperBound - 1] != UInt8(ascii: "\n"))
             {
@@ -401,13 +367,13 @@ struct ParserState {
             }
             comments = []
         }
-        return .finished(line: currentLine)
+        return .finished
     }
 
     /// The diagnostic for a file without instructions, once the whole file was read.
-    mutating func finish(lastLine: Int) {
+    mutating func finish() {
         if root.startLine < 0, !diagnostics.contains(where: { $0.severity == .error }) {
-            report(.error, "no-instructions", "file with no instructions", max(lastLine, 1), max(lastLine, 1))
+            report(.error, "no-instructions", "file with no instructions", max(lineCount, 1), max(lineCount, 1))
         }
     }
 
@@ -432,12 +398,7 @@ struct ParserState {
         var scanner = DirectiveScanner()
         var idx = 0
         while idx < lineCount, !scanner.isDone {
-            var raw = line(idx)
-            if idx == 0, raw.count >= 3, bytes[raw.lowerBound] == 0xEF, bytes[raw.lowerBound + 1] == 0xBB,
-                bytes[raw.lowerBound + 2] == 0xBF
-            {
-                raw = (raw.lowerBound + 3)..<raw.upperBound
-            }
+            let raw = text(ofLine: idx)
             idx += 1
             if raw.count > DockerfileParser.maxLineLength { continue }
             try? scanner.scan(Substring(string(trimLeft(trimNewline(raw)))), lineNumber: idx)

@@ -79,11 +79,4 @@ public struct JSONNode: ~Copyable {
         defer { json_decref(r) }
         return JSONValue.dump(r, flags: JSON_COMPACT, expectedSize: expectedSize)
     }
-
-    /// Indented JSON text for people; the tree is released.
-    public consuming func encodedPretty(indent: Int = 2) -> [UInt8] {
-        let r = take()
-        defer { json_decref(r) }
-        return JSONValue.dump(r, flags: Int32(indent & 0x1F))
-    }
 }
