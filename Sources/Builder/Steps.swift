@@ -216,6 +216,8 @@ extension BuildRun {
             arguments: arguments, environment: env, workingDirectory: cfg.workingDir ?? "/", hostname: hostname)
         spec.user = (user.uid, user.gid, user.groups)
         spec.network = network
+        // Its own cgroups, for the device allow-list (removed when the step ends).
+        spec.cgroupID = "step-" + ContainerStore.newID()
         let hosts = ws.directory + "/hosts"
         let hostnameFile = ws.directory + "/hostname"
         let resolv = ws.directory + "/resolv.conf"

@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -206,35 +209,6 @@ static int setup_terminal(const struct estiba_launch *c) {
     return 0;
 }
 
-/* execve with a PATH search in the container's environment (like execvpe, without allocation). */
-static void exec_command(const struct estiba_launch *c) {
-    const char *file = c->argv[0];
-    if (strchr(file, '/')) {
-        execve(file, (char *const *)c->argv, (char *const *)c->envp);
-        return;
-    }
-    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (const char *const *e = c->envp; *e; e++) {
-        if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
-    }
-    char candidate[4096];
-    int saved = ENOENT;
-    while (*path) {
-        const char *end = strchr(path, ':');
-        size_t len = end ? (size_t)(end - path) : strlen(path);
-        if (len + strlen(file) + 2 < sizeof candidate) {
-            memcpy(candidate, path, len);
-            candidate[len] = '/';
-            strcpy(candidate + len + 1, file);
-            execve(candidate, (char *const *)c->argv, (char *const *)c->envp);
-            if (errno != ENOENT && errno != ENOTDIR) saved = errno;
-        }
-        if (!end) break;
-        path = end + 1;
-    }
-    errno = saved;
-}
-
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -334,11 +308,87 @@ static int mount_volumes(const struct estiba_launch *c) {
     return 0;
 }
 
+/* Makes the `--device` nodes (each path resolved inside the root, parents created). */
+static int make_device_nodes(const struct estiba_launch *c) {
+    if (c->ndevice_nodes <= 0) return 0;
+    int rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    for (int i = 0; i < c->ndevice_nodes; i++) {
+        const struct estiba_device_node *d = &c->device_nodes[i];
+        char parent[4096];
+        size_t len = strlen(d->path);
+        if (len == 0 || len >= sizeof parent || d->path[0] != '/') { close(rootfd); errno = EINVAL; return -1; }
+        memcpy(parent, d->path, len + 1);
+        char *slash = strrchr(parent, '/');
+        const char *name = d->path + (slash - parent) + 1;
+        int dirfd;
+        if (slash == parent) {
+            dirfd = dup(rootfd);
+        } else {
+            *slash = '\0';
+            dirfd = make_mount_point(rootfd, parent, 0);
+            if (dirfd >= 0) {
+                /* an O_PATH descriptor cannot take mknodat: reopen it as a directory */
+                char proc[64] = "/proc/self/fd/";
+                char digits[16];
+                int n = 0, v = dirfd;
+                do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
+                char *p = proc + 14;
+                while (n > 0) *p++ = digits[--n];
+                *p = '\0';
+                int real = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                close(dirfd);
+                dirfd = real;
+            }
+        }
+        if (dirfd < 0) { close(rootfd); return -1; }
+        mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+        unlinkat(dirfd, name, 0);
+        int rc = mknodat(dirfd, name, type | (d->mode & 07777), makedev(d->major, d->minor));
+        if (rc == 0) rc = fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW);
+        if (rc == 0) rc = fchmodat(dirfd, name, d->mode & 07777, 0);
+        close(dirfd);
+        if (rc != 0) { close(rootfd); return -1; }
+    }
+    close(rootfd);
+    return 0;
+}
+
+/* Closes every descriptor but 0-2 and the given ones (-1 entries are ignored). */
+static void close_other_descriptors(const int *keep, int n) {
+    int sorted[16];
+    int count = 0;
+    for (int i = 0; i < n && count < 16; i++) {
+        if (keep[i] < 3) continue;
+        int v = keep[i], j = count;
+        while (j > 0 && sorted[j - 1] > v) { sorted[j] = sorted[j - 1]; j--; }
+        sorted[j] = v;
+        count++;
+    }
+    unsigned int from = 3;
+    for (int i = 0; i < count; i++) {
+        unsigned int fd = (unsigned int)sorted[i];
+        if (fd > from) syscall(SYS_close_range, from, fd - 1, 0U);
+        if (fd + 1 > from) from = fd + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0U);
+}
+
+/* The first thing a launched or joining process does: nobody may ptrace it, read its memory, open its
+   descriptors or its executable through /proc (not even root in the container, which lacks CAP_SYS_PTRACE),
+   and it holds no descriptor of the engine's but those it hands on. */
+static void seal_process(const struct estiba_launch *c) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int keep[] = {c->stdin_fd, c->stdout_fd, c->stderr_fd, c->console_socket, c->error_fd, c->sync_fd, c->entry_fd};
+    close_other_descriptors(keep, (int)(sizeof keep / sizeof keep[0]));
+}
+
 static void become_command(const struct estiba_launch *c);
 
 static int child_main(void *arg) {
     const struct estiba_launch *c = arg;
     const char *root = c->merged;
+    seal_process(c);
     if (c->sync_fd >= 0) {
         char go = 0;
         ssize_t n;
@@ -358,6 +408,7 @@ static int child_main(void *arg) {
     if (c->hostname_file && bind_file(root, "/etc/hostname", c->hostname_file) != 0) fail(c, "mount /etc/hostname");
     if (c->resolv_file && bind_file(root, "/etc/resolv.conf", c->resolv_file) != 0) fail(c, "mount /etc/resolv.conf");
     if (mount_volumes(c) != 0) fail(c, "mount a volume");
+    if (make_device_nodes(c) != 0) fail(c, "create a device node");
     if (chdir(root) != 0) fail(c, "enter the root");
     if (syscall(SYS_pivot_root, ".", ".") != 0) fail(c, "pivot_root");
     if (umount2(".", MNT_DETACH) != 0) fail(c, "detach the old root");
@@ -400,7 +451,19 @@ struct exec_args {
     pid_t target;
 };
 
-/* Common tail of run and exec: terminal or stdio, user, capabilities, no_new_privs, cwd, exec. */
+static int load_seccomp(const struct estiba_launch *c) {
+    struct sock_fprog prog;
+    prog.len = c->seccomp_length;
+    prog.filter = (struct sock_filter *)c->seccomp_filter;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &prog);
+}
+
+/* "--estiba-entry-v1" must match estiba-entry's marker. */
+#define ENTRY_MARKER "--estiba-entry-v1"
+#define MAX_ARGS 65536
+
+/* Common tail of run and exec: terminal or stdio, a fresh session keyring, seccomp, user, capabilities,
+   no_new_privs, cwd, then estiba-entry executes the command. */
 static void become_command(const struct estiba_launch *c) {
     if (c->console_socket >= 0) {
         if (setup_terminal(c) != 0) fail(c, "set up the terminal");
@@ -409,6 +472,12 @@ static void become_command(const struct estiba_launch *c) {
         if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
         if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
     }
+    /* A new anonymous session keyring: the caller's keys stay out of reach. */
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0UL, 0UL, 0UL, 0UL) < 0 && errno != ENOSYS)
+        fail(c, "join a new session keyring");
+    /* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the capabilities are dropped
+       (the profile allows every call made from here to the exec). */
+    if (c->seccomp_filter && !c->no_new_privs && load_seccomp(c) != 0) fail(c, "install the seccomp filter");
     if (drop_bounding_set() != 0) fail(c, "drop capabilities");
     /* Raw system calls, not glibc's wrappers: in a clone()d child glibc still believes the parent's threads
        exist and its set*id() broadcast would wait on the parent's thread-list lock, forever if another thread
@@ -417,22 +486,44 @@ static void become_command(const struct estiba_launch *c) {
     if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
     if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
     if (c->uid == 0 && set_root_capabilities() != 0) fail(c, "set capabilities");
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
+    if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
+    if (c->seccomp_filter && c->no_new_privs && load_seccomp(c) != 0) fail(c, "install the seccomp filter");
     if (chdir(c->cwd) != 0) fail(c, "enter the working directory");
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    /* estiba-entry reports a failed exec on descriptor 3; the program itself above it. */
+    int entry = c->entry_fd;
+    if (entry <= 3) {
+        entry = fcntl(entry, F_DUPFD_CLOEXEC, 4);
+        if (entry < 0) fail(c, "start the command");
+    }
+    if (c->error_fd != 3) {
+        if (dup2(c->error_fd, 3) < 0) fail(c, "start the command");
+    } else if (fcntl(3, F_SETFD, 0) != 0) {
+        fail(c, "start the command");
+    }
+    if (syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 4; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-    exec_command(c);
-    fail(c, "start the command");
+    /* argv for estiba-entry: its name, the marker, the error descriptor, then the command (no allocation: the
+       child may not call malloc) */
+    static const char *argv[MAX_ARGS + 4];
+    int n = 0;
+    argv[n++] = "estiba-entry";
+    argv[n++] = ENTRY_MARKER;
+    argv[n++] = "3";
+    for (const char *const *a = c->argv; *a && n < MAX_ARGS + 3; a++) argv[n++] = *a;
+    argv[n] = NULL;
+    syscall(SYS_execveat, entry, "", (char *const *)argv, (char *const *)c->envp, AT_EMPTY_PATH);
+    fail(c, "start estiba-entry");
 }
 
 static int exec_child(void *arg) {
     const struct exec_args *a = arg;
     const struct estiba_launch *c = a->config;
+    seal_process(c);
     if (c->sync_fd >= 0) {
         char go = 0;
         ssize_t n;

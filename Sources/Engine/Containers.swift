@@ -36,6 +36,10 @@ public struct RunOptions: Sendable {
     public var createOnly = false
     /// `--label` entries, added to the image's labels.
     public var labels: [String: String] = [:]
+    /// `--device` specs: `/dev/HOST[:/dev/CONTAINER][:rwm]`.
+    public var devices: [String] = []
+    /// `--security-opt` values: `seccomp=unconfined`, `seccomp=PROFILE.json`, `no-new-privileges`.
+    public var securityOptions: [String] = []
 
     public init(image: String) { self.image = image }
 }
@@ -73,6 +77,14 @@ extension Engine {
         let arguments = entrypoint + command
         guard !arguments.isEmpty else {
             throw EngineError(.invalidArgument, "No command given and image \(o.image) has no CMD or ENTRYPOINT; add a command after the image name.")
+        }
+        let security: SecurityOptions
+        let devices: [DeviceNode]
+        do throws(RuntimeError) {
+            security = try SecurityOptions.parse(o.securityOptions)
+            devices = try o.devices.map { (d: String) throws(RuntimeError) in try DeviceNode.parse(d) }
+        } catch {
+            throw EngineError(.invalidArgument, error.message, context: ["image": o.image])
         }
         let containers = try containerStore()
         let mounted: [String]
@@ -127,6 +139,9 @@ extension Engine {
         spec.mounts = volumeMounts
         spec.cgroupID = id
         spec.limits = o.limits
+        spec.devices = devices
+        spec.seccomp = security.seccomp
+        spec.noNewPrivileges = security.noNewPrivileges
         spec.terminal = o.tty
         if o.tty, !environment.contains(where: { $0.hasPrefix("TERM=") }) { spec.environment.append("TERM=xterm") }
         spec.hostsFile = base + "/hosts"

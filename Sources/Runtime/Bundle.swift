@@ -26,12 +26,21 @@ public enum Bundle {
             mounts.append(["destination": .string(m.target), "type": "bind", "source": .string(m.source), "options": m.readOnly ? ["rbind", "ro"] : ["rbind", "rw"]])
         }
         var linux: JSONObject = [
-            "resources": resources(spec.limits),
+            "resources": resources(spec.limits, devices: spec.deviceRules),
             "namespaces": .array(namespaces),
             "maskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
         ]
         if let id = spec.cgroupID { linux.append("cgroupsPath", .string("estiba/" + id)) }
+        if !spec.devices.isEmpty {
+            linux.append("devices", .array(spec.devices.map { d in
+                [
+                    "path": .string(d.path), "type": .string(String(d.type)), "major": .int(Int64(d.major)), "minor": .int(Int64(d.minor)),
+                    "fileMode": .int(Int64(d.mode)), "uid": .int(Int64(d.uid)), "gid": .int(Int64(d.gid)),
+                ]
+            }))
+        }
+        if let seccomp = spec.seccomp { linux.append("seccomp", seccomp.json) }
         return [
             "ociVersion": "1.0.2",
             "root": ["path": .string(spec.mountPoint), "readonly": .bool(spec.readOnlyRoot)],
@@ -41,7 +50,7 @@ public enum Bundle {
                 "user": ["uid": .int(Int64(spec.user.uid)), "gid": .int(Int64(spec.user.gid)), "additionalGids": .array(spec.user.groups.map { .int(Int64($0)) })],
                 "args": JSONValue(spec.arguments), "env": JSONValue(spec.environment), "cwd": .string(spec.workingDirectory),
                 "capabilities": ["bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps],
-                "noNewPrivileges": true,
+                "noNewPrivileges": .bool(spec.noNewPrivileges),
             ],
             "mounts": .array(mounts),
             "linux": .object(linux),
@@ -52,11 +61,18 @@ public enum Bundle {
 
 extension Bundle {
     /// OCI `linux.resources` for the limits.
-    static func resources(_ l: ResourceLimits) -> JSONValue {
+    static func resources(_ l: ResourceLimits, devices rules: [DeviceRule]) -> JSONValue {
         var o = JSONObject()
         if let m = l.memoryBytes { o.append("memory", ["limit": .int(m)]) }
         if let p = l.pids { o.append("pids", ["limit": .int(p)]) }
-        if let c = l.cpus { o.append("cpu", ["quota": .int(Int64(c * 100_000)), "period": 100000]) }
+        if let c = l.cpus { o.append("cpu", ["quota": .int(Cgroups.quota(cpus: c)), "period": 100000]) }
+        o.append("devices", .array([["allow": false, "access": "rwm"]] + rules.map { r in
+            var d: JSONObject = ["allow": true, "type": .string(String(r.type))]
+            if let m = r.major { d.append("major", .int(m)) }
+            if let m = r.minor { d.append("minor", .int(m)) }
+            d.append("access", .string(r.access))
+            return .object(d)
+        }))
         return .object(o)
     }
 
@@ -71,13 +87,30 @@ extension Bundle {
             environment: process["env"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             workingDirectory: process["cwd"]?.stringValue ?? "/", hostname: config["hostname"]?.stringValue ?? "")
         let user = process["user"]
-        spec.user = (
-            UInt32(user?["uid"]?.intValue ?? 0), UInt32(user?["gid"]?.intValue ?? 0),
-            (user?["additionalGids"]?.arrayValue ?? []).compactMap { $0.intValue.map { UInt32($0) } }
-        )
+        guard let uid = UInt32(exactly: user?["uid"]?.intValue ?? 0), let gid = UInt32(exactly: user?["gid"]?.intValue ?? 0) else {
+            throw RuntimeError("The bundle in \(directory) has an invalid user; remove the container and run it again.")
+        }
+        spec.user = (uid, gid, (user?["additionalGids"]?.arrayValue ?? []).compactMap { $0.intValue.flatMap { UInt32(exactly: $0) } })
         let namespaces = config["linux"]?["namespaces"]?.arrayValue ?? []
         spec.network = namespaces.contains { $0["type"] == "network" } ? .none : .host
         spec.readOnlyRoot = config["root"]?["readonly"]?.boolValue ?? false
+        spec.noNewPrivileges = process["noNewPrivileges"]?.boolValue ?? false
+        spec.seccomp = config["linux"]?["seccomp"].flatMap(SeccompFilter.init(json:))
+        let access = Dictionary(
+            (config["linux"]?["resources"]?["devices"]?.arrayValue ?? []).compactMap { d -> (String, String)? in
+                guard d["allow"]?.boolValue == true, let major = d["major"]?.intValue, let minor = d["minor"]?.intValue, let a = d["access"]?.stringValue
+                else { return nil }
+                return ("\(major):\(minor)", a)
+            }, uniquingKeysWith: { _, last in last })
+        for d in config["linux"]?["devices"]?.arrayValue ?? [] {
+            guard let path = d["path"]?.stringValue, let type = d["type"]?.stringValue?.first, let major = d["major"]?.intValue.flatMap({ UInt32(exactly: $0) }),
+                let minor = d["minor"]?.intValue.flatMap({ UInt32(exactly: $0) })
+            else { continue }
+            spec.devices.append(DeviceNode(
+                hostPath: path, path: path, type: type, major: major, minor: minor,
+                mode: d["fileMode"]?.intValue.flatMap { UInt32(exactly: $0) } ?? 0o660, uid: d["uid"]?.intValue.flatMap { UInt32(exactly: $0) } ?? 0,
+                gid: d["gid"]?.intValue.flatMap { UInt32(exactly: $0) } ?? 0, access: access["\(major):\(minor)"] ?? "rwm"))
+        }
         if let path = config["linux"]?["cgroupsPath"]?.stringValue, path.hasPrefix("estiba/") { spec.cgroupID = String(path.dropFirst(7)) }
         let r = config["linux"]?["resources"]
         spec.limits.memoryBytes = r?["memory"]?["limit"]?.intValue

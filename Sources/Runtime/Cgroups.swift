@@ -1,3 +1,4 @@
+import CLauncher
 import Glibc
 
 /// Resource limits of a container (`--memory`, `--pids-limit`, `--cpus`).
@@ -28,10 +29,22 @@ public struct Cgroups: Sendable {
     static var isV2: Bool { access(root + "/cgroup.controllers", F_OK) == 0 }
 
     /// The v1 controllers a container joins (all that exist here).
-    static let v1Controllers = ["pids", "memory", "cpu", "freezer"]
+    static let v1Controllers = ["pids", "memory", "cpu", "freezer", "devices"]
+    /// The cgroup v2 hierarchy beside v1 controllers on a hybrid host (device programs attach there).
+    static let hybridUnified = root + "/unified"
 
-    /// Makes the cgroups and writes the limits.
-    public static func create(id: String, limits: ResourceLimits) throws(RuntimeError) -> Cgroups {
+    /// How the device allow-list is enforced: the v1 devices controller where it exists, and a BPF device program
+    /// wherever cgroup v2 is mounted (on a hybrid host, both). `ESTIBA_DEVICE_CGROUP=v1` or `=bpf` keeps one.
+    static var deviceEnforcement: (v1: Bool, bpf: Bool) {
+        switch getenv("ESTIBA_DEVICE_CGROUP").map({ String(cString: $0) }) {
+        case "v1": return (true, false)
+        case "bpf": return (false, true)
+        default: return (true, true)
+        }
+    }
+
+    /// Makes the cgroups, writes the limits and installs the device allow-list.
+    public static func create(id: String, limits: ResourceLimits, devices: [DeviceRule] = DeviceRule.defaults) throws(RuntimeError) -> Cgroups {
         var made: [String] = []
         func fail(_ what: String, _ path: String) -> RuntimeError {
             let reason = String(cString: strerror(errno))
@@ -55,9 +68,11 @@ public struct Cgroups: Sendable {
             made.append(dir)
             if let m = limits.memoryBytes { try write(String(m), dir + "/memory.max") }
             if let p = limits.pids { try write(String(p), dir + "/pids.max") }
-            if let c = limits.cpus { try write("\(Int64(c * 100_000)) 100000", dir + "/cpu.max") }
+            if let c = limits.cpus { try write("\(quota(cpus: c)) 100000", dir + "/cpu.max") }
+            try attachDeviceProgram(dir, devices, cleanup: made)
             return Cgroups(id: id, directories: made)
         }
+        let enforcement = deviceEnforcement
         for controller in v1Controllers {
             let base = root + "/" + controller
             guard access(base + "/cgroup.procs", F_OK) == 0 else { continue }
@@ -77,12 +92,60 @@ public struct Cgroups: Sendable {
             case "cpu":
                 if let c = limits.cpus {
                     try write("100000", dir + "/cpu.cfs_period_us")
-                    try write(String(Int64(c * 100_000)), dir + "/cpu.cfs_quota_us")
+                    try write(String(quota(cpus: c)), dir + "/cpu.cfs_quota_us")
+                }
+            case "devices":
+                if enforcement.v1 {
+                    // Deny everything, then allow the list (the kernel keeps the order of the allow lines).
+                    try write("a", dir + "/devices.deny")
+                    for rule in devices { try write(rule.v1Line, dir + "/devices.allow") }
                 }
             default: break
             }
         }
+        // On a hybrid host, also a group in the v2 hierarchy for the device program.
+        if enforcement.bpf, access(hybridUnified + "/cgroup.procs", F_OK) == 0 {
+            let parent = hybridUnified + "/estiba"
+            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw fail("create the cgroup", parent) }
+            let dir = parent + "/" + id
+            guard mkdir(dir, 0o755) == 0 else { throw fail("create the cgroup", dir) }
+            made.append(dir)
+            try attachDeviceProgram(dir, devices, cleanup: made)
+        }
         return Cgroups(id: id, directories: made)
+    }
+
+    /// CPU time per 100 ms period for `cpus` CPUs, clamped to what the kernel accepts (1 ms to 1,000 CPUs).
+    static func quota(cpus: Double) -> Int64 {
+        guard cpus.isFinite, cpus > 0 else { return 1_000 }
+        return Int64(min(max(cpus * 100_000, 1_000), 100_000_000))
+    }
+
+    /// Loads and attaches the BPF device program that allows exactly `rules` to the v2 group `dir`.
+    static func attachDeviceProgram(_ dir: String, _ rules: [DeviceRule], cleanup made: [String]) throws(RuntimeError) {
+        let c = rules.map { r in
+            estiba_device_rule(
+                type: CChar(UInt8(ascii: r.type == "b" ? "b" : r.type == "c" ? "c" : "a")), major: r.major ?? -1,
+                minor: r.minor ?? -1, access: r.accessBits)
+        }
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            for d in made.reversed() { rmdir(d) }
+            throw RuntimeError("Cannot open the cgroup \(dir): \(reason).", stage: "cgroups")
+        }
+        defer { close(fd) }
+        var log = [CChar](repeating: 0, count: 4096)
+        let rc = c.withUnsafeBufferPointer { rules in
+            log.withUnsafeMutableBufferPointer { estiba_attach_device_filter(fd, rules.baseAddress, Int32(rules.count), $0.baseAddress, $0.count) }
+        }
+        guard rc == 0 else {
+            for d in made.reversed() { rmdir(d) }
+            let detail = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw RuntimeError(
+                "Cannot install the device allow-list on \(dir): \(String(cString: strerror(-rc)))\(detail.isEmpty ? "" : " (" + detail + ")"). Run as root on a kernel with cgroup BPF device programs.",
+                stage: "cgroups")
+        }
     }
 
     /// Moves a process into every cgroup.
@@ -115,7 +178,8 @@ public struct Cgroups: Sendable {
             let dir = root + "/estiba/" + id
             return Cgroups(id: id, directories: access(dir, F_OK) == 0 ? [dir] : [])
         }
-        return Cgroups(id: id, directories: v1Controllers.map { root + "/" + $0 + "/estiba/" + id }.filter { access($0, F_OK) == 0 })
+        let dirs = v1Controllers.map { root + "/" + $0 + "/estiba/" + id } + [hybridUnified + "/estiba/" + id]
+        return Cgroups(id: id, directories: dirs.filter { access($0, F_OK) == 0 })
     }
 
     /// Stops (`true`) or resumes every process of the container, for a consistent commit of a running one.

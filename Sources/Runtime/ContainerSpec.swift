@@ -25,6 +25,15 @@ public struct ContainerSpec: Sendable {
     /// The container's cgroups are `estiba/<cgroupID>` (nil: none, e.g. build steps); limits apply there.
     public var cgroupID: String?
     public var limits = ResourceLimits()
+    /// Host devices made available (`--device`), beyond the default allow-list.
+    public var devices: [DeviceNode] = []
+    /// The seccomp filter installed last before the command starts (nil: unconfined).
+    public var seccomp: SeccompFilter? = SeccompProfile.defaultFilter
+    /// `no-new-privileges`: setuid programs cannot gain privileges (off by default, as with Docker).
+    public var noNewPrivileges = false
+
+    /// The device allow-list: the defaults plus each `--device`.
+    public var deviceRules: [DeviceRule] { DeviceRule.defaults + devices.map(\.rule) }
 
     public init(
         lowerDirectories: [String], upperDirectory: String, workDirectory: String, mountPoint: String, arguments: [String],

@@ -21,6 +21,11 @@ public enum Launcher {
         guard !spec.arguments.isEmpty else {
             throw RuntimeError("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
         }
+        let entry = try EntryProgram.descriptor.get()
+        let seccompProgram = try spec.seccomp.map { (f: SeccompFilter) throws(RuntimeError) in try SeccompCompiler.program(for: f) } ?? []
+        guard seccompProgram.count / 8 <= Int(UInt16.max) else {
+            throw RuntimeError("The seccomp profile compiles to more than 65,535 instructions; give a smaller profile.", stage: "seccomp")
+        }
         let lowers = spec.lowerDirectories.joined(separator: ":")
         let options = "lowerdir=\(lowers),upperdir=\(spec.upperDirectory),workdir=\(spec.workDirectory)"
         var errorPipe: [Int32] = [-1, -1]
@@ -49,7 +54,8 @@ public enum Launcher {
         }
 
         let readOnly = spec.mounts.map { Int32($0.readOnly ? 1 : 0) }
-        let pid: pid_t = CStrings.with(spec.mounts.map(\.source)) { mountSources in
+        let pid: pid_t = CStrings.with(spec.devices.map(\.path)) { devicePaths in
+        CStrings.with(spec.mounts.map(\.source)) { mountSources in
         CStrings.with(spec.mounts.map(\.target)) { mountTargets in
         readOnly.withUnsafeBufferPointer { readOnlyBuffer in
         CStrings.with(spec.arguments) { argv in
@@ -67,7 +73,21 @@ public enum Launcher {
                                     ngroups: Int32(groups.count), stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
                                     console_socket: console[1], mount_sources: mountSources, mount_targets: mountTargets,
                                     mount_readonly: readOnlyBuffer.baseAddress, nmounts: Int32(spec.mounts.count), error_fd: errorPipe[1],
-                                    sync_fd: sync[0])
+                                    sync_fd: sync[0], entry_fd: entry, seccomp_filter: nil, seccomp_length: 0,
+                                    no_new_privs: spec.noNewPrivileges ? 1 : 0, device_nodes: nil, ndevice_nodes: 0)
+                                let nodes = spec.devices.enumerated().map { i, d in
+                                    estiba_device_node(
+                                        path: devicePaths[i], type: CChar(UInt8(ascii: d.type == "b" ? "b" : "c")), major: d.major,
+                                        minor: d.minor, mode: d.mode, uid: d.uid, gid: d.gid)
+                                }
+                                return nodes.withUnsafeBufferPointer { nodeBuffer in
+                                seccompProgram.withUnsafeBytes { program in
+                                config.device_nodes = nodeBuffer.baseAddress
+                                config.ndevice_nodes = Int32(nodeBuffer.count)
+                                if !seccompProgram.isEmpty {
+                                    config.seccomp_filter = program.baseAddress
+                                    config.seccomp_length = UInt16(seccompProgram.count / 8)
+                                }
                                 return spec.mountPoint.withCString { merged in
                                     options.withCString { opts in
                                         spec.workingDirectory.withCString { cwd in
@@ -82,11 +102,14 @@ public enum Launcher {
                                         }
                                     }
                                 }
+                                }
+                                }
                             }
                         }
                     }
                 }
             }
+        }
         }
         }
         }
@@ -102,7 +125,7 @@ public enum Launcher {
                 if execInto != nil {
                     try Cgroups.existing(id: id).add(pid)
                 } else {
-                    let made = try Cgroups.create(id: id, limits: spec.limits)
+                    let made = try Cgroups.create(id: id, limits: spec.limits, devices: spec.deviceRules)
                     cgroups = made
                     try made.add(pid)
                 }

@@ -13,6 +13,7 @@ extension EstibaService {
             let p = try Params(request, allowed: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
                 "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
+                "devices", "securityOpt",
             ])
             var o = RunOptions(image: try p.requiredString("image"))
             o.command = try p.strings("command") ?? []
@@ -37,6 +38,8 @@ extension EstibaService {
             o.labels = try p.stringMap("labels") ?? [:]
             o.tty = try p.bool("tty") ?? false
             o.volumes = try p.strings("volumes") ?? []
+            o.devices = try p.strings("devices") ?? []
+            o.securityOptions = try p.strings("securityOpt") ?? []
             if let m = p.object["memory"], !m.isNull {
                 guard let bytes = m.intValue ?? m.stringValue.flatMap(ByteSize.parse), bytes > 0 else {
                     throw RPCErrorCode.invalidParams("\"memory\" must be bytes (an integer) or a size like \"64m\"")

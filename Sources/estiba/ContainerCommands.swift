@@ -29,6 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("pids-limit"), help: "Most processes the container may have.") var pidsLimit: Int64?
     @Option(name: .long, help: "CPUs' worth of time (0.5 = half a CPU).") var cpus: Double?
     @Option(name: [.short, .long], help: "Set a label on the container (KEY=VALUE).") var label: [String] = []
+    @Option(name: .long, help: "Add a host device: /dev/HOST[:/dev/CONTAINER][:rwm].") var device: [String] = []
+    @Option(name: .customLong("security-opt"), help: "seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges.") var securityOpt: [String] = []
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -42,6 +44,8 @@ struct RunCommand: AsyncParsableCommand {
         guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
         var o = RunOptions(image: image)
         o.volumes = volume
+        o.devices = device
+        o.securityOptions = securityOpt
         for l in label {
             let parts = l.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             o.labels[parts[0]] = parts.count == 2 ? parts[1] : ""

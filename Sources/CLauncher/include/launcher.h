@@ -1,7 +1,27 @@
 #ifndef ESTIBA_LAUNCHER_H
 #define ESTIBA_LAUNCHER_H
 
+#include <stddef.h>
 #include <sys/types.h>
+
+/* A device node made in the container (`--device`): path inside the container, 'c' or 'b', numbers, mode bits
+   (permissions only), owner. */
+struct estiba_device_node {
+    const char *path;
+    char type;
+    unsigned major, minor;
+    unsigned mode;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* One rule of a device allow-list: type 'a' (all), 'c' or 'b'; major/minor -1 for any; access a set of 'r', 'w',
+   'm' bits (1 = mknod, 2 = read, 4 = write, as the kernel's BPF_DEVCG_ACC_*). */
+struct estiba_device_rule {
+    char type;
+    long long major, minor;
+    unsigned access;
+};
 
 /* Everything the container's first process needs, prepared before clone(): the child only makes system calls. */
 struct estiba_launch {
@@ -29,6 +49,13 @@ struct estiba_launch {
     int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
     int sync_fd;                   /* >= 0: read end of a pipe; the child waits for a byte on it before it starts
                                       (so the parent can put it in its cgroups first) */
+    int entry_fd;                  /* the estiba-entry program, opened through a read-only private mount or a sealed
+                                      memfd: the child executes it, and it executes argv (see estiba-entry) */
+    const void *seccomp_filter;    /* struct sock_filter[seccomp_length], installed last before exec; NULL: none */
+    unsigned short seccomp_length;
+    int no_new_privs;              /* set PR_SET_NO_NEW_PRIVS before exec */
+    const struct estiba_device_node *device_nodes;
+    int ndevice_nodes;
 };
 
 /* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */
@@ -38,6 +65,14 @@ pid_t estiba_launch(const struct estiba_launch *config);
    mount, pid, uts, ipc and network namespaces); the other fields are used as for estiba_launch (merged,
    overlay_options, hostname and the /etc files are ignored). Returns the pid to wait for, or -errno. */
 pid_t estiba_exec(const struct estiba_launch *config, pid_t target_pid);
+
+/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program that allows exactly `rules` (everything else is denied) and
+   attaches it to the cgroup v2 directory `cgroup_fd`. Returns 0, or -errno; the verifier's log goes to `log`. */
+int estiba_attach_device_filter(int cgroup_fd, const struct estiba_device_rule *rules, int nrules, char *log, size_t log_size);
+
+/* Opens the estiba-entry program at `path` for execveat: through a private detached read-only mount, or (when
+   that is not possible, or `prefer_copy`) as a sealed memfd copy. Returns a CLOEXEC descriptor, or -errno. */
+int estiba_open_entry(const char *path, int prefer_copy);
 
 /* Receives a descriptor sent with SCM_RIGHTS; -1 on failure. */
 int estiba_receive_fd(int socket);

@@ -1,0 +1,91 @@
+import CSeccomp
+import Glibc
+import Synchronization
+
+/// Turns a resolved seccomp filter into the BPF program the launcher installs (with libseccomp, as runc and crun
+/// do). Programs are cached: most containers share the default filter.
+enum SeccompCompiler {
+    private static let cache = Mutex<[SeccompFilter: [UInt8]]>([:])
+
+    /// The program's `struct sock_filter` array as bytes.
+    static func program(for filter: SeccompFilter) throws(RuntimeError) -> [UInt8] {
+        if let cached = cache.withLock({ $0[filter] }) { return cached }
+        let bytes = try compile(filter)
+        cache.withLock { c in
+            if c.count >= 32 { c.removeAll() }
+            c[filter] = bytes
+        }
+        return bytes
+    }
+
+    static func action(_ name: String, errno: UInt32?) throws(RuntimeError) -> UInt32 {
+        switch name {
+        case "SCMP_ACT_ALLOW": return 0x7fff_0000
+        case "SCMP_ACT_ERRNO": return estiba_scmp_act_errno(UInt16(truncatingIfNeeded: errno ?? UInt32(EPERM)))
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return 0
+        case "SCMP_ACT_KILL_PROCESS": return 0x8000_0000
+        case "SCMP_ACT_TRAP": return 0x0003_0000
+        case "SCMP_ACT_TRACE": return estiba_scmp_act_trace(UInt16(truncatingIfNeeded: errno ?? UInt32(EPERM)))
+        case "SCMP_ACT_LOG": return 0x7ffc_0000
+        default: throw RuntimeError("The seccomp action \(name) is not supported; use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG.", stage: "seccomp")
+        }
+    }
+
+    static func comparison(_ op: String) throws(RuntimeError) -> scmp_compare {
+        switch op {
+        case "SCMP_CMP_NE": return SCMP_CMP_NE
+        case "SCMP_CMP_LT": return SCMP_CMP_LT
+        case "SCMP_CMP_LE": return SCMP_CMP_LE
+        case "SCMP_CMP_EQ": return SCMP_CMP_EQ
+        case "SCMP_CMP_GE": return SCMP_CMP_GE
+        case "SCMP_CMP_GT": return SCMP_CMP_GT
+        case "SCMP_CMP_MASKED_EQ": return SCMP_CMP_MASKED_EQ
+        default: throw RuntimeError("The seccomp comparison \(op) is not supported.", stage: "seccomp")
+        }
+    }
+
+    private static func compile(_ filter: SeccompFilter) throws(RuntimeError) -> [UInt8] {
+        func failure(_ what: String, _ rc: Int32) -> RuntimeError {
+            RuntimeError("Cannot build the seccomp filter: \(what) (\(String(cString: strerror(-rc)))).", stage: "seccomp")
+        }
+        let defaultAction = try action(filter.defaultAction, errno: filter.defaultErrno)
+        guard let ctx = seccomp_init(defaultAction) else { throw RuntimeError("Cannot build the seccomp filter: libseccomp failed to start.", stage: "seccomp") }
+        defer { seccomp_release(ctx) }
+        // The launcher installs the program itself, with no_new_privs only when asked for.
+        _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
+        for arch in filter.architectures {
+            let name = arch.hasPrefix("SCMP_ARCH_") ? String(arch.dropFirst(10)).lowercased() : arch.lowercased()
+            let token = seccomp_arch_resolve_name(name)
+            guard token != 0 else { throw RuntimeError("The seccomp architecture \(arch) is not known.", stage: "seccomp") }
+            let rc = seccomp_arch_add(ctx, token)
+            if rc != 0 && rc != -EEXIST { throw failure("architecture \(arch)", rc) }
+        }
+        for rule in filter.rules {
+            let ruleAction = try action(rule.action, errno: rule.errno)
+            if ruleAction == defaultAction { continue }
+            var comparisons: [scmp_arg_cmp] = []
+            for a in rule.arguments {
+                comparisons.append(scmp_arg_cmp(arg: a.index, op: try comparison(a.op), datum_a: a.value, datum_b: a.valueTwo))
+            }
+            // libseccomp cannot AND two conditions on one argument: as runc does, such a rule becomes one rule per
+            // condition.
+            let indexes = Set(comparisons.map(\.arg))
+            let groups: [[scmp_arg_cmp]] = indexes.count == comparisons.count ? [comparisons] : comparisons.map { [$0] }
+            for name in rule.names {
+                let number = seccomp_syscall_resolve_name(name)
+                if number == __NR_SCMP_ERROR { continue }  // unknown here: nothing to filter
+                for group in groups {
+                    let rc = group.withUnsafeBufferPointer { buffer in
+                        seccomp_rule_add_array(ctx, ruleAction, number, UInt32(buffer.count), buffer.baseAddress)
+                    }
+                    if rc != 0 && rc != -EEXIST { throw failure("rule for \(name)", rc) }
+                }
+            }
+        }
+        var out: UnsafeMutablePointer<UInt8>?
+        let size = estiba_scmp_export(ctx, &out)
+        guard size > 0, let out else { throw failure("export", Int32(truncatingIfNeeded: size)) }
+        defer { free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: size))
+    }
+}

@@ -1,0 +1,60 @@
+import Glibc
+
+/// `--security-opt` values, as Docker takes them: `seccomp=unconfined`, `seccomp=PROFILE.json` (a path, or the
+/// profile's JSON itself), `no-new-privileges[=true|false]`.
+public struct SecurityOptions: Sendable, Equatable {
+    /// nil: unconfined.
+    public var seccomp: SeccompFilter? = SeccompProfile.defaultFilter
+    public var noNewPrivileges = false
+
+    public init() {}
+
+    public static func parse(_ options: [String]) throws(RuntimeError) -> SecurityOptions {
+        var result = SecurityOptions()
+        for option in options {
+            let parts = option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let key = parts[0]
+            let value = parts.count == 2 ? parts[1] : nil
+            switch key {
+            case "seccomp":
+                guard let value, !value.isEmpty else {
+                    throw RuntimeError("--security-opt seccomp needs a value: seccomp=unconfined or seccomp=/path/to/profile.json.", stage: "seccomp")
+                }
+                if value == "unconfined" {
+                    result.seccomp = nil
+                } else {
+                    let bytes: [UInt8]
+                    let source: String
+                    if value.hasPrefix("{") {
+                        bytes = Array(value.utf8)
+                        source = "given inline"
+                    } else {
+                        guard let read = FileContents.read(value, limit: 4 << 20) else {
+                            throw RuntimeError("Cannot read the seccomp profile \(value): \(String(cString: strerror(errno))). Give the path of a readable JSON file.", stage: "seccomp")
+                        }
+                        bytes = read
+                        source = value
+                    }
+                    result.seccomp = try SeccompProfile.parse(bytes, source: source).filter(capabilities: Bundle.defaultCapabilities)
+                    // Built now, so a profile libseccomp cannot compile fails here rather than at start.
+                    _ = try SeccompCompiler.program(for: result.seccomp ?? SeccompProfile.defaultFilter)
+                }
+            case "no-new-privileges":
+                switch value {
+                case nil, "true": result.noNewPrivileges = true
+                case "false": result.noNewPrivileges = false
+                default: throw RuntimeError("Invalid --security-opt \(option): no-new-privileges takes true or false.", stage: "security")
+                }
+            default:
+                throw RuntimeError(
+                    "Unsupported --security-opt \(option): use seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges.", stage: "security")
+            }
+        }
+        return result
+    }
+}
+
+extension SeccompProfile {
+    /// The default profile resolved for Docker's default capabilities on this machine.
+    public static let defaultFilter: SeccompFilter = SeccompProfile.default.filter(capabilities: Bundle.defaultCapabilities)
+}
