@@ -514,7 +514,10 @@ static void become_command(const struct estiba_launch *c) {
     argv[n++] = "estiba-entry";
     argv[n++] = ENTRY_MARKER;
     argv[n++] = "3";
-    for (const char *const *a = c->argv; *a && n < MAX_ARGS + 3; a++) argv[n++] = *a;
+    for (const char *const *a = c->argv; *a; a++) {
+        if (n >= MAX_ARGS + 3) { errno = E2BIG; fail(c, "start the command"); }
+        argv[n++] = *a;
+    }
     argv[n] = NULL;
     syscall(SYS_execveat, entry, "", (char *const *)argv, (char *const *)c->envp, AT_EMPTY_PATH);
     fail(c, "start estiba-entry");

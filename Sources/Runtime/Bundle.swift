@@ -54,12 +54,22 @@ public enum Bundle {
             ],
             "mounts": .array(mounts),
             "linux": .object(linux),
-            "annotations": ["org.opencontainers.image.lowerdirs": .string(spec.lowerDirectories.joined(separator: ":"))],
+            "annotations": annotations(spec),
         ]
     }
 }
 
 extension Bundle {
+    /// The lower directories, and whether seccomp was turned off on purpose (a bundle without a filter and
+    /// without that mark gets the default one).
+    static func annotations(_ spec: ContainerSpec) -> JSONValue {
+        var a: JSONObject = ["org.opencontainers.image.lowerdirs": .string(spec.lowerDirectories.joined(separator: ":"))]
+        if spec.seccomp == nil { a.append(unconfinedAnnotation, "true") }
+        return .object(a)
+    }
+
+    static let unconfinedAnnotation = "io.estiba.seccomp.unconfined"
+
     /// OCI `linux.resources` for the limits.
     static func resources(_ l: ResourceLimits, devices rules: [DeviceRule]) -> JSONValue {
         var o = JSONObject()
@@ -95,7 +105,14 @@ extension Bundle {
         spec.network = namespaces.contains { $0["type"] == "network" } ? .none : .host
         spec.readOnlyRoot = config["root"]?["readonly"]?.boolValue ?? false
         spec.noNewPrivileges = process["noNewPrivileges"]?.boolValue ?? false
-        spec.seccomp = config["linux"]?["seccomp"].flatMap(SeccompFilter.init(json:))
+        if let filter = config["linux"]?["seccomp"] {
+            guard let parsed = SeccompFilter(json: filter) else {
+                throw RuntimeError("The bundle in \(directory) has an invalid seccomp filter; remove the container and run it again.")
+            }
+            spec.seccomp = parsed
+        } else {
+            spec.seccomp = config["annotations"]?[unconfinedAnnotation] == "true" ? nil : SeccompProfile.defaultFilter
+        }
         let access = Dictionary(
             (config["linux"]?["resources"]?["devices"]?.arrayValue ?? []).compactMap { d -> (String, String)? in
                 guard d["allow"]?.boolValue == true, let major = d["major"]?.intValue, let minor = d["minor"]?.intValue, let a = d["access"]?.stringValue

@@ -11,7 +11,8 @@ public struct LaunchedProcess: Sendable {
 }
 
 /// Starts containers through the C `clone()` launcher: namespaces, overlay root, /proc, /dev, read-only /sys,
-/// pivot_root, Docker's default capabilities, no_new_privs, masked /proc paths — then exec.
+/// pivot_root, masked /proc paths, a fresh session keyring, Docker's default capabilities and seccomp profile,
+/// the device allow-list (in the container's cgroups) — then `estiba-entry` executes the command.
 public enum Launcher {
     /// Starts `spec`'s first process with the given standard descriptors (-1: inherit). With `execInto`, runs
     /// `spec`'s command inside the running container whose first process has that pid (`exec`) instead.

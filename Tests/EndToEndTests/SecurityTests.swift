@@ -171,6 +171,10 @@ import Testing
         defer { _ = try? cli.run(["rm", "-f", "filtered"]) }
         let e = Self.report(try cli.run(["exec", "filtered", "/probe"]).output)
         #expect(e["seccomp"] == "2" && e["add_key"] == "EPERM", "\(e)")
+        #expect(try cli.run(["run", "-d", "--name", "open", "--security-opt", "seccomp=unconfined", "hostile", "sleep", "60"]).status == 0)
+        defer { _ = try? cli.run(["rm", "-f", "open"]) }
+        let o = Self.report(try cli.run(["exec", "open", "/probe"]).output)
+        #expect(o["seccomp"] == "0" && o["find-key"] == "ENOKEY", "\(o)")
 
         // A profile in Docker's format.
         let profile = base + "/no-mkdir.json"

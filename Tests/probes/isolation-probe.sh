@@ -64,7 +64,7 @@ checks=(
     "ptrace(PTRACE_TRACEME)"
     "mount tmpfs"
     "#!/proc/self/exe reaches the engine's binary"
-    "descriptors beyond 0-2 in the first process"
+    "descriptors of pid 1 (ls itself; 3 is its own)"
     "CapEff"
 )
 declare -A result
