@@ -100,7 +100,7 @@ extension Engine {
             }
         }
         let user: UserResolver.Resolved
-        do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers) } catch {
+        do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", layers: lowers) } catch {
             throw EngineError(.invalidArgument, error.message, context: ["user": o.user ?? cfg.user ?? "", "image": o.image])
         }
         var environment = Self.mergeEnvironment(cfg.env, o.environment)

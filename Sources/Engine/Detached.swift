@@ -174,7 +174,7 @@ extension Engine {
         if let workingDirectory { s.workingDirectory = workingDirectory }
         if let user {
             let u: UserResolver.Resolved
-            do { u = try UserResolver.resolve(user, lowerDirectories: r.lowerDirectories) } catch {
+            do { u = try UserResolver.resolve(user, layers: r.lowerDirectories) } catch {
                 throw EngineError(.invalidArgument, error.message, context: ["user": user])
             }
             s.user = (u.uid, u.gid, u.groups)

@@ -1,0 +1,166 @@
+import EstibaJSON
+import Foundation
+import Glibc
+import Testing
+
+/// What a hostile image, archive or interrupted build must not be able to do to the host or the store.
+@Suite(.serialized) struct StoreSecurityTests {
+    typealias CLI = RuntimeTests.CLI
+
+    /// `estiba --root ROOT args…`, killed (and reported as status -1) when it runs longer than `timeout` seconds.
+    func run(_ cli: CLI, _ args: [String], timeout: TimeInterval = 30) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.estiba)
+        p.arguments = ["--root", cli.root] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let collected = OutputCollector(out.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while p.isRunning {
+            if Date() > deadline {
+                kill(p.processIdentifier, SIGKILL)
+                timedOut = true
+            }
+            usleep(10_000)
+        }
+        p.waitUntilExit()
+        let text = collected.finish()
+        return (timedOut ? -1 : p.terminationStatus, text)
+    }
+
+    /// A scratch directory with a store in `store/` and a busybox root file system in `rootfs/` to change and
+    /// import (its /etc is left to the test).
+    func scratch() throws -> (dir: String, cli: CLI) {
+        let dir = try Paths.temporaryDirectory().path
+        let rootfs = dir + "/rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: rootfs + "/tmp", withIntermediateDirectories: true)
+        chmod(rootfs + "/tmp", 0o1777)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        for a in ["sh", "id", "cat", "ln", "stat", "true", "sleep", "echo"] { symlink("busybox", rootfs + "/bin/" + a) }
+        return (dir, CLI(root: dir + "/store"))
+    }
+
+    func ready() -> Bool {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
+            Issue.record("these tests need root and busybox-static")
+            return false
+        }
+        return true
+    }
+
+    @Test func userLookupNeverReadsAHostDeviceThroughTheImagesPasswd() throws {
+        guard ready() else { return }
+        let (dir, cli) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs/etc", withIntermediateDirectories: true)
+        symlink("/dev/zero", dir + "/rootfs/etc/passwd")
+        symlink("/dev/zero", dir + "/rootfs/etc/group")
+        var r = try run(cli, ["import", "-c", "ENV PATH=/bin", dir + "/rootfs", "zero:latest"])
+        #expect(r.status == 0, "\(r.output)")
+
+        let started = Date()
+        r = try run(cli, ["run", "--rm", "-u", "nobody", "zero", "true"])
+        #expect(r.status != 0 && r.status != -1, "\(r.output)")
+        #expect(r.output.contains("Unable to find user nobody"), "\(r.output)")
+
+        let ctx = dir + "/ctx"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "data\n".write(toFile: ctx + "/f", atomically: true, encoding: .utf8)
+        try "FROM zero\nUSER nobody\nRUN true\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        r = try run(cli, ["build", "-t", "zero-user", ctx])
+        #expect(r.status != 0 && r.status != -1, "\(r.output)")
+        #expect(r.output.contains("Unable to find user nobody"), "\(r.output)")
+
+        try "FROM zero\nCOPY --chown=nobody:nogroup f /f\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        r = try run(cli, ["build", "-t", "zero-chown", ctx])
+        #expect(r.status != 0 && r.status != -1, "\(r.output)")
+        #expect(r.output.contains("unable to find user nobody") || r.output.contains("Unable to find user nobody"), "\(r.output)")
+        #expect(Date().timeIntervalSince(started) < 60, "each lookup fails at once")
+
+        // A passwd too large to be one is refused with a clear error.
+        try FileManager.default.removeItem(atPath: dir + "/rootfs/etc/passwd")
+        try Data(repeating: 0x61, count: 5 << 20).write(to: URL(fileURLWithPath: dir + "/rootfs/etc/passwd"))
+        r = try run(cli, ["import", "-c", "ENV PATH=/bin", dir + "/rootfs", "big:latest"])
+        #expect(r.status == 0, "\(r.output)")
+        r = try run(cli, ["run", "--rm", "-u", "nobody", "big", "true"])
+        #expect(r.status != 0 && r.status != -1, "\(r.output)")
+        #expect(r.output.contains("The image's /etc/passwd is larger than 4 MiB"), "\(r.output)")
+    }
+
+    @Test func userLookupResolvesLinksInsideTheImageAcrossItsLayers() throws {
+        guard ready() else { return }
+        let (dir, cli) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A passwd on the host that an image's absolute /etc link names: it must not be used.
+        let hostEtc = dir + "/host-etc"
+        try FileManager.default.createDirectory(atPath: hostEtc, withIntermediateDirectories: true)
+        try "hostonly:x:4141:4141::/:/bin/sh\n".write(toFile: hostEtc + "/passwd", atomically: true, encoding: .utf8)
+        try "hostonly:x:4141:\n".write(toFile: hostEtc + "/group", atomically: true, encoding: .utf8)
+        symlink(hostEtc, dir + "/rootfs/etc")
+        var r = try run(cli, ["import", "-c", "ENV PATH=/bin", dir + "/rootfs", "hostlink:latest"])
+        #expect(r.status == 0, "\(r.output)")
+        r = try run(cli, ["run", "--rm", "-u", "hostonly", "hostlink", "id", "-u"])
+        #expect(r.status != 0 && r.status != -1, "\(r.output)")
+        #expect(r.output.contains("Unable to find user hostonly"), "\(r.output)")
+
+        // In-image links: the top layer's /etc/passwd -> /data/etc/passwd, a file of the layer below.
+        try FileManager.default.removeItem(atPath: dir + "/rootfs/etc")
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs/etc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs/data/etc", withIntermediateDirectories: true)
+        try "root:x:0:0::/root:/bin/sh\n".write(toFile: dir + "/rootfs/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:\n".write(toFile: dir + "/rootfs/etc/group", atomically: true, encoding: .utf8)
+        try "root:x:0:0::/root:/bin/sh\nalice:x:4242:4343::/home/alice:/bin/sh\n"
+            .write(toFile: dir + "/rootfs/data/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:\nstaff:x:4343:alice\nextra:x:4444:alice\n".write(toFile: dir + "/rootfs/data/etc/group", atomically: true, encoding: .utf8)
+        r = try run(cli, ["import", "-c", "ENV PATH=/bin", dir + "/rootfs", "layered:latest"])
+        #expect(r.status == 0, "\(r.output)")
+        let ctx = dir + "/ctx"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "data\n".write(toFile: ctx + "/f", atomically: true, encoding: .utf8)
+        try """
+            FROM layered
+            RUN ln -sf /data/etc/passwd /etc/passwd && ln -sf ../data/etc/group /etc/group
+            COPY --chown=alice:extra f /f
+            USER alice
+            RUN id -u > /tmp/uid && id -G >> /tmp/uid
+
+            """.write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        r = try run(cli, ["build", "-t", "linked", ctx], timeout: 120)
+        #expect(r.status == 0, "\(r.output)")
+        r = try run(cli, ["run", "--rm", "linked", "cat", "/tmp/uid"])
+        #expect(r.output == "4242\n4343 4444\n", "\(r.output)")
+        r = try run(cli, ["run", "--rm", "-u", "0", "linked", "stat", "-c", "%u:%g", "/f"])
+        #expect(r.output == "4242:4444\n", "\(r.output)")
+        r = try run(cli, ["run", "--rm", "-u", "alice", "linked", "id", "-u"])
+        #expect(r.output == "4242\n", "\(r.output)")
+    }
+}
+
+/// Reads a pipe to its end on a thread, so a child writing much output never blocks.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            let all = handle.readDataToEndOfFile()
+            lock.lock()
+            data = all
+            lock.unlock()
+            done.signal()
+        }
+    }
+
+    func finish() -> String {
+        done.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
