@@ -54,6 +54,8 @@ public struct RunResult: Sendable {
 
 extension Engine {
     func containerStore() throws(EngineError) -> ContainerStore {
+        // Opening the image store first makes (or checks) a private store root.
+        _ = try store()
         do { return try ContainerStore(directory: configuration.root + "/containers") } catch {
             throw EngineError(.io, error.message)
         }

@@ -141,6 +141,55 @@ import Testing
     }
 }
 
+
+extension StoreSecurityTests {
+    /// `argv` as user nobody; its exit status.
+    func asNobody(_ argv: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"] + argv
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    func mode(_ path: String) -> mode_t {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_mode & 0o7777 : 0
+    }
+
+    @Test func aStoreRootOthersCouldReadIsMadePrivateOrRefused() throws {
+        guard ready() else { return }
+        let (dir, cli) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A root made beforehand, readable by everyone, as `mkdir` makes it.
+        #expect(mkdir(cli.root, 0o755) == 0 && chmod(cli.root, 0o755) == 0)
+        chmod(dir, 0o755)
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs/etc", withIntermediateDirectories: true)
+        try "root:x:0:0::/root:/bin/sh\n".write(toFile: dir + "/rootfs/etc/passwd", atomically: true, encoding: .utf8)
+        var r = try run(cli, ["ps", "-a"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(mode(cli.root) == 0o700, "listing containers makes the root private too")
+        #expect(chmod(cli.root, 0o755) == 0)
+        r = try run(cli, ["import", "-c", "ENV SECRET=hunter2", dir + "/rootfs", "secret:latest"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(mode(cli.root) == 0o700, "the store root is private: \(String(mode(cli.root), radix: 8))")
+        #expect(try asNobody(["/bin/busybox", "ls", cli.root + "/oci/blobs/sha256"]) != 0, "others cannot list the blobs")
+        #expect(try asNobody(["/bin/busybox", "cat", cli.root + "/oci/index.json"]) != 0, "others cannot read the index")
+        #expect(try asNobody(["/bin/busybox", "ls", dir]) == 0, "the check above is not failing for another reason")
+
+        // A root that others can read and that belongs to someone else is refused, saying how to fix it.
+        #expect(chmod(cli.root, 0o755) == 0 && chown(cli.root, 65534, 65534) == 0)
+        r = try run(cli, ["images"])
+        #expect(r.status != 0, "\(r.output)")
+        #expect(r.output.contains("chmod 700 \(cli.root)"), "\(r.output)")
+        #expect(mode(cli.root) == 0o755)
+        #expect(chown(cli.root, 0, 0) == 0)
+    }
+}
+
 /// Reads a pipe to its end on a thread, so a child writing much output never blocks.
 final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
