@@ -190,6 +190,46 @@ extension StoreSecurityTests {
     }
 }
 
+extension StoreSecurityTests {
+    /// Children of `pid` in state Z.
+    func zombieChildren(of pid: Int32) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.filter { p in
+            guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] == "Z" && fields[1] == Substring(String(pid))
+        }
+    }
+
+    @Test func detachedRunsLeaveNoZombieMonitorsUnderTheService() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        func call(_ id: Int, _ method: String, _ params: JSONValue) throws -> JSONValue {
+            s.sendLine(request(id, method, params))
+            while let m = try s.reader.json(timeout: 60) {
+                if m["id"] == .int(Int64(id)) { return m }
+            }
+            throw TestTimeout(what: "a reply to \(method)")
+        }
+        for i in 0..<3 {
+            let r = try call(i, "run", ["image": "busybox", "detach": true, "name": .string("z\(i)"), "command": ["sh", "-c", .string("exit \(i)")]])
+            #expect(r["result"] != nil, "\(r)")
+        }
+        for i in 0..<3 {
+            let r = try call(10 + i, "wait", ["container": .string("z\(i)")])
+            #expect(r["result"]?["ExitCode"] == .int(Int64(i)), "\(r)")
+        }
+        // The monitors exit right after recording the exit; give them a moment, then none may stay a zombie.
+        let pid = s.process.processIdentifier
+        let deadline = Date().addingTimeInterval(5)
+        while !zombieChildren(of: pid).isEmpty, Date() < deadline { usleep(20_000) }
+        #expect(zombieChildren(of: pid).isEmpty, "zombie monitors under the service: \(zombieChildren(of: pid))")
+        #expect(try call(20, "rm", ["containers": ["z0", "z1", "z2"]])["result"] != nil)
+    }
+}
+
 /// Reads a pipe to its end on a thread, so a child writing much output never blocks.
 final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
