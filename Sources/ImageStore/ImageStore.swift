@@ -356,7 +356,7 @@ public actor ImageStore {
     }
 
     /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
-    /// leftovers in `tmp/`.
+    /// leftovers in `tmp/` (but not scratch directories a live process holds: see `ScratchDirectory`).
     public func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) throws(StoreError) -> PruneReport {
         let lock = try FileLock(path: layout.indexLock)
         defer { lock.unlock() }
@@ -385,7 +385,11 @@ public actor ImageStore {
         }
         let tmpfd = open(layout.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if tmpfd >= 0 {
-            for name in RootedDirectory.listNames(tmpfd) { try? RootedDirectory.removeTree(tmpfd, name) }
+            for name in RootedDirectory.listNames(tmpfd) where !ScratchDirectory.isHeld(tmpfd, name) {
+                // What a killed build left mounted is detached first; nothing is ever removed through a mount.
+                guard ScratchDirectory.unmountAll(under: layout.tmp + "/" + name) else { continue }
+                try? RootedDirectory.removeTree(tmpfd, name)
+            }
             close(tmpfd)
         }
         return report

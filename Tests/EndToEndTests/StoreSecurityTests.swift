@@ -230,6 +230,98 @@ extension StoreSecurityTests {
     }
 }
 
+extension StoreSecurityTests {
+    /// Mount points of this namespace under `path`.
+    func mounts(under path: String) throws -> [String] {
+        try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .compactMap { line in line.split(separator: " ").dropFirst(4).first.map(String.init) }
+            .filter { $0 == path || $0.hasPrefix(path + "/") }
+    }
+
+    func stepDirectories(_ cli: CLI) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: cli.root + "/tmp")) ?? []).filter { $0.hasPrefix("step-") }
+    }
+
+    /// The direct children of `pid`.
+    func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { t in
+            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(t)/children", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int32($0) }
+        }
+    }
+
+    func mountCommand(_ args: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mount")
+        p.arguments = args
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    @Test func pruneClearsWhatAKilledBuildLeftAndSparesLiveBuilds() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        let scratch = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let ctx = scratch + "/ctx"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+
+        // A build killed (kill -9) while its RUN step runs.
+        try "FROM busybox\nRUN sleep 30\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: Paths.estiba)
+        build.arguments = ["--root", cli.root, "build", "-t", "killed", ctx]
+        build.standardOutput = FileHandle.nullDevice
+        build.standardError = FileHandle.nullDevice
+        try build.run()
+        var deadline = Date().addingTimeInterval(30)
+        while children(of: build.processIdentifier).isEmpty, Date() < deadline { usleep(10_000) }
+        let orphans = children(of: build.processIdentifier)
+        #expect(!orphans.isEmpty, "the RUN step started")
+        kill(build.processIdentifier, SIGKILL)
+        build.waitUntilExit()
+        // The step's container outlives the killed build; end it when the test ends.
+        defer { for pid in orphans { kill(pid, SIGKILL) } }
+        #expect(stepDirectories(cli).count == 1)
+
+        // A build killed while it held its root mounted (during COPY or ADD) leaves the mounts in this namespace:
+        // the same state, made directly.
+        let dead = cli.root + "/tmp/step-killedcopy"
+        for d in ["upper", "work", "rootfs", "from-0"] {
+            try FileManager.default.createDirectory(atPath: dead + "/" + d, withIntermediateDirectories: true)
+        }
+        #expect(FileManager.default.createFile(atPath: dead + "/lock", contents: nil))
+        #expect(try mountCommand(["-t", "tmpfs", "tmpfs", dead + "/rootfs"]) == 0)
+        #expect(try mountCommand(["--bind", scratch + "/rootfs", dead + "/from-0"]) == 0)
+        try "kept\n".write(toFile: dead + "/rootfs/file", atomically: true, encoding: .utf8)
+        #expect(try mounts(under: cli.root).count == 2)
+
+        // A live build's step during the prune: kept, and the build completes.
+        try "FROM busybox\nRUN sleep 2 && echo built > /built\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let live = Process()
+        live.executableURL = URL(fileURLWithPath: Paths.estiba)
+        live.arguments = ["--root", cli.root, "build", "-t", "live", ctx]
+        live.standardOutput = FileHandle.nullDevice
+        live.standardError = FileHandle.nullDevice
+        try live.run()
+        deadline = Date().addingTimeInterval(30)
+        while children(of: live.processIdentifier).isEmpty, Date() < deadline { usleep(10_000) }
+        #expect(stepDirectories(cli).count == 3)
+
+        let r = try run(cli, ["system", "prune"])
+        #expect(r.status == 0, "\(r.output)")
+        let left = try mounts(under: cli.root)
+        #expect(left.isEmpty, "no mount under the store root: \(left)")
+        #expect(stepDirectories(cli).count == 1, "only the live build's step stays: \(stepDirectories(cli))")
+        #expect(FileManager.default.fileExists(atPath: scratch + "/rootfs/bin/busybox"), "a bind mount's source is untouched")
+
+        live.waitUntilExit()
+        #expect(live.terminationStatus == 0)
+        #expect(try run(cli, ["run", "--rm", "live", "cat", "/built"]).output == "built\n")
+        #expect(stepDirectories(cli).isEmpty)
+    }
+}
+
 /// Reads a pipe to its end on a thread, so a child writing much output never blocks.
 final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
