@@ -68,4 +68,22 @@ extension HostileArchiveTests {
         #expect(names(root + "/snapshots").count == 1)
         #expect(try await store.images().count == 1)
     }
+
+    @Test func verifyReportsAHostileLayerStoredBefore() async throws {
+        let root = try temporaryDirectory("hostile-verify")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        // As an older version's load left it: the blob stored and the image listed, nothing extracted.
+        let layer = try makeTar([("file", "../../etc/x", "x")])
+        defer { removeTree(layer) }
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: layer)))
+        let digest = Digest.of(bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: root + "/oci/blobs/sha256/" + digest.hex))
+        var config = ImageConfig(architecture: HostPlatform.architecture, created: .now())
+        config.diffIDs = [digest]
+        _ = try await store.add(config: config, layers: [(digest, Int64(bytes.count))], reference: try ImageReference(parsing: "old:latest"))
+        let problems = await store.verify().problems
+        #expect(problems.count == 1 && problems.first?.contains("Refused archive entry \"../../etc/x\"") == true, "\(problems)")
+        #expect(names(root + "/tmp").isEmpty)
+    }
 }
