@@ -234,14 +234,18 @@ extension BuildRun {
         if let n = UInt32(userPart) {
             uid = n
         } else {
-            do { uid = try UserResolver.resolve(userPart, lowerDirectories: [root]).uid } catch {
+            do { uid = try UserResolver.resolve(userPart, layers: [root]).uid } catch {
                 throw run.error(node, .notFound, "--chown: " + error.message)
             }
         }
         if let n = UInt32(groupPart) { return (uid, n) }
-        let groups = UserResolver.lines(of: "/etc/group", in: [root]).map { $0.split(separator: ":", omittingEmptySubsequences: false) }
-        if let g = groups.first(where: { $0.count >= 3 && $0[0] == Substring(groupPart) }), let gid = UInt32(g[2]) { return (uid, gid) }
-        if parts.count == 1, let u = try? UserResolver.resolve(userPart, lowerDirectories: [root]) { return (uid, u.gid) }
+        let groupFile: [UInt8]?
+        do { groupFile = try UserResolver.imageFile("/etc/group", layers: [root]) } catch {
+            throw run.error(node, .invalidArgument, "--chown: " + error.message)
+        }
+        let groups = UserResolver.entries(groupFile)
+        if let g = groups.first(where: { $0.count >= 3 && $0[0] == groupPart }), let gid = UInt32(g[2]) { return (uid, gid) }
+        if parts.count == 1, let u = try? UserResolver.resolve(userPart, layers: [root]) { return (uid, u.gid) }
         throw run.error(node, .notFound, "--chown: unable to find group \(groupPart) in the image's /etc/group.")
     }
 

@@ -4,7 +4,8 @@ import ImageStore
 import Runtime
 
 /// A step's scratch space under the store's `tmp/`: an overlay upper and work directory on top of the parent
-/// image, and a mount point. Removed (and unmounted) when the step ends, whatever happens.
+/// image, and a mount point. Removed (and unmounted) when the step ends, whatever happens; while it lives, its
+/// lock file is held so `system prune` leaves it alone (and clears it if this process is killed).
 final class StepWorkspace {
     let directory: String
     var upper: String { directory + "/upper" }
@@ -12,6 +13,7 @@ final class StepWorkspace {
     var mountPoint: String { directory + "/rootfs" }
     let lowers: [String]
     private var mounted: [String] = []
+    private let lock: Int32
 
     /// `lowers`: the parent's snapshots, top first (may be empty); an empty directory is always added at the
     /// bottom so an overlay always has a lower layer.
@@ -20,7 +22,12 @@ final class StepWorkspace {
         guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
             throw BuildError(.io, "Cannot create a build step directory in \(tmp): \(String(cString: strerror(errno))).")
         }
-        directory = String(cString: made)
+        let directory = String(cString: made)
+        do { lock = try ScratchDirectory.claim(directory) } catch {
+            FileTree.remove(directory)
+            throw BuildError(.io, error.message)
+        }
+        self.directory = directory
         self.lowers = (initLayer.map { [$0] } ?? []) + lowers + [empty]
         for d in [upper, work, mountPoint] where mkdir(d, 0o755) != 0 {
             throw BuildError(.io, "Cannot create \(d): \(String(cString: strerror(errno))).")
@@ -57,6 +64,7 @@ final class StepWorkspace {
     deinit {
         unmountAll()
         FileTree.remove(directory)
+        close(lock)
     }
 }
 

@@ -204,7 +204,7 @@ extension BuildRun {
             ws.unmountAll()
         }
         let user: UserResolver.Resolved
-        do { user = try UserResolver.resolve(cfg.user ?? "", lowerDirectories: [ws.upper] + ws.lowers) } catch {
+        do { user = try UserResolver.resolve(cfg.user ?? "", layers: [ws.upper] + ws.lowers) } catch {
             throw self.error(node, .notFound, error.message)
         }
         let hostname = String(ContainerStore.newID().prefix(12))

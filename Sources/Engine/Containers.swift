@@ -58,6 +58,8 @@ public struct RunResult: Sendable {
 
 extension Engine {
     func containerStore() throws(EngineError) -> ContainerStore {
+        // Opening the image store first makes (or checks) a private store root.
+        _ = try store()
         do { return try ContainerStore(directory: configuration.root + "/containers") } catch {
             throw EngineError(.io, error.message)
         }
@@ -112,7 +114,7 @@ extension Engine {
             }
         }
         let user: UserResolver.Resolved
-        do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", lowerDirectories: lowers) } catch {
+        do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", layers: lowers) } catch {
             throw EngineError(.invalidArgument, error.message, context: ["user": o.user ?? cfg.user ?? "", "image": o.image])
         }
         var environment = Self.mergeEnvironment(cfg.env, o.environment)

@@ -40,11 +40,36 @@ extension Engine {
             containers.remove(record.id)
             throw EngineError(.internal, "Cannot start the container monitor: \(String(cString: strerror(rc))).")
         }
+        Self.reapWhenDone(pid)
         let text = String(decoding: FileContents.read(descriptor: ready[0], limit: 2048) ?? [], as: UTF8.self)
         guard text == "ok" else {
             throw EngineError(.invalidArgument, text.isEmpty ? "The container monitor stopped before the container started." : text, context: ["container": record.name])
         }
         return record.id
+    }
+
+    /// Waits for child `pid` on a small detached thread of its own, so a long-lived process (the service) keeps no
+    /// zombie of a monitor it started.
+    static func reapWhenDone(_ pid: pid_t) {
+        let context = UnsafeMutablePointer<pid_t>.allocate(capacity: 1)
+        context.initialize(to: pid)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attributes, 128 << 10)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { raw in
+            guard let raw else { return nil }
+            let context = raw.assumingMemoryBound(to: pid_t.self)
+            let pid = context.pointee
+            context.deallocate()
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            return nil
+        }, context)
+        // Without a thread the monitor is reaped by nobody until this process exits (and then by init).
+        if rc != 0 { context.deallocate() }
     }
 
     /// The descriptors this process has open.
@@ -174,7 +199,7 @@ extension Engine {
         if let workingDirectory { s.workingDirectory = workingDirectory }
         if let user {
             let u: UserResolver.Resolved
-            do { u = try UserResolver.resolve(user, lowerDirectories: r.lowerDirectories) } catch {
+            do { u = try UserResolver.resolve(user, layers: r.lowerDirectories) } catch {
                 throw EngineError(.invalidArgument, error.message, context: ["user": user])
             }
             s.user = (u.uid, u.gid, u.groups)

@@ -323,7 +323,8 @@ public actor ImageStore {
 
     // MARK: maintenance
 
-    /// Re-hashes every blob and checks that every referenced blob and snapshot exists.
+    /// Re-hashes every blob, checks that every referenced blob exists and that every layer not extracted yet
+    /// would extract safely.
     public func verify() -> VerifyReport {
         var problems: [String] = []
         let blobs = content.all()
@@ -334,6 +335,7 @@ public actor ImageStore {
         do { index = try readIndex() } catch {
             return VerifyReport(blobsChecked: blobs.count, problems: problems + ["index.json: \(error.message)"])
         }
+        var checkedLayers: Set<Digest> = []
         for m in index.manifests {
             guard content.exists(m.digest) else {
                 problems.append("manifest \(m.digest) is missing")
@@ -351,12 +353,26 @@ public actor ImageStore {
             {
                 problems.append("image \(man.config.digest.short) lists \(config.diffIDs.count) diff IDs for \(man.layers.count) layers")
             }
+            // Layers not extracted yet must extract as a run would (an archive loaded by an older version may
+            // hold entries that reach outside their layer).
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes),
+                config.diffIDs.count == man.layers.count
+            {
+                let chain = Snapshots.chainIDs(config.diffIDs)
+                for (i, layer) in man.layers.enumerated()
+                where !snapshots.exists(chain[i]) && content.exists(layer.digest) && !checkedLayers.contains(layer.digest) {
+                    checkedLayers.insert(layer.digest)
+                    if let why = snapshots.check(layer: layer.digest) {
+                        problems.append("layer \(layer.digest.short) of image \(man.config.digest.short) cannot be used: \(why) Remove the image (rmi) and get it from a source you trust.")
+                    }
+                }
+            }
         }
         return VerifyReport(blobsChecked: blobs.count, problems: problems)
     }
 
     /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
-    /// leftovers in `tmp/`.
+    /// leftovers in `tmp/` (but not scratch directories a live process holds: see `ScratchDirectory`).
     public func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) throws(StoreError) -> PruneReport {
         let lock = try FileLock(path: layout.indexLock)
         defer { lock.unlock() }
@@ -385,7 +401,11 @@ public actor ImageStore {
         }
         let tmpfd = open(layout.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if tmpfd >= 0 {
-            for name in RootedDirectory.listNames(tmpfd) { try? RootedDirectory.removeTree(tmpfd, name) }
+            for name in RootedDirectory.listNames(tmpfd) where !ScratchDirectory.isHeld(tmpfd, name) {
+                // What a killed build left mounted is detached first; nothing is ever removed through a mount.
+                guard ScratchDirectory.unmountAll(under: layout.tmp + "/" + name) else { continue }
+                try? RootedDirectory.removeTree(tmpfd, name)
+            }
             close(tmpfd)
         }
         return report

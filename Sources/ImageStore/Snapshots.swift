@@ -49,6 +49,20 @@ struct Snapshots {
         }
     }
 
+    /// Extracts `layer` as `ensure` would, into scratch space that is removed again; nil when it would extract,
+    /// else why not.
+    func check(layer: Digest) -> String? {
+        let staging: String
+        do { staging = try FileSystem.temporaryDirectory(in: layout.tmp) } catch { return error.message }
+        defer { try? FileSystem.removeTree(staging) }
+        do {
+            _ = try LayerExtractor.extract(archive: layout.blob(layer), into: staging, options: ExtractOptions(whiteouts: .overlay))
+        } catch {
+            return error.message
+        }
+        return nil
+    }
+
     func remove(_ chainID: Digest) throws(StoreError) {
         // Move aside first so a half-removed snapshot is never mistaken for a whole one.
         let doomed = layout.tmp + "/removing-" + chainID.hex

@@ -30,6 +30,7 @@ public struct StoreLayout: Sendable {
     /// Creates the directories and the OCI layout marker if missing.
     func create() throws(StoreError) {
         try FileSystem.makeDirectory(root)
+        try makeRootPrivate()
         for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, cache, tmp, locks] { try FileSystem.makeDirectory(d, mode: 0o700) }
         chmod(oci, 0o755)
         chmod(oci + "/blobs", 0o755)
@@ -39,6 +40,32 @@ public struct StoreLayout: Sendable {
         }
         if !FileSystem.exists(indexFile) {
             try FileSystem.atomicWrite(ImageIndex().json.encoded(), to: indexFile, tmpDir: tmp)
+        }
+    }
+
+    /// The root holds image configs and layers (build arguments, ENV values): only its owner may enter it. A root
+    /// that others can read is made 0700 when it is ours, and refused otherwise.
+    func makeRootPrivate() throws(StoreError) {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("Cannot open the store root", root, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw StoreError.io("Cannot inspect the store root", root, errno: errno) }
+        let mode = st.st_mode & 0o7777
+        guard mode & 0o077 != 0 else { return }
+        let octal = String(mode, radix: 8)
+        guard st.st_uid == geteuid() else {
+            throw StoreError(
+                .conflict,
+                "The store root \(root) has mode \(octal) and belongs to uid \(st.st_uid), so other users can read its images; run `chmod 700 \(root)` as its owner, or use another root.",
+                context: ["path": root])
+        }
+        guard fchmod(fd, 0o700) == 0 else {
+            let e = errno
+            throw StoreError(
+                .io,
+                "The store root \(root) has mode \(octal), so other users can read its images, and it cannot be made private: \(SystemText.strerror(e)). Run `chmod 700 \(root)`, or use another root.",
+                context: ["path": root])
         }
     }
 }

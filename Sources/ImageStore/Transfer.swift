@@ -90,22 +90,82 @@ extension ImageStore {
             guard FileSystem.exists(path + "/oci-layout") else {
                 throw StoreError(.invalidArgument, "\(path) is a directory without oci-layout; give an OCI layout or an image archive.", context: ["path": path])
             }
-            return try loadOCI(Staging(root: path, owned: false))
+            return try loadChecked(path) { added throws(StoreError) in try loadOCI(Staging(root: path, owned: false), added: &added) }
         }
         let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
         defer { try? FileSystem.removeTree(staging) }
         _ = try LayerExtractor.extract(
             archive: path, into: staging, options: ExtractOptions(whiteouts: .apply, allowDevices: false, preserveOwnership: false))
         let s = Staging(root: staging, owned: true)
-        if FileSystem.exists(staging + "/manifest.json") { return try loadDockerArchive(s) }
-        if FileSystem.exists(staging + "/oci-layout") { return try loadOCI(s) }
+        if FileSystem.exists(staging + "/manifest.json") {
+            return try loadChecked(path) { added throws(StoreError) in try loadDockerArchive(s, added: &added) }
+        }
+        if FileSystem.exists(staging + "/oci-layout") {
+            return try loadChecked(path) { added throws(StoreError) in try loadOCI(s, added: &added) }
+        }
         throw StoreError(.invalidArgument, "\(path) is neither a docker-archive (no manifest.json) nor an OCI archive (no oci-layout).", context: ["path": path])
     }
 
-    func loadDockerArchive(_ s: Staging) throws(StoreError) -> [LoadedImage] {
+    /// An image of an archive whose layers are in the store but which is not listed yet.
+    struct PendingImage {
+        var configBytes: [UInt8]
+        var config: ImageConfig
+        var layers: [(digest: Digest, size: Int64)]
+        var references: [ImageReference]
+    }
+
+    /// Blobs and snapshots a load made, removed again when it fails.
+    struct LoadAdditions {
+        var blobs: [Digest] = []
+        var snapshots: [Digest] = []
+    }
+
+    /// Stores the layers `read` finds, extracts every layer of every image (refusing any entry that would reach
+    /// outside its layer, as a run would), and only then lists the images. On any error nothing stays behind.
+    func loadChecked(
+        _ path: String, _ read: (inout LoadAdditions) throws(StoreError) -> [PendingImage]
+    ) throws(StoreError) -> [LoadedImage] {
+        var added = LoadAdditions()
+        let pending: [PendingImage]
+        do throws(StoreError) {
+            pending = try read(&added)
+            for image in pending {
+                let chain = Snapshots.chainIDs(image.config.diffIDs)
+                for (i, layer) in image.layers.enumerated() where !snapshots.exists(chain[i]) {
+                    do throws(StoreError) {
+                        try snapshots.ensure(chainID: chain[i], layer: layer.digest, diffID: image.config.diffIDs[i], parent: i > 0 ? chain[i - 1] : nil)
+                    } catch {
+                        var context = error.context
+                        context["path"] = path
+                        context["digest"] = layer.digest.description
+                        throw StoreError(
+                            error.code,
+                            "Cannot load \(path): its layer \(layer.digest.short) is unusable: \(error.message) Nothing was loaded; get the image from a source you trust.",
+                            context: context)
+                    }
+                    added.snapshots.append(chain[i])
+                }
+            }
+        } catch {
+            for c in added.snapshots { try? snapshots.remove(c) }
+            for d in added.blobs {
+                content.delete(d)
+                unlink(layout.layerInfo(d))
+            }
+            throw error
+        }
+        var loaded: [LoadedImage] = []
+        for image in pending {
+            let record = try add(configBytes: image.configBytes, layers: image.layers, references: image.references)
+            loaded.append(LoadedImage(image: record, references: image.references))
+        }
+        return loaded
+    }
+
+    func loadDockerArchive(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
         let doc = try JSONFields.parse(try FileSystem.read(try s.file("manifest.json")), document: "manifest.json")
         guard let entries = doc.arrayValue else { throw StoreError(.corrupt, "manifest.json is not an array.") }
-        var loaded: [LoadedImage] = []
+        var loaded: [PendingImage] = []
         for (i, entry) in entries.enumerated() {
             let f = try JSONFields(entry, document: "manifest.json entry \(i)")
             let configBytes = try FileSystem.read(try s.file(try f.string("Config")))
@@ -123,17 +183,17 @@ extension ImageStore {
                     continue
                 }
                 layers.append(try adoptLayer(try s.file(p), diffID: diffID, movable: s.owned))
+                added.blobs.append(diffID)
             }
             let refs = (try f.optionalStrings("RepoTags") ?? []).compactMap { try? ImageReference(parsing: $0) }
-            let image = try add(configBytes: configBytes, layers: layers, references: refs)
-            loaded.append(LoadedImage(image: image, references: refs))
+            loaded.append(PendingImage(configBytes: configBytes, config: config, layers: layers, references: refs))
         }
         return loaded
     }
 
-    func loadOCI(_ s: Staging) throws(StoreError) -> [LoadedImage] {
+    func loadOCI(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
         let index = try ImageIndex(bytes: try FileSystem.read(try s.file("index.json")))
-        var loaded: [LoadedImage] = []
+        var loaded: [PendingImage] = []
         for descriptor in index.manifests {
             var manifestDescriptor = descriptor
             if descriptor.mediaType == MediaType.imageIndex || descriptor.mediaType == MediaType.dockerManifestList {
@@ -161,6 +221,7 @@ extension ImageStore {
                     throw StoreError(.corrupt, "Layer blob \(l.digest) does not match its digest.", context: ["digest": l.digest.description])
                 }
                 layers.append(try adoptLayer(file, diffID: config.diffIDs[j], movable: s.owned))
+                added.blobs.append(config.diffIDs[j])
             }
             var refs: [ImageReference] = []
             if let name = descriptor.annotation("io.containerd.image.name") ?? descriptor.annotation(Annotation.refName),
@@ -168,8 +229,7 @@ extension ImageStore {
             {
                 refs = [ref]
             }
-            let image = try add(configBytes: configBytes, layers: layers, references: refs)
-            loaded.append(LoadedImage(image: image, references: refs))
+            loaded.append(PendingImage(configBytes: configBytes, config: config, layers: layers, references: refs))
         }
         return loaded
     }

@@ -1,6 +1,7 @@
 import Glibc
 
-/// Resolves `user[:group]` against the image's /etc/passwd and /etc/group (read from its layers, top first).
+/// Resolves `user[:group]` against the image's /etc/passwd and /etc/group, read by the caller's `file` (which
+/// must resolve paths inside the image: see Builder's `UserResolver.resolve(_:layers:)`).
 public enum UserResolver {
     /// Numeric IDs, supplementary groups and home directory of a user.
     public struct Resolved: Sendable {
@@ -10,13 +11,16 @@ public enum UserResolver {
         public var home: String
     }
 
-    public static func resolve(_ spec: String, lowerDirectories: [String]) throws(RuntimeError) -> Resolved {
+    /// `file` gives the contents of an absolute path in the image, or nil when the image has no such file.
+    public static func resolve(
+        _ spec: String, file: (String) throws(RuntimeError) -> [UInt8]?
+    ) throws(RuntimeError) -> Resolved {
         if spec.isEmpty || spec == "root" || spec == "0" || spec == "0:0" {
             return Resolved(uid: 0, gid: 0, groups: [0], home: "/root")
         }
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        let passwd = lines(of: "/etc/passwd", in: lowerDirectories).map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
-        let group = lines(of: "/etc/group", in: lowerDirectories).map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+        let passwd = entries(try file("/etc/passwd"))
+        let group = entries(try file("/etc/group"))
         var uid: UInt32
         var gid: UInt32 = 0
         var home = "/"
@@ -55,17 +59,10 @@ public enum UserResolver {
         return Resolved(uid: uid, gid: gid, groups: [gid] + extra, home: home.isEmpty ? "/" : home)
     }
 
-    /// The file's lines from the topmost layer that has it (a whiteout hides it).
-    public static func lines(of path: String, in lowerDirectories: [String]) -> [String] {
-        for dir in lowerDirectories {
-            var st = stat()
-            guard lstat(dir + path, &st) == 0 else { continue }
-            if (st.st_mode & S_IFMT) == S_IFCHR { return [] }
-            guard let bytes = FileContents.read(dir + path) else { return [] }
-            return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-        }
-        return []
+    /// The colon-separated fields of each line of a passwd or group file.
+    public static func entries(_ contents: [UInt8]?) -> [[String]] {
+        guard let contents else { return [] }
+        return String(decoding: contents, as: UTF8.self).split(separator: "\n")
+            .map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
     }
 }
-
-import Glibc
