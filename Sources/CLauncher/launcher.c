@@ -458,6 +458,51 @@ static int load_seccomp(const struct estiba_launch *c) {
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &prog);
 }
 
+/* An executable regular file for the process as it is now. */
+static int executable(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (!S_ISREG(st.st_mode)) { errno = EACCES; return -1; }
+    return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS);
+}
+
+/* argv[0] as execvpe would find it: as given when it has a slash, else the first executable file of that name in
+   the container's PATH. */
+static int resolve_command(const struct estiba_launch *c, char *out, size_t size) {
+    const char *file = c->argv[0];
+    size_t flen = strlen(file);
+    if (flen == 0) { errno = ENOENT; return -1; }
+    if (strchr(file, '/')) {
+        if (flen >= size) { errno = ENAMETOOLONG; return -1; }
+        memcpy(out, file, flen + 1);
+        return executable(out);
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const char *const *e = c->envp; *e; e++) {
+        if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
+    }
+    int saved = ENOENT;
+    for (;;) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        if (len + flen + 2 < size) {
+            if (len == 0) {
+                memcpy(out, file, flen + 1);
+            } else {
+                memcpy(out, path, len);
+                out[len] = '/';
+                memcpy(out + len + 1, file, flen + 1);
+            }
+            if (executable(out) == 0) return 0;
+            if (errno != ENOENT && errno != ENOTDIR) saved = errno;
+        }
+        if (!end) break;
+        path = end + 1;
+    }
+    errno = saved;
+    return -1;
+}
+
 /* "--estiba-entry-v1" must match estiba-entry's marker. */
 #define ENTRY_MARKER "--estiba-entry-v1"
 #define MAX_ARGS 65536
@@ -471,6 +516,9 @@ static void become_command(const struct estiba_launch *c) {
         if (c->stdin_fd >= 0 && dup2(c->stdin_fd, 0) < 0) fail(c, "attach stdin");
         if (c->stdout_fd >= 0 && dup2(c->stdout_fd, 1) < 0) fail(c, "attach stdout");
         if (c->stderr_fd >= 0 && dup2(c->stderr_fd, 2) < 0) fail(c, "attach stderr");
+        if (c->stdin_fd > 2) close(c->stdin_fd);
+        if (c->stdout_fd > 2) close(c->stdout_fd);
+        if (c->stderr_fd > 2) close(c->stderr_fd);
     }
     /* A new anonymous session keyring: the caller's keys stay out of reach. */
     if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0UL, 0UL, 0UL, 0UL) < 0 && errno != ENOSYS)
@@ -489,37 +537,30 @@ static void become_command(const struct estiba_launch *c) {
     if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
     if (c->seccomp_filter && c->no_new_privs && load_seccomp(c) != 0) fail(c, "install the seccomp filter");
     if (chdir(c->cwd) != 0) fail(c, "enter the working directory");
-    /* estiba-entry reports a failed exec on descriptor 3; the program itself above it. */
-    int entry = c->entry_fd;
-    if (entry <= 3) {
-        entry = fcntl(entry, F_DUPFD_CLOEXEC, 4);
-        if (entry < 0) fail(c, "start the command");
-    }
-    if (c->error_fd != 3) {
-        if (dup2(c->error_fd, 3) < 0) fail(c, "start the command");
-    } else if (fcntl(3, F_SETFD, 0) != 0) {
-        fail(c, "start the command");
-    }
-    if (syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        for (int fd = 4; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    /* The command's path, looked up now (with the final credentials), so a missing command is the engine's
+       error; estiba-entry then only executes it. */
+    static char resolved[4096];
+    if (resolve_command(c, resolved, sizeof resolved) != 0) fail(c, "start the command");
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-    /* argv for estiba-entry: its name, the marker, the error descriptor, then the command (no allocation: the
-       child may not call malloc) */
+    /* argv for estiba-entry: its name, the marker, the path, then the command (no allocation: the child may not
+       call malloc). From here on the engine holds nothing of this process: the error pipe closes with the exec. */
     static const char *argv[MAX_ARGS + 4];
     int n = 0;
     argv[n++] = "estiba-entry";
     argv[n++] = ENTRY_MARKER;
-    argv[n++] = "3";
+    argv[n++] = resolved;
     for (const char *const *a = c->argv; *a; a++) {
         if (n >= MAX_ARGS + 3) { errno = E2BIG; fail(c, "start the command"); }
         argv[n++] = *a;
     }
     argv[n] = NULL;
-    syscall(SYS_execveat, entry, "", (char *const *)argv, (char *const *)c->envp, AT_EMPTY_PATH);
+    syscall(SYS_execveat, c->entry_fd, "", (char *const *)argv, (char *const *)c->envp, AT_EMPTY_PATH);
     fail(c, "start estiba-entry");
 }
 

@@ -150,6 +150,27 @@ import Testing
         #expect(listed.isSubset(of: ["0", "1", "2", "3"]), "\(fds.output)")
     }
 
+    /// A container that stops every new process the moment it appears (seccomp off, so only the joining
+    /// process's own protection counts) never finds the engine in one: no executable of the engine's, and nothing
+    /// to take with pidfd_getfd but a process's own standard descriptors.
+    @Test func aProcessJoiningAContainerCannotBeRobbed() throws {
+        guard let (cli, _) = try hostileStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let watcher = try cli.run(["run", "-d", "--name", "watcher", "--security-opt", "seccomp=unconfined", "hostile", "/probe", "watch", "30"])
+        try #require(watcher.status == 0, "\(watcher.output)")
+        defer { _ = try? cli.run(["rm", "-f", "watcher"]) }
+        usleep(300_000)
+        for _ in 0..<120 { _ = try cli.run(["exec", "watcher", "true"]) }
+        let caught = try cli.run(["logs", "watcher"]).output.split(separator: "\n").filter { $0.hasPrefix("caught ") }
+        #expect(caught.count > 0, "the watcher saw no process")
+        for line in caught {
+            let fields = Self.report(line.split(separator: " ").dropFirst(2).joined(separator: "\n"))
+            let exe = fields["exe"] ?? ""
+            #expect(!exe.hasSuffix("/estiba"), "\(line)")
+            #expect((Int(fields["stolen"] ?? "0") ?? 0) <= 3, "\(line)")
+        }
+    }
+
     @Test func seccompKeyringsAndNoNewPrivilegesFollowDocker() throws {
         guard let (cli, probe) = try hostileStore() else { return }
         let base = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path

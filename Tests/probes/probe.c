@@ -1,5 +1,5 @@
 /* The isolation probe: run in a container, it reports what the container may do (one "name=result" line
-   each); "probe host-key CMD..." runs CMD with a secret in a fresh session keyring; "probe id" prints the uids. */
+   each); "probe host-key CMD..." runs CMD with a secret in a fresh session keyring; "probe id" prints the uids; "probe watch SECONDS" inspects each new process. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/keyctl.h>
@@ -7,9 +7,60 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/ptrace.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* "probe watch SECONDS": stops each new process of the container the moment it appears and reports what it can
+   see of it: its executable (or the error) and how many descriptors it holds (-1: not readable). */
+static int watch(int seconds) {
+    static unsigned char seen[1 << 22];
+    time_t end = time(NULL) + seconds;
+    pid_t self = getpid();
+    while (time(NULL) < end) {
+        DIR *d = opendir("/proc");
+        if (!d) return 1;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            int pid = atoi(e->d_name);
+            if (pid <= 1 || pid == self || pid >= (1 << 22) || seen[pid]) continue;
+            seen[pid] = 1;
+            kill(pid, SIGSTOP);
+            char path[64], exe[512];
+            snprintf(path, sizeof path, "/proc/%d/exe", pid);
+            ssize_t n = readlink(path, exe, sizeof exe - 1);
+            if (n >= 0) exe[n] = 0; else snprintf(exe, sizeof exe, "%s", strerrorname_np(errno));
+            snprintf(path, sizeof path, "/proc/%d/fd", pid);
+            int fds = -1;
+            DIR *f = opendir(path);
+            if (f) {
+                fds = 0;
+                struct dirent *x;
+                while ((x = readdir(f))) if (x->d_name[0] != '.') fds++;
+                closedir(f);
+            }
+            /* what a container could take from it: its descriptors, through pidfd_getfd */
+            int stolen = 0;
+            int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+            if (pidfd >= 0) {
+                for (int fd = 0; fd < 64; fd++) {
+                    int got = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+                    if (got >= 0) { stolen++; close(got); }
+                }
+                close(pidfd);
+            }
+            kill(pid, SIGCONT);
+            printf("caught pid=%d exe=%s fds=%d stolen=%d\n", pid, exe, fds, stolen);
+            fflush(stdout);
+        }
+        closedir(d);
+    }
+    return 0;
+}
 
 static void show(const char *what, long rc) { printf("%s=%s\n", what, rc < 0 ? strerrorname_np(errno) : "ok"); }
 
@@ -22,6 +73,7 @@ int main(int argc, char **argv) {
         perror("execv");
         return 2;
     }
+    if (argc >= 3 && strcmp(argv[1], "watch") == 0) return watch(atoi(argv[2]));
     if (argc >= 2 && strcmp(argv[1], "id") == 0) {
         printf("uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
         return 0;
