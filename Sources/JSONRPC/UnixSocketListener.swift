@@ -28,7 +28,14 @@ public final class UnixSocketListener: @unchecked Sendable {
         }
         let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw ServeError("cannot create a socket: \(String(cString: strerror(errno)))") }
-        var addr = Self.address(path)
+        // Bound and listening under a temporary name first, then renamed into place: a client that waits for the
+        // file to appear can connect at once.
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let staging = directory + "/.estiba-\(getpid()).sock"
+        let bindPath = staging.utf8.count < 108 ? staging : path
+        unlink(staging)
+        var addr = Self.address(bindPath)
         let oldMask = umask(0o177)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -39,12 +46,18 @@ public final class UnixSocketListener: @unchecked Sendable {
             Glibc.close(s)
             throw ServeError("cannot bind \(path): \(e); check that its directory exists and is writable")
         }
-        chmod(path, 0o600)
+        chmod(bindPath, 0o600)
         guard listen(s, 512) == 0 else {
             let e = String(cString: strerror(errno))
             Glibc.close(s)
-            unlink(path)
+            unlink(bindPath)
             throw ServeError("cannot listen on \(path): \(e)")
+        }
+        if bindPath != path, rename(bindPath, path) != 0 {
+            let e = String(cString: strerror(errno))
+            Glibc.close(s)
+            unlink(bindPath)
+            throw ServeError("cannot create \(path): \(e); check that its directory is writable")
         }
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {

@@ -9,18 +9,8 @@ import Testing
         let root: String
 
         @discardableResult
-        func run(_ args: [String]) throws -> (status: Int32, output: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Paths.estiba)
-            p.arguments = ["--root", root] + args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, text)
+        func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+            try runProgram(Paths.estiba, ["--root", root] + args, environment: environment)
         }
     }
 

@@ -22,17 +22,7 @@ import Testing
     }
 
     static func shell(_ command: String) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        try runProgram("/bin/sh", ["-c", command])
     }
 
     /// A store with `hostile:latest`: busybox, the probe (also as a setuid-root copy), `/x` (a script whose
@@ -92,16 +82,7 @@ import Testing
             echo hi > /dev/null && echo " null=0"
             """
         for mode in ["", "v1", "bpf"] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Paths.estiba)
-            p.arguments = ["--root", cli.root, "run", "--rm", "hostile", "sh", "-c", script]
-            p.environment = ProcessInfo.processInfo.environment.merging(["ESTIBA_DEVICE_CGROUP": mode]) { _, new in new }
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            let text = try cli.run(["run", "--rm", "hostile", "sh", "-c", script], environment: ["ESTIBA_DEVICE_CGROUP": mode]).output
             #expect(!text.contains("AAAA"), "mode \(mode): \(text)")
             #expect(text.contains("head: /tmp/b: Operation not permitted"), "mode \(mode): \(text)")
             #expect(text.contains("can't create /tmp/k: Operation not permitted"), "mode \(mode): \(text)")
