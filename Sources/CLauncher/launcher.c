@@ -561,6 +561,17 @@ static void become_command(const struct estiba_launch *c) {
     }
     argv[n] = NULL;
     syscall(SYS_execveat, c->entry_fd, "", (char *const *)argv, (char *const *)c->envp, AT_EMPTY_PATH);
+    if (errno == EPERM || errno == ENOSYS) {
+        /* a seccomp profile older than execveat: the same file through /proc */
+        char proc[64] = "/proc/self/fd/";
+        char digits[16];
+        int k = 0, v = c->entry_fd;
+        do { digits[k++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && k < 15);
+        char *p = proc + 14;
+        while (k > 0) *p++ = digits[--k];
+        *p = '\0';
+        execve(proc, (char *const *)argv, (char *const *)c->envp);
+    }
     fail(c, "start estiba-entry");
 }
 

@@ -184,6 +184,11 @@ import Testing
             .write(toFile: profile, atomically: true, encoding: .utf8)
         let custom = try cli.run(["run", "--rm", "--security-opt", "seccomp=" + profile, "hostile", "sh", "-c", "mkdir /tmp/d; grep Seccomp: /proc/self/status"])
         #expect(custom.output.contains("Permission denied") && custom.output.contains("Seccomp:\t2"), "\(custom.output)")
+        // Profiles written before execveat existed deny it: containers still start.
+        try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["execveat"], "action": "SCMP_ACT_ERRNO"}]}"#
+            .write(toFile: profile, atomically: true, encoding: .utf8)
+        let old = try cli.run(["run", "--rm", "--security-opt", "seccomp=" + profile, "hostile", "echo", "started"])
+        #expect(old.status == 0 && old.output == "started\n", "\(old.output)")
         try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOPE"}]}"#
             .write(toFile: profile, atomically: true, encoding: .utf8)
         let bad = try cli.run(["run", "--rm", "--security-opt", "seccomp=" + profile, "hostile", "true"])
