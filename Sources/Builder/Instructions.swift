@@ -97,6 +97,7 @@ extension BuildRun {
             try noFlags(node)
             guard words.count == 1 else { throw error(node, .syntax, "USER requires exactly one argument.") }
             let user = try expand(words[0], env: env, node: node)
+            if let problem = UserSpec.problem(user) { throw error(node, .invalidArgument, problem) }
             try await metadata(node, &state, "USER " + user) { $0.config.user = user.isEmpty ? nil : user }
         case "stopsignal":
             try noFlags(node)
