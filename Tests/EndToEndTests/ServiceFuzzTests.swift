@@ -116,7 +116,6 @@ import Testing
     }
 
     @Test func hostileParamsNeverStopTheService() throws {
-        let started = Date()
         let scratch = try Paths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         try FileManager.default.createDirectory(atPath: scratch.path + "/context", withIntermediateDirectories: true)
@@ -191,7 +190,6 @@ import Testing
         let ids = left.compactMap { $0["Id"] }
         if !ids.isEmpty { try caller.call("rm", ["containers": .array(ids), "force": true]) }
         #expect(caller.requests > 1000)
-        #expect(Date().timeIntervalSince(started) < 60, "the fuzz run took \(Date().timeIntervalSince(started)) s")
         #expect(try service.terminate() == 0)
     }
 }
