@@ -54,6 +54,9 @@ import Testing
             #expect(r.param == param, "\(method) \(params.encodedString()): \(r.message)")
             #expect(r.message.contains(param) || r.message.contains("CPUs") || r.message.contains("memory") || r.message.contains("user"), "\(r.message)")
         }
+        // A malformed user given as an image change is refused before it reaches an image.
+        let change = refusal(try c.call("import", ["source": "/nonexistent", "changes": ["USER :"]], id: 99))
+        #expect(change.code == -32602 && change.message.contains("Invalid user \":\""), "\(change.message)")
         let cpus = refusal(try c.call("run", ["image": "none", "cpus": .double(1e308)], id: 100)).message
         #expect(cpus.contains("Range of CPUs is from 0.01 to"), "\(cpus)")
         let memory = refusal(try c.call("run", ["image": "none", "memory": "1m"], id: 101)).message
