@@ -93,4 +93,32 @@ import Testing
         _ = try LayerExtractor.extract(archive: tar, into: dir)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/etc-link") == "/etc")
     }
+
+    /// Device numbers beyond 32 bits (a pax header may say anything) are refused, never converted blindly.
+    @Test func deviceNumbersOutOfRangeAreRefused() throws {
+        let parent = try temporaryDirectory("devnum")
+        defer { removeTree(parent) }
+        for (kind, name) in [("CHRTYPE", "dev"), ("FIFOTYPE", "fifo")] {
+            let tar = parent + "/\(name).tar"
+            try python(
+                """
+                import sys, tarfile
+                with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+                    i = tarfile.TarInfo(sys.argv[3])
+                    i.type = getattr(tarfile, sys.argv[2])
+                    i.pax_headers = {"SCHILY.devmajor": "99999999999", "SCHILY.devminor": "99999999999"}
+                    t.addfile(i)
+                """, [tar, kind, name])
+            let root = parent + "/root-\(name)"
+            mkdir(root, 0o755)
+            do {
+                _ = try LayerExtractor.extract(archive: tar, into: root, options: ExtractOptions(allowDevices: true))
+                #expect(kind == "FIFOTYPE", "a device with a 37-bit number was made")
+                var st = stat()
+                #expect(lstat(root + "/fifo", &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+            } catch {
+                #expect(kind == "CHRTYPE" && error.code == .unsafeEntry && error.message.contains("device number"), "\(error)")
+            }
+        }
+    }
 }
