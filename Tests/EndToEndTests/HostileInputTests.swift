@@ -161,6 +161,25 @@ import Testing
         try expectAlive(c)
     }
 
+    /// A HEALTHCHECK duration beyond an Int64 of nanoseconds once trapped in the build.
+    @Test func aHugeHealthcheckDurationIsABuildError() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let service = try SocketService(path: dir.appendingPathComponent("d.sock").path)
+        let c = try service.client()
+        for (i, interval) in ["99999999999999999999h", "2562048h", "1e308s"].enumerated() {
+            let text = "FROM scratch\nHEALTHCHECK --interval=\(interval) CMD true\n"
+            let req: JSONValue = ["jsonrpc": "2.0", "id": .int(Int64(i + 1)), "method": "build", "params": ["context": .string(dir.path), "text": .string(text), "dryRun": true, "progress": false]]
+            c.sendLine(req.encodedString())
+            var reply: JSONValue?
+            while let m = try c.reader.json(timeout: 60) {
+                if m["id"] == .int(Int64(i + 1)) { reply = m; break }
+            }
+            #expect(reply?["error"]?["message"]?.stringValue?.contains("Invalid duration") == true, "\(reply?.encodedString() ?? "no reply")")
+        }
+        try expectAlive(c)
+    }
+
     /// `USER :` once trapped in the build's user lookup at the next RUN.
     @Test func aMalformedUserInADockerfileIsABuildError() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
