@@ -180,6 +180,21 @@ import Testing
         try expectAlive(c)
     }
 
+    /// A damaged container record (numbers beyond 32 bits) once trapped every command that lists containers.
+    @Test func aDamagedContainerRecordIsReadWithoutATrap() throws {
+        let root = try Paths.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let id = String(repeating: "ab", count: 32)
+        try FileManager.default.createDirectory(atPath: root + "/containers/" + id, withIntermediateDirectories: true)
+        let record: JSONValue = [
+            "id": .string(id), "name": "damaged", "image": "none", "imageID": "sha256:00", "state": "exited",
+            "pid": .int(99_999_999_999), "exitCode": .int(Int64.min), "monitorPid": .int(-99_999_999_999),
+        ]
+        try record.encodedString().write(toFile: root + "/containers/" + id + "/record.json", atomically: true, encoding: .utf8)
+        let r = try RuntimeTests.CLI(root: root).run(["ps", "-a"])
+        #expect(r.status == 0 && r.output.contains("damaged"), "\(r.output)")
+    }
+
     /// `USER :` once trapped in the build's user lookup at the next RUN.
     @Test func aMalformedUserInADockerfileIsABuildError() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
