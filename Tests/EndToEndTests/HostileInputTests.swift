@@ -195,6 +195,17 @@ import Testing
         #expect(r.status == 0 && r.output.contains("damaged"), "\(r.output)")
     }
 
+    /// A chain of 100,000 stages (each FROM the one before) once overflowed the stack while the build chose stages.
+    @Test func aLongChainOfStagesIsPlannedWithoutRecursion() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var text = "FROM scratch AS s0\n"
+        for i in 0..<100_000 { text += "FROM s\(i) AS s\(i + 1)\n" }
+        try text.write(toFile: dir.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let r = try RuntimeTests.CLI(root: dir.path + "/store").run(["build", "--dry-run", "--quiet", dir.path])
+        #expect(r.status == 0, "\(r.status) \(r.output.suffix(300))")
+    }
+
     /// `USER :` once trapped in the build's user lookup at the next RUN.
     @Test func aMalformedUserInADockerfileIsABuildError() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
