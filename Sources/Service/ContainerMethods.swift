@@ -24,13 +24,13 @@ extension EstibaService {
             o.name = try p.string("name")
             o.hostname = try p.string("hostname")
             if let n = try p.string("network") {
-                guard let mode = NetworkMode(rawValue: n) else { throw RPCErrorCode.invalidParams("\"network\" must be \"none\" or \"host\"") }
+                guard let mode = NetworkMode(rawValue: n) else { throw RPCErrorCode.invalidParams("\"network\" must be \"none\" or \"host\"", param: "network") }
                 o.network = mode
             }
             o.remove = try p.bool("rm") ?? false
             o.readOnly = try p.bool("readOnly") ?? false
             if let r = try p.string("runtime") {
-                guard let rt = ContainerRuntime(rawValue: r) else { throw RPCErrorCode.invalidParams("\"runtime\" must be \"estiba\" or \"runc\"") }
+                guard let rt = ContainerRuntime(rawValue: r) else { throw RPCErrorCode.invalidParams("\"runtime\" must be \"estiba\" or \"runc\"", param: "runtime") }
                 o.runtime = rt
             }
             o.detach = try p.bool("detach") ?? false
@@ -78,7 +78,7 @@ extension EstibaService {
             let p = try Params(request, allowed: ["container", "command", "env", "user", "workdir", "interactive", "tty"])
             let container = try p.reference("container", "container")
             guard let command = try p.strings("command"), !command.isEmpty else {
-                throw RPCErrorCode.invalidParams("exec needs \"command\": a non-empty array of strings")
+                throw RPCErrorCode.invalidParams("exec needs \"command\": a non-empty array of strings", param: "command")
             }
             let env = try p.strings("env") ?? []
             let user = try p.string("user")

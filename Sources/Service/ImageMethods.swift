@@ -66,7 +66,7 @@ extension EstibaService {
             let path = try p.requiredString("path")
             let formatName = try p.string("format") ?? ArchiveFormat.dockerArchive.rawValue
             guard let format = ArchiveFormat(rawValue: formatName) else {
-                throw RPCErrorCode.invalidParams("\"format\" must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw RPCErrorCode.invalidParams("\"format\" must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", "))", param: "format")
             }
             return run { () async throws(EngineError) -> JSONValue in
                 let saved = try await engine.save(images, to: path, format: format)
