@@ -31,7 +31,7 @@ import Testing
         .null, true, false,
         0, -1, .int(Int64.max), .int(Int64.min), .int(2_147_483_648), .int(65536),
         .double(1e308), .double(-1e308), .double(-0.0), .double(1.5), .double(0.001),
-        "", " ", "\u{0}", "NaN", "-0", "1e308", "-1", "99999999999g", ":", "a:b:c",
+        "", " ", "\u{0}", "NaN", "Infinity", "-Infinity", "-0", "1e308", "-1", "99999999999g", ":", "a:b:c",
         "sha256:", "☃\u{202E}", .string(String(repeating: "${a:-", count: 30_000)), .string(String(repeating: "x", count: 100_000)),
         [], [""], [.null], [1], ["a": "b"], .array(Array(repeating: "fuzz", count: 10_000)),
         [:], ["": ""], ["a": .null],
@@ -151,6 +151,16 @@ import Testing
                     try caller.probe(method, .object(p))
                 }
             }
+        }
+
+        // Numbers JSON cannot hold (the reader refuses the line, then the connection goes on).
+        for number in ["1e999", "-1e999", "NaN", "Infinity", "-0", "0e-999", "123456789012345678901234567890"] {
+            let id = caller.nextID
+            caller.nextID += 1
+            caller.client.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"kill","params":{"container":"fuzz-none","signal":\#(number)}}"# + "\n")
+            let reply = try caller.client.reader.json(timeout: 30)
+            #expect(reply?["error"]?["code"]?.intValue != nil, "\(number): \(reply?.encodedString() ?? "no reply")")
+            try caller.probe("initialize", [:])
         }
 
         // Random mixes of several hostile params, from a fixed seed.
