@@ -138,8 +138,17 @@ extension EstibaService {
         case "stop", "kill", "wait":
             let p = try Params(request, allowed: request.method == "stop" ? ["container", "timeout"] : request.method == "kill" ? ["container", "signal"] : ["container"])
             let container = try p.reference("container", "container")
-            let timeout = Int(try p.integer("timeout", in: 0...Limits.maximumStopTimeout) ?? 10)
-            let signal = Int32(try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(SIGKILL))
+            // In range (refused by name otherwise), then converted with the engine's checked conversions.
+            let seconds = try p.integer("timeout", in: 0...Limits.maximumStopTimeout) ?? 10
+            let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(SIGKILL)
+            let timeout: Int
+            let signal: Int32
+            do throws(EngineError) {
+                timeout = try Limits.stopTimeout(seconds)
+                signal = try Limits.signal(number)
+            } catch {
+                throw RPCErrorCode.invalidParams(error.message, param: error.context.keys.first ?? "signal")
+            }
             let method = request.method
             return run { () async throws(EngineError) -> JSONValue in
                 switch method {
