@@ -108,7 +108,8 @@ struct Params {
         return d
     }
 
-    /// A container, image or volume reference: a non-empty string (an empty one would match every ID).
+    /// A container, image or volume reference: a non-empty string without blanks or control characters (an empty
+    /// one would match every ID as a prefix).
     func reference(_ key: String, _ kind: String) throws(RPCError) -> String {
         let s = try requiredString(key)
         guard Self.validReference(s) else { throw emptyReference(key, kind) }
@@ -134,7 +135,7 @@ struct Params {
     private func emptyReference(_ key: String, _ kind: String) -> RPCError {
         RPCError(
             code: RPCErrorCode.invalidParams,
-            message: "Invalid params: \"\(key)\" of \(method) must name a \(kind) (its name or ID), not an empty or blank string.",
+            message: "Invalid params: \"\(key)\" of \(method) must name a \(kind) by its name or ID: not empty, and without blanks or control characters.",
             data: ["param": .string(key)])
     }
 
