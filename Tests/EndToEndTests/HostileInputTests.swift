@@ -106,7 +106,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
         let started = try cli.run(["run", "-d", "--name", "keep", "busybox", "sleep", "30"])
         #expect(started.status == 0, "\(started.output)")
-        defer { try? cli.run(["rm", "-f", "keep"]) }
+        defer { _ = try? cli.run(["rm", "-f", "keep"]) }
         for args in [["rm", "-f", ""], ["kill", ""], ["exec", "", "true"], ["stop", "-t", "0", ""], ["rmi", ""]] {
             let r = try cli.run(args)
             #expect(r.status != 0 && r.output.contains("cannot be empty"), "\(args): \(r.output)")
