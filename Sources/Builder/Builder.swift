@@ -146,19 +146,20 @@ final class BuildRun {
             }
         }
         // Only the stages the target needs (FROM <stage>, COPY --from=<stage>).
+        // A worklist rather than recursion: a long chain of stages cannot exhaust the stack.
         var needed: Set<Int> = []
-        func need(_ i: Int) {
-            guard needed.insert(i).inserted else { return }
+        var pending = [target]
+        while let i = pending.popLast() {
+            guard needed.insert(i).inserted else { continue }
             let p = plans[i]
-            if let base = p.from.next.first?.value, let j = stageIndex(base.lowercased(), before: i) { need(j) }
+            if let base = p.from.next.first?.value, let j = stageIndex(base.lowercased(), before: i) { pending.append(j) }
             for n in p.instructions where n.value.lowercased() == "copy" || n.value.lowercased() == "add" {
                 for f in n.flags where f.hasPrefix("--from=") {
                     let ref = String(f.dropFirst(7)).lowercased()
-                    if let j = stageIndex(ref, before: i) { need(j) }
+                    if let j = stageIndex(ref, before: i) { pending.append(j) }
                 }
             }
         }
-        need(target)
         return (plans, needed.sorted())
     }
 

@@ -74,7 +74,8 @@ enum GoFormat {
         return "\(whole).\(digits)"
     }
 
-    /// Parses a Go duration (`1h30m`, `5m`, `1.5s`, `500ms`) into nanoseconds.
+    /// Parses a Go duration (`1h30m`, `5m`, `1.5s`, `500ms`) into nanoseconds; nil when it is malformed or longer
+    /// than an Int64 of nanoseconds holds (about 2562047h, as in Go).
     static func parseDuration(_ text: String) -> Int64? {
         var s = Substring(text)
         if s == "0" { return 0 }
@@ -91,6 +92,6 @@ enum GoFormat {
             s = s.dropFirst(unit.0.count)
             total += value * unit.1
         }
-        return Int64(total.rounded())
+        return total.isFinite ? Int64(exactly: total.rounded()) : nil
     }
 }

@@ -97,6 +97,7 @@ extension BuildRun {
             try noFlags(node)
             guard words.count == 1 else { throw error(node, .syntax, "USER requires exactly one argument.") }
             let user = try expand(words[0], env: env, node: node)
+            if let problem = UserSpec.problem(user) { throw error(node, .invalidArgument, problem) }
             try await metadata(node, &state, "USER " + user) { $0.config.user = user.isEmpty ? nil : user }
         case "stopsignal":
             try noFlags(node)
@@ -240,7 +241,10 @@ extension BuildRun {
         }
         func duration(_ name: String) throws(BuildError) -> Int64 {
             guard let text = f[name] else { return 0 }
-            guard let d = GoFormat.parseDuration(text), d == 0 || d >= 1_000_000 else {
+            guard let d = GoFormat.parseDuration(text) else {
+                throw error(node, .syntax, "Invalid duration \"--\(name)=\(text)\": give a number and a unit (like 30s or 1m30s), at most 2562047h.")
+            }
+            guard d == 0 || d >= 1_000_000 else {
                 throw error(node, .syntax, "Interval \"--\(name)\" cannot be less than 1ms (got \(text)).")
             }
             return d

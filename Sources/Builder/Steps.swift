@@ -203,6 +203,7 @@ extension BuildRun {
             for v in cfg.volumes { close(try root.makeDirectories(v, owner: (0, 0))) }
             ws.unmountAll()
         }
+        if let problem = UserSpec.problem(cfg.user ?? "") { throw self.error(node, .invalidArgument, problem) }
         let user: UserResolver.Resolved
         do { user = try UserResolver.resolve(cfg.user ?? "", layers: [ws.upper] + ws.lowers) } catch {
             throw self.error(node, .notFound, error.message)

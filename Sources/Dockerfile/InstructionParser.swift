@@ -25,7 +25,10 @@ struct InstructionParser {
 
     static let notStringArray = "when using JSON array syntax, arrays must be comprised of strings only"
 
-    func node(fromLine line: String) throws(DockerfileSyntaxError) -> Node {
+    /// Most ONBUILD an instruction may be wrapped in (`ONBUILD ONBUILD …`); each level is a nested parse.
+    static let maxOnbuildNesting = 100
+
+    func node(fromLine line: String, depth: Int = 0) throws(DockerfileSyntaxError) -> Node {
         let (cmd, flags, args) = splitCommand(line)
         var node = Node(value: cmd, flags: flags, original: line)
         switch cmd.lowercased() {
@@ -47,7 +50,12 @@ struct InstructionParser {
             (node.next, node.isJSON) = try healthConfig(args)
         case "onbuild":
             if !args.isEmpty {
-                let sub = try self.node(fromLine: args)
+                guard depth < Self.maxOnbuildNesting else {
+                    throw DockerfileSyntaxError(
+                        message: "ONBUILD is nested more than \(Self.maxOnbuildNesting) deep; an ONBUILD trigger cannot itself be ONBUILD",
+                        startLine: 0, endLine: 0)
+                }
+                let sub = try self.node(fromLine: args, depth: depth + 1)
                 node.next = [Node(children: [sub])]
             }
         default:

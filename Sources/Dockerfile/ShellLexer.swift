@@ -11,6 +11,9 @@ public struct ShellLexer: Sendable {
     /// Treat `<<` and `<<-` followed by blanks as one word with what follows (heredoc detection).
     var glueHeredocOperator = false
 
+    /// Most `${…}` substitutions one may hold inside another.
+    public static let maxNesting = 200
+
     public init(escapeToken: Unicode.Scalar = "\\") {
         self.escapeToken = escapeToken
     }
@@ -91,6 +94,8 @@ private struct ShellWordProcessor {
     let env: [String: String]
     let chars: [Unicode.Scalar]
     var pos = 0
+    /// How many `${` are open; each costs stack, so it is bounded.
+    var depth = 0
 
     init(lexer: ShellLexer, source: String, env: [String: String]) {
         self.lexer = lexer
@@ -212,6 +217,11 @@ private struct ShellWordProcessor {
             return value ?? ""
         }
         pos += 1  // '{'
+        guard depth < ShellLexer.maxNesting else {
+            throw ShellExpansionError("syntax error: substitutions nested more than \(ShellLexer.maxNesting) deep; simplify the expression")
+        }
+        depth += 1
+        defer { depth -= 1 }
         guard let first = peek else { throw ShellExpansionError("syntax error: missing '}'") }
         if first == "{" || first == "}" || first == ":" {
             throw ShellExpansionError("syntax error: bad substitution")

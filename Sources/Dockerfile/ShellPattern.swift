@@ -7,6 +7,10 @@ struct ShellPattern {
     }
 
     let tokens: [Token]
+    /// Characters a match takes besides what `*` takes, and whether there is a `*`: a text of another length
+    /// is refused at once.
+    let fixedLength: Int
+    let hasStar: Bool
 
     init(_ pattern: String) throws(ShellExpansionError) {
         var out: [Token] = []
@@ -30,38 +34,42 @@ struct ShellPattern {
             }
             i += 1
         }
-        tokens = out
+        self.init(tokens: out)
     }
 
-    private init(tokens: [Token]) { self.tokens = tokens }
+    private init(tokens: [Token]) {
+        self.tokens = tokens
+        let stars = tokens.reduce(0) { $0 + ($1 == .any ? 1 : 0) }
+        fixedLength = tokens.count - stars
+        hasStar = stars > 0
+    }
 
-    /// True when `s[from..<to]` matches the whole pattern.
+    /// True when `s[from..<to]` matches the whole pattern. Iterative (a long pattern cannot exhaust the stack):
+    /// on a mismatch it retries from the last `*`, letting it take one more character.
     func matches(_ s: [Unicode.Scalar], _ from: Int, _ to: Int) -> Bool {
-        var memo = [Int: Bool]()
-        func go(_ t: Int, _ i: Int) -> Bool {
-            let key = t &* (to - from + 2) &+ (i - from)
-            if let m = memo[key] { return m }
-            let r: Bool
-            if t == tokens.count {
-                r = i == to
-            } else {
-                switch tokens[t] {
-                case .literal(let c): r = i < to && s[i] == c && go(t + 1, i + 1)
-                case .one: r = i < to && go(t + 1, i + 1)
-                case .any:
-                    var k = i
-                    var found = false
-                    while k <= to {
-                        if go(t + 1, k) { found = true; break }
-                        k += 1
-                    }
-                    r = found
-                }
+        let length = to - from
+        if length < fixedLength || (!hasStar && length != fixedLength) { return false }
+        var t = 0
+        var i = from
+        var star: (token: Int, index: Int)?
+        while i < to {
+            if t < tokens.count, tokens[t] == .any {
+                star = (t, i)
+                t += 1
+                continue
             }
-            memo[key] = r
-            return r
+            if t < tokens.count, tokens[t] == .one || tokens[t] == .literal(s[i]) {
+                t += 1
+                i += 1
+                continue
+            }
+            guard let last = star else { return false }
+            star = (last.token, last.index + 1)
+            t = last.token + 1
+            i = last.index + 1
         }
-        return go(0, from)
+        while t < tokens.count, tokens[t] == .any { t += 1 }
+        return t == tokens.count
     }
 
     func trimPrefix(_ value: String, greedy: Bool) -> String {

@@ -59,7 +59,10 @@ enum ConfigChanges {
             case "volume":
                 for a in args { config.volumes.append(try word(a)) }
                 config.volumes = Array(Set(config.volumes)).sorted()
-            case "user": config.user = try word(args.first ?? "")
+            case "user":
+                let user = try word(args.first ?? "")
+                try Limits.checkUser(user)
+                config.user = user
             case "workdir": config.workingDir = try word(args.first ?? "")
             case "stopsignal": config.stopSignal = try word(args.first ?? "")
             case "onbuild":

@@ -71,6 +71,8 @@ extension Engine {
         _ o: RunOptions, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
         onTerminal: (@Sendable (Int32) -> Void)? = nil, onStart: (@Sendable (_ id: String, _ name: String) -> Void)? = nil
     ) async throws(EngineError) -> RunResult {
+        try Limits.check(o.limits)
+        if let user = o.user { try Limits.checkUser(user) }
         let image = try await inspectImage(o.image)
         let lowers = try await withStore { store throws(StoreError) in try await store.lowerDirectories(image.id.description) }
         let cfg = image.config.config
@@ -113,6 +115,7 @@ extension Engine {
                 throw EngineError(.io, "Cannot fill the new volume for \(v.target) from the image: \(error.message)", context: ["volume": v.target])
             }
         }
+        try Limits.checkUser(o.user ?? cfg.user ?? "")
         let user: UserResolver.Resolved
         do { user = try UserResolver.resolve(o.user ?? cfg.user ?? "", layers: lowers) } catch {
             throw EngineError(.invalidArgument, error.message, context: ["user": o.user ?? cfg.user ?? "", "image": o.image])

@@ -92,6 +92,7 @@ extension Engine {
 
     /// Sends `signal` to the container's first process (`docker kill`).
     public func kill(container spec: String, signal: Int32 = SIGKILL) throws(EngineError) {
+        _ = try Limits.signal(Int64(signal))
         let r = try record(spec)
         guard r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) == 0 else {
             throw EngineError(.conflict, "Container \(spec) is not running.", context: ["container": spec])
@@ -108,7 +109,9 @@ extension Engine {
             Glibc.kill(pid, SIGTERM)
             // The grace period, in 20 ms steps (a container's first process ignores SIGTERM unless it handles it).
             var waited = 0
-            while Glibc.kill(pid, 0) == 0, waited < timeout * 1000 {
+            let grace = timeout.multipliedReportingOverflow(by: 1000)
+            let limit = grace.overflow ? Int.max : max(grace.partialValue, 0)
+            while Glibc.kill(pid, 0) == 0, waited < limit {
                 try? await Task.sleep(nanoseconds: 20_000_000)
                 waited += 20
             }
@@ -198,6 +201,7 @@ extension Engine {
         s.environment = Self.mergeEnvironment(s.environment, environment)
         if let workingDirectory { s.workingDirectory = workingDirectory }
         if let user {
+            try Limits.checkUser(user)
             let u: UserResolver.Resolved
             do { u = try UserResolver.resolve(user, layers: r.lowerDirectories) } catch {
                 throw EngineError(.invalidArgument, error.message, context: ["user": user])

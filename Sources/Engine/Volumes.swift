@@ -76,15 +76,22 @@ enum VolumeSpecs {
     }
 }
 
-/// Sizes like `--memory 64m` (bytes, or with b, k, m, g; powers of 1024, as Docker reads them).
+/// Sizes like `--memory 64m` (bytes, or with b, k, m, g; powers of 1024, as Docker reads them); nil for what is
+/// not a positive size an Int64 holds.
 public enum ByteSize {
     public static func parse(_ text: String) -> Int64? {
         let t = text.lowercased()
         guard let last = t.last else { return nil }
         let units: [Character: Int64] = ["b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
         if let unit = units[last] {
-            guard let n = Double(t.dropLast()), n > 0 else { return nil }
-            return Int64(n * Double(unit))
+            let number = t.dropLast()
+            if let n = Int64(number) {
+                let (bytes, overflow) = n.multipliedReportingOverflow(by: unit)
+                return n > 0 && !overflow ? bytes : nil
+            }
+            // A fraction (like 1.5g): whole bytes, and none beyond what an Int64 holds.
+            guard let n = Double(number), n.isFinite, n > 0 else { return nil }
+            return Int64(exactly: (n * Double(unit)).rounded(.down)).flatMap { $0 > 0 ? $0 : nil }
         }
         guard let n = Int64(t), n > 0 else { return nil }
         return n

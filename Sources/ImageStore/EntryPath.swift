@@ -12,6 +12,9 @@ struct EntryPath: Hashable, Sendable, CustomStringConvertible {
             if part.utf8.contains(0) { throw StoreError.unsafe(raw, "the name contains a NUL byte") }
             out.append(String(part))
         }
+        if out.count > FileTree.maxDepth {
+            throw StoreError.unsafe(String(raw.prefix(120)) + "…", "it is nested more than \(FileTree.maxDepth) directories deep")
+        }
         components = out
     }
 

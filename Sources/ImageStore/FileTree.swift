@@ -3,6 +3,10 @@ import Glibc
 
 /// Descriptor-based file helpers the other modules share (none follows a symbolic link).
 public enum FileTree {
+    /// The deepest directory nesting Estiba stores or walks: each level of a recursive walk costs stack, so a
+    /// deeper tree (from a hostile archive or a container) is refused rather than overflowing it.
+    public static let maxDepth = 1000
+
     /// The names in an open directory (without `.` and `..`), sorted by their bytes.
     public static func names(in dirfd: Int32) -> [String] { RootedDirectory.listNames(dirfd) }
 

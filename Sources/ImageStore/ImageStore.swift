@@ -200,7 +200,11 @@ public actor ImageStore {
         return try record(manifestDigest: try resolve(spec, in: index), index: index)
     }
 
+    /// By reference, or by full or unique partial ID; an empty spec is refused (as a prefix it would match every ID).
     func resolve(_ spec: String, in index: ImageIndex) throws(StoreError) -> Digest {
+        guard !spec.isEmpty, !spec.allSatisfy(\.isWhitespace) else {
+            throw StoreError(.invalidArgument, "An image reference cannot be empty; give an image name or ID (see `estiba images`).", context: ["image": spec])
+        }
         if let ref = try? ImageReference(parsing: spec),
             let m = index.manifests.first(where: { $0.annotation(Annotation.refName) == ref.description })
         {

@@ -159,8 +159,15 @@ struct ExtractionState {
             }
             try RootedDirectory.removeTree(parent, name)
             let kind: mode_t = type == CA_IFCHR ? S_IFCHR : type == CA_IFBLK ? S_IFBLK : S_IFIFO
-            let dev = csys_makedev(UInt32(archive_entry_rdevmajor(e)), UInt32(archive_entry_rdevminor(e)))
-            guard mknodat(parent, name, kind | perm, type == CA_IFIFO ? 0 : dev) == 0 else {
+            var dev: dev_t = 0
+            if type != CA_IFIFO {
+                // A pax header may give any number; the kernel takes 32-bit major and minor numbers.
+                guard let major = UInt32(exactly: archive_entry_rdevmajor(e)), let minor = UInt32(exactly: archive_entry_rdevminor(e)) else {
+                    throw StoreError.unsafe(raw, "its device number is out of range")
+                }
+                dev = csys_makedev(major, minor)
+            }
+            guard mknodat(parent, name, kind | perm, dev) == 0 else {
                 throw StoreError.io("Cannot create special file", raw, errno: errno)
             }
             if options.preserveOwnership { _ = fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) }

@@ -103,7 +103,8 @@ struct TreeWalker {
         self.overlayUpper = overlayUpper
     }
 
-    mutating func walk(_ dirfd: Int32, prefix: String) throws(StoreError) {
+    /// `depth`: how many directories deep `dirfd` is; past `FileTree.maxDepth` the walk stops with an error.
+    mutating func walk(_ dirfd: Int32, prefix: String, depth: Int = 0) throws(StoreError) {
         for name in RootedDirectory.listNames(dirfd) {
             let path = prefix + name
             guard let st = RootedDirectory.lstatAt(dirfd, name) else { continue }
@@ -118,13 +119,16 @@ struct TreeWalker {
                 && xattrs.contains { $0.0 == Xattrs.overlayOpaque && $0.1 == Array("y".utf8) }
             if overlayUpper { xattrs.removeAll { $0.0.hasPrefix("trusted.overlay.") } }
             xattrs.removeAll { $0.0 == "security.selinux" }
+            if type == S_IFDIR, depth >= FileTree.maxDepth {
+                throw StoreError.unsafe(String(path.prefix(120)) + "…", "it is nested more than \(FileTree.maxDepth) directories deep")
+            }
             try writeEntry(dirfd, name, path: path, st, xattrs)
             if type == S_IFDIR {
                 if opaque { try writeMarker(path: path + "/.wh..wh..opq", like: st, mode: st.st_mode & 0o7777) }
                 let sub = csys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
                 guard sub >= 0 else { throw StoreError.io("Cannot open directory", path, errno: errno) }
                 defer { close(sub) }
-                try walk(sub, prefix: path + "/")
+                try walk(sub, prefix: path + "/", depth: depth + 1)
             }
         }
     }

@@ -55,22 +55,45 @@ final class RootedDirectory {
     /// Removes `name` in `dirfd`, recursively for directories; missing is fine.
     static func removeTree(_ dirfd: Int32, _ name: String) throws(StoreError) {
         guard let st = lstatAt(dirfd, name) else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            let sub = csys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-            guard sub >= 0 else { throw StoreError.io("Cannot open", name, errno: errno) }
-            let children = listNames(sub)
-            for child in children {
-                do { try removeTree(sub, child) } catch {
-                    close(sub)
-                    throw error
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            if unlinkat(dirfd, name, 0) != 0, errno != ENOENT { throw StoreError.io("Cannot remove", name, errno: errno) }
+            return
+        }
+        // Iterative, holding one descriptor: down into the first subdirectory until one is empty, then up through
+        // ".." to remove it. A deep tree exhausts neither the stack nor the descriptors.
+        var current = csys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+        guard current >= 0 else { throw StoreError.io("Cannot open", name, errno: errno) }
+        defer { close(current) }
+        var below: [String] = []
+        while true {
+            var subdirectory: String?
+            for child in listNames(current) {
+                guard let cst = lstatAt(current, child) else { continue }
+                if (cst.st_mode & S_IFMT) == S_IFDIR {
+                    subdirectory = child
+                    break
                 }
+                if unlinkat(current, child, 0) != 0, errno != ENOENT { throw StoreError.io("Cannot remove", child, errno: errno) }
             }
-            close(sub)
-            if unlinkat(dirfd, name, AT_REMOVEDIR) != 0, errno != ENOENT {
-                throw StoreError.io("Cannot remove directory", name, errno: errno)
+            if let child = subdirectory {
+                let sub = csys_openat(current, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+                guard sub >= 0 else { throw StoreError.io("Cannot open", child, errno: errno) }
+                close(current)
+                current = sub
+                below.append(child)
+                continue
             }
-        } else if unlinkat(dirfd, name, 0) != 0, errno != ENOENT {
-            throw StoreError.io("Cannot remove", name, errno: errno)
+            guard let emptied = below.popLast() else { break }
+            let up = csys_openat(current, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+            guard up >= 0 else { throw StoreError.io("Cannot open the parent of", emptied, errno: errno) }
+            close(current)
+            current = up
+            if unlinkat(current, emptied, AT_REMOVEDIR) != 0, errno != ENOENT {
+                throw StoreError.io("Cannot remove directory", emptied, errno: errno)
+            }
+        }
+        if unlinkat(dirfd, name, AT_REMOVEDIR) != 0, errno != ENOENT {
+            throw StoreError.io("Cannot remove directory", name, errno: errno)
         }
     }
 

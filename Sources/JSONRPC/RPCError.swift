@@ -70,6 +70,11 @@ public enum RPCErrorCode {
         RPCError(code: invalidParams, message: "Invalid params: \(detail)")
     }
 
+    /// Bad params, naming the parameter in `data.param`.
+    public static func invalidParams(_ detail: String, param: String) -> RPCError {
+        RPCError(code: invalidParams, message: "Invalid params: \(detail)", data: ["param": .string(param)])
+    }
+
     public static func cancelled() -> RPCError {
         RPCError(code: requestCancelled, message: "Request cancelled")
     }

@@ -56,6 +56,7 @@ public struct ContainerRecord: Sendable, Equatable {
         return .object(o)
     }
 
+    /// Reads a stored record; a process ID or exit code that does not fit an Int32 (a damaged file) reads as absent.
     public init?(json v: JSONValue) {
         guard let id = v["id"]?.stringValue, let name = v["name"]?.stringValue, let image = v["image"]?.stringValue,
             let imageID = v["imageID"]?.stringValue, let state = v["state"]?.stringValue.flatMap(State.init(rawValue:))
@@ -67,12 +68,12 @@ public struct ContainerRecord: Sendable, Equatable {
         self.command = v["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
         self.created = v["created"]?.intValue ?? 0
         self.state = state
-        self.pid = v["pid"]?.intValue.map { Int32($0) }
-        self.exitCode = v["exitCode"]?.intValue.map { Int32($0) }
+        self.pid = v["pid"]?.intValue.flatMap { Int32(exactly: $0) }
+        self.exitCode = v["exitCode"]?.intValue.flatMap { Int32(exactly: $0) }
         self.startedAt = v["startedAt"]?.intValue
         self.finishedAt = v["finishedAt"]?.intValue
         self.lowerDirectories = v["lowerDirectories"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        self.monitorPid = v["monitorPid"]?.intValue.map { Int32($0) }
+        self.monitorPid = v["monitorPid"]?.intValue.flatMap { Int32(exactly: $0) }
         self.autoRemove = v["autoRemove"]?.boolValue ?? false
         for (k, value) in v["labels"]?.objectValue ?? [:] { if let s = value.stringValue { labels[k] = s } }
         anonymousVolumes = v["anonymousVolumes"]?.arrayValue?.compactMap(\.stringValue) ?? []

@@ -96,7 +96,11 @@ public struct ContainerStore: Sendable {
     }
 
     /// By name, full ID or unique ID prefix.
+    /// An empty reference is refused: as a prefix it would match every ID.
     public func find(_ spec: String) throws(RuntimeError) -> ContainerRecord {
+        guard !spec.isEmpty, !spec.allSatisfy(\.isWhitespace) else {
+            throw RuntimeError("A container reference cannot be empty; give a container name or ID (see `estiba ps -a`).")
+        }
         let records = all()
         if let r = records.first(where: { $0.name == spec || $0.id == spec }) { return r }
         let matches = records.filter { $0.id.hasPrefix(spec) }

@@ -15,22 +15,23 @@ extension EstibaService {
                 "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
                 "devices", "securityOpt",
             ])
-            var o = RunOptions(image: try p.requiredString("image"))
+            var o = RunOptions(image: try p.reference("image", "image"))
             o.command = try p.strings("command") ?? []
             o.entrypoint = try p.strings("entrypoint")
             o.environment = try p.strings("env") ?? []
             o.workingDirectory = try p.string("workdir")
             o.user = try p.string("user")
+            if let user = o.user, let problem = UserSpec.problem(user) { throw RPCErrorCode.invalidParams(problem, param: "user") }
             o.name = try p.string("name")
             o.hostname = try p.string("hostname")
             if let n = try p.string("network") {
-                guard let mode = NetworkMode(rawValue: n) else { throw RPCErrorCode.invalidParams("\"network\" must be \"none\" or \"host\"") }
+                guard let mode = NetworkMode(rawValue: n) else { throw RPCErrorCode.invalidParams("\"network\" must be \"none\" or \"host\"", param: "network") }
                 o.network = mode
             }
             o.remove = try p.bool("rm") ?? false
             o.readOnly = try p.bool("readOnly") ?? false
             if let r = try p.string("runtime") {
-                guard let rt = ContainerRuntime(rawValue: r) else { throw RPCErrorCode.invalidParams("\"runtime\" must be \"estiba\" or \"runc\"") }
+                guard let rt = ContainerRuntime(rawValue: r) else { throw RPCErrorCode.invalidParams("\"runtime\" must be \"estiba\" or \"runc\"", param: "runtime") }
                 o.runtime = rt
             }
             o.detach = try p.bool("detach") ?? false
@@ -40,19 +41,22 @@ extension EstibaService {
             o.volumes = try p.strings("volumes") ?? []
             o.devices = try p.strings("devices") ?? []
             o.securityOptions = try p.strings("securityOpt") ?? []
-            if let m = p.object["memory"], !m.isNull {
-                guard let bytes = m.intValue ?? m.stringValue.flatMap(ByteSize.parse), bytes > 0 else {
-                    throw RPCErrorCode.invalidParams("\"memory\" must be bytes (an integer) or a size like \"64m\"")
+            if let m = try p.value("memory", "bytes (an integer) or a size like \"64m\"") {
+                let bytes: Int64?
+                switch m {
+                case .string(let text): bytes = ByteSize.parse(text)
+                case .int, .double: bytes = m.intValue
+                default: bytes = nil
+                }
+                guard let bytes, bytes > 0 else {
+                    throw RPCErrorCode.invalidParams("\"memory\" must be a positive number of bytes (an integer) or a size like \"64m\"", param: "memory")
                 }
                 o.limits.memoryBytes = bytes
             }
-            if let n = p.object["pidsLimit"], !n.isNull {
-                guard let v = n.intValue, v > 0 else { throw RPCErrorCode.invalidParams("\"pidsLimit\" must be a positive integer") }
-                o.limits.pids = v
-            }
-            if let c = p.object["cpus"], !c.isNull {
-                guard let v = c.doubleValue ?? c.intValue.map(Double.init), v > 0 else { throw RPCErrorCode.invalidParams("\"cpus\" must be a positive number") }
-                o.limits.cpus = v
+            o.limits.pids = try p.integer("pidsLimit", in: 1...Int64.max)
+            o.limits.cpus = try p.number("cpus")
+            do throws(EngineError) { try Limits.check(o.limits) } catch {
+                throw RPCErrorCode.invalidParams(error.message, param: error.context.keys.first ?? "memory")
             }
             let interactive = try p.bool("interactive") ?? false
             if o.detach && (o.tty || interactive) {
@@ -75,12 +79,13 @@ extension EstibaService {
             }
         case "exec":
             let p = try Params(request, allowed: ["container", "command", "env", "user", "workdir", "interactive", "tty"])
-            let container = try p.requiredString("container")
+            let container = try p.reference("container", "container")
             guard let command = try p.strings("command"), !command.isEmpty else {
-                throw RPCErrorCode.invalidParams("exec needs \"command\": a non-empty array of strings")
+                throw RPCErrorCode.invalidParams("exec needs \"command\": a non-empty array of strings", param: "command")
             }
             let env = try p.strings("env") ?? []
             let user = try p.string("user")
+            if let user, let problem = UserSpec.problem(user) { throw RPCErrorCode.invalidParams(problem, param: "user") }
             let workdir = try p.string("workdir")
             let interactive = try p.bool("interactive") ?? false
             let tty = try p.bool("tty") ?? false
@@ -104,9 +109,7 @@ extension EstibaService {
             }
         case "start":
             let p = try Params(request, allowed: ["containers"])
-            guard let names = try p.strings("containers"), !names.isEmpty else {
-                throw RPCErrorCode.invalidParams("start needs \"containers\": a non-empty array of names or IDs")
-            }
+            let names = try p.references("containers", "container")
             return run { () async throws(EngineError) -> JSONValue in ["started": JSONValue(try engine.start(containers: names))] }
         case "volumes":
             _ = try Params(request, allowed: [])
@@ -119,9 +122,7 @@ extension EstibaService {
             return run { () async throws(EngineError) -> JSONValue in Self.volumeJSON(try engine.createVolume(name)) }
         case "volumeRemove":
             let p = try Params(request, allowed: ["names", "force"])
-            guard let names = try p.strings("names"), !names.isEmpty else {
-                throw RPCErrorCode.invalidParams("volumeRemove needs \"names\": a non-empty array of volume names")
-            }
+            let names = try p.references("names", "volume")
             let force = try p.bool("force") ?? false
             return run { () async throws(EngineError) -> JSONValue in ["removed": JSONValue(try engine.removeVolumes(names, force: force))] }
         case "ps":
@@ -132,18 +133,25 @@ extension EstibaService {
             }
         case "rm":
             let p = try Params(request, allowed: ["containers", "force"])
-            guard let names = try p.strings("containers"), !names.isEmpty else {
-                throw RPCErrorCode.invalidParams("rm needs \"containers\": a non-empty array of names or IDs")
-            }
+            let names = try p.references("containers", "container")
             let force = try p.bool("force") ?? false
             return run { () async throws(EngineError) -> JSONValue in
                 ["removed": JSONValue(try engine.removeContainers(names, force: force))]
             }
         case "stop", "kill", "wait":
             let p = try Params(request, allowed: request.method == "stop" ? ["container", "timeout"] : request.method == "kill" ? ["container", "signal"] : ["container"])
-            let container = try p.requiredString("container")
-            let timeout = Int(p.object["timeout"]?.intValue ?? 10)
-            let signal = Int32(p.object["signal"]?.intValue ?? Int64(SIGKILL))
+            let container = try p.reference("container", "container")
+            // In range (refused by name otherwise), then converted with the engine's checked conversions.
+            let seconds = try p.integer("timeout", in: 0...Limits.maximumStopTimeout) ?? 10
+            let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(SIGKILL)
+            let timeout: Int
+            let signal: Int32
+            do throws(EngineError) {
+                timeout = try Limits.stopTimeout(seconds)
+                signal = try Limits.signal(number)
+            } catch {
+                throw RPCErrorCode.invalidParams(error.message, param: error.context.keys.first ?? "signal")
+            }
             let method = request.method
             return run { () async throws(EngineError) -> JSONValue in
                 switch method {
@@ -156,7 +164,7 @@ extension EstibaService {
             }
         case "logs":
             let p = try Params(request, allowed: ["container", "follow"])
-            let container = try p.requiredString("container")
+            let container = try p.reference("container", "container")
             let follow = try p.bool("follow") ?? false
             return .deferred { ctx in
                 let collected = ByteCollector()
@@ -175,7 +183,7 @@ extension EstibaService {
             }
         default:  // commit
             let p = try Params(request, allowed: ["container", "reference", "changes", "message", "author"])
-            let container = try p.requiredString("container")
+            let container = try p.reference("container", "container")
             let reference = try p.string("reference")
             let changes = try p.strings("changes") ?? []
             let message = try p.string("message")

@@ -34,20 +34,20 @@ extension EstibaService {
             }
         case "inspect":
             let p = try Params(request, allowed: ["image"])
-            let image = try p.requiredString("image")
+            let image = try p.reference("image", "image")
             return run { () async throws(EngineError) -> JSONValue in
                 ImageEncoding.inspect(try await engine.inspectImage(image), root: root)
             }
         case "history":
             let p = try Params(request, allowed: ["image"])
-            let image = try p.requiredString("image")
+            let image = try p.reference("image", "image")
             return run { () async throws(EngineError) -> JSONValue in
                 let tags = try await engine.inspectImage(image).references.map(\.description)
                 return ["history": .array(try await engine.history(image).map { ImageEncoding.historyRow($0, tags: tags) })]
             }
         case "tag":
             let p = try Params(request, allowed: ["source", "target"])
-            let source = try p.requiredString("source")
+            let source = try p.reference("source", "image")
             let target = try p.requiredString("target")
             return run { () async throws(EngineError) -> JSONValue in
                 let image = try await engine.tag(source: source, target: target)
@@ -55,22 +55,18 @@ extension EstibaService {
             }
         case "rmi":
             let p = try Params(request, allowed: ["images", "force"])
-            guard let images = try p.strings("images"), !images.isEmpty else {
-                throw RPCErrorCode.invalidParams("rmi needs \"images\": a non-empty array of image names or IDs")
-            }
+            let images = try p.references("images", "image")
             let force = try p.bool("force") ?? false
             return run { () async throws(EngineError) -> JSONValue in
                 ["events": .array(try await engine.removeImages(images, force: force).map(ImageEncoding.removal))]
             }
         case "save":
             let p = try Params(request, allowed: ["images", "path", "format"])
-            guard let images = try p.strings("images"), !images.isEmpty else {
-                throw RPCErrorCode.invalidParams("save needs \"images\": a non-empty array of image names or IDs")
-            }
+            let images = try p.references("images", "image")
             let path = try p.requiredString("path")
             let formatName = try p.string("format") ?? ArchiveFormat.dockerArchive.rawValue
             guard let format = ArchiveFormat(rawValue: formatName) else {
-                throw RPCErrorCode.invalidParams("\"format\" must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw RPCErrorCode.invalidParams("\"format\" must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", "))", param: "format")
             }
             return run { () async throws(EngineError) -> JSONValue in
                 let saved = try await engine.save(images, to: path, format: format)

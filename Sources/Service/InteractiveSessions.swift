@@ -160,25 +160,27 @@ extension EstibaService {
     func sessionMethod(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
         if request.method == "resize" {
             let p = try Params(request, allowed: ["container", "rows", "cols"])
-            let spec = try p.requiredString("container")
-            guard let rows = p.object["rows"]?.intValue, let cols = p.object["cols"]?.intValue, rows > 0, cols > 0, rows < 65536, cols < 65536 else {
-                throw RPCErrorCode.invalidParams("resize takes \"rows\" and \"cols\": positive integers")
-            }
+            let spec = try p.reference("container", "container")
+            let rows = try p.requiredInteger("rows", in: 1...65535)
+            let cols = try p.requiredInteger("cols", in: 1...65535)
             guard let s = sessions.find(spec), s.tty else {
                 return .done(.failure(EngineError(.notFound, "No terminal session for container \(spec); start it with run {\"tty\": true} on this service.", context: ["container": spec]).rpcError))
             }
-            var size = winsize(ws_row: UInt16(rows), ws_col: UInt16(cols), ws_xpixel: 0, ws_ypixel: 0)
+            guard let r = UInt16(exactly: rows), let c = UInt16(exactly: cols) else {
+                throw RPCErrorCode.invalidParams("resize takes \"rows\" and \"cols\": integers from 1 to 65535", param: "rows")
+            }
+            var size = winsize(ws_row: r, ws_col: c, ws_xpixel: 0, ws_ypixel: 0)
             guard ioctl(s.input, UInt(TIOCSWINSZ), &size) == 0 else {
                 return .done(.failure(EngineError(.io, "Cannot resize the terminal of \(spec): \(String(cString: strerror(errno))).").rpcError))
             }
             return .done(.success(["rows": .int(rows), "cols": .int(cols)]))
         }
         let p = try Params(request, allowed: ["container", "data", "eof"])
-        let spec = try p.requiredString("container")
+        let spec = try p.reference("container", "container")
         let eof = try p.bool("eof") ?? false
         var bytes: [UInt8] = []
         if let data = try p.string("data") {
-            guard let decoded = Base64.decode(data) else { throw RPCErrorCode.invalidParams("\"data\" must be base64") }
+            guard let decoded = Base64.decode(data) else { throw RPCErrorCode.invalidParams("\"data\" of input must be base64", param: "data") }
             bytes = decoded
         }
         guard let s = sessions.find(spec), s.input >= 0 else {

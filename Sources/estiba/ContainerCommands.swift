@@ -59,9 +59,11 @@ struct RunCommand: AsyncParsableCommand {
             o.limits.pids = pidsLimit
         }
         if let cpus {
-            guard cpus > 0 else { throw fail(EngineError(.invalidArgument, "--cpus must be positive.")) }
+            guard cpus.isFinite, cpus > 0 else { throw fail(EngineError(.invalidArgument, "--cpus must be a positive number.")) }
             o.limits.cpus = cpus
         }
+        do { try Limits.check(o.limits) } catch { throw fail(error) }
+        if let user { do { try Limits.checkUser(user) } catch { throw fail(error) } }
         o.command = command
         o.entrypoint = entrypoint.map { [$0] }
         o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (getenv($0).map { String(cString: $0) } ?? "") }

@@ -23,8 +23,10 @@ struct StopCommand: AsyncParsableCommand {
     @Argument var containers: [String]
 
     func run() async throws {
+        let timeout: Int
+        do { timeout = try Limits.stopTimeout(Int64(time)) } catch { throw fail(error) }
         for c in containers {
-            do { _ = try await global.engine().stop(container: c, timeout: time) } catch { throw fail(error) }
+            do { _ = try await global.engine().stop(container: c, timeout: timeout) } catch { throw fail(error) }
             FileDescriptorOutput.stdout(c + "\n")
         }
     }
@@ -39,7 +41,14 @@ struct KillCommand: AsyncParsableCommand {
     func run() async throws {
         let names: [String: Int32] = ["KILL": SIGKILL, "TERM": SIGTERM, "HUP": SIGHUP, "INT": SIGINT, "USR1": SIGUSR1, "USR2": SIGUSR2, "QUIT": SIGQUIT]
         let upper = signal.uppercased()
-        guard let sig = Int32(signal) ?? names[upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper] else {
+        let sig: Int32
+        if let number = Int64(signal) {
+            do { sig = try Limits.signal(number) } catch { throw fail(error) }
+        } else if let named = names[upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper] {
+            sig = named
+        } else if signal.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) && !signal.isEmpty {
+            throw fail(EngineError(.invalidArgument, "Invalid signal: \(signal). Give a signal number from 1 to \(Limits.maximumSignal), or a name like TERM."))
+        } else {
             throw ValidationError("Unknown signal \(signal).")
         }
         for c in containers {
@@ -88,6 +97,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough) var command: [String] = []
 
     func run() async throws {
+        if let user { do { try Limits.checkUser(user) } catch { throw fail(error) } }
         let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if !interactive { close(stdin) } }
         let session = SessionBox()

@@ -93,4 +93,83 @@ import Testing
         _ = try LayerExtractor.extract(archive: tar, into: dir)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/etc-link") == "/etc")
     }
+
+    /// Device numbers beyond 32 bits (a pax header may say anything) are refused, never converted blindly.
+    @Test func deviceNumbersOutOfRangeAreRefused() throws {
+        let parent = try temporaryDirectory("devnum")
+        defer { removeTree(parent) }
+        for (kind, name) in [("CHRTYPE", "dev"), ("FIFOTYPE", "fifo")] {
+            let tar = parent + "/\(name).tar"
+            try python(
+                """
+                import sys, tarfile
+                with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+                    i = tarfile.TarInfo(sys.argv[3])
+                    i.type = getattr(tarfile, sys.argv[2])
+                    i.pax_headers = {"SCHILY.devmajor": "99999999999", "SCHILY.devminor": "99999999999"}
+                    t.addfile(i)
+                """, [tar, kind, name])
+            let root = parent + "/root-\(name)"
+            mkdir(root, 0o755)
+            do {
+                _ = try LayerExtractor.extract(archive: tar, into: root, options: ExtractOptions(allowDevices: true))
+                #expect(kind == "FIFOTYPE", "a device with a 37-bit number was made")
+                var st = stat()
+                #expect(lstat(root + "/fifo", &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+            } catch {
+                #expect(kind == "CHRTYPE" && error.code == .unsafeEntry && error.message.contains("device number"), "\(error)")
+            }
+        }
+    }
+
+    /// Makes `levels` nested directories named "d" under `root` (with descriptors: the path outgrows PATH_MAX).
+    func makeDeepTree(_ root: String, levels: Int) {
+        var fd = open(root, O_RDONLY | O_DIRECTORY)
+        for _ in 0..<levels {
+            mkdirat(fd, "d", 0o755)
+            let sub = openat(fd, "d", O_RDONLY | O_DIRECTORY)
+            close(fd)
+            fd = sub
+        }
+        close(openat(fd, "f", O_WRONLY | O_CREAT, 0o644))
+        close(fd)
+    }
+
+    /// Trees deeper than the store walks are refused by name (an archive entry, or a directory being made into
+    /// a layer), and removing one needs no recursion.
+    @Test func treesTooDeepToWalkAreRefusedAndStillRemovable() throws {
+        let parent = try temporaryDirectory("deep")
+        defer { removeTree(parent) }
+        let tar = parent + "/deep.tar"
+        try python(
+            """
+            import sys, tarfile, io
+            with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+                i = tarfile.TarInfo("/".join(["a"] * 30000) + "/f"); i.size = 1
+                t.addfile(i, io.BytesIO(b"x"))
+            """, [tar])
+        let root = parent + "/root"
+        mkdir(root, 0o755)
+        do {
+            _ = try LayerExtractor.extract(archive: tar, into: root)
+            Issue.record("an entry 30,000 directories deep was extracted")
+        } catch {
+            #expect(error.code == .unsafeEntry && error.message.contains("nested more than \(FileTree.maxDepth) directories deep"), "\(error)")
+        }
+
+        let deep = parent + "/tree"
+        mkdir(deep, 0o755)
+        makeDeepTree(deep, levels: 3_000)
+        do {
+            let (layer, _) = try writeLayer(deep)
+            removeTree(layer)
+            Issue.record("a tree 3,000 directories deep became a layer")
+        } catch let error as StoreError {
+            #expect(error.code == .unsafeEntry && error.message.contains("nested more than"), "\(error)")
+        }
+        let fd = open(parent, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try RootedDirectory.removeTree(fd, "tree")
+        #expect(access(deep, F_OK) != 0)
+    }
 }
