@@ -14,11 +14,23 @@ public struct Dockerignore: Sendable, Equatable {
         hasExclusions = out.contains { $0.isExclusion }
         var byFirst: [Unicode.Scalar: [Int]] = [:]
         var anyFirst: [Int] = []
+        var exact: [String: [Int]] = [:]
+        var byName: [String: [Int]] = [:]
         for (i, p) in out.enumerated() {
-            if let c = p.firstScalar { byFirst[c, default: []].append(i) } else { anyFirst.append(i) }
+            switch p.kind {
+            case .exact:
+                exact[p.pattern, default: []].append(i)
+            case .suffix where p.scalars.contains("/"):
+                let name = p.scalars.split(separator: "/", omittingEmptySubsequences: false).last ?? []
+                byName[String(String.UnicodeScalarView(name)), default: []].append(i)
+            default:
+                if let c = p.firstScalar { byFirst[c, default: []].append(i) } else { anyFirst.append(i) }
+            }
         }
         patternsByFirst = byFirst
         patternsWithAnyFirst = anyFirst
+        exactPatterns = exact
+        patternsByLastName = byName
     }
 
     /// Parses a `.dockerignore` file: BOM dropped, `#` lines skipped, lines trimmed, paths cleaned,
@@ -47,10 +59,15 @@ public struct Dockerignore: Sendable, Equatable {
     /// True when some exclusion pattern could re-include something under `dir`, so a walker must descend
     /// into an excluded directory.
     public let hasExclusions: Bool
-    /// Indexes (ascending) of the patterns that only match text starting with a given character.
+    /// Indexes (ascending) of the patterns not indexed below that only match text starting with a given
+    /// character.
     let patternsByFirst: [Unicode.Scalar: [Int]]
-    /// Indexes (ascending) of the patterns that may match text starting with any character.
+    /// Indexes (ascending) of the patterns not indexed below that may match text starting with any character.
     let patternsWithAnyFirst: [Int]
+    /// Indexes of the exact patterns, by their text: a path finds the ones naming it or a parent by lookup.
+    let exactPatterns: [String: [Int]]
+    /// Indexes of the suffix patterns (`**/…/name`) by their last name, which a matching path's last name is.
+    let patternsByLastName: [String: [Int]]
 
     /// True when `path` (slash-separated, relative to the context root) is excluded: the last pattern that
     /// matches the path or one of its parent directories decides.
@@ -63,35 +80,51 @@ public struct Dockerignore: Sendable, Equatable {
     ///
     /// patternmatcher tries the patterns in order, skipping those that could not change the answer; that makes the
     /// last matching pattern decide, so the patterns are tried from the last one back and the first match ends the
-    /// search. Only patterns that can match text starting with the path's first character are tried, and each
-    /// one checks all of the path's parent directories in a single pass.
+    /// search. Exact and `**/name` patterns are looked up by the path's parts; of the others, only those that can
+    /// match text starting with the path's first character are tried, and each checks all of the path's parent
+    /// directories in a single pass.
     func excludes(_ path: String, scratch: inout IgnoreScratch) -> Bool {
         let full = Array(path.unicodeScalars)
         let parentPath = PathClean.dir(path)
         let parent: [Unicode.Scalar]? = parentPath == "." ? nil : Array(parentPath.unicodeScalars)
-        // The last characters of the parent directories' paths (what a pattern's last character must be among).
+        // The parent directories' paths and last names, and the last characters a pattern may end with.
         var ends = Set<Unicode.Scalar>()
-        if let parent {
-            for (k, c) in parent.enumerated() where c == "/" && k > 0 { ends.insert(parent[k - 1]) }
-            if let c = parent.last { ends.insert(c) }
+        var hits: [Int] = []
+        func lookUp(_ text: ArraySlice<Unicode.Scalar>, start: Int) {
+            hits += exactPatterns[String(String.UnicodeScalarView(text))] ?? []
+            hits += patternsByLastName[String(String.UnicodeScalarView(text[start...]))] ?? []
         }
+        lookUp(full[...], start: (full.lastIndex(of: "/") ?? -1) + 1)
+        if let parent {
+            var start = 0
+            for k in 0...parent.count where k == parent.count || parent[k] == "/" {
+                if k > 0 { ends.insert(parent[k - 1]) }
+                lookUp(parent[..<k], start: start)
+                start = k + 1
+            }
+        }
+        hits.sort()
         // Candidate lists, each ascending; walked together from the end.
-        var lists: [[Int]] = [patternsWithAnyFirst]
+        var lists: [[Int]] = [patternsWithAnyFirst, hits]
         if let c = full.first, let l = patternsByFirst[c] { lists.append(l) }
         if let c = parent?.first, c != full.first, let l = patternsByFirst[c] { lists.append(l) }
         var cursors = lists.map(\.count)
+        var last = -1
         while true {
             var pick = -1
             var best = -1
-            for (j, l) in lists.enumerated() where cursors[j] > 0 && l[cursors[j] - 1] > best {
-                best = l[cursors[j] - 1]
+            for j in lists.indices where cursors[j] > 0 && lists[j][cursors[j] - 1] > best {
+                best = lists[j][cursors[j] - 1]
                 pick = j
             }
             guard pick >= 0 else { return false }
             cursors[pick] -= 1
-            let p = patterns[best]
-            if p.matches(full, scratch: &scratch) { return !p.isExclusion }
-            if let parent, p.matchesSomeParent(parent, ends: ends, scratch: &scratch) { return !p.isExclusion }
+            if best == last { continue }  // a pattern found by more than one lookup
+            last = best
+            if patterns[best].matches(full, scratch: &scratch) { return !patterns[best].isExclusion }
+            if let parent, patterns[best].matchesSomeParent(parent, ends: ends, scratch: &scratch) {
+                return !patterns[best].isExclusion
+            }
         }
     }
 }

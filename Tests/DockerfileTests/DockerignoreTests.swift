@@ -149,6 +149,33 @@ import Testing
         #expect(compared > 1000)
     }
 
+    @Test func indexedSearchAgreesWithPatternOrder() throws {
+        var rng = ParserHalvesFuzzTests.Generator(state: 11)
+        let pieces = ["a", "b", "a/b", "**/", "**/a", "*", "b*", "?", "!", "!a", "x/"]
+        let letters: [Character] = ["a", "b", "/", "x"]
+        for _ in 0..<2000 {
+            let lines = (0..<Int.random(in: 1..<6, using: &rng)).map { _ in
+                (0..<Int.random(in: 1..<4, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "a" }.joined()
+            }
+            guard let ignore = try? Dockerignore(patterns: lines) else { continue }
+            for _ in 0..<8 {
+                let path = String((0..<Int.random(in: 1..<8, using: &rng)).map { _ in letters.randomElement(using: &rng) ?? "a" })
+                // patternmatcher's loop: every pattern in order, each parent directory tried one by one.
+                var matched = false
+                let parent = PathClean.dir(path)
+                let dirs = parent.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                for p in ignore.patterns where p.isExclusion == matched {
+                    var m = p.matches(path)
+                    if !m, parent != "." {
+                        m = dirs.indices.contains { p.matches(dirs[...$0].joined(separator: "/")) }
+                    }
+                    if m { matched = !p.isExclusion }
+                }
+                #expect(ignore.excludes(path) == matched, "\(lines) vs \(path)")
+            }
+        }
+    }
+
     @Test func pathClean() {
         #expect(PathClean.clean("a/./b/../c/") == "a/c")
         #expect(PathClean.clean("/../x") == "/x")
