@@ -29,6 +29,7 @@ public struct Dockerignore: Sendable, Equatable {
         }
         patternsByFirst = byFirst
         patternsWithAnyFirst = anyFirst
+        lastScalars = out.map(\.lastScalar)
         exactPatterns = exact
         patternsByLastName = byName
     }
@@ -64,6 +65,8 @@ public struct Dockerignore: Sendable, Equatable {
     let patternsByFirst: [Unicode.Scalar: [Int]]
     /// Indexes (ascending) of the patterns not indexed below that may match text starting with any character.
     let patternsWithAnyFirst: [Int]
+    /// Each pattern's `lastScalar`, side by side, to pass over patterns without reading them.
+    let lastScalars: [Unicode.Scalar?]
     /// Indexes of the exact patterns, by their text: a path finds the ones naming it or a parent by lookup.
     let exactPatterns: [String: [Int]]
     /// Indexes of the suffix patterns (`**/…/name`) by their last name, which a matching path's last name is.
@@ -88,7 +91,7 @@ public struct Dockerignore: Sendable, Equatable {
         let parentPath = PathClean.dir(path)
         let parent: [Unicode.Scalar]? = parentPath == "." ? nil : Array(parentPath.unicodeScalars)
         // The parent directories' paths and last names, and the last characters a pattern may end with.
-        var ends = Set<Unicode.Scalar>()
+        var ends: [Unicode.Scalar] = []
         var hits: [Int] = []
         func lookUp(_ text: ArraySlice<Unicode.Scalar>, start: Int) {
             hits += exactPatterns[String(String.UnicodeScalarView(text))] ?? []
@@ -98,7 +101,7 @@ public struct Dockerignore: Sendable, Equatable {
         if let parent {
             var start = 0
             for k in 0...parent.count where k == parent.count || parent[k] == "/" {
-                if k > 0 { ends.insert(parent[k - 1]) }
+                if k > 0, !ends.contains(parent[k - 1]) { ends.append(parent[k - 1]) }
                 lookUp(parent[..<k], start: start)
                 start = k + 1
             }
@@ -121,10 +124,18 @@ public struct Dockerignore: Sendable, Equatable {
             cursors[pick] -= 1
             if best == last { continue }  // a pattern found by more than one lookup
             last = best
-            if patterns[best].matches(full, scratch: &scratch) { return !patterns[best].isExclusion }
-            if let parent, patterns[best].matchesSomeParent(parent, ends: ends, scratch: &scratch) {
-                return !patterns[best].isExclusion
+            scratch.work += 1
+            // What a match must end with rules most patterns out before they are read.
+            let end = lastScalars[best]
+            let tryFull = end == nil || end == full.last
+            let tryParent = parent != nil && (end == nil || ends.contains { $0 == end })
+            guard tryFull || tryParent else { continue }
+            let found = patterns.withUnsafeBufferPointer { p in
+                if tryFull, p[best].matches(full, scratch: &scratch) { return true }
+                if tryParent, let parent, p[best].matchesSomeParent(parent, ends: ends, scratch: &scratch) { return true }
+                return false
             }
+            if found { return !patterns[best].isExclusion }
         }
     }
 }

@@ -236,7 +236,7 @@ public struct IgnorePattern: Sendable, Equatable {
     /// Whether some leading part of the directory path `s` matches: `s` itself or any part of it that ends just
     /// before a `/` (the parent directories patternmatcher tries one by one), in one pass. `ends` holds the last
     /// characters of those parts.
-    func matchesSomeParent(_ s: [Unicode.Scalar], ends: Set<Unicode.Scalar>, scratch: inout IgnoreScratch) -> Bool {
+    func matchesSomeParent(_ s: [Unicode.Scalar], ends: [Unicode.Scalar], scratch: inout IgnoreScratch) -> Bool {
         scratch.work += 1
         if let c = lastScalar, !ends.contains(c) { return false }
         switch kind {
