@@ -12,7 +12,7 @@ extension BuildRun {
         if add, f["checksum"] != nil || f["keep-git-dir"] != nil {
             throw error(node, .syntax, "ADD --checksum and --keep-git-dir apply to remote sources, which Estiba does not fetch yet.")
         }
-        let env = state.expansionEnvironment
+        let env = node.original.contains("$") ? state.expansionEnvironment() : [:]
         var words = node.next.map(\.value)
         guard words.count >= 2 else { throw error(node, .syntax, "\(name) requires at least two arguments: source(s) and destination.") }
         var destination = try expand(words.removeLast(), env: env, node: node)

@@ -24,7 +24,8 @@ extension BuildRun {
     func dispatch(_ node: Node, state: inout StageState, countsAsStep: Bool = true) async throws(BuildError) {
         if Task.isCancelled { throw BuildError(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
         let keyword = node.value.lowercased()
-        let env = state.expansionEnvironment
+        // Only `$` expands variables: an instruction without one needs no environment.
+        let env = node.original.contains("$") ? state.expansionEnvironment() : [:]
         if countsAsStep { step += 1 }
         emit(.stepStarted(BuildStepStart(step: step, total: total, stage: state.index, instruction: node.original, line: node.startLine)))
         let words = node.next.map(\.value)
@@ -41,12 +42,7 @@ extension BuildRun {
             }
             guard !pairs.isEmpty else { throw error(node, .syntax, "\(keyword.uppercased()) needs at least one key=value pair.") }
             if keyword == "env" {
-                try await metadata(node, &state, "ENV " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) { c in
-                    for (k, v) in pairs {
-                        c.config.env.removeAll { $0 == k || $0.hasPrefix(k + "=") }
-                        c.config.env.append(k + "=" + v)
-                    }
-                }
+                try await envStep(node, pairs: pairs, state: &state)
             } else {
                 try await labelStep(node, pairs: pairs, state: &state)
             }
@@ -177,6 +173,28 @@ extension BuildRun {
             out[name] = value
         }
         return out
+    }
+
+    /// ENV: a name already set moves to the end with its new value. Which names are set comes from the stage's
+    /// running table of values, so a step costs what its own pairs do, not the whole environment.
+    func envStep(_ node: Node, pairs: [(String, String)], state: inout StageState) async throws(BuildError) {
+        var values = state.environmentValues()
+        // Out of the state while the step runs, so that updating it below edits the table in place.
+        state.envValues = nil
+        try await metadata(node, &state, "ENV " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) { c in
+            var added: Set<String> = []
+            for (k, v) in pairs {
+                if values[k] != nil || added.contains(k) {
+                    let prefix = k + "="
+                    c.config.env.removeAll { $0 == k || $0.hasPrefix(prefix) }
+                }
+                c.config.env.append(k + "=" + v)
+                added.insert(k)
+            }
+        }
+        for (k, v) in pairs { values[k] = v }
+        state.envValues = values
+        state.envValuesCount = state.config.config.env.count
     }
 
     func labelStep(_ node: Node, pairs: [(String, String)], state: inout StageState) async throws(BuildError) {

@@ -24,14 +24,29 @@ struct StageState {
 
     var shell: [String] { config.config.shell ?? ["/bin/sh", "-c"] }
 
-    /// Variables instructions expand with: ARG values, then ENV (ENV wins).
-    var expansionEnvironment: [String: String] {
-        var env: [String: String] = [:]
-        for a in args { if let v = a.value { env[a.name] = v } }
+    /// ENV values by name as `config.config.env` holds them (the last entry of a name wins), kept up to date by
+    /// ENV steps so that a step does not re-read the whole environment; nil until first needed.
+    var envValues: [String: String]?
+    /// The length of `config.config.env` that `envValues` describes (a cheap check that it still fits).
+    var envValuesCount = 0
+
+    /// The environment by name, read from the config only when it changed other than through an ENV step.
+    mutating func environmentValues() -> [String: String] {
+        if let v = envValues, envValuesCount == config.config.env.count { return v }
+        var values: [String: String] = [:]
         for kv in config.config.env {
             let parts = kv.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            values[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
+        envValues = values
+        envValuesCount = config.config.env.count
+        return values
+    }
+
+    /// Variables instructions expand with: ARG values, then ENV (ENV wins).
+    mutating func expansionEnvironment() -> [String: String] {
+        var env = environmentValues()
+        for a in args where env[a.name] == nil { if let v = a.value { env[a.name] = v } }
         return env
     }
 

@@ -13,6 +13,9 @@ extension BuildRun {
     ) async throws(BuildError) {
         let started = Timestamp.nowSeconds
         var next = state.config
+        // A config-only step edits the config in place instead of copying it: every path below replaces the
+        // stage's config, and nothing reads it before.
+        if case .metadata = work { state.config = ImageConfig(architecture: "") }
         try change(&next)
         let firstInStage = state.firstStep
         guard let parent = state.parentKey else {

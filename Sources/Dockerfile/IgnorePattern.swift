@@ -30,6 +30,11 @@ public struct IgnorePattern: Sendable, Equatable {
     }
 
     let kind: Kind
+    /// The text an exact, prefix or suffix pattern compares with; for a glob, its leading literal characters
+    /// (which every match starts with).
+    let scalars: [Unicode.Scalar]
+    /// The character every match ends with, when there is one.
+    let lastScalar: Unicode.Scalar?
 
     /// Compiles a pattern line (already trimmed); throws for `!` alone or a malformed pattern.
     public init(_ line: String) throws(IgnorePatternError) {
@@ -44,6 +49,26 @@ public struct IgnorePattern: Sendable, Equatable {
         self.pattern = p
         self.isExclusion = exclusion
         self.kind = Self.compile(p)
+        switch kind {
+        case .exact:
+            scalars = Array(p.unicodeScalars)
+            lastScalar = scalars.last
+        case .prefix(let text):
+            scalars = Array(text.unicodeScalars)
+            lastScalar = nil
+        case .suffix(let text):
+            scalars = Array(text.unicodeScalars)
+            // A suffix `/x` also matches the whole text `x`, which ends the same way (unless it is empty).
+            lastScalar = scalars == ["/"] ? nil : scalars.last
+        case .glob(let tokens):
+            var lead: [Unicode.Scalar] = []
+            for t in tokens {
+                guard case .literal(let c) = t else { break }
+                lead.append(c)
+            }
+            scalars = lead
+            if case .literal(let c)? = tokens.last { lastScalar = c } else { lastScalar = nil }
+        }
     }
 
     /// Mirrors patternmatcher's `compile`: decides the match type and builds the token list.
@@ -66,7 +91,8 @@ public struct IgnorePattern: Sendable, Equatable {
                     if i == u.count {
                         if type == 0 { type = 1 } else { tokens.append(.anything); type = 3 }
                     } else {
-                        tokens.append(.anyDirs)
+                        // `(.*/)?(.*/)?` matches what `(.*/)?` does: a run of `**/` is one token.
+                        if tokens.last != .anyDirs { tokens.append(.anyDirs) }
                         type = 3
                     }
                     if index == 0 { type = 2 }
@@ -179,58 +205,157 @@ public struct IgnorePattern: Sendable, Equatable {
         }
     }
 
+    /// The character every text this pattern matches starts with, when there is one.
+    var firstScalar: Unicode.Scalar? {
+        if case .suffix = kind { return nil }
+        return scalars.first
+    }
+
     /// Whether `path` (slash-separated, relative to the context) matches this pattern itself.
     public func matches(_ path: String) -> Bool {
+        var scratch = IgnoreScratch()
+        return matches(Array(path.unicodeScalars), scratch: &scratch)
+    }
+
+    /// Whether the whole of `s` matches; `scratch.work` grows by the matching steps taken.
+    func matches(_ s: [Unicode.Scalar], scratch: inout IgnoreScratch) -> Bool {
+        scratch.work += 1
+        if let c = lastScalar, s.last != c { return false }
         switch kind {
-        case .exact: return path == pattern
-        case .prefix(let p): return path.hasPrefix(p)
-        case .suffix(let s):
-            if path.hasSuffix(s) { return true }
-            return s.hasPrefix("/") && path == String(s.dropFirst())
+        case .exact: return s.elementsEqual(scalars)
+        case .prefix: return s.starts(with: scalars)
+        case .suffix:
+            if Self.hasSuffix(s, end: s.count, scalars) { return true }
+            return scalars.first == "/" && s.elementsEqual(scalars.dropFirst())
         case .glob(let tokens):
-            return Self.match(tokens, Array(path.unicodeScalars))
+            guard s.starts(with: scalars) else { return false }
+            return Self.run(tokens, s, prefixes: false, scratch: &scratch)
         }
     }
 
-    static func match(_ tokens: [Token], _ s: [Unicode.Scalar]) -> Bool {
-        var memo = Set<Int>()  // failed (token, index) states
-        func go(_ t: Int, _ i: Int) -> Bool {
-            if t == tokens.count { return i == s.count }
-            let key = t * (s.count + 1) + i
-            if memo.contains(key) { return false }
-            let ok: Bool
-            switch tokens[t] {
-            case .literal(let c): ok = i < s.count && s[i] == c && go(t + 1, i + 1)
-            case .notSlash: ok = i < s.count && s[i] != "/" && go(t + 1, i + 1)
-            case .charClass(let cls): ok = i < s.count && cls.contains(s[i]) && go(t + 1, i + 1)
-            case .notSlashRun:
-                var k = i
-                var found = go(t + 1, k)
-                while !found, k < s.count, s[k] != "/" {
-                    k += 1
-                    found = go(t + 1, k)
+    /// Whether some leading part of the directory path `s` matches: `s` itself or any part of it that ends just
+    /// before a `/` (the parent directories patternmatcher tries one by one), in one pass. `ends` holds the last
+    /// characters of those parts.
+    func matchesSomeParent(_ s: [Unicode.Scalar], ends: [Unicode.Scalar], scratch: inout IgnoreScratch) -> Bool {
+        scratch.work += 1
+        if let c = lastScalar, !ends.contains(c) { return false }
+        switch kind {
+        case .exact:
+            // `s` is the pattern, or starts with it followed by a slash.
+            guard s.starts(with: scalars) else { return false }
+            return s.count == scalars.count || s[scalars.count] == "/"
+        case .prefix:
+            // Every candidate is a leading part of `s`; the longest (`s`) has the prefix whenever one does.
+            return s.starts(with: scalars)
+        case .suffix:
+            let bare = scalars.first == "/" ? scalars.dropFirst() : scalars[...]
+            var k = 0
+            while k <= s.count {
+                if k == s.count || s[k] == "/" {
+                    scratch.work += 1
+                    if Self.hasSuffix(s, end: k, scalars) { return true }
+                    if scalars.first == "/", k == bare.count, s[..<k].elementsEqual(bare) { return true }
                 }
-                ok = found
-            case .anything:
-                ok = (i...s.count).contains { go(t + 1, $0) }
-            case .anyDirs:
-                // (.*/)? : nothing, or any text ending in a slash.
-                if go(t + 1, i) {
-                    ok = true
-                } else {
-                    var found = false
-                    var k = i
-                    while k < s.count {
-                        if s[k] == "/", go(t + 1, k + 1) { found = true; break }
-                        k += 1
-                    }
-                    ok = found
+                k += 1
+            }
+            return false
+        case .glob(let tokens):
+            guard s.starts(with: scalars) else { return false }
+            return Self.run(tokens, s, prefixes: true, scratch: &scratch)
+        }
+    }
+
+    static func hasSuffix(_ s: [Unicode.Scalar], end: Int, _ suffix: [Unicode.Scalar]) -> Bool {
+        guard suffix.count <= end else { return false }
+        return s[(end - suffix.count)..<end].elementsEqual(suffix)
+    }
+
+    /// Matches `s` against the tokens without backtracking: the tokens are simulated as an automaton with a set of
+    /// live positions, so the cost is at most (positions × characters). Positions are `2 * token` (about to
+    /// match that token; `2 * tokens.count` accepts) and `2 * token + 1` (inside the `.*` of a `**/`, which must
+    /// end with a slash). With `prefixes`, also accepts when the part of `s` before any `/` matches.
+    static func run(_ tokens: [Token], _ s: [Unicode.Scalar], prefixes: Bool, scratch: inout IgnoreScratch) -> Bool {
+        let accept = 2 * tokens.count
+        scratch.prepare(positions: accept + 2)
+        // The buffers move out of the scratch for the run and back after it (no copies).
+        var seen: [Int] = []
+        var live: [Int] = []
+        var next: [Int] = []
+        swap(&seen, &scratch.seen)
+        swap(&live, &scratch.live)
+        swap(&next, &scratch.next)
+        var generation = scratch.generation
+        var work = scratch.work
+        defer {
+            swap(&seen, &scratch.seen)
+            swap(&live, &scratch.live)
+            swap(&next, &scratch.next)
+            scratch.generation = generation
+            scratch.work = work
+        }
+        // `seen[p] == generation` marks `p` live for the current character. `add` puts in `next` a position and
+        // every position reachable from it without reading a character.
+        func add(_ position: Int) {
+            var p = position
+            while seen[p] != generation {
+                seen[p] = generation
+                next.append(p)
+                guard (p & 1) == 0, p < accept else { return }
+                switch tokens[p >> 1] {
+                case .anyDirs, .notSlashRun, .anything: p += 2
+                default: return
                 }
             }
-            if !ok { memo.insert(key) }
-            return ok
         }
-        return go(0, 0)
+        add(0)
+        swap(&live, &next)
+        var i = 0
+        while true {
+            if seen[accept] == generation {
+                if i == s.count { return true }
+                if prefixes, s[i] == "/" { return true }
+            }
+            guard i < s.count, !live.isEmpty else { return false }
+            let c = s[i]
+            generation += 1
+            next.removeAll(keepingCapacity: true)
+            for p in live {
+                work += 1
+                guard p != accept else { continue }
+                let t = p >> 1
+                switch tokens[t] {
+                case .literal(let x): if c == x { add(p + 2) }
+                case .notSlash: if c != "/" { add(p + 2) }
+                case .charClass(let cls): if cls.contains(c) { add(p + 2) }
+                case .notSlashRun: if c != "/" { add(p) }
+                case .anything: add(p)
+                case .anyDirs:
+                    add(2 * t + 1)
+                    if c == "/" { add(2 * t + 2) }
+                }
+            }
+            swap(&live, &next)
+            i += 1
+        }
+    }
+}
+
+/// Buffers one matching pass reuses from pattern to pattern, and the steps it took.
+struct IgnoreScratch {
+    /// Matching steps taken so far (a step is one live automaton position meeting one character, or one
+    /// comparison of a whole text).
+    var work = 0
+    var seen: [Int] = []
+    var generation = 0
+    var live: [Int] = []
+    var next: [Int] = []
+
+    /// Readies the buffers for an automaton of `positions` positions.
+    mutating func prepare(positions: Int) {
+        generation += 1
+        if seen.count < positions { seen += repeatElement(-1, count: positions - seen.count) }
+        live.removeAll(keepingCapacity: true)
+        next.removeAll(keepingCapacity: true)
     }
 }
 

@@ -177,6 +177,55 @@ import Testing
         #expect(r.output.contains("[Warning] One or more build-args [NOPE] were not consumed"))
     }
 
+    /// A Dockerfile of `count` ENV lines (every hundredth sets K0 again) and a last line that expands two of
+    /// them; with the environment it leaves after the base image's PATH.
+    static func envDockerfile(_ count: Int) -> (text: String, env: [String]) {
+        var lines = ["FROM busybox"]
+        var env: [String] = []
+        func set(_ k: String, _ v: String) {
+            lines.append("ENV \(k)=\(v)")
+            env.removeAll { $0.hasPrefix(k + "=") }
+            env.append(k + "=" + v)
+        }
+        for i in 0..<(count - 1) {
+            if i % 100 == 99 { set("K0", "again\(i)") } else { set("K\(i)", "v\(i)") }
+        }
+        let k0 = env.last { $0.hasPrefix("K0=") }.map { String($0.dropFirst(3)) } ?? ""
+        lines.append("ENV LAST=${K0}:$K1")
+        env.append("LAST=\(k0):v1")
+        return (lines.joined(separator: "\n") + "\n", env)
+    }
+
+    @Test func thousandsOfEnvStepsKeepTheirEnvironment() throws {
+        guard let cli = try store() else { return }
+        defer { cleanup(cli) }
+        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path + "/env"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        // 20,000 steps, predicted: each one is planned, and the last expands what the others set.
+        let big = Self.envDockerfile(20_000)
+        try big.text.write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let service = try StdioService(root: cli.root)
+        defer { _ = try? service.terminate() }
+        service.sendLine(request(1, "build", ["context": .string(ctx), "dryRun": true, "progress": false]))
+        let dry = try #require(try service.reader.json(timeout: 600)?["result"])
+        let steps = dry["steps"]?.arrayValue ?? []
+        #expect(steps.count == 20_001)
+        #expect(steps.last?["createdBy"]?.stringValue?.hasSuffix("ENV \(big.env.last ?? "")") == true, "\(String(describing: steps.last))")
+        #expect(steps.dropFirst().allSatisfy { $0["cached"] == false })
+        // Three hundred steps, built: every step is an image, and the last one holds the whole environment in order.
+        let small = Self.envDockerfile(300)
+        try small.text.write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        var r = try cli.run(["build", "-q", "-t", "env:1", ctx])
+        #expect(r.status == 0, "\(r.output)")
+        r = try cli.run(["inspect", "-f", "{{json .Config.Env}}", "env:1"])
+        let env = try JSONValue.parse(Array(r.output.utf8)).arrayValue?.compactMap(\.stringValue) ?? []
+        // Each name once with its last value; the names set once keep their order (where a name set again goes is
+        // the ENV instruction's own business).
+        #expect(env.count == small.env.count + 1 && Set(env) == Set(["PATH=/usr/local/bin:/bin"] + small.env), "\(env.prefix(5))")
+        #expect(env.filter { !$0.hasPrefix("K0=") } == ["PATH=/usr/local/bin:/bin"] + small.env.filter { !$0.hasPrefix("K0=") })
+        #expect(try cli.run(["run", "--rm", "env:1", "sh", "-c", "echo $LAST $K298"]).output == "again199:v1 v298\n")
+    }
+
     @Test func failedStepsNameTheLineAndLeaveNothingBehind() throws {
         guard let cli = try store() else { return }
         defer { cleanup(cli) }
