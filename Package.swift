@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .executable(name: "estiba", targets: ["estiba"]),
         .executable(name: "estiba-rpc-bench", targets: ["RPCBench"]),
-        .executable(name: "estiba-entry", targets: ["estiba-entry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,13 +29,11 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "Fetch", dependencies: ["CCurl"]),
         .target(name: "CLauncher"),
-        // The static program that executes a container's command (run from a sealed in-memory copy).
-        .executableTarget(name: "estiba-entry", linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--gc-sections", "-Xlinker", "-s"])]),
         .target(name: "CJSONRegion", dependencies: ["CJansson"]),
         .target(name: "EstibaJSON", dependencies: ["CJansson", "CJSONRegion"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
-        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "EstibaJSON"]),
+        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "EstibaJSON"], exclude: ["EntryProgram"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),

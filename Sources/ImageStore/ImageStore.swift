@@ -112,12 +112,20 @@ public actor ImageStore {
         guard config.diffIDs.count == layers.count else {
             throw StoreError(.corrupt, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
         }
-        let configBlob = try content.put(config.encoded())
+        let configBytes = config.encoded()
+        let configBlob = try content.put(configBytes)
         let manifest = Manifest(
             config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
             layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
         let manifestBlob = try content.put(manifest.json.encoded())
-        return try record(manifestDigest: manifestBlob.digest, index: ImageIndex(manifests: []))
+        // Built from what was just written, and not cached: a long build makes one such image per step, each
+        // config holding all the history before it, so caching them all would take memory quadratic in the steps.
+        if let cached = recordCache[manifestBlob.digest] { return cached }
+        let chain = Snapshots.chainIDs(config.diffIDs)
+        let sizes = config.diffIDs.enumerated().map { i, d in layerInfo.contentSize(d) ?? snapshots.contentSize(chain[i]) ?? layers[i].size }
+        return ImageRecord(
+            id: configBlob.digest, manifestDigest: manifestBlob.digest, manifest: manifest, config: config, configBytes: configBytes,
+            references: [], size: sizes.reduce(0, +), chainIDs: chain, layerSizes: sizes)
     }
 
     /// An image by manifest digest, listed or not (nil when its manifest or config blob is gone).

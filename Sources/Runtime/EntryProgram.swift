@@ -1,39 +1,30 @@
 import CLauncher
 import Glibc
 
-/// `estiba-entry`, the small static program that executes every container command. The launcher executes it
-/// through a descriptor opened once per process: a private read-only mount of the file (or a sealed copy in
-/// memory), so a container never reaches the host's `estiba` binary through `/proc/self/exe` and cannot change
-/// the program the next container runs.
+/// `estiba-entry`, the last step of starting every container command. The launcher (a copy of the engine's
+/// process) finishes the set-up and looks the command up, then executes this tiny static program from a sealed
+/// memfd, and it executes the command. So the process that finally runs the image's program never has the engine's
+/// binary as its `/proc/self/exe`: an image whose program starts `#!/proc/self/exe` reaches only this program,
+/// which refuses to run, and nothing can be written through `/proc/N/exe`. It holds only the container's standard
+/// descriptors and loads no library. Its source is `EntryProgram/x86_64.s` and `aarch64.s` (whole ELF files,
+/// about 400 bytes; `EntryProgram/generate.sh` turns them into `EntryImages`).
 enum EntryProgram {
-    static let name = "estiba-entry"
-
-    /// The descriptor, or why there is none.
+    /// The memfd, made once per process, or why there is none.
     static let descriptor: Result<Int32, RuntimeError> = {
-        guard let path = locate() else {
-            return .failure(RuntimeError(
-                "Cannot find \(name) beside the estiba binary; build the package again (swift build) or install \(name) next to estiba.",
-                stage: "start estiba-entry"))
+        #if arch(x86_64)
+        let image = EntryImages.x86_64
+        #elseif arch(arm64)
+        let image = EntryImages.aarch64
+        #else
+        let image: [UInt8] = []
+        #endif
+        guard !image.isEmpty else {
+            return .failure(RuntimeError("Containers are not supported on this processor architecture yet (x86_64 and aarch64 are).", stage: "start estiba-entry"))
         }
-        let fd = path.withCString { estiba_open_entry($0, 0) }
+        let fd = image.withUnsafeBufferPointer { estiba_entry_memfd($0.baseAddress, $0.count) }
         guard fd >= 0 else {
-            return .failure(RuntimeError("Cannot open \(path): \(String(cString: strerror(-fd))).", stage: "start estiba-entry"))
+            return .failure(RuntimeError("Cannot prepare estiba-entry in memory: \(String(cString: strerror(-fd))).", stage: "start estiba-entry"))
         }
         return .success(fd)
     }()
-
-    /// Beside the running executable, or in ../libexec/estiba.
-    static func locate() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = exe.lastIndex(of: "/") else { return nil }
-        let dir = String(exe[..<slash])
-        for candidate in [dir + "/" + name, dir + "/../libexec/estiba/" + name] {
-            var st = stat()
-            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
 }

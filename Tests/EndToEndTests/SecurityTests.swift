@@ -131,6 +131,15 @@ import Testing
         #expect(listed.isSubset(of: ["0", "1", "2", "3"]), "\(fds.output)")
     }
 
+    /// The estiba-entry bytes the runtime embeds are what its assembly source makes.
+    @Test func theEntryProgramIsItsSource() throws {
+        let script = Paths.repo.appendingPathComponent("Sources/Runtime/EntryProgram/generate.sh").path
+        let generated = try runProgram("/bin/bash", [script])
+        try #require(generated.status == 0, "\(generated.output)")
+        let committed = try String(contentsOfFile: Paths.repo.appendingPathComponent("Sources/Runtime/EntryImages.swift").path, encoding: .utf8)
+        #expect(generated.output == committed)
+    }
+
     /// A container that stops every new process the moment it appears (seccomp off, so only the joining
     /// process's own protection counts) never finds the engine in one: no executable of the engine's, and nothing
     /// to take with pidfd_getfd but a process's own standard descriptors.

@@ -49,8 +49,8 @@ struct estiba_launch {
     int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
     int sync_fd;                   /* >= 0: read end of a pipe; the child waits for a byte on it before it starts
                                       (so the parent can put it in its cgroups first) */
-    int entry_fd;                  /* the estiba-entry program, opened through a read-only private mount or a sealed
-                                      memfd: the child executes it, and it executes argv (see estiba-entry) */
+    int entry_fd;                  /* the estiba-entry program in a sealed memfd: the child executes it, and it
+                                      executes argv (see Runtime/EntryProgram) */
     const void *seccomp_filter;    /* struct sock_filter[seccomp_length], installed last before exec; NULL: none */
     unsigned short seccomp_length;
     int no_new_privs;              /* set PR_SET_NO_NEW_PRIVS before exec */
@@ -70,9 +70,9 @@ pid_t estiba_exec(const struct estiba_launch *config, pid_t target_pid);
    attaches it to the cgroup v2 directory `cgroup_fd`. Returns 0, or -errno; the verifier's log goes to `log`. */
 int estiba_attach_device_filter(int cgroup_fd, const struct estiba_device_rule *rules, int nrules, char *log, size_t log_size);
 
-/* Opens the estiba-entry program at `path` for execveat: through a private detached read-only mount, or (when
-   that is not possible, or `prefer_copy`) as a sealed memfd copy. Returns a CLOEXEC descriptor, or -errno. */
-int estiba_open_entry(const char *path, int prefer_copy);
+/* A sealed memfd (nothing can change it, and it is no file on the host) holding the estiba-entry program's ELF
+   image. Returns a CLOEXEC descriptor, or -errno. */
+int estiba_entry_memfd(const unsigned char *image, size_t length);
 
 /* Receives a descriptor sent with SCM_RIGHTS; -1 on failure. */
 int estiba_receive_fd(int socket);
