@@ -33,13 +33,14 @@ public struct Cgroups: Sendable {
     /// The cgroup v2 hierarchy beside v1 controllers on a hybrid host (device programs attach there).
     static let hybridUnified = root + "/unified"
 
-    /// How the device allow-list is enforced: the v1 devices controller where it exists, and a BPF device program
-    /// wherever cgroup v2 is mounted (on a hybrid host, both). `ESTIBA_DEVICE_CGROUP=v1` or `=bpf` keeps one.
+    /// How the device allow-list is enforced on a host with v1 controllers: the v1 devices controller (as runc
+    /// does there). `ESTIBA_DEVICE_CGROUP=bpf` uses a BPF device program in the hybrid host's v2 hierarchy instead,
+    /// `=both` uses both. (On a pure v2 host the BPF program is the only way.)
     static var deviceEnforcement: (v1: Bool, bpf: Bool) {
         switch getenv("ESTIBA_DEVICE_CGROUP").map({ String(cString: $0) }) {
-        case "v1": return (true, false)
         case "bpf": return (false, true)
-        default: return (true, true)
+        case "both": return (true, true)
+        default: return (true, false)
         }
     }
 

@@ -75,13 +75,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
 
         // Made in the container, shipped in the image (even for a non-root user), or the host's /dev/kmsg: each
-        // enforcement alone (the v1 devices controller, the BPF device program) and both together refuse them.
+        // enforcement alone (the v1 devices controller by default here, the BPF device program of cgroup v2 hosts)
+        // and both together refuse them.
         let script = """
             mknod /tmp/b b \(loop.major) \(loop.minor) && head -c 4 /tmp/b; echo " made=$?"
             mknod /tmp/k c 1 11 && echo hi > /tmp/k; echo " kmsg=$?"
             echo hi > /dev/null && echo " null=0"
             """
-        for mode in ["", "v1", "bpf"] {
+        for mode in ["", "bpf", "both"] {
             let text = try cli.run(["run", "--rm", "hostile", "sh", "-c", script], environment: ["ESTIBA_DEVICE_CGROUP": mode]).output
             #expect(!text.contains("AAAA"), "mode \(mode): \(text)")
             #expect(text.contains("head: /tmp/b: Operation not permitted"), "mode \(mode): \(text)")
