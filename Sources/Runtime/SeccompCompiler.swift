@@ -7,15 +7,75 @@ import Synchronization
 enum SeccompCompiler {
     private static let cache = Mutex<[SeccompFilter: [UInt8]]>([:])
 
+    /// Where compiled programs are kept between processes (root only; a CLI process would otherwise build the
+    /// same filter for every container it starts).
+    static let cacheDirectory = "/run/estiba/seccomp"
+
     /// The program's `struct sock_filter` array as bytes.
     static func program(for filter: SeccompFilter) throws(RuntimeError) -> [UInt8] {
         if let cached = cache.withLock({ $0[filter] }) { return cached }
-        let bytes = try compile(filter)
+        let key = cacheKey(filter)
+        let bytes: [UInt8]
+        if let stored = readCached(key) {
+            bytes = stored
+        } else {
+            bytes = try compile(filter)
+            writeCached(key, bytes)
+        }
         cache.withLock { c in
             if c.count >= 32 { c.removeAll() }
             c[filter] = bytes
         }
         return bytes
+    }
+
+    /// The filter as JSON and the libseccomp version that compiles it: a cached program is used only when its
+    /// file holds exactly these bytes.
+    static func cacheKey(_ filter: SeccompFilter) -> [UInt8] {
+        var key = Array("estiba-seccomp 1\n".utf8)
+        if let v = seccomp_version() { key += Array("libseccomp \(v.pointee.major).\(v.pointee.minor).\(v.pointee.micro)\n".utf8) }
+        key += filter.json.encoded()
+        key.append(0x0A)
+        return key
+    }
+
+    static func cachePath(_ key: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return cacheDirectory + "/" + String(hash, radix: 16) + ".bpf"
+    }
+
+    static func readCached(_ key: [UInt8]) -> [UInt8]? {
+        guard let file = FileContents.read(cachePath(key), limit: 4 << 20), file.count > key.count,
+            file.starts(with: key), (file.count - key.count) % 8 == 0
+        else { return nil }
+        return Array(file[key.count...])
+    }
+
+    /// Best effort: a cache that cannot be written only costs the next process a compile.
+    static func writeCached(_ key: [UInt8], _ program: [UInt8]) {
+        guard geteuid() == 0 else { return }
+        mkdir("/run/estiba", 0o700)
+        mkdir(cacheDirectory, 0o700)
+        let path = cachePath(key)
+        let temporary = path + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return }
+        let data = key + program
+        var written = 0
+        while written < data.count {
+            let n = data.withUnsafeBytes { b -> Int in
+                guard let base = b.baseAddress else { return -1 }
+                return write(fd, base + written, b.count - written)
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            written += n
+        }
+        let ok = written == data.count && fsync(fd) == 0
+        close(fd)
+        if ok && rename(temporary, path) == 0 { return }
+        unlink(temporary)
     }
 
     static func action(_ name: String, errno: UInt32?) throws(RuntimeError) -> UInt32 {

@@ -173,6 +173,15 @@ import Testing
         for call in ["find-key", "keyctl", "add_key", "unshare-user", "perf_event_open", "pidfd_getfd", "setns", "ptrace"] {
             #expect(r[call] == "EPERM", "\(call): \(r)")
         }
+        // Compiled filters are kept in /run/estiba/seccomp for the next process; a damaged one is never used.
+        let cacheDir = "/run/estiba/seccomp"
+        let cached = (try? FileManager.default.contentsOfDirectory(atPath: cacheDir)) ?? []
+        #expect(cached.contains { $0.hasSuffix(".bpf") }, "\(cached)")
+        for name in cached where name.hasSuffix(".bpf") {
+            try Data("estiba-seccomp 1\ngarbage".utf8).write(to: URL(fileURLWithPath: cacheDir + "/" + name))
+        }
+        let again = Self.report(try cli.run(["run", "--rm", "hostile", "/probe"]).output)
+        #expect(again["seccomp"] == "2" && again["add_key"] == "EPERM" && again["ptrace"] == "EPERM", "\(again)")
         // Unconfined, the container still has a session keyring of its own: the caller's key is not in it.
         let hostKey = try Self.shell("\(probe) host-key \(Paths.estiba) --root \(cli.root) run --rm --security-opt seccomp=unconfined hostile /probe")
         let u = Self.report(hostKey.output)
