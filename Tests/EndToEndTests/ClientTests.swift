@@ -59,6 +59,11 @@ import Testing
         #expect(result["stages"]?.arrayValue?.first?["name"] == "app")
         #expect(result["instructions"]?.arrayValue?.count == 2)
 
+        // A method that sends notifications naming the request's id before its reply: the reply is printed.
+        let streamed = try run("bash", [script, "--stdio", "parse", #"{"path":"Dockerfile","progress":true}"#], cwd: dir)
+        #expect(streamed.status == 0, "\(streamed.stderr)")
+        #expect(try JSONValue.parse(streamed.stdout)["instructions"]?.arrayValue?.count == 2, "\(streamed.stdout)")
+
         let missing = try run("bash", [script, "--stdio", "parse", #"{"path":"nope"}"#], cwd: dir)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("No such file: nope"))
