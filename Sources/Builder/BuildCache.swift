@@ -69,7 +69,7 @@ struct BuildCache {
 
     /// Opens the cache; `create` makes its directories (a build), otherwise it is only read (history, prune).
     init(root: String, create: Bool = true) throws(BuildError) {
-        directory = root + "/build-cache"
+        directory = StoreLayout(root: root).buildCache
         guard create else { return }
         for d in [directory, directory + "/records", directory + "/parents", directory + "/instructions", directory + "/images"] {
             if mkdir(d, 0o700) != 0, errno != EEXIST {

@@ -89,7 +89,7 @@ final class BuildRun {
         lexer = ShellLexer(escapeToken: parsed.escapeToken)
         cache = try BuildCache(root: builder.root)
         tmp = builder.root + "/tmp"
-        empty = builder.root + "/build-cache/empty"
+        empty = StoreLayout(root: builder.root).buildCache + "/empty"
         mkdir(tmp, 0o700)
         mkdir(empty, 0o755)
     }

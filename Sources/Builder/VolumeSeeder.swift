@@ -7,9 +7,9 @@ public enum VolumeSeeder {
     /// `lowers`: the image's snapshot directories, top first; `path`: where the volume is mounted.
     public static func seed(volume: String, image lowers: [String], path: String, root: String) throws(BuildError) {
         let tmp = root + "/tmp"
-        let empty = root + "/build-cache/empty"
+        let empty = StoreLayout(root: root).buildCache + "/empty"
         mkdir(tmp, 0o700)
-        mkdir(root + "/build-cache", 0o700)
+        mkdir(StoreLayout(root: root).buildCache, 0o700)
         mkdir(empty, 0o755)
         let ws = try StepWorkspace(tmp: tmp, lowers: [], empty: empty)
         defer { ws.unmountAll() }

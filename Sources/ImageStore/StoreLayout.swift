@@ -22,7 +22,8 @@ public struct StoreLayout: Sendable {
     public var layers: String { root + "/layers" }
     public func layerInfo(_ diffID: Digest) -> String { layers + "/" + diffID.hex + ".json" }
     public var containers: String { root + "/containers" }
-    public var cache: String { root + "/cache" }
+    /// The build's step cache (`records/`, `parents/`, `instructions/`, `images/`, and an empty directory).
+    public var buildCache: String { root + "/build-cache" }
     public var tmp: String { root + "/tmp" }
     public var locks: String { root + "/locks" }
     public var indexLock: String { locks + "/index.lock" }
@@ -31,7 +32,7 @@ public struct StoreLayout: Sendable {
     func create() throws(StoreError) {
         try FileSystem.makeDirectory(root)
         try makeRootPrivate()
-        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, cache, tmp, locks] { try FileSystem.makeDirectory(d, mode: 0o700) }
+        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, locks] { try FileSystem.makeDirectory(d, mode: 0o700) }
         chmod(oci, 0o755)
         chmod(oci + "/blobs", 0o755)
         chmod(blobs, 0o755)
