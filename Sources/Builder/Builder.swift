@@ -59,6 +59,8 @@ final class BuildRun {
     var stages: [Int: StageState] = [:]
     var stageNames: [String: Int] = [:]
     var metaArgs: [(name: String, value: String?)] = []
+    /// The ARG instructions before the first FROM (each one a step, as Docker counts them).
+    var metaArgNodes: [Node] = []
     var consumedArgs: Set<String> = []
     let tmp: String
     let empty: String
@@ -112,6 +114,10 @@ final class BuildRun {
 
     func plan() throws(BuildError) -> (stages: [StagePlan], wanted: [Int]) {
         var plans: [StagePlan] = []
+        // The whole Dockerfile is checked before any step runs, as Docker does.
+        for node in parsed.instructions where !DockerfileParser.isInstruction(node.value) {
+            throw error(node, .syntax, "Unknown instruction \(node.value.uppercased()); see the Dockerfile reference for the supported ones.")
+        }
         for node in parsed.instructions {
             let keyword = node.value.lowercased()
             if keyword == "from" {
@@ -124,6 +130,7 @@ final class BuildRun {
                 guard keyword == "arg" else {
                     throw error(node, .syntax, "No FROM before \(node.value.uppercased()): a Dockerfile must start with FROM (only ARG may come before it).")
                 }
+                metaArgNodes.append(node)
                 for word in node.next.map(\.value) {
                     let (name, value) = try argument(word, node: node, env: metaEnvironment)
                     metaArgs.append((name, options.buildArgs[name] ?? value))
@@ -179,8 +186,12 @@ final class BuildRun {
 
     func execute() async throws(BuildError) -> BuildResult {
         let (plans, wanted) = try plan()
-        total = wanted.reduce(0) { $0 + 1 + plans[$1].instructions.count } + (options.labels.isEmpty ? 0 : 1)
+        total = metaArgNodes.count + wanted.reduce(0) { $0 + 1 + plans[$1].instructions.count } + (options.labels.isEmpty ? 0 : 1)
         context = try SourceTree(root: options.contextDirectory, ignore: try readDockerignore(), name: "the build context")
+        for node in metaArgNodes {
+            step += 1
+            emit(.stepStarted(BuildStepStart(step: step, total: total, stage: 0, instruction: node.original, line: node.startLine)))
+        }
         var last: StageState?
         for i in wanted {
             var state = try await startStage(plans[i])
@@ -191,6 +202,7 @@ final class BuildRun {
                 step += 1
                 let text = "LABEL " + options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 let node = Node(value: "label", original: text, startLine: 0, endLine: 0)
+                emit(.stepStarted(BuildStepStart(step: step, total: total, stage: i, instruction: text, line: 0)))
                 try await labelStep(node, pairs: options.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, state: &state)
             }
             try await materialize(&state, node: plans[i].from)

@@ -330,3 +330,8 @@ struct InstructionParser {
         }
     }
 }
+
+extension DockerfileParser {
+    /// Whether `keyword` (any case) names a Dockerfile instruction.
+    public static func isInstruction(_ keyword: String) -> Bool { InstructionParser.isKnown(keyword.lowercased()) }
+}

@@ -226,6 +226,32 @@ import Testing
         #expect(try cli.run(["run", "--rm", "env:1", "sh", "-c", "echo $LAST $K298"]).output == "again199:v1 v298\n")
     }
 
+    /// As Docker counts and prints them: each global ARG is a step, and so is the LABEL that --label adds.
+    @Test func globalArgsAndBuildLabelsAreNumberedSteps() throws {
+        guard let cli = try store() else { return }
+        defer { cleanup(cli) }
+        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().appendingPathComponent("args-ctx").path
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "ARG BASE=busybox\nFROM $BASE\nRUN true\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let r = try cli.run(["build", "--label", "team=core", "-t", "labelled", ctx])
+        #expect(r.status == 0, "\(r.output)")
+        let headers = r.output.split(separator: "\n").filter { $0.hasPrefix("Step ") }.map(String.init)
+        #expect(headers == ["Step 1/4 : ARG BASE=busybox", "Step 2/4 : FROM $BASE", "Step 3/4 : RUN true", "Step 4/4 : LABEL team=core"], "\(r.output)")
+        #expect(try cli.run(["inspect", "-f", "{{.Config.Labels}}", "labelled"]).output.contains("team:core"))
+    }
+
+    /// A misspelt instruction fails the build before any step runs.
+    @Test func anUnknownInstructionStopsTheBuildBeforeItStarts() throws {
+        guard let cli = try store() else { return }
+        defer { cleanup(cli) }
+        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().appendingPathComponent("typo-ctx").path
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "FROM busybox\nRUN echo step-two-ran\nRUNN x\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let r = try cli.run(["build", ctx])
+        #expect(r.status != 0 && r.output.contains("line 3") && r.output.contains("Unknown instruction RUNN"), "\(r.output)")
+        #expect(!r.output.contains("step-two-ran") && !r.output.contains("Step 1/"), "\(r.output)")
+    }
+
     @Test func failedStepsNameTheLineAndLeaveNothingBehind() throws {
         guard let cli = try store() else { return }
         defer { cleanup(cli) }
