@@ -209,7 +209,7 @@ extension Engine {
             process = try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr)
         } catch {
             containers.remove(id)
-            throw EngineError(.invalidArgument, error.message, context: ["container": name, "image": o.image])
+            throw EngineError(.launchFailed, error.message, context: ["container": name, "image": o.image, "stage": error.stage ?? ""])
         }
         record.state = .running
         record.pid = process.pid

@@ -211,7 +211,7 @@ extension Engine {
         s.terminal = tty
         let process: LaunchedProcess
         do { process = try Launcher.start(s, stdin: stdin, stdout: stdout, stderr: stderr, execInto: pid) } catch {
-            throw EngineError(.invalidArgument, error.message, context: ["container": spec])
+            throw EngineError(.launchFailed, error.message, context: ["container": spec, "stage": error.stage ?? ""])
         }
         if let master = process.terminal { onTerminal?(master) }
         return await Launcher.wait(process)

@@ -13,6 +13,8 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case badInput = "bad-input"
         /// A build step failed (a RUN exited non-zero).
         case buildFailed = "build-failed"
+        /// A container's process could not be started (`context["stage"]` says where it failed).
+        case launchFailed = "launch-failed"
         case `internal` = "internal"
     }
 

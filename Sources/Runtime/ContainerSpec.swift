@@ -82,4 +82,9 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String { message }
+
+    /// The stage of a command that is not in the image (Docker's exit code 127).
+    public static let commandNotFound = "command not found"
+    /// The stage of a command that exists but cannot be executed (Docker's exit code 126).
+    public static let commandNotExecutable = "command cannot be executed"
 }

@@ -151,9 +151,11 @@ public enum Launcher {
             let stage = text.split(separator: ":").first.map(String.init)
             cgroups?.remove()
             if stage == "start the command" {
+                let reason = String(text.dropFirst((stage?.count ?? 0) + 2))
+                let missing = reason == String(cString: strerror(ENOENT)) || reason == String(cString: strerror(ENOTDIR))
                 throw RuntimeError(
-                    "Cannot run \(spec.arguments[0]) in the container: \(text.dropFirst((stage?.count ?? 0) + 2)). Check that the command exists in the image.",
-                    stage: stage)
+                    "Cannot run \(spec.arguments[0]) in the container: \(reason). Check that the command exists in the image.",
+                    stage: missing ? RuntimeError.commandNotFound : RuntimeError.commandNotExecutable)
             }
             throw RuntimeError("The container could not start: \(text).", stage: stage)
         }

@@ -18,6 +18,7 @@ extension EngineError {
         case .conflict: c = RPCErrorCode.conflict
         case .badInput: c = RPCErrorCode.badInput
         case .buildFailed: c = RPCErrorCode.buildFailed
+        case .launchFailed: c = RPCErrorCode.engineError
         case .internal: c = RPCErrorCode.engineError
         }
         return RPCError(code: c, message: message, data: .object(data))

@@ -51,19 +51,19 @@ struct RunCommand: AsyncParsableCommand {
             o.labels[parts[0]] = parts.count == 2 ? parts[1] : ""
         }
         if let memory {
-            guard let bytes = ByteSize.parse(memory) else { throw fail(EngineError(.invalidArgument, "Invalid --memory \(memory): give bytes, or a number with k, m or g (like 64m).")) }
+            guard let bytes = ByteSize.parse(memory) else { throw runFailure(EngineError(.invalidArgument, "Invalid --memory \(memory): give bytes, or a number with k, m or g (like 64m).")) }
             o.limits.memoryBytes = bytes
         }
         if let pidsLimit {
-            guard pidsLimit > 0 else { throw fail(EngineError(.invalidArgument, "--pids-limit must be positive.")) }
+            guard pidsLimit > 0 else { throw runFailure(EngineError(.invalidArgument, "--pids-limit must be positive.")) }
             o.limits.pids = pidsLimit
         }
         if let cpus {
-            guard cpus.isFinite, cpus > 0 else { throw fail(EngineError(.invalidArgument, "--cpus must be a positive number.")) }
+            guard cpus.isFinite, cpus > 0 else { throw runFailure(EngineError(.invalidArgument, "--cpus must be a positive number.")) }
             o.limits.cpus = cpus
         }
-        do { try Limits.check(o.limits) } catch { throw fail(error) }
-        if let user { do { try Limits.checkUser(user) } catch { throw fail(error) } }
+        do { try Limits.check(o.limits) } catch { throw runFailure(error) }
+        if let user { do { try Limits.checkUser(user) } catch { throw runFailure(error) } }
         o.command = command
         o.entrypoint = entrypoint.map { [$0] }
         o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (getenv($0).map { String(cString: $0) } ?? "") }
@@ -94,7 +94,7 @@ struct RunCommand: AsyncParsableCommand {
                 session.set(s)
                 s.start(interactive: keepInput)
             }
-        } catch { throw fail(error) }
+        } catch { throw runFailure(error) }
         session.get()?.finish()
         if detach {
             FileDescriptorOutput.stdout(result.containerID + "\n")
@@ -187,7 +187,7 @@ struct CreateCommand: AsyncParsableCommand {
         do {
             let r = try await run.global.engine().run(o)
             FileDescriptorOutput.stdout(r.containerID + "\n")
-        } catch { throw fail(error) }
+        } catch { throw runFailure(error) }
     }
 }
 

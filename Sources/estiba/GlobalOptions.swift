@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Runtime
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -13,4 +14,15 @@ struct GlobalOptions: ParsableArguments {
 func fail(_ error: EngineError) -> ExitCode {
     FileDescriptorOutput.stderr("Error: \(error.message)\n")
     return ExitCode(1)
+}
+
+/// For `run`, Docker's exit codes: 127 when the command is not in the image, 126 when it cannot be executed, 125
+/// when the engine fails (an unknown image, a bad option); otherwise the container's own status.
+func runFailure(_ error: EngineError) -> ExitCode {
+    FileDescriptorOutput.stderr("Error: \(error.message)\n")
+    switch error.context["stage"] {
+    case RuntimeError.commandNotFound: return ExitCode(127)
+    case RuntimeError.commandNotExecutable: return ExitCode(126)
+    default: return ExitCode(125)
+    }
 }

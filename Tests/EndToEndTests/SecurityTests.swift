@@ -100,7 +100,7 @@ import Testing
         ])
         #expect(readOnly.output.hasPrefix("AAAA") && readOnly.output.contains("Operation not permitted"), "\(readOnly.output)")
         let notADevice = try cli.run(["run", "--rm", "--device", "/etc/passwd", "hostile", "true"])
-        #expect(notADevice.status != 0 && notADevice.output.contains("is not a device node"), "\(notADevice.output)")
+        #expect(notADevice.status == 125 && notADevice.output.contains("is not a device node"), "\(notADevice.output)")
 
         // A build's RUN step is held to the same list.
         let context = scratch + "/ctx"
@@ -144,6 +144,29 @@ import Testing
     /// A container that stops every new process the moment it appears (seccomp off, so only the joining
     /// process's own protection counts) never finds the engine in one: no executable of the engine's, and nothing
     /// to take with pidfd_getfd but a process's own standard descriptors.
+    /// Docker's exit codes for run: 127 for a command the image lacks, 126 for one it cannot execute, 125 when the
+    /// engine fails; over JSON-RPC a launch failure is an engine error, not invalid params.
+    @Test func runExitCodesFollowDocker() throws {
+        guard let (cli, _) = try hostileStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let missing = try cli.run(["run", "--rm", "hostile", "no-such-command"])
+        #expect(missing.status == 127 && missing.output.contains("Cannot run no-such-command"), "\(missing.output)")
+        let notExecutable = try cli.run(["run", "--rm", "hostile", "/etc/passwd"])
+        #expect(notExecutable.status == 126, "\(notExecutable.output)")
+        let noImage = try cli.run(["run", "--rm", "no-such-image", "true"])
+        #expect(noImage.status == 125, "\(noImage.output)")
+        #expect(try cli.run(["run", "--rm", "hostile", "sh", "-c", "exit 3"]).status == 3)
+
+        let service = try SocketService(path: URL(fileURLWithPath: cli.root).deletingLastPathComponent().appendingPathComponent("rpc.sock").path, root: cli.root)
+        let client = try service.client()
+        client.sendLine(request(1, "run", ["image": "hostile", "command": ["no-such-command"], "rm": true]))
+        var reply: JSONValue?
+        while let message = try client.reader.json(timeout: 30) {
+            if message["id"] == 1 { reply = message; break }
+        }
+        #expect(reply?["error"]?["code"] == -32000, "\(String(describing: reply))")
+    }
+
     @Test func aProcessJoiningAContainerCannotBeRobbed() throws {
         guard let (cli, _) = try hostileStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }

@@ -211,13 +211,17 @@ final class SocketService {
     let process = Process()
     let path: String
     let errors = Pipe()
-    let root = "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
+    let root: String
+    private let ownsRoot: Bool
 
-    init(path: String) throws {
+    /// On `root` (left in place), or on a fresh scratch store (removed with the service).
+    init(path: String, root: String? = nil) throws {
         self.path = path
+        self.root = root ?? "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
+        ownsRoot = root == nil
         process.executableURL = URL(fileURLWithPath: Paths.estiba)
         process.arguments = ["serve", "--socket", path]
-        process.environment = scratchEnvironment(root: root)
+        process.environment = scratchEnvironment(root: self.root)
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -234,7 +238,7 @@ final class SocketService {
     deinit {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: root)
+        if ownsRoot { try? FileManager.default.removeItem(atPath: root) }
     }
 
     func terminate(signal sig: Int32 = SIGTERM, timeout: TimeInterval = 20) throws -> Int32 {
