@@ -221,7 +221,7 @@ extension BuildRun {
         spec.user = (user.uid, user.gid, user.groups)
         spec.network = network
         // Its own cgroups, for the device allow-list (removed when the step ends).
-        spec.cgroupID = "step-" + ContainerStore.newID()
+        spec.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
         let hosts = ws.directory + "/hosts"
         let hostnameFile = ws.directory + "/hostname"
         let resolv = ws.directory + "/resolv.conf"

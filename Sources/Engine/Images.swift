@@ -1,5 +1,6 @@
 import Dockerfile
 import ImageStore
+import Runtime
 
 /// One row of `history`, newest first.
 public struct HistoryRow: Sendable, Equatable {
@@ -118,7 +119,10 @@ extension Engine {
     public func pruneStore() async throws(EngineError) -> PruneReport {
         let keep = try snapshotsInUse()
         let cached = try builder().cachedManifests()
-        return try await withStore { store throws(StoreError) in try await store.prune(keep: keep, keepManifests: cached) }
+        let report = try await withStore { store throws(StoreError) in try await store.prune(keep: keep, keepManifests: cached) }
+        // The cgroups (and any process still in them) of build steps whose scratch directory prune just cleared.
+        Cgroups.removeAbandonedSteps(root: configuration.root)
+        return report
     }
 
     /// Runs `body` on the store, turning its errors into engine errors.

@@ -173,6 +173,50 @@ public struct Cgroups: Sendable {
         }
     }
 
+    /// The cgroup id of a build step: the store (a hash of its root) and the step's scratch directory, so the
+    /// store's prune can find the groups of steps whose build is gone.
+    public static func stepGroup(root: String, workspace: String) -> String {
+        stepPrefix(root: root) + (workspace.split(separator: "/").last.map(String.init) ?? "step")
+    }
+
+    static func stepPrefix(root: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in root.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return "step-" + String(hash, radix: 16) + "-"
+    }
+
+    /// Ends the processes of, and removes, the step groups of store `root` whose scratch directory is gone (their
+    /// build was killed and prune cleared the directory). Returns how many groups were removed.
+    @discardableResult
+    public static func removeAbandonedSteps(root: String) -> Int {
+        let prefix = stepPrefix(root: root)
+        var ids = Set<String>()
+        let parents = (isV2 ? [Cgroups.root + "/estiba"] : v1Controllers.map { Cgroups.root + "/" + $0 + "/estiba" } + [hybridUnified + "/estiba"])
+        for parent in parents {
+            guard let dir = opendir(parent) else { continue }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name.hasPrefix(prefix) { ids.insert(name) }
+            }
+            closedir(dir)
+        }
+        var removed = 0
+        for id in ids {
+            let workspace = root + "/tmp/" + String(id.dropFirst(prefix.count))
+            guard access(workspace, F_OK) != 0 else { continue }  // its build may still be running
+            let groups = existing(id: id)
+            for _ in 0..<3 {
+                for dir in groups.directories {
+                    let pids = FileContents.read(dir + "/cgroup.procs").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { kill(pid, SIGKILL) }
+                }
+            }
+            groups.remove()
+            removed += 1
+        }
+        return removed
+    }
+
     /// The existing cgroups of container `id` (for a monitor or a later commit).
     public static func existing(id: String) -> Cgroups {
         if isV2 {

@@ -308,8 +308,30 @@ extension StoreSecurityTests {
         while children(of: live.processIdentifier).isEmpty, Date() < deadline { usleep(10_000) }
         #expect(stepDirectories(cli).count == 3)
 
+        // Each RUN step has cgroups named after its store and scratch directory.
+        let stepGroups = { () -> [String] in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/pids/estiba")) ?? [])
+                + ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/estiba")) ?? [])
+        }
+        let stepNames = Set(stepDirectories(cli))
+        let groupsBefore = stepGroups()
         let r = try run(cli, ["system", "prune"])
         #expect(r.status == 0, "\(r.output)")
+        // The killed build's step: its cgroups and its still running process are gone with its directory.
+        let cleared = stepNames.subtracting(stepDirectories(cli))
+        #expect(groupsBefore.contains { g in cleared.contains { g.hasSuffix("-" + $0) } }, "the killed step had cgroups: \(groupsBefore)")
+        let killedGroups = stepGroups().filter { g in cleared.contains { g.hasSuffix("-" + $0) } }
+        #expect(killedGroups.isEmpty, "\(killedGroups)")
+        for pid in orphans {
+            var state = "?"
+            for _ in 0..<100 {
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                state = stat.split(separator: ")").last.map { String($0.dropFirst().prefix(1)) } ?? ""
+                if state.isEmpty || state == "Z" { break }
+                usleep(20_000)
+            }
+            #expect(state.isEmpty || state == "Z", "the killed build's RUN process \(pid) was ended (state \(state))")
+        }
         let left = try mounts(under: cli.root)
         #expect(left.isEmpty, "no mount under the store root: \(left)")
         #expect(stepDirectories(cli).count == 1, "only the live build's step stays: \(stepDirectories(cli))")
