@@ -274,8 +274,15 @@ extension StoreSecurityTests {
         build.standardOutput = FileHandle.nullDevice
         build.standardError = FileHandle.nullDevice
         try build.run()
+        // Each RUN step has cgroups named after its store and scratch directory.
+        let stepGroups = { () -> [String] in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/pids/estiba")) ?? [])
+                + ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/estiba")) ?? [])
+        }
+        let hasGroup = { self.stepDirectories(cli).contains { d in stepGroups().contains { $0.hasSuffix("-" + d) } } }
         var deadline = Date().addingTimeInterval(30)
-        while children(of: build.processIdentifier).isEmpty, Date() < deadline { usleep(10_000) }
+        // Killed once its RUN step runs in its cgroups.
+        while children(of: build.processIdentifier).isEmpty || !hasGroup(), Date() < deadline { usleep(10_000) }
         let orphans = children(of: build.processIdentifier)
         #expect(!orphans.isEmpty, "the RUN step started")
         kill(build.processIdentifier, SIGKILL)
@@ -308,11 +315,6 @@ extension StoreSecurityTests {
         while children(of: live.processIdentifier).isEmpty, Date() < deadline { usleep(10_000) }
         #expect(stepDirectories(cli).count == 3)
 
-        // Each RUN step has cgroups named after its store and scratch directory.
-        let stepGroups = { () -> [String] in
-            ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/pids/estiba")) ?? [])
-                + ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/estiba")) ?? [])
-        }
         let stepNames = Set(stepDirectories(cli))
         let groupsBefore = stepGroups()
         let r = try run(cli, ["system", "prune"])
