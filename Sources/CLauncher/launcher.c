@@ -62,6 +62,21 @@ static int join(char *dst, size_t size, const char *a, const char *b) {
     return 0;
 }
 
+/* Writes `v` in decimal at `p` (no allocation, no NUL); returns the end. */
+static char *put_number(char *p, unsigned long v) {
+    char digits[24];
+    int n = 0;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0);
+    while (n > 0) *p++ = digits[--n];
+    return p;
+}
+
+/* "/proc/self/fd/<fd>" into `out` (at least 32 bytes): the path that reaches exactly what `fd` refers to. */
+static void fd_path(char *out, int fd) {
+    memcpy(out, "/proc/self/fd/", 14);
+    *put_number(out + 14, (unsigned long)fd) = '\0';
+}
+
 static int mkdir_in(const char *root, const char *path, mode_t mode) {
     char p[4096];
     if (join(p, sizeof p, root, path) != 0) return -1;
@@ -191,11 +206,7 @@ static int setup_terminal(const struct estiba_launch *c) {
     int unlock = 0, number = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ioctl(master, TIOCGPTN, &number) != 0) return -1;
     char path[32] = "/dev/pts/";
-    char digits[12];
-    int n = 0;
-    do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0 && n < 11);
-    for (int i = 0; i < n; i++) path[9 + i] = digits[n - 1 - i];
-    path[9 + n] = 0;
+    *put_number(path + 9, (unsigned long)number) = '\0';
     int slave = open(path, O_RDWR | O_NOCTTY);
     if (slave < 0) return -1;
     if (fchown(slave, c->uid, 5) != 0 && errno != EINVAL) return -1;
@@ -282,23 +293,14 @@ static int mount_volumes(const struct estiba_launch *c) {
         if (stat(c->mount_sources[i], &st) != 0) { close(rootfd); return -1; }
         int fd = make_mount_point(rootfd, c->mount_targets[i], !S_ISDIR(st.st_mode));
         if (fd < 0) { close(rootfd); return -1; }
-        char proc[64];
-        memcpy(proc, "/proc/self/fd/", 14);
-        char digits[16];
-        int n = 0, v = fd;
-        do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
-        char *p = proc + 14;
-        while (n > 0) *p++ = digits[--n];
-        *p = '\0';
+        char proc[32];
+        fd_path(proc, fd);
         int rc = mount(c->mount_sources[i], proc, NULL, MS_BIND | MS_REC, NULL);
         if (rc == 0 && c->mount_readonly[i]) {
             close(fd);
             fd = make_mount_point(rootfd, c->mount_targets[i], !S_ISDIR(st.st_mode));
             if (fd < 0) { close(rootfd); return -1; }
-            p = proc + 14; n = 0; v = fd;
-            do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
-            while (n > 0) *p++ = digits[--n];
-            *p = '\0';
+            fd_path(proc, fd);
             rc = mount(NULL, proc, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
         }
         close(fd);
@@ -329,13 +331,8 @@ static int make_device_nodes(const struct estiba_launch *c) {
             dirfd = make_mount_point(rootfd, parent, 0);
             if (dirfd >= 0) {
                 /* an O_PATH descriptor cannot take mknodat: reopen it as a directory */
-                char proc[64] = "/proc/self/fd/";
-                char digits[16];
-                int n = 0, v = dirfd;
-                do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
-                char *p = proc + 14;
-                while (n > 0) *p++ = digits[--n];
-                *p = '\0';
+                char proc[32];
+                fd_path(proc, dirfd);
                 int real = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 close(dirfd);
                 dirfd = real;
@@ -563,13 +560,8 @@ static void become_command(const struct estiba_launch *c) {
     syscall(SYS_execveat, c->entry_fd, "", (char *const *)argv, (char *const *)c->envp, AT_EMPTY_PATH);
     if (errno == EPERM || errno == ENOSYS) {
         /* a seccomp profile older than execveat: the same file through /proc */
-        char proc[64] = "/proc/self/fd/";
-        char digits[16];
-        int k = 0, v = c->entry_fd;
-        do { digits[k++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && k < 15);
-        char *p = proc + 14;
-        while (k > 0) *p++ = digits[--k];
-        *p = '\0';
+        char proc[32];
+        fd_path(proc, c->entry_fd);
         execve(proc, (char *const *)argv, (char *const *)c->envp);
     }
     fail(c, "start estiba-entry");
@@ -591,13 +583,9 @@ static int exec_child(void *arg) {
     char path[64];
     for (int i = 0; i < 5; i++) {
         /* "/proc/<pid>/ns/<kind>" without snprintf */
-        char digits[16];
-        int n = 0;
-        pid_t v = a->target;
-        do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0 && n < 15);
         char *p = path;
-        memcpy(p, "/proc/", 6); p += 6;
-        while (n > 0) *p++ = digits[--n];
+        memcpy(p, "/proc/", 6);
+        p = put_number(p + 6, (unsigned long)a->target);
         memcpy(p, "/ns/", 4); p += 4;
         size_t k = strlen(kinds[i]);
         memcpy(p, kinds[i], k + 1);

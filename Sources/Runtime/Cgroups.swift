@@ -179,11 +179,7 @@ public struct Cgroups: Sendable {
         stepPrefix(root: root) + (workspace.split(separator: "/").last.map(String.init) ?? "step")
     }
 
-    static func stepPrefix(root: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in root.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return "step-" + String(hash, radix: 16) + "-"
-    }
+    static func stepPrefix(root: String) -> String { "step-" + stableHash(root.utf8) + "-" }
 
     /// Ends the processes of, and removes, the step groups of store `root` whose scratch directory is gone (their
     /// build was killed and prune cleared the directory). Returns how many groups were removed.
@@ -205,6 +201,7 @@ public struct Cgroups: Sendable {
             let workspace = root + "/tmp/" + String(id.dropFirst(prefix.count))
             guard access(workspace, F_OK) != 0 else { continue }  // its build may still be running
             let groups = existing(id: id)
+            // A few passes: a process may fork between reading the list and the kill.
             for _ in 0..<3 {
                 for dir in groups.directories {
                     let pids = FileContents.read(dir + "/cgroup.procs").map { String(decoding: $0, as: UTF8.self) } ?? ""

@@ -1,3 +1,4 @@
+import CSys
 import Glibc
 
 /// One entry of a container's device allow-list (the devices cgroup): which device nodes it may create (`m`),
@@ -92,14 +93,10 @@ public struct DeviceNode: Sendable, Equatable {
             throw RuntimeError("\(host) is not a device node: --device takes a character or block device.", stage: "devices")
         }
         return DeviceNode(
-            hostPath: host, path: target, type: kind == S_IFBLK ? "b" : "c", major: majorNumber(st.st_rdev),
-            minor: minorNumber(st.st_rdev), mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid,
+            hostPath: host, path: target, type: kind == S_IFBLK ? "b" : "c", major: csys_major(st.st_rdev),
+            minor: csys_minor(st.st_rdev), mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid,
             access: access)
     }
-
-    /// glibc's major()/minor() encoding of dev_t.
-    static func majorNumber(_ dev: dev_t) -> UInt32 { UInt32(truncatingIfNeeded: ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)) }
-    static func minorNumber(_ dev: dev_t) -> UInt32 { UInt32(truncatingIfNeeded: (dev & 0xff) | ((dev >> 12) & ~0xff)) }
 
     static func isAccess(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 3 && s.allSatisfy { "rwm".contains($0) } && Set(s).count == s.count

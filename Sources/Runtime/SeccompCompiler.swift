@@ -39,11 +39,7 @@ enum SeccompCompiler {
         return key
     }
 
-    static func cachePath(_ key: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return cacheDirectory + "/" + String(hash, radix: 16) + ".bpf"
-    }
+    static func cachePath(_ key: [UInt8]) -> String { cacheDirectory + "/" + stableHash(key) + ".bpf" }
 
     static func readCached(_ key: [UInt8]) -> [UInt8]? {
         guard let file = FileContents.read(cachePath(key), limit: 4 << 20), file.count > key.count,

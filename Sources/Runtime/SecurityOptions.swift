@@ -35,9 +35,10 @@ public struct SecurityOptions: Sendable, Equatable {
                         bytes = read
                         source = value
                     }
-                    result.seccomp = try SeccompProfile.parse(bytes, source: source).filter(capabilities: Bundle.defaultCapabilities)
+                    let filter = try SeccompProfile.parse(bytes, source: source).filter(capabilities: Bundle.defaultCapabilities)
                     // Built now, so a profile libseccomp cannot compile fails here rather than at start.
-                    _ = try SeccompCompiler.program(for: result.seccomp ?? SeccompProfile.defaultFilter)
+                    _ = try SeccompCompiler.program(for: filter)
+                    result.seccomp = filter
                 }
             case "no-new-privileges":
                 switch value {

@@ -18,10 +18,8 @@ public enum UserResolver {
         if spec.isEmpty || spec == "root" || spec == "0" || spec == "0:0" {
             return Resolved(uid: 0, gid: 0, groups: [0], home: "/root")
         }
-        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let name = parts.first, !name.isEmpty, parts.count == 1 || !parts[1].isEmpty else {
-            throw RuntimeError("Invalid user \"\(spec)\": use user, uid, user:group or uid:gid.", stage: "user")
-        }
+        if let problem = UserSpec.problem(spec) { throw RuntimeError(problem, stage: "user") }
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         let passwd = entries(try file("/etc/passwd"))
         let group = entries(try file("/etc/group"))
         var uid: UInt32

@@ -18,6 +18,14 @@ import Testing
         return dir
     }
 
+    /// A build context beside the store holding just a Dockerfile.
+    func dockerfileContext(_ cli: CLI, _ name: String, _ text: String) throws -> String {
+        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try text.write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        return ctx
+    }
+
     func cleanup(_ cli: CLI) { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
 
     /// The build's step reports, from `build --dry-run`-style output lines of the CLI.
@@ -230,9 +238,7 @@ import Testing
     @Test func globalArgsAndBuildLabelsAreNumberedSteps() throws {
         guard let cli = try store() else { return }
         defer { cleanup(cli) }
-        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().appendingPathComponent("args-ctx").path
-        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
-        try "ARG BASE=busybox\nFROM $BASE\nRUN true\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let ctx = try dockerfileContext(cli, "args-ctx", "ARG BASE=busybox\nFROM $BASE\nRUN true\n")
         let r = try cli.run(["build", "--label", "team=core", "-t", "labelled", ctx])
         #expect(r.status == 0, "\(r.output)")
         let headers = r.output.split(separator: "\n").filter { $0.hasPrefix("Step ") }.map(String.init)
@@ -244,9 +250,7 @@ import Testing
     @Test func anUnknownInstructionStopsTheBuildBeforeItStarts() throws {
         guard let cli = try store() else { return }
         defer { cleanup(cli) }
-        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().appendingPathComponent("typo-ctx").path
-        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
-        try "FROM busybox\nRUN echo step-two-ran\nRUNN x\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        let ctx = try dockerfileContext(cli, "typo-ctx", "FROM busybox\nRUN echo step-two-ran\nRUNN x\n")
         let r = try cli.run(["build", ctx])
         #expect(r.status != 0 && r.output.contains("line 3") && r.output.contains("Unknown instruction RUNN"), "\(r.output)")
         #expect(!r.output.contains("step-two-ran") && !r.output.contains("Step 1/"), "\(r.output)")
