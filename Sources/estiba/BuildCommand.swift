@@ -3,7 +3,6 @@ import Builder
 import Engine
 import Glibc
 import Runtime
-import Synchronization
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

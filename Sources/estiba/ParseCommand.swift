@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dockerfile
 import Engine
 import EstibaJSON
 import Glibc

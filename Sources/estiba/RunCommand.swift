@@ -1,8 +1,6 @@
 import ArgumentParser
-import CLIOutput
 import Engine
 import Glibc
-import ImageStore
 import JSONRPC
 import Runtime
 
@@ -101,105 +99,5 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
-    }
-}
-
-struct PsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")
-    @OptionGroup var global: GlobalOptions
-    @Flag(name: .shortAndLong, help: "Show all containers (default shows just running).") var all = false
-    @Flag(name: .shortAndLong, help: "Only show container IDs.") var quiet = false
-    @Flag(name: .customLong("no-trunc"), help: "Don't truncate output.") var noTrunc = false
-
-    func run() async throws {
-        let list: [ContainerRecord]
-        do { list = try global.engine().containers(all: all) } catch { throw fail(error) }
-        if quiet {
-            for c in list { FileDescriptorOutput.stdout((noTrunc ? c.id : String(c.id.prefix(12))) + "\n") }
-            return
-        }
-        var rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]]
-        let now = Timestamp.now()
-        for c in list {
-            let command = "\"" + (noTrunc ? c.command.joined(separator: " ") : DockerFormat.ellipsis(c.command.joined(separator: " "), 20)) + "\""
-            var status = "Created"
-            if c.state == .running, let s = c.startedAt {
-                status = "Up " + DockerFormat.humanDuration(seconds: Double(now.seconds - s))
-            } else if c.state == .exited {
-                let ago = c.finishedAt.map { DockerFormat.createdSince(Timestamp(seconds: $0), now: now) } ?? "N/A"
-                status = "Exited (\(c.exitCode ?? -1)) " + ago
-            }
-            rows.append([
-                noTrunc ? c.id : String(c.id.prefix(12)), c.image, command,
-                DockerFormat.createdSince(Timestamp(seconds: c.created), now: now), status, "", c.name,
-            ])
-        }
-        FileDescriptorOutput.stdout(DockerFormat.table(rows))
-    }
-}
-
-struct RmCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and their writable layers.")
-    @OptionGroup var global: GlobalOptions
-    @Flag(name: .shortAndLong, help: "Kill and remove running containers.") var force = false
-    @Argument var containers: [String]
-
-    func run() async throws {
-        do {
-            for c in try global.engine().removeContainers(containers, force: force) { FileDescriptorOutput.stdout(c + "\n") }
-        } catch { throw fail(error) }
-    }
-}
-
-struct CommitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "commit", abstract: "Create a new image from a container's changes.")
-    @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .long], help: "Apply a Dockerfile instruction to the new image's config.") var change: [String] = []
-    @Option(name: [.short, .long], help: "Commit message.") var message: String?
-    @Option(name: [.short, .long], help: "Author (e.g. \"Jane <jane@example.com>\").") var author: String?
-    @Argument var container: String
-    @Argument var reference: String?
-
-    func run() async throws {
-        do {
-            let image = try await global.engine().commit(container: container, reference: reference, changes: change, message: message, author: author)
-            FileDescriptorOutput.stdout(image.id.description + "\n")
-        } catch { throw fail(error) }
-    }
-}
-
-/// Hands the terminal session from the engine's callback back to the command.
-final class SessionBox: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var session: TerminalSession?
-    func set(_ s: TerminalSession) { lock.withLock { session = s } }
-    func get() -> TerminalSession? { lock.withLock { session } }
-}
-
-struct CreateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Create a container without starting it (start runs it in the background).")
-    @OptionGroup var run: RunCommand
-
-    func run() async throws {
-        var o = try run.makeOptions()
-        o.createOnly = true
-        do {
-            let r = try await run.global.engine().run(o)
-            FileDescriptorOutput.stdout(r.containerID + "\n")
-        } catch { throw runFailure(error) }
-    }
-}
-
-struct StartCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "start", abstract: "Start created or stopped containers in the background.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "Containers (names or IDs).") var containers: [String]
-
-    func run() async throws {
-        do {
-            for c in try global.engine().start(containers: containers) { FileDescriptorOutput.stdout(c + "\n") }
-        } catch { throw fail(error) }
     }
 }

@@ -1,0 +1,27 @@
+import ArgumentParser
+import CLIOutput
+import Engine
+import Glibc
+
+extension SystemCommand {
+    struct DiskUsage: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "df", abstract: "Show the space images use, shared and unique.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            let images: [ImageSummary]
+            do { images = try await global.engine().images() } catch { throw fail(error) }
+            var rows: [[String]] = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE"]]
+            for s in images {
+                let r = s.image
+                let refs: [(String, String)] = r.references.isEmpty ? [("<none>", "<none>")] : r.references.map { ($0.name, $0.tag) }
+                for (repo, tag) in refs {
+                    rows.append([
+                        repo, tag, r.id.short, DockerFormat.createdSince(r.config.created), DockerFormat.humanSize(r.size),
+                        DockerFormat.humanSize(s.sharedSize), DockerFormat.humanSize(s.uniqueSize),
+                    ])
+                }
+            }
+            FileDescriptorOutput.stdout("Images space usage:\n\n" + DockerFormat.table(rows))
+        }
+    }
+}
