@@ -6,15 +6,17 @@ import JSONRPC
 import Runtime
 
 extension EstibaService {
-    func containerMethod(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
-        let engine = self.engine
-        switch request.method {
-        case "run":
-            let p = try Params(request, allowed: [
-                "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly", "runtime",
-                "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
+    /// Containers: run (streamed, or detached/created), exec, start, ps, rm, commit, stop, kill, wait, logs.
+    static let containerMethods: [ServiceMethod] = [
+        ServiceMethod(
+            "run",
+            params: [
+                "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly",
+                "runtime", "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
                 "devices", "securityOpt",
-            ])
+            ],
+            notifications: ["container/started", "container/output", "container/exit"]
+        ) { service, p throws(RPCError) in
             var o = RunOptions(image: try p.reference("image", "image"))
             o.command = try p.strings("command") ?? []
             o.entrypoint = try p.strings("entrypoint")
@@ -63,22 +65,25 @@ extension EstibaService {
                 throw RPCErrorCode.invalidParams("detached containers take no terminal or input here; drop \"tty\"/\"interactive\"")
             }
             let options = o
-            let sessions = self.sessions
+            let sessions = service.sessions
             if options.detach || options.createOnly {
-                return run { () async throws(EngineError) -> JSONValue in
-                    let r = try await engine.run(options)
+                return task { () async throws(EngineError) -> JSONValue in
+                    let r = try await service.engine.run(options)
                     return ["Id": .string(r.containerID), "Name": .string(r.name), "ExitCode": .null]
                 }
             }
             return .deferred { ctx in
                 do throws(EngineError) {
-                    return .success(try await Self.runStreaming(engine, options, interactive: interactive, sessions: sessions, ctx))
+                    return .success(try await EstibaService.runStreaming(service.engine, options, interactive: interactive, sessions: sessions, ctx))
                 } catch {
                     return .failure(error.rpcError)
                 }
             }
-        case "exec":
-            let p = try Params(request, allowed: ["container", "command", "env", "user", "workdir", "interactive", "tty"])
+        },
+        ServiceMethod(
+            "exec", params: ["container", "command", "env", "user", "workdir", "interactive", "tty"],
+            notifications: ["container/started", "container/output", "container/exit"]
+        ) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
             guard let command = try p.strings("command"), !command.isEmpty else {
                 throw RPCErrorCode.invalidParams("exec needs \"command\": a non-empty array of strings", param: "command")
@@ -89,15 +94,15 @@ extension EstibaService {
             let workdir = try p.string("workdir")
             let interactive = try p.bool("interactive") ?? false
             let tty = try p.bool("tty") ?? false
-            let sessions = self.sessions
+            let sessions = service.sessions
             return .deferred { ctx in
                 do throws(EngineError) {
-                    let value = try await Self.stream(tty: tty, interactive: interactive, sessions: sessions, ctx) {
+                    let value = try await EstibaService.stream(tty: tty, interactive: interactive, sessions: sessions, ctx) {
                         stdin, stdout, stderr, onTerminal, onStart throws(EngineError) in
                         // An exec session is addressed by its own ID (like Docker's exec IDs).
                         let execID = ContainerStore.newID()
                         onStart(execID, container)
-                        let code = try await engine.exec(
+                        let code = try await service.engine.exec(
                             container: container, command: command, environment: env, user: user, workingDirectory: workdir,
                             tty: tty, stdin: stdin, stdout: stdout, stderr: stderr, onTerminal: onTerminal)
                         return (execID, container, code)
@@ -107,69 +112,61 @@ extension EstibaService {
                     return .failure(error.rpcError)
                 }
             }
-        case "start":
-            let p = try Params(request, allowed: ["containers"])
+        },
+        ServiceMethod("start", params: ["containers"]) { service, p throws(RPCError) in
             let names = try p.references("containers", "container")
-            return run { () async throws(EngineError) -> JSONValue in ["started": JSONValue(try engine.start(containers: names))] }
-        case "volumes":
-            _ = try Params(request, allowed: [])
-            return run { () async throws(EngineError) -> JSONValue in
-                ["volumes": .array(try engine.volumes().map(Self.volumeJSON))]
-            }
-        case "volumeCreate":
-            let p = try Params(request, allowed: ["name"])
-            let name = try p.requiredString("name")
-            return run { () async throws(EngineError) -> JSONValue in Self.volumeJSON(try engine.createVolume(name)) }
-        case "volumeRemove":
-            let p = try Params(request, allowed: ["names", "force"])
-            let names = try p.references("names", "volume")
-            let force = try p.bool("force") ?? false
-            return run { () async throws(EngineError) -> JSONValue in ["removed": JSONValue(try engine.removeVolumes(names, force: force))] }
-        case "ps":
-            let p = try Params(request, allowed: ["all"])
+            return task { () async throws(EngineError) -> JSONValue in ["started": JSONValue(try service.engine.start(containers: names))] }
+        },
+        ServiceMethod("ps", params: ["all"]) { service, p throws(RPCError) in
             let all = try p.bool("all") ?? false
-            return run { () async throws(EngineError) -> JSONValue in
-                ["containers": .array(try engine.containers(all: all).map(Self.containerJSON))]
+            return task { () async throws(EngineError) -> JSONValue in
+                ["containers": .array(try service.engine.containers(all: all).map(EstibaService.containerJSON))]
             }
-        case "rm":
-            let p = try Params(request, allowed: ["containers", "force"])
+        },
+        ServiceMethod("rm", params: ["containers", "force"]) { service, p throws(RPCError) in
             let names = try p.references("containers", "container")
             let force = try p.bool("force") ?? false
-            return run { () async throws(EngineError) -> JSONValue in
-                ["removed": JSONValue(try engine.removeContainers(names, force: force))]
+            return task { () async throws(EngineError) -> JSONValue in
+                ["removed": JSONValue(try service.engine.removeContainers(names, force: force))]
             }
-        case "stop", "kill", "wait":
-            let p = try Params(request, allowed: request.method == "stop" ? ["container", "timeout"] : request.method == "kill" ? ["container", "signal"] : ["container"])
+        },
+        ServiceMethod("stop", params: ["container", "timeout"]) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
-            // In range (refused by name otherwise), then converted with the engine's checked conversions.
+            // In range (refused by name otherwise), then converted with the engine's checked conversion.
             let seconds = try p.integer("timeout", in: 0...Limits.maximumStopTimeout) ?? 10
-            let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(SIGKILL)
             let timeout: Int
+            do throws(EngineError) { timeout = try Limits.stopTimeout(seconds) } catch {
+                throw RPCErrorCode.invalidParams(error.message, param: "timeout")
+            }
+            return task { () async throws(EngineError) -> JSONValue in
+                ["ExitCode": .int(Int64(try await service.engine.stop(container: container, timeout: timeout)))]
+            }
+        },
+        ServiceMethod("kill", params: ["container", "signal"]) { service, p throws(RPCError) in
+            let container = try p.reference("container", "container")
+            let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(SIGKILL)
             let signal: Int32
-            do throws(EngineError) {
-                timeout = try Limits.stopTimeout(seconds)
-                signal = try Limits.signal(number)
-            } catch {
-                throw RPCErrorCode.invalidParams(error.message, param: error.context.keys.first ?? "signal")
+            do throws(EngineError) { signal = try Limits.signal(number) } catch {
+                throw RPCErrorCode.invalidParams(error.message, param: "signal")
             }
-            let method = request.method
-            return run { () async throws(EngineError) -> JSONValue in
-                switch method {
-                case "stop": return ["ExitCode": .int(Int64(try await engine.stop(container: container, timeout: timeout)))]
-                case "kill":
-                    try engine.kill(container: container, signal: signal)
-                    return ["Signaled": true]
-                default: return ["ExitCode": .int(Int64(try await engine.wait(container: container)))]
-                }
+            return task { () async throws(EngineError) -> JSONValue in
+                try service.engine.kill(container: container, signal: signal)
+                return ["Signaled": true]
             }
-        case "logs":
-            let p = try Params(request, allowed: ["container", "follow"])
+        },
+        ServiceMethod("wait", params: ["container"]) { service, p throws(RPCError) in
+            let container = try p.reference("container", "container")
+            return task { () async throws(EngineError) -> JSONValue in
+                ["ExitCode": .int(Int64(try await service.engine.wait(container: container)))]
+            }
+        },
+        ServiceMethod("logs", params: ["container", "follow"], notifications: ["container/output"]) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
             let follow = try p.bool("follow") ?? false
             return .deferred { ctx in
                 let collected = ByteCollector()
                 do throws(EngineError) {
-                    try await engine.logs(container: container, follow: follow) { chunk in
+                    try await service.engine.logs(container: container, follow: follow) { chunk in
                         if follow {
                             ctx.notify("container/output", ["id": ctx.requestID?.json ?? .null, "stream": "stdout", "data": .string(Base64.encode(chunk[...]))])
                         } else {
@@ -181,19 +178,19 @@ extension EstibaService {
                 }
                 return .success(["data": .string(follow ? "" : Base64.encode(collected.bytes[...]))])
             }
-        default:  // commit
-            let p = try Params(request, allowed: ["container", "reference", "changes", "message", "author"])
+        },
+        ServiceMethod("commit", params: ["container", "reference", "changes", "message", "author"]) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
             let reference = try p.string("reference")
             let changes = try p.strings("changes") ?? []
             let message = try p.string("message")
             let author = try p.string("author")
-            return run { () async throws(EngineError) -> JSONValue in
-                let image = try await engine.commit(container: container, reference: reference, changes: changes, message: message, author: author)
+            return task { () async throws(EngineError) -> JSONValue in
+                let image = try await service.engine.commit(container: container, reference: reference, changes: changes, message: message, author: author)
                 return ["Id": .string(image.id.description), "RepoTags": JSONValue(image.references.map(\.description))]
             }
-        }
-    }
+        },
+    ]
 
     /// Runs the container with its stdout and stderr (or its terminal) sent as `container/output` notifications
     /// (base64 chunks) before the result; `container/started` and `container/exit` bracket it. With
@@ -288,11 +285,6 @@ extension EstibaService {
         if master.fd >= 0, !interactive { close(master.fd) }
         ctx.notify("container/exit", ["id": requestID, "container": .string(result.id), "exitCode": .int(Int64(result.exitCode))])
         return ["Id": .string(result.id), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
-    }
-
-    /// A volume like Docker's GET /volumes.
-    static func volumeJSON(_ v: VolumeInfo) -> JSONValue {
-        ["Name": .string(v.name), "Driver": "local", "Mountpoint": .string(v.mountpoint), "UsedBy": JSONValue(v.usedBy)]
     }
 
     /// A row like Docker's GET /containers/json.

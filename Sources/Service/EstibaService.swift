@@ -1,26 +1,26 @@
-import Dockerfile
 import Engine
 import EstibaJSON
 import JSONRPC
 import Synchronization
 
-/// The JSON-RPC method table: decodes params, calls the Engine, encodes results.
+/// The JSON-RPC service: looks each request up in the method table, decodes its params strictly, and lets the
+/// method's handler call the Engine and encode the result.
 public final class EstibaService: RPCHandler {
     public static let protocolVersion = "1.0"
 
-    /// Every method the service answers (besides `$/cancelRequest`, handled by the transport).
-    public static let methods = [
-        "initialize", "shutdown", "exit", "parse", "build", "import", "images", "inspect", "history", "tag", "rmi", "save", "load",
-        "verify", "prune", "run", "exec", "start", "ps", "rm", "volumes", "volumeCreate", "volumeRemove", "commit", "stop", "kill", "wait", "logs", "input", "resize",
-    ]
-    public static let notifications = ["$/progress", "container/output", "container/started", "container/exit", "build/progress"]
+    /// Every method, in the order `initialize` lists them (`$/cancelRequest` is the transport's).
+    static let table = MethodTable([
+        lifecycleMethods, [parseMethod, buildMethod], imageMethods, containerMethods, volumeMethods, sessionMethods,
+    ])
 
-    /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
-    static let inlineParseLimit = 16 << 10
+    /// The names of the methods the service answers (besides `$/cancelRequest`, handled by the transport).
+    public static var methods: [String] { table.methods.map(\.name) }
+    /// The notifications methods send to their callers.
+    public static var notifications: [String] { table.notifications }
 
     let engine: Engine
     /// Read by every request, so an atomic rather than a lock the reader threads would contend for.
-    private let shuttingDown = Atomic<Bool>(false)
+    let shuttingDown = Atomic<Bool>(false)
     /// The encoded `images` result for a store generation (it only changes when images or tags do).
     let imagesCache = Mutex<(generation: [Int], text: JSONText)?>(nil)
     /// Interactive containers started by this service's clients.
@@ -38,94 +38,27 @@ public final class EstibaService: RPCHandler {
                         code: RPCErrorCode.shuttingDown,
                         message: "The service is shutting down; send exit, then start it again.")))
         }
+        guard let method = Self.table[request.method] else {
+            return .done(.failure(RPCErrorCode.methodNotFound(request.method)))
+        }
         do throws(RPCError) {
-            switch request.method {
-            case "initialize":
-                _ = try Params(request, allowed: [], allowUnknown: true)
-                return .doneEncoded(Self.initializeText)
-            case "shutdown":
-                _ = try Params(request, allowed: [])
-                shuttingDown.store(true, ordering: .releasing)
-                return .done(.success(.null))
-            case "exit":
-                _ = try Params(request, allowed: [])
-                let clean = shuttingDown.load(ordering: .acquiring)
-                context.stopService(exitCode: clean ? 0 : 1)
-                return .done(.success(.null))
-            case "parse":
-                return try parse(request)
-            case "build":
-                return try build(request)
-            case "import", "images", "inspect", "history", "tag", "rmi", "save", "load", "verify", "prune":
-                return try imageMethod(request)
-            case "run", "exec", "start", "ps", "rm", "volumes", "volumeCreate", "volumeRemove", "commit", "stop", "kill", "wait", "logs":
-                return try containerMethod(request)
-            case "input", "resize":
-                return try sessionMethod(request)
-            default:
-                return .done(.failure(RPCErrorCode.methodNotFound(request.method)))
-            }
+            let params = try Params(request, allowed: method.params, allowUnknown: method.acceptsUnknownParams, context: context)
+            return try method.handler(self, params)
         } catch {
             return .done(.failure(error))
         }
     }
 
-    /// Constant for the life of the process, so encoded once.
-    static let initializeText = JSONText(initializeResult)
-
-    static let initializeResult: JSONValue = [
-            "name": .string(Engine.name), "version": .string(Engine.version),
-            "protocolVersion": .string(EstibaService.protocolVersion),
-            "methods": JSONValue(EstibaService.methods + ["$/cancelRequest"]),
-            "notifications": JSONValue(EstibaService.notifications),
-            "capabilities": [
-                "framing": ["content-length", "newline"],
-                "maxMessageSize": .int(64 << 20),
-                "concurrentRequests": true,
-                "cancellation": true,
-            ],
-        ]
-
-    func parse(_ request: RPCRequest) throws(RPCError) -> RPCOutcome {
-        let p = try Params(request, allowed: ["text", "path", "progress"])
-        let text = try p.string("text")
-        let path = try p.string("path")
-        let wantsProgress = try p.bool("progress") ?? false
-        let source: DockerfileSource
-        switch (text, path) {
-        case (let t?, nil): source = .text(t)
-        case (nil, let f?): source = .path(f)
-        default:
-            throw RPCErrorCode.invalidParams("parse takes exactly one of \"text\" (the Dockerfile) or \"path\" (a file)")
-        }
-        let engine = self.engine
-        if case .text(let t) = source, t.utf8.count <= Self.inlineParseLimit, !wantsProgress {
+    /// Runs engine work as a task; engine errors become their JSON-RPC errors.
+    static func task(_ work: @escaping @Sendable () async throws(EngineError) -> JSONValue) -> RPCOutcome {
+        .deferred { _ in
             do throws(EngineError) {
-                return .doneEncoded(ParseEncoding.encode(try engine.parseNow(source)))
-            } catch {
-                return .done(.failure(error.rpcError))
-            }
-        }
-        return .deferredEncoded { ctx in
-            let progress: ProgressHandler? = wantsProgress ? Self.progressForwarder(ctx) : nil
-            do throws(EngineError) {
-                let report = try await engine.parse(source, progress: progress)
+                let value = try await work()
                 if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
-                return .success(await ParseEncoding.encodeConcurrently(report))
+                return .success(value)
             } catch {
                 return .failure(error.rpcError)
             }
-        }
-    }
-
-    /// Forwards engine progress to the client as `$/progress` notifications.
-    static func progressForwarder(_ ctx: RPCContext) -> ProgressHandler {
-        { e in
-            let value: JSONValue = [
-                "stage": .string(e.stage), "message": .string(e.message),
-                "completed": .int(Int64(e.completed)), "total": .int(Int64(e.total)),
-            ]
-            ctx.progress(value)
         }
     }
 }

@@ -6,9 +6,12 @@ import JSONRPC
 struct Params {
     let object: JSONObject
     let method: String
+    /// The request's context: its ID, and the way to send it notifications.
+    let context: RPCContext
 
-    init(_ request: RPCRequest, allowed: Set<String>, allowUnknown: Bool = false) throws(RPCError) {
+    init(_ request: RPCRequest, allowed: Set<String>, allowUnknown: Bool = false, context: RPCContext) throws(RPCError) {
         method = request.method
+        self.context = context
         switch request.params {
         case nil: object = JSONObject()
         case .object(let o)?: object = o

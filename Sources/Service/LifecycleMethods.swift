@@ -1,0 +1,35 @@
+import Engine
+import EstibaJSON
+import JSONRPC
+
+extension EstibaService {
+    /// `initialize`, `shutdown` and `exit`: the handshake and the orderly stop, as in LSP.
+    static let lifecycleMethods: [ServiceMethod] = [
+        ServiceMethod("initialize", params: ["clientInfo"], acceptsUnknownParams: true) { _, _ in .doneEncoded(initializeText) },
+        ServiceMethod("shutdown") { service, _ in
+            service.shuttingDown.store(true, ordering: .releasing)
+            return .done(.success(.null))
+        },
+        ServiceMethod("exit") { service, p in
+            let clean = service.shuttingDown.load(ordering: .acquiring)
+            p.context.stopService(exitCode: clean ? 0 : 1)
+            return .done(.success(.null))
+        },
+    ]
+
+    /// Constant for the life of the process, so encoded once.
+    static let initializeText = JSONText(initializeResult)
+
+    static let initializeResult: JSONValue = [
+        "name": .string(Engine.name), "version": .string(Engine.version),
+        "protocolVersion": .string(protocolVersion),
+        "methods": JSONValue(methods + ["$/cancelRequest"]),
+        "notifications": JSONValue(notifications),
+        "capabilities": [
+            "framing": ["content-length", "newline"],
+            "maxMessageSize": .int(64 << 20),
+            "concurrentRequests": true,
+            "cancellation": true,
+        ],
+    ]
+}
