@@ -37,22 +37,22 @@ let package = Package(
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
-        .target(name: "CLIOutput", dependencies: ["EstibaJSON", "ImageStore"]),
-        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "Dockerfile", "ImageStore", "Runtime", "Builder"]),
+        .target(name: "CLIOutput", dependencies: ["Engine", "EstibaJSON"]),
+        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "CLIOutput"]),
         .executableTarget(
             name: "estiba",
             dependencies: [
-                "Service", "Engine", "Dockerfile", "EstibaJSON", "JSONRPC", "ImageStore", "CLIOutput", "Runtime", "Builder",
+                "Service", "Engine", "EstibaJSON", "JSONRPC", "CLIOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
-            name: "RPCBench", dependencies: ["EstibaJSON", "Dockerfile", "Engine", "Service"], path: "Benchmarks/RPCBench"),
+            name: "RPCBench", dependencies: ["EstibaJSON", "Dockerfile", "Engine", "CLIOutput", "Service"], path: "Benchmarks/RPCBench"),
         .testTarget(name: "EstibaJSONTests", dependencies: ["EstibaJSON"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
-        .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "ImageStore", "EstibaJSON"]),
+        .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "Engine", "Dockerfile", "EstibaJSON"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "Dockerfile", "EstibaJSON"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "EstibaJSON", "JSONRPC"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import CLIOutput
 import Dockerfile
 import Engine
 import EstibaJSON

@@ -1,5 +1,5 @@
+import Engine
 import Glibc
-import ImageStore
 
 /// Output formats that match the docker CLI byte for byte.
 public enum DockerFormat {
@@ -49,8 +49,9 @@ public enum DockerFormat {
     }
 
     /// "40 seconds ago", or "N/A" for times before 2000 (as docker prints).
-    public static func createdSince(_ t: Timestamp?, now: Timestamp = .now()) -> String {
+    public static func createdSince(_ t: Timestamp?, now: Timestamp? = nil) -> String {
         guard let t, t.seconds > 946_684_800 else { return "N/A" }
+        let now = now ?? Timestamp.now()
         let d = Double(now.seconds - t.seconds) + Double(now.nanoseconds - t.nanoseconds) / 1e9
         return humanDuration(seconds: d) + " ago"
     }

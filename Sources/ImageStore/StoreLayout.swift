@@ -22,6 +22,10 @@ public struct StoreLayout: Sendable {
     public var layers: String { root + "/layers" }
     public func layerInfo(_ diffID: Digest) -> String { layers + "/" + diffID.hex + ".json" }
     public var containers: String { root + "/containers" }
+    public func container(_ id: String) -> String { containers + "/" + id }
+    /// Named and anonymous volumes: `volumes/<name>/_data`.
+    public var volumes: String { root + "/volumes" }
+    public func volumeData(_ name: String) -> String { volumes + "/" + name + "/_data" }
     /// The build's step cache (`records/`, `parents/`, `instructions/`, `images/`, and an empty directory).
     public var buildCache: String { root + "/build-cache" }
     public var tmp: String { root + "/tmp" }

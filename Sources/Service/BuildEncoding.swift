@@ -1,4 +1,4 @@
-import Builder
+import Engine
 import EstibaJSON
 
 /// `build` results and `build/progress` notifications as JSON.

@@ -1,9 +1,6 @@
-import Builder
 import Engine
 import EstibaJSON
-import ImageStore
 import JSONRPC
-import Runtime
 
 extension EstibaService {
     /// `build`: runs the build as a cancellable task, streaming `build/progress` notifications to the caller.

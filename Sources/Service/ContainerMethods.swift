@@ -1,9 +1,8 @@
+import CLIOutput
 import Engine
 import EstibaJSON
 import Glibc
-import ImageStore
 import JSONRPC
-import Runtime
 
 extension EstibaService {
     /// Containers: run (streamed, or detached/created), exec, start, ps, rm, commit, stop, kill, wait, logs.
@@ -23,7 +22,7 @@ extension EstibaService {
             o.environment = try p.strings("env") ?? []
             o.workingDirectory = try p.string("workdir")
             o.user = try p.string("user")
-            if let user = o.user, let problem = UserSpec.problem(user) { throw RPCErrorCode.invalidParams(problem, param: "user") }
+            if let user = o.user { try checkUser(user) }
             o.name = try p.string("name")
             o.hostname = try p.string("hostname")
             if let n = try p.string("network") {
@@ -90,7 +89,7 @@ extension EstibaService {
             }
             let env = try p.strings("env") ?? []
             let user = try p.string("user")
-            if let user, let problem = UserSpec.problem(user) { throw RPCErrorCode.invalidParams(problem, param: "user") }
+            if let user { try checkUser(user) }
             let workdir = try p.string("workdir")
             let interactive = try p.bool("interactive") ?? false
             let tty = try p.bool("tty") ?? false
@@ -100,7 +99,7 @@ extension EstibaService {
                     let value = try await EstibaService.stream(tty: tty, interactive: interactive, sessions: sessions, ctx) {
                         stdin, stdout, stderr, onTerminal, onStart throws(EngineError) in
                         // An exec session is addressed by its own ID (like Docker's exec IDs).
-                        let execID = ContainerStore.newID()
+                        let execID = Engine.newExecID()
                         onStart(execID, container)
                         let code = try await service.engine.exec(
                             container: container, command: command, environment: env, user: user, workingDirectory: workdir,
@@ -120,7 +119,7 @@ extension EstibaService {
         ServiceMethod("ps", params: ["all"]) { service, p throws(RPCError) in
             let all = try p.bool("all") ?? false
             return task { () async throws(EngineError) -> JSONValue in
-                ["containers": .array(try service.engine.containers(all: all).map(EstibaService.containerJSON))]
+                ["containers": .array(try service.engine.containers(all: all).map(DockerJSON.containerRow))]
             }
         },
         ServiceMethod("rm", params: ["containers", "force"]) { service, p throws(RPCError) in
@@ -191,6 +190,13 @@ extension EstibaService {
             }
         },
     ]
+
+    /// A `user` param in the forms `run -u` takes, or -32602 saying what is wrong with it.
+    static func checkUser(_ user: String) throws(RPCError) {
+        do throws(EngineError) { try Limits.checkUser(user) } catch {
+            throw RPCErrorCode.invalidParams(error.message, param: "user")
+        }
+    }
 
     /// Runs the container with its stdout and stderr (or its terminal) sent as `container/output` notifications
     /// (base64 chunks) before the result; `container/started` and `container/exit` bracket it. With
@@ -285,17 +291,6 @@ extension EstibaService {
         if master.fd >= 0, !interactive { close(master.fd) }
         ctx.notify("container/exit", ["id": requestID, "container": .string(result.id), "exitCode": .int(Int64(result.exitCode))])
         return ["Id": .string(result.id), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
-    }
-
-    /// A row like Docker's GET /containers/json.
-    static func containerJSON(_ c: ContainerRecord) -> JSONValue {
-        var o: JSONObject = [
-            "Id": .string(c.id), "Names": [.string("/" + c.name)], "Image": .string(c.image), "ImageID": .string(c.imageID),
-            "Command": .string(c.command.joined(separator: " ")), "Created": .int(c.created), "State": .string(c.state.rawValue),
-        ]
-        o.append("ExitCode", c.exitCode.map { .int(Int64($0)) } ?? .null)
-        o.append("Pid", c.pid.map { .int(Int64($0)) } ?? .null)
-        return .object(o)
     }
 }
 

@@ -1,6 +1,6 @@
+import CLIOutput
 import Engine
 import EstibaJSON
-import ImageStore
 import JSONRPC
 
 extension EstibaService {
@@ -13,7 +13,7 @@ extension EstibaService {
             let message = try p.string("message")
             return task { () async throws(EngineError) -> JSONValue in
                 let image = try await service.engine.importImage(source: source, reference: reference, changes: changes, message: message)
-                return ImageEncoding.inspect(image, root: service.engine.configuration.root)
+                return DockerJSON.inspect(service.engine.details(of: image))
             }
         },
         ServiceMethod("images", params: []) { service, _ throws(RPCError) in
@@ -21,7 +21,7 @@ extension EstibaService {
                 do throws(EngineError) {
                     let generation = try await service.engine.imagesGeneration()
                     if let hit = service.imagesCache.withLock({ $0 }), hit.generation == generation, !generation.isEmpty { return .success(hit.text) }
-                    let text = JSONText(["images": .array(try await service.engine.images().map(ImageEncoding.summary))])
+                    let text = JSONText(["images": .array(try await service.engine.images().map(DockerJSON.summary))])
                     service.imagesCache.withLock { $0 = (generation, text) }
                     return .success(text)
                 } catch {
@@ -32,14 +32,14 @@ extension EstibaService {
         ServiceMethod("inspect", params: ["image"]) { service, p throws(RPCError) in
             let image = try p.reference("image", "image")
             return task { () async throws(EngineError) -> JSONValue in
-                ImageEncoding.inspect(try await service.engine.inspectImage(image), root: service.engine.configuration.root)
+                DockerJSON.inspect(try await service.engine.imageDetails(image))
             }
         },
         ServiceMethod("history", params: ["image"]) { service, p throws(RPCError) in
             let image = try p.reference("image", "image")
             return task { () async throws(EngineError) -> JSONValue in
                 let tags = try await service.engine.inspectImage(image).references.map(\.description)
-                return ["history": .array(try await service.engine.history(image).map { ImageEncoding.historyRow($0, tags: tags) })]
+                return ["history": .array(try await service.engine.history(image).map { DockerJSON.historyRow($0, tags: tags) })]
             }
         },
         ServiceMethod("tag", params: ["source", "target"]) { service, p throws(RPCError) in
@@ -54,7 +54,7 @@ extension EstibaService {
             let images = try p.references("images", "image")
             let force = try p.bool("force") ?? false
             return task { () async throws(EngineError) -> JSONValue in
-                ["events": .array(try await service.engine.removeImages(images, force: force).map(ImageEncoding.removal))]
+                ["events": .array(try await service.engine.removeImages(images, force: force).map(DockerJSON.removal))]
             }
         },
         ServiceMethod("save", params: ["images", "path", "format"]) { service, p throws(RPCError) in

@@ -1,3 +1,4 @@
+import CLIOutput
 import Engine
 import EstibaJSON
 import JSONRPC

@@ -1,3 +1,4 @@
+import CLIOutput
 import Engine
 import EstibaJSON
 import JSONRPC
@@ -7,12 +8,12 @@ extension EstibaService {
     static let volumeMethods: [ServiceMethod] = [
         ServiceMethod("volumes", params: []) { service, _ throws(RPCError) in
             return task { () async throws(EngineError) -> JSONValue in
-                ["volumes": .array(try service.engine.volumes().map(EstibaService.volumeJSON))]
+                ["volumes": .array(try service.engine.volumes().map(DockerJSON.volume))]
             }
         },
         ServiceMethod("volumeCreate", params: ["name"]) { service, p throws(RPCError) in
             let name = try p.requiredString("name")
-            return task { () async throws(EngineError) -> JSONValue in EstibaService.volumeJSON(try service.engine.createVolume(name)) }
+            return task { () async throws(EngineError) -> JSONValue in DockerJSON.volume(try service.engine.createVolume(name)) }
         },
         ServiceMethod("volumeRemove", params: ["names", "force"]) { service, p throws(RPCError) in
             let names = try p.references("names", "volume")
@@ -20,9 +21,4 @@ extension EstibaService {
             return task { () async throws(EngineError) -> JSONValue in ["removed": JSONValue(try service.engine.removeVolumes(names, force: force))] }
         },
     ]
-
-    /// A volume like Docker's GET /volumes.
-    static func volumeJSON(_ v: VolumeInfo) -> JSONValue {
-        ["Name": .string(v.name), "Driver": "local", "Mountpoint": .string(v.mountpoint), "UsedBy": JSONValue(v.usedBy)]
-    }
 }

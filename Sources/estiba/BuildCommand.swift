@@ -1,5 +1,4 @@
 import ArgumentParser
-import Builder
 import Engine
 import Glibc
 import Runtime

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import Runtime
 
 struct CommitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "commit", abstract: "Create a new image from a container's changes.")

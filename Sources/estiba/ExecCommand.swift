@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import Runtime
 
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Runtime
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -20,9 +19,9 @@ func fail(_ error: EngineError) -> ExitCode {
 /// when the engine fails (an unknown image, a bad option); otherwise the container's own status.
 func runFailure(_ error: EngineError) -> ExitCode {
     FileDescriptorOutput.stderr("Error: \(error.message)\n")
-    switch error.context["stage"] {
-    case RuntimeError.commandNotFound: return ExitCode(127)
-    case RuntimeError.commandNotExecutable: return ExitCode(126)
-    default: return ExitCode(125)
+    switch error.commandFailure {
+    case .notFound?: return ExitCode(127)
+    case .notExecutable?: return ExitCode(126)
+    case nil: return ExitCode(125)
     }
 }

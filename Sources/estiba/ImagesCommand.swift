@@ -3,8 +3,6 @@ import CLIOutput
 import Engine
 import EstibaJSON
 import Glibc
-import ImageStore
-import Service
 
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "List images.")
@@ -17,7 +15,7 @@ struct ImagesCommand: AsyncParsableCommand {
         let images: [ImageSummary]
         do { images = try await global.engine().images() } catch { throw fail(error) }
         if format == "json" {
-            for s in images { FileDescriptorOutput.stdout(ImageEncoding.summary(s).encodedString() + "\n") }
+            for s in images { FileDescriptorOutput.stdout(DockerJSON.summary(s).encodedString() + "\n") }
             return
         }
         var rows: [[String]] = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]

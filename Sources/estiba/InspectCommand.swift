@@ -2,8 +2,6 @@ import ArgumentParser
 import CLIOutput
 import Engine
 import EstibaJSON
-import Glibc
-import Service
 
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show images' or containers' details as JSON.")
@@ -17,11 +15,11 @@ struct InspectCommand: AsyncParsableCommand {
         var failed = false
         for spec in images {
             do {
-                results.append(ImageEncoding.inspect(try await engine.inspectImage(spec), root: engine.configuration.root))
+                results.append(DockerJSON.inspect(try await engine.imageDetails(spec)))
             } catch {
                 // Not an image: maybe a container (docker inspect takes both).
                 if let c = try? engine.containers().first(where: { $0.name == spec || $0.id.hasPrefix(spec) }) {
-                    results.append(ImageEncoding.containerInspect(c, root: engine.configuration.root))
+                    results.append(DockerJSON.containerInspect(engine.details(of: c)))
                     continue
                 }
                 FileDescriptorOutput.stderr("Error: \(error.message)\n")

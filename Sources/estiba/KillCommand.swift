@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import Runtime
 
 struct KillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to running containers.")

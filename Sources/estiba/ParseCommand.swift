@@ -1,8 +1,8 @@
 import ArgumentParser
+import CLIOutput
 import Engine
 import EstibaJSON
 import Glibc
-import Service
 
 struct ParseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

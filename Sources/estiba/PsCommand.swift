@@ -2,8 +2,6 @@ import ArgumentParser
 import CLIOutput
 import Engine
 import Glibc
-import ImageStore
-import Runtime
 
 struct PsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import Runtime
 
 struct RmCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and their writable layers.")

@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import Glibc
 import JSONRPC
-import Runtime
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

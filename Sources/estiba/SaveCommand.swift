@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import ImageStore
 
 struct SaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "save", abstract: "Save images to an archive (docker-archive by default).")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import Runtime
 
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

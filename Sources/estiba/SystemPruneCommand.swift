@@ -2,7 +2,6 @@ import ArgumentParser
 import CLIOutput
 import Engine
 import Glibc
-import ImageStore
 
 extension SystemCommand {
     struct Prune: AsyncParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import ImageStore
 
 extension SystemCommand {
     struct Verify: AsyncParsableCommand {

@@ -1,5 +1,4 @@
 import Engine
-import ImageStore
 
 extension Timestamp {
     /// RFC 3339 without the fraction, as `docker history -H=false` prints.

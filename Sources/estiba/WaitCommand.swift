@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Glibc
-import Runtime
 
 struct WaitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait for containers to exit and print their exit codes.")

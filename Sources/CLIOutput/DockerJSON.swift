@@ -1,11 +1,11 @@
 import Engine
 import EstibaJSON
-import ImageStore
 
-/// Image results in the shapes of Docker's Engine API, so tools written for `docker inspect` keep working.
-public enum ImageEncoding {
+/// Engine results in the shapes of Docker's Engine API, so tools written for `docker inspect` keep working.
+public enum DockerJSON {
     /// `docker image inspect` keys.
-    public static func inspect(_ r: ImageRecord, root: String) -> JSONValue {
+    public static func inspect(_ d: ImageDetails) -> JSONValue {
+        let r = d.image
         let c = r.config
         var o = JSONObject()
         o.append("Id", .string(r.id.description))
@@ -27,7 +27,7 @@ public enum ImageEncoding {
             "GraphDriver",
             [
                 "Name": "overlay",
-                "Data": ["LowerDir": .string(r.chainIDs.reversed().map { StoreLayout(root: root).snapshotTree($0) }.joined(separator: ":"))],
+                "Data": ["LowerDir": .string(d.layerDirectories.joined(separator: ":"))],
             ])
         o.append("RootFS", ["Type": "layers", "Layers": JSONValue(c.diffIDs.map(\.description))])
         o.append("Metadata", ["LastTagTime": "0001-01-01T00:00:00Z"])
@@ -104,27 +104,19 @@ public enum ImageEncoding {
     }
 }
 
-import Runtime
-
-extension ImageEncoding {
+extension DockerJSON {
     /// `docker container inspect` keys (those Estiba has so far).
-    public static func containerInspect(_ c: ContainerRecord, root: String) -> JSONValue {
-        let base = root + "/containers/" + c.id
+    public static func containerInspect(_ d: ContainerDetails) -> JSONValue {
+        let c = d.container
         func time(_ t: Int64?) -> JSONValue { .string(Timestamp(seconds: t ?? 0).rfc3339) }
-        // Volumes and bind mounts, from the container's bundle (Docker's Mounts shape).
-        var mounts: [JSONValue] = []
-        if let bytes = FileContents.read(base + "/config.json"), let config = try? JSONValue.parse(bytes) {
-            for m in config["mounts"]?.arrayValue ?? [] where m["type"] == "bind" {
-                guard let source = m["source"]?.stringValue, let target = m["destination"]?.stringValue, !source.hasPrefix(base + "/") else { continue }
-                let named = source.hasPrefix(root + "/volumes/")
-                let rw = !(m["options"]?.arrayValue?.contains("ro") ?? false)
-                var o: JSONObject = ["Type": named ? "volume" : "bind"]
-                if named { o.append("Name", .string(String(source.dropFirst(root.count + 9).split(separator: "/").first ?? ""))) }
-                o.append("Source", .string(source))
-                o.append("Destination", .string(target))
-                o.append("RW", .bool(rw))
-                mounts.append(.object(o))
-            }
+        // Volumes and bind mounts (Docker's Mounts shape).
+        let mounts: [JSONValue] = d.mounts.map { m in
+            var o: JSONObject = ["Type": m.volume == nil ? "bind" : "volume"]
+            if let name = m.volume { o.append("Name", .string(name)) }
+            o.append("Source", .string(m.source))
+            o.append("Destination", .string(m.destination))
+            o.append("RW", .bool(m.readWrite))
+            return .object(o)
         }
         return [
             "Id": .string(c.id), "Created": time(c.created), "Path": .string(c.command.first ?? ""),
@@ -134,13 +126,13 @@ extension ImageEncoding {
                 "ExitCode": .int(Int64(c.exitCode ?? 0)), "StartedAt": time(c.startedAt), "FinishedAt": time(c.finishedAt),
             ],
             "Image": .string(c.imageID), "Name": .string("/" + c.name),
-            "HostnamePath": .string(base + "/hostname"), "HostsPath": .string(base + "/hosts"),
-            "ResolvConfPath": .string(base + "/resolv.conf"),
+            "HostnamePath": .string(d.hostnamePath), "HostsPath": .string(d.hostsPath),
+            "ResolvConfPath": .string(d.resolvConfPath),
             "GraphDriver": [
                 "Name": "overlay",
                 "Data": [
-                    "LowerDir": .string(c.lowerDirectories.joined(separator: ":")), "UpperDir": .string(base + "/upper"),
-                    "WorkDir": .string(base + "/work"), "MergedDir": .string(base + "/rootfs"),
+                    "LowerDir": .string(d.lowerDirectories.joined(separator: ":")), "UpperDir": .string(d.upperDirectory),
+                    "WorkDir": .string(d.workDirectory), "MergedDir": .string(d.mergedDirectory),
                 ],
             ],
             "Mounts": .array(mounts),
@@ -149,5 +141,21 @@ extension ImageEncoding {
                 "Labels": .object(JSONObject(c.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
             ],
         ]
+    }
+
+    /// A row like Docker's GET /containers/json.
+    public static func containerRow(_ c: ContainerRecord) -> JSONValue {
+        var o: JSONObject = [
+            "Id": .string(c.id), "Names": [.string("/" + c.name)], "Image": .string(c.image), "ImageID": .string(c.imageID),
+            "Command": .string(c.command.joined(separator: " ")), "Created": .int(c.created), "State": .string(c.state.rawValue),
+        ]
+        o.append("ExitCode", c.exitCode.map { .int(Int64($0)) } ?? .null)
+        o.append("Pid", c.pid.map { .int(Int64($0)) } ?? .null)
+        return .object(o)
+    }
+
+    /// A volume like Docker's GET /volumes.
+    public static func volume(_ v: VolumeInfo) -> JSONValue {
+        ["Name": .string(v.name), "Driver": "local", "Mountpoint": .string(v.mountpoint), "UsedBy": JSONValue(v.usedBy)]
     }
 }

@@ -3,7 +3,7 @@ import Engine
 import EstibaJSON
 import Testing
 
-@testable import Service
+@testable import CLIOutput
 
 @Suite struct ParseEncodingTests {
     /// A long Dockerfile with every kind of member an instruction can have (flags, heredocs, comments,

@@ -1,4 +1,3 @@
-import Dockerfile
 import Engine
 import EstibaJSON
 import Glibc
@@ -102,7 +101,7 @@ public enum ParseEncoding {
         return list
     }
 
-    static func instruction(_ node: Node, range r: SourceRange) -> JSONNode {
+    static func instruction(_ node: DockerfileNode, range r: SourceRange) -> JSONNode {
         var o = JSONNode.object()
         o.set("keyword", JSONNode(node.value.uppercased()))
         if !node.flags.isEmpty { o.set("flags", JSONNode(node.flags)) }

@@ -1,0 +1,63 @@
+import EstibaJSON
+import ImageStore
+import Runtime
+
+/// A container as `inspect` describes it: its record, the files and directories the store keeps for it, and
+/// its volumes and bind mounts.
+public struct ContainerDetails: Sendable {
+    public var container: ContainerRecord
+    public var hostnamePath: String
+    public var hostsPath: String
+    public var resolvConfPath: String
+    /// The overlay: image layers (top first), the writable layer, overlay's work directory, and the merged root.
+    public var lowerDirectories: [String]
+    public var upperDirectory: String
+    public var workDirectory: String
+    public var mergedDirectory: String
+    public var mounts: [ContainerMount]
+}
+
+/// A volume or a bind mount of a container (Docker's `Mounts` entries).
+public struct ContainerMount: Sendable, Equatable {
+    /// The volume's name; nil for a bind mount of a host path.
+    public var volume: String?
+    public var source: String
+    public var destination: String
+    public var readWrite: Bool
+}
+
+extension Engine {
+    /// The container `spec` names (name, ID or unique ID prefix) with its paths and mounts.
+    public func containerDetails(_ spec: String) throws(EngineError) -> ContainerDetails {
+        let store = try containerStore()
+        let record: ContainerRecord
+        do { record = try store.find(spec) } catch {
+            throw EngineError(.notFound, error.message, context: ["container": spec])
+        }
+        let current = try containers().first { $0.id == record.id } ?? record
+        return details(of: current)
+    }
+
+    public func details(of c: ContainerRecord) -> ContainerDetails {
+        let layout = StoreLayout(root: configuration.root)
+        let base = layout.container(c.id)
+        return ContainerDetails(
+            container: c, hostnamePath: base + "/hostname", hostsPath: base + "/hosts", resolvConfPath: base + "/resolv.conf",
+            lowerDirectories: c.lowerDirectories, upperDirectory: base + "/upper", workDirectory: base + "/work",
+            mergedDirectory: base + "/rootfs", mounts: Self.mounts(bundle: base + "/config.json", container: base, volumes: layout.volumes))
+    }
+
+    /// The bind mounts in a container's bundle that are not its own files: volumes (under the store's
+    /// `volumes/`) and host paths.
+    static func mounts(bundle: String, container base: String, volumes: String) -> [ContainerMount] {
+        guard let bytes = FileContents.read(bundle), let config = try? JSONValue.parse(bytes) else { return [] }
+        var out: [ContainerMount] = []
+        for m in config["mounts"]?.arrayValue ?? [] where m["type"] == "bind" {
+            guard let source = m["source"]?.stringValue, let target = m["destination"]?.stringValue, !source.hasPrefix(base + "/") else { continue }
+            let volume = source.hasPrefix(volumes + "/") ? source.dropFirst(volumes.count + 1).split(separator: "/").first.map(String.init) : nil
+            let readOnly = m["options"]?.arrayValue?.contains("ro") ?? false
+            out.append(ContainerMount(volume: volume, source: source, destination: target, readWrite: !readOnly))
+        }
+        return out
+    }
+}
