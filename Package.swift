@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
         .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "Engine", "Dockerfile", "EstibaJSON"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "EstibaJSON", "JSONRPC"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],
