@@ -78,7 +78,7 @@ struct InstructionReader {
             throw fail("FROM requires either one or three arguments (FROM image [AS name]).")
         }
         for f in node.flags where !f.hasPrefix("--platform=") { throw fail("FROM does not take \(f); only --platform.") }
-        let platform = node.flags.last.map { String($0.dropFirst("--platform=".count)) }
+        let platform = node.flags.first.map { String($0.dropFirst("--platform=".count)) }
         return FromArguments(image: w[0], stageName: w.count == 3 ? w[2].lowercased() : nil, platform: platform)
     }
 
