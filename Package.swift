@@ -49,6 +49,7 @@ let package = Package(
             name: "RPCBench", dependencies: ["EstibaJSON", "Dockerfile", "Engine", "CLIOutput", "Service"], path: "Benchmarks/RPCBench"),
         .testTarget(name: "EstibaJSONTests", dependencies: ["EstibaJSON"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "ImageStore", "EstibaJSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
         .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "Engine", "Dockerfile", "EstibaJSON"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),

@@ -108,36 +108,34 @@ final class BuildRun {
     struct StagePlan {
         var index: Int
         var name: String?
-        var from: Node
-        var instructions: [Node]
+        /// The FROM instruction and its arguments.
+        var from: TypedInstruction
+        var base: FromArguments
+        var instructions: [TypedInstruction]
     }
 
     func plan() throws(BuildError) -> (stages: [StagePlan], wanted: [Int]) {
+        // The whole Dockerfile is read and checked before any step runs, as Docker does.
+        let instructions: [TypedInstruction]
+        do { instructions = try parsed.typedInstructions() } catch { throw self.error(error) }
         var plans: [StagePlan] = []
-        // The whole Dockerfile is checked before any step runs, as Docker does.
-        for node in parsed.instructions where !DockerfileParser.isInstruction(node.value) {
-            throw error(node, .syntax, "Unknown instruction \(node.value.uppercased()); see the Dockerfile reference for the supported ones.")
-        }
-        for node in parsed.instructions {
-            let keyword = node.value.lowercased()
-            if keyword == "from" {
-                let words = node.next.map(\.value)
-                guard words.count == 1 || (words.count == 3 && words[1].lowercased() == "as") else {
-                    throw error(node, .syntax, "FROM requires either one or three arguments (FROM image [AS name]).")
+        for typed in instructions {
+            switch typed.instruction {
+            case .from(let base):
+                plans.append(StagePlan(index: plans.count, name: base.stageName, from: typed, base: base, instructions: []))
+            case .arg(let declarations) where plans.isEmpty:
+                metaArgNodes.append(typed.node)
+                for d in declarations {
+                    let env = metaEnvironment
+                    let value = try d.value.map { v throws(BuildError) in try expand(v, env: env, node: typed.node) }
+                    metaArgs.append((d.name, options.buildArgs[d.name] ?? value))
+                    if options.buildArgs[d.name] != nil { consumedArgs.insert(d.name) }
                 }
-                plans.append(StagePlan(index: plans.count, name: words.count == 3 ? words[2].lowercased() : nil, from: node, instructions: []))
-            } else if plans.isEmpty {
-                guard keyword == "arg" else {
-                    throw error(node, .syntax, "No FROM before \(node.value.uppercased()): a Dockerfile must start with FROM (only ARG may come before it).")
+            default:
+                guard !plans.isEmpty else {
+                    throw error(typed.node, .syntax, "No FROM before \(typed.keyword.name): a Dockerfile must start with FROM (only ARG may come before it).")
                 }
-                metaArgNodes.append(node)
-                for word in node.next.map(\.value) {
-                    let (name, value) = try argument(word, node: node, env: metaEnvironment)
-                    metaArgs.append((name, options.buildArgs[name] ?? value))
-                    if options.buildArgs[name] != nil { consumedArgs.insert(name) }
-                }
-            } else {
-                plans[plans.count - 1].instructions.append(node)
+                plans[plans.count - 1].instructions.append(typed)
             }
         }
         guard !plans.isEmpty else { throw BuildError(.syntax, "\(dockerfileName) has no FROM instruction; start it with FROM image (or FROM scratch).") }
@@ -159,12 +157,9 @@ final class BuildRun {
         while let i = pending.popLast() {
             guard needed.insert(i).inserted else { continue }
             let p = plans[i]
-            if let base = p.from.next.first?.value, let j = stageIndex(base.lowercased(), before: i) { pending.append(j) }
-            for n in p.instructions where n.value.lowercased() == "copy" || n.value.lowercased() == "add" {
-                for f in n.flags where f.hasPrefix("--from=") {
-                    let ref = String(f.dropFirst(7)).lowercased()
-                    if let j = stageIndex(ref, before: i) { pending.append(j) }
-                }
+            if let j = stageIndex(p.base.image.lowercased(), before: i) { pending.append(j) }
+            for typed in p.instructions {
+                if case .copy(let c) = typed.instruction, let from = c.from, let j = stageIndex(from.lowercased(), before: i) { pending.append(j) }
             }
         }
         return (plans, needed.sorted())
@@ -195,17 +190,17 @@ final class BuildRun {
         var last: StageState?
         for i in wanted {
             var state = try await startStage(plans[i])
-            for node in plans[i].instructions {
-                try await dispatch(node, state: &state)
+            for typed in plans[i].instructions {
+                try await dispatch(typed, state: &state)
             }
             if i == wanted.last, !options.labels.isEmpty {
                 step += 1
-                let text = "LABEL " + options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                let node = Node(value: "label", original: text, startLine: 0, endLine: 0)
-                emit(.stepStarted(BuildStepStart(step: step, total: total, stage: i, instruction: text, line: 0)))
-                try await labelStep(node, pairs: options.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, state: &state)
+                let change = ConfigChange.label(options.labels.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) })
+                let node = Node(value: "label", original: change.text, startLine: 0, endLine: 0)
+                emit(.stepStarted(BuildStepStart(step: step, total: total, stage: i, instruction: change.text, line: 0)))
+                try await configStep(node, change, &state)
             }
-            try await materialize(&state, node: plans[i].from)
+            try await materialize(&state, node: plans[i].from.node)
             stages[i] = state
             last = state
         }
@@ -236,15 +231,12 @@ final class BuildRun {
     }
 
     func error(_ node: Node, _ kind: BuildError.Kind, _ message: String) -> BuildError {
-        BuildError(kind, "\(dockerfileName) line \(node.startLine): \(trimmed(node.original)): \(message)", line: node.startLine, instruction: node.original)
+        BuildError(kind, "\(dockerfileName) line \(node.startLine): \(node.original.trimmedBlanks): \(message)", line: node.startLine, instruction: node.original)
     }
 
-    /// Parses `name[=value]` of ARG, expanding the value.
-    func argument(_ word: String, node: Node, env: [String: String]) throws(BuildError) -> (String, String?) {
-        guard let eq = word.firstIndex(of: "=") else { return (word, nil) }
-        let name = String(word[..<eq])
-        guard !name.isEmpty else { throw error(node, .syntax, "ARG names a variable before \"=\".") }
-        return (name, try expand(String(word[word.index(after: eq)...]), env: env, node: node))
+    /// An instruction that cannot be built as written.
+    func error(_ e: InstructionError) -> BuildError {
+        error(Node(original: e.original, startLine: e.startLine, endLine: e.endLine), .syntax, e.message)
     }
 
     func expand(_ word: String, env: [String: String], node: Node) throws(BuildError) -> String {
@@ -264,13 +256,9 @@ final class BuildRun {
     func startStage(_ plan: StagePlan) async throws(BuildError) -> StageState {
         step += 1
         let started = Timestamp.nowSeconds
-        let node = plan.from
+        let node = plan.from.node
         emit(.stepStarted(BuildStepStart(step: step, total: total, stage: plan.index, instruction: node.original, line: node.startLine)))
-        for f in node.flags where !f.hasPrefix("--platform=") {
-            throw error(node, .syntax, "FROM does not take \(f); only --platform.")
-        }
-        let written = node.next.first?.value ?? ""
-        let base = try expand(written, env: metaEnvironment, node: node)
+        let base = try expand(plan.base.image, env: metaEnvironment, node: node)
         var state: StageState
         if base.lowercased() == "scratch" {
             var config = ImageConfig(architecture: HostPlatform.architecture)
@@ -303,7 +291,9 @@ final class BuildRun {
                 var triggerNode = n
                 triggerNode.startLine = node.startLine
                 triggerNode.endLine = node.endLine
-                try await dispatch(triggerNode, state: &state, countsAsStep: false)
+                let typed: TypedInstruction
+                do { typed = try TypedInstruction(triggerNode, escapeToken: parsed.escapeToken) } catch { throw self.error(error) }
+                try await dispatch(typed, state: &state, countsAsStep: false)
             }
         }
         return state
@@ -326,12 +316,4 @@ extension Timestamp {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
-}
-
-/// The text without leading and trailing blanks.
-func trimmed(_ s: String) -> String {
-    var t = Substring(s)
-    while let f = t.first, f == " " || f == "\t" || f == "\n" || f == "\r" { t = t.dropFirst() }
-    while let l = t.last, l == " " || l == "\t" || l == "\n" || l == "\r" { t = t.dropLast() }
-    return String(t)
 }

@@ -22,7 +22,7 @@ struct StageState {
     /// CMD was set in this stage (an ENTRYPOINT then keeps it).
     var cmdSet = false
 
-    var shell: [String] { config.config.shell ?? ["/bin/sh", "-c"] }
+    var shell: [String] { config.config.shell ?? ConfigApplier.defaultShell }
 
     /// ENV values by name as `config.config.env` holds them (the last entry of a name wins), kept up to date by
     /// ENV steps so that a step does not re-read the whole environment; nil until first needed.
@@ -33,11 +33,7 @@ struct StageState {
     /// The environment by name, read from the config only when it changed other than through an ENV step.
     mutating func environmentValues() -> [String: String] {
         if let v = envValues, envValuesCount == config.config.env.count { return v }
-        var values: [String: String] = [:]
-        for kv in config.config.env {
-            let parts = kv.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            values[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-        }
+        let values = ConfigApplier.values(of: config.config.env)
         envValues = values
         envValuesCount = config.config.env.count
         return values

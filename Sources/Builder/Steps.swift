@@ -148,38 +148,18 @@ extension BuildRun {
 
     // MARK: RUN
 
-    func runStep(_ node: Node, _ state: inout StageState) async throws(BuildError) {
-        let f = try flags(node, allowed: ["network", "mount", "security"])
-        if f["mount"] != nil {
-            throw error(node, .syntax, "RUN --mount is not supported by Estiba yet; copy what the command needs with COPY instead.")
+    func runStep(_ node: Node, _ run: RunArguments, _ state: inout StageState) async throws(BuildError) {
+        let network: NetworkMode
+        switch run.network {
+        case nil: network = options.network
+        case .none?: network = .none
+        case .host?: network = .host
         }
-        if let s = f["security"], s != "sandbox" {
-            throw error(node, .syntax, "RUN --security=\(s) is not allowed; builds run sandboxed.")
+        let command: [String]
+        switch run.command {
+        case .exec(let words): command = words
+        case .shell(let script): command = state.shell + [script]
         }
-        var network = options.network
-        switch f["network"] {
-        case nil, "default": break
-        case "none": network = .none
-        case "host": network = .host
-        case let other?: throw error(node, .syntax, "RUN --network=\(other) is not supported; use default, none or host.")
-        }
-        let words = node.next.map(\.value)
-        var command: [String]
-        if node.isJSON {
-            command = words
-        } else {
-            var script = words.joined(separator: " ")
-            if !node.heredocs.isEmpty {
-                let onlyHeredoc = script.hasPrefix("<<") && !script.contains(" ") && node.heredocs.count == 1
-                if onlyHeredoc {
-                    script = node.heredocs[0].content
-                } else {
-                    for h in node.heredocs { script += "\n" + h.content + h.name }
-                }
-            }
-            command = state.shell + [script]
-        }
-        guard !command.isEmpty else { throw error(node, .syntax, "RUN needs a command.") }
         let args = state.runArgs
         var createdBy = command.joined(separator: " ")
         if !args.isEmpty {

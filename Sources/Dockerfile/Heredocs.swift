@@ -1,12 +1,12 @@
 /// Heredoc detection on RUN, COPY and ADD lines (and ONBUILD wrapping them).
 enum Heredocs {
-    /// The instructions that take heredocs (lower case).
-    static func takesHeredocs(_ keyword: String) -> Bool { keyword == "run" || keyword == "copy" || keyword == "add" }
+    /// The instructions that take heredocs.
+    static func takesHeredocs(_ keyword: InstructionKeyword?) -> Bool { keyword == .run || keyword == .copy || keyword == .add }
 
-    /// `keyword` is the node's value in lower case (the caller has it already).
-    static func canContain(_ node: Node, keyword: String) -> Bool {
-        if keyword == "onbuild", let sub = node.next.first?.children.first {
-            return takesHeredocs(sub.value.lowercased()) && !sub.isJSON
+    /// `keyword` is the node's (the caller has it already).
+    static func canContain(_ node: Node, keyword: InstructionKeyword?) -> Bool {
+        if keyword == .onbuild, let sub = node.next.first?.children.first {
+            return takesHeredocs(InstructionKeyword(sub.value)) && !sub.isJSON
         }
         return takesHeredocs(keyword) && !node.isJSON
     }

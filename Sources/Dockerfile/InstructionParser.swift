@@ -4,25 +4,6 @@ import EstibaJSON
 struct InstructionParser {
     let escapeToken: Unicode.Scalar
 
-    /// Every instruction keyword BuildKit dispatches (lower case).
-    static let known: Set<String> = [
-        "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label", "maintainer",
-        "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
-    ]
-
-    /// Whether `keyword` (lower case) is one of `known`. A switch rather than a set lookup: the parser calls
-    /// it for every instruction, from two threads on long files, and a shared set's reference count would be
-    /// contended.
-    static func isKnown(_ keyword: String) -> Bool {
-        switch keyword {
-        case "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label", "maintainer",
-            "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir":
-            return true
-        default:
-            return false
-        }
-    }
-
     static let notStringArray = "when using JSON array syntax, arrays must be comprised of strings only"
 
     /// Most ONBUILD an instruction may be wrapped in (`ONBUILD ONBUILD …`); each level is a nested parse.
@@ -31,24 +12,24 @@ struct InstructionParser {
     func node(fromLine line: String, depth: Int = 0) throws(DockerfileSyntaxError) -> Node {
         let (cmd, flags, args) = splitCommand(line)
         var node = Node(value: cmd, flags: flags, original: line)
-        switch cmd.lowercased() {
-        case "add", "copy", "volume":
+        switch InstructionKeyword(cmd) {
+        case .add, .copy, .volume:
             (node.next, node.isJSON) = try maybeJSONToList(args)
-        case "run", "cmd", "entrypoint", "shell":
+        case .run, .cmd, .entrypoint, .shell:
             (node.next, node.isJSON) = try maybeJSON(args)
-        case "from", "expose":
+        case .from, .expose:
             node.next = whitespaceList(args)
-        case "maintainer", "user", "workdir", "stopsignal":
+        case .maintainer, .user, .workdir, .stopSignal:
             node.next = args.isEmpty ? [] : [Node(value: args)]
-        case "env":
+        case .env:
             node.next = try nameValue(args, key: "ENV")
-        case "label":
+        case .label:
             node.next = try nameValue(args, key: "LABEL")
-        case "arg":
+        case .arg:
             node.next = parseWords(args).map { Node(value: $0) }
-        case "healthcheck":
+        case .healthcheck:
             (node.next, node.isJSON) = try healthConfig(args)
-        case "onbuild":
+        case .onbuild:
             if !args.isEmpty {
                 guard depth < Self.maxOnbuildNesting else {
                     throw DockerfileSyntaxError(
@@ -58,7 +39,7 @@ struct InstructionParser {
                 let sub = try self.node(fromLine: args, depth: depth + 1)
                 node.next = [Node(children: [sub])]
             }
-        default:
+        case nil:
             node.next = [Node()]
         }
         return node
@@ -333,5 +314,5 @@ struct InstructionParser {
 
 extension DockerfileParser {
     /// Whether `keyword` (any case) names a Dockerfile instruction.
-    public static func isInstruction(_ keyword: String) -> Bool { InstructionParser.isKnown(keyword.lowercased()) }
+    public static func isInstruction(_ keyword: String) -> Bool { InstructionKeyword(keyword) != nil }
 }

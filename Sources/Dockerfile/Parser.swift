@@ -322,7 +322,7 @@ struct ParserState {
                 continue
             }
             child.prevComment = comments
-            let keyword = child.value.lowercased()
+            let keyword = InstructionKeyword(child.value)
             if Heredocs.canContain(child, keyword: keyword), Heredocs.mayOpen(joined) {
                 do throws(DockerfileSyntaxError) {
                     var docs = try Heredocs.fromLine(text)
@@ -362,7 +362,7 @@ struct ParserState {
             root.endLine = currentLine
             root.children.append(child)
             ranges.append(range(startLine, currentLine))
-            if !InstructionParser.isKnown(keyword) {
+            if keyword == nil {
                 report(.error, "unknown-instruction", "unknown instruction: \(child.value)", startLine, currentLine)
             }
             comments = []

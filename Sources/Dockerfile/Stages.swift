@@ -58,9 +58,9 @@ struct InstructionChecker {
     mutating func run() {
         var seenNames: Set<String> = []
         for (i, node) in parsed.instructions.enumerated() {
-            let kw = node.value.lowercased()
+            let kw = InstructionKeyword(node.value)
             let args = node.next.map(\.value)
-            if kw == "from" {
+            if kw == .from {
                 if let last = stages.indices.last { stages[last].lastInstruction = i - 1 }
                 var name: String?
                 if args.count == 3 {
@@ -96,7 +96,7 @@ struct InstructionChecker {
                 continue
             }
             stageOf.append(stages.isEmpty ? nil : stages.count - 1)
-            if stages.isEmpty, kw != "arg", InstructionParser.known.contains(kw) {
+            if stages.isEmpty, let kw, kw != .arg {
                 report(i, .error, "no-stage", "no build stage in current context: \(node.value) must come after a FROM instruction")
             }
             checkArguments(i, node, kw)
@@ -104,35 +104,36 @@ struct InstructionChecker {
         if let last = stages.indices.last { stages[last].lastInstruction = parsed.instructions.count - 1 }
     }
 
-    mutating func checkArguments(_ i: Int, _ node: Node, _ kw: String) {
+    mutating func checkArguments(_ i: Int, _ node: Node, _ keyword: InstructionKeyword?) {
+        guard let kw = keyword else { return }
         let n = node.next.count
         switch kw {
-        case "run", "cmd", "entrypoint":
-            if n == 0, kw == "run" { report(i, .error, "syntax-error", "RUN requires at least one argument") }
-            if kw != "run", !node.isJSON, n > 0 {
+        case .run, .cmd, .entrypoint:
+            if n == 0, kw == .run { report(i, .error, "syntax-error", "RUN requires at least one argument") }
+            if kw != .run, !node.isJSON, n > 0 {
                 report(
                     i, .warning, "JSONArgsRecommended",
-                    "JSON arguments recommended for \(kw.uppercased()) to prevent unintended behavior related to OS signals")
+                    "JSON arguments recommended for \(kw.name) to prevent unintended behavior related to OS signals")
             }
-        case "copy", "add":
-            if n < 2 { report(i, .error, "syntax-error", "\(kw.uppercased()) requires at least two arguments, but only \(n) provided") }
-        case "shell":
+        case .copy, .add:
+            if n < 2 { report(i, .error, "syntax-error", "\(kw.name) requires at least two arguments, but only \(n) provided") }
+        case .shell:
             if n == 0 { report(i, .error, "syntax-error", "SHELL requires at least one argument") }
             else if !node.isJSON { report(i, .error, "syntax-error", "SHELL requires the arguments to be in JSON form") }
-        case "workdir", "user", "stopsignal", "maintainer":
-            if n == 0 { report(i, .error, "syntax-error", "\(kw.uppercased()) requires exactly one argument") }
-            if kw == "maintainer" {
+        case .workdir, .user, .stopSignal, .maintainer:
+            if n == 0 { report(i, .error, "syntax-error", "\(kw.name) requires exactly one argument") }
+            if kw == .maintainer {
                 report(i, .warning, "MaintainerDeprecated", "Maintainer instruction is deprecated in favor of using label")
             }
-        case "env", "label", "arg", "expose", "volume", "onbuild":
-            if n == 0 { report(i, .error, "syntax-error", "\(kw.uppercased()) requires at least one argument") }
-            if kw == "onbuild", let sub = node.next.first?.children.first {
-                let s = sub.value.lowercased()
-                if s == "onbuild" || s == "from" || s == "maintainer" {
+        case .env, .label, .arg, .expose, .volume, .onbuild:
+            if n == 0 { report(i, .error, "syntax-error", "\(kw.name) requires at least one argument") }
+            if kw == .onbuild, let sub = node.next.first?.children.first {
+                let s = InstructionKeyword(sub.value)
+                if s == .onbuild || s == .from || s == .maintainer {
                     report(i, .error, "syntax-error", "\(sub.value.uppercased()) isn't allowed as an ONBUILD trigger")
                 }
             }
-        case "healthcheck":
+        case .healthcheck:
             if n == 0 { report(i, .error, "syntax-error", "HEALTHCHECK requires at least one argument") }
             else {
                 let t = node.next[0].value.uppercased()
@@ -144,7 +145,7 @@ struct InstructionChecker {
                     report(i, .error, "syntax-error", "HEALTHCHECK NONE takes no arguments")
                 }
             }
-        default:
+        case .from:
             break
         }
     }
