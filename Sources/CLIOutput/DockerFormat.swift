@@ -20,7 +20,7 @@ public enum DockerFormat {
         if v == 0 { return "0" }
         var buf = [CChar](repeating: 0, count: 32)
         _ = withVaList([v]) { vsnprintf(&buf, 32, "%.3g", $0) }
-        var s = String(cString: buf)
+        var s = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // C prints "1e+03" like Go; Go never pads the exponent beyond two digits either.
         if s.contains("e") { return s }
         if s.contains(".") {
