@@ -10,10 +10,11 @@ enum ComponentWalk {
         var current = root.descriptor
         for name in parts.dropLast() {
             do { current = try current.open(name, [.directory, .noFollow]) } catch {
-                if error.code == ELOOP || error.code == ENOTDIR {
-                    throw root.refusal(error.code, path, "\(name) is a symbolic link or not a directory")
+                guard error.code == ELOOP || error.code == ENOTDIR else { throw root.failure(error, path) }
+                if (try? current.status(of: name))?.kind == .symbolicLink {
+                    throw root.refusal(ELOOP, path, "\(name) is a symbolic link")
                 }
-                throw root.failure(error, path)
+                throw root.refusal(ENOTDIR, path, "\(name) is not a directory")
             }
         }
         return (current, parts.last ?? ".")

@@ -93,6 +93,12 @@ public final class RootedDirectory: Sendable {
         return fd
     }
 
+    /// The target of the symbolic link `path` (the directories above it resolved as the policy says).
+    public func readLink(_ path: String) throws(SystemError) -> String {
+        let (parent, name) = try parent(of: path, followLast: false)
+        do { return try parent.readLink(name) } catch { throw failure(error, path) }
+    }
+
     /// Removes `path` and everything below it (a final symbolic link is removed, not followed).
     public func removeTree(_ path: String) throws(SystemError) {
         let (parent, name) = try parent(of: path, followLast: false)

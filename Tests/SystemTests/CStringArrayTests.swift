@@ -1,0 +1,33 @@
+import System
+import Testing
+
+@Suite struct CStringArrayTests {
+    static let samples: [[String]] = [[], [""], ["sh", "-c", "echo héllo wörld", "", "PATH=/usr/bin:/bin"], (0..<1000).map { "arg\($0)" }]
+
+    @Test(arguments: samples) func roundTrips(strings: [String]) {
+        let back: [String] = strings.withCStringArray { argv in
+            var out: [String] = []
+            var p = argv
+            while let s = p.pointee {
+                out.append(String(cString: s))
+                p += 1
+            }
+            return out
+        }
+        #expect(back == strings)
+    }
+
+    @Test func theConstantFormEndsWithNull() {
+        let strings = ["a", "bc"]
+        strings.withConstCStringArray { argv in
+            #expect(argv[0].map { String(cString: $0) } == "a")
+            #expect(argv[1].map { String(cString: $0) } == "bc")
+            #expect(argv[2] == nil)
+        }
+    }
+
+    @Test func optionalStringsStayNull() {
+        #expect(withOptionalCString(nil) { $0 == nil })
+        #expect(withOptionalCString("x") { $0.map { String(cString: $0) } } == "x")
+    }
+}
