@@ -32,6 +32,18 @@ extension Array where Element == String {
     }
 }
 
+extension Array where Element == String {
+    /// The strings of a NULL-terminated C array (`environ`, an `argv`).
+    public init(cStringArray: UnsafePointer<UnsafeMutablePointer<CChar>?>) {
+        self = []
+        var p = cStringArray
+        while let s = p.pointee {
+            append(String(cString: s))
+            p += 1
+        }
+    }
+}
+
 /// An optional C string for the length of a call (nil stays NULL).
 public func withOptionalCString<R, E: Error>(_ string: String?, _ body: (UnsafePointer<CChar>?) throws(E) -> R) throws(E) -> R {
     guard let string else { return try body(nil) }

@@ -6,13 +6,5 @@ public enum Environment {
     public static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// Every variable as "NAME=value", in the order the process has them.
-    public static var all: [String] {
-        var out: [String] = []
-        var p = environ
-        while let entry = p.pointee {
-            out.append(String(cString: entry))
-            p += 1
-        }
-        return out
-    }
+    public static var all: [String] { [String](cStringArray: environ) }
 }

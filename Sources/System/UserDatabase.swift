@@ -4,39 +4,36 @@ import Glibc
 public enum UserDatabase {
     /// The name of user `uid`; nil when the host has none.
     public static func userName(_ uid: UInt32) -> String? {
-        lookup { entry, buffer, size, result in
-            var pw = passwd()
-            let rc = getpwuid_r(uid, &pw, buffer, size, result)
-            entry = rc == 0 && result.pointee != nil ? pw.pw_name.map { String(cString: $0) } : nil
-            return rc
-        }
+        name(passwd(), field: \.pw_name) { getpwuid_r(uid, $0, $1, $2, $3) }
     }
 
     /// The name of group `gid`; nil when the host has none.
     public static func groupName(_ gid: UInt32) -> String? {
-        lookup { entry, buffer, size, result in
-            var gr = group()
-            let rc = getgrgid_r(gid, &gr, buffer, size, result)
-            entry = rc == 0 && result.pointee != nil ? gr.gr_name.map { String(cString: $0) } : nil
-            return rc
-        }
+        name(group(), field: \.gr_name) { getgrgid_r(gid, $0, $1, $2, $3) }
     }
 
-    /// Runs a reentrant lookup with a buffer that grows while the entry does not fit.
-    private static func lookup<Record>(
-        _ call: (inout String?, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Record>?>) -> Int32
+    /// Runs a reentrant lookup (record, buffer, size, result) with a buffer that grows while the entry does
+    /// not fit, and reads the name field of what it found.
+    private static func name<Record>(
+        _ empty: Record, field: KeyPath<Record, UnsafeMutablePointer<CChar>?>,
+        _ lookup: (UnsafeMutablePointer<Record>, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Record>?>) -> Int32
     ) -> String? {
         var size = 1024
         while size <= 1 << 20 {
             let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
             defer { buffer.deallocate() }
-            let result = UnsafeMutablePointer<UnsafeMutablePointer<Record>?>.allocate(capacity: 1)
-            defer { result.deallocate() }
-            result.initialize(to: nil)
-            var name: String?
-            let rc = call(&name, buffer, size, result)
-            if rc != ERANGE { return name }
-            size *= 4
+            var record = empty
+            var found: UnsafeMutablePointer<Record>?
+            let rc = withUnsafeMutablePointer(to: &record) { r in
+                withUnsafeMutablePointer(to: &found) { f in lookup(r, buffer, size, f) }
+            }
+            if rc == ERANGE {
+                size *= 4
+                continue
+            }
+            // The name points into `buffer`: read it before the buffer goes.
+            guard rc == 0, found != nil, let name = record[keyPath: field] else { return nil }
+            return String(cString: name)
         }
         return nil
     }

@@ -5,15 +5,7 @@ import Testing
     static let samples: [[String]] = [[], [""], ["sh", "-c", "echo héllo wörld", "", "PATH=/usr/bin:/bin"], (0..<1000).map { "arg\($0)" }]
 
     @Test(arguments: samples) func roundTrips(strings: [String]) {
-        let back: [String] = strings.withCStringArray { argv in
-            var out: [String] = []
-            var p = argv
-            while let s = p.pointee {
-                out.append(String(cString: s))
-                p += 1
-            }
-            return out
-        }
+        let back = strings.withCStringArray { [String](cStringArray: $0) }
         #expect(back == strings)
     }
 
