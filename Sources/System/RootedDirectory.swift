@@ -69,11 +69,15 @@ public final class RootedDirectory: Sendable {
         let (parentPath, name) = Self.lastComponent(path)
         guard name != ".", name != ".." else { throw refusal(ENOENT, path, nil) }
         let parent = try openDirectory(parentPath, create: true, permissions: permissions, owner: owner)
-        do { try parent.makeDirectory(name, permissions: permissions) } catch {
+        do {
+            try parent.makeDirectory(name, permissions: permissions)
+            // Exactly these permissions, whatever the umask.
+            try? parent.setPermissions(of: name, permissions)
+            if let owner { try? parent.setOwner(of: name, userID: owner.userID, groupID: owner.groupID) }
+        } catch {
+            // Made meanwhile by someone else, or a name that is not a directory (found out below).
             guard error.alreadyExists else { throw failure(error, path) }
         }
-        try? parent.setPermissions(of: name, permissions)
-        if let owner { try? parent.setOwner(of: name, userID: owner.userID, groupID: owner.groupID) }
         do { return try open(path, .directory) } catch {
             throw refusal(error.code, path, error.code == ENOENT || error.code == ENOTDIR ? "it exists and is not a directory" : nil)
         }

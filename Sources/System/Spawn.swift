@@ -18,7 +18,8 @@ public struct Spawn: Sendable {
     /// The environment ("KEY=value"); nil: this process's.
     public var environment: [String]?
     public var searchPath = false
-    /// The child's descriptors by number; the standard ones not given are inherited.
+    /// The child's descriptors by number; the standard ones not given are inherited. A descriptor copied in
+    /// must not itself be the number of another entry (they are set up in order of number).
     public var descriptors: [Int32: ChildDescriptor] = [:]
     /// Close every other descriptor above 2 in the child (most are close-on-exec already; this catches the
     /// rest, so a child holds nothing a reader of ours waits on).

@@ -62,6 +62,10 @@ private struct Fixture {
         #expect(f.scratch.read("root/a/b/c/new") == "created")
         #expect(try dir.status("a/b/c/new").permissions == 0o640)
         #expect(throws: SystemError.self) { try dir.createFile("a/b/c/new") }
+        // An existing directory keeps its permissions.
+        let before = try dir.status("inner").permissions
+        try dir.openDirectory("inner", create: true, permissions: 0o700).close()
+        #expect(try dir.status("inner").permissions == before)
     }
 }
 
