@@ -77,6 +77,20 @@ extension FileDescriptor {
         try text.withUTF8 { utf8 in Result { () throws(SystemError) in try writeAll(UnsafeRawBufferPointer(utf8)) } }.get()
     }
 
+    /// Writes all of `bytes` at `offset`, leaving the file position alone (holes stay holes).
+    public func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(rawValue, bytes.baseAddress.map { $0 + done }, bytes.count - done, off_t(offset + Int64(done)))
+            if n > 0 {
+                done += n
+                continue
+            }
+            if n == 0 { throw SystemError(code: EIO, operation: "write", path: path) }
+            try retryOrThrow("write", waitingFor: POLLOUT)
+        }
+    }
+
     /// Flushes the file's data and metadata to the disk.
     public func sync() throws(SystemError) {
         while fsync(rawValue) != 0 {

@@ -40,6 +40,15 @@ import Testing
         #expect(n == 3 && head == Array("789".utf8))
     }
 
+    @Test func writesAtOffsetsAndResizes() throws {
+        let scratch = try Scratch()
+        let fd = try FileDescriptor.open(scratch.at("sparse"), [.readWrite, .create])
+        try Array("end".utf8).withUnsafeBytes { try fd.writeAll($0, at: 1 << 20) }
+        #expect(try fd.status().size == 1 << 20 + 3)
+        try fd.truncate(to: 4)
+        #expect(try Files.read(scratch.at("sparse")) == [0, 0, 0, 0])
+    }
+
     @Test func aClosedDescriptorClosesOnceAndFailsClearly() throws {
         let pipe = try Pipe()
         let raw = pipe.writeEnd.rawValue
