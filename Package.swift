@@ -28,6 +28,7 @@ let package = Package(
         // libcurl's headers only: the library is loaded with dlopen when a download happens.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "Fetch", dependencies: ["CCurl"]),
+        .target(name: "System", dependencies: ["CSys"]),
         .target(name: "CLauncher"),
         .target(name: "CJSONRegion", dependencies: ["CJansson"]),
         .target(name: "EstibaJSON", dependencies: ["CJansson", "CJSONRegion"], linkerSettings: [.linkedLibrary("m")]),
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON"], exclude: ["EntryProgram"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
-        .target(name: "JSONRPC", dependencies: ["EstibaJSON"]),
+        .target(name: "JSONRPC", dependencies: ["EstibaJSON", "System"]),
         .target(name: "CLIOutput", dependencies: ["Engine", "EstibaJSON"]),
         .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "CLIOutput"]),
         .executableTarget(
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "EstibaJSON"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "ImageStore", "EstibaJSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EstibaJSON"]),
+        .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "CLIOutputTests", dependencies: ["CLIOutput", "Engine", "Dockerfile", "EstibaJSON"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),

@@ -1,19 +1,20 @@
 import EstibaJSON
 import Glibc
+import System
 
 /// One client: a reader thread that splits and dispatches messages, a writer thread that sends replies.
 public final class RPCConnection: @unchecked Sendable {
     public let id: Int
-    let readFD: Int32
-    let writeFD: Int32
-    /// Whether this connection owns its descriptors (sockets) or borrows them (stdio).
-    let ownsDescriptors: Bool
+    let input: FileDescriptor
+    let output: FileDescriptor
+    /// A socket connection (one descriptor both ways, shut down on abort) rather than stdio.
+    let isSocket: Bool
     let handler: any RPCHandler
     let maxMessageSize: Int
     let stopServer: @Sendable (Int32) -> Void
     let onClosed: @Sendable (RPCConnection) -> Void
 
-    private let output = OutputQueue()
+    private let queue = OutputQueue()
     private let lock = ConditionLock()
     /// Replies produced inline while the reader handles one chunk of input; written once per chunk.
     /// Only the reader thread touches it.
@@ -28,13 +29,13 @@ public final class RPCConnection: @unchecked Sendable {
     private var writerDone = false
 
     init(
-        id: Int, readFD: Int32, writeFD: Int32, ownsDescriptors: Bool, handler: any RPCHandler, maxMessageSize: Int,
+        id: Int, input: FileDescriptor, output: FileDescriptor, isSocket: Bool, handler: any RPCHandler, maxMessageSize: Int,
         stopServer: @escaping @Sendable (Int32) -> Void, onClosed: @escaping @Sendable (RPCConnection) -> Void
     ) {
         self.id = id
-        self.readFD = readFD
-        self.writeFD = writeFD
-        self.ownsDescriptors = ownsDescriptors
+        self.input = input
+        self.output = output
+        self.isSocket = isSocket
         self.handler = handler
         self.maxMessageSize = maxMessageSize
         self.stopServer = stopServer
@@ -53,14 +54,14 @@ public final class RPCConnection: @unchecked Sendable {
             return Array(inflight.values)
         }
         for t in tasks { t.cancel() }
-        if ownsDescriptors { shutdown(readFD, Int32(SHUT_RDWR)) }
-        output.close()
+        if isSocket { shutdown(input.rawValue, Int32(SHUT_RDWR)) }
+        queue.close()
     }
 
     /// Lets queued replies go out, then closes; used when the server stops.
     func finish() {
-        if ownsDescriptors { shutdown(readFD, Int32(SHUT_RD)) }
-        output.close()
+        if isSocket { shutdown(input.rawValue, Int32(SHUT_RD)) }
+        queue.close()
     }
 
     /// True once every queued reply has been written (or the peer is gone).
@@ -73,8 +74,7 @@ public final class RPCConnection: @unchecked Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
         reading: while true {
-            let n = FileDescriptorIO.read(readFD, into: buffer)
-            if n <= 0 { break }
+            guard let n = try? input.read(into: buffer), n > 0 else { break }
             decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             if mode == nil, let m = decoder.mode { lock.withLock { mode = m } }
             collectingInline = true
@@ -98,7 +98,7 @@ public final class RPCConnection: @unchecked Sendable {
         lock.withLock {
             while !inflight.isEmpty, !aborted { lock.wait() }
         }
-        output.close()
+        queue.close()
         threadDone()
     }
 
@@ -108,28 +108,28 @@ public final class RPCConnection: @unchecked Sendable {
         guard !inlineReplies.isEmpty else { return }
         let bytes = inlineReplies
         inlineReplies.removeAll(keepingCapacity: true)
-        if output.claimDirectWrite() {
-            let ok = bytes.withUnsafeBytes { FileDescriptorIO.writeAll(writeFD, $0) }
-            output.doneWriting()
+        if queue.claimDirectWrite() {
+            let ok = (try? output.writeAll(bytes)) != nil
+            queue.doneWriting()
             if !ok { abort() }
         } else {
-            output.push(bytes)
+            queue.push(bytes)
         }
     }
 
     private func writeLoop() {
         var broken = false
-        while let frames = output.popAll() {
-            defer { output.doneWriting() }
+        while let frames = queue.popAll() {
+            defer { queue.doneWriting() }
             if broken { continue }
             let ok: Bool
             if frames.count == 1 {
-                ok = frames[0].withUnsafeBytes { FileDescriptorIO.writeAll(writeFD, $0) }
+                ok = (try? output.writeAll(frames[0])) != nil
             } else {
                 var all = [UInt8]()
                 all.reserveCapacity(frames.reduce(0) { $0 + $1.count })
                 for f in frames { all.append(contentsOf: f) }
-                ok = all.withUnsafeBytes { FileDescriptorIO.writeAll(writeFD, $0) }
+                ok = (try? output.writeAll(all)) != nil
             }
             if !ok {
                 broken = true
@@ -146,10 +146,9 @@ public final class RPCConnection: @unchecked Sendable {
             return liveThreads == 0
         }
         guard last else { return }
-        if ownsDescriptors {
-            close(readFD)
-            if writeFD != readFD { close(writeFD) }
-        }
+        // Closes a socket; stdio's descriptors are borrowed and stay open.
+        input.close()
+        output.close()
         onClosed(self)
     }
 
@@ -167,7 +166,7 @@ public final class RPCConnection: @unchecked Sendable {
         if fromReader, collectingInline {
             inlineReplies.append(contentsOf: frame)
         } else {
-            output.push(frame)
+            queue.push(frame)
         }
     }
 

@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// Serves a handler over stdio or a Unix socket until stopped.
 public final class RPCServer: @unchecked Sendable {
@@ -32,7 +32,10 @@ public final class RPCServer: @unchecked Sendable {
     /// Serves one client on `input`/`output` (any kind of descriptor: pipe, file, tty, /dev/null).
     /// Returns when the input ends and every request has been answered, or when stopped.
     public func serveStdio(input: Int32 = 0, output: Int32 = 1) -> Int32 {
-        let conn = makeConnection(readFD: input, writeFD: output, owns: false) { [self] _ in
+        let conn = makeConnection(
+            input: FileDescriptor(borrowing: input, path: "standard input"),
+            output: FileDescriptor(borrowing: output, path: "standard output"), isSocket: false
+        ) { [self] _ in
             lock.withLock {
                 stdioClosed = true
                 lock.broadcast()
@@ -66,12 +69,12 @@ public final class RPCServer: @unchecked Sendable {
     public func serveSocket(_ listener: UnixSocketListener) -> Int32 {
         lock.withLock { self.listener = listener }
         startThread { [self] in
-            while let fd = listener.accept() {
+            while let client = listener.accept() {
                 if isStopped {
-                    close(fd)
+                    client.close()
                     break
                 }
-                makeConnection(readFD: fd, writeFD: fd, owns: true) { _ in }.start()
+                makeConnection(input: client, output: client, isSocket: true) { _ in }.start()
             }
         }
         let code: Int32 = lock.withLock {
@@ -84,13 +87,13 @@ public final class RPCServer: @unchecked Sendable {
     }
 
     private func makeConnection(
-        readFD: Int32, writeFD: Int32, owns: Bool, closed: @escaping @Sendable (RPCConnection) -> Void
+        input: FileDescriptor, output: FileDescriptor, isSocket: Bool, closed: @escaping @Sendable (RPCConnection) -> Void
     ) -> RPCConnection {
         lock.withLock {
             let id = nextConnectionID
             nextConnectionID += 1
             let conn = RPCConnection(
-                id: id, readFD: readFD, writeFD: writeFD, ownsDescriptors: owns, handler: handler,
+                id: id, input: input, output: output, isSocket: isSocket, handler: handler,
                 maxMessageSize: maxMessageSize, stopServer: { [weak self] code in self?.stop(exitCode: code) },
                 onClosed: { [weak self] c in
                     self?.lock.withLock { _ = self?.connections.removeValue(forKey: c.id) }
@@ -107,7 +110,7 @@ public final class RPCServer: @unchecked Sendable {
         for c in all { c.finish() }
         for _ in 0..<500 {
             if all.allSatisfy(\.isFlushed) { break }
-            usleep(2_000)
+            sleepThread(nanoseconds: 2_000_000)
         }
         for c in all { c.abort() }
     }

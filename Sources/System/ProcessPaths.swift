@@ -1,0 +1,27 @@
+import Glibc
+
+/// What /proc/self tells of this process: the path behind a descriptor, the executable, the open descriptors.
+extension FileDescriptor {
+    /// The path the kernel gives for this descriptor (`/proc/self/fd/N`): where the file is now, even when it
+    /// was renamed since it was opened.
+    public func resolvedPath() throws(SystemError) -> String {
+        do { return try Files.readLink(procPath) } catch {
+            throw SystemError(code: error.code, operation: "find the path of", path: path ?? procPath)
+        }
+    }
+
+    /// `/proc/self/fd/N`: a path that reaches exactly this open file (for calls that take only paths).
+    public var procPath: String { "/proc/self/fd/\(rawValue)" }
+}
+
+extension Processes {
+    /// The path of this process's executable.
+    public static func executablePath() throws(SystemError) -> String { try Files.readLink("/proc/self/exe") }
+
+    /// The descriptors this process has open, in order.
+    public static func openDescriptors() throws(SystemError) -> [Int32] {
+        let directory = try FileDescriptor.open("/proc/self/fd", .directory)
+        let own = directory.rawValue
+        return try directory.entries().compactMap { Int32($0.name) }.filter { $0 != own }.sorted()
+    }
+}

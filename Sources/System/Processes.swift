@@ -1,0 +1,47 @@
+import Glibc
+
+/// This process and its children: ids, signals, waiting.
+public enum Processes {
+    /// This process's id.
+    public static var currentID: Int32 { getpid() }
+
+    /// The effective user id (0 for root).
+    public static var effectiveUserID: UInt32 { geteuid() }
+
+    /// Sends `signal` to process `pid`.
+    public static func send(_ signal: Signal, to pid: Int32) throws(SystemError) {
+        guard kill(pid, signal.rawValue) == 0 else { throw .last("signal process \(pid)") }
+    }
+
+    /// Whether process `pid` exists (a zombie counts until it is waited for).
+    public static func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// Waits for child `pid` to end (retrying when interrupted).
+    public static func wait(for pid: Int32) throws(SystemError) -> WaitStatus {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno == EINTR { continue }
+            throw .last("wait for process \(pid)")
+        }
+        return WaitStatus(rawValue: status)
+    }
+
+    /// Waits for child `pid` on a thread of its own, so no thread of the concurrency pool blocks.
+    public static func waitInBackground(for pid: Int32) async throws(SystemError) -> WaitStatus {
+        let result = await withCheckedContinuation { (done: CheckedContinuation<Result<WaitStatus, SystemError>, Never>) in
+            startThread(stackSize: smallStack) {
+                done.resume(returning: Result { () throws(SystemError) in try wait(for: pid) })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Reaps child `pid` whenever it ends, on a small thread of its own, so a long-lived process keeps no
+    /// zombie of a child it does not wait for.
+    public static func reapWhenDone(_ pid: Int32) {
+        startThread(stackSize: smallStack) { _ = try? wait(for: pid) }
+    }
+
+    /// Enough stack for a thread that only waits.
+    static let smallStack = 128 << 10
+}
