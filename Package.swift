@@ -38,12 +38,12 @@ let package = Package(
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON", "System"]),
-        .target(name: "CLIOutput", dependencies: ["Engine", "EstibaJSON"]),
-        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "CLIOutput"]),
+        .target(name: "CLIOutput", dependencies: ["Engine", "EstibaJSON", "System"]),
+        .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "CLIOutput", "System"]),
         .executableTarget(
             name: "estiba",
             dependencies: [
-                "Service", "Engine", "EstibaJSON", "JSONRPC", "CLIOutput",
+                "Service", "Engine", "EstibaJSON", "JSONRPC", "CLIOutput", "System",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

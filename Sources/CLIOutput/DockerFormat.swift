@@ -1,5 +1,5 @@
 import Engine
-import Glibc
+import System
 
 /// Output formats that match the docker CLI byte for byte.
 public enum DockerFormat {
@@ -18,9 +18,7 @@ public enum DockerFormat {
     /// Go's `%.3g` for 0 ≤ v < 1000.
     public static func goG3(_ v: Double) -> String {
         if v == 0 { return "0" }
-        var buf = [CChar](repeating: 0, count: 32)
-        _ = withVaList([v]) { vsnprintf(&buf, 32, "%.3g", $0) }
-        var s = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var s = NumberText.format(v, "%.3g")
         // C prints "1e+03" like Go; Go never pads the exponent beyond two digits either.
         if s.contains("e") { return s }
         if s.contains(".") {

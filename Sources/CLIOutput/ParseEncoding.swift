@@ -1,6 +1,6 @@
 import Engine
 import EstibaJSON
-import Glibc
+import System
 
 /// The JSON form of `parse` results (documented in Protocol/openrpc.json as ParseResult), built straight into
 /// jansson trees. `instructions` is the last member, so that a long list can be encoded in parallel chunks
@@ -9,8 +9,8 @@ public enum ParseEncoding {
     /// From this many instructions on, the asynchronous encoder splits them over the processors.
     static let parallelThreshold = 256
 
-    /// Online processors (at most 8), read once: `sysconf` reads a file under /sys on every call.
-    static let processors = max(1, min(8, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Online processors (at most 8), read once: the count is read from a file under /sys on every call.
+    static let processors = min(8, Machine.onlineProcessors)
 
     /// The result, encoded on the calling thread.
     public static func encode(_ report: ParseReport) -> JSONText {

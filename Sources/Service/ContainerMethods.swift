@@ -3,6 +3,7 @@ import Engine
 import EstibaJSON
 import Glibc
 import JSONRPC
+import System
 
 extension EstibaService {
     /// Containers: run (streamed, or detached/created), exec, start, ps, rm, commit, stop, kill, wait, logs.

@@ -2,6 +2,7 @@ import Engine
 import EstibaJSON
 import Glibc
 import JSONRPC
+import System
 import Synchronization
 
 /// Containers started with `interactive` or `tty` over JSON-RPC: where `input` writes (the container's stdin

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
-import Glibc
-import Runtime
+import System
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +22,7 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         var options = BuildOptions(contextDirectory: context)
         if file == "-" {
-            options.dockerfileText = String(decoding: FileContents.read(descriptor: 0, limit: 16 << 20) ?? [], as: UTF8.self)
+            options.dockerfileText = String(decoding: (try? FileDescriptor.standardInput.readAll(upTo: 16 << 20)) ?? [], as: UTF8.self)
         } else {
             options.dockerfilePath = file
         }
@@ -31,8 +30,8 @@ struct BuildCommand: AsyncParsableCommand {
             let parts = a.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             if parts.count == 2 {
                 options.buildArgs[parts[0]] = parts[1]
-            } else if let v = getenv(parts[0]) {
-                options.buildArgs[parts[0]] = String(cString: v)
+            } else if let v = Environment.value(parts[0]) {
+                options.buildArgs[parts[0]] = v
             }
         }
         for l in label {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct CommitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "commit", abstract: "Create a new image from a container's changes.")

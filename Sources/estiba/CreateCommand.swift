@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,18 +1,10 @@
-import Glibc
+import System
 
+/// Text to the CLI's standard output and error (a closed pipe ends the output quietly).
 enum FileDescriptorOutput {
-    static func stderr(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-    }
+    static func stderr(_ s: String) { try? FileDescriptor.standardError.writeAll(s) }
 
-    static func stdout(_ s: String) {
-        let bytes = Array(s.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { write(1, $0.baseAddress.map { $0 + off }, $0.count - off) }
-            if n <= 0 { if n < 0, errno == EINTR { continue }; return }
-            off += n
-        }
-    }
+    static func stdout(_ s: String) { try? FileDescriptor.standardOutput.writeAll(s) }
+
+    static func stdout(_ bytes: [UInt8]) { try? FileDescriptor.standardOutput.writeAll(bytes) }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import CLIOutput
 import Engine
-import Glibc
 
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "Show the history of an image.")

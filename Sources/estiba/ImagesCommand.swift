@@ -2,7 +2,6 @@ import ArgumentParser
 import CLIOutput
 import Engine
 import EstibaJSON
-import Glibc
 
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "List images.")

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Engine
-import Glibc
+import System
 
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,11 +17,11 @@ struct ImportCommand: AsyncParsableCommand {
         var path = source
         var temporary: String?
         if source == "-" {
-            temporary = "/tmp/estiba-import-\(getpid()).tar"
-            path = temporary ?? path
-            try copyStandardInput(to: path)
+            let copy = try Self.copyStandardInput()
+            temporary = copy
+            path = copy
         }
-        defer { if let temporary { unlink(temporary) } }
+        defer { if let temporary { try? Files.remove(temporary) } }
         do {
             let image = try await global.engine().importImage(
                 source: path, reference: reference, changes: change, message: message ?? (source == "-" ? "Imported from -" : nil))
@@ -29,16 +29,21 @@ struct ImportCommand: AsyncParsableCommand {
         } catch { throw fail(error) }
     }
 
-    func copyStandardInput(to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw fail(EngineError(.io, "Cannot create \(path).")) }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            _ = buf.withUnsafeBytes { write(fd, $0.baseAddress, n) }
+    /// Standard input, copied to a new private file in the temporary directory; returns its path.
+    static func copyStandardInput() throws -> String {
+        let directory = Environment.value("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        do throws(SystemError) {
+            let (file, path) = try Files.makeTemporaryFile(in: directory, prefix: "estiba-import-")
+            var reader = ChunkReader(FileDescriptor.standardInput)
+            do throws(SystemError) {
+                while let chunk = try reader.next() { try file.writeAll(chunk) }
+            } catch {
+                try? Files.remove(path)
+                throw error
+            }
+            return path
+        } catch {
+            throw fail(EngineError(.io, "Cannot copy standard input to a temporary file: \(error.message) Set TMPDIR to a directory with room.", context: ["source": "-"]))
         }
     }
 }

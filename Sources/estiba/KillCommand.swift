@@ -1,6 +1,6 @@
 import ArgumentParser
 import Engine
-import Glibc
+import System
 
 struct KillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to running containers.")
@@ -9,13 +9,15 @@ struct KillCommand: AsyncParsableCommand {
     @Argument var containers: [String]
 
     func run() async throws {
-        let names: [String: Int32] = ["KILL": SIGKILL, "TERM": SIGTERM, "HUP": SIGHUP, "INT": SIGINT, "USR1": SIGUSR1, "USR2": SIGUSR2, "QUIT": SIGQUIT]
+        let names: [String: Signal] = [
+            "KILL": .kill, "TERM": .terminate, "HUP": .hangup, "INT": .interrupt, "USR1": .user1, "USR2": .user2, "QUIT": .quit,
+        ]
         let upper = signal.uppercased()
         let sig: Int32
         if let number = Int64(signal) {
             do { sig = try Limits.signal(number) } catch { throw fail(error) }
         } else if let named = names[upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper] {
-            sig = named
+            sig = named.rawValue
         } else if signal.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) && !signal.isEmpty {
             throw fail(EngineError(.invalidArgument, "Invalid signal: \(signal). Give a signal number from 1 to \(Limits.maximumSignal), or a name like TERM."))
         } else {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "load", abstract: "Load images from an archive or OCI layout.")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a detached container's output.")
@@ -11,7 +10,7 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try await global.engine().logs(container: container, follow: follow) { chunk in
-                _ = chunk.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+                FileDescriptorOutput.stdout(chunk)
             }
         } catch { throw fail(error) }
     }

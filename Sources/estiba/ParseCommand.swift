@@ -2,7 +2,7 @@ import ArgumentParser
 import CLIOutput
 import Engine
 import EstibaJSON
-import Glibc
+import System
 
 struct ParseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,14 +51,6 @@ struct ParseCommand: AsyncParsableCommand {
     }
 
     static func readStandardInput() -> String {
-        var bytes = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: (try? FileDescriptor.standardInput.readAll()) ?? [], as: UTF8.self)
     }
 }

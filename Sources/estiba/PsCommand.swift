@@ -1,7 +1,6 @@
 import ArgumentParser
 import CLIOutput
 import Engine
-import Glibc
 
 struct PsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")

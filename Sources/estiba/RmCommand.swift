@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct RmCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers and their writable layers.")

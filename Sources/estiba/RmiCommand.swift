@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct RmiCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images (or only tags, like docker).")

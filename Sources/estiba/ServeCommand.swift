@@ -1,6 +1,6 @@
 import ArgumentParser
 import Engine
-import Glibc
+import System
 import JSONRPC
 import Service
 
@@ -49,14 +49,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// `/run/estiba/estiba.sock` for root, `$XDG_RUNTIME_DIR/estiba.sock` otherwise.
     static func defaultSocketPath() throws -> String {
-        if geteuid() == 0 {
+        if Processes.effectiveUserID == 0 {
             let dir = "/run/estiba"
-            if mkdir(dir, 0o700) != 0, errno != EEXIST {
-                throw ValidationError("Cannot create \(dir): \(String(cString: strerror(errno))). Pass --socket PATH.")
+            do throws(SystemError) { try Files.ensureDirectory(dir, permissions: 0o700) } catch {
+                throw ValidationError("\(error.message) Pass --socket PATH.")
             }
             return dir + "/estiba.sock"
         }
-        guard let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty else {
+        guard let runtime = Environment.value("XDG_RUNTIME_DIR"), !runtime.isEmpty else {
             throw ValidationError("XDG_RUNTIME_DIR is not set; pass --socket PATH.")
         }
         return runtime + "/estiba.sock"

@@ -1,4 +1,4 @@
-import JSONRPC
+import System
 
 /// Hands the terminal session from the engine's callback back to the command.
 final class SessionBox: @unchecked Sendable {

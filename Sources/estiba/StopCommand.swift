@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 struct StopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop containers: SIGTERM, then SIGKILL after the grace period.")

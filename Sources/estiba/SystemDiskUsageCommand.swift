@@ -1,7 +1,6 @@
 import ArgumentParser
 import CLIOutput
 import Engine
-import Glibc
 
 extension SystemCommand {
     struct DiskUsage: AsyncParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Glibc
 
 extension SystemCommand {
     struct Verify: AsyncParsableCommand {

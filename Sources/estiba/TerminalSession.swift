@@ -1,5 +1,6 @@
 import Glibc
 import JSONRPC
+import System
 
 /// Connects this process's terminal to a container's: raw mode, both directions relayed, window size followed.
 final class TerminalSession: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import Glibc
 import JSONRPC
+import System
 
 /// The pipe SIGWINCH's handler writes to.
 nonisolated(unsafe) private var windowPipe: [Int32] = [-1, -1]
