@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "EstibaJSON", dependencies: ["CJansson", "CJSONRegion"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
-        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON"], exclude: ["EntryProgram"]),
+        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON", "ImageStore"], exclude: ["EntryProgram"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON", "System"]),
@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "EstibaJSON", "JSONRPC"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Engine", "ImageStore", "EstibaJSON"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],
     swiftLanguageModes: [.v6]

@@ -187,30 +187,19 @@ extension BuildRun {
             ws.unmountAll()
         }
         if let problem = UserSpec.problem(cfg.user ?? "") { throw self.error(node, .invalidArgument, problem) }
-        let user: UserResolver.Resolved
-        do { user = try UserResolver.resolve(cfg.user ?? "", layers: [ws.upper] + ws.lowers) } catch {
-            throw self.error(node, .notFound, error.message)
+        // A container of the image as the step left it, with the step's environment and network, in its own cgroups
+        // (for the device allow-list; removed when the step ends).
+        var image = cfg
+        image.env = environment
+        var setup = ContainerSetup(image: image, imageName: "the step's image", id: ContainerStore.newID())
+        setup.entrypoint = []
+        setup.command = arguments
+        setup.network = network
+        setup.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
+        let spec: ContainerSpec
+        do { spec = try setup.prepare(root: ws.snapshot, mountPoint: ws.mountPoint, bundle: ws.directory) } catch {
+            throw self.error(node, error.stage == "user" ? .notFound : .io, error.message)
         }
-        let hostname = String(ContainerStore.newID().prefix(12))
-        var env = environment
-        if !env.contains(where: { $0.hasPrefix("HOSTNAME=") }) { env.append("HOSTNAME=" + hostname) }
-        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + user.home) }
-        var spec = ContainerSpec(
-            lowerDirectories: ws.lowers, upperDirectory: ws.upper, workDirectory: ws.work, mountPoint: ws.mountPoint,
-            arguments: arguments, environment: env, workingDirectory: cfg.workingDir ?? "/", hostname: hostname)
-        spec.user = (user.uid, user.gid, user.groups)
-        spec.network = network
-        // Its own cgroups, for the device allow-list (removed when the step ends).
-        spec.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
-        let hosts = ws.directory + "/hosts"
-        let hostnameFile = ws.directory + "/hostname"
-        let resolv = ws.directory + "/resolv.conf"
-        writeFile(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(hostname)\n")
-        writeFile(hostnameFile, hostname + "\n")
-        writeFile(resolv, String(decoding: FileContents.read("/etc/resolv.conf") ?? [], as: UTF8.self))
-        spec.hostsFile = hosts
-        spec.hostnameFile = hostnameFile
-        spec.resolvFile = resolv
 
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw self.error(node, .io, "Cannot create a pipe for the step's output.") }
@@ -255,13 +244,4 @@ extension BuildRun {
             throw e
         }
     }
-
-    func writeFile(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    }
 }
-

@@ -26,21 +26,6 @@
 
 #define STACK_SIZE (256 * 1024)
 
-/* Docker's default capability set. */
-static const int default_caps[] = {
-    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
-    CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
-};
-
-static const char *const masked_paths[] = {
-    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-    "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", NULL,
-};
-
-static const char *const readonly_paths[] = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
-};
-
 /* Async-signal-safe error report: "stage: strerror(errno)" to the error pipe, then exit 127. */
 static void fail(const struct estiba_launch *c, const char *stage) {
     int e = errno;
@@ -101,18 +86,17 @@ static int bind_file(const char *root, const char *path, const char *source) {
     return mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
 }
 
-static int make_dev(const char *root) {
+/* A tmpfs on /dev with the policy's nodes, the usual links, and devpts, shm and mqueue. */
+static int make_dev(const struct estiba_launch *c, const char *root) {
     if (mkdir_in(root, "/dev", 0755) != 0) return -1;
     if (mount_in(root, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") != 0) return -1;
-    static const struct { const char *name; unsigned major, minor; } nodes[] = {
-        {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7}, {"/dev/random", 1, 8},
-        {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-    };
     char p[4096];
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        if (join(p, sizeof p, root, nodes[i].name) != 0) return -1;
-        if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) != 0) return -1;
-        chmod(p, 0666);
+    for (int i = 0; i < c->ndev_nodes; i++) {
+        const struct estiba_device_node *d = &c->dev_nodes[i];
+        mode_t mode = d->mode & 07777;
+        if (join(p, sizeof p, root, d->path) != 0) return -1;
+        if (mknod(p, (d->type == 'b' ? S_IFBLK : S_IFCHR) | mode, makedev(d->major, d->minor)) != 0) return -1;
+        chmod(p, mode); /* past the umask */
     }
     static const struct { const char *target, *link; } links[] = {
         {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
@@ -135,15 +119,18 @@ static int make_dev(const char *root) {
     return 0;
 }
 
-static unsigned long long default_cap_mask(void) {
+/* The capabilities to keep, as a bit mask. */
+static unsigned long long kept_capabilities(const struct estiba_launch *c) {
     unsigned long long keep = 0;
-    for (size_t i = 0; i < sizeof default_caps / sizeof default_caps[0]; i++) keep |= 1ULL << default_caps[i];
+    for (int i = 0; i < c->ncapabilities; i++) {
+        if (c->capabilities[i] >= 0 && c->capabilities[i] <= 63) keep |= 1ULL << c->capabilities[i];
+    }
     return keep;
 }
 
 /* Needs CAP_SETPCAP: done while still root, before the user changes. */
-static int drop_bounding_set(void) {
-    unsigned long long keep = default_cap_mask();
+static int drop_bounding_set(const struct estiba_launch *c) {
+    unsigned long long keep = kept_capabilities(c);
     for (int cap = 0; cap <= 63; cap++) {
         if (keep & (1ULL << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
@@ -151,10 +138,10 @@ static int drop_bounding_set(void) {
     return 0;
 }
 
-/* For root in the container: effective, permitted and inheritable = Docker's default set. (A non-root user has
-   none: the kernel clears them when the uid leaves 0, as with Docker.) */
-static int set_root_capabilities(void) {
-    unsigned long long keep = default_cap_mask();
+/* For root in the container: effective, permitted and inheritable = the kept set. (A non-root user has none: the
+   kernel clears them when the uid leaves 0, as with Docker.) */
+static int set_root_capabilities(const struct estiba_launch *c) {
+    unsigned long long keep = kept_capabilities(c);
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
@@ -397,7 +384,7 @@ static int child_main(void *arg) {
     if (mount("overlay", root, "overlay", 0, c->overlay_options) != 0) fail(c, "mount the overlay root");
     if (mkdir_in(root, "/proc", 0555) != 0) fail(c, "create /proc");
     if (mount_in(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) fail(c, "mount /proc");
-    if (make_dev(root) != 0) fail(c, "set up /dev");
+    if (make_dev(c, root) != 0) fail(c, "set up /dev");
     if (mkdir_in(root, "/sys", 0555) != 0) fail(c, "create /sys");
     if (mount_in(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0) fail(c, "mount /sys");
     if (mkdir_in(root, "/etc", 0755) != 0) fail(c, "create /etc");
@@ -410,7 +397,7 @@ static int child_main(void *arg) {
     if (syscall(SYS_pivot_root, ".", ".") != 0) fail(c, "pivot_root");
     if (umount2(".", MNT_DETACH) != 0) fail(c, "detach the old root");
     if (chdir("/") != 0) fail(c, "chdir /");
-    for (const char *const *m = masked_paths; *m; m++) {
+    for (const char *const *m = c->masked_paths; m && *m; m++) {
         struct stat st;
         if (lstat(*m, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
@@ -419,7 +406,7 @@ static int child_main(void *arg) {
             fail(c, "mask a file");
         }
     }
-    for (const char *const *r = readonly_paths; *r; r++) {
+    for (const char *const *r = c->readonly_paths; r && *r; r++) {
         if (access(*r, F_OK) != 0) continue;
         if (mount(*r, *r, NULL, MS_BIND | MS_REC, NULL) != 0) fail(c, "bind a read-only path");
         if (mount(NULL, *r, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
@@ -474,7 +461,7 @@ static int resolve_command(const struct estiba_launch *c, char *out, size_t size
         memcpy(out, file, flen + 1);
         return executable(out);
     }
-    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *path = c->default_path ? c->default_path : "";
     for (const char *const *e = c->envp; *e; e++) {
         if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
     }
@@ -523,14 +510,14 @@ static void become_command(const struct estiba_launch *c) {
     /* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the capabilities are dropped
        (the profile allows every call made from here to the exec). */
     if (c->seccomp_filter && !c->no_new_privs && load_seccomp(c) != 0) fail(c, "install the seccomp filter");
-    if (drop_bounding_set() != 0) fail(c, "drop capabilities");
+    if (drop_bounding_set(c) != 0) fail(c, "drop capabilities");
     /* Raw system calls, not glibc's wrappers: in a clone()d child glibc still believes the parent's threads
        exist and its set*id() broadcast would wait on the parent's thread-list lock, forever if another thread
        held it at clone time. The child has one thread, so the per-thread system calls are exactly right. */
     if (syscall(SYS_setgroups, (size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
     if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
     if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
-    if (c->uid == 0 && set_root_capabilities() != 0) fail(c, "set capabilities");
+    if (c->uid == 0 && set_root_capabilities(c) != 0) fail(c, "set capabilities");
     if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
     if (c->seccomp_filter && c->no_new_privs && load_seccomp(c) != 0) fail(c, "install the seccomp filter");
     if (chdir(c->cwd) != 0) fail(c, "enter the working directory");

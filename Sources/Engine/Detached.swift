@@ -9,80 +9,25 @@ extension Engine {
         var record = record
         record.autoRemove = autoRemove
         do { try containers.save(record) } catch { throw EngineError(.io, error.message) }
-        var exe = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &exe, Int(PATH_MAX))
-        guard n > 0 else { throw EngineError(.internal, "Cannot find the estiba executable to start a container monitor.") }
-        let executable = String(decoding: exe[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var ready: [Int32] = [-1, -1]
-        guard pipe(&ready) == 0 else { throw EngineError(.io, "Cannot create a pipe for the container monitor.") }
-        _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
-        defer { close(ready[0]) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-        posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
-        // The monitor (and so the container) must hold nothing of ours: a client waiting for our output would
-        // otherwise wait for the container's end.
-        for fd in Self.openDescriptors() where fd > 3 && fd != ready[1] { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(0x80))  // POSIX_SPAWN_SETSID: its own session, detached from ours
-        let argv = ["estiba", "__monitor", "--root", configuration.root, record.id]
-        var pid: pid_t = 0
-        let rc = argv.withSpawnArguments { args in
-            posix_spawn(&pid, executable, &actions, &attributes, args, environ)
-        }
-        close(ready[1])
-        guard rc == 0 else {
-            containers.remove(record.id)
-            throw EngineError(.internal, "Cannot start the container monitor: \(String(cString: strerror(rc))).")
-        }
-        Self.reapWhenDone(pid)
-        let text = String(decoding: FileContents.read(descriptor: ready[0], limit: 2048) ?? [], as: UTF8.self)
-        guard text == "ok" else {
-            throw EngineError(.invalidArgument, text.isEmpty ? "The container monitor stopped before the container started." : text, context: ["container": record.name])
+        do throws(MonitorProcess.Failure) { try MonitorProcess.start(root: configuration.root, id: record.id) } catch {
+            switch error {
+            case .monitor(let e):
+                if e.stage == "spawn the monitor" { containers.remove(record.id) }
+                throw EngineError(e.stage == "monitor pipe" ? .io : .internal, e.message)
+            case .container(let reason):
+                throw EngineError(.invalidArgument, reason, context: ["container": record.name])
+            }
         }
         return record.id
     }
 
-    /// Waits for child `pid` on a small detached thread of its own, so a long-lived process (the service) keeps no
-    /// zombie of a monitor it started.
-    static func reapWhenDone(_ pid: pid_t) {
-        let context = UnsafeMutablePointer<pid_t>.allocate(capacity: 1)
-        context.initialize(to: pid)
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        pthread_attr_setstacksize(&attributes, 128 << 10)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            guard let raw else { return nil }
-            let context = raw.assumingMemoryBound(to: pid_t.self)
-            let pid = context.pointee
-            context.deallocate()
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-            return nil
-        }, context)
-        // Without a thread the monitor is reaped by nobody until this process exits (and then by init).
-        if rc != 0 { context.deallocate() }
-    }
+    /// The hidden command of the `estiba` executable that runs a detached container's monitor.
+    public static let monitorCommandName = MonitorProcess.commandName
 
-    /// The descriptors this process has open.
-    static func openDescriptors() -> [Int32] {
-        guard let dir = opendir("/proc/self/fd") else { return [] }
-        let own = dirfd(dir)
-        var out: [Int32] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let fd = Int32(name), fd != own { out.append(fd) }
-        }
-        closedir(dir)
-        return out
+    /// What the hidden monitor command does: runs the monitor of container `id` (started by `startDetached`) in
+    /// this process; returns its exit status.
+    public func runMonitor(container id: String) -> Int32 {
+        Monitor.run(root: configuration.root, id: id)
     }
 
     func record(_ spec: String) throws(EngineError) -> ContainerRecord {
@@ -165,19 +110,6 @@ extension Engine {
     }
 }
 
-extension Array where Element == String {
-    /// A NULL-terminated argv for posix_spawn, valid during `body`.
-    func withSpawnArguments<R>(_ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        let copies = map { strdup($0) }
-        defer { copies.forEach { free($0) } }
-        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: count + 1)
-        defer { array.deallocate() }
-        for (i, c) in copies.enumerated() { (array + i).initialize(to: c) }
-        (array + count).initialize(to: nil)
-        return body(UnsafePointer(array))
-    }
-}
-
 extension Engine {
     /// Runs a command inside a running container (`docker exec`): its namespaces, root, environment and user
     /// unless given. With `tty`, `onTerminal` receives the terminal's master side.
@@ -186,34 +118,47 @@ extension Engine {
         workingDirectory: String? = nil, tty: Bool = false, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
         onTerminal: (@Sendable (Int32) -> Void)? = nil
     ) async throws(EngineError) -> Int32 {
+        let (record, s) = try execSpec(
+            container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
+        let process = try launchExec(s, into: record, as: spec, stdin: stdin, stdout: stdout, stderr: stderr)
+        if let master = process.terminal { onTerminal?(master) }
+        return await Launcher.wait(process)
+    }
+
+    /// The running container `spec` names, and the spec of an exec in it (see `ContainerSetup.exec`).
+    func execSpec(
+        container spec: String, command: [String], environment: [String], user: String?, workingDirectory: String?, tty: Bool
+    ) throws(EngineError) -> (ContainerRecord, ContainerSpec) {
         guard !command.isEmpty else { throw EngineError(.invalidArgument, "exec needs a command to run.") }
         let r = try record(spec)
         guard r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) == 0 else {
             throw EngineError(.conflict, "Container \(spec) is not running; start it (run -d) before exec.", context: ["container": spec])
         }
-        let base = try containerStore().path(r.id)
-        guard let bundleBytes = FileContents.read(base + "/config.json"), let bundle = try? JSONValue.parse(bundleBytes) else {
+        let files = BundleFiles(directory: try containerStore().path(r.id))
+        guard let bundleBytes = FileContents.read(files.config), let bundle = try? JSONValue.parse(bundleBytes) else {
             throw EngineError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
         }
-        var s: ContainerSpec
-        do throws(RuntimeError) { s = try Bundle.spec(from: bundle, directory: base) } catch { throw EngineError(.invalidArgument, error.message) }
-        s.arguments = command
-        s.environment = Self.mergeEnvironment(s.environment, environment)
-        if let workingDirectory { s.workingDirectory = workingDirectory }
-        if let user {
-            try Limits.checkUser(user)
-            let u: UserResolver.Resolved
-            do { u = try UserResolver.resolve(user, layers: r.lowerDirectories) } catch {
-                throw EngineError(.invalidArgument, error.message, context: ["user": user])
-            }
-            s.user = (u.uid, u.gid, u.groups)
+        let container: ContainerSpec
+        do throws(RuntimeError) { container = try Bundle.spec(from: bundle, directory: files.directory) } catch { throw EngineError(.invalidArgument, error.message) }
+        if let user { try Limits.checkUser(user) }
+        do {
+            let s = try ContainerSetup.exec(
+                in: container, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
+            return (r, s)
+        } catch {
+            throw EngineError(.invalidArgument, error.message, context: ["user": user ?? ""])
         }
-        s.terminal = tty
-        let process: LaunchedProcess
-        do { process = try Launcher.start(s, stdin: stdin, stdout: stdout, stderr: stderr, execInto: pid) } catch {
-            throw EngineError(.launchFailed, error.message, context: ["container": spec, "stage": error.stage ?? ""])
+    }
+
+    /// Starts an exec's process in the running container `record` (named `reference` by the caller).
+    func launchExec(
+        _ s: ContainerSpec, into record: ContainerRecord, as reference: String, stdin: Int32, stdout: Int32, stderr: Int32
+    ) throws(EngineError) -> LaunchedProcess {
+        guard let pid = record.pid else {
+            throw EngineError(.conflict, "Container \(reference) is not running; start it (run -d) before exec.", context: ["container": reference])
         }
-        if let master = process.terminal { onTerminal?(master) }
-        return await Launcher.wait(process)
+        do { return try Launcher.start(s, stdin: stdin, stdout: stdout, stderr: stderr, execInto: pid) } catch {
+            throw EngineError(.launchFailed, error.message, context: ["container": reference, "stage": error.stage ?? ""])
+        }
     }
 }

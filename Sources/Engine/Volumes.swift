@@ -98,6 +98,29 @@ public enum ByteSize {
     }
 }
 
+extension Engine {
+    /// A container's volumes: its `-v` specs resolved, then an anonymous volume for each of the image's VOLUMEs
+    /// no `-v` covers (as with Docker). New volumes start with the image's files at their path (`layers`: the
+    /// image's, top first). Returns the mounts and the anonymous volumes' names.
+    func containerVolumes(_ specs: [String], imageVolumes: [String], layers: [String]) throws(EngineError) -> (mounts: [VolumeMount], anonymous: [String]) {
+        var (mounts, created) = try VolumeSpecs.resolve(specs, root: configuration.root)
+        var anonymous: [String] = []
+        for v in imageVolumes where !mounts.contains(where: { $0.target == v }) {
+            let (volumeName, path) = try VolumeSpecs.anonymous(root: configuration.root)
+            anonymous.append(volumeName)
+            let m = VolumeMount(source: path, target: v, readOnly: false)
+            mounts.append(m)
+            created.append(m)
+        }
+        for v in created {
+            do { try VolumeSeeder.seed(volume: v.source, image: layers, path: v.target, root: configuration.root) } catch {
+                throw EngineError(.io, "Cannot fill the new volume for \(v.target) from the image: \(error.message)", context: ["volume": v.target])
+            }
+        }
+        return (mounts, anonymous)
+    }
+}
+
 /// A volume in the store.
 public struct VolumeInfo: Sendable {
     public var name: String
@@ -156,7 +179,7 @@ extension Engine {
         var out: [String: [String]] = [:]
         let store = try containerStore()
         for c in try containers() {
-            guard let bytes = FileContents.read(store.path(c.id) + "/config.json"), let config = try? JSONValue.parse(bytes) else { continue }
+            guard let bytes = FileContents.read(BundleFiles(directory: store.path(c.id)).config), let config = try? JSONValue.parse(bytes) else { continue }
             for m in config["mounts"]?.arrayValue ?? [] {
                 guard let source = m["source"]?.stringValue, source.hasPrefix(prefix) else { continue }
                 let name = String(source.dropFirst(prefix.count).split(separator: "/").first ?? "")

@@ -2,13 +2,8 @@ import EstibaJSON
 
 /// The OCI runtime-spec `config.json` for a container (so the same bundle can also be run by runc).
 public enum Bundle {
-    public static let defaultCapabilities = [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
-        "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-    ]
-
     public static func config(_ spec: ContainerSpec) -> JSONValue {
-        let caps = JSONValue(defaultCapabilities)
+        let caps = JSONValue(spec.policy.capabilityNames)
         var namespaces: [JSONValue] = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
         if spec.network == .none { namespaces.append(["type": "network"]) }
         var mounts: [JSONValue] = [
@@ -28,8 +23,8 @@ public enum Bundle {
         var linux: JSONObject = [
             "resources": resources(spec.limits, devices: spec.deviceRules),
             "namespaces": .array(namespaces),
-            "maskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+            "maskedPaths": JSONValue(spec.policy.maskedPaths),
+            "readonlyPaths": JSONValue(spec.policy.readonlyPaths),
         ]
         if let id = spec.cgroupID { linux.append("cgroupsPath", .string("estiba/" + id)) }
         if !spec.devices.isEmpty {
@@ -63,12 +58,13 @@ extension Bundle {
     /// The lower directories, and whether seccomp was turned off on purpose (a bundle without a filter and
     /// without that mark gets the default one).
     static func annotations(_ spec: ContainerSpec) -> JSONValue {
-        var a: JSONObject = ["org.opencontainers.image.lowerdirs": .string(spec.lowerDirectories.joined(separator: ":"))]
+        var a: JSONObject = [lowerDirectoriesAnnotation: .string(spec.root.parents.joined(separator: ":"))]
         if spec.seccomp == nil { a.append(unconfinedAnnotation, "true") }
         return .object(a)
     }
 
     static let unconfinedAnnotation = "io.estiba.seccomp.unconfined"
+    static let lowerDirectoriesAnnotation = "org.opencontainers.image.lowerdirs"
 
     /// OCI `linux.resources` for the limits.
     static func resources(_ l: ResourceLimits, devices rules: [DeviceRule]) -> JSONValue {
@@ -89,11 +85,11 @@ extension Bundle {
     /// The spec a bundle written by `config(_:)` describes (for the monitor of a detached container).
     public static func spec(from config: JSONValue, directory: String) throws(RuntimeError) -> ContainerSpec {
         guard let process = config["process"], let args = process["args"]?.arrayValue?.compactMap(\.stringValue), !args.isEmpty,
-            let lowers = config["annotations"]?["org.opencontainers.image.lowerdirs"]?.stringValue
+            let lowers = config["annotations"]?[lowerDirectoriesAnnotation]?.stringValue
         else { throw RuntimeError("The bundle in \(directory) is incomplete; remove the container and run it again.") }
         var spec = ContainerSpec(
-            lowerDirectories: lowers.split(separator: ":").map(String.init), upperDirectory: directory + "/upper",
-            workDirectory: directory + "/work", mountPoint: directory + "/rootfs", arguments: args,
+            root: ActiveSnapshot(directory: directory, parents: lowers.split(separator: ":").map(String.init)),
+            mountPoint: directory + "/rootfs", arguments: args,
             environment: process["env"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             workingDirectory: process["cwd"]?.stringValue ?? "/", hostname: config["hostname"]?.stringValue ?? "")
         let user = process["user"]

@@ -45,7 +45,7 @@ public struct Cgroups: Sendable {
     }
 
     /// Makes the cgroups, writes the limits and installs the device allow-list.
-    public static func create(id: String, limits: ResourceLimits, devices: [DeviceRule] = DeviceRule.defaults) throws(RuntimeError) -> Cgroups {
+    public static func create(id: String, limits: ResourceLimits, devices: [DeviceRule] = SecurityPolicy.standard.allowedDevices) throws(RuntimeError) -> Cgroups {
         var made: [String] = []
         func fail(_ what: String, _ path: String) -> RuntimeError {
             let reason = String(cString: strerror(errno))

@@ -1,10 +1,7 @@
-/// What to run and how: the container's root (overlay lower directories, top first, plus its own writable
-/// upper directory) and its first process.
+/// What to run and how: the container's root (a snapshot: the image's layers and the container's own writable
+/// layer) and its first process.
 public struct ContainerSpec: Sendable {
-    public var lowerDirectories: [String]
-    /// The container's writable layer, and overlayfs's work directory (same file system).
-    public var upperDirectory: String
-    public var workDirectory: String
+    public var root: ActiveSnapshot
     /// An empty directory the root is mounted on (inside the container's own mount namespace only).
     public var mountPoint: String
     public var arguments: [String]
@@ -22,7 +19,7 @@ public struct ContainerSpec: Sendable {
     public var resolvFile: String?
     /// Volumes and bind mounts, mounted in this order.
     public var mounts: [VolumeMount] = []
-    /// The container's cgroups are `estiba/<cgroupID>` (nil: none, e.g. build steps); limits apply there.
+    /// The container's cgroups are `estiba/<cgroupID>` (nil: none); limits and the device allow-list apply there.
     public var cgroupID: String?
     public var limits = ResourceLimits()
     /// Host devices made available (`--device`), beyond the default allow-list.
@@ -31,17 +28,16 @@ public struct ContainerSpec: Sendable {
     public var seccomp: SeccompFilter? = SeccompProfile.defaultFilter
     /// `no-new-privileges`: setuid programs cannot gain privileges (off by default, as with Docker).
     public var noNewPrivileges = false
+    /// Masked and read-only paths, capabilities, /dev nodes and the device allow-list.
+    public var policy = SecurityPolicy.standard
 
-    /// The device allow-list: the defaults plus each `--device`.
-    public var deviceRules: [DeviceRule] { DeviceRule.defaults + devices.map(\.rule) }
+    /// The device allow-list: the policy's plus each `--device`.
+    public var deviceRules: [DeviceRule] { policy.allowedDevices + devices.map(\.rule) }
 
     public init(
-        lowerDirectories: [String], upperDirectory: String, workDirectory: String, mountPoint: String, arguments: [String],
-        environment: [String], workingDirectory: String = "/", hostname: String
+        root: ActiveSnapshot, mountPoint: String, arguments: [String], environment: [String], workingDirectory: String = "/", hostname: String
     ) {
-        self.lowerDirectories = lowerDirectories
-        self.upperDirectory = upperDirectory
-        self.workDirectory = workDirectory
+        self.root = root
         self.mountPoint = mountPoint
         self.arguments = arguments
         self.environment = environment

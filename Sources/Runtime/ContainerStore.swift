@@ -14,6 +14,11 @@ public struct ContainerStore: Sendable {
         }
     }
 
+    /// The containers of the store at `root` (its `containers/` directory).
+    public init(root: String) throws(RuntimeError) {
+        try self.init(directory: root + "/containers")
+    }
+
     public func path(_ id: String) -> String { directory + "/" + id }
 
     /// A new 64-hex container ID.
@@ -38,8 +43,10 @@ public struct ContainerStore: Sendable {
         return u.allSatisfy { alnum($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
     }
 
-    /// Makes the container's directories and writes its record; fails if the name is taken.
-    public func create(_ record: ContainerRecord) throws(RuntimeError) {
+    /// Makes the container's directories (its snapshot on the record's lower directories, and the mount point)
+    /// and writes its record; fails if the name is taken.
+    @discardableResult
+    public func create(_ record: ContainerRecord) throws(RuntimeError) -> ActiveSnapshot {
         guard Self.validName(record.name) else {
             throw RuntimeError("Invalid container name \"\(record.name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.")
         }
@@ -54,16 +61,19 @@ public struct ContainerStore: Sendable {
         _ = record.id.withCString { Glibc.write(claim, $0, strlen($0)) }
         close(claim)
         let base = path(record.id)
-        for d in [base, base + "/upper", base + "/work", base + "/rootfs"] {
-            guard mkdir(d, 0o700) == 0 else {
-                let e = errno
-                unlink(names + "/" + record.name)
-                throw RuntimeError("Cannot create \(d): \(String(cString: strerror(e))).")
+        let snapshot: ActiveSnapshot
+        do throws(RuntimeError) {
+            for d in [base, base + "/rootfs"] where mkdir(d, 0o700) != 0 {
+                throw RuntimeError("Cannot create \(d): \(String(cString: strerror(errno))).")
             }
+            chmod(base + "/rootfs", 0o755)
+            snapshot = try ActiveSnapshot.prepare(in: base, parents: record.lowerDirectories)
+        } catch {
+            unlink(names + "/" + record.name)
+            throw error
         }
-        chmod(base + "/upper", 0o755)
-        chmod(base + "/rootfs", 0o755)
         try save(record)
+        return snapshot
     }
 
     public func save(_ record: ContainerRecord) throws(RuntimeError) {
@@ -71,13 +81,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func write(_ bytes: [UInt8], to file: String) throws(RuntimeError) {
-        let tmp = file + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RuntimeError("Cannot write \(file): \(String(cString: strerror(errno))).") }
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
-        close(fd)
-        guard rename(tmp, file) == 0 else { throw RuntimeError("Cannot write \(file): \(String(cString: strerror(errno))).") }
+        try AtomicFile.write(bytes, to: file)
     }
 
     public func all() -> [ContainerRecord] {

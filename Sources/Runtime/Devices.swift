@@ -19,22 +19,6 @@ public struct DeviceRule: Sendable, Equatable {
         self.access = access
     }
 
-    /// Docker's (runc's) default list: any node may be created, but only these may be opened: null, zero, full,
-    /// random, urandom, tty, console, ptmx and the pseudo-terminals.
-    public static let defaults: [DeviceRule] = [
-        DeviceRule(type: "c", major: nil, minor: nil, access: "m"),
-        DeviceRule(type: "b", major: nil, minor: nil, access: "m"),
-        DeviceRule(type: "c", major: 1, minor: 3, access: "rwm"),
-        DeviceRule(type: "c", major: 1, minor: 5, access: "rwm"),
-        DeviceRule(type: "c", major: 1, minor: 7, access: "rwm"),
-        DeviceRule(type: "c", major: 1, minor: 8, access: "rwm"),
-        DeviceRule(type: "c", major: 1, minor: 9, access: "rwm"),
-        DeviceRule(type: "c", major: 5, minor: 0, access: "rwm"),
-        DeviceRule(type: "c", major: 5, minor: 1, access: "rwm"),
-        DeviceRule(type: "c", major: 5, minor: 2, access: "rwm"),
-        DeviceRule(type: "c", major: 136, minor: nil, access: "rwm"),
-    ]
-
     /// The cgroup v1 `devices.allow` line ("c 1:3 rwm").
     public var v1Line: String {
         "\(type) \(major.map(String.init) ?? "*"):\(minor.map(String.init) ?? "*") \(access)"

@@ -27,8 +27,6 @@ public enum Launcher {
         guard seccompProgram.count / 8 <= Int(UInt16.max) else {
             throw RuntimeError("The seccomp profile compiles to more than 65,535 instructions; give a smaller profile.", stage: "seccomp")
         }
-        let lowers = spec.lowerDirectories.joined(separator: ":")
-        let options = "lowerdir=\(lowers),upperdir=\(spec.upperDirectory),workdir=\(spec.workDirectory)"
         var errorPipe: [Int32] = [-1, -1]
         guard pipe(&errorPipe) == 0 else { throw RuntimeError("Cannot create a pipe: \(String(cString: strerror(errno))).") }
         _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
@@ -54,66 +52,51 @@ public enum Launcher {
             if console[0] >= 0 { close(console[0]) }
         }
 
-        let readOnly = spec.mounts.map { Int32($0.readOnly ? 1 : 0) }
-        let pid: pid_t = CStrings.with(spec.devices.map(\.path)) { devicePaths in
-        CStrings.with(spec.mounts.map(\.source)) { mountSources in
-        CStrings.with(spec.mounts.map(\.target)) { mountTargets in
-        readOnly.withUnsafeBufferPointer { readOnlyBuffer in
-        CStrings.with(spec.arguments) { argv in
-            CStrings.with(spec.environment) { envp in
-                let groups = spec.user.groups.map { gid_t($0) }
-                return groups.withUnsafeBufferPointer { groupBuffer in
-                    withOptionalCString(spec.hostsFile) { hosts in
-                        withOptionalCString(spec.hostnameFile) { hostnameFile in
-                            withOptionalCString(spec.resolvFile) { resolv in
-                                var config = estiba_launch(
-                                    merged: nil, overlay_options: nil, argv: argv, envp: envp, cwd: nil, hostname: nil,
-                                    hosts_file: hosts, hostname_file: hostnameFile, resolv_file: resolv,
-                                    host_network: spec.network == .host ? 1 : 0, readonly_root: spec.readOnlyRoot ? 1 : 0,
-                                    uid: spec.user.uid, gid: spec.user.gid, groups: groupBuffer.baseAddress,
-                                    ngroups: Int32(groups.count), stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
-                                    console_socket: console[1], mount_sources: mountSources, mount_targets: mountTargets,
-                                    mount_readonly: readOnlyBuffer.baseAddress, nmounts: Int32(spec.mounts.count), error_fd: errorPipe[1],
-                                    sync_fd: sync[0], entry_fd: entry, seccomp_filter: nil, seccomp_length: 0,
-                                    no_new_privs: spec.noNewPrivileges ? 1 : 0, device_nodes: nil, ndevice_nodes: 0)
-                                let nodes = spec.devices.enumerated().map { i, d in
-                                    estiba_device_node(
-                                        path: devicePaths[i], type: CChar(UInt8(ascii: d.type == "b" ? "b" : "c")), major: d.major,
-                                        minor: d.minor, mode: d.mode, uid: d.uid, gid: d.gid)
-                                }
-                                return nodes.withUnsafeBufferPointer { nodeBuffer in
-                                seccompProgram.withUnsafeBytes { program in
-                                config.device_nodes = nodeBuffer.baseAddress
-                                config.ndevice_nodes = Int32(nodeBuffer.count)
-                                if !seccompProgram.isEmpty {
-                                    config.seccomp_filter = program.baseAddress
-                                    config.seccomp_length = UInt16(seccompProgram.count / 8)
-                                }
-                                return spec.mountPoint.withCString { merged in
-                                    options.withCString { opts in
-                                        spec.workingDirectory.withCString { cwd in
-                                            spec.hostname.withCString { host in
-                                                config.merged = merged
-                                                config.overlay_options = opts
-                                                config.cwd = cwd
-                                                config.hostname = host
-                                                if let target = execInto { return estiba_exec(&config, target) }
-                                                return estiba_launch(&config)
-                                            }
-                                        }
-                                    }
-                                }
-                                }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let memory = CMemory()
+        var config = estiba_launch()
+        config.merged = memory.string(spec.mountPoint)
+        config.overlay_options = memory.string(spec.root.mount.options)
+        config.argv = memory.strings(spec.arguments)
+        config.envp = memory.strings(spec.environment)
+        config.cwd = memory.string(spec.workingDirectory)
+        config.hostname = memory.string(spec.hostname)
+        config.hosts_file = memory.string(spec.hostsFile)
+        config.hostname_file = memory.string(spec.hostnameFile)
+        config.resolv_file = memory.string(spec.resolvFile)
+        config.host_network = spec.network == .host ? 1 : 0
+        config.readonly_root = spec.readOnlyRoot ? 1 : 0
+        config.uid = spec.user.uid
+        config.gid = spec.user.gid
+        config.groups = memory.array(spec.user.groups.map { gid_t($0) })
+        config.ngroups = Int32(spec.user.groups.count)
+        config.stdin_fd = stdin
+        config.stdout_fd = stdout
+        config.stderr_fd = stderr
+        config.console_socket = console[1]
+        config.mount_sources = memory.strings(spec.mounts.map(\.source))
+        config.mount_targets = memory.strings(spec.mounts.map(\.target))
+        config.mount_readonly = memory.array(spec.mounts.map { Int32($0.readOnly ? 1 : 0) })
+        config.nmounts = Int32(spec.mounts.count)
+        config.error_fd = errorPipe[1]
+        config.sync_fd = sync[0]
+        config.entry_fd = entry
+        if !seccompProgram.isEmpty {
+            config.seccomp_filter = UnsafeRawPointer(memory.array(seccompProgram))
+            config.seccomp_length = UInt16(seccompProgram.count / 8)
         }
-        }
-        }
-        }
+        config.no_new_privs = spec.noNewPrivileges ? 1 : 0
+        config.device_nodes = memory.array(spec.devices.map { memory.node($0) })
+        config.ndevice_nodes = Int32(spec.devices.count)
+        config.dev_nodes = memory.array(spec.policy.deviceNodes.map { memory.node($0) })
+        config.ndev_nodes = Int32(spec.policy.deviceNodes.count)
+        config.masked_paths = memory.strings(spec.policy.maskedPaths)
+        config.readonly_paths = memory.strings(spec.policy.readonlyPaths)
+        config.capabilities = memory.array(spec.policy.capabilities.map(\.number))
+        config.ncapabilities = Int32(spec.policy.capabilities.count)
+        config.default_path = memory.string(DefaultPath.value)
+        let pid: pid_t = withExtendedLifetime(memory) {
+            if let target = execInto { return estiba_exec(&config, target) }
+            return estiba_launch(&config)
         }
         close(errorPipe[1])
         close(sync[0])
@@ -176,41 +159,27 @@ public enum Launcher {
     /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code
     /// (128 + signal when killed).
     public static func wait(_ process: LaunchedProcess) async -> Int32 {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            let pid = process.pid
-            spawnWaiter {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 {
-                    if errno != EINTR {
-                        continuation.resume(returning: 255)
-                        return
-                    }
+        await exitCode(of: process.pid) { process.cgroups?.remove() }
+    }
+}
+
+/// Waits for child `pid` on a thread of its own, runs `afterwards`, and returns the exit code (128 + signal when
+/// killed; 255 when it cannot be waited for).
+func exitCode(of pid: Int32, afterwards: @escaping @Sendable () -> Void) async -> Int32 {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+        spawnWaiter {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                if errno != EINTR {
+                    afterwards()
+                    continuation.resume(returning: 255)
+                    return
                 }
-                process.cgroups?.remove()
-                continuation.resume(returning: estiba_exit_code(status))
             }
+            afterwards()
+            continuation.resume(returning: estiba_exit_code(status))
         }
     }
-}
-
-/// NULL-terminated C string arrays that live for the duration of a call.
-enum CStrings {
-    static func with<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-        let array = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: strings.count + 1)
-        let copies = strings.map { strdup($0) }
-        for (i, c) in copies.enumerated() { (array + i).initialize(to: c.map { UnsafePointer($0) }) }
-        (array + strings.count).initialize(to: nil)
-        defer {
-            copies.forEach { free($0) }
-            array.deallocate()
-        }
-        return body(UnsafePointer(array))
-    }
-}
-
-func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
-    guard let s else { return body(nil) }
-    return s.withCString { body($0) }
 }
 
 private final class WaiterBody {

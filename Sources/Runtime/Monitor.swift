@@ -1,3 +1,4 @@
+import CLauncher
 import EstibaJSON
 import Glibc
 
@@ -5,9 +6,15 @@ import Glibc
 /// starts the container with its output going to `container.log`, records its pid, waits for it and records the
 /// exit code. It does not depend on the client or the service, so the container outlives both.
 public enum Monitor {
+    /// What `estiba __monitor` does for container `id` of the store at `root`: its exit status.
+    public static func run(root: String, id: String) -> Int32 {
+        guard let store = try? ContainerStore(root: root) else { return 1 }
+        return run(store: store, id: id, readyFD: MonitorProcess.readyDescriptor)
+    }
+
     /// Runs the monitor for container `id` (in this process, which should be `estiba __monitor`). `readyFD` gets
     /// "ok" once the container runs, or the reason it could not start.
-    public static func run(store: ContainerStore, id: String, readyFD: Int32) -> Int32 {
+    static func run(store: ContainerStore, id: String, readyFD: Int32) -> Int32 {
         let base = store.path(id)
         // The container must not inherit the readiness pipe, or its reader would wait for the container's end.
         _ = fcntl(readyFD, F_SETFD, FD_CLOEXEC)
@@ -48,7 +55,7 @@ public enum Monitor {
         while waitpid(process.pid, &status, 0) < 0, errno == EINTR {}
         process.cgroups?.remove()
         record.state = .exited
-        record.exitCode = LauncherExitCode.of(status)
+        record.exitCode = estiba_exit_code(status)
         record.pid = nil
         record.monitorPid = nil
         record.finishedAt = Int64(time(nil))

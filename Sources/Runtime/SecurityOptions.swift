@@ -35,7 +35,7 @@ public struct SecurityOptions: Sendable, Equatable {
                         bytes = read
                         source = value
                     }
-                    let filter = try SeccompProfile.parse(bytes, source: source).filter(capabilities: Bundle.defaultCapabilities)
+                    let filter = try SeccompProfile.parse(bytes, source: source).filter(capabilities: SecurityPolicy.standard.capabilityNames)
                     // Built now, so a profile libseccomp cannot compile fails here rather than at start.
                     _ = try SeccompCompiler.program(for: filter)
                     result.seccomp = filter
@@ -57,5 +57,5 @@ public struct SecurityOptions: Sendable, Equatable {
 
 extension SeccompProfile {
     /// The default profile resolved for Docker's default capabilities on this machine.
-    public static let defaultFilter: SeccompFilter = SeccompProfile.default.filter(capabilities: Bundle.defaultCapabilities)
+    public static let defaultFilter: SeccompFilter = SeccompProfile.default.filter(capabilities: SecurityPolicy.standard.capabilityNames)
 }

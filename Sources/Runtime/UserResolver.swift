@@ -1,7 +1,7 @@
 import Glibc
 
 /// Resolves `user[:group]` against the image's /etc/passwd and /etc/group, read by the caller's `file` (which
-/// must resolve paths inside the image: see Builder's `UserResolver.resolve(_:layers:)`).
+/// must resolve paths inside the image: see `resolve(_:layers:)`).
 public enum UserResolver {
     /// Numeric IDs, supplementary groups and home directory of a user.
     public struct Resolved: Sendable {

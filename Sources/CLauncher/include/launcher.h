@@ -23,7 +23,9 @@ struct estiba_device_rule {
     unsigned access;
 };
 
-/* Everything the container's first process needs, prepared before clone(): the child only makes system calls. */
+/* Everything the container's first process needs, prepared before clone(): the child only makes system calls. The
+   security policy (masked and read-only paths, capabilities, /dev nodes) and the default PATH come from the engine
+   with the rest; the launcher has no tables of its own. */
 struct estiba_launch {
     const char *merged;            /* where the overlay root is mounted (an empty directory) */
     const char *overlay_options;   /* "lowerdir=…,upperdir=…,workdir=…" */
@@ -54,8 +56,15 @@ struct estiba_launch {
     const void *seccomp_filter;    /* struct sock_filter[seccomp_length], installed last before exec; NULL: none */
     unsigned short seccomp_length;
     int no_new_privs;              /* set PR_SET_NO_NEW_PRIVS before exec */
-    const struct estiba_device_node *device_nodes;
+    const struct estiba_device_node *device_nodes;  /* `--device` nodes, each path resolved inside the root */
     int ndevice_nodes;
+    const struct estiba_device_node *dev_nodes;  /* the nodes of the fresh /dev (null, zero, …) */
+    int ndev_nodes;
+    const char *const *masked_paths;   /* NULL-terminated: a directory gets an empty read-only tmpfs, a file /dev/null */
+    const char *const *readonly_paths; /* NULL-terminated: bound read-only over themselves */
+    const int *capabilities;           /* the capability numbers kept; every other is dropped */
+    int ncapabilities;
+    const char *default_path;          /* where a relative argv[0] is looked up when envp has no PATH */
 };
 
 /* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */

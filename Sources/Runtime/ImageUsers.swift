@@ -1,5 +1,4 @@
 import ImageStore
-import Runtime
 
 extension UserResolver {
     /// The largest /etc/passwd or /etc/group read from an image.

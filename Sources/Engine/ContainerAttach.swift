@@ -1,0 +1,84 @@
+import Runtime
+
+/// A process a front end is attached to (a container's first process, or an `exec`): its output as a stream of
+/// chunks (stdout and stderr apart, or the terminal's bytes), its input, its terminal's size, and its exit code.
+public struct Attachment: Sendable {
+    /// The container's ID and name (for an exec: the container it runs in).
+    public let containerID: String
+    public let name: String
+    public let streams: ProcessStreams
+    private let exit: Task<Int32, Never>
+
+    init(containerID: String, name: String, streams: ProcessStreams, exit: Task<Int32, Never>) {
+        self.containerID = containerID
+        self.name = name
+        self.streams = streams
+        self.exit = exit
+    }
+
+    /// Everything the process writes; it ends once the process (and all it started) closed its output.
+    public var output: AsyncStream<OutputChunk> { streams.output }
+
+    /// Sends `bytes` to the process's input; returns once it took them in.
+    public func write(_ bytes: [UInt8]) async throws(EngineError) {
+        do { try await streams.write(bytes) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
+    }
+
+    /// Ends the process's input (a Ctrl-D on a terminal).
+    public func closeInput() { streams.closeInput() }
+
+    /// Sets the terminal's size.
+    public func resize(rows: UInt16, columns: UInt16) throws(EngineError) {
+        do { try streams.resize(rows: rows, columns: columns) } catch {
+            throw EngineError(.invalidArgument, error.message, context: ["container": name])
+        }
+    }
+
+    /// The process's exit code (128 + signal when killed), once it has exited and, for a container, its exit is
+    /// recorded.
+    public func exitCode() async -> Int32 { await exit.value }
+}
+
+extension Engine {
+    /// Runs a container and attaches to it: the create and start steps, then its streams. With `interactive` its
+    /// input stays open for `write` (else it reads /dev/null). Detached and created-only containers have nothing to
+    /// attach to: start them with `run`.
+    public func runAttached(_ o: RunOptions, interactive: Bool = false) async throws(EngineError) -> Attachment {
+        guard !o.detach, !o.createOnly else {
+            throw EngineError(.invalidArgument, "A detached or created-only container has no streams to attach to; run it without -d, or use run.")
+        }
+        let created = try await createContainer(o)
+        let streams: ProcessStreams
+        do { streams = try ProcessStreams(terminal: o.tty, interactive: interactive) } catch {
+            created.store.remove(created.record.id)
+            throw EngineError(.io, error.message)
+        }
+        let process: ForegroundProcess
+        do { process = try startForeground(created, o, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
+            streams.abandon()
+            throw error
+        }
+        streams.attach(master: process.terminal)
+        let exit = Task { await self.waitForExit(process, remove: o.remove) }
+        return Attachment(containerID: created.record.id, name: created.record.name, streams: streams, exit: exit)
+    }
+
+    /// Runs a command in a running container and attaches to it (`exec`; see `exec` for the options).
+    public func execAttached(
+        container spec: String, command: [String], environment: [String] = [], user: String? = nil, workingDirectory: String? = nil,
+        tty: Bool = false, interactive: Bool = false
+    ) async throws(EngineError) -> Attachment {
+        let (record, process) = try execSpec(
+            container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
+        let streams: ProcessStreams
+        do { streams = try ProcessStreams(terminal: tty, interactive: interactive) } catch { throw EngineError(.io, error.message) }
+        let launched: LaunchedProcess
+        do { launched = try launchExec(process, into: record, as: spec, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
+            streams.abandon()
+            throw error
+        }
+        streams.attach(master: launched.terminal)
+        let exit = Task { await Launcher.wait(launched) }
+        return Attachment(containerID: record.id, name: record.name, streams: streams, exit: exit)
+    }
+}

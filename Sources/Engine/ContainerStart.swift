@@ -1,0 +1,96 @@
+import ImageStore
+import Runtime
+
+/// A container's first process, started in the foreground by Estiba's launcher or by runc.
+struct ForegroundProcess: Sendable {
+    enum Started: Sendable {
+        case estiba(LaunchedProcess)
+        case runc(RuncRunner.Process)
+    }
+
+    let started: Started
+    /// The container's record as it runs.
+    let record: ContainerRecord
+    let store: ContainerStore
+    /// The terminal's master side, when the container has one (the caller owns it).
+    var terminal: Int32? {
+        if case .estiba(let p) = started { return p.terminal }
+        return nil
+    }
+}
+
+extension Engine {
+    /// The start step of `run`: starts the created container's first process with the given standard
+    /// descriptors (-1: this process's own) and records it as running.
+    func startForeground(_ c: CreatedContainer, _ o: RunOptions, stdin: Int32, stdout: Int32, stderr: Int32) throws(EngineError) -> ForegroundProcess {
+        var record = c.record
+        record.state = .running
+        record.startedAt = Timestamp.now().seconds
+        if o.runtime == .runc {
+            guard !o.tty else {
+                c.store.remove(record.id)
+                throw EngineError(.invalidArgument, "runtime runc runs without a terminal here; drop -t or use the default runtime.")
+            }
+            try? c.store.save(record)
+            do {
+                let p = try RuncRunner.start(c.spec, bundleDirectory: c.directory, id: record.id, stdin: stdin, stdout: stdout, stderr: stderr)
+                return ForegroundProcess(started: .runc(p), record: record, store: c.store)
+            } catch {
+                c.store.remove(record.id)
+                throw EngineError(.invalidArgument, error.message, context: ["container": record.name])
+            }
+        }
+        let process: LaunchedProcess
+        do { process = try Launcher.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr) } catch {
+            c.store.remove(record.id)
+            throw EngineError(.launchFailed, error.message, context: ["container": record.name, "image": record.image, "stage": error.stage ?? ""])
+        }
+        record.pid = process.pid
+        try? c.store.save(record)
+        return ForegroundProcess(started: .estiba(process), record: record, store: c.store)
+    }
+
+    /// Waits for a foreground container to exit and records its exit (removing it when `remove`); returns the exit
+    /// code.
+    func waitForExit(_ p: ForegroundProcess, remove: Bool) async -> Int32 {
+        let code: Int32
+        switch p.started {
+        case .estiba(let process): code = await Launcher.wait(process)
+        case .runc(let process): code = await RuncRunner.wait(process)
+        }
+        var record = p.record
+        record.state = .exited
+        record.exitCode = code
+        record.pid = nil
+        record.finishedAt = Timestamp.now().seconds
+        if remove { p.store.remove(record.id) } else { try? p.store.save(record) }
+        return code
+    }
+
+    /// `run -d`: starts the created container under its monitor; returns its ID once it runs.
+    func startDetached(_ c: CreatedContainer, _ o: RunOptions) throws(EngineError) -> String {
+        guard !o.tty, o.runtime == .estiba else {
+            c.store.remove(c.record.id)
+            throw EngineError(.invalidArgument, "Detached containers run without a terminal, on the default runtime; drop -t or --runtime.")
+        }
+        return try startDetached(containers: c.store, record: c.record, autoRemove: o.remove)
+    }
+
+    /// Starts created (or exited) containers in the background under their monitors, like `docker start`.
+    public func start(containers specs: [String]) throws(EngineError) -> [String] {
+        let store = try containerStore()
+        let running = Set(try containers(all: false).map(\.id))
+        var started: [String] = []
+        for spec in specs {
+            let record: ContainerRecord
+            do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+            if running.contains(record.id) {
+                started.append(spec)
+                continue
+            }
+            _ = try startDetached(containers: store, record: record, autoRemove: record.autoRemove)
+            started.append(spec)
+        }
+        return started
+    }
+}

@@ -1,0 +1,22 @@
+import Glibc
+
+/// The files of a container's bundle directory: what it mounts read-only over /etc/hosts, /etc/hostname and
+/// /etc/resolv.conf, and the OCI runtime config (`config.json`) that runc can run too.
+public struct BundleFiles: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public var hosts: String { directory + "/hosts" }
+    public var hostname: String { directory + "/hostname" }
+    public var resolvConf: String { directory + "/resolv.conf" }
+    public var config: String { directory + "/config.json" }
+
+    /// Writes them for `spec`: localhost and the hostname, the hostname, this host's resolv.conf, the config.
+    public func write(_ spec: ContainerSpec) throws(RuntimeError) {
+        try AtomicFile.write(Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8), to: hosts)
+        try AtomicFile.write(Array((spec.hostname + "\n").utf8), to: hostname)
+        try AtomicFile.write(FileContents.read("/etc/resolv.conf") ?? [], to: resolvConf)
+        try AtomicFile.write(Bundle.config(spec).encodedPretty(), to: config)
+    }
+}

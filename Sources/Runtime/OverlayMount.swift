@@ -1,0 +1,31 @@
+import CSys
+import Glibc
+
+/// How an overlay file system is mounted: its lower directories (top first) and, when it is writable, its upper
+/// and work directories. Without an upper directory it is a read-only view of the lower ones.
+public struct OverlayMount: Sendable, Equatable {
+    public var lowers: [String]
+    public var upper: String?
+    public var work: String?
+
+    public init(lowers: [String], upper: String? = nil, work: String? = nil) {
+        self.lowers = lowers
+        self.upper = upper
+        self.work = work
+    }
+
+    /// The mount's data: `lowerdir=…[,upperdir=…,workdir=…]`.
+    public var options: String {
+        var text = "lowerdir=" + lowers.joined(separator: ":")
+        if let upper, let work { text += ",upperdir=\(upper),workdir=\(work)" }
+        return text
+    }
+
+    /// Mounts it on `target` in this process's mount namespace (read-only when it has no upper directory).
+    public func mount(on target: String) throws(RuntimeError) {
+        let flags = upper == nil ? UInt(MS_RDONLY) : 0
+        guard csys_mount("overlay", target, "overlay", flags, options) == 0 else {
+            throw RuntimeError("Cannot mount the overlay root on \(target): \(String(cString: strerror(errno))).", stage: "mount the overlay root")
+        }
+    }
+}
