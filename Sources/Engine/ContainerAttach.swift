@@ -2,7 +2,7 @@ import Runtime
 
 /// A process a front end is attached to (a container's first process, or an `exec`): its output as a stream of
 /// chunks (stdout and stderr apart, or the terminal's bytes), its input, its terminal's size, and its exit code.
-public struct Attachment: Sendable {
+public struct AttachedProcess: Sendable {
     /// The container's ID and name (for an exec: the container it runs in).
     public let containerID: String
     public let name: String
@@ -43,7 +43,7 @@ extension Engine {
     /// Runs a container and attaches to it: the create and start steps, then its streams. With `interactive` its
     /// input stays open for `write` (else it reads /dev/null). Detached and created-only containers have nothing to
     /// attach to: start them with `run`.
-    public func runAttached(_ o: RunOptions, interactive: Bool = false) async throws(EngineError) -> Attachment {
+    public func runAttached(_ o: RunOptions, interactive: Bool = false) async throws(EngineError) -> AttachedProcess {
         guard !o.detach, !o.createOnly else {
             throw EngineError(.invalidArgument, "A detached or created-only container has no streams to attach to; run it without -d, or use run.")
         }
@@ -60,14 +60,14 @@ extension Engine {
         }
         streams.attach(master: process.terminal)
         let exit = Task { await self.waitForExit(process, remove: o.remove) }
-        return Attachment(containerID: created.record.id, name: created.record.name, streams: streams, exit: exit)
+        return AttachedProcess(containerID: created.record.id, name: created.record.name, streams: streams, exit: exit)
     }
 
     /// Runs a command in a running container and attaches to it (`exec`; see `exec` for the options).
     public func execAttached(
         container spec: String, command: [String], environment: [String] = [], user: String? = nil, workingDirectory: String? = nil,
         tty: Bool = false, interactive: Bool = false
-    ) async throws(EngineError) -> Attachment {
+    ) async throws(EngineError) -> AttachedProcess {
         let (record, process) = try execSpec(
             container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
         let streams: ProcessStreams
@@ -79,6 +79,6 @@ extension Engine {
         }
         streams.attach(master: launched.terminal)
         let exit = Task { await Launcher.wait(launched) }
-        return Attachment(containerID: record.id, name: record.name, streams: streams, exit: exit)
+        return AttachedProcess(containerID: record.id, name: record.name, streams: streams, exit: exit)
     }
 }

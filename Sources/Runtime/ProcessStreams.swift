@@ -137,20 +137,12 @@ public final class ProcessStreams: Sendable {
         if input >= 0 { close(input) }
     }
 
-    /// Reads `fd` to its end on a thread of its own, then closes it.
+    /// Reads `fd` to its end (a terminal's: until EIO, once every process holding it is gone), then closes it.
     private func pump(_ fd: Int32, as source: OutputChunk.Source) {
         let continuation = self.continuation
-        spawnWaiter { [self] in
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while fd >= 0 {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n < 0, errno == EINTR { continue }
-                // A terminal reads EIO once every process holding it is gone.
-                if n <= 0 { break }
-                continuation.yield(OutputChunk(source, Array(buffer[0..<n])))
-            }
-            if fd >= 0 { close(fd) }
-            finish()
+        Task {
+            await OutputPump.drain(fd) { continuation.yield(OutputChunk(source, $0)) }
+            self.finish()
         }
     }
 
