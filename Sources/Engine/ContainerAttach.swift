@@ -1,12 +1,15 @@
 import Runtime
 
+/// A piece of an attached process's output, and its source (stdout, stderr or the terminal).
+public typealias OutputChunk = Runtime::OutputChunk
+
 /// A process a front end is attached to (a container's first process, or an `exec`): its output as a stream of
 /// chunks (stdout and stderr apart, or the terminal's bytes), its input, its terminal's size, and its exit code.
 public struct AttachedProcess: Sendable {
     /// The container's ID and name (for an exec: the container it runs in).
     public let containerID: String
     public let name: String
-    public let streams: ProcessStreams
+    let streams: ProcessStreams
     private let exit: Task<Int32, Never>
 
     init(containerID: String, name: String, streams: ProcessStreams, exit: Task<Int32, Never>) {

@@ -1,5 +1,6 @@
 import EstibaJSON
 import Glibc
+import ImageStore
 
 /// Containers on disk: `containers/<id>/` holds record.json, upper/ (the writable layer), work/, rootfs/ (the
 /// mount point), the files mounted over /etc/hosts, /etc/hostname and /etc/resolv.conf, and the OCI bundle
@@ -16,7 +17,7 @@ public struct ContainerStore: Sendable {
 
     /// The containers of the store at `root` (its `containers/` directory).
     public init(root: String) throws(RuntimeError) {
-        try self.init(directory: root + "/containers")
+        try self.init(directory: StoreLayout(root: root).containers)
     }
 
     public func path(_ id: String) -> String { directory + "/" + id }
