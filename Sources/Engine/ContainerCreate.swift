@@ -56,9 +56,9 @@ extension Engine {
         record.anonymousVolumes = volumes.anonymous
         let root: ActiveSnapshot
         do { root = try containers.create(record) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
-        let base = containers.path(id)
+        let bundle = BundleFiles(directory: containers.path(id))
         do {
-            let spec = try setup.prepare(root: root, mountPoint: base + "/rootfs", bundle: base)
+            let spec = try setup.prepare(root: root, mountPoint: bundle.rootfs, bundle: bundle.directory)
             return CreatedContainer(record: record, spec: spec, store: containers)
         } catch {
             containers.remove(id)

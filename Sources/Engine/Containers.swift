@@ -1,5 +1,4 @@
 import EstibaJSON
-import Builder
 import Glibc
 import ImageStore
 import Runtime

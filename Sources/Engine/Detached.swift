@@ -11,10 +11,12 @@ extension Engine {
         do { try containers.save(record) } catch { throw EngineError(.io, error.message) }
         do throws(MonitorProcess.Failure) { try MonitorProcess.start(root: configuration.root, id: record.id) } catch {
             switch error {
-            case .monitor(let e):
-                if e.stage == "spawn the monitor" { containers.remove(record.id) }
-                throw EngineError(e.stage == "monitor pipe" ? .io : .internal, e.message)
-            case .container(let reason):
+            case .unprepared(let message):
+                throw EngineError(.internal, message)
+            case .spawnFailed(let message):
+                containers.remove(record.id)
+                throw EngineError(.internal, message)
+            case .containerFailed(let reason):
                 throw EngineError(.invalidArgument, reason, context: ["container": record.name])
             }
         }

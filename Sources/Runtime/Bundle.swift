@@ -89,7 +89,7 @@ extension Bundle {
         else { throw RuntimeError("The bundle in \(directory) is incomplete; remove the container and run it again.") }
         var spec = ContainerSpec(
             root: ActiveSnapshot(directory: directory, parents: lowers.split(separator: ":").map(String.init)),
-            mountPoint: directory + "/rootfs", arguments: args,
+            mountPoint: BundleFiles(directory: directory).rootfs, arguments: args,
             environment: process["env"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             workingDirectory: process["cwd"]?.stringValue ?? "/", hostname: config["hostname"]?.stringValue ?? "")
         let user = process["user"]

@@ -1,12 +1,14 @@
 import Glibc
 
-/// The files of a container's bundle directory: what it mounts read-only over /etc/hosts, /etc/hostname and
-/// /etc/resolv.conf, and the OCI runtime config (`config.json`) that runc can run too.
+/// The files of a container's bundle directory: the mount point of its root (`rootfs`), what it mounts read-only
+/// over /etc/hosts, /etc/hostname and /etc/resolv.conf, and the OCI runtime config (`config.json`) that runc can
+/// run too.
 public struct BundleFiles: Sendable {
     public let directory: String
 
     public init(directory: String) { self.directory = directory }
 
+    public var rootfs: String { directory + "/rootfs" }
     public var hosts: String { directory + "/hosts" }
     public var hostname: String { directory + "/hostname" }
     public var resolvConf: String { directory + "/resolv.conf" }

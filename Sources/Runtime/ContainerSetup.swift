@@ -13,15 +13,14 @@ public struct ContainerSetup: Sendable {
     /// The container's ID: its hostname is the first 12 characters unless `hostname` is given, and its cgroups are
     /// named after it unless `cgroupID` is given.
     public var id: String
-    /// Replaces the image's CMD when not empty.
+    // What the run gives instead of the image's: CMD (when not empty), ENTRYPOINT (when set; the image's CMD then
+    // goes too), USER (`user`, `uid`, `user:group` or `uid:gid`, looked up in the root) and WORKDIR; and `KEY=VALUE`
+    // entries that replace or add to the image's environment.
     public var command: [String] = []
-    /// Replaces the image's ENTRYPOINT when set (and then the image's CMD is not used).
     public var entrypoint: [String]?
-    /// `KEY=VALUE` entries added to, or replacing, the image's environment.
-    public var environment: [String] = []
-    /// `user`, `uid`, `user:group` or `uid:gid` instead of the image's USER; names are looked up in the root.
     public var user: String?
     public var workingDirectory: String?
+    public var environment: [String] = []
     public var hostname: String?
     /// Give the process a terminal (and `TERM=xterm` unless its environment sets TERM).
     public var tty = false

@@ -64,10 +64,11 @@ public struct ContainerStore: Sendable {
         let base = path(record.id)
         let snapshot: ActiveSnapshot
         do throws(RuntimeError) {
-            for d in [base, base + "/rootfs"] where mkdir(d, 0o700) != 0 {
+            let rootfs = BundleFiles(directory: base).rootfs
+            for d in [base, rootfs] where mkdir(d, 0o700) != 0 {
                 throw RuntimeError("Cannot create \(d): \(String(cString: strerror(errno))).")
             }
-            chmod(base + "/rootfs", 0o755)
+            chmod(rootfs, 0o755)
             snapshot = try ActiveSnapshot.prepare(in: base, parents: record.lowerDirectories)
         } catch {
             unlink(names + "/" + record.name)
@@ -124,7 +125,7 @@ public struct ContainerStore: Sendable {
             for v in record.anonymousVolumes where v.count == 64 && v.allSatisfy(\.isHexDigit) { removeTree(volumes + v) }
         }
         // A container's mounts live in its own mount namespace; its directory is plain files.
-        _ = umount2(base + "/rootfs", Int32(MNT_DETACH))
+        _ = umount2(BundleFiles(directory: base).rootfs, Int32(MNT_DETACH))
         // Move it out of sight first: a monitor still recording the exit then finds no directory to write in,
         // instead of bringing the record back into a half-removed one.
         let doomed = directory + "/.removing-\(id)-\(getpid())"

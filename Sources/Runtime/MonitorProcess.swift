@@ -8,22 +8,23 @@ public enum MonitorProcess {
     public static let commandName = "__monitor"
     static let readyDescriptor: Int32 = 3
 
-    /// Why a monitor did not start its container.
+    /// Why a monitor did not start its container (each with a message that says so).
     public enum Failure: Error, Sendable {
-        /// The monitor could not be started (the message says why).
-        case monitor(RuntimeError)
-        /// The monitor ran but the container did not start (its reason).
-        case container(String)
+        /// This process cannot find its own executable, or make the pipe the monitor reports on.
+        case unprepared(String)
+        case spawnFailed(String)
+        /// The monitor ran, but the container did not start.
+        case containerFailed(String)
     }
 
     /// Starts the monitor of container `id` of the store at `root`; returns once the container runs.
     public static func start(root: String, id: String) throws(Failure) {
         var exe = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &exe, Int(PATH_MAX))
-        guard n > 0 else { throw .monitor(RuntimeError("Cannot find the estiba executable to start a container monitor.", stage: "find the executable")) }
+        guard n > 0 else { throw .unprepared("Cannot find the estiba executable to start a container monitor.") }
         exe[n] = 0
         var ready: [Int32] = [-1, -1]
-        guard pipe(&ready) == 0 else { throw .monitor(RuntimeError("Cannot create a pipe for the container monitor.", stage: "monitor pipe")) }
+        guard pipe(&ready) == 0 else { throw .unprepared("Cannot create a pipe for the container monitor.") }
         _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
         defer { close(ready[0]) }
@@ -45,7 +46,7 @@ public enum MonitorProcess {
         let rc = withExtendedLifetime(memory) { posix_spawn(&pid, exe, &actions, &attributes, argv, environ) }
         close(ready[1])
         guard rc == 0 else {
-            throw .monitor(RuntimeError("Cannot start the container monitor: \(String(cString: strerror(rc))).", stage: "spawn the monitor"))
+            throw .spawnFailed("Cannot start the container monitor: \(String(cString: strerror(rc))).")
         }
         // Reaped when it ends, so a long-lived process (the service) keeps no zombie of it.
         let monitor = pid
@@ -54,7 +55,7 @@ public enum MonitorProcess {
             while waitpid(monitor, &status, 0) < 0, errno == EINTR {}
         }
         let text = String(decoding: FileContents.read(descriptor: ready[0], limit: 2048) ?? [], as: UTF8.self)
-        guard text == "ok" else { throw .container(text.isEmpty ? "The container monitor stopped before the container started." : text) }
+        guard text == "ok" else { throw .containerFailed(text.isEmpty ? "The container monitor stopped before the container started." : text) }
     }
 
     /// The descriptors this process has open.
