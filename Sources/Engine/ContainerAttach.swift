@@ -45,10 +45,10 @@ public struct AttachedProcess: Sendable {
 extension Engine {
     /// Runs a container and attaches to it: the create and start steps, then its streams. With `interactive` its
     /// input stays open for `write` (else it reads /dev/null). Detached and created-only containers have nothing to
-    /// attach to: start them with `run`.
+    /// attach to: `run` starts those.
     public func runAttached(_ o: RunOptions, interactive: Bool = false) async throws(EngineError) -> AttachedProcess {
         guard !o.detach, !o.createOnly else {
-            throw EngineError(.invalidArgument, "A detached or created-only container has no streams to attach to; run it without -d, or use run.")
+            throw EngineError(.invalidArgument, "A detached or created-only container has no streams to attach to; run it attached (without detach or createOnly), or start it with run.")
         }
         let created = try await createContainer(o)
         let streams: ProcessStreams
