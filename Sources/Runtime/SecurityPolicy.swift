@@ -6,11 +6,6 @@ public struct SecurityPolicy: Sendable, Equatable {
     public struct Capability: Sendable, Equatable {
         public var name: String
         public var number: Int32
-
-        public init(_ name: String, _ number: Int32) {
-            self.name = name
-            self.number = number
-        }
     }
 
     /// Hidden from the container: a directory gets an empty read-only tmpfs over it, a file /dev/null.
@@ -49,11 +44,10 @@ public struct SecurityPolicy: Sendable, Equatable {
             ],
             readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
             capabilities: [
-                Capability("CAP_CHOWN", 0), Capability("CAP_DAC_OVERRIDE", 1), Capability("CAP_FSETID", 4), Capability("CAP_FOWNER", 3),
-                Capability("CAP_MKNOD", 27), Capability("CAP_NET_RAW", 13), Capability("CAP_SETGID", 6), Capability("CAP_SETUID", 7),
-                Capability("CAP_SETFCAP", 31), Capability("CAP_SETPCAP", 8), Capability("CAP_NET_BIND_SERVICE", 10),
-                Capability("CAP_SYS_CHROOT", 18), Capability("CAP_KILL", 5), Capability("CAP_AUDIT_WRITE", 29),
-            ],
+                ("CAP_CHOWN", 0), ("CAP_DAC_OVERRIDE", 1), ("CAP_FSETID", 4), ("CAP_FOWNER", 3), ("CAP_MKNOD", 27), ("CAP_NET_RAW", 13),
+                ("CAP_SETGID", 6), ("CAP_SETUID", 7), ("CAP_SETFCAP", 31), ("CAP_SETPCAP", 8), ("CAP_NET_BIND_SERVICE", 10),
+                ("CAP_SYS_CHROOT", 18), ("CAP_KILL", 5), ("CAP_AUDIT_WRITE", 29),
+            ].map { Capability(name: $0, number: $1) },
             deviceNodes: nodes, allowedDevices: allowed)
     }()
 }
