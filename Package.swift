@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "EstibaJSON", dependencies: ["CJansson", "CJSONRegion"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
-        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON", "ImageStore"], exclude: ["EntryProgram"]),
+        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON", "ImageStore", "System"], exclude: ["EntryProgram"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "CSys", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON", "System"]),

@@ -1,4 +1,5 @@
 import Glibc
+import System
 
 /// The files of a container's bundle directory: the mount point of its root (`rootfs`), what it mounts read-only
 /// over /etc/hosts, /etc/hostname and /etc/resolv.conf, and the OCI runtime config (`config.json`) that runc can
@@ -16,9 +17,13 @@ public struct BundleFiles: Sendable {
 
     /// Writes them for `spec`: localhost and the hostname, the hostname, this host's resolv.conf, the config.
     public func write(_ spec: ContainerSpec) throws(RuntimeError) {
-        try AtomicFile.write(Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8), to: hosts)
-        try AtomicFile.write(Array((spec.hostname + "\n").utf8), to: hostname)
-        try AtomicFile.write(FileContents.read("/etc/resolv.conf") ?? [], to: resolvConf)
-        try AtomicFile.write(Bundle.config(spec).encodedPretty(), to: config)
+        let files: [(String, [UInt8])] = [
+            (hosts, Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8)),
+            (hostname, Array((spec.hostname + "\n").utf8)), (resolvConf, FileContents.read("/etc/resolv.conf") ?? []),
+            (config, Bundle.config(spec).encodedPretty()),
+        ]
+        for (path, bytes) in files {
+            do { try AtomicFile.write(bytes, to: path) } catch { throw RuntimeError(error.message, stage: "bundle") }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import EstibaJSON
 import Glibc
+import System
 import ImageStore
 
 /// Containers on disk: `containers/<id>/` holds record.json, upper/ (the writable layer), work/, rootfs/ (the
@@ -83,7 +84,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func write(_ bytes: [UInt8], to file: String) throws(RuntimeError) {
-        try AtomicFile.write(bytes, to: file)
+        do { try AtomicFile.write(bytes, to: file) } catch { throw RuntimeError(error.message) }
     }
 
     public func all() -> [ContainerRecord] {

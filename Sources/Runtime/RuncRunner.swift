@@ -1,4 +1,5 @@
 import Glibc
+import System
 
 /// Runs a container's bundle with runc instead of Estiba's own launcher (for comparison and differential tests):
 /// the overlay root is mounted on the bundle's rootfs in the host's mount namespace for the run, then removed.
@@ -14,20 +15,17 @@ public enum RuncRunner {
         _ spec: ContainerSpec, bundleDirectory: String, id: String, stdin: Int32, stdout: Int32, stderr: Int32
     ) throws(RuntimeError) -> Process {
         try spec.root.mount.mount(on: spec.mountPoint)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
+        var spawn = Spawn(
+            executable: "runc", arguments: ["runc", "--root", "/run/estiba/runc", "run", "--bundle", bundleDirectory, id],
+            environment: [DefaultPath.variable])
+        spawn.searchPath = true
         for (fd, target) in [(stdin, Int32(0)), (stdout, 1), (stderr, 2)] where fd >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, fd, target)
+            spawn.descriptors[target] = .copy(FileDescriptor(borrowing: fd))
         }
-        let memory = CMemory()
-        let argv = memory.mutableStrings(["runc", "--root", "/run/estiba/runc", "run", "--bundle", bundleDirectory, id])
-        let environment = memory.mutableStrings([DefaultPath.variable])
-        var pid: pid_t = 0
-        let rc = withExtendedLifetime(memory) { posix_spawnp(&pid, "runc", &actions, nil, argv, environment) }
-        guard rc == 0 else {
+        let pid: Int32
+        do { pid = try spawn.start() } catch {
             umount2(spec.mountPoint, Int32(MNT_DETACH))
-            throw RuntimeError("Cannot start runc: \(String(cString: strerror(rc))). Install runc to use runtime runc.")
+            throw RuntimeError("Cannot start runc: \(SystemError.text(for: error.code)). Install runc to use runtime runc.")
         }
         return Process(pid: pid, mountPoint: spec.mountPoint)
     }
