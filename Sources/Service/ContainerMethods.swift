@@ -1,7 +1,6 @@
 import CLIOutput
 import Engine
 import EstibaJSON
-import Glibc
 import JSONRPC
 import System
 
@@ -74,7 +73,9 @@ extension EstibaService {
             }
             return .deferred { ctx in
                 do throws(EngineError) {
-                    return .success(try await EstibaService.runStreaming(service.engine, options, interactive: interactive, sessions: sessions, ctx))
+                    let process = try await service.engine.runAttached(options, interactive: interactive)
+                    let session = InteractiveSessions.Session(id: process.containerID, name: process.name, tty: options.tty, process: process)
+                    return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))
                 } catch {
                     return .failure(error.rpcError)
                 }
@@ -97,17 +98,12 @@ extension EstibaService {
             let sessions = service.sessions
             return .deferred { ctx in
                 do throws(EngineError) {
-                    let value = try await EstibaService.stream(tty: tty, interactive: interactive, sessions: sessions, ctx) {
-                        stdin, stdout, stderr, onTerminal, onStart throws(EngineError) in
-                        // An exec session is addressed by its own ID (like Docker's exec IDs).
-                        let execID = Engine.newExecID()
-                        onStart(execID, container)
-                        let code = try await service.engine.exec(
-                            container: container, command: command, environment: env, user: user, workingDirectory: workdir,
-                            tty: tty, stdin: stdin, stdout: stdout, stderr: stderr, onTerminal: onTerminal)
-                        return (execID, container, code)
-                    }
-                    return .success(value)
+                    let process = try await service.engine.execAttached(
+                        container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: tty,
+                        interactive: interactive)
+                    // An exec session is addressed by its own ID (like Docker's exec IDs).
+                    let session = InteractiveSessions.Session(id: Engine.newExecID(), name: container, tty: tty, process: process)
+                    return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))
                 } catch {
                     return .failure(error.rpcError)
                 }
@@ -144,7 +140,7 @@ extension EstibaService {
         },
         ServiceMethod("kill", params: ["container", "signal"]) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
-            let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(SIGKILL)
+            let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(Signal.kill.rawValue)
             let signal: Int32
             do throws(EngineError) { signal = try Limits.signal(number) } catch {
                 throw RPCErrorCode.invalidParams(error.message, param: "signal")
@@ -199,99 +195,24 @@ extension EstibaService {
         }
     }
 
-    /// Runs the container with its stdout and stderr (or its terminal) sent as `container/output` notifications
-    /// (base64 chunks) before the result; `container/started` and `container/exit` bracket it. With
-    /// `interactive`, `input` writes to its stdin (a pipe, or the terminal with `tty`) while it runs.
-    static func runStreaming(
-        _ engine: Engine, _ o: RunOptions, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext
-    ) async throws(EngineError) -> JSONValue {
-        try await stream(tty: o.tty, interactive: interactive, sessions: sessions, ctx) { stdin, stdout, stderr, onTerminal, onStart throws(EngineError) in
-            let r = try await engine.run(o, stdin: stdin, stdout: stdout, stderr: stderr, onTerminal: onTerminal, onStart: onStart)
-            return (r.containerID, r.name, r.exitCode)
-        }
-    }
-
-    typealias Launch = @Sendable (
-        _ stdin: Int32, _ stdout: Int32, _ stderr: Int32, _ onTerminal: @escaping @Sendable (Int32) -> Void,
-        _ onStart: @escaping @Sendable (String, String) -> Void
-    ) async throws(EngineError) -> (id: String, name: String, exitCode: Int32)
-
-    /// Runs a process (a container's first, or an exec) with its output as notifications and, when
-    /// interactive, its input through `input`/`resize`.
-    static func stream(
-        tty: Bool, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext, launch: Launch
-    ) async throws(EngineError) -> JSONValue {
+    /// Relays an attached process (a container's first, or an exec): `container/started`, its output as
+    /// `container/output` notifications (base64 chunks), then `container/exit` and the result. With `interactive`,
+    /// `input` and `resize` reach it through the session while it runs.
+    static func relay(
+        _ session: InteractiveSessions.Session, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext
+    ) async -> JSONValue {
         let requestID = ctx.requestID?.json ?? .null
-        let readers = ConditionLock()
-        let open = OpenCount(tty ? 1 : 2)
-        @Sendable func pump(_ fd: Int32, _ stream: String) {
-            startThread {
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if n < 0, errno == EINTR { continue }
-                    if n <= 0 { break }
-                    ctx.notify("container/output", ["id": requestID, "stream": .string(stream), "data": .string(Base64.encode(buffer[0..<n]))])
-                }
-                close(fd)
-                readers.withLock {
-                    open.value -= 1
-                    readers.broadcast()
-                }
-            }
-        }
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        var inPipe: [Int32] = [-1, -1]
-        if !tty {
-            guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw EngineError(.io, "Cannot create pipes for the container's output.") }
-        }
-        if interactive && !tty {
-            guard pipe(&inPipe) == 0 else { throw EngineError(.io, "Cannot create a pipe for the container's input.") }
-        }
-        for fd in outPipe + errPipe + inPipe where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        if !tty {
-            pump(outPipe[0], "stdout")
-            pump(errPipe[0], "stderr")
-        }
-        let stdin = inPipe[0] >= 0 ? inPipe[0] : Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
-        let inputWriter = inPipe[1]
-        let started = ContainerBox()
-        let master = ContainerBox()
-        let result: (id: String, name: String, exitCode: Int32)
-        do {
-            result = try await launch(
-                stdin, outPipe[1], errPipe[1],
-                { fd in
-                    master.set(fd, id: started.id)
-                    if interactive { sessions.add(.init(id: started.id, name: started.name, input: fd, tty: true)) }
-                    pump(dup(fd), "stdout")
-                    // With a terminal, "started" goes out once input and resize can reach it.
-                    ctx.notify("container/started", ["id": requestID, "container": .string(started.id), "name": .string(started.name)])
-                },
-                { id, name in
-                    started.set(-1, id: id, name: name)
-                    if interactive && !tty { sessions.add(.init(id: id, name: name, input: inputWriter, tty: false)) }
-                    if !tty { ctx.notify("container/started", ["id": requestID, "container": .string(id), "name": .string(name)]) }
-                })
-        } catch {
-            for fd in [outPipe[1], errPipe[1], stdin, inPipe[1]] where fd >= 0 { close(fd) }
-            throw error
-        }
-        for fd in [outPipe[1], errPipe[1], stdin] where fd >= 0 { close(fd) }
+        if interactive { sessions.add(session) }
+        ctx.notify("container/started", ["id": requestID, "container": .string(session.id), "name": .string(session.name)])
         // Every output chunk goes out before the exit notification and the result.
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            startThread {
-                readers.withLock { while open.value > 0 { readers.wait() } }
-                c.resume()
-            }
+        for await chunk in session.process.output {
+            let stream = chunk.source == .stderr ? "stderr" : "stdout"
+            ctx.notify("container/output", ["id": requestID, "stream": .string(stream), "data": .string(Base64.encode(chunk.bytes[...]))])
         }
-        // An interactive session's writer owns its input (the pipe, or the terminal's master) and closes it after
-        // the input it has queued, so that no queued write can reach a reused descriptor.
-        if interactive { sessions.remove(result.id) } else if inPipe[1] >= 0 { close(inPipe[1]) }
-        if master.fd >= 0, !interactive { close(master.fd) }
-        ctx.notify("container/exit", ["id": requestID, "container": .string(result.id), "exitCode": .int(Int64(result.exitCode))])
-        return ["Id": .string(result.id), "Name": .string(result.name), "ExitCode": .int(Int64(result.exitCode))]
+        let code = await session.process.exitCode()
+        if interactive { sessions.remove(session.id) }
+        ctx.notify("container/exit", ["id": requestID, "container": .string(session.id), "exitCode": .int(Int64(code))])
+        return ["Id": .string(session.id), "Name": .string(session.name), "ExitCode": .int(Int64(code))]
     }
 }
 
@@ -301,22 +222,4 @@ final class ByteCollector: @unchecked Sendable {
     private var storage: [UInt8] = []
     func append(_ chunk: [UInt8]) { lock.withLock { storage += chunk } }
     var bytes: [UInt8] { lock.withLock { storage } }
-}
-
-/// A counter shared with reader threads (guarded by the caller's lock).
-/// The started container's ID and name, and its terminal, handed from the engine's callbacks.
-final class ContainerBox: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var values: (fd: Int32, id: String, name: String) = (-1, "", "")
-    func set(_ fd: Int32, id: String, name: String? = nil) {
-        lock.withLock { values = (fd, id, name ?? values.name) }
-    }
-    var fd: Int32 { lock.withLock { values.fd } }
-    var id: String { lock.withLock { values.id } }
-    var name: String { lock.withLock { values.name } }
-}
-
-final class OpenCount: @unchecked Sendable {
-    var value: Int
-    init(_ v: Int) { value = v }
 }

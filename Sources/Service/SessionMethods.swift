@@ -1,6 +1,5 @@
 import Engine
 import EstibaJSON
-import Glibc
 import JSONRPC
 
 extension EstibaService {
@@ -14,30 +13,26 @@ extension EstibaService {
                 guard let decoded = Base64.decode(data) else { throw RPCErrorCode.invalidParams("\"data\" of input must be base64", param: "data") }
                 bytes = decoded
             }
-            guard let s = service.sessions.find(spec), s.input >= 0 else {
+            guard let (s, inputEnded) = service.sessions.find(spec), !inputEnded else {
                 return .done(.failure(EngineError(.notFound, "No interactive session for container \(spec) (or its input was closed); start it with run {\"interactive\": true} on this service.", context: ["container": spec]).rpcError))
             }
             if eof, !s.tty { service.sessions.markInputEnded(s.id) }
             // Queued now, on the connection's reader thread, so that inputs keep the order they were sent in.
-            let ticket = s.writer.submit(bytes, eof: eof)
-            return .deferred { _ in
-                let written = await ticket.written
-                return .success(["written": .int(Int64(written))])
-            }
+            let written = s.input.submit(bytes, eof: eof, to: s.process)
+            return .deferred { _ in .success(["written": .int(Int64(await written.value))]) }
         },
         ServiceMethod("resize", params: ["container", "rows", "cols"]) { service, p throws(RPCError) in
             let spec = try p.reference("container", "container")
             let rows = try p.requiredInteger("rows", in: 1...65535)
             let cols = try p.requiredInteger("cols", in: 1...65535)
-            guard let s = service.sessions.find(spec), s.tty else {
+            guard let (s, _) = service.sessions.find(spec), s.tty else {
                 return .done(.failure(EngineError(.notFound, "No terminal session for container \(spec); start it with run {\"tty\": true} on this service.", context: ["container": spec]).rpcError))
             }
             guard let r = UInt16(exactly: rows), let c = UInt16(exactly: cols) else {
                 throw RPCErrorCode.invalidParams("resize takes \"rows\" and \"cols\": integers from 1 to 65535", param: "rows")
             }
-            var size = winsize(ws_row: r, ws_col: c, ws_xpixel: 0, ws_ypixel: 0)
-            guard ioctl(s.input, UInt(TIOCSWINSZ), &size) == 0 else {
-                return .done(.failure(EngineError(.io, "Cannot resize the terminal of \(spec): \(String(cString: strerror(errno))).").rpcError))
+            do throws(EngineError) { try s.process.resize(rows: r, columns: c) } catch {
+                return .done(.failure(EngineError(.io, "Cannot resize the terminal of \(spec): \(error.message)", context: ["container": spec]).rpcError))
             }
             return .done(.success(["rows": .int(rows), "cols": .int(cols)]))
         },
