@@ -1,6 +1,6 @@
 import ArgumentParser
 import Engine
-import Glibc
+import System
 
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")
@@ -15,22 +15,29 @@ struct ExecCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let user { do { try Limits.checkUser(user) } catch { throw fail(error) } }
-        let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
-        defer { if !interactive { close(stdin) } }
-        let session = SessionBox()
-        let keepInput = interactive
+        let engine = global.engine()
+        if tty {
+            let process: AttachedProcess
+            do {
+                process = try await engine.execAttached(
+                    container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: true,
+                    interactive: interactive)
+            } catch { throw fail(error) }
+            let code = await TerminalSession.relay(process, interactive: interactive)
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
+        let input: FileDescriptor
+        do throws(SystemError) {
+            input = interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
+        } catch { throw fail(EngineError(.io, error.message)) }
         let code: Int32
         do {
-            code = try await global.engine().exec(
-                container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: tty,
-                stdin: stdin, stdout: 1, stderr: 2
-            ) { master in
-                let s = TerminalSession(master: master)
-                session.set(s)
-                s.start(interactive: keepInput)
-            }
+            code = try await engine.exec(
+                container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: false,
+                stdin: input.rawValue, stdout: 1, stderr: 2)
         } catch { throw fail(error) }
-        session.get()?.finish()
+        input.close()
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Engine
-import Glibc
+import System
 import JSONRPC
 
 struct RunCommand: AsyncParsableCommand {
@@ -63,7 +63,7 @@ struct RunCommand: AsyncParsableCommand {
         if let user { do { try Limits.checkUser(user) } catch { throw runFailure(error) } }
         o.command = command
         o.entrypoint = entrypoint.map { [$0] }
-        o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (getenv($0).map { String(cString: $0) } ?? "") }
+        o.environment = env.map { $0.contains("=") ? $0 : $0 + "=" + (Environment.value($0) ?? "") }
         o.workingDirectory = workdir
         o.user = user
         o.name = name
@@ -79,20 +79,25 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func launch(_ o: RunOptions) async throws {
-        // Without -i the container's stdin is /dev/null, as with docker.
-        let stdin = interactive ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC)
-        defer { if !interactive { close(stdin) } }
-        let session = SessionBox()
-        let keepInput = interactive
+        let engine = global.engine()
+        if o.tty, !detach {
+            let process: AttachedProcess
+            do { process = try await engine.runAttached(o, interactive: interactive) } catch { throw runFailure(error) }
+            let code = await TerminalSession.relay(process, interactive: interactive)
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
+        // The container writes to this process's own stdout and stderr; without -i its stdin is /dev/null, as
+        // with docker.
+        let input: FileDescriptor
+        do throws(SystemError) {
+            input = interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
+        } catch { throw runFailure(EngineError(.io, error.message)) }
         let result: RunResult
         do {
-            result = try await global.engine().run(o, stdin: stdin, stdout: 1, stderr: 2) { master in
-                let s = TerminalSession(master: master)
-                session.set(s)
-                s.start(interactive: keepInput)
-            }
+            result = try await engine.run(o, stdin: input.rawValue, stdout: 1, stderr: 2)
         } catch { throw runFailure(error) }
-        session.get()?.finish()
+        input.close()
         if detach {
             FileDescriptorOutput.stdout(result.containerID + "\n")
             return

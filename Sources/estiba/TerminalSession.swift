@@ -1,66 +1,35 @@
-import Glibc
-import JSONRPC
+import Engine
 import System
 
-/// Connects this process's terminal to a container's: raw mode, both directions relayed, window size followed.
-final class TerminalSession: @unchecked Sendable {
-    let master: Int32
-    private var saved = termios()
-    private var rawMode = false
-    private let done = ConditionLock()
-    private var outputFinished = false
-
-    init(master: Int32) { self.master = master }
-
-    /// Starts relaying (stdin only when `interactive`).
-    func start(interactive: Bool) {
-        if isatty(0) != 0, tcgetattr(0, &saved) == 0 {
-            var raw = saved
-            cfmakeraw(&raw)
-            tcsetattr(0, TCSANOW, &raw)
-            rawMode = true
-        }
-        resize()
-        WindowChanges.onChange { [self] in resize() }
-        startThread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 32768)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { break }  // EIO once every process holding the terminal is gone
-                var off = 0
-                while off < n {
-                    let w = buffer.withUnsafeBytes { write(1, $0.baseAddress.map { $0 + off }, n - off) }
-                    if w <= 0 { break }
-                    off += w
+/// Connects this process's terminal to an attached process's terminal: raw mode while it runs, keystrokes to its
+/// input (with -i), its output to standard output, and the window's size followed.
+enum TerminalSession {
+    /// Relays until the process's output ends, gives the terminal back, and returns the process's exit code.
+    static func relay(_ process: AttachedProcess, interactive: Bool) async -> Int32 {
+        let keyboard = FileDescriptor(borrowing: 0, path: "standard input")
+        let saved = Terminal.isTerminal(keyboard) ? try? Terminal.makeRaw(keyboard) : nil
+        defer { if let saved { try? Terminal.restore(keyboard, saved) } }
+        followWindowSize(of: keyboard, into: process)
+        if interactive {
+            // One task writes the keystrokes, in the order they were typed.
+            let keys = DescriptorPump.stream(keyboard, chunkSize: 4096)
+            Task {
+                for await chunk in keys {
+                    do throws(EngineError) { try await process.write(chunk) } catch { break }
                 }
             }
-            done.withLock {
-                outputFinished = true
-                done.broadcast()
-            }
         }
-        guard interactive else { return }
-        startThread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { break }
-                _ = buffer.withUnsafeBytes { write(master, $0.baseAddress, n) }
-            }
-        }
+        for await chunk in process.output { FileDescriptorOutput.stdout(chunk.bytes) }
+        return await process.exitCode()
     }
 
-    /// Waits for the container's last output, then gives the terminal back.
-    func finish() {
-        done.withLock { while !outputFinished { done.wait() } }
-        close(master)
-        if rawMode { tcsetattr(0, TCSANOW, &saved) }
-    }
-
-    private func resize() {
-        var size = winsize()
-        if ioctl(0, UInt(TIOCGWINSZ), &size) == 0 { _ = ioctl(master, UInt(TIOCSWINSZ), &size) }
+    /// Gives the process's terminal this terminal's size, now and after every window change.
+    static func followWindowSize(of keyboard: FileDescriptor, into process: AttachedProcess) {
+        @Sendable func copySize() {
+            guard let size = try? Terminal.windowSize(keyboard) else { return }
+            try? process.resize(rows: size.rows, columns: size.columns)
+        }
+        copySize()
+        try? Signals.onDelivery(of: [.windowChange]) { _ in copySize() }
     }
 }
