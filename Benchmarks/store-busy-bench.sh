@@ -3,6 +3,7 @@
 # while 150 MiB imports run in the same service, and the busy/idle p95 ratio (the aim: at most 5).
 #
 #   swift build -c release && bash Benchmarks/store-busy-bench.sh [CALLS] [MIB]
+#   ESTIBA=/other/checkout/.build/release/estiba bash Benchmarks/store-busy-bench.sh    # another build, same script
 #
 # CALLS (default 200) `images` calls are timed idle, one at a time. Then a second connection imports a MIB MiB tar
 # archive (default 150: files of 1 MiB of random bytes) again and again, and `images` calls are timed, one at a
