@@ -31,6 +31,8 @@ public struct StoreLayout: Sendable {
     public var tmp: String { root + "/tmp" }
     public var locks: String { root + "/locks" }
     public var indexLock: String { locks + "/index.lock" }
+    /// Held shared by work on blobs, snapshots and `tmp/`, exclusively by `prune` (see `ContentLease`).
+    var contentLock: String { locks + "/content.lock" }
 
     /// Creates the directories and the OCI layout marker if missing.
     func create() throws(StoreError) {

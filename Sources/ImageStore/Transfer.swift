@@ -18,10 +18,21 @@ public struct LoadedImage: Sendable {
     public var references: [ImageReference]
 }
 
+/// Saving and loading run on store threads under the content lease; the actor is entered only to find the images
+/// to save and to list the images loaded.
 extension ImageStore {
     /// Writes images (with the tags named) to `path`.
-    public func save(_ specs: [String], to path: String, format: ArchiveFormat) throws(StoreError) -> [ImageRecord] {
+    public nonisolated func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(StoreError) -> [ImageRecord] {
         guard !specs.isEmpty else { throw StoreError(.invalidArgument, "Name at least one image to save.") }
+        let lease = try await ContentLease.shared(layout)
+        defer { lease.release() }
+        let chosen = try await choose(specs)
+        try await StoreThread.run { () throws(StoreError) in try self.write(chosen, to: path, format: format) }
+        return chosen.map(\.0)
+    }
+
+    /// The images `specs` name, each once, with the tags that named it.
+    func choose(_ specs: [String]) throws(StoreError) -> [(ImageRecord, [ImageReference])] {
         let index = try readIndex()
         var chosen: [(ImageRecord, [ImageReference])] = []
         for spec in specs {
@@ -33,6 +44,11 @@ extension ImageStore {
                 chosen.append((r, ref.map { [$0] } ?? []))
             }
         }
+        return chosen
+    }
+
+    /// Writes the archive or layout of `chosen` (blocking: call it on a store thread).
+    nonisolated func write(_ chosen: [(ImageRecord, [ImageReference])], to path: String, format: ArchiveFormat) throws(StoreError) {
         var outIndex = ImageIndex()
         var blobs: [Digest] = []
         for (r, refs) in chosen {
@@ -72,7 +88,6 @@ extension ImageStore {
             }
             try tar.finish()
         }
-        return chosen.map(\.0)
     }
 
     static func fullName(_ r: ImageReference) -> String {
@@ -83,7 +98,29 @@ extension ImageStore {
     }
 
     /// Adds the images of a docker-archive (current or legacy), an OCI archive or an OCI layout directory.
-    public func load(from path: String) throws(StoreError) -> [LoadedImage] {
+    public nonisolated func load(from path: String) async throws(StoreError) -> [LoadedImage] {
+        let lease = try await ContentLease.shared(layout)
+        defer { lease.release() }
+        let pending = try await StoreThread.run { () throws(StoreError) -> [PendingImage] in try self.stage(path) }
+        // Still under the lease: no prune can take the new layers away before the images name them.
+        return try await list(pending)
+    }
+
+    /// Lists loaded images, with no other index change of this process in between.
+    func list(_ pending: [PendingImage]) async throws(StoreError) -> [LoadedImage] {
+        await beginIndexChange()
+        defer { endIndexChange() }
+        var loaded: [LoadedImage] = []
+        for image in pending {
+            let record = try await addInTurn(configBytes: image.configBytes, layers: image.layers, references: image.references)
+            loaded.append(LoadedImage(image: record, references: image.references))
+        }
+        return loaded
+    }
+
+    /// Stores the layers and snapshots of the images at `path`; returns the images, not listed yet (blocking:
+    /// call it on a store thread).
+    nonisolated func stage(_ path: String) throws(StoreError) -> [PendingImage] {
         var st = stat()
         guard stat(path, &st) == 0 else { throw StoreError(.notFound, "\(path) does not exist.", context: ["path": path]) }
         if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -107,7 +144,7 @@ extension ImageStore {
     }
 
     /// An image of an archive whose layers are in the store but which is not listed yet.
-    struct PendingImage {
+    struct PendingImage: Sendable {
         var configBytes: [UInt8]
         var config: ImageConfig
         var layers: [(digest: Digest, size: Int64)]
@@ -120,11 +157,11 @@ extension ImageStore {
         var snapshots: [Digest] = []
     }
 
-    /// Stores the layers `read` finds, extracts every layer of every image (refusing any entry that would reach
-    /// outside its layer, as a run would), and only then lists the images. On any error nothing stays behind.
-    func loadChecked(
+    /// Stores the layers `read` finds and extracts every layer of every image (refusing any entry that would reach
+    /// outside its layer, as a run would), so the images can be listed. On any error nothing stays behind.
+    nonisolated func loadChecked(
         _ path: String, _ read: (inout LoadAdditions) throws(StoreError) -> [PendingImage]
-    ) throws(StoreError) -> [LoadedImage] {
+    ) throws(StoreError) -> [PendingImage] {
         var added = LoadAdditions()
         let pending: [PendingImage]
         do throws(StoreError) {
@@ -154,15 +191,10 @@ extension ImageStore {
             }
             throw error
         }
-        var loaded: [LoadedImage] = []
-        for image in pending {
-            let record = try add(configBytes: image.configBytes, layers: image.layers, references: image.references)
-            loaded.append(LoadedImage(image: record, references: image.references))
-        }
-        return loaded
+        return pending
     }
 
-    func loadDockerArchive(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
+    nonisolated func loadDockerArchive(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
         let doc = try JSONFields.parse(try FileSystem.read(try s.file("manifest.json")), document: "manifest.json")
         guard let entries = doc.arrayValue else { throw StoreError(.corrupt, "manifest.json is not an array.") }
         var loaded: [PendingImage] = []
@@ -191,7 +223,7 @@ extension ImageStore {
         return loaded
     }
 
-    func loadOCI(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
+    nonisolated func loadOCI(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
         let index = try ImageIndex(bytes: try FileSystem.read(try s.file("index.json")))
         var loaded: [PendingImage] = []
         for descriptor in index.manifests {
@@ -236,7 +268,7 @@ extension ImageStore {
 
     /// Puts a layer file into the store as an uncompressed blob whose digest must be `diffID`; returns it.
     /// `movable`: the file is in our own staging area and may be moved instead of copied.
-    func adoptLayer(_ file: String, diffID: Digest, movable: Bool) throws(StoreError) -> (digest: Digest, size: Int64) {
+    nonisolated func adoptLayer(_ file: String, diffID: Digest, movable: Bool) throws(StoreError) -> (digest: Digest, size: Int64) {
         if content.exists(diffID) {
             return (diffID, content.size(diffID) ?? 0)
         }

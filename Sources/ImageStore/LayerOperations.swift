@@ -1,0 +1,112 @@
+import Glibc
+
+/// Writing layers and making snapshots: blocking work, done on store threads under the content lease, outside
+/// the actor (which is entered only to list the result in the index).
+extension ImageStore {
+    /// Makes a one-layer image from a root filesystem, tags it, and returns it.
+    public nonisolated func importImage(
+        _ source: ImportSource, config: ContainerConfig, reference: ImageReference?, comment: String,
+        architecture: String = HostPlatform.architecture, created: Timestamp = .now()
+    ) async throws(StoreError) -> ImageRecord {
+        let lease = try await ContentLease.shared(layout)
+        defer { lease.release() }
+        let layer = try await StoreThread.run { () throws(StoreError) -> LayerTar in try self.importLayer(source) }
+        var image = ImageConfig(architecture: architecture, created: created)
+        image.config = config
+        image.diffIDs = [layer.diffID]
+        image.history = [HistoryEntry(created: created, createdBy: nil, comment: comment)]
+        // Still under the lease: no prune can take the new layer away before the image names it.
+        return try await add(config: image, layers: [(layer.diffID, layer.size)], reference: reference)
+    }
+
+    /// The layer of an imported root filesystem, written into the store.
+    nonisolated func importLayer(_ source: ImportSource) throws(StoreError) -> LayerTar {
+        let layer: LayerTar
+        switch source {
+        case .directory(let dir):
+            var st = stat()
+            guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw StoreError(.notFound, "\(dir) is not a directory; give a root filesystem directory or a tar archive.", context: ["path": dir])
+            }
+            layer = try content.putLayer(from: dir)
+        case .tarball(let file):
+            guard FileSystem.exists(file) else {
+                throw StoreError(.notFound, "\(file) does not exist; give a root filesystem tar archive or directory.", context: ["path": file])
+            }
+            let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
+            defer { try? FileSystem.removeTree(staging) }
+            _ = try LayerExtractor.extract(archive: file, into: staging, options: ExtractOptions(whiteouts: .apply))
+            layer = try content.putLayer(from: staging)
+        }
+        try layerInfo.record(layer.diffID, contentSize: layer.contentSize)
+        return layer
+    }
+
+    /// Writes the layer of a directory (an overlay upper directory when `overlayUpper`) into the store.
+    public nonisolated func addLayer(from directory: String, overlayUpper: Bool) async throws(StoreError) -> LayerTar {
+        let lease = try await ContentLease.shared(layout)
+        defer { lease.release() }
+        return try await StoreThread.run { () throws(StoreError) -> LayerTar in
+            let layer = try self.content.putLayer(from: directory, overlayUpper: overlayUpper)
+            try self.layerInfo.record(layer.diffID, contentSize: layer.contentSize)
+            return layer
+        }
+    }
+
+    /// Stores an image's config and manifest as blobs without listing it in index.json (a build step's
+    /// intermediate image: found by its manifest digest, kept by `prune` while the caller names it in `keep`).
+    public nonisolated func addIntermediate(config: ImageConfig, layers: [(digest: Digest, size: Int64)])
+        async throws(StoreError) -> ImageRecord
+    {
+        guard config.diffIDs.count == layers.count else {
+            throw StoreError(.corrupt, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
+        }
+        let lease = try await ContentLease.shared(layout)
+        defer { lease.release() }
+        let written = try await StoreThread.run { () throws(StoreError) -> ImageRecord in
+            let configBytes = config.encoded()
+            let configBlob = try self.content.put(configBytes)
+            let manifest = Manifest(
+                config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
+                layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
+            let manifestBlob = try self.content.put(manifest.json.encoded())
+            let chain = Snapshots.chainIDs(config.diffIDs)
+            let sizes = config.diffIDs.enumerated().map { i, d in
+                self.layerInfo.contentSize(d) ?? self.snapshots.contentSize(chain[i]) ?? layers[i].size
+            }
+            return ImageRecord(
+                id: configBlob.digest, manifestDigest: manifestBlob.digest, manifest: manifest, config: config, configBytes: configBytes,
+                references: [], size: sizes.reduce(0, +), chainIDs: chain, layerSizes: sizes)
+        }
+        // Built from what was just written, and not cached: a long build makes one such image per step, each
+        // config holding all the history before it, so caching them all would take memory quadratic in the steps.
+        return await cachedRecord(written.manifestDigest) ?? written
+    }
+
+    /// The snapshot directories of an image record, top layer first (made on first use).
+    public nonisolated func lowerDirectories(of r: ImageRecord) async throws(StoreError) -> [String] {
+        let ready = r.config.diffIDs.count == r.manifest.layers.count && r.chainIDs.allSatisfy { snapshots.exists($0) }
+        if !ready {
+            let lease = try await ContentLease.shared(layout)
+            defer { lease.release() }
+            try await StoreThread.run { () throws(StoreError) in try self.makeSnapshots(config: r.config, manifest: r.manifest) }
+        }
+        return r.chainIDs.reversed().map { layout.snapshotTree($0) }
+    }
+
+    /// The snapshot directories of an image, top layer first (overlay `lowerdir` order).
+    public nonisolated func lowerDirectories(_ spec: String) async throws(StoreError) -> [String] {
+        try await lowerDirectories(of: try await image(spec))
+    }
+
+    /// Extracts the image's layers not extracted yet (blocking: call it on a store thread).
+    nonisolated func makeSnapshots(config: ImageConfig, manifest: Manifest) throws(StoreError) {
+        guard config.diffIDs.count == manifest.layers.count else {
+            throw StoreError(.corrupt, "The image has \(manifest.layers.count) layers but \(config.diffIDs.count) diff IDs.")
+        }
+        let chain = Snapshots.chainIDs(config.diffIDs)
+        for (i, layer) in manifest.layers.enumerated() {
+            try snapshots.ensure(chainID: chain[i], layer: layer.digest, diffID: config.diffIDs[i], parent: i > 0 ? chain[i - 1] : nil)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Glibc
+
+/// Checking and cleaning the store: long, blocking work, done on store threads outside the actor.
+extension ImageStore {
+    /// Re-hashes every blob, checks that every referenced blob exists and that every layer not extracted yet
+    /// would extract safely.
+    public nonisolated func verify() async -> VerifyReport {
+        // Without the lease (a lock file that cannot be opened), verify still reads what it can.
+        let lease = try? await ContentLease.shared(layout)
+        defer { lease?.release() }
+        return await StoreThread.run { self.verifyContent() }
+    }
+
+    nonisolated func verifyContent() -> VerifyReport {
+        var problems: [String] = []
+        let blobs = content.all()
+        for d in blobs {
+            if let actual = try? hashFile(layout.blob(d)), actual != d { problems.append("blob \(d) has digest \(actual)") }
+        }
+        let index: ImageIndex
+        do { index = try Self.loadIndex(layout) } catch {
+            return VerifyReport(blobsChecked: blobs.count, problems: problems + ["index.json: \(error.message)"])
+        }
+        var checkedLayers: Set<Digest> = []
+        for m in index.manifests {
+            guard content.exists(m.digest) else {
+                problems.append("manifest \(m.digest) is missing")
+                continue
+            }
+            guard let man = try? manifest(m.digest) else {
+                problems.append("manifest \(m.digest) is unreadable")
+                continue
+            }
+            for d in [man.config.digest] + man.layers.map(\.digest) where !content.exists(d) {
+                problems.append("blob \(d) (of manifest \(m.digest.short)) is missing")
+            }
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes),
+                config.diffIDs.count != man.layers.count
+            {
+                problems.append("image \(man.config.digest.short) lists \(config.diffIDs.count) diff IDs for \(man.layers.count) layers")
+            }
+            // Layers not extracted yet must extract as a run would (an archive loaded by an older version may
+            // hold entries that reach outside their layer).
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes),
+                config.diffIDs.count == man.layers.count
+            {
+                let chain = Snapshots.chainIDs(config.diffIDs)
+                for (i, layer) in man.layers.enumerated()
+                where !snapshots.exists(chain[i]) && content.exists(layer.digest) && !checkedLayers.contains(layer.digest) {
+                    checkedLayers.insert(layer.digest)
+                    if let why = snapshots.check(layer: layer.digest) {
+                        problems.append("layer \(layer.digest.short) of image \(man.config.digest.short) cannot be used: \(why) Remove the image (rmi) and get it from a source you trust.")
+                    }
+                }
+            }
+        }
+        return VerifyReport(blobsChecked: blobs.count, problems: problems)
+    }
+
+    /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
+    /// leftovers in `tmp/` (but not scratch directories a live process holds: see `ScratchDirectory`).
+    public nonisolated func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) async throws(StoreError) -> PruneReport {
+        try await StoreThread.run { () throws(StoreError) -> PruneReport in try self.sweep(keep: keep, keepManifests: keepManifests) }
+    }
+
+    /// `prune`'s work, with the content lease held exclusively (no import, commit, load or new snapshot is under
+    /// way) and then the index lock (the index does not change meanwhile).
+    nonisolated func sweep(keep: Set<Digest>, keepManifests: Set<Digest>) throws(StoreError) -> PruneReport {
+        let lease = try ContentLease.exclusive(layout)
+        defer { lease.release() }
+        let lock = try FileLock(path: layout.indexLock)
+        defer { lock.unlock() }
+        let index = try Self.loadIndex(layout)
+        var liveBlobs: Set<Digest> = []
+        var liveSnapshots = keep
+        for m in index.manifests.map(\.digest) + keepManifests.filter({ content.exists($0) }) {
+            liveBlobs.insert(m)
+            guard let man = try? manifest(m) else { continue }
+            liveBlobs.insert(man.config.digest)
+            for l in man.layers { liveBlobs.insert(l.digest) }
+            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes) {
+                liveSnapshots.formUnion(Snapshots.chainIDs(config.diffIDs))
+            }
+        }
+        var report = PruneReport(blobs: 0, snapshots: 0, bytes: 0)
+        for d in content.all() where !liveBlobs.contains(d) {
+            report.bytes += content.size(d) ?? 0
+            content.delete(d)
+            unlink(layout.layerInfo(d))
+            report.blobs += 1
+        }
+        for c in snapshots.all() where !liveSnapshots.contains(c) {
+            try snapshots.remove(c)
+            report.snapshots += 1
+        }
+        let tmpfd = open(layout.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if tmpfd >= 0 {
+            for name in RootedDirectory.listNames(tmpfd) where !ScratchDirectory.isHeld(tmpfd, name) {
+                // What a killed build left mounted is detached first; nothing is ever removed through a mount.
+                guard ScratchDirectory.unmountAll(under: layout.tmp + "/" + name) else { continue }
+                try? RootedDirectory.removeTree(tmpfd, name)
+            }
+            close(tmpfd)
+        }
+        return report
+    }
+}
