@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
         .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON", "ImageStore", "System"], exclude: ["EntryProgram"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "System", "Fetch"]),
-        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder"]),
+        .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder", "System"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON", "System"]),
         .target(name: "CLIOutput", dependencies: ["Engine", "EstibaJSON", "System"]),
         .target(name: "Service", dependencies: ["JSONRPC", "Engine", "EstibaJSON", "CLIOutput", "System"]),
