@@ -1,7 +1,6 @@
 import EstibaJSON
-import Glibc
 import ImageStore
-import Runtime
+import System
 
 /// What one cached step was made of, so a later miss can say what changed.
 struct CacheRecord: Sendable {
@@ -72,8 +71,8 @@ struct BuildCache {
         directory = StoreLayout(root: root).buildCache
         guard create else { return }
         for d in [directory, directory + "/records", directory + "/parents", directory + "/instructions", directory + "/images"] {
-            if mkdir(d, 0o700) != 0, errno != EEXIST {
-                throw BuildError(.io, "Cannot create the build cache at \(d): \(String(cString: strerror(errno))).")
+            do { try Files.ensureDirectory(d, permissions: 0o700) } catch {
+                throw BuildError(.io, "Cannot create the build cache at \(d): \(SystemError.text(for: error.code)).")
             }
         }
     }
@@ -87,44 +86,33 @@ struct BuildCache {
     func lookup(_ key: Digest) -> CacheRecord? { read(directory + "/records/" + key.hex + ".json") }
 
     private func read(_ path: String) -> CacheRecord? {
-        guard let bytes = FileContents.read(path, limit: 64 << 20), let v = try? JSONValue.parse(bytes) else { return nil }
+        guard let bytes = try? Files.read(path, upTo: 64 << 20), let v = try? JSONValue.parse(bytes) else { return nil }
         return CacheRecord(v)
     }
 
+    /// Records a built step: its record is replaced atomically and durably (a crash leaves the old record or
+    /// the new one, never a torn file); the markers that explain misses are best effort.
     func save(_ r: CacheRecord) throws(BuildError) {
         let path = directory + "/records/" + r.key.hex + ".json"
-        let tmp = path + ".tmp-\(getpid())"
-        let bytes = r.json.encoded()
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BuildError(.io, "Cannot write the build cache record \(tmp): \(String(cString: strerror(errno))).") }
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == bytes.count, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw BuildError(.io, "Cannot write the build cache record \(path).")
+        do { try AtomicFile.write(r.json.encoded(), to: path, permissions: 0o600) } catch {
+            throw BuildError(.io, "Cannot write the build cache record \(path): \(SystemError.text(for: error.code)).")
         }
         mark(directory + "/parents/" + Self.safe(r.parent), r.key)
         let link = directory + "/images/" + r.image.hex
-        unlink(link)
-        symlink(r.parent, link)
+        try? Files.remove(link)
+        try? Files.makeSymbolicLink(link, to: r.parent)
         mark(directory + "/instructions/" + Digest.of(r.instruction).hex, r.key)
     }
 
     private static func safe(_ parent: String) -> String { Digest(parent)?.hex ?? parent }
 
     private func mark(_ dir: String, _ key: Digest) {
-        mkdir(dir, 0o700)
-        let fd = open(dir + "/" + key.hex, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
+        try? Files.makeDirectory(dir, permissions: 0o700)
+        _ = try? FileDescriptor.open(dir + "/" + key.hex, [.writeOnly, .create], permissions: 0o600)
     }
 
     /// The names in a directory of the cache (empty when it does not exist).
-    private func names(in dir: String) -> [String] {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        return FileTree.names(in: fd)
-    }
+    private func names(in dir: String) -> [String] { (try? FileDescriptor.open(dir, .directory).names()) ?? [] }
 
     private func records(in dir: String) -> [CacheRecord] {
         names(in: dir).filter { $0.count == 64 }.compactMap { read(directory + "/records/" + $0 + ".json") }
@@ -140,12 +128,7 @@ struct BuildCache {
     }
 
     /// The image a built step's image was built on ("scratch" for the first step on nothing).
-    func parent(of image: Digest) -> String? {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let n = readlink(directory + "/images/" + image.hex, &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    func parent(of image: Digest) -> String? { try? Files.readLink(directory + "/images/" + image.hex) }
 
     /// Manifests of every cached step (kept by `prune`).
     func manifests() -> Set<Digest> {

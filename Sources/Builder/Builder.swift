@@ -1,7 +1,7 @@
 import Dockerfile
-import Glibc
 import ImageStore
 import Runtime
+import System
 
 /// Builds Dockerfiles into images in the store: every step is an image (kept out of the image list), cached by
 /// a key of its parent, its expanded instruction, its sources' content and the build args it sees.
@@ -69,8 +69,7 @@ final class BuildRun {
         self.builder = builder
         self.options = options
         self.onEvent = onEvent
-        var st = stat()
-        guard stat(options.contextDirectory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+        guard (try? Files.status(options.contextDirectory))?.kind == .directory else {
             throw BuildError(.notFound, "The build context \(options.contextDirectory) is not a directory; give the directory that holds the files your Dockerfile copies.")
         }
         let text: String
@@ -80,8 +79,9 @@ final class BuildRun {
         } else {
             let path = options.dockerfilePath ?? options.contextDirectory + "/Dockerfile"
             dockerfileName = path
-            guard let bytes = FileContents.read(path, limit: 16 << 20) else {
-                throw BuildError(.notFound, "Cannot read the Dockerfile \(path): \(String(cString: strerror(errno))). Give its path with -f, or put a Dockerfile in the context.")
+            let bytes: [UInt8]
+            do { bytes = try Files.read(path, upTo: 16 << 20) } catch {
+                throw BuildError(.notFound, "Cannot read the Dockerfile \(path): \(SystemError.text(for: error.code)). Give its path with -f, or put a Dockerfile in the context.")
             }
             text = String(decoding: bytes, as: UTF8.self)
         }
@@ -92,8 +92,8 @@ final class BuildRun {
         cache = try BuildCache(root: builder.root)
         tmp = builder.root + "/tmp"
         empty = StoreLayout(root: builder.root).buildCache + "/empty"
-        mkdir(tmp, 0o700)
-        mkdir(empty, 0o755)
+        try? Files.makeDirectory(tmp, permissions: 0o700)
+        try? Files.makeDirectory(empty, permissions: 0o755)
     }
 
     func emit(_ e: BuildEvent) { onEvent?(e) }
@@ -222,7 +222,7 @@ final class BuildRun {
         }
         candidates.append(options.contextDirectory + "/.dockerignore")
         for path in candidates {
-            guard let bytes = FileContents.read(path, limit: 4 << 20) else { continue }
+            guard let bytes = try? Files.read(path, upTo: 4 << 20) else { continue }
             do { return try Dockerignore.read(String(decoding: bytes, as: UTF8.self)) } catch {
                 throw BuildError(.syntax, "\(path): \(error)")
             }
@@ -255,7 +255,7 @@ final class BuildRun {
 
     func startStage(_ plan: StagePlan) async throws(BuildError) -> StageState {
         step += 1
-        let started = Timestamp.nowSeconds
+        let started = Clocks.monotonicSeconds
         let node = plan.from.node
         emit(.stepStarted(BuildStepStart(step: step, total: total, stage: plan.index, instruction: node.original, line: node.startLine)))
         let base = try expand(plan.base.image, env: metaEnvironment, node: node)
@@ -304,16 +304,8 @@ final class BuildRun {
     ) {
         let r = BuildStepReport(
             step: step, total: total, stage: stage, instruction: node.original, line: node.startLine, cached: cached, reason: reason,
-            imageID: image, layerSize: layerSize, durationSeconds: Timestamp.nowSeconds - started, createdBy: createdBy)
+            imageID: image, layerSize: layerSize, durationSeconds: Clocks.monotonicSeconds - started, createdBy: createdBy)
         reports.append(r)
         emit(.stepFinished(r))
-    }
-}
-
-extension Timestamp {
-    static var nowSeconds: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -1,7 +1,7 @@
 import Dockerfile
-import Glibc
 import ImageStore
 import Runtime
+import System
 
 extension BuildRun {
     /// Copies the sources into the step's root as planned, owned by `--chown` (else root) with `--chmod`.
@@ -22,38 +22,35 @@ extension BuildRun {
         var copier = TreeCopier(source: sourceTree, attributes: attributes)
         // A source that is a link is followed (its name is kept).
         var rel = given
-        if let lst = sourceTree.lstat(given), (lst.st_mode & S_IFMT) == S_IFLNK {
+        if sourceTree.status(given)?.kind == .symbolicLink {
             guard let target = sourceTree.resolve(given) else {
                 throw error(node, .notFound, "\(given) is a link to nothing in \(sourceTree.name).")
             }
             rel = target
         }
-        guard let st = sourceTree.lstat(rel) else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
+        guard let st = sourceTree.status(rel) else { return }
+        if st.kind == .directory {
             // Docker: missing parents belong to root; a new destination directory to the --chown user.
-            let existed = root.stat(destination) != nil
-            let dfd = try root.makeDirectories(destination, owner: (0, 0))
-            defer { close(dfd) }
-            if !existed { fchown(dfd, attributes.uid, attributes.gid) }
-            try copier.copyContents(of: rel, into: dfd)
+            let existed = root.status(destination) != nil
+            let directory = try root.makeDirectories(destination, owner: (0, 0))
+            if !existed { try? directory.setOwner(userID: attributes.uid, groupID: attributes.gid) }
+            try copier.copyContents(of: rel, into: directory)
             return
         }
-        if plan.add, source.url == nil, (st.st_mode & S_IFMT) == S_IFREG, Self.isArchive(sourceTree, rel) {
-            let dfd = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
-            defer { close(dfd) }
-            try extract(sourceTree, rel, into: dfd, node: node)
+        if plan.add, source.url == nil, st.kind == .regular, Self.isArchive(sourceTree, rel) {
+            let directory = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
+            try extract(sourceTree, rel, into: directory, node: node)
             return
         }
         let base = PathCleanHelpers.base(given.isEmpty ? "." : given)
-        let (parent, target): (Int32, String)
-        if plan.destinationIsDirectory || (root.stat(destination).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false) {
+        let (parent, target): (FileDescriptor, String)
+        if plan.destinationIsDirectory || root.status(destination)?.kind == .directory {
             parent = try root.makeDirectories(destination, owner: (attributes.uid, attributes.gid))
             target = base
         } else {
             parent = try root.makeDirectories(PathClean.dir(destination), owner: (attributes.uid, attributes.gid))
             target = PathCleanHelpers.base(PathClean.clean(destination))
         }
-        defer { close(parent) }
         try copier.copy(rel, st: st, into: parent, as: target)
     }
 
@@ -61,16 +58,17 @@ extension BuildRun {
     func writeHeredoc(_ h: Heredoc, _ plan: CopyPlan, _ attributes: CopyAttributes, root: RootFS, node: Node) throws(BuildError) {
         let target = plan.destinationIsDirectory ? plan.destination + h.name : plan.destination
         let parent = try root.makeDirectories(PathClean.dir(PathClean.clean(target)), owner: (attributes.uid, attributes.gid))
-        defer { close(parent) }
         let fname = PathCleanHelpers.base(PathClean.clean(target))
-        unlinkat(parent, fname, 0)
-        let fd = openat(parent, fname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw error(node, .io, "Cannot create \(target): \(String(cString: strerror(errno))).") }
-        let bytes = Array(h.content.utf8)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fchown(fd, attributes.uid, attributes.gid)
-        fchmod(fd, plan.mode ?? 0o644)
-        close(fd)
+        try? parent.removeEntry(fname)
+        let file: FileDescriptor
+        do { file = try parent.open(fname, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o644) } catch {
+            throw self.error(node, .io, "Cannot create \(target): \(SystemError.text(for: error.code)).")
+        }
+        do { try file.writeAll(h.content) } catch {
+            throw self.error(node, .io, "Cannot write \(target): \(SystemError.text(for: error.code)).")
+        }
+        try? file.setOwner(userID: attributes.uid, groupID: attributes.gid)
+        try? file.setPermissions(plan.mode ?? 0o644)
     }
 
     /// `--chown=user[:group]`: names are looked up in the image's /etc/passwd and /etc/group.
@@ -99,12 +97,11 @@ extension BuildRun {
 
     /// A local file ADD unpacks: a tar, plain or compressed (gzip, bzip2, xz, zstd), recognized by content.
     static func isArchive(_ tree: SourceTree, _ rel: String) -> Bool {
-        let fd = tree.open(rel, flags: O_RDONLY | O_NOFOLLOW)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard let file = try? tree.open(rel, .noFollow) else { return false }
         var head = [UInt8](repeating: 0, count: 512)
-        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
-        guard n >= 4 else { return false }
+        guard let n = try? head.withUnsafeMutableBytes({ raw throws(SystemError) in try file.read(into: raw, at: 0) }), n >= 4 else {
+            return false
+        }
         if head[0] == 0x1f && head[1] == 0x8b { return true }
         if head[0] == 0x42 && head[1] == 0x5a && head[2] == 0x68 { return true }
         if n >= 6, head[0...5] == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { return true }
@@ -113,15 +110,15 @@ extension BuildRun {
         return false
     }
 
-    func extract(_ tree: SourceTree, _ rel: String, into dirfd: Int32, node: Node) throws(BuildError) {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/fd/\(dirfd)", &buffer, buffer.count - 1)
-        guard n > 0 else { throw error(node, .io, "Cannot locate the ADD destination.") }
-        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let fd = tree.open(rel, flags: O_RDONLY | O_NOFOLLOW)
-        guard fd >= 0 else { throw error(node, .io, "Cannot read \(rel): \(String(cString: strerror(errno))).") }
-        defer { close(fd) }
-        do { _ = try LayerExtractor.extract(fd: fd, name: rel, into: target, options: ExtractOptions(whiteouts: .apply)) } catch {
+    func extract(_ tree: SourceTree, _ rel: String, into directory: FileDescriptor, node: Node) throws(BuildError) {
+        guard let target = try? directory.resolvedPath() else { throw error(node, .io, "Cannot locate the ADD destination.") }
+        let archive: FileDescriptor
+        do { archive = try tree.open(rel, .noFollow) } catch {
+            throw self.error(node, .io, "Cannot read \(rel): \(SystemError.text(for: error.code)).")
+        }
+        // The extractor reads the descriptor by number: keep it open until it is done.
+        defer { archive.close() }
+        do { _ = try LayerExtractor.extract(fd: archive.rawValue, name: rel, into: target, options: ExtractOptions(whiteouts: .apply)) } catch {
             throw self.error(node, .invalidArgument, "ADD could not unpack \(rel): \(error.message)")
         }
     }

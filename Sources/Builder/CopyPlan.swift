@@ -1,5 +1,4 @@
 import Dockerfile
-import Glibc
 
 /// Where a COPY or ADD puts its sources, with which owner and mode, and how the cache and history name it.
 struct CopyPlan {
@@ -7,7 +6,7 @@ struct CopyPlan {
     /// Absolute; ends with `/` when it must be a directory.
     var destination: String
     var chown: String?
-    var mode: mode_t?
+    var mode: UInt32?
     /// The instruction as the cache records it (sources as given, destination resolved).
     var instruction: String
     /// The history's `created_by`.

@@ -1,7 +1,7 @@
 import Dockerfile
 import Fetch
-import Glibc
 import ImageStore
+import System
 
 /// One matched source of a COPY or ADD: a path in a tree (the context, a stage's or image's files, or a
 /// download's directory).
@@ -24,7 +24,7 @@ struct CopySources {
     var count: Int { items.count + heredocs.count }
 
     func release() {
-        for d in downloads { FileTree.remove(d) }
+        for d in downloads { try? Files.removeTree(d) }
         workspace?.unmountAll()
     }
 }
@@ -94,20 +94,19 @@ extension BuildRun {
             }
             filename = "download"
         }
-        var template = Array((tmp + "/fetch-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
-            throw error(node, .io, "Cannot create a download directory in \(tmp).")
+        let dir: String
+        do { dir = try Files.makeTemporaryDirectory(in: tmp, prefix: "fetch-") } catch {
+            throw self.error(node, .io, "Cannot create a download directory in \(tmp).")
         }
-        let dir = String(cString: made)
         let file = dir + "/" + filename
         let result: Download
         do { result = try Fetch.download(url, to: file) } catch {
-            FileTree.remove(dir)
+            try? Files.removeTree(dir)
             throw self.error(node, .notFound, "ADD could not fetch \(url): \(error.message) Check the URL and the network, or put the file in the build context.")
         }
-        var times = [timespec(tv_sec: result.lastModified ?? 0, tv_nsec: 0), timespec(tv_sec: result.lastModified ?? 0, tv_nsec: 0)]
-        utimensat(AT_FDCWD, file, &times, 0)
-        chmod(file, 0o600)
+        let modified = FileTime(seconds: Int64(result.lastModified ?? 0))
+        try? Files.setTimes(file, accessed: modified, modified: modified)
+        try? Files.setPermissions(file, 0o600)
         return (try SourceTree(root: dir, ignore: nil, name: "the download of \(url)", realOwners: true), filename)
     }
 }

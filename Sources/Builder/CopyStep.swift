@@ -1,6 +1,6 @@
 import Dockerfile
-import Glibc
 import ImageStore
+import System
 
 /// COPY or ADD with its words expanded.
 struct CopyRequest {
@@ -16,7 +16,7 @@ struct CopyRequest {
     var chown: String?
     /// `--chmod` as written, and the mode it gives.
     var chmod: String?
-    var mode: mode_t?
+    var mode: UInt32?
 
     var name: String { add ? "ADD" : "COPY" }
 }
@@ -31,7 +31,7 @@ extension BuildRun {
             // A dry run whose `--from` stage would be rebuilt: its files are unknown.
             report(
                 node: node, stage: state.index, cached: false, reason: "stage \(request.fromReference ?? "") rebuilt", image: nil,
-                layerSize: 0, started: Timestamp.nowSeconds, createdBy: nil)
+                layerSize: 0, started: Clocks.monotonicSeconds, createdBy: nil)
             state.parentKey = nil
             state.rebuilt = true
             return
@@ -49,7 +49,7 @@ extension BuildRun {
         let env = node.original.contains("$") ? state.expansionEnvironment() : [:]
         let destination = try expand(arguments.destination, env: env, node: node)
         let chown = try arguments.chown.map { c throws(BuildError) in try expand(c, env: env, node: node) }
-        var mode: mode_t?
+        var mode: UInt32?
         if let c = arguments.chmod {
             let text = try expand(c, env: env, node: node)
             do { mode = try FileModes.parse(text) } catch { throw self.error(node, .syntax, error.message) }

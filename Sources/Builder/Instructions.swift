@@ -1,5 +1,4 @@
 import Dockerfile
-import Glibc
 import ImageStore
 import Runtime
 
@@ -61,7 +60,7 @@ extension BuildRun {
             let createdBy = (state.shell + ["#(nop) WORKDIR " + dir]).joined(separator: " ")
             try await commit(
                 node, &state, instruction: change.text, createdBy: createdBy, change: { change.apply(to: &$0) },
-                work: .filesystem({ root, _ throws(BuildError) in close(try root.makeDirectories(dir, owner: (0, 0))) }))
+                work: .filesystem({ root, _ throws(BuildError) in _ = try root.makeDirectories(dir, owner: (0, 0)) }))
         case .shell(let words):
             let createdBy = (words + ["#(nop) ", "SHELL " + GoFormat.list(words)]).joined(separator: " ")
             try await commit(node, &state, instruction: change.text, createdBy: createdBy, change: { change.apply(to: &$0) }, work: .metadata)

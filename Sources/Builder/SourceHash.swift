@@ -1,7 +1,6 @@
-import CSys
-import Glibc
 import ImageStore
 import Synchronization
+import System
 
 /// Content digests of COPY/ADD sources, as Docker's classic builder computes them (tarsum v1 without mtime):
 /// per entry `sha256(name mode uid gid size typeflag linkname uname gname devmajor devminor ‖ bytes)`; a file
@@ -13,16 +12,15 @@ final class SourceHasher: Sendable {
 
     /// The digest of one entry, hex. Like Docker, a symbolic link counts as what it points to (the file that
     /// is "actually copied"); one that leads nowhere counts as its path.
-    func entry(_ tree: SourceTree, _ rel: String, _ st: stat) throws(BuildError) -> String {
-        if (st.st_mode & S_IFMT) == S_IFLNK {
-            guard let target = tree.resolve(rel), let tst = tree.lstat(target), (tst.st_mode & S_IFMT) != S_IFLNK else { return rel }
+    func entry(_ tree: SourceTree, _ rel: String, _ st: FileStatus) throws(BuildError) -> String {
+        if st.kind == .symbolicLink {
+            guard let target = tree.resolve(rel), let tst = tree.status(target), tst.kind != .symbolicLink else { return rel }
             return try entry(tree, target, tst)
         }
-        let kind = st.st_mode & S_IFMT
         let memoKey = tree.root + "\u{0}" + rel
         let statKey = [
-            Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec, Int(st.st_ino),
-            Int(st.st_mode), Int(st.st_uid),
+            Int(st.size), Int(st.modified.seconds), Int(st.modified.nanoseconds), Int(st.changed.seconds), Int(st.changed.nanoseconds),
+            Int(truncatingIfNeeded: st.inode), Int(st.mode), Int(st.userID),
         ]
         if let hit = memo.withLock({ $0[memoKey] }), hit.key == statKey { return hit.hex }
         var name = rel
@@ -31,22 +29,22 @@ final class SourceHasher: Sendable {
         var link = ""
         var major: UInt32 = 0
         var minor: UInt32 = 0
-        switch kind {
-        case S_IFDIR:
+        switch st.kind {
+        case .directory:
             typeflag = "5"
             name += "/"
-        case S_IFLNK:
+        case .symbolicLink:
             typeflag = "2"
             link = tree.readLink(rel)
-        case S_IFREG:
-            size = Int64(st.st_size)
-        case S_IFCHR, S_IFBLK:
-            typeflag = kind == S_IFCHR ? "3" : "4"
-            major = UInt32(csys_major(st.st_rdev))
-            minor = UInt32(csys_minor(st.st_rdev))
-        case S_IFIFO:
+        case .regular:
+            size = st.size
+        case .characterDevice, .blockDevice:
+            typeflag = st.kind == .characterDevice ? "3" : "4"
+            major = st.deviceMajor
+            minor = st.deviceMinor
+        case .fifo:
             typeflag = "6"
-        default:
+        case .socket, .unknown:
             break
         }
         // Context files arrive as uid/gid 0 with names blanked (Docker's client and tarsum); a stage's files keep
@@ -54,25 +52,18 @@ final class SourceHasher: Sendable {
         var owners = "uid0gid0"
         var names = "unamegname"
         if tree.realOwners {
-            owners = "uid\(st.st_uid)gid\(st.st_gid)"
-            names = "uname" + Self.userName(st.st_uid) + "gname" + Self.groupName(st.st_gid)
+            owners = "uid\(st.userID)gid\(st.groupID)"
+            names = "uname" + (UserDatabase.userName(st.userID) ?? "") + "gname" + (UserDatabase.groupName(st.groupID) ?? "")
         }
-        let header = "name\(name)mode\(Int(st.st_mode))\(owners)size\(size)typeflag\(typeflag)linkname\(link)\(names)devmajor\(major)devminor\(minor)"
+        let header = "name\(name)mode\(st.mode)\(owners)size\(size)typeflag\(typeflag)linkname\(link)\(names)devmajor\(major)devminor\(minor)"
         let h = SHA256()
         Array(header.utf8).withUnsafeBytes { h.update($0) }
-        if kind == S_IFREG, size > 0 {
-            let fd = tree.open(rel, flags: O_RDONLY | O_NOFOLLOW)
-            guard fd >= 0 else {
-                throw BuildError(.io, "Cannot read \(rel) in \(tree.name): \(String(cString: strerror(errno))).")
-            }
-            defer { close(fd) }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n < 0, errno == EINTR { continue }
-                guard n >= 0 else { throw BuildError(.io, "Cannot read \(rel) in \(tree.name): \(String(cString: strerror(errno))).") }
-                if n == 0 { break }
-                buffer.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        if st.kind == .regular, size > 0 {
+            do {
+                var reader = ChunkReader(try tree.open(rel, .noFollow))
+                while let chunk = try reader.next() { h.update(chunk) }
+            } catch {
+                throw BuildError(.io, "Cannot read \(rel) in \(tree.name): \(SystemError.text(for: error.code)).")
             }
         }
         let hex = h.finalize().hex
@@ -80,23 +71,13 @@ final class SourceHasher: Sendable {
         return hex
     }
 
-    static func userName(_ uid: uid_t) -> String {
-        guard let p = getpwuid(uid), let n = p.pointee.pw_name else { return "" }
-        return String(cString: n)
-    }
-
-    static func groupName(_ gid: gid_t) -> String {
-        guard let g = getgrgid(gid), let n = g.pointee.gr_name else { return "" }
-        return String(cString: n)
-    }
-
     /// The digest of one source (`file:…` or `dir:…`), adding each entry's digest to `files`.
     func source(_ tree: SourceTree, _ given: String, files: inout [(String, String)]) throws(BuildError) -> String {
         // A source that is a link is followed: its target is what gets copied.
         var rel = given
-        if let lst = tree.lstat(given), (lst.st_mode & S_IFMT) == S_IFLNK, let target = tree.resolve(given) { rel = target }
-        guard let st = tree.lstat(rel) else { throw BuildError(.notFound, "\(rel) is not in \(tree.name).") }
-        if (st.st_mode & S_IFMT) != S_IFDIR {
+        if tree.status(given)?.kind == .symbolicLink, let target = tree.resolve(given) { rel = target }
+        guard let st = tree.status(rel) else { throw BuildError(.notFound, "\(rel) is not in \(tree.name).") }
+        if st.kind != .directory {
             let hex = try entry(tree, rel, st)
             files.append((rel, hex))
             return "file:" + hex
@@ -107,7 +88,7 @@ final class SourceHasher: Sendable {
             if path.isEmpty { return }
             let hex = try entry(tree, path, est)
             hashes.append(hex)
-            if (est.st_mode & S_IFMT) != S_IFDIR { files.append((path, hex)) }
+            if est.kind != .directory { files.append((path, hex)) }
         }
         return "dir:" + Digest.of(hashes.sorted().joined(separator: ",")).hex
     }

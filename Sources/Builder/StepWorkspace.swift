@@ -1,6 +1,5 @@
-import Glibc
-import ImageStore
 import Runtime
+import System
 
 /// A step's scratch space under the store's `tmp/`: an active snapshot (upper and work directory) on top of the
 /// parent image, a mount point, and the step's bundle files. Removed (and unmounted) when the step ends, whatever
@@ -29,8 +28,8 @@ final class StepWorkspace {
         } catch {
             throw BuildError(.io, error.message)
         }
-        guard mkdir(mountPoint, 0o755) == 0 else {
-            throw BuildError(.io, "Cannot create \(mountPoint): \(String(cString: strerror(errno))).")
+        do { try Files.makeDirectory(mountPoint) } catch {
+            throw BuildError(.io, "Cannot create \(mountPoint): \(SystemError.text(for: error.code)).")
         }
     }
 

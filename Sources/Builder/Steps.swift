@@ -1,9 +1,8 @@
-import CSys
 import Dockerfile
-import Glibc
 import ImageStore
 import Runtime
 import Synchronization
+import System
 
 extension BuildRun {
     /// Runs one step through the cache: reuse the image its key names, or do the work and record a new image.
@@ -11,7 +10,7 @@ extension BuildRun {
         _ node: Node, _ state: inout StageState, instruction: String, createdBy: String, sources: StepSources = StepSources(),
         args: [(String, String)] = [], extra: String = "", change: (inout ImageConfig) throws(BuildError) -> Void, work: StepWork
     ) async throws(BuildError) {
-        let started = Timestamp.nowSeconds
+        let started = Clocks.monotonicSeconds
         var next = state.config
         // A config-only step edits the config in place instead of copying it: every path below replaces the
         // stage's config, and nothing reads it before.
@@ -26,7 +25,7 @@ extension BuildRun {
             return
         }
         let key = BuildCache.key(parent: parent, instruction: instruction, sources: sources.digest, args: args, extra: extra)
-        if !options.noCache, let hit = cache.lookup(key), access(builder.store.layout.blob(hit.manifest), F_OK) == 0 {
+        if !options.noCache, let hit = cache.lookup(key), Files.exists(builder.store.layout.blob(hit.manifest)) {
             // Served by the cache: the next steps need only the image's ID and its run-time config, which the
             // instruction gives (the same change on the same parent); the image itself is read when needed.
             state.image = nil
@@ -79,28 +78,12 @@ extension BuildRun {
     }
 
     /// Empties a volume's directory in a step's upper layer (keeping the directory as the mount point).
+    /// Nothing happens when a component of the volume's path is a symbolic link or not a directory.
     static func discardChanges(under volume: String, in upper: String) {
         let rel = String(PathClean.clean("/" + volume).dropFirst())
-        guard !rel.isEmpty else { return }
-        let root = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { return }
-        defer { close(root) }
-        // Walk down without following links; stop if any component is not a plain directory.
-        var dir = dup(root)
-        for component in rel.split(separator: "/").map(String.init) {
-            let next = openat(dir, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            close(dir)
-            guard next >= 0 else { return }
-            dir = next
-        }
-        defer { close(dir) }
-        var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/fd/\(dir)", &path, path.count - 1)
-        guard n > 0 else { return }
-        let full = String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard full.hasPrefix(upper + "/") else { return }
-        for name in FileTree.names(in: dir) { FileTree.remove(full + "/" + name) }
-        fremovexattr(dir, "trusted.overlay.opaque")
+        guard !rel.isEmpty, let directory = try? RootedDirectory(path: upper, resolution: .refuseLinks).openDirectory(rel) else { return }
+        for name in (try? directory.names()) ?? [] { try? directory.removeTree(name) }
+        try? directory.removeExtendedAttribute("trusted.overlay.opaque")
     }
 
     /// Reads the image a cached step left pending.
@@ -183,7 +166,7 @@ extension BuildRun {
         // Docker creates the mount points of declared volumes before a RUN.
         if !cfg.volumes.isEmpty {
             let root = try ws.mountRoot()
-            for v in cfg.volumes { close(try root.makeDirectories(v, owner: (0, 0))) }
+            for v in cfg.volumes { _ = try root.makeDirectories(v, owner: (0, 0)) }
             ws.unmountAll()
         }
         if let problem = UserSpec.problem(cfg.user ?? "") { throw self.error(node, .invalidArgument, problem) }
@@ -201,25 +184,27 @@ extension BuildRun {
             throw self.error(node, error.stage == "user" ? .notFound : .io, error.message)
         }
 
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw self.error(node, .io, "Cannot create a pipe for the step's output.") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let output: Pipe
+        let nothing: FileDescriptor
+        do {
+            output = try Pipe()
+            nothing = try FileDescriptor.open("/dev/null")
+        } catch {
+            throw self.error(node, .io, "Cannot create a pipe for the step's output: \(SystemError.text(for: error.code)).")
+        }
         let process: LaunchedProcess
         do {
-            process = try Launcher.start(spec, stdin: devNull, stdout: fds[1], stderr: fds[1])
+            process = try Launcher.start(spec, stdin: nothing.rawValue, stdout: output.writeEnd.rawValue, stderr: output.writeEnd.rawValue)
         } catch {
-            close(fds[0])
-            close(fds[1])
-            close(devNull)
             throw self.error(node, .stepFailed, error.message)
         }
-        close(fds[1])
-        close(devNull)
+        // The step's process has its own copies: the output ends once it (and what it started) exits.
+        output.writeEnd.close()
+        nothing.close()
         let tail = Mutex<[UInt8]>([])
         let stepNumber = step
         let onEvent = self.onEvent
-        async let drained: Void = OutputPump.drain(fds[0]) { chunk in
+        async let drained: Void = DescriptorPump.drain(output.readEnd) { chunk in
             tail.withLock { t in
                 t += chunk
                 if t.count > 4096 { t.removeFirst(t.count - 4096) }
@@ -231,7 +216,7 @@ extension BuildRun {
         let code = await withTaskCancellationHandler {
             await Launcher.wait(process)
         } onCancel: {
-            kill(pid, SIGKILL)
+            try? Processes.send(.kill, to: pid)
         }
         await drained
         if Task.isCancelled { throw BuildError(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }

@@ -1,6 +1,7 @@
 import EstibaJSON
 import ImageStore
 import Runtime
+import System
 
 /// A container as `inspect` describes it: its record, the files and directories the store keeps for it, and
 /// its volumes and bind mounts.
@@ -50,7 +51,7 @@ extension Engine {
     /// The bind mounts in a container's bundle that are not its own files: volumes (under the store's
     /// `volumes/`) and host paths.
     static func mounts(bundle: String, container base: String, volumes: String) -> [ContainerMount] {
-        guard let bytes = FileContents.read(bundle), let config = try? JSONValue.parse(bytes) else { return [] }
+        guard let bytes = try? Files.read(bundle), let config = try? JSONValue.parse(bytes) else { return [] }
         var out: [ContainerMount] = []
         for m in config["mounts"]?.arrayValue ?? [] where m["type"] == "bind" {
             guard let source = m["source"]?.stringValue, let target = m["destination"]?.stringValue, !source.hasPrefix(base + "/") else { continue }

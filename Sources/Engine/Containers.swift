@@ -1,7 +1,7 @@
 import EstibaJSON
-import Glibc
 import ImageStore
 import Runtime
+import System
 
 /// How to run a container (the `docker run` options Estiba supports so far).
 public struct RunOptions: Sendable {
@@ -91,7 +91,7 @@ extension Engine {
     public func containers(all: Bool = true) throws(EngineError) -> [ContainerRecord] {
         try containerStore().all().map { r in
             var r = r
-            if r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) != 0, errno == ESRCH { r.state = .exited }
+            if r.state == .running, let pid = r.pid, !Processes.exists(pid) { r.state = .exited }
             return r
         }.filter { all || $0.state == .running }
     }
@@ -108,7 +108,7 @@ extension Engine {
                 guard force, let pid = record.pid else {
                     throw EngineError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
                 }
-                Glibc.kill(pid, SIGKILL)
+                try? Processes.send(.kill, to: pid)
             }
             store.remove(record.id)
             removed.append(spec)

@@ -1,7 +1,7 @@
-import Glibc
 import EstibaJSON
 import ImageStore
 import Runtime
+import System
 
 extension Engine {
     /// Starts a container in the background under its own monitor process; returns its ID once it runs.
@@ -38,14 +38,14 @@ extension Engine {
     }
 
     /// Sends `signal` to the container's first process (`docker kill`).
-    public func kill(container spec: String, signal: Int32 = SIGKILL) throws(EngineError) {
+    public func kill(container spec: String, signal: Int32 = Signal.kill.rawValue) throws(EngineError) {
         _ = try Limits.signal(Int64(signal))
         let r = try record(spec)
-        guard r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) == 0 else {
+        guard r.state == .running, let pid = r.pid, Processes.exists(pid) else {
             throw EngineError(.conflict, "Container \(spec) is not running.", context: ["container": spec])
         }
-        guard Glibc.kill(pid, signal) == 0 else {
-            throw EngineError(.io, "Cannot signal container \(spec): \(String(cString: strerror(errno))).", context: ["container": spec])
+        do { try Processes.send(Signal(rawValue: signal), to: pid) } catch {
+            throw EngineError(.io, "Cannot signal container \(spec): \(SystemError.text(for: error.code)).", context: ["container": spec])
         }
     }
 
@@ -53,16 +53,16 @@ extension Engine {
     public func stop(container spec: String, timeout: Int = 10) async throws(EngineError) -> Int32 {
         let r = try record(spec)
         if r.state == .running, let pid = r.pid {
-            Glibc.kill(pid, SIGTERM)
+            try? Processes.send(.terminate, to: pid)
             // The grace period, in 20 ms steps (a container's first process ignores SIGTERM unless it handles it).
             var waited = 0
             let grace = timeout.multipliedReportingOverflow(by: 1000)
             let limit = grace.overflow ? Int.max : max(grace.partialValue, 0)
-            while Glibc.kill(pid, 0) == 0, waited < limit {
+            while Processes.exists(pid), waited < limit {
                 try? await Task.sleep(nanoseconds: 20_000_000)
                 waited += 20
             }
-            if Glibc.kill(pid, 0) == 0 { Glibc.kill(pid, SIGKILL) }
+            if Processes.exists(pid) { try? Processes.send(.kill, to: pid) }
         }
         return try await wait(container: r.id)
     }
@@ -74,7 +74,7 @@ extension Engine {
             let r = try record(id)
             if r.state == .exited, let code = r.exitCode { return code }
             // A monitor that vanished without recording the exit: the container is gone too.
-            if r.state == .running, let pid = r.monitorPid ?? r.pid, Glibc.kill(pid, 0) != 0, errno == ESRCH {
+            if r.state == .running, let pid = r.monitorPid ?? r.pid, !Processes.exists(pid) {
                 if (try? record(id))?.state == .running { return -1 }
             }
             try? await Task.sleep(nanoseconds: 20_000_000)
@@ -86,25 +86,25 @@ extension Engine {
     public func logs(container spec: String, follow: Bool, onChunk: @Sendable ([UInt8]) -> Void) async throws(EngineError) {
         let r = try record(spec)
         let path = try containerStore().path(r.id) + "/container.log"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
+        let log: FileDescriptor
+        do { log = try FileDescriptor.open(path) } catch {
             throw EngineError(.notFound, "Container \(spec) has no log: only detached containers (run -d) keep one.", context: ["container": spec])
         }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // A read error ends the output like the end of the file does.
+        func nextChunk() -> [UInt8] { (try? log.read(upTo: 65536)) ?? [] }
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                onChunk(Array(buffer[0..<n]))
+            let chunk = nextChunk()
+            if !chunk.isEmpty {
+                onChunk(chunk)
                 continue
             }
             guard follow else { return }
             if (try? record(r.id))?.state != .running {
                 // Drain what the container wrote last.
                 while true {
-                    let m = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if m <= 0 { return }
-                    onChunk(Array(buffer[0..<m]))
+                    let last = nextChunk()
+                    if last.isEmpty { return }
+                    onChunk(last)
                 }
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
@@ -133,11 +133,11 @@ extension Engine {
     ) throws(EngineError) -> (ContainerRecord, ContainerSpec) {
         guard !command.isEmpty else { throw EngineError(.invalidArgument, "exec needs a command to run.") }
         let r = try record(spec)
-        guard r.state == .running, let pid = r.pid, Glibc.kill(pid, 0) == 0 else {
+        guard r.state == .running, let pid = r.pid, Processes.exists(pid) else {
             throw EngineError(.conflict, "Container \(spec) is not running; start it (run -d) before exec.", context: ["container": spec])
         }
         let files = BundleFiles(directory: try containerStore().path(r.id))
-        guard let bundleBytes = FileContents.read(files.config), let bundle = try? JSONValue.parse(bundleBytes) else {
+        guard let bundleBytes = try? Files.read(files.config), let bundle = try? JSONValue.parse(bundleBytes) else {
             throw EngineError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
         }
         let container: ContainerSpec

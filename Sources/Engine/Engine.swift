@@ -1,7 +1,7 @@
-import Glibc
 import Builder
 import ImageStore
 import Synchronization
+import System
 
 /// The one typed API every front end (JSON-RPC service, CLI) calls. Stateless operations run concurrently.
 public final class Engine: Sendable {
@@ -60,7 +60,7 @@ public struct EngineConfiguration: Sendable {
     }
 
     public static var defaultRoot: String {
-        if let r = getenv("ESTIBA_ROOT").map({ String(cString: $0) }), !r.isEmpty { return r }
+        if let r = Environment.value("ESTIBA_ROOT"), !r.isEmpty { return r }
         return "/var/lib/estiba"
     }
 }

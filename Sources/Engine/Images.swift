@@ -1,6 +1,7 @@
 import Dockerfile
 import ImageStore
 import Runtime
+import System
 
 /// One row of `history`, newest first.
 public struct HistoryRow: Sendable, Equatable {
@@ -35,9 +36,7 @@ extension Engine {
         let ref = try reference.map { r throws(EngineError) in try Self.reference(r) }
         var config = ContainerConfig()
         try ConfigChanges.apply(changes, to: &config)
-        var isDirectory = false
-        var st = stat()
-        if stat(source, &st) == 0 { isDirectory = (st.st_mode & S_IFMT) == S_IFDIR }
+        let isDirectory = (try? Files.status(source))?.kind == .directory
         return try await withStore { store throws(StoreError) in
             try await store.importImage(
                 isDirectory ? .directory(source) : .tarball(source), config: config, reference: ref,
@@ -135,8 +134,6 @@ extension Engine {
         do { return try ImageReference(parsing: text) } catch { throw EngineError(error) }
     }
 }
-
-import Glibc
 
 extension Engine {
     /// Writes images to a docker-archive, OCI archive or OCI layout directory.

@@ -1,5 +1,5 @@
-import Glibc
 import Runtime
+import System
 
 /// Checks of numbers that come from users (limits, signals, timeouts), made before they reach the runtime,
 /// with Docker's rules and messages.
@@ -12,9 +12,7 @@ public enum Limits {
     public static let maximumStopTimeout: Int64 = Int64(Int32.max)
 
     /// CPUs this machine has online.
-    public static var onlineCPUs: Int {
-        max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    }
+    public static var onlineCPUs: Int { Machine.onlineProcessors }
 
     /// Refuses limits the runtime cannot apply: memory under 6 MiB, no processes, a CPU share that is not
     /// from 0.01 to the number of CPUs.

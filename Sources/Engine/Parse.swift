@@ -1,5 +1,5 @@
 import Dockerfile
-import Glibc
+import System
 
 /// Where a Dockerfile comes from.
 public enum DockerfileSource: Sendable {
@@ -57,37 +57,27 @@ extension Engine {
     /// Reads a regular file of at most `maxDockerfileSize` bytes.
     func readDockerfile(_ path: String) throws(EngineError) -> String {
         let ctx = ["file": path]
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ENOENT {
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(path) } catch {
+            if error.isNotFound {
                 throw EngineError(.notFound, "No such file: \(path). Check the path (relative paths start at the service's working directory).", context: ctx)
             }
-            throw EngineError(.io, "Cannot open \(path): \(String(cString: strerror(e))).", context: ctx)
+            throw EngineError(.io, "Cannot open \(path): \(SystemError.text(for: error.code)).", context: ctx)
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw EngineError(.io, "Cannot read \(path): \(String(cString: strerror(errno))).", context: ctx)
+        let status: FileStatus
+        do { status = try file.status() } catch {
+            throw EngineError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
+        guard status.kind == .regular else {
             throw EngineError(.invalidArgument, "\(path) is not a regular file; give the path of a Dockerfile.", context: ctx)
         }
         let limit = configuration.maxDockerfileSize
-        guard Int(st.st_size) <= limit else {
-            throw EngineError(.invalidArgument, "\(path) is \(st.st_size) bytes, over the \(limit)-byte limit for a Dockerfile.", context: ctx)
+        guard status.size <= Int64(limit) else {
+            throw EngineError(.invalidArgument, "\(path) is \(status.size) bytes, over the \(limit)-byte limit for a Dockerfile.", context: ctx)
         }
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress.map { $0 + off }, $0.count - off) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                if n == 0 { break }
-                throw EngineError(.io, "Cannot read \(path): \(String(cString: strerror(errno))).", context: ctx)
-            }
-            off += n
+        // A file that grew since its status was read is cut at the size it had.
+        do { return String(decoding: try file.readAll(upTo: Int(clamping: status.size)), as: UTF8.self) } catch {
+            throw EngineError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
         }
-        return String(decoding: bytes[0..<off], as: UTF8.self)
     }
 }

@@ -1,7 +1,7 @@
 import EstibaJSON
-import Glibc
 import ImageStore
 import Runtime
+import System
 
 /// `-v` specs: `/host/path:/target[:ro|rw]` (a bind mount; a missing host directory is created, as Docker does)
 /// or `name:/target[:ro|rw]` (a named volume kept in the store under `volumes/<name>/_data`).
@@ -34,14 +34,13 @@ enum VolumeSpecs {
             let path: String
             if source.hasPrefix("/") {
                 path = source
-                var st = stat()
-                if stat(path, &st) != 0 { try makeDirectories(path) }
+                if (try? Files.status(path)) == nil { try makeDirectories(path) }
             } else {
                 guard validName(source) else {
                     throw EngineError(.invalidArgument, "Invalid volume name \"\(source)\": use letters, digits, '_', '.' and '-', starting with a letter or digit (or give an absolute host path).", context: ["volume": spec])
                 }
                 path = root + "/volumes/" + source + "/_data"
-                if access(path, F_OK) != 0 {
+                if !Files.exists(path) {
                     try makeDirectories(path)
                     created.append(VolumeMount(source: path, target: target, readOnly: readOnly))
                 }
@@ -66,12 +65,9 @@ enum VolumeSpecs {
     }
 
     static func makeDirectories(_ path: String) throws(EngineError) {
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw EngineError(.io, "Cannot create \(prefix) for a volume: \(String(cString: strerror(errno))).", context: ["path": prefix])
-            }
+        do { try Files.makeDirectories(path) } catch {
+            let failed = error.path ?? path
+            throw EngineError(.io, "Cannot create \(failed) for a volume: \(SystemError.text(for: error.code)).", context: ["path": failed])
         }
     }
 }
@@ -134,10 +130,8 @@ extension Engine {
     /// Every volume, by name, with the containers that use it.
     public func volumes() throws(EngineError) -> [VolumeInfo] {
         let dir = configuration.root + "/volumes"
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        let names = FileTree.names(in: fd).filter { !$0.hasPrefix(".") }
-        close(fd)
+        guard let all = try? FileDescriptor.open(dir, .directory).names() else { return [] }
+        let names = all.filter { !$0.hasPrefix(".") }
         let users = try volumeUsers()
         return names.map { VolumeInfo(name: $0, mountpoint: dir + "/" + $0 + "/_data", usedBy: users[$0] ?? []) }
     }
@@ -163,7 +157,7 @@ extension Engine {
                 throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\".", context: ["volume": name])
             }
             let dir = configuration.root + "/volumes/" + name
-            guard access(dir, F_OK) == 0 else { throw EngineError(.notFound, "No such volume: \(name). Run `estiba volume ls` to list volumes.", context: ["volume": name]) }
+            guard Files.exists(dir) else { throw EngineError(.notFound, "No such volume: \(name). Run `estiba volume ls` to list volumes.", context: ["volume": name]) }
             if let u = users[name], !u.isEmpty, !force || u.contains(where: running.contains) {
                 throw EngineError(.conflict, "Volume \(name) is in use by container \(u.joined(separator: ", ")); remove the container first.", context: ["volume": name])
             }
@@ -179,7 +173,7 @@ extension Engine {
         var out: [String: [String]] = [:]
         let store = try containerStore()
         for c in try containers() {
-            guard let bytes = FileContents.read(BundleFiles(directory: store.path(c.id)).config), let config = try? JSONValue.parse(bytes) else { continue }
+            guard let bytes = try? Files.read(BundleFiles(directory: store.path(c.id)).config), let config = try? JSONValue.parse(bytes) else { continue }
             for m in config["mounts"]?.arrayValue ?? [] {
                 guard let source = m["source"]?.stringValue, source.hasPrefix(prefix) else { continue }
                 let name = String(source.dropFirst(prefix.count).split(separator: "/").first ?? "")
