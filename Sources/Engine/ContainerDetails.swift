@@ -42,10 +42,12 @@ extension Engine {
     public func details(of c: ContainerRecord) -> ContainerDetails {
         let layout = StoreLayout(root: configuration.root)
         let base = layout.container(c.id)
+        let bundle = BundleFiles(directory: base)
+        let snapshot = ActiveSnapshot(directory: base, parents: c.lowerDirectories)
         return ContainerDetails(
-            container: c, hostnamePath: base + "/hostname", hostsPath: base + "/hosts", resolvConfPath: base + "/resolv.conf",
-            lowerDirectories: c.lowerDirectories, upperDirectory: base + "/upper", workDirectory: base + "/work",
-            mergedDirectory: base + "/rootfs", mounts: Self.mounts(bundle: base + "/config.json", container: base, volumes: layout.volumes))
+            container: c, hostnamePath: bundle.hostname, hostsPath: bundle.hosts, resolvConfPath: bundle.resolvConf,
+            lowerDirectories: c.lowerDirectories, upperDirectory: snapshot.upper, workDirectory: snapshot.work,
+            mergedDirectory: bundle.rootfs, mounts: Self.mounts(bundle: bundle.config, container: base, volumes: layout.volumes))
     }
 
     /// The bind mounts in a container's bundle that are not its own files: volumes (under the store's

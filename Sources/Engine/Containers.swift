@@ -137,7 +137,7 @@ extension Engine {
         let base = try await inspectImage(record.imageID)
         var config = base.config
         try ConfigChanges.apply(changes, to: &config.config)
-        let upper = store.path(record.id) + "/upper"
+        let upper = ActiveSnapshot(directory: store.path(record.id), parents: record.lowerDirectories).upper
         let created = Timestamp.now()
         return try await withStore { images throws(StoreError) in
             let layer = try await images.addLayer(from: upper, overlayUpper: true)

@@ -39,7 +39,7 @@ enum VolumeSpecs {
                 guard validName(source) else {
                     throw EngineError(.invalidArgument, "Invalid volume name \"\(source)\": use letters, digits, '_', '.' and '-', starting with a letter or digit (or give an absolute host path).", context: ["volume": spec])
                 }
-                path = root + "/volumes/" + source + "/_data"
+                path = StoreLayout(root: root).volumeData(source)
                 if !Files.exists(path) {
                     try makeDirectories(path)
                     created.append(VolumeMount(source: path, target: target, readOnly: readOnly))
@@ -53,7 +53,7 @@ enum VolumeSpecs {
     /// An anonymous volume (for an image's VOLUME): `volumes/<64 hex>/_data`.
     static func anonymous(root: String) throws(EngineError) -> (name: String, path: String) {
         let name = ContainerStore.newID()
-        let path = root + "/volumes/" + name + "/_data"
+        let path = StoreLayout(root: root).volumeData(name)
         try makeDirectories(path)
         return (name, path)
     }
@@ -129,11 +129,11 @@ public struct VolumeInfo: Sendable {
 extension Engine {
     /// Every volume, by name, with the containers that use it.
     public func volumes() throws(EngineError) -> [VolumeInfo] {
-        let dir = configuration.root + "/volumes"
-        guard let all = try? FileDescriptor.open(dir, .directory).names() else { return [] }
+        let layout = StoreLayout(root: configuration.root)
+        guard let all = try? FileDescriptor.open(layout.volumes, .directory).names() else { return [] }
         let names = all.filter { !$0.hasPrefix(".") }
         let users = try volumeUsers()
-        return names.map { VolumeInfo(name: $0, mountpoint: dir + "/" + $0 + "/_data", usedBy: users[$0] ?? []) }
+        return names.map { VolumeInfo(name: $0, mountpoint: layout.volumeData($0), usedBy: users[$0] ?? []) }
     }
 
     /// Creates a named volume (nothing happens when it exists).
@@ -141,7 +141,7 @@ extension Engine {
         guard VolumeSpecs.validName(name) else {
             throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["volume": name])
         }
-        let path = configuration.root + "/volumes/" + name + "/_data"
+        let path = StoreLayout(root: configuration.root).volumeData(name)
         try VolumeSpecs.makeDirectories(path)
         return VolumeInfo(name: name, mountpoint: path, usedBy: try volumeUsers()[name] ?? [])
     }
@@ -156,7 +156,7 @@ extension Engine {
             guard VolumeSpecs.validName(name) || (name.count == 64 && name.allSatisfy(\.isHexDigit)) else {
                 throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\".", context: ["volume": name])
             }
-            let dir = configuration.root + "/volumes/" + name
+            let dir = StoreLayout(root: configuration.root).volume(name)
             guard Files.exists(dir) else { throw EngineError(.notFound, "No such volume: \(name). Run `estiba volume ls` to list volumes.", context: ["volume": name]) }
             if let u = users[name], !u.isEmpty, !force || u.contains(where: running.contains) {
                 throw EngineError(.conflict, "Volume \(name) is in use by container \(u.joined(separator: ", ")); remove the container first.", context: ["volume": name])
@@ -169,7 +169,7 @@ extension Engine {
 
     /// Volume names → the containers whose bundles mount them.
     func volumeUsers() throws(EngineError) -> [String: [String]] {
-        let prefix = configuration.root + "/volumes/"
+        let prefix = StoreLayout(root: configuration.root).volumes + "/"
         var out: [String: [String]] = [:]
         let store = try containerStore()
         for c in try containers() {

@@ -25,7 +25,8 @@ public struct StoreLayout: Sendable {
     public func container(_ id: String) -> String { containers + "/" + id }
     /// Named and anonymous volumes: `volumes/<name>/_data`.
     public var volumes: String { root + "/volumes" }
-    public func volumeData(_ name: String) -> String { volumes + "/" + name + "/_data" }
+    public func volume(_ name: String) -> String { volumes + "/" + name }
+    public func volumeData(_ name: String) -> String { volume(name) + "/_data" }
     /// The build's step cache (`records/`, `parents/`, `instructions/`, `images/`, and an empty directory).
     public var buildCache: String { root + "/build-cache" }
     public var tmp: String { root + "/tmp" }
