@@ -1,7 +1,8 @@
 import Builder
 import ImageStore
+import System
 
-extension EngineError {
+extension EstibaError {
     init(_ e: BuildError) {
         let code: Code
         switch e.kind {
@@ -22,15 +23,15 @@ extension EngineError {
 }
 
 extension Engine {
-    func builder() throws(EngineError) -> Builder { try sharedBuilder() }
+    func builder() throws(EstibaError) -> Builder { try sharedBuilder() }
 
     /// Builds a Dockerfile and tags the result with `tags` (nothing is tagged when the build fails; a dry run
     /// builds and tags nothing).
-    public func build(_ options: BuildOptions, tags: [String], onEvent: BuildEventHandler? = nil) async throws(EngineError) -> BuildResult {
-        let references = try tags.map { t throws(EngineError) in try Self.reference(t) }
+    public func build(_ options: BuildOptions, tags: [String], onEvent: BuildEventHandler? = nil) async throws(EstibaError) -> BuildResult {
+        let references = try tags.map { t throws(EstibaError) in try Self.reference(t) }
         var result: BuildResult
         let builder = try sharedBuilder()
-        do throws(BuildError) { result = try await builder.build(options, onEvent: onEvent) } catch { throw EngineError(error) }
+        do throws(BuildError) { result = try await builder.build(options, onEvent: onEvent) } catch { throw EstibaError(error) }
         if !options.dryRun, let image = result.image {
             result.image = try await withStore { store throws(StoreError) in try await store.list(image, references: references) }
         }

@@ -1,12 +1,13 @@
 import Builder
 import ImageStore
+import System
 
 /// `docker import --change` and `docker commit --change`: Dockerfile instructions applied to an image's
 /// run-time config by the builder's rules (`ChangeInstructions`).
 enum ConfigChanges {
-    static func apply(_ lines: [String], to config: inout ContainerConfig) throws(EngineError) {
+    static func apply(_ lines: [String], to config: inout ContainerConfig) throws(EstibaError) {
         do { try ChangeInstructions.apply(lines, to: &config) } catch {
-            throw EngineError(.invalidArgument, error.message, context: ["change": error.instruction ?? ""])
+            throw EstibaError(.invalidArgument, error.message, context: ["change": error.instruction ?? ""])
         }
     }
 }

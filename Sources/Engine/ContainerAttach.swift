@@ -1,4 +1,5 @@
 import Runtime
+import System
 
 /// A piece of an attached process's output, and its source (stdout, stderr or the terminal).
 public typealias OutputChunk = Runtime::OutputChunk
@@ -23,17 +24,17 @@ public struct AttachedProcess: Sendable {
     public var output: AsyncStream<OutputChunk> { streams.output }
 
     /// Sends `bytes` to the process's input; returns once it took them in.
-    public func write(_ bytes: [UInt8]) async throws(EngineError) {
-        do { try await streams.write(bytes) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
+    public func write(_ bytes: [UInt8]) async throws(EstibaError) {
+        do { try await streams.write(bytes) } catch { throw EstibaError(.conflict, error.message, context: ["container": name]) }
     }
 
     /// Ends the process's input (a Ctrl-D on a terminal).
     public func closeInput() { streams.closeInput() }
 
     /// Sets the terminal's size.
-    public func resize(rows: UInt16, columns: UInt16) throws(EngineError) {
+    public func resize(rows: UInt16, columns: UInt16) throws(EstibaError) {
         do { try streams.resize(rows: rows, columns: columns) } catch {
-            throw EngineError(.invalidArgument, error.message, context: ["container": name])
+            throw EstibaError(.invalidArgument, error.message, context: ["container": name])
         }
     }
 
@@ -46,15 +47,15 @@ extension Engine {
     /// Runs a container and attaches to it: the create and start steps, then its streams. With `interactive` its
     /// input stays open for `write` (else it reads /dev/null). Detached and created-only containers have nothing to
     /// attach to: `run` starts those.
-    public func runAttached(_ o: RunOptions, interactive: Bool = false) async throws(EngineError) -> AttachedProcess {
+    public func runAttached(_ o: RunOptions, interactive: Bool = false) async throws(EstibaError) -> AttachedProcess {
         guard !o.detach, !o.createOnly else {
-            throw EngineError(.invalidArgument, "A detached or created-only container has no streams to attach to; run it attached (without detach or createOnly), or start it with run.")
+            throw EstibaError(.invalidArgument, "A detached or created-only container has no streams to attach to; run it attached (without detach or createOnly), or start it with run.")
         }
         let created = try await createContainer(o)
         let streams: ProcessStreams
         do { streams = try ProcessStreams(terminal: o.tty, interactive: interactive) } catch {
             created.store.remove(created.record.id)
-            throw EngineError(.io, error.message)
+            throw EstibaError(.io, error.message)
         }
         let process: ForegroundProcess
         do { process = try startForeground(created, o, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
@@ -70,11 +71,11 @@ extension Engine {
     public func execAttached(
         container spec: String, command: [String], environment: [String] = [], user: String? = nil, workingDirectory: String? = nil,
         tty: Bool = false, interactive: Bool = false
-    ) async throws(EngineError) -> AttachedProcess {
+    ) async throws(EstibaError) -> AttachedProcess {
         let (record, process) = try execSpec(
             container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
         let streams: ProcessStreams
-        do { streams = try ProcessStreams(terminal: tty, interactive: interactive) } catch { throw EngineError(.io, error.message) }
+        do { streams = try ProcessStreams(terminal: tty, interactive: interactive) } catch { throw EstibaError(.io, error.message) }
         let launched: LaunchedProcess
         do { launched = try launchExec(process, into: record, as: spec, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
             streams.abandon()

@@ -1,5 +1,6 @@
 import ImageStore
 import Runtime
+import System
 
 /// A container the create step made: its record, its spec (written to its bundle) and its store.
 struct CreatedContainer: Sendable {
@@ -13,7 +14,7 @@ extension Engine {
     /// The create step of `run` and `create`: checks the options, then sets the container up from its image (see
     /// `ContainerSetup`): its record and writable layer, its volumes (filled from the image when new) and its
     /// bundle.
-    func createContainer(_ o: RunOptions) async throws(EngineError) -> CreatedContainer {
+    func createContainer(_ o: RunOptions) async throws(EstibaError) -> CreatedContainer {
         try Limits.check(o.limits)
         if let user = o.user { try Limits.checkUser(user) }
         let image = try await inspectImage(o.image)
@@ -31,19 +32,19 @@ extension Engine {
         setup.readOnlyRoot = o.readOnly
         setup.limits = o.limits
         let arguments: [String]
-        do { arguments = try setup.arguments() } catch { throw EngineError(.invalidArgument, error.message) }
+        do { arguments = try setup.arguments() } catch { throw EstibaError(.invalidArgument, error.message) }
         do throws(RuntimeError) {
             setup.security = try SecurityOptions.parse(o.securityOptions)
             setup.devices = try o.devices.map { (d: String) throws(RuntimeError) in try DeviceNode.parse(d) }
         } catch {
-            throw EngineError(.invalidArgument, error.message, context: ["image": o.image])
+            throw EstibaError(.invalidArgument, error.message, context: ["image": o.image])
         }
         let containers = try containerStore()
         let mounted: [String]
-        do { mounted = [try InitLayer.ensure(root: configuration.root)] + lowers } catch { throw EngineError(.io, error.message) }
+        do { mounted = [try InitLayer.ensure(root: configuration.root)] + lowers } catch { throw EstibaError(.io, error.message) }
         let name = o.name ?? "estiba_" + String(id.prefix(8))
         guard ContainerStore.validName(name) else {
-            throw EngineError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
+            throw EstibaError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
         }
         let volumes = try containerVolumes(o.volumes, imageVolumes: setup.image.volumes, layers: lowers)
         setup.volumes = volumes.mounts
@@ -55,7 +56,7 @@ extension Engine {
         record.labels = setup.image.labels.merging(o.labels) { _, new in new }
         record.anonymousVolumes = volumes.anonymous
         let root: ActiveSnapshot
-        do { root = try containers.create(record) } catch { throw EngineError(.conflict, error.message, context: ["container": name]) }
+        do { root = try containers.create(record) } catch { throw EstibaError(.conflict, error.message, context: ["container": name]) }
         let bundle = BundleFiles(directory: containers.path(id))
         do {
             let spec = try setup.prepare(root: root, mountPoint: bundle.rootfs, bundle: bundle.directory)
@@ -63,23 +64,23 @@ extension Engine {
         } catch {
             containers.remove(id)
             if error.stage == "user" {
-                throw EngineError(.invalidArgument, error.message, context: ["user": setup.effectiveUser, "image": o.image])
+                throw EstibaError(.invalidArgument, error.message, context: ["user": setup.effectiveUser, "image": o.image])
             }
-            throw EngineError(.io, error.message)
+            throw EstibaError(.io, error.message)
         }
     }
 
     /// `create`: the created container is kept to be started later, in the background.
-    func keepCreated(_ c: CreatedContainer, _ o: RunOptions) throws(EngineError) {
+    func keepCreated(_ c: CreatedContainer, _ o: RunOptions) throws(EstibaError) {
         guard !o.tty, o.runtime == .estiba else {
             c.store.remove(c.record.id)
-            throw EngineError(.invalidArgument, "Created containers start in the background, without a terminal, on the default runtime; drop -t or --runtime.")
+            throw EstibaError(.invalidArgument, "Created containers start in the background, without a terminal, on the default runtime; drop -t or --runtime.")
         }
         var record = c.record
         record.autoRemove = o.remove
         do { try c.store.save(record) } catch {
             c.store.remove(record.id)
-            throw EngineError(.io, error.message)
+            throw EstibaError(.io, error.message)
         }
     }
 }

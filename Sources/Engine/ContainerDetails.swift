@@ -29,11 +29,11 @@ public struct ContainerMount: Sendable, Equatable {
 
 extension Engine {
     /// The container `spec` names (name, ID or unique ID prefix) with its paths and mounts.
-    public func containerDetails(_ spec: String) throws(EngineError) -> ContainerDetails {
+    public func containerDetails(_ spec: String) throws(EstibaError) -> ContainerDetails {
         let store = try containerStore()
         let record: ContainerRecord
         do { record = try store.find(spec) } catch {
-            throw EngineError(.notFound, error.message, context: ["container": spec])
+            throw EstibaError(.notFound, error.message, context: ["container": spec])
         }
         let current = try containers().first { $0.id == record.id } ?? record
         return details(of: current)

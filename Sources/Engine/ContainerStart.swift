@@ -1,5 +1,6 @@
 import ImageStore
 import Runtime
+import System
 
 /// A container's first process, started in the foreground by Estiba's launcher or by runc.
 struct ForegroundProcess: Sendable {
@@ -22,14 +23,14 @@ struct ForegroundProcess: Sendable {
 extension Engine {
     /// The start step of `run`: starts the created container's first process with the given standard
     /// descriptors (-1: this process's own) and records it as running.
-    func startForeground(_ c: CreatedContainer, _ o: RunOptions, stdin: Int32, stdout: Int32, stderr: Int32) throws(EngineError) -> ForegroundProcess {
+    func startForeground(_ c: CreatedContainer, _ o: RunOptions, stdin: Int32, stdout: Int32, stderr: Int32) throws(EstibaError) -> ForegroundProcess {
         var record = c.record
         record.state = .running
         record.startedAt = Timestamp.now().seconds
         if o.runtime == .runc {
             guard !o.tty else {
                 c.store.remove(record.id)
-                throw EngineError(.invalidArgument, "runtime runc runs without a terminal here; drop -t or use the default runtime.")
+                throw EstibaError(.invalidArgument, "runtime runc runs without a terminal here; drop -t or use the default runtime.")
             }
             try? c.store.save(record)
             do {
@@ -37,13 +38,13 @@ extension Engine {
                 return ForegroundProcess(started: .runc(p), record: record, store: c.store)
             } catch {
                 c.store.remove(record.id)
-                throw EngineError(.invalidArgument, error.message, context: ["container": record.name])
+                throw EstibaError(.invalidArgument, error.message, context: ["container": record.name])
             }
         }
         let process: LaunchedProcess
         do { process = try Launcher.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr) } catch {
             c.store.remove(record.id)
-            throw EngineError(.launchFailed, error.message, context: ["container": record.name, "image": record.image, "stage": error.stage ?? ""])
+            throw EstibaError(.launchFailed, error.message, context: ["container": record.name, "image": record.image, "stage": error.stage ?? ""])
         }
         record.pid = process.pid
         try? c.store.save(record)
@@ -68,22 +69,22 @@ extension Engine {
     }
 
     /// `run -d`: starts the created container under its monitor; returns its ID once it runs.
-    func startDetached(_ c: CreatedContainer, _ o: RunOptions) throws(EngineError) -> String {
+    func startDetached(_ c: CreatedContainer, _ o: RunOptions) throws(EstibaError) -> String {
         guard !o.tty, o.runtime == .estiba else {
             c.store.remove(c.record.id)
-            throw EngineError(.invalidArgument, "Detached containers run without a terminal, on the default runtime; drop -t or --runtime.")
+            throw EstibaError(.invalidArgument, "Detached containers run without a terminal, on the default runtime; drop -t or --runtime.")
         }
         return try startDetached(containers: c.store, record: c.record, autoRemove: o.remove)
     }
 
     /// Starts created (or exited) containers in the background under their monitors, like `docker start`.
-    public func start(containers specs: [String]) throws(EngineError) -> [String] {
+    public func start(containers specs: [String]) throws(EstibaError) -> [String] {
         let store = try containerStore()
         let running = Set(try containers(all: false).map(\.id))
         var started: [String] = []
         for spec in specs {
             let record: ContainerRecord
-            do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+            do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
             if running.contains(record.id) {
                 started.append(spec)
                 continue

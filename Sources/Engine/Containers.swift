@@ -56,11 +56,11 @@ public struct RunResult: Sendable {
 }
 
 extension Engine {
-    func containerStore() throws(EngineError) -> ContainerStore {
+    func containerStore() throws(EstibaError) -> ContainerStore {
         // Opening the image store first makes (or checks) a private store root.
         _ = try store()
         do { return try ContainerStore(root: configuration.root) } catch {
-            throw EngineError(.io, error.message)
+            throw EstibaError(.io, error.message)
         }
     }
 
@@ -70,7 +70,7 @@ extension Engine {
     public func run(
         _ o: RunOptions, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
         onTerminal: (@Sendable (Int32) -> Void)? = nil, onStart: (@Sendable (_ id: String, _ name: String) -> Void)? = nil
-    ) async throws(EngineError) -> RunResult {
+    ) async throws(EstibaError) -> RunResult {
         let created = try await createContainer(o)
         let (id, name) = (created.record.id, created.record.name)
         if o.createOnly {
@@ -88,7 +88,7 @@ extension Engine {
     }
 
     /// Containers, newest first (`all`: stopped ones too). Records of processes that vanished read as exited.
-    public func containers(all: Bool = true) throws(EngineError) -> [ContainerRecord] {
+    public func containers(all: Bool = true) throws(EstibaError) -> [ContainerRecord] {
         try containerStore().all().map { r in
             var r = r
             if r.state == .running, let pid = r.pid, !Processes.exists(pid) { r.state = .exited }
@@ -97,16 +97,16 @@ extension Engine {
     }
 
     /// Removes containers and their writable layers; a running one only with `force` (it is killed).
-    public func removeContainers(_ specs: [String], force: Bool) throws(EngineError) -> [String] {
+    public func removeContainers(_ specs: [String], force: Bool) throws(EstibaError) -> [String] {
         let store = try containerStore()
         var removed: [String] = []
         for spec in specs {
             let record: ContainerRecord
-            do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+            do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
             let live = try containers().first { $0.id == record.id }?.state == .running
             if live {
                 guard force, let pid = record.pid else {
-                    throw EngineError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
+                    throw EstibaError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
                 }
                 try? Processes.send(.kill, to: pid)
             }
@@ -119,21 +119,21 @@ extension Engine {
     /// Turns a container's writable layer into a new image layer, with a new config and history entry.
     public func commit(
         container spec: String, reference: String?, changes: [String] = [], message: String? = nil, author: String? = nil
-    ) async throws(EngineError) -> ImageRecord {
+    ) async throws(EstibaError) -> ImageRecord {
         let store = try containerStore()
         let record: ContainerRecord
-        do { record = try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+        do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
         // A running container is paused (freezer cgroup) while its layer is read, like docker commit.
         var frozen: Cgroups?
         if try containers().first(where: { $0.id == record.id })?.state == .running {
             let groups = Cgroups.existing(id: record.id)
             do { try groups.freeze(true) } catch {
-                throw EngineError(.conflict, "Container \(spec) is running and cannot be paused (\(error.message)); stop it first, then commit.", context: ["container": spec])
+                throw EstibaError(.conflict, "Container \(spec) is running and cannot be paused (\(error.message)); stop it first, then commit.", context: ["container": spec])
             }
             frozen = groups
         }
         defer { try? frozen?.freeze(false) }
-        let ref = try reference.map { r throws(EngineError) in try Self.reference(r) }
+        let ref = try reference.map { r throws(EstibaError) in try Self.reference(r) }
         let base = try await inspectImage(record.imageID)
         var config = base.config
         try ConfigChanges.apply(changes, to: &config.config)
@@ -151,7 +151,7 @@ extension Engine {
     }
 
     /// Chain IDs of the snapshots containers mount (kept by prune even when their image is gone).
-    func snapshotsInUse() throws(EngineError) -> Set<Digest> {
+    func snapshotsInUse() throws(EstibaError) -> Set<Digest> {
         var out: Set<Digest> = []
         for c in try containers() {
             for dir in c.lowerDirectories {
@@ -163,7 +163,7 @@ extension Engine {
     }
 
     /// Image IDs used by containers, with the container names (so `rmi` can refuse them).
-    func imagesInUse() throws(EngineError) -> [Digest: [String]] {
+    func imagesInUse() throws(EstibaError) -> [Digest: [String]] {
         var out: [Digest: [String]] = [:]
         for c in try containers() { if let d = Digest(c.imageID) { out[d, default: []].append(c.name) } }
         return out

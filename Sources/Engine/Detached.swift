@@ -5,19 +5,19 @@ import System
 
 extension Engine {
     /// Starts a container in the background under its own monitor process; returns its ID once it runs.
-    func startDetached(containers: ContainerStore, record: ContainerRecord, autoRemove: Bool) throws(EngineError) -> String {
+    func startDetached(containers: ContainerStore, record: ContainerRecord, autoRemove: Bool) throws(EstibaError) -> String {
         var record = record
         record.autoRemove = autoRemove
-        do { try containers.save(record) } catch { throw EngineError(.io, error.message) }
+        do { try containers.save(record) } catch { throw EstibaError(.io, error.message) }
         do throws(MonitorProcess.Failure) { try MonitorProcess.start(root: configuration.root, id: record.id) } catch {
             switch error {
             case .unprepared(let message):
-                throw EngineError(.internal, message)
+                throw EstibaError(.internal, message)
             case .spawnFailed(let message):
                 containers.remove(record.id)
-                throw EngineError(.internal, message)
+                throw EstibaError(.internal, message)
             case .containerFailed(let reason):
-                throw EngineError(.invalidArgument, reason, context: ["container": record.name])
+                throw EstibaError(.invalidArgument, reason, context: ["container": record.name])
             }
         }
         return record.id
@@ -32,25 +32,25 @@ extension Engine {
         Monitor.run(root: configuration.root, id: id)
     }
 
-    func record(_ spec: String) throws(EngineError) -> ContainerRecord {
+    func record(_ spec: String) throws(EstibaError) -> ContainerRecord {
         let store = try containerStore()
-        do { return try store.find(spec) } catch { throw EngineError(.notFound, error.message, context: ["container": spec]) }
+        do { return try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
     }
 
     /// Sends `signal` to the container's first process (`docker kill`).
-    public func kill(container spec: String, signal: Int32 = Signal.kill.rawValue) throws(EngineError) {
+    public func kill(container spec: String, signal: Int32 = Signal.kill.rawValue) throws(EstibaError) {
         _ = try Limits.signal(Int64(signal))
         let r = try record(spec)
         guard r.state == .running, let pid = r.pid, Processes.exists(pid) else {
-            throw EngineError(.conflict, "Container \(spec) is not running.", context: ["container": spec])
+            throw EstibaError(.conflict, "Container \(spec) is not running.", context: ["container": spec])
         }
         do { try Processes.send(Signal(rawValue: signal), to: pid) } catch {
-            throw EngineError(.io, "Cannot signal container \(spec): \(SystemError.text(for: error.code)).", context: ["container": spec])
+            throw EstibaError(.io, "Cannot signal container \(spec): \(SystemError.text(for: error.code)).", context: ["container": spec])
         }
     }
 
     /// SIGTERM (or the image's stop signal), then SIGKILL after `timeout` seconds (`docker stop`).
-    public func stop(container spec: String, timeout: Int = 10) async throws(EngineError) -> Int32 {
+    public func stop(container spec: String, timeout: Int = 10) async throws(EstibaError) -> Int32 {
         let r = try record(spec)
         if r.state == .running, let pid = r.pid {
             try? Processes.send(.terminate, to: pid)
@@ -68,7 +68,7 @@ extension Engine {
     }
 
     /// Waits until the container has exited; returns its exit code (`docker wait`).
-    public func wait(container spec: String) async throws(EngineError) -> Int32 {
+    public func wait(container spec: String) async throws(EstibaError) -> Int32 {
         let id = try record(spec).id
         while true {
             let r = try record(id)
@@ -83,12 +83,12 @@ extension Engine {
 
     /// The container's output so far (detached containers); with `follow`, `onChunk` keeps receiving it until
     /// the container exits.
-    public func logs(container spec: String, follow: Bool, onChunk: @Sendable ([UInt8]) -> Void) async throws(EngineError) {
+    public func logs(container spec: String, follow: Bool, onChunk: @Sendable ([UInt8]) -> Void) async throws(EstibaError) {
         let r = try record(spec)
         let path = try containerStore().path(r.id) + "/container.log"
         let log: FileDescriptor
         do { log = try FileDescriptor.open(path) } catch {
-            throw EngineError(.notFound, "Container \(spec) has no log: only detached containers (run -d) keep one.", context: ["container": spec])
+            throw EstibaError(.notFound, "Container \(spec) has no log: only detached containers (run -d) keep one.", context: ["container": spec])
         }
         // A read error ends the output like the end of the file does.
         func nextChunk() -> [UInt8] { (try? log.read(upTo: 65536)) ?? [] }
@@ -119,7 +119,7 @@ extension Engine {
         container spec: String, command: [String], environment: [String] = [], user: String? = nil,
         workingDirectory: String? = nil, tty: Bool = false, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
         onTerminal: (@Sendable (Int32) -> Void)? = nil
-    ) async throws(EngineError) -> Int32 {
+    ) async throws(EstibaError) -> Int32 {
         let (record, s) = try execSpec(
             container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
         let process = try launchExec(s, into: record, as: spec, stdin: stdin, stdout: stdout, stderr: stderr)
@@ -130,37 +130,37 @@ extension Engine {
     /// The running container `spec` names, and the spec of an exec in it (see `ContainerSetup.exec`).
     func execSpec(
         container spec: String, command: [String], environment: [String], user: String?, workingDirectory: String?, tty: Bool
-    ) throws(EngineError) -> (ContainerRecord, ContainerSpec) {
-        guard !command.isEmpty else { throw EngineError(.invalidArgument, "exec needs a command to run.") }
+    ) throws(EstibaError) -> (ContainerRecord, ContainerSpec) {
+        guard !command.isEmpty else { throw EstibaError(.invalidArgument, "exec needs a command to run.") }
         let r = try record(spec)
         guard r.state == .running, let pid = r.pid, Processes.exists(pid) else {
-            throw EngineError(.conflict, "Container \(spec) is not running; start it (run -d) before exec.", context: ["container": spec])
+            throw EstibaError(.conflict, "Container \(spec) is not running; start it (run -d) before exec.", context: ["container": spec])
         }
         let files = BundleFiles(directory: try containerStore().path(r.id))
         guard let bundleBytes = try? Files.read(files.config), let bundle = try? JSONValue.parse(bundleBytes) else {
-            throw EngineError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
+            throw EstibaError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
         }
         let container: ContainerSpec
-        do throws(RuntimeError) { container = try Bundle.spec(from: bundle, directory: files.directory) } catch { throw EngineError(.invalidArgument, error.message) }
+        do throws(RuntimeError) { container = try Bundle.spec(from: bundle, directory: files.directory) } catch { throw EstibaError(.invalidArgument, error.message) }
         if let user { try Limits.checkUser(user) }
         do {
             let s = try ContainerSetup.exec(
                 in: container, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
             return (r, s)
         } catch {
-            throw EngineError(.invalidArgument, error.message, context: ["user": user ?? ""])
+            throw EstibaError(.invalidArgument, error.message, context: ["user": user ?? ""])
         }
     }
 
     /// Starts an exec's process in the running container `record` (named `reference` by the caller).
     func launchExec(
         _ s: ContainerSpec, into record: ContainerRecord, as reference: String, stdin: Int32, stdout: Int32, stderr: Int32
-    ) throws(EngineError) -> LaunchedProcess {
+    ) throws(EstibaError) -> LaunchedProcess {
         guard let pid = record.pid else {
-            throw EngineError(.conflict, "Container \(reference) is not running; start it (run -d) before exec.", context: ["container": reference])
+            throw EstibaError(.conflict, "Container \(reference) is not running; start it (run -d) before exec.", context: ["container": reference])
         }
         do { return try Launcher.start(s, stdin: stdin, stdout: stdout, stderr: stderr, execInto: pid) } catch {
-            throw EngineError(.launchFailed, error.message, context: ["container": reference, "stage": error.stage ?? ""])
+            throw EstibaError(.launchFailed, error.message, context: ["container": reference, "stage": error.stage ?? ""])
         }
     }
 }

@@ -17,7 +17,7 @@ public final class Engine: Sendable {
     }
 
     /// The builder, made on first use and kept (its source digests stay memoized between builds).
-    func sharedBuilder() throws(EngineError) -> Builder {
+    func sharedBuilder() throws(EstibaError) -> Builder {
         let store = try store()
         return openedBuilder.withLock { cached in
             if let cached { return cached }
@@ -28,7 +28,7 @@ public final class Engine: Sendable {
     }
 
     /// The image store, opened (and created) on first use.
-    func store() throws(EngineError) -> ImageStore {
+    func store() throws(EstibaError) -> ImageStore {
         let result: Result<ImageStore, StoreError> = openedStore.withLock { cached in
             if let cached { return .success(cached) }
             do throws(StoreError) {
@@ -42,7 +42,7 @@ public final class Engine: Sendable {
         switch result {
         case .success(let s): return s
         case .failure(let e):
-            throw EngineError(.io, "Cannot open the store at \(configuration.root): \(e.message) Pass --root DIR (or set ESTIBA_ROOT) to use another directory.", context: ["root": configuration.root])
+            throw EstibaError(.io, "Cannot open the store at \(configuration.root): \(e.message) Pass --root DIR (or set ESTIBA_ROOT) to use another directory.", context: ["root": configuration.root])
         }
     }
 }

@@ -1,4 +1,5 @@
 import ImageStore
+import System
 
 /// An image as `inspect` describes it: its record, and where its layers are unpacked in the store.
 public struct ImageDetails: Sendable {
@@ -9,7 +10,7 @@ public struct ImageDetails: Sendable {
 
 extension Engine {
     /// The image `spec` names, with its layer directories.
-    public func imageDetails(_ spec: String) async throws(EngineError) -> ImageDetails {
+    public func imageDetails(_ spec: String) async throws(EstibaError) -> ImageDetails {
         details(of: try await inspectImage(spec))
     }
 

@@ -31,9 +31,9 @@ extension Engine {
     /// Makes a one-layer image from a root filesystem (directory or tar archive, plain or compressed), like
     /// `docker import`; `changes` are Dockerfile instructions applied to the config (`CMD ["sh"]`, `ENV A=b`…).
     public func importImage(source: String, reference: String?, changes: [String] = [], message: String? = nil)
-        async throws(EngineError) -> ImageRecord
+        async throws(EstibaError) -> ImageRecord
     {
-        let ref = try reference.map { r throws(EngineError) in try Self.reference(r) }
+        let ref = try reference.map { r throws(EstibaError) in try Self.reference(r) }
         var config = ContainerConfig()
         try ConfigChanges.apply(changes, to: &config)
         let isDirectory = (try? Files.status(source))?.kind == .directory
@@ -45,7 +45,7 @@ extension Engine {
     }
 
     /// Every image with its shared and unique sizes, newest first.
-    public func images() async throws(EngineError) -> [ImageSummary] {
+    public func images() async throws(EstibaError) -> [ImageSummary] {
         let all = try await withStore { store throws(StoreError) in try await store.images() }
         var users: [Digest: Int] = [:]
         for image in all { for c in Set(image.chainIDs) { users[c, default: 0] += 1 } }
@@ -58,7 +58,7 @@ extension Engine {
     }
 
     /// A value that changes whenever `images()` would answer differently (cache key for front ends).
-    public func imagesGeneration() async throws(EngineError) -> [Int] {
+    public func imagesGeneration() async throws(EstibaError) -> [Int] {
         let images = try await withStore { store throws(StoreError) in try await store.generation() }
         // Container counts are part of the listing too: add a digest of which containers use which image.
         let containers = try containerStore().all().map { $0.id + $0.imageID }.sorted().joined(separator: ",")
@@ -66,12 +66,12 @@ extension Engine {
     }
 
     /// One image by `name[:tag]`, ID or unique ID prefix.
-    public func inspectImage(_ spec: String) async throws(EngineError) -> ImageRecord {
+    public func inspectImage(_ spec: String) async throws(EstibaError) -> ImageRecord {
         try await withStore { store throws(StoreError) in try await store.image(spec) }
     }
 
     /// The image's history, newest first, with each step's layer size.
-    public func history(_ spec: String) async throws(EngineError) -> [HistoryRow] {
+    public func history(_ spec: String) async throws(EstibaError) -> [HistoryRow] {
         let image = try await inspectImage(spec)
         var layerIndex = 0
         var rows: [HistoryRow] = []
@@ -94,13 +94,13 @@ extension Engine {
     }
 
     /// Points `target` at the image `source`.
-    public func tag(source: String, target: String) async throws(EngineError) -> ImageRecord {
+    public func tag(source: String, target: String) async throws(EstibaError) -> ImageRecord {
         let ref = try Self.reference(target)
         return try await withStore { store throws(StoreError) in try await store.tag(source, as: ref) }
     }
 
     /// Removes images or tags like `docker rmi`; then removes layers nothing uses any more.
-    public func removeImages(_ specs: [String], force: Bool) async throws(EngineError) -> [RemovalEvent] {
+    public func removeImages(_ specs: [String], force: Bool) async throws(EstibaError) -> [RemovalEvent] {
         let inUse = try imagesInUse()
         let keep = try snapshotsInUse()
         return try await withStore { store throws(StoreError) in
@@ -111,11 +111,11 @@ extension Engine {
         }
     }
 
-    public func verifyStore() async throws(EngineError) -> VerifyReport {
+    public func verifyStore() async throws(EstibaError) -> VerifyReport {
         await (try store()).verify()
     }
 
-    public func pruneStore() async throws(EngineError) -> PruneReport {
+    public func pruneStore() async throws(EstibaError) -> PruneReport {
         let keep = try snapshotsInUse()
         let cached = try builder().cachedManifests()
         let report = try await withStore { store throws(StoreError) in try await store.prune(keep: keep, keepManifests: cached) }
@@ -125,24 +125,24 @@ extension Engine {
     }
 
     /// Runs `body` on the store, turning its errors into engine errors.
-    func withStore<T: Sendable>(_ body: (ImageStore) async throws(StoreError) -> T) async throws(EngineError) -> T {
+    func withStore<T: Sendable>(_ body: (ImageStore) async throws(StoreError) -> T) async throws(EstibaError) -> T {
         let s = try store()
-        do { return try await body(s) } catch { throw EngineError(error) }
+        do { return try await body(s) } catch { throw EstibaError(error) }
     }
 
-    static func reference(_ text: String) throws(EngineError) -> ImageReference {
-        do { return try ImageReference(parsing: text) } catch { throw EngineError(error) }
+    static func reference(_ text: String) throws(EstibaError) -> ImageReference {
+        do { return try ImageReference(parsing: text) } catch { throw EstibaError(error) }
     }
 }
 
 extension Engine {
     /// Writes images to a docker-archive, OCI archive or OCI layout directory.
-    public func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(EngineError) -> [ImageRecord] {
+    public func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(EstibaError) -> [ImageRecord] {
         try await withStore { store throws(StoreError) in try await store.save(specs, to: path, format: format) }
     }
 
     /// Loads every image of an archive or layout (docker-archive current or legacy, OCI archive or directory).
-    public func load(from path: String) async throws(EngineError) -> [LoadedImage] {
+    public func load(from path: String) async throws(EstibaError) -> [LoadedImage] {
         try await withStore { store throws(StoreError) in try await store.load(from: path) }
     }
 }

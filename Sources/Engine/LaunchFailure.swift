@@ -1,4 +1,5 @@
 import Runtime
+import System
 
 /// Why a container's command could not start (Docker's `run` exits 127 and 126 for these).
 public enum CommandFailure: Sendable, Equatable {
@@ -8,7 +9,7 @@ public enum CommandFailure: Sendable, Equatable {
     case notExecutable
 }
 
-extension EngineError {
+extension EstibaError {
     /// For a launch failure: whether the command was missing or could not be executed; nil for any other error.
     public var commandFailure: CommandFailure? {
         guard code == .launchFailed else { return nil }

@@ -22,14 +22,14 @@ public struct ParseReport: Sendable {
 extension Engine {
     /// Parses a Dockerfile. Syntax problems are diagnostics in the report, not errors; errors are for an
     /// unreadable source or cancellation.
-    public func parse(_ source: DockerfileSource, progress: ProgressHandler? = nil) async throws(EngineError)
+    public func parse(_ source: DockerfileSource, progress: ProgressHandler? = nil) async throws(EstibaError)
         -> ParseReport
     {
         try parseNow(source, progress: progress)
     }
 
     /// The synchronous core of `parse`, for callers that answer inline (small texts, no I/O).
-    public func parseNow(_ source: DockerfileSource, progress: ProgressHandler? = nil) throws(EngineError)
+    public func parseNow(_ source: DockerfileSource, progress: ProgressHandler? = nil) throws(EstibaError)
         -> ParseReport
     {
         let text: String
@@ -55,29 +55,29 @@ extension Engine {
     }
 
     /// Reads a regular file of at most `maxDockerfileSize` bytes.
-    func readDockerfile(_ path: String) throws(EngineError) -> String {
+    func readDockerfile(_ path: String) throws(EstibaError) -> String {
         let ctx = ["file": path]
         let file: FileDescriptor
         do { file = try FileDescriptor.open(path) } catch {
             if error.isNotFound {
-                throw EngineError(.notFound, "No such file: \(path). Check the path (relative paths start at the service's working directory).", context: ctx)
+                throw EstibaError(.notFound, "No such file: \(path). Check the path (relative paths start at the service's working directory).", context: ctx)
             }
-            throw EngineError(.io, "Cannot open \(path): \(SystemError.text(for: error.code)).", context: ctx)
+            throw EstibaError(.io, "Cannot open \(path): \(SystemError.text(for: error.code)).", context: ctx)
         }
         let status: FileStatus
         do { status = try file.status() } catch {
-            throw EngineError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
+            throw EstibaError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
         }
         guard status.kind == .regular else {
-            throw EngineError(.invalidArgument, "\(path) is not a regular file; give the path of a Dockerfile.", context: ctx)
+            throw EstibaError(.invalidArgument, "\(path) is not a regular file; give the path of a Dockerfile.", context: ctx)
         }
         let limit = configuration.maxDockerfileSize
         guard status.size <= Int64(limit) else {
-            throw EngineError(.invalidArgument, "\(path) is \(status.size) bytes, over the \(limit)-byte limit for a Dockerfile.", context: ctx)
+            throw EstibaError(.invalidArgument, "\(path) is \(status.size) bytes, over the \(limit)-byte limit for a Dockerfile.", context: ctx)
         }
         // A file that grew since its status was read is cut at the size it had.
         do { return String(decoding: try file.readAll(upTo: Int(clamping: status.size)), as: UTF8.self) } catch {
-            throw EngineError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
+            throw EstibaError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
         }
     }
 }

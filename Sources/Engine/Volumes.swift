@@ -7,13 +7,13 @@ import System
 /// or `name:/target[:ro|rw]` (a named volume kept in the store under `volumes/<name>/_data`).
 enum VolumeSpecs {
     /// The mounts, and the named volumes this call created (to be filled from the image).
-    static func resolve(_ specs: [String], root: String) throws(EngineError) -> (mounts: [VolumeMount], created: [VolumeMount]) {
+    static func resolve(_ specs: [String], root: String) throws(EstibaError) -> (mounts: [VolumeMount], created: [VolumeMount]) {
         var out: [VolumeMount] = []
         var created: [VolumeMount] = []
         for spec in specs {
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 || parts.count == 3 else {
-                throw EngineError(.invalidArgument, "Invalid volume \"\(spec)\": use SOURCE:TARGET[:ro|rw], where SOURCE is a host path or a volume name.", context: ["volume": spec])
+                throw EstibaError(.invalidArgument, "Invalid volume \"\(spec)\": use SOURCE:TARGET[:ro|rw], where SOURCE is a host path or a volume name.", context: ["volume": spec])
             }
             var readOnly = false
             if parts.count == 3 {
@@ -21,15 +21,15 @@ enum VolumeSpecs {
                 case "ro": readOnly = true
                 case "rw", "": readOnly = false
                 default:
-                    throw EngineError(.invalidArgument, "Invalid volume mode \"\(parts[2])\" in \"\(spec)\": use ro or rw.", context: ["volume": spec])
+                    throw EstibaError(.invalidArgument, "Invalid volume mode \"\(parts[2])\" in \"\(spec)\": use ro or rw.", context: ["volume": spec])
                 }
             }
             let (source, target) = (parts[0], parts[1])
             guard target.hasPrefix("/"), target != "/" else {
-                throw EngineError(.invalidArgument, "Invalid volume \"\(spec)\": the target must be an absolute path in the container, not /.", context: ["volume": spec])
+                throw EstibaError(.invalidArgument, "Invalid volume \"\(spec)\": the target must be an absolute path in the container, not /.", context: ["volume": spec])
             }
             guard !source.isEmpty else {
-                throw EngineError(.invalidArgument, "Invalid volume \"\(spec)\": give a host path or a volume name before the colon.", context: ["volume": spec])
+                throw EstibaError(.invalidArgument, "Invalid volume \"\(spec)\": give a host path or a volume name before the colon.", context: ["volume": spec])
             }
             let path: String
             if source.hasPrefix("/") {
@@ -37,7 +37,7 @@ enum VolumeSpecs {
                 if (try? Files.status(path)) == nil { try makeDirectories(path) }
             } else {
                 guard validName(source) else {
-                    throw EngineError(.invalidArgument, "Invalid volume name \"\(source)\": use letters, digits, '_', '.' and '-', starting with a letter or digit (or give an absolute host path).", context: ["volume": spec])
+                    throw EstibaError(.invalidArgument, "Invalid volume name \"\(source)\": use letters, digits, '_', '.' and '-', starting with a letter or digit (or give an absolute host path).", context: ["volume": spec])
                 }
                 path = StoreLayout(root: root).volumeData(source)
                 if !Files.exists(path) {
@@ -51,7 +51,7 @@ enum VolumeSpecs {
     }
 
     /// An anonymous volume (for an image's VOLUME): `volumes/<64 hex>/_data`.
-    static func anonymous(root: String) throws(EngineError) -> (name: String, path: String) {
+    static func anonymous(root: String) throws(EstibaError) -> (name: String, path: String) {
         let name = ContainerStore.newID()
         let path = StoreLayout(root: root).volumeData(name)
         try makeDirectories(path)
@@ -64,10 +64,10 @@ enum VolumeSpecs {
         return n.unicodeScalars.allSatisfy { $0.value < 128 && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)) }
     }
 
-    static func makeDirectories(_ path: String) throws(EngineError) {
+    static func makeDirectories(_ path: String) throws(EstibaError) {
         do { try Files.makeDirectories(path) } catch {
             let failed = error.path ?? path
-            throw EngineError(.io, "Cannot create \(failed) for a volume: \(SystemError.text(for: error.code)).", context: ["path": failed])
+            throw EstibaError(.io, "Cannot create \(failed) for a volume: \(SystemError.text(for: error.code)).", context: ["path": failed])
         }
     }
 }
@@ -98,7 +98,7 @@ extension Engine {
     /// A container's volumes: its `-v` specs resolved, then an anonymous volume for each of the image's VOLUMEs
     /// no `-v` covers (as with Docker). New volumes start with the image's files at their path (`layers`: the
     /// image's, top first). Returns the mounts and the anonymous volumes' names.
-    func containerVolumes(_ specs: [String], imageVolumes: [String], layers: [String]) throws(EngineError) -> (mounts: [VolumeMount], anonymous: [String]) {
+    func containerVolumes(_ specs: [String], imageVolumes: [String], layers: [String]) throws(EstibaError) -> (mounts: [VolumeMount], anonymous: [String]) {
         var (mounts, created) = try VolumeSpecs.resolve(specs, root: configuration.root)
         var anonymous: [String] = []
         for v in imageVolumes where !mounts.contains(where: { $0.target == v }) {
@@ -110,7 +110,7 @@ extension Engine {
         }
         for v in created {
             do { try VolumeSeeder.seed(volume: v.source, image: layers, path: v.target, root: configuration.root) } catch {
-                throw EngineError(.io, "Cannot fill the new volume for \(v.target) from the image: \(error.message)", context: ["volume": v.target])
+                throw EstibaError(.io, "Cannot fill the new volume for \(v.target) from the image: \(error.message)", context: ["volume": v.target])
             }
         }
         return (mounts, anonymous)
@@ -128,7 +128,7 @@ public struct VolumeInfo: Sendable {
 
 extension Engine {
     /// Every volume, by name, with the containers that use it.
-    public func volumes() throws(EngineError) -> [VolumeInfo] {
+    public func volumes() throws(EstibaError) -> [VolumeInfo] {
         let layout = StoreLayout(root: configuration.root)
         guard let all = try? FileDescriptor.open(layout.volumes, .directory).names() else { return [] }
         let names = all.filter { !$0.hasPrefix(".") }
@@ -137,9 +137,9 @@ extension Engine {
     }
 
     /// Creates a named volume (nothing happens when it exists).
-    public func createVolume(_ name: String) throws(EngineError) -> VolumeInfo {
+    public func createVolume(_ name: String) throws(EstibaError) -> VolumeInfo {
         guard VolumeSpecs.validName(name) else {
-            throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["volume": name])
+            throw EstibaError(.invalidArgument, "Invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["volume": name])
         }
         let path = StoreLayout(root: configuration.root).volumeData(name)
         try VolumeSpecs.makeDirectories(path)
@@ -148,18 +148,18 @@ extension Engine {
 
     /// Removes volumes; one a container uses only with `force` (like `docker volume rm -f`, which still refuses
     /// running ones: so does this).
-    public func removeVolumes(_ names: [String], force: Bool) throws(EngineError) -> [String] {
+    public func removeVolumes(_ names: [String], force: Bool) throws(EstibaError) -> [String] {
         let users = try volumeUsers()
         let running = Set(try containers(all: false).map(\.name))
         var removed: [String] = []
         for name in names {
             guard VolumeSpecs.validName(name) || (name.count == 64 && name.allSatisfy(\.isHexDigit)) else {
-                throw EngineError(.invalidArgument, "Invalid volume name \"\(name)\".", context: ["volume": name])
+                throw EstibaError(.invalidArgument, "Invalid volume name \"\(name)\".", context: ["volume": name])
             }
             let dir = StoreLayout(root: configuration.root).volume(name)
-            guard Files.exists(dir) else { throw EngineError(.notFound, "No such volume: \(name). Run `estiba volume ls` to list volumes.", context: ["volume": name]) }
+            guard Files.exists(dir) else { throw EstibaError(.notFound, "No such volume: \(name). Run `estiba volume ls` to list volumes.", context: ["volume": name]) }
             if let u = users[name], !u.isEmpty, !force || u.contains(where: running.contains) {
-                throw EngineError(.conflict, "Volume \(name) is in use by container \(u.joined(separator: ", ")); remove the container first.", context: ["volume": name])
+                throw EstibaError(.conflict, "Volume \(name) is in use by container \(u.joined(separator: ", ")); remove the container first.", context: ["volume": name])
             }
             try containerStore().removeTree(dir)
             removed.append(name)
@@ -168,7 +168,7 @@ extension Engine {
     }
 
     /// Volume names → the containers whose bundles mount them.
-    func volumeUsers() throws(EngineError) -> [String: [String]] {
+    func volumeUsers() throws(EstibaError) -> [String: [String]] {
         let prefix = StoreLayout(root: configuration.root).volumes + "/"
         var out: [String: [String]] = [:]
         let store = try containerStore()

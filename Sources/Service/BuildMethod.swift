@@ -1,6 +1,7 @@
 import Engine
 import EstibaJSON
 import JSONRPC
+import System
 
 extension EstibaService {
     /// `build`: runs the build as a cancellable task, streaming `build/progress` notifications to the caller.
@@ -36,7 +37,7 @@ extension EstibaService {
             if wantsProgress {
                 handler = { event in ctx.notify("build/progress", BuildEncoding.event(event, id: requestID)) }
             }
-            do throws(EngineError) {
+            do throws(EstibaError) {
                 let result = try await engine.build(built, tags: tags, onEvent: handler)
                 if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
                 return .success(BuildEncoding.result(result))

@@ -56,7 +56,7 @@ extension EstibaService {
             }
             o.limits.pids = try p.integer("pidsLimit", in: 1...Int64.max)
             o.limits.cpus = try p.number("cpus")
-            do throws(EngineError) { try Limits.check(o.limits) } catch {
+            do throws(EstibaError) { try Limits.check(o.limits) } catch {
                 throw RPCErrorCode.invalidParams(error.message, param: error.context.keys.first ?? "memory")
             }
             let interactive = try p.bool("interactive") ?? false
@@ -66,13 +66,13 @@ extension EstibaService {
             let options = o
             let sessions = service.sessions
             if options.detach || options.createOnly {
-                return task { () async throws(EngineError) -> JSONValue in
+                return task { () async throws(EstibaError) -> JSONValue in
                     let r = try await service.engine.run(options)
                     return ["Id": .string(r.containerID), "Name": .string(r.name), "ExitCode": .null]
                 }
             }
             return .deferred { ctx in
-                do throws(EngineError) {
+                do throws(EstibaError) {
                     let process = try await service.engine.runAttached(options, interactive: interactive)
                     let session = InteractiveSessions.Session(id: process.containerID, name: process.name, tty: options.tty, process: process)
                     return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))
@@ -97,7 +97,7 @@ extension EstibaService {
             let tty = try p.bool("tty") ?? false
             let sessions = service.sessions
             return .deferred { ctx in
-                do throws(EngineError) {
+                do throws(EstibaError) {
                     let process = try await service.engine.execAttached(
                         container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: tty,
                         interactive: interactive)
@@ -111,18 +111,18 @@ extension EstibaService {
         },
         ServiceMethod("start", params: ["containers"]) { service, p throws(RPCError) in
             let names = try p.references("containers", "container")
-            return task { () async throws(EngineError) -> JSONValue in ["started": JSONValue(try service.engine.start(containers: names))] }
+            return task { () async throws(EstibaError) -> JSONValue in ["started": JSONValue(try service.engine.start(containers: names))] }
         },
         ServiceMethod("ps", params: ["all"]) { service, p throws(RPCError) in
             let all = try p.bool("all") ?? false
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 ["containers": .array(try service.engine.containers(all: all).map(DockerJSON.containerRow))]
             }
         },
         ServiceMethod("rm", params: ["containers", "force"]) { service, p throws(RPCError) in
             let names = try p.references("containers", "container")
             let force = try p.bool("force") ?? false
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 ["removed": JSONValue(try service.engine.removeContainers(names, force: force))]
             }
         },
@@ -131,10 +131,10 @@ extension EstibaService {
             // In range (refused by name otherwise), then converted with the engine's checked conversion.
             let seconds = try p.integer("timeout", in: 0...Limits.maximumStopTimeout) ?? 10
             let timeout: Int
-            do throws(EngineError) { timeout = try Limits.stopTimeout(seconds) } catch {
+            do throws(EstibaError) { timeout = try Limits.stopTimeout(seconds) } catch {
                 throw RPCErrorCode.invalidParams(error.message, param: "timeout")
             }
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 ["ExitCode": .int(Int64(try await service.engine.stop(container: container, timeout: timeout)))]
             }
         },
@@ -142,17 +142,17 @@ extension EstibaService {
             let container = try p.reference("container", "container")
             let number = try p.integer("signal", in: 1...Limits.maximumSignal) ?? Int64(Signal.kill.rawValue)
             let signal: Int32
-            do throws(EngineError) { signal = try Limits.signal(number) } catch {
+            do throws(EstibaError) { signal = try Limits.signal(number) } catch {
                 throw RPCErrorCode.invalidParams(error.message, param: "signal")
             }
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 try service.engine.kill(container: container, signal: signal)
                 return ["Signaled": true]
             }
         },
         ServiceMethod("wait", params: ["container"]) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 ["ExitCode": .int(Int64(try await service.engine.wait(container: container)))]
             }
         },
@@ -161,7 +161,7 @@ extension EstibaService {
             let follow = try p.bool("follow") ?? false
             return .deferred { ctx in
                 let collected = ByteCollector()
-                do throws(EngineError) {
+                do throws(EstibaError) {
                     try await service.engine.logs(container: container, follow: follow) { chunk in
                         if follow {
                             ctx.notify("container/output", ["id": ctx.requestID?.json ?? .null, "stream": "stdout", "data": .string(Base64.encode(chunk[...]))])
@@ -181,7 +181,7 @@ extension EstibaService {
             let changes = try p.strings("changes") ?? []
             let message = try p.string("message")
             let author = try p.string("author")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 let image = try await service.engine.commit(container: container, reference: reference, changes: changes, message: message, author: author)
                 return ["Id": .string(image.id.description), "RepoTags": JSONValue(image.references.map(\.description))]
             }
@@ -190,7 +190,7 @@ extension EstibaService {
 
     /// A `user` param in the forms `run -u` takes, or -32602 saying what is wrong with it.
     static func checkUser(_ user: String) throws(RPCError) {
-        do throws(EngineError) { try Limits.checkUser(user) } catch {
+        do throws(EstibaError) { try Limits.checkUser(user) } catch {
             throw RPCErrorCode.invalidParams(error.message, param: "user")
         }
     }

@@ -2,6 +2,7 @@ import Engine
 import EstibaJSON
 import JSONRPC
 import Synchronization
+import System
 
 /// The JSON-RPC service: looks each request up in the method table, decodes its params strictly, and lets the
 /// method's handler call the Engine and encode the result.
@@ -50,9 +51,9 @@ public final class EstibaService: RPCHandler {
     }
 
     /// Runs engine work as a task; engine errors become their JSON-RPC errors.
-    static func task(_ work: @escaping @Sendable () async throws(EngineError) -> JSONValue) -> RPCOutcome {
+    static func task(_ work: @escaping @Sendable () async throws(EstibaError) -> JSONValue) -> RPCOutcome {
         .deferred { _ in
-            do throws(EngineError) {
+            do throws(EstibaError) {
                 let value = try await work()
                 if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
                 return .success(value)

@@ -2,6 +2,7 @@ import CLIOutput
 import Engine
 import EstibaJSON
 import JSONRPC
+import System
 
 extension EstibaService {
     /// The image methods: all do I/O, so all run as cancellable tasks.
@@ -11,14 +12,14 @@ extension EstibaService {
             let reference = try p.string("reference")
             let changes = try p.strings("changes") ?? []
             let message = try p.string("message")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 let image = try await service.engine.importImage(source: source, reference: reference, changes: changes, message: message)
                 return DockerJSON.inspect(service.engine.details(of: image))
             }
         },
         ServiceMethod("images", params: []) { service, _ throws(RPCError) in
             .deferredEncoded { _ in
-                do throws(EngineError) {
+                do throws(EstibaError) {
                     let generation = try await service.engine.imagesGeneration()
                     if let hit = service.imagesCache.withLock({ $0 }), hit.generation == generation, !generation.isEmpty { return .success(hit.text) }
                     let text = JSONText(["images": .array(try await service.engine.images().map(DockerJSON.summary))])
@@ -31,13 +32,13 @@ extension EstibaService {
         },
         ServiceMethod("inspect", params: ["image"]) { service, p throws(RPCError) in
             let image = try p.reference("image", "image")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 DockerJSON.inspect(try await service.engine.imageDetails(image))
             }
         },
         ServiceMethod("history", params: ["image"]) { service, p throws(RPCError) in
             let image = try p.reference("image", "image")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 let tags = try await service.engine.inspectImage(image).references.map(\.description)
                 return ["history": .array(try await service.engine.history(image).map { DockerJSON.historyRow($0, tags: tags) })]
             }
@@ -45,7 +46,7 @@ extension EstibaService {
         ServiceMethod("tag", params: ["source", "target"]) { service, p throws(RPCError) in
             let source = try p.reference("source", "image")
             let target = try p.requiredString("target")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 let image = try await service.engine.tag(source: source, target: target)
                 return ["Id": .string(image.id.description), "RepoTags": JSONValue(image.references.map(\.description))]
             }
@@ -53,7 +54,7 @@ extension EstibaService {
         ServiceMethod("rmi", params: ["images", "force"]) { service, p throws(RPCError) in
             let images = try p.references("images", "image")
             let force = try p.bool("force") ?? false
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 ["events": .array(try await service.engine.removeImages(images, force: force).map(DockerJSON.removal))]
             }
         },
@@ -64,14 +65,14 @@ extension EstibaService {
             guard let format = ArchiveFormat(rawValue: formatName) else {
                 throw RPCErrorCode.invalidParams("\"format\" must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", "))", param: "format")
             }
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 let saved = try await service.engine.save(images, to: path, format: format)
                 return ["path": .string(path), "format": .string(format.rawValue), "images": JSONValue(saved.map(\.id.description))]
             }
         },
         ServiceMethod("load", params: ["path"]) { service, p throws(RPCError) in
             let path = try p.requiredString("path")
-            return task { () async throws(EngineError) -> JSONValue in
+            return task { () async throws(EstibaError) -> JSONValue in
                 let loaded = try await service.engine.load(from: path)
                 return [
                     "images": .array(loaded.map { l in
@@ -81,13 +82,13 @@ extension EstibaService {
             }
         },
         ServiceMethod("verify", params: []) { service, _ throws(RPCError) in
-            task { () async throws(EngineError) -> JSONValue in
+            task { () async throws(EstibaError) -> JSONValue in
                 let r = try await service.engine.verifyStore()
                 return ["blobsChecked": .int(Int64(r.blobsChecked)), "problems": JSONValue(r.problems)]
             }
         },
         ServiceMethod("prune", params: []) { service, _ throws(RPCError) in
-            task { () async throws(EngineError) -> JSONValue in
+            task { () async throws(EstibaError) -> JSONValue in
                 let r = try await service.engine.pruneStore()
                 return ["blobs": .int(Int64(r.blobs)), "snapshots": .int(Int64(r.snapshots)), "bytes": .int(r.bytes)]
             }

@@ -1,5 +1,6 @@
 import Engine
 import Synchronization
+import System
 
 /// Processes started with `interactive` or `tty` over JSON-RPC, by the ID their `container/started` named: where
 /// `input` writes and, for terminals, what `resize` sets.
@@ -46,7 +47,7 @@ final class InputQueue: Sendable {
                 _ = await before?.value
                 var written = 0
                 if !bytes.isEmpty {
-                    do throws(EngineError) {
+                    do throws(EstibaError) {
                         try await process.write(bytes)
                         written = bytes.count
                     } catch {

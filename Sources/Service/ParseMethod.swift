@@ -2,6 +2,7 @@ import CLIOutput
 import Engine
 import EstibaJSON
 import JSONRPC
+import System
 
 extension EstibaService {
     /// Texts up to this size are parsed inline on the connection's reader thread (they take microseconds).
@@ -22,7 +23,7 @@ extension EstibaService {
         }
         let engine = service.engine
         if case .text(let t) = source, t.utf8.count <= inlineParseLimit, !wantsProgress {
-            do throws(EngineError) {
+            do throws(EstibaError) {
                 return .doneEncoded(ParseEncoding.encode(try engine.parseNow(source)))
             } catch {
                 return .done(.failure(error.rpcError))
@@ -30,7 +31,7 @@ extension EstibaService {
         }
         return .deferredEncoded { ctx in
             let progress: ProgressHandler? = wantsProgress ? progressForwarder(ctx) : nil
-            do throws(EngineError) {
+            do throws(EstibaError) {
                 let report = try await engine.parse(source, progress: progress)
                 if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
                 return .success(await ParseEncoding.encodeConcurrently(report))

@@ -43,7 +43,7 @@ struct BuildCommand: AsyncParsableCommand {
         options.dryRun = dryRun
         if let network {
             guard let mode = NetworkMode(rawValue: network == "default" ? "none" : network) else {
-                throw fail(EngineError(.invalidArgument, "Unknown network \(network); use none or host."))
+                throw fail(EstibaError(.invalidArgument, "Unknown network \(network); use none or host."))
             }
             options.network = mode
         }

@@ -30,7 +30,7 @@ struct ExecCommand: AsyncParsableCommand {
         let input: FileDescriptor
         do throws(SystemError) {
             input = interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
-        } catch { throw fail(EngineError(.io, error.message)) }
+        } catch { throw fail(EstibaError(.io, error.message)) }
         let code: Int32
         do {
             code = try await engine.exec(

@@ -43,7 +43,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
             return path
         } catch {
-            throw fail(EngineError(.io, "Cannot copy standard input to a temporary file: \(error.message) Set TMPDIR to a directory with room.", context: ["source": "-"]))
+            throw fail(EstibaError(.io, "Cannot copy standard input to a temporary file: \(error.message) Set TMPDIR to a directory with room.", context: ["source": "-"]))
         }
     }
 }

@@ -19,7 +19,7 @@ struct KillCommand: AsyncParsableCommand {
         } else if let named = names[upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper] {
             sig = named.rawValue
         } else if signal.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) && !signal.isEmpty {
-            throw fail(EngineError(.invalidArgument, "Invalid signal: \(signal). Give a signal number from 1 to \(Limits.maximumSignal), or a name like TERM."))
+            throw fail(EstibaError(.invalidArgument, "Invalid signal: \(signal). Give a signal number from 1 to \(Limits.maximumSignal), or a name like TERM."))
         } else {
             throw ValidationError("Unknown signal \(signal).")
         }

@@ -48,15 +48,15 @@ struct RunCommand: AsyncParsableCommand {
             o.labels[parts[0]] = parts.count == 2 ? parts[1] : ""
         }
         if let memory {
-            guard let bytes = ByteSize.parse(memory) else { throw runFailure(EngineError(.invalidArgument, "Invalid --memory \(memory): give bytes, or a number with k, m or g (like 64m).")) }
+            guard let bytes = ByteSize.parse(memory) else { throw runFailure(EstibaError(.invalidArgument, "Invalid --memory \(memory): give bytes, or a number with k, m or g (like 64m).")) }
             o.limits.memoryBytes = bytes
         }
         if let pidsLimit {
-            guard pidsLimit > 0 else { throw runFailure(EngineError(.invalidArgument, "--pids-limit must be positive.")) }
+            guard pidsLimit > 0 else { throw runFailure(EstibaError(.invalidArgument, "--pids-limit must be positive.")) }
             o.limits.pids = pidsLimit
         }
         if let cpus {
-            guard cpus.isFinite, cpus > 0 else { throw runFailure(EngineError(.invalidArgument, "--cpus must be a positive number.")) }
+            guard cpus.isFinite, cpus > 0 else { throw runFailure(EstibaError(.invalidArgument, "--cpus must be a positive number.")) }
             o.limits.cpus = cpus
         }
         do { try Limits.check(o.limits) } catch { throw runFailure(error) }
@@ -92,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
         let input: FileDescriptor
         do throws(SystemError) {
             input = interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
-        } catch { throw runFailure(EngineError(.io, error.message)) }
+        } catch { throw runFailure(EstibaError(.io, error.message)) }
         let result: RunResult
         do {
             result = try await engine.run(o, stdin: input.rawValue, stdout: 1, stderr: 2)

@@ -15,7 +15,7 @@ enum TerminalSession {
             let keys = DescriptorPump.stream(keyboard, chunkSize: 4096)
             Task {
                 for await chunk in keys {
-                    do throws(EngineError) { try await process.write(chunk) } catch { break }
+                    do throws(EstibaError) { try await process.write(chunk) } catch { break }
                 }
             }
         }

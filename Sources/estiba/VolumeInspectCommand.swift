@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import EstibaJSON
+import System
 
 extension VolumeCommand {
     struct Inspect: AsyncParsableCommand {
@@ -12,7 +13,7 @@ extension VolumeCommand {
             do { all = try global.engine().volumes() } catch { throw fail(error) }
             var out: [JSONValue] = []
             for n in names {
-                guard let v = all.first(where: { $0.name == n }) else { throw fail(EngineError(.notFound, "No such volume: \(n).")) }
+                guard let v = all.first(where: { $0.name == n }) else { throw fail(EstibaError(.notFound, "No such volume: \(n).")) }
                 out.append(["Name": .string(v.name), "Driver": "local", "Mountpoint": .string(v.mountpoint), "UsedBy": JSONValue(v.usedBy)])
             }
             FileDescriptorOutput.stdout(String(decoding: JSONValue.array(out).encodedPretty(), as: UTF8.self) + "\n")

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import System
 import Testing
 
 /// Engine's API in-process, on a store of its own: what front ends get back, and the errors they map.
@@ -46,7 +47,7 @@ import Testing
         #expect(try await engine.imageDetails("tiny:2").image.id == image.id)
         let events = try await engine.removeImages(["tiny:1", "tiny:2"], force: false)
         #expect(events.count == 3, "two untags and one delete: \(events)")
-        await #expect(throws: EngineError.self) { try await engine.imageDetails(image.id.description) }
+        await #expect(throws: EstibaError.self) { try await engine.imageDetails(image.id.description) }
     }
 
     @Test func unknownNamesAreNotFound() async throws {
@@ -62,10 +63,10 @@ import Testing
     }
 
     @Test func launchFailuresSayWhyTheCommandDidNotStart() {
-        let missing = EngineError(.launchFailed, "x", context: ["stage": "command not found"])
-        let denied = EngineError(.launchFailed, "x", context: ["stage": "command cannot be executed"])
-        let other = EngineError(.launchFailed, "x", context: ["stage": "pivot_root"])
-        let notLaunch = EngineError(.notFound, "x", context: ["stage": "command not found"])
+        let missing = EstibaError(.launchFailed, "x", context: ["stage": "command not found"])
+        let denied = EstibaError(.launchFailed, "x", context: ["stage": "command cannot be executed"])
+        let other = EstibaError(.launchFailed, "x", context: ["stage": "pivot_root"])
+        let notLaunch = EstibaError(.notFound, "x", context: ["stage": "command not found"])
         #expect(missing.commandFailure == .notFound)
         #expect(denied.commandFailure == .notExecutable)
         #expect(other.commandFailure == nil)
@@ -75,14 +76,14 @@ import Testing
     @Test func limitsFromUsersAreCheckedWithDockersRules() throws {
         var limits = ResourceLimits()
         limits.memoryBytes = 1 << 20
-        #expect(throws: EngineError.self) { try Limits.check(limits) }
+        #expect(throws: EstibaError.self) { try Limits.check(limits) }
         limits.memoryBytes = 64 << 20
         #expect(throws: Never.self) { try Limits.check(limits) }
-        #expect(throws: EngineError.self) { try Limits.signal(0) }
-        #expect(throws: EngineError.self) { try Limits.signal(65) }
+        #expect(throws: EstibaError.self) { try Limits.signal(0) }
+        #expect(throws: EstibaError.self) { try Limits.signal(65) }
         #expect(try Limits.signal(15) == 15)
-        #expect(throws: EngineError.self) { try Limits.stopTimeout(-1) }
-        #expect(throws: EngineError.self) { try Limits.checkUser("a:b:c") }
+        #expect(throws: EstibaError.self) { try Limits.stopTimeout(-1) }
+        #expect(throws: EstibaError.self) { try Limits.checkUser("a:b:c") }
         #expect(throws: Never.self) { try Limits.checkUser("1000:1000") }
     }
 }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import System
 import Testing
 
 /// `parse` of a file: a regular file within the size limit is read whole; anything else is refused with the
@@ -11,7 +12,7 @@ import Testing
         Engine(configuration: EngineConfiguration(root: directory + "/store", maxDockerfileSize: limit))
     }
 
-    func failure(_ path: String, limit: Int = 64 << 20) -> EngineError? {
+    func failure(_ path: String, limit: Int = 64 << 20) -> EstibaError? {
         do {
             _ = try engine(limit: limit).parseNow(.path(path))
             return nil

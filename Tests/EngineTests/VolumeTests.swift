@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import System
 import Testing
 
 /// Named volumes in the store.
@@ -17,7 +18,7 @@ import Testing
         #expect(try engine.volumes().map(\.name) == ["cache-1"])
         #expect(try engine.removeVolumes(["cache-1"], force: false) == ["cache-1"])
         #expect(try engine.volumes().isEmpty)
-        let error = #expect(throws: EngineError.self) { try engine.removeVolumes(["cache-1"], force: false) }
+        let error = #expect(throws: EstibaError.self) { try engine.removeVolumes(["cache-1"], force: false) }
         #expect(error?.code == .notFound)
     }
 }

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Glibc
 import Runtime
+import System
 import Testing
 
 /// The streaming attach API on real containers (root, namespaces, overlayfs): output by source, input, exit
@@ -74,8 +75,8 @@ import Testing
         let (engine, dir) = try await busybox()
         defer { removeTree(dir) }
         let a = try await engine.runAttached(options(["sh", "-c", "cat; echo end"]))
-        await #expect(throws: EngineError.self) { try await a.write(Array("x".utf8)) }
-        #expect(throws: EngineError.self) { try a.resize(rows: 10, columns: 10) }
+        await #expect(throws: EstibaError.self) { try await a.write(Array("x".utf8)) }
+        #expect(throws: EstibaError.self) { try a.resize(rows: 10, columns: 10) }
         #expect(await collect(a)[.stdout] == "end\n")
         #expect(await a.exitCode() == 0)
     }
@@ -124,7 +125,7 @@ import Testing
         await #expect {
             try await engine.runAttached(options(["no-such-command"]))
         } throws: { error in
-            (error as? EngineError)?.context["stage"] == RuntimeError.commandNotFound
+            (error as? EstibaError)?.context["stage"] == RuntimeError.commandNotFound
         }
         #expect(try engine.containers().isEmpty)
     }

@@ -3,6 +3,7 @@ import Foundation
 import EstibaJSON
 import JSONRPC
 import Synchronization
+import System
 import Testing
 
 @testable import Service
@@ -113,5 +114,23 @@ import Testing
         let (after, _) = await Self.call(service, "images")
         guard case .failure(let e) = after else { Issue.record("answered after shutdown"); return }
         #expect(e.code == RPCErrorCode.shuttingDown)
+    }
+}
+
+/// The service's one mapping from error classes to JSON-RPC codes.
+@Suite struct ErrorMappingTests {
+    @Test func eachClassHasItsDocumentedCode() {
+        let expected: [EstibaError.Code: Int] = [
+            .notFound: -32001, .invalidArgument: -32602, .cancelled: RPCErrorCode.requestCancelled, .io: RPCErrorCode.ioError,
+            .syntax: RPCErrorCode.dockerfileSyntax, .conflict: RPCErrorCode.conflict, .alreadyExists: RPCErrorCode.conflict,
+            .failedPrecondition: RPCErrorCode.conflict, .badInput: RPCErrorCode.badInput, .buildFailed: RPCErrorCode.buildFailed,
+            .launchFailed: -32000, .unavailable: -32000, .internal: -32000,
+        ]
+        for code in EstibaError.Code.allCases {
+            let e = EstibaError(code, "m", context: ["image": "busybox"]).rpcError
+            #expect(e.code == expected[code], "\(code)")
+            #expect(e.data?["kind"] == .string(code.rawValue))
+            #expect(e.data?["image"] == "busybox")
+        }
     }
 }
