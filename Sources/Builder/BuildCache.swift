@@ -67,12 +67,12 @@ struct BuildCache {
     let directory: String
 
     /// Opens the cache; `create` makes its directories (a build), otherwise it is only read (history, prune).
-    init(root: String, create: Bool = true) throws(BuildError) {
+    init(root: String, create: Bool = true) throws(EstibaError) {
         directory = StoreLayout(root: root).buildCache
         guard create else { return }
         for d in [directory, directory + "/records", directory + "/parents", directory + "/instructions", directory + "/images"] {
             do { try Files.ensureDirectory(d, permissions: 0o700) } catch {
-                throw BuildError(.io, "Cannot create the build cache at \(d): \(SystemError.text(for: error.code)).")
+                throw EstibaError.build(.io, "Cannot create the build cache at \(d): \(SystemError.text(for: error.code)).")
             }
         }
     }
@@ -92,10 +92,10 @@ struct BuildCache {
 
     /// Records a built step: its record is replaced atomically and durably (a crash leaves the old record or
     /// the new one, never a torn file); the markers that explain misses are best effort.
-    func save(_ r: CacheRecord) throws(BuildError) {
+    func save(_ r: CacheRecord) throws(EstibaError) {
         let path = directory + "/records/" + r.key.hex + ".json"
         do { try AtomicFile.write(r.json.encoded(), to: path, permissions: 0o600) } catch {
-            throw BuildError(.io, "Cannot write the build cache record \(path): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.io, "Cannot write the build cache record \(path): \(SystemError.text(for: error.code)).")
         }
         mark(directory + "/parents/" + Self.safe(r.parent), r.key)
         let link = directory + "/images/" + r.image.hex

@@ -35,7 +35,7 @@ public final class Builder: Sendable {
 
     /// Builds (or, with `dryRun`, predicts) the image. The result's image is not yet listed or tagged; the caller
     /// tags it.
-    public func build(_ options: BuildOptions, onEvent: BuildEventHandler? = nil) async throws(BuildError) -> BuildResult {
+    public func build(_ options: BuildOptions, onEvent: BuildEventHandler? = nil) async throws(EstibaError) -> BuildResult {
         let run = try BuildRun(builder: self, options: options, onEvent: onEvent)
         return try await run.execute()
     }
@@ -65,12 +65,12 @@ final class BuildRun {
     let tmp: String
     let empty: String
 
-    init(builder: Builder, options: BuildOptions, onEvent: BuildEventHandler?) throws(BuildError) {
+    init(builder: Builder, options: BuildOptions, onEvent: BuildEventHandler?) throws(EstibaError) {
         self.builder = builder
         self.options = options
         self.onEvent = onEvent
         guard (try? Files.status(options.contextDirectory))?.kind == .directory else {
-            throw BuildError(.notFound, "The build context \(options.contextDirectory) is not a directory; give the directory that holds the files your Dockerfile copies.")
+            throw EstibaError.build(.notFound, "The build context \(options.contextDirectory) is not a directory; give the directory that holds the files your Dockerfile copies.")
         }
         let text: String
         if let t = options.dockerfileText {
@@ -81,12 +81,12 @@ final class BuildRun {
             dockerfileName = path
             let bytes: [UInt8]
             do { bytes = try Files.read(path, upTo: 16 << 20) } catch {
-                throw BuildError(.notFound, "Cannot read the Dockerfile \(path): \(SystemError.text(for: error.code)). Give its path with -f, or put a Dockerfile in the context.")
+                throw EstibaError.build(.notFound, "Cannot read the Dockerfile \(path): \(SystemError.text(for: error.code)). Give its path with -f, or put a Dockerfile in the context.")
             }
             text = String(decoding: bytes, as: UTF8.self)
         }
         do { parsed = try DockerfileParser.parseStrict(text, file: dockerfileName) } catch {
-            throw BuildError(.syntax, "\(dockerfileName) line \(error.startLine): \(error.message)", line: error.startLine)
+            throw EstibaError.build(.syntax, "\(dockerfileName) line \(error.startLine): \(error.message)", line: error.startLine)
         }
         lexer = ShellLexer(escapeToken: parsed.escapeToken)
         cache = try BuildCache(root: builder.root)
@@ -114,7 +114,7 @@ final class BuildRun {
         var instructions: [TypedInstruction]
     }
 
-    func plan() throws(BuildError) -> (stages: [StagePlan], wanted: [Int]) {
+    func plan() throws(EstibaError) -> (stages: [StagePlan], wanted: [Int]) {
         // The whole Dockerfile is read and checked before any step runs, as Docker does.
         let instructions: [TypedInstruction]
         do { instructions = try parsed.typedInstructions() } catch { throw self.error(error) }
@@ -127,7 +127,7 @@ final class BuildRun {
                 metaArgNodes.append(typed.node)
                 for d in declarations {
                     let env = metaEnvironment
-                    let value = try d.value.map { v throws(BuildError) in try expand(v, env: env, node: typed.node) }
+                    let value = try d.value.map { v throws(EstibaError) in try expand(v, env: env, node: typed.node) }
                     metaArgs.append((d.name, options.buildArgs[d.name] ?? value))
                     if options.buildArgs[d.name] != nil { consumedArgs.insert(d.name) }
                 }
@@ -138,7 +138,7 @@ final class BuildRun {
                 plans[plans.count - 1].instructions.append(typed)
             }
         }
-        guard !plans.isEmpty else { throw BuildError(.syntax, "\(dockerfileName) has no FROM instruction; start it with FROM image (or FROM scratch).") }
+        guard !plans.isEmpty else { throw EstibaError.build(.syntax, "\(dockerfileName) has no FROM instruction; start it with FROM image (or FROM scratch).") }
         for p in plans { if let n = p.name { stageNames[n] = p.index } }
         var target = plans.count - 1
         if let t = options.target {
@@ -147,7 +147,7 @@ final class BuildRun {
             } else if let i = Int(t), i >= 0, i < plans.count {
                 target = i
             } else {
-                throw BuildError(.invalidArgument, "The target stage \"\(t)\" is not in \(dockerfileName); name one of: \(plans.compactMap(\.name).joined(separator: ", ")).")
+                throw EstibaError.build(.invalidArgument, "The target stage \"\(t)\" is not in \(dockerfileName); name one of: \(plans.compactMap(\.name).joined(separator: ", ")).")
             }
         }
         // Only the stages the target needs (FROM <stage>, COPY --from=<stage>).
@@ -179,7 +179,7 @@ final class BuildRun {
 
     // MARK: run
 
-    func execute() async throws(BuildError) -> BuildResult {
+    func execute() async throws(EstibaError) -> BuildResult {
         let (plans, wanted) = try plan()
         total = metaArgNodes.count + wanted.reduce(0) { $0 + 1 + plans[$1].instructions.count } + (options.labels.isEmpty ? 0 : 1)
         context = try SourceTree(root: options.contextDirectory, ignore: try readDockerignore(), name: "the build context")
@@ -215,7 +215,7 @@ final class BuildRun {
         "ALL_PROXY", "all_proxy",
     ]
 
-    func readDockerignore() throws(BuildError) -> Dockerignore? {
+    func readDockerignore() throws(EstibaError) -> Dockerignore? {
         var candidates: [String] = []
         if options.dockerfileText == nil {
             candidates.append((options.dockerfilePath ?? options.contextDirectory + "/Dockerfile") + ".dockerignore")
@@ -224,28 +224,28 @@ final class BuildRun {
         for path in candidates {
             guard let bytes = try? Files.read(path, upTo: 4 << 20) else { continue }
             do { return try Dockerignore.read(String(decoding: bytes, as: UTF8.self)) } catch {
-                throw BuildError(.syntax, "\(path): \(error)")
+                throw EstibaError.build(.syntax, "\(path): \(error)")
             }
         }
         return nil
     }
 
-    func error(_ node: Node, _ kind: BuildError.Kind, _ message: String) -> BuildError {
-        BuildError(kind, "\(dockerfileName) line \(node.startLine): \(node.original.trimmedBlanks): \(message)", line: node.startLine, instruction: node.original)
+    func error(_ node: Node, _ kind: EstibaError.Code, _ message: String) -> EstibaError {
+        EstibaError.build(kind, "\(dockerfileName) line \(node.startLine): \(node.original.trimmedBlanks): \(message)", line: node.startLine, instruction: node.original)
     }
 
     /// An instruction that cannot be built as written.
-    func error(_ e: InstructionError) -> BuildError {
+    func error(_ e: InstructionError) -> EstibaError {
         error(Node(original: e.original, startLine: e.startLine, endLine: e.endLine), .syntax, e.message)
     }
 
-    func expand(_ word: String, env: [String: String], node: Node) throws(BuildError) -> String {
+    func expand(_ word: String, env: [String: String], node: Node) throws(EstibaError) -> String {
         do { return try lexer.processWord(word, env: env) } catch {
             throw self.error(node, .syntax, error.message)
         }
     }
 
-    func expandWords(_ word: String, env: [String: String], node: Node) throws(BuildError) -> [String] {
+    func expandWords(_ word: String, env: [String: String], node: Node) throws(EstibaError) -> [String] {
         do { return try lexer.processWords(word, env: env) } catch {
             throw self.error(node, .syntax, error.message)
         }
@@ -253,7 +253,7 @@ final class BuildRun {
 
     // MARK: FROM
 
-    func startStage(_ plan: StagePlan) async throws(BuildError) -> StageState {
+    func startStage(_ plan: StagePlan) async throws(EstibaError) -> StageState {
         step += 1
         let started = Clocks.monotonicSeconds
         let node = plan.from.node

@@ -1,3 +1,4 @@
+import System
 import Dockerfile
 import ImageStore
 
@@ -8,22 +9,22 @@ public enum ChangeInstructions {
     public static let allowed: [InstructionKeyword] = [.cmd, .entrypoint, .env, .expose, .label, .onbuild, .stopSignal, .user, .volume, .workdir]
 
     /// Applies the lines in order. The error's message names the line; its `instruction` is the line.
-    public static func apply(_ lines: [String], to config: inout ContainerConfig) throws(BuildError) {
+    public static func apply(_ lines: [String], to config: inout ContainerConfig) throws(EstibaError) {
         for line in lines { try apply(line, to: &config) }
     }
 
-    static func apply(_ line: String, to config: inout ContainerConfig) throws(BuildError) {
-        func failure(_ kind: BuildError.Kind, _ message: String) -> BuildError {
-            BuildError(kind, "Change \"\(line)\": \(message)", instruction: line)
+    static func apply(_ line: String, to config: inout ContainerConfig) throws(EstibaError) {
+        func failure(_ kind: EstibaError.Code, _ message: String) -> EstibaError {
+            EstibaError.build(kind, "Change \"\(line)\": \(message)", instruction: line)
         }
         let parsed = DockerfileParser.parse(line)
         if let e = parsed.errors.first { throw failure(.syntax, e.message + ".") }
         guard let node = parsed.instructions.first, parsed.instructions.count == 1 else {
-            throw BuildError(.invalidArgument, "Change \"\(line)\" must be one Dockerfile instruction.", instruction: line)
+            throw EstibaError.build(.invalidArgument, "Change \"\(line)\" must be one Dockerfile instruction.", instruction: line)
         }
         guard let keyword = InstructionKeyword(node.value), allowed.contains(keyword) else {
             let names = allowed.map(\.name).sorted().joined(separator: ", ")
-            throw BuildError(.invalidArgument, "\(node.value.uppercased()) is not supported as a change; use one of \(names).", instruction: line)
+            throw EstibaError.build(.invalidArgument, "\(node.value.uppercased()) is not supported as a change; use one of \(names).", instruction: line)
         }
         let instruction: TypedInstruction
         do { instruction = try TypedInstruction(node, escapeToken: parsed.escapeToken) } catch { throw failure(.syntax, error.message) }
@@ -33,7 +34,7 @@ public enum ChangeInstructions {
         do {
             try applier.change(instruction.instruction, on: config)?.apply(to: &config)
         } catch {
-            throw failure(error.kind, error.message)
+            throw failure(error.code, error.message)
         }
     }
 }

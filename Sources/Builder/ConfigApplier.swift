@@ -1,3 +1,4 @@
+import System
 import Dockerfile
 import ImageStore
 import Runtime
@@ -30,7 +31,7 @@ struct ConfigApplier {
 
     /// The change an instruction makes to `config`; nil for instructions that are not metadata (FROM, RUN, COPY,
     /// ADD, ARG). Errors carry no location: the caller says where the instruction was.
-    func change(_ instruction: Instruction, on config: ContainerConfig) throws(BuildError) -> ConfigChange? {
+    func change(_ instruction: Instruction, on config: ContainerConfig) throws(EstibaError) -> ConfigChange? {
         switch instruction {
         case .from, .run, .copy, .add, .arg:
             return nil
@@ -43,7 +44,7 @@ struct ConfigApplier {
         case .expose(let words):
             var ports: [String] = []
             for w in words { ports += try expandWords(w) }
-            guard !ports.isEmpty else { throw BuildError(.syntax, "EXPOSE requires at least one argument.") }
+            guard !ports.isEmpty else { throw EstibaError.build(.syntax, "EXPOSE requires at least one argument.") }
             var keys: [String] = []
             for p in ports { keys += try checked { () throws(SpecProblem) in try ExposedPorts.keys(p) } }
             return .expose(ports: ports, keys: keys)
@@ -51,14 +52,14 @@ struct ConfigApplier {
             var volumes: [String] = []
             for w in words {
                 let v = try expand(w)
-                guard !v.trimmedBlanks.isEmpty else { throw BuildError(.syntax, "VOLUME specified can not be an empty string.") }
+                guard !v.trimmedBlanks.isEmpty else { throw EstibaError.build(.syntax, "VOLUME specified can not be an empty string.") }
                 volumes.append(v)
             }
-            guard !volumes.isEmpty else { throw BuildError(.syntax, "VOLUME requires at least one argument.") }
+            guard !volumes.isEmpty else { throw EstibaError.build(.syntax, "VOLUME requires at least one argument.") }
             return .volume(volumes)
         case .user(let word):
             let user = try expand(word)
-            if let problem = UserSpec.problem(user) { throw BuildError(.invalidArgument, problem) }
+            if let problem = UserSpec.problem(user) { throw EstibaError.build(.invalidArgument, problem) }
             return .user(user)
         case .stopSignal(let word):
             let signal = try expand(word)
@@ -90,26 +91,26 @@ struct ConfigApplier {
 
     static let defaultShell = ["/bin/sh", "-c"]
 
-    func expand(_ pairs: [KeyValue], _ keyword: InstructionKeyword) throws(BuildError) -> [KeyValue] {
+    func expand(_ pairs: [KeyValue], _ keyword: InstructionKeyword) throws(EstibaError) -> [KeyValue] {
         var out: [KeyValue] = []
         for p in pairs {
             let key = try expand(p.key)
-            guard !key.isEmpty else { throw BuildError(.syntax, "\(keyword.name) names must not be empty.") }
+            guard !key.isEmpty else { throw EstibaError.build(.syntax, "\(keyword.name) names must not be empty.") }
             out.append(KeyValue(key, try expand(p.value)))
         }
         return out
     }
 
-    func expand(_ word: String) throws(BuildError) -> String {
-        do { return try lexer.processWord(word, env: environment) } catch { throw BuildError(.syntax, error.message) }
+    func expand(_ word: String) throws(EstibaError) -> String {
+        do { return try lexer.processWord(word, env: environment) } catch { throw EstibaError.build(.syntax, error.message) }
     }
 
-    func expandWords(_ word: String) throws(BuildError) -> [String] {
-        do { return try lexer.processWords(word, env: environment) } catch { throw BuildError(.syntax, error.message) }
+    func expandWords(_ word: String) throws(EstibaError) -> [String] {
+        do { return try lexer.processWords(word, env: environment) } catch { throw EstibaError.build(.syntax, error.message) }
     }
 
     @discardableResult
-    func checked<T>(_ body: () throws(SpecProblem) -> T) throws(BuildError) -> T {
-        do { return try body() } catch { throw BuildError(.syntax, error.message) }
+    func checked<T>(_ body: () throws(SpecProblem) -> T) throws(EstibaError) -> T {
+        do { return try body() } catch { throw EstibaError.build(.syntax, error.message) }
     }
 }

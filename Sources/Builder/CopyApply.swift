@@ -5,7 +5,7 @@ import System
 
 extension BuildRun {
     /// Copies the sources into the step's root as planned, owned by `--chown` (else root) with `--chmod`.
-    func applyCopy(_ plan: CopyPlan, _ sources: CopySources, root: RootFS, node: Node) throws(BuildError) {
+    func applyCopy(_ plan: CopyPlan, _ sources: CopySources, root: RootFS, node: Node) throws(EstibaError) {
         var attributes = CopyAttributes(uid: 0, gid: 0, mode: plan.mode)
         if let chown = plan.chown {
             (attributes.uid, attributes.gid) = try resolveChown(chown, root: root.path, node: node)
@@ -15,7 +15,7 @@ extension BuildRun {
     }
 
     /// One source: a directory by its contents, a local archive unpacked (ADD), a file or link (followed) by name.
-    func copySource(_ source: CopySource, _ plan: CopyPlan, _ attributes: CopyAttributes, root: RootFS, node: Node) throws(BuildError) {
+    func copySource(_ source: CopySource, _ plan: CopyPlan, _ attributes: CopyAttributes, root: RootFS, node: Node) throws(EstibaError) {
         let destination = plan.destination
         let sourceTree = source.tree
         let given = source.path
@@ -55,7 +55,7 @@ extension BuildRun {
     }
 
     /// A here-document: a new file named after its delimiter (in a destination directory) or the destination.
-    func writeHeredoc(_ h: Heredoc, _ plan: CopyPlan, _ attributes: CopyAttributes, root: RootFS, node: Node) throws(BuildError) {
+    func writeHeredoc(_ h: Heredoc, _ plan: CopyPlan, _ attributes: CopyAttributes, root: RootFS, node: Node) throws(EstibaError) {
         let target = plan.destinationIsDirectory ? plan.destination + h.name : plan.destination
         let parent = try root.makeDirectories(PathClean.dir(PathClean.clean(target)), owner: (attributes.uid, attributes.gid))
         let fname = PathCleanHelpers.base(PathClean.clean(target))
@@ -72,7 +72,7 @@ extension BuildRun {
     }
 
     /// `--chown=user[:group]`: names are looked up in the image's /etc/passwd and /etc/group.
-    func resolveChown(_ spec: String, root: String, node: Node) throws(BuildError) -> (UInt32, UInt32) {
+    func resolveChown(_ spec: String, root: String, node: Node) throws(EstibaError) -> (UInt32, UInt32) {
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         guard let userPart = parts.first, !userPart.isEmpty else { throw error(node, .syntax, "--chown needs a user.") }
         let groupPart = parts.count == 2 ? parts[1] : userPart
@@ -110,7 +110,7 @@ extension BuildRun {
         return false
     }
 
-    func extract(_ tree: SourceTree, _ rel: String, into directory: FileDescriptor, node: Node) throws(BuildError) {
+    func extract(_ tree: SourceTree, _ rel: String, into directory: FileDescriptor, node: Node) throws(EstibaError) {
         guard let target = try? directory.resolvedPath() else { throw error(node, .io, "Cannot locate the ADD destination.") }
         let archive: FileDescriptor
         do { archive = try tree.open(rel, .noFollow) } catch {

@@ -1,10 +1,11 @@
+import System
 import ImageStore
 
 extension BuildRun {
     /// The cache key material of a COPY or ADD: each source's content digest in order (a download by its bare
     /// digest, as Docker names it), then each here-document's, combined like Docker; and every file's digest,
     /// so that a miss can name the files that changed.
-    func hashSources(_ sources: CopySources) throws(BuildError) -> StepSources {
+    func hashSources(_ sources: CopySources) throws(EstibaError) -> StepSources {
         var hashes: [String] = []
         var files: [(String, String)] = []
         for s in sources.items {

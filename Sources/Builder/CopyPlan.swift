@@ -1,3 +1,4 @@
+import System
 import Dockerfile
 
 /// Where a COPY or ADD puts its sources, with which owner and mode, and how the cache and history name it.
@@ -20,7 +21,7 @@ extension BuildRun {
     /// step for the cache and history.
     func planCopy(
         _ node: Node, _ request: CopyRequest, sources: CopySources, hash: StepSources, workingDir: String?, shell: [String]
-    ) throws(BuildError) -> CopyPlan {
+    ) throws(EstibaError) -> CopyPlan {
         var destination = request.destination
         if !destination.hasPrefix("/") {
             let keepSlash = destination.hasSuffix("/") || destination == "." || destination.hasSuffix("/.")

@@ -32,7 +32,7 @@ struct CopySources {
 extension BuildRun {
     /// Finds the sources: the tree they come from (the context, or `--from` a stage or image), wildcards
     /// expanded, URLs downloaded. Nil in a dry run whose `--from` stage would be rebuilt (its files are unknown).
-    func resolveSources(_ node: Node, _ request: CopyRequest, state: StageState) async throws(BuildError) -> CopySources? {
+    func resolveSources(_ node: Node, _ request: CopyRequest, state: StageState) async throws(EstibaError) -> CopySources? {
         var resolved = CopySources(heredocs: request.heredocs)
         var done = false
         defer { if !done { resolved.release() } }
@@ -70,7 +70,7 @@ extension BuildRun {
 
     /// The image `--from` names: an earlier stage's, or one in the store. Nil in a dry run whose stage would be
     /// rebuilt.
-    func fromImage(_ node: Node, _ ref: String, state: StageState) async throws(BuildError) -> ImageRecord? {
+    func fromImage(_ node: Node, _ ref: String, state: StageState) async throws(EstibaError) -> ImageRecord? {
         guard let i = stageIndex(ref.lowercased(), before: state.index) else {
             do { return try await builder.store.image(ref) } catch {
                 throw self.error(node, .notFound, "COPY --from=\(ref): no stage has that name and no image in the store either. \(error.message)")
@@ -84,7 +84,7 @@ extension BuildRun {
 
     /// Downloads an ADD URL into a scratch directory, named as Docker names it (the URL's last path element);
     /// mode 0600, modified at the server's Last-Modified (else the epoch).
-    func download(_ url: String, node: Node, destinationIsDirectory: Bool) throws(BuildError) -> (SourceTree, String) {
+    func download(_ url: String, node: Node, destinationIsDirectory: Bool) throws(EstibaError) -> (SourceTree, String) {
         let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
         let afterHost = path.split(separator: "/", omittingEmptySubsequences: true).dropFirst(2)
         var filename = afterHost.last.map(String.init) ?? ""

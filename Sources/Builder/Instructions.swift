@@ -1,3 +1,4 @@
+import System
 import Dockerfile
 import ImageStore
 import Runtime
@@ -7,7 +8,7 @@ enum StepWork {
     /// Only the config changes (an `empty_layer` history entry).
     case metadata
     /// Changes files through the mounted root.
-    case filesystem((RootFS, StepWorkspace) throws(BuildError) -> Void)
+    case filesystem((RootFS, StepWorkspace) throws(EstibaError) -> Void)
     /// Runs a command in a container.
     case run(arguments: [String], environment: [String], network: NetworkMode)
 }
@@ -19,9 +20,9 @@ struct StepSources {
 }
 
 extension BuildRun {
-    func dispatch(_ typed: TypedInstruction, state: inout StageState, countsAsStep: Bool = true) async throws(BuildError) {
+    func dispatch(_ typed: TypedInstruction, state: inout StageState, countsAsStep: Bool = true) async throws(EstibaError) {
         let node = typed.node
-        if Task.isCancelled { throw BuildError(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
+        if Task.isCancelled { throw EstibaError.build(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
         // Only `$` expands variables: an instruction without one needs no environment.
         let env = node.original.contains("$") ? state.expansionEnvironment() : [:]
         if countsAsStep { step += 1 }
@@ -43,7 +44,7 @@ extension BuildRun {
             let applier = ConfigApplier(lexer: lexer, environment: env, cmdSet: state.cmdSet)
             let change: ConfigChange?
             do { change = try applier.change(typed.instruction, on: state.config.config) } catch {
-                throw self.error(node, error.kind, error.message)
+                throw self.error(node, error.code, error.message)
             }
             if let change { try await configStep(node, change, &state) }
         }
@@ -52,7 +53,7 @@ extension BuildRun {
 
     /// A step that changes the config: its history reads `<shell> #(nop)  <instruction>`, except WORKDIR (which
     /// also makes the directory) and SHELL (which shows the new shell).
-    func configStep(_ node: Node, _ change: ConfigChange, _ state: inout StageState) async throws(BuildError) {
+    func configStep(_ node: Node, _ change: ConfigChange, _ state: inout StageState) async throws(EstibaError) {
         switch change {
         case .env(let pairs):
             try await envStep(node, change, pairs, &state)
@@ -60,7 +61,7 @@ extension BuildRun {
             let createdBy = (state.shell + ["#(nop) WORKDIR " + dir]).joined(separator: " ")
             try await commit(
                 node, &state, instruction: change.text, createdBy: createdBy, change: { change.apply(to: &$0) },
-                work: .filesystem({ root, _ throws(BuildError) in _ = try root.makeDirectories(dir, owner: (0, 0)) }))
+                work: .filesystem({ root, _ throws(EstibaError) in _ = try root.makeDirectories(dir, owner: (0, 0)) }))
         case .shell(let words):
             let createdBy = (words + ["#(nop) ", "SHELL " + GoFormat.list(words)]).joined(separator: " ")
             try await commit(node, &state, instruction: change.text, createdBy: createdBy, change: { change.apply(to: &$0) }, work: .metadata)
@@ -72,7 +73,7 @@ extension BuildRun {
 
     /// ENV: which names are set comes from the stage's running table of values, so a step costs what its own
     /// pairs do, not the whole environment.
-    func envStep(_ node: Node, _ change: ConfigChange, _ pairs: [KeyValue], _ state: inout StageState) async throws(BuildError) {
+    func envStep(_ node: Node, _ change: ConfigChange, _ pairs: [KeyValue], _ state: inout StageState) async throws(EstibaError) {
         var values = state.environmentValues()
         // Out of the state while the step runs, so that updating it below edits the table in place.
         state.envValues = nil
@@ -84,10 +85,10 @@ extension BuildRun {
 
     /// ARG: declares build args for the stage, taking `--build-arg` values, else the default, else the value of
     /// the same ARG before the first FROM.
-    func argStep(_ node: Node, _ declarations: [ArgDeclaration], env: [String: String], state: inout StageState) async throws(BuildError) {
+    func argStep(_ node: Node, _ declarations: [ArgDeclaration], env: [String: String], state: inout StageState) async throws(EstibaError) {
         var shown: [String] = []
         for d in declarations {
-            let value = try d.value.map { v throws(BuildError) in try expand(v, env: env, node: node) }
+            let value = try d.value.map { v throws(EstibaError) in try expand(v, env: env, node: node) }
             shown.append(value.map { d.name + "=" + $0 } ?? d.name)
             var resolved = value
             if let given = options.buildArgs[d.name] {
@@ -102,8 +103,8 @@ extension BuildRun {
     }
 
     /// A step that changes only the config; its history reads `<shell> #(nop)  <message>`.
-    func metadata(_ node: Node, _ state: inout StageState, _ message: String, _ change: (inout ImageConfig) throws(BuildError) -> Void)
-        async throws(BuildError)
+    func metadata(_ node: Node, _ state: inout StageState, _ message: String, _ change: (inout ImageConfig) throws(EstibaError) -> Void)
+        async throws(EstibaError)
     {
         let createdBy = (state.shell + ["#(nop) ", message]).joined(separator: " ")
         try await commit(node, &state, instruction: message, createdBy: createdBy, change: change, work: .metadata)

@@ -6,9 +6,9 @@ import System
 final class RootFS {
     let directory: RootedDirectory
 
-    init(path: String) throws(BuildError) {
+    init(path: String) throws(EstibaError) {
         do { directory = try RootedDirectory(path: path, resolution: .inRoot) } catch {
-            throw BuildError(.io, "Cannot open the build root \(path): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.io, "Cannot open the build root \(path): \(SystemError.text(for: error.code)).")
         }
     }
 
@@ -28,12 +28,12 @@ final class RootFS {
     }
 
     /// `mkdir -p` inside the root; new directories get mode 0755 and `owner`. Returns the directory, open.
-    func makeDirectories(_ absolute: String, owner: (uid: UInt32, gid: UInt32)) throws(BuildError) -> FileDescriptor {
+    func makeDirectories(_ absolute: String, owner: (uid: UInt32, gid: UInt32)) throws(EstibaError) -> FileDescriptor {
         do {
             return try directory.openDirectory(Self.relative(absolute), create: true, permissions: 0o755, owner: (owner.uid, owner.gid))
         } catch {
             let reason = error.detail ?? SystemError.text(for: error.code)
-            throw BuildError(.io, "Cannot create directory \(PathClean.clean("/" + absolute)): \(reason).")
+            throw EstibaError.build(.io, "Cannot create directory \(PathClean.clean("/" + absolute)): \(reason).")
         }
     }
 }

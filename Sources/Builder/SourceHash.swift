@@ -12,7 +12,7 @@ final class SourceHasher: Sendable {
 
     /// The digest of one entry, hex. Like Docker, a symbolic link counts as what it points to (the file that
     /// is "actually copied"); one that leads nowhere counts as its path.
-    func entry(_ tree: SourceTree, _ rel: String, _ st: FileStatus) throws(BuildError) -> String {
+    func entry(_ tree: SourceTree, _ rel: String, _ st: FileStatus) throws(EstibaError) -> String {
         if st.kind == .symbolicLink {
             guard let target = tree.resolve(rel), let tst = tree.status(target), tst.kind != .symbolicLink else { return rel }
             return try entry(tree, target, tst)
@@ -63,7 +63,7 @@ final class SourceHasher: Sendable {
                 var reader = ChunkReader(try tree.open(rel, .noFollow))
                 while let chunk = try reader.next() { h.update(chunk) }
             } catch {
-                throw BuildError(.io, "Cannot read \(rel) in \(tree.name): \(SystemError.text(for: error.code)).")
+                throw EstibaError.build(.io, "Cannot read \(rel) in \(tree.name): \(SystemError.text(for: error.code)).")
             }
         }
         let hex = h.finalize().hex
@@ -72,18 +72,18 @@ final class SourceHasher: Sendable {
     }
 
     /// The digest of one source (`file:…` or `dir:…`), adding each entry's digest to `files`.
-    func source(_ tree: SourceTree, _ given: String, files: inout [(String, String)]) throws(BuildError) -> String {
+    func source(_ tree: SourceTree, _ given: String, files: inout [(String, String)]) throws(EstibaError) -> String {
         // A source that is a link is followed: its target is what gets copied.
         var rel = given
         if tree.status(given)?.kind == .symbolicLink, let target = tree.resolve(given) { rel = target }
-        guard let st = tree.status(rel) else { throw BuildError(.notFound, "\(rel) is not in \(tree.name).") }
+        guard let st = tree.status(rel) else { throw EstibaError.build(.notFound, "\(rel) is not in \(tree.name).") }
         if st.kind != .directory {
             let hex = try entry(tree, rel, st)
             files.append((rel, hex))
             return "file:" + hex
         }
         var hashes: [String] = []
-        try tree.walk(rel, includeSelf: true) { (path, est) throws(BuildError) in
+        try tree.walk(rel, includeSelf: true) { (path, est) throws(EstibaError) in
             // Docker's walk skips the tree's root itself.
             if path.isEmpty { return }
             let hex = try entry(tree, path, est)

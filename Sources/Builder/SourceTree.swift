@@ -13,13 +13,13 @@ final class SourceTree {
     /// client sends as uid 0).
     let realOwners: Bool
 
-    init(root: String, ignore: Dockerignore?, name: String, realOwners: Bool = false) throws(BuildError) {
+    init(root: String, ignore: Dockerignore?, name: String, realOwners: Bool = false) throws(EstibaError) {
         self.root = root
         self.ignore = ignore
         self.name = name
         self.realOwners = realOwners
         do { directory = try RootedDirectory(path: root, resolution: .inRoot) } catch {
-            throw BuildError(.notFound, "Cannot open \(name) at \(root): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.notFound, "Cannot open \(name) at \(root): \(SystemError.text(for: error.code)).")
         }
     }
 
@@ -40,7 +40,7 @@ final class SourceTree {
 
     /// Expands one COPY/ADD source (clamped to the root; Go `filepath.Match` wildcards per component) into the
     /// relative paths it names, in order. Ignored files are invisible.
-    func expand(_ source: String) throws(BuildError) -> [String] {
+    func expand(_ source: String) throws(EstibaError) -> [String] {
         var rel = PathClean.clean("/" + source)
         rel.removeFirst()
         let hasWildcard = rel.contains { $0 == "*" || $0 == "?" || $0 == "[" }
@@ -72,7 +72,7 @@ final class SourceTree {
 
     /// Every entry under `rel` (itself first when `includeSelf`), depth first in name order, skipping ignored
     /// entries (but descending into ignored directories, whose children a `!` pattern may bring back).
-    func walk(_ rel: String, includeSelf: Bool, _ body: (String, FileStatus) throws(BuildError) -> Void) throws(BuildError) {
+    func walk(_ rel: String, includeSelf: Bool, _ body: (String, FileStatus) throws(EstibaError) -> Void) throws(EstibaError) {
         guard let st = status(rel) else { return }
         if includeSelf, rel.isEmpty || !excluded(rel) { try body(rel, st) }
         guard st.kind == .directory else { return }

@@ -21,29 +21,29 @@ final class StepWorkspace {
 
     /// `lowers`: the parent's snapshots, top first (may be empty); an empty directory is always added at the
     /// bottom so an overlay always has a lower layer.
-    init(tmp: String, lowers: [String], empty: String, initLayer: String? = nil) throws(BuildError) {
+    init(tmp: String, lowers: [String], empty: String, initLayer: String? = nil) throws(EstibaError) {
         do {
             scratch = try ScratchSpace(in: tmp, prefix: "step")
             snapshot = try ActiveSnapshot.prepare(in: scratch.directory, parents: (initLayer.map { [$0] } ?? []) + lowers + [empty])
         } catch {
-            throw BuildError(.io, error.message)
+            throw EstibaError.build(.io, error.message)
         }
         do { try Files.makeDirectory(mountPoint) } catch {
-            throw BuildError(.io, "Cannot create \(mountPoint): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.io, "Cannot create \(mountPoint): \(SystemError.text(for: error.code)).")
         }
     }
 
     /// Mounts the overlay (parent layers + this step's upper) on `mountPoint` in this process's namespace.
-    func mountRoot() throws(BuildError) -> RootFS {
-        do { try scratch.mount(snapshot.mount, on: Self.rootName) } catch { throw BuildError(.io, error.message) }
+    func mountRoot() throws(EstibaError) -> RootFS {
+        do { try scratch.mount(snapshot.mount, on: Self.rootName) } catch { throw EstibaError.build(.io, error.message) }
         return try RootFS(path: mountPoint)
     }
 
     /// Mounts an image's layers read-only at a new directory (for `COPY --from`).
-    func mountReadOnly(_ imageLowers: [String], empty: String) throws(BuildError) -> String {
+    func mountReadOnly(_ imageLowers: [String], empty: String) throws(EstibaError) -> String {
         views += 1
         do { return try scratch.mount(OverlayMount(lowers: imageLowers + [empty]), on: "from-\(views)") } catch {
-            throw BuildError(.io, error.message)
+            throw EstibaError.build(.io, error.message)
         }
     }
 

@@ -8,8 +8,8 @@ extension BuildRun {
     /// Runs one step through the cache: reuse the image its key names, or do the work and record a new image.
     func commit(
         _ node: Node, _ state: inout StageState, instruction: String, createdBy: String, sources: StepSources = StepSources(),
-        args: [(String, String)] = [], extra: String = "", change: (inout ImageConfig) throws(BuildError) -> Void, work: StepWork
-    ) async throws(BuildError) {
+        args: [(String, String)] = [], extra: String = "", change: (inout ImageConfig) throws(EstibaError) -> Void, work: StepWork
+    ) async throws(EstibaError) {
         let started = Clocks.monotonicSeconds
         var next = state.config
         // A config-only step edits the config in place instead of copying it: every path below replaces the
@@ -87,7 +87,7 @@ extension BuildRun {
     }
 
     /// Reads the image a cached step left pending.
-    func materialize(_ state: inout StageState, node: Node) async throws(BuildError) {
+    func materialize(_ state: inout StageState, node: Node) async throws(EstibaError) {
         guard let manifest = state.pendingManifest else { return }
         guard let image = await builder.store.image(manifest: manifest) else {
             throw error(node, .io, "The cached image \(manifest.short) disappeared from the store during the build; build again.")
@@ -98,7 +98,7 @@ extension BuildRun {
     }
 
     /// Does a step's work; returns its layer, or nil when the file system did not change.
-    func perform(_ work: StepWork, node: Node, state: StageState) async throws(BuildError) -> LayerTar? {
+    func perform(_ work: StepWork, node: Node, state: StageState) async throws(EstibaError) -> LayerTar? {
         if case .metadata = work { return nil }
         var lowers: [String] = []
         if let image = state.image {
@@ -131,7 +131,7 @@ extension BuildRun {
 
     // MARK: RUN
 
-    func runStep(_ node: Node, _ run: RunArguments, _ state: inout StageState) async throws(BuildError) {
+    func runStep(_ node: Node, _ run: RunArguments, _ state: inout StageState) async throws(EstibaError) {
         let network: NetworkMode
         switch run.network {
         case nil: network = options.network
@@ -161,7 +161,7 @@ extension BuildRun {
 
     func runContainer(
         _ ws: StepWorkspace, node: Node, state: StageState, arguments: [String], environment: [String], network: NetworkMode
-    ) async throws(BuildError) {
+    ) async throws(EstibaError) {
         let cfg = state.config.config
         // Docker creates the mount points of declared volumes before a RUN.
         if !cfg.volumes.isEmpty {
@@ -196,7 +196,7 @@ extension BuildRun {
         do {
             process = try Launcher.start(spec, stdin: nothing.rawValue, stdout: output.writeEnd.rawValue, stderr: output.writeEnd.rawValue)
         } catch {
-            throw self.error(node, .stepFailed, error.message)
+            throw self.error(node, .buildFailed, error.message)
         }
         // The step's process has its own copies: the output ends once it (and what it started) exits.
         output.writeEnd.close()
@@ -219,13 +219,13 @@ extension BuildRun {
             try? Processes.send(.kill, to: pid)
         }
         await drained
-        if Task.isCancelled { throw BuildError(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
+        if Task.isCancelled { throw EstibaError.build(.cancelled, "The build was cancelled.", line: node.startLine, instruction: node.original) }
         guard code == 0 else {
             let shown = arguments.joined(separator: " ")
-            var e = self.error(node, .stepFailed, "The command '\(shown)' returned a non-zero code: \(code)")
-            e.exitCode = code
+            var e = self.error(node, .buildFailed, "The command '\(shown)' returned a non-zero code: \(code)")
+            e.context["exitCode"] = String(code)
             let lines = String(decoding: tail.withLock { $0 }, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            e.outputTail = lines.suffix(20).joined(separator: "\n")
+            e.context["output"] = lines.suffix(20).joined(separator: "\n")
             throw e
         }
     }

@@ -26,12 +26,12 @@ struct TreeCopier {
     }
 
     /// Copies `rel` (of any type, with status `st`) to `name` inside `directory`.
-    mutating func copy(_ rel: String, st: FileStatus, into directory: FileDescriptor, as name: String) throws(BuildError) {
+    mutating func copy(_ rel: String, st: FileStatus, into directory: FileDescriptor, as name: String) throws(EstibaError) {
         let existing = try? directory.status(of: name)
         let mergesDirectories = st.kind == .directory && existing?.kind == .directory
         if let existing, !mergesDirectories {
             if existing.kind == .directory {
-                throw BuildError(.invalidArgument, "Cannot copy \(rel) over the directory \(name): remove it first, or copy into it with a trailing /.")
+                throw EstibaError.build(.invalidArgument, "Cannot copy \(rel) over the directory \(name): remove it first, or copy into it with a trailing /.")
             }
             try? directory.removeEntry(name)
         }
@@ -51,13 +51,13 @@ struct TreeCopier {
         case .regular:
             let input: FileDescriptor
             do { input = try source.open(rel, .noFollow) } catch {
-                throw BuildError(.io, "Cannot read \(rel) in \(source.name): \(SystemError.text(for: error.code)).")
+                throw EstibaError.build(.io, "Cannot read \(rel) in \(source.name): \(SystemError.text(for: error.code)).")
             }
             let output: FileDescriptor
             do { output = try directory.open(name, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600) } catch {
                 throw failure("create", name, error)
             }
-            do { try input.copyData(to: output, count: st.size) } catch { throw BuildError(.io, "Cannot copy \(rel): \(error.message)") }
+            do { try input.copyData(to: output, count: st.size) } catch { throw EstibaError.build(.io, "Cannot copy \(rel): \(error.message)") }
             bytes += st.size
             try? output.setOwner(userID: owner.userID, groupID: owner.groupID)
             try? output.setPermissions(permissions)
@@ -77,7 +77,7 @@ struct TreeCopier {
     }
 
     /// Copies the children of the source directory `rel` into `directory`.
-    mutating func copyContents(of rel: String, into directory: FileDescriptor) throws(BuildError) {
+    mutating func copyContents(of rel: String, into directory: FileDescriptor) throws(EstibaError) {
         for name in source.list(rel) {
             let child = rel.isEmpty ? name : rel + "/" + name
             guard let status = source.status(child) else { continue }
@@ -85,14 +85,14 @@ struct TreeCopier {
                 // An ignored directory may still hold re-included entries (`!` patterns).
                 guard status.kind == .directory, source.ignore?.hasExclusions ?? false else { continue }
                 var any = false
-                try source.walk(child, includeSelf: false) { (_, _) throws(BuildError) in any = true }
+                try source.walk(child, includeSelf: false) { (_, _) throws(EstibaError) in any = true }
                 if !any { continue }
             }
             try copy(child, st: status, into: directory, as: name)
         }
     }
 
-    private func failure(_ what: String, _ name: String, _ error: SystemError) -> BuildError {
-        BuildError(.io, "Cannot \(what) \(name) in the image: \(SystemError.text(for: error.code)).")
+    private func failure(_ what: String, _ name: String, _ error: SystemError) -> EstibaError {
+        EstibaError.build(.io, "Cannot \(what) \(name) in the image: \(SystemError.text(for: error.code)).")
     }
 }

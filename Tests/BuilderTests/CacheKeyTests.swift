@@ -1,3 +1,4 @@
+import System
 import Foundation
 import Testing
 
@@ -65,7 +66,7 @@ import Testing
         state.config.config.workingDir = "/app"
         func material(_ line: String) async throws -> (StepSources, CopyPlan) {
             let node = try #require(DockerfileParser.parse(line).instructions.first)
-            guard case .copy(let arguments) = try TypedInstruction(node).instruction else { throw BuildError(.syntax, "not a COPY") }
+            guard case .copy(let arguments) = try TypedInstruction(node).instruction else { throw EstibaError.build(.syntax, "not a COPY") }
             let request = try run.expandCopy(node, arguments, state: &state, add: false)
             let sources = try #require(try await run.resolveSources(node, request, state: state))
             defer { sources.release() }

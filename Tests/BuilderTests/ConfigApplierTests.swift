@@ -1,3 +1,4 @@
+import System
 import EstibaJSON
 import Testing
 
@@ -22,7 +23,7 @@ import Testing
         return (change, after)
     }
 
-    func failure(_ line: String, env: [String: String] = [:]) throws -> BuildError? {
+    func failure(_ line: String, env: [String: String] = [:]) throws -> EstibaError? {
         let typed = try instruction(line)
         do {
             _ = try applier(env).change(typed, on: ContainerConfig())
@@ -74,7 +75,7 @@ import Testing
         #expect(change.text == "EXPOSE 443 53/udp 80 8000-8001/UDP")
         #expect(after.exposedPorts == ["22/tcp", "443/tcp", "53/udp", "80/tcp", "8000/udp", "8001/udp"])
         let bad = try failure("EXPOSE $P", env: ["P": "abc"])
-        #expect(bad?.message == "Invalid port abc: use PORT[/tcp|udp|sctp] or a range FROM-TO." && bad?.kind == .syntax)
+        #expect(bad?.message == "Invalid port abc: use PORT[/tcp|udp|sctp] or a range FROM-TO." && bad?.code == .syntax)
         #expect(try failure("EXPOSE $NONE")?.message == "EXPOSE requires at least one argument.")
     }
 
@@ -93,7 +94,7 @@ import Testing
         config.user = "app"
         #expect(try apply("USER $NONE", to: config).config.user == nil)
         let bad = try failure("USER a:b:c")
-        #expect(bad?.kind == .invalidArgument && bad?.message.hasPrefix("Invalid user \"a:b:c\"") == true)
+        #expect(bad?.code == .invalidArgument && bad?.message.hasPrefix("Invalid user \"a:b:c\"") == true)
     }
 
     @Test func workdirResolvesAgainstTheCurrentOne() throws {

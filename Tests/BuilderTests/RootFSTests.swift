@@ -31,8 +31,8 @@ import System
         #expect(try Files.status(f.at("image/app/sub")).groupID == 2)
         try Files.makeDirectory(f.at("image/app/taken"))
         let source = try #require(tree.status("sub/a.txt"))
-        let error = #expect(throws: BuildError.self) { try copier.copy("sub/a.txt", st: source, into: app, as: "taken") }
-        #expect(error?.kind == .invalidArgument)
+        let error = #expect(throws: EstibaError.self) { try copier.copy("sub/a.txt", st: source, into: app, as: "taken") }
+        #expect(error?.code == .invalidArgument)
     }
 
     /// Image paths resolve inside the root: a link to a host path leads below the root, `..` stops at it, and
@@ -42,7 +42,7 @@ import System
         defer { f.remove() }
         try f.link(["image/escape": f.at("outside"), "image/up": "../../..", "image/inside": "/real"])
         let root = try RootFS(path: f.at("image"))
-        #expect(throws: BuildError.self) { try root.makeDirectories("/escape/new", owner: (0, 0)) }
+        #expect(throws: EstibaError.self) { try root.makeDirectories("/escape/new", owner: (0, 0)) }
         _ = try root.makeDirectories("/up/made", owner: (0, 0))
         _ = try root.makeDirectories("/inside/sub/deeper", owner: (3, 4))
         #expect(try FileDescriptor.open(f.at("outside"), .directory).names() == [])

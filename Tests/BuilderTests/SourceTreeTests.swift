@@ -28,8 +28,8 @@ import System
     }
 
     @Test func aMissingTreeIsNotFound() throws {
-        let error = #expect(throws: BuildError.self) { try SourceTree(root: "/nonexistent/estiba-context", ignore: nil, name: "the build context") }
-        #expect(error?.kind == .notFound)
+        let error = #expect(throws: EstibaError.self) { try SourceTree(root: "/nonexistent/estiba-context", ignore: nil, name: "the build context") }
+        #expect(error?.code == .notFound)
         #expect(error?.message == "Cannot open the build context at /nonexistent/estiba-context: No such file or directory.")
     }
 }
