@@ -1,0 +1,16 @@
+import Glibc
+
+/// Errno values by name, for code outside System that meets a code it did not get from a `SystemError`: a C
+/// library's `-errno` result, or the text a child process reported (compare with `SystemError.text(for:)`).
+public enum ErrorNumber {
+    /// EPERM: the operation is not permitted.
+    public static let notPermitted: Int32 = EPERM
+    /// ENOENT: no such file or directory.
+    public static let notFound: Int32 = ENOENT
+    /// ENOTDIR: a component of the path is not a directory.
+    public static let notDirectory: Int32 = ENOTDIR
+    /// EEXIST: the name is taken.
+    public static let alreadyExists: Int32 = EEXIST
+    /// EBUSY: still in use (a directory with processes in it, a mount point).
+    public static let busy: Int32 = EBUSY
+}
