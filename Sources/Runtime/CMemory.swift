@@ -15,11 +15,6 @@ final class CMemory {
         array(strings.map { Optional(string($0)) } + [nil])
     }
 
-    /// The same array typed as `posix_spawn` takes it (`char *const *`).
-    func mutableStrings(_ strings: [String]) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
-        array(strings.map { Optional(UnsafeMutablePointer(mutating: string($0))) } + [nil])
-    }
-
     /// A copy of `values` (of a plain C type), valid while this lives.
     func array<T>(_ values: [T]) -> UnsafePointer<T> {
         let buffer = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))

@@ -1,5 +1,5 @@
 import CLauncher
-import Glibc
+import System
 
 /// `estiba-entry`, the last step of starting every container command. The launcher (a copy of the engine's
 /// process) finishes the set-up and looks the command up, then executes this tiny static program from a sealed
@@ -23,7 +23,7 @@ enum EntryProgram {
         }
         let fd = image.withUnsafeBufferPointer { estiba_entry_memfd($0.baseAddress, $0.count) }
         guard fd >= 0 else {
-            return .failure(RuntimeError("Cannot prepare estiba-entry in memory: \(String(cString: strerror(-fd))).", stage: "start estiba-entry"))
+            return .failure(RuntimeError("Cannot prepare estiba-entry in memory: \(SystemError.text(for: -fd)).", stage: "start estiba-entry"))
         }
         return .success(fd)
     }()

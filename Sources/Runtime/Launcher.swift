@@ -1,5 +1,5 @@
 import CLauncher
-import Glibc
+import System
 
 /// A started container process.
 public struct LaunchedProcess: Sendable {
@@ -27,29 +27,17 @@ public enum Launcher {
         guard seccompProgram.count / 8 <= Int(UInt16.max) else {
             throw RuntimeError("The seccomp profile compiles to more than 65,535 instructions; give a smaller profile.", stage: "seccomp")
         }
-        var errorPipe: [Int32] = [-1, -1]
-        guard pipe(&errorPipe) == 0 else { throw RuntimeError("Cannot create a pipe: \(String(cString: strerror(errno))).") }
-        _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
-        defer { close(errorPipe[0]) }
-        // The child waits on this pipe until it is in its cgroups.
-        var sync: [Int32] = [-1, -1]
-        guard pipe(&sync) == 0 else { throw RuntimeError("Cannot create a pipe: \(String(cString: strerror(errno))).") }
-        _ = fcntl(sync[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(sync[1], F_SETFD, FD_CLOEXEC)
-        defer {
-            if sync[1] >= 0 { close(sync[1]) }
-        }
-        var console: [Int32] = [-1, -1]
-        if spec.terminal {
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &console) == 0 else {
-                throw RuntimeError("Cannot create a socket pair: \(String(cString: strerror(errno))).")
-            }
-            _ = fcntl(console[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(console[1], F_SETFD, FD_CLOEXEC)
-        }
-        defer {
-            if console[0] >= 0 { close(console[0]) }
+        // The launcher reports why a start failed on this pipe; the child waits on `sync` until it is in its cgroups.
+        let errorPipe: Pipe
+        let sync: Pipe
+        // With a terminal, the launcher sends the terminal's master side back on this socket.
+        let console: SocketPair?
+        do throws(SystemError) {
+            errorPipe = try Pipe()
+            sync = try Pipe()
+            console = spec.terminal ? try SocketPair() : nil
+        } catch {
+            throw RuntimeError(error.message)
         }
 
         let memory = CMemory()
@@ -67,18 +55,18 @@ public enum Launcher {
         config.readonly_root = spec.readOnlyRoot ? 1 : 0
         config.uid = spec.user.uid
         config.gid = spec.user.gid
-        config.groups = memory.array(spec.user.groups.map { gid_t($0) })
+        config.groups = memory.array(spec.user.groups)
         config.ngroups = Int32(spec.user.groups.count)
         config.stdin_fd = stdin
         config.stdout_fd = stdout
         config.stderr_fd = stderr
-        config.console_socket = console[1]
+        config.console_socket = console?.second.rawValue ?? -1
         config.mount_sources = memory.strings(spec.mounts.map(\.source))
         config.mount_targets = memory.strings(spec.mounts.map(\.target))
         config.mount_readonly = memory.array(spec.mounts.map { Int32($0.readOnly ? 1 : 0) })
         config.nmounts = Int32(spec.mounts.count)
-        config.error_fd = errorPipe[1]
-        config.sync_fd = sync[0]
+        config.error_fd = errorPipe.writeEnd.rawValue
+        config.sync_fd = sync.readEnd.rawValue
         config.entry_fd = entry
         if !seccompProgram.isEmpty {
             config.seccomp_filter = UnsafeRawPointer(memory.array(seccompProgram))
@@ -94,14 +82,14 @@ public enum Launcher {
         config.capabilities = memory.array(spec.policy.capabilities.map(\.number))
         config.ncapabilities = Int32(spec.policy.capabilities.count)
         config.default_path = memory.string(DefaultPath.value)
-        let pid: pid_t = withExtendedLifetime(memory) {
+        let pid: Int32 = withExtendedLifetime(memory) {
             if let target = execInto { return estiba_exec(&config, target) }
             return estiba_launch(&config)
         }
-        close(errorPipe[1])
-        close(sync[0])
-        if console[1] >= 0 { close(console[1]) }
-        if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(String(cString: strerror(-pid))).", stage: "clone") }
+        errorPipe.writeEnd.close()
+        sync.readEnd.close()
+        console?.second.close()
+        if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(SystemError.text(for: -pid)).", stage: "clone") }
         // Into its cgroups (new ones for a container; the container's for an exec), then let it go.
         var cgroups: Cgroups?
         if let id = spec.cgroupID {
@@ -114,28 +102,23 @@ public enum Launcher {
                     try made.add(pid)
                 }
             } catch {
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
+                end(pid)
                 cgroups?.remove()
                 throw error
             }
         }
-        var go: UInt8 = 1
-        _ = write(sync[1], &go, 1)
-        close(sync[1])
-        sync[1] = -1
+        try? sync.writeEnd.writeAll([1])
+        sync.writeEnd.close()
         // The pipe closes on a successful exec; anything read is the reason the start failed.
-        let message = FileContents.read(descriptor: errorPipe[0], limit: 1024) ?? []
+        let message = (try? errorPipe.readEnd.readAll(upTo: 1024)) ?? []
         if !message.isEmpty {
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            _ = try? Processes.wait(for: pid)
             let text = String(decoding: message, as: UTF8.self)
             let stage = text.split(separator: ":").first.map(String.init)
             cgroups?.remove()
             if stage == "start the command" {
                 let reason = String(text.dropFirst((stage?.count ?? 0) + 2))
-                let missing = reason == String(cString: strerror(ENOENT)) || reason == String(cString: strerror(ENOTDIR))
+                let missing = [ErrorNumber.notFound, ErrorNumber.notDirectory].contains { reason == SystemError.text(for: $0) }
                 throw RuntimeError(
                     "Cannot run \(spec.arguments[0]) in the container: \(reason). Check that the command exists in the image.",
                     stage: missing ? RuntimeError.commandNotFound : RuntimeError.commandNotExecutable)
@@ -143,17 +126,21 @@ public enum Launcher {
             throw RuntimeError("The container could not start: \(text).", stage: stage)
         }
         var terminal: Int32?
-        if spec.terminal {
-            let master = estiba_receive_fd(console[0])
+        if let console {
+            let master = estiba_receive_fd(console.first.rawValue)
             guard master >= 0 else {
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
+                end(pid)
                 throw RuntimeError("The container's terminal could not be set up.", stage: "set up the terminal")
             }
             terminal = master
         }
         return LaunchedProcess(pid: pid, cgroups: cgroups, terminal: terminal)
+    }
+
+    /// Kills and reaps a process that could not be started completely.
+    private static func end(_ pid: Int32) {
+        try? Processes.send(.kill, to: pid)
+        _ = try? Processes.wait(for: pid)
     }
 
     /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code
@@ -163,38 +150,14 @@ public enum Launcher {
     }
 }
 
-/// Waits for child `pid` on a thread of its own, runs `afterwards`, and returns the exit code (128 + signal when
-/// killed; 255 when it cannot be waited for).
+/// Waits for child `pid` on a thread of its own, runs `afterwards` there (so a slow clean-up never holds a thread of
+/// the concurrency pool), and returns the exit code (128 + signal when killed; 255 when it cannot be waited for).
 func exitCode(of pid: Int32, afterwards: @escaping @Sendable () -> Void) async -> Int32 {
     await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-        spawnWaiter {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 {
-                if errno != EINTR {
-                    afterwards()
-                    continuation.resume(returning: 255)
-                    return
-                }
-            }
+        startThread(stackSize: 256 << 10) {
+            let code = (try? Processes.wait(for: pid))?.exitCode ?? 255
             afterwards()
-            continuation.resume(returning: estiba_exit_code(status))
+            continuation.resume(returning: code)
         }
     }
-}
-
-private final class WaiterBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-/// A detached thread for a blocking wait.
-func spawnWaiter(_ body: @escaping @Sendable () -> Void) {
-    let box = Unmanaged.passRetained(WaiterBody(body)).toOpaque()
-    var tid = pthread_t()
-    let rc = pthread_create(&tid, nil, { p in
-        guard let p else { return nil }
-        Unmanaged<WaiterBody>.fromOpaque(p).takeRetainedValue().run()
-        return nil
-    }, box)
-    if rc == 0 { pthread_detach(tid) } else { Unmanaged<WaiterBody>.fromOpaque(box).takeRetainedValue().run() }
 }

@@ -1,5 +1,5 @@
-import Glibc
 import Synchronization
+import System
 
 /// A piece of a process's output, and where it came from.
 public struct OutputChunk: Sendable, Equatable {
@@ -25,125 +25,128 @@ public final class ProcessStreams: Sendable {
     /// Every chunk the process writes, in order per source; it ends when the process and everything it started
     /// have closed their output. Chunks are kept until read.
     public let output: AsyncStream<OutputChunk>
-    /// What the process is started with (-1 where its terminal takes the place).
-    public let processStdin: Int32
-    public let processStdout: Int32
-    public let processStderr: Int32
     public let terminal: Bool
     private let continuation: AsyncStream<OutputChunk>.Continuation
-    private let state: Mutex<(input: Int32, readers: Int)>
-    private let stdoutReader: Int32
-    private let stderrReader: Int32
+    private let state: Mutex<(input: FileDescriptor?, readers: Int)>
+    /// The process's ends (nil where its terminal takes the place), closed here once it runs.
+    private let processEnds: (stdin: FileDescriptor, stdout: FileDescriptor, stderr: FileDescriptor)?
+    private let readers: (stdout: FileDescriptor, stderr: FileDescriptor)?
+
+    /// What the process is started with (-1 where its terminal takes the place).
+    public var processStdin: Int32 { processEnds?.stdin.rawValue ?? -1 }
+    public var processStdout: Int32 { processEnds?.stdout.rawValue ?? -1 }
+    public var processStderr: Int32 { processEnds?.stderr.rawValue ?? -1 }
 
     /// Makes the streams of a process to start (`interactive`: its input stays open for `write`).
     public init(terminal: Bool, interactive: Bool) throws(RuntimeError) {
         (output, continuation) = AsyncStream.makeStream(of: OutputChunk.self)
         self.terminal = terminal
         if terminal {
-            (processStdin, processStdout, processStderr, stdoutReader, stderrReader) = (-1, -1, -1, -1, -1)
-            state = Mutex((input: -1, readers: 1))
+            (processEnds, readers) = (nil, nil)
+            state = Mutex((input: nil, readers: 1))
             return
         }
-        var out: [Int32] = [-1, -1]
-        var err: [Int32] = [-1, -1]
-        var input: [Int32] = [-1, -1]
-        guard pipe(&out) == 0 else { throw Self.failure("a pipe for the output", []) }
-        guard pipe(&err) == 0 else { throw Self.failure("a pipe for the output", out) }
+        let out: Pipe
+        let err: Pipe
+        do throws(SystemError) {
+            out = try Pipe()
+            err = try Pipe()
+        } catch {
+            throw RuntimeError(cannot: "create a pipe for the output of the process", error, stage: "streams")
+        }
+        let processInput: FileDescriptor
+        var input: FileDescriptor?
         if interactive {
             // A socket, not a pipe: its input can be shut while the descriptor stays ours, and a write to a process
             // that is gone fails instead of raising SIGPIPE.
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &input) == 0 else { throw Self.failure("a socket for the input", out + err) }
+            do {
+                let pair = try SocketPair()
+                (processInput, input) = (pair.first, pair.second)
+            } catch {
+                throw RuntimeError(cannot: "create a socket for the input of the process", error, stage: "streams")
+            }
         } else {
-            input[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)
-            guard input[0] >= 0 else { throw Self.failure("/dev/null for the input", out + err) }
+            do { processInput = try FileDescriptor.open("/dev/null") } catch {
+                throw RuntimeError(cannot: "create /dev/null for the input of the process", error, stage: "streams")
+            }
         }
-        for fd in out + err + input where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        (processStdin, processStdout, processStderr) = (input[0], out[1], err[1])
-        (stdoutReader, stderrReader) = (out[0], err[0])
-        state = Mutex((input: input[1], readers: 2))
+        processEnds = (processInput, out.writeEnd, err.writeEnd)
+        readers = (out.readEnd, err.readEnd)
+        state = Mutex((input: input, readers: 2))
     }
 
     /// Once the process runs: closes its ends here and starts reading its output (from `master`, its terminal's
     /// master side, when it has a terminal; this takes it over).
     public func attach(master: Int32?) {
-        for fd in [processStdin, processStdout, processStderr] where fd >= 0 { close(fd) }
+        closeProcessEnds()
         if terminal {
             guard let master else { return finish() }
-            state.withLock { $0.input = master }
-            pump(dup(master), as: .terminal)
-        } else {
-            pump(stdoutReader, as: .stdout)
-            pump(stderrReader, as: .stderr)
+            let descriptor = FileDescriptor(adopting: master, path: "the process's terminal")
+            state.withLock { $0.input = descriptor }
+            guard let reader = try? descriptor.duplicate() else { return finish() }
+            pump(reader, as: .terminal)
+        } else if let readers {
+            pump(readers.stdout, as: .stdout)
+            pump(readers.stderr, as: .stderr)
         }
     }
 
     /// When the process did not start: closes its ends and ends the output.
     public func abandon() {
-        for fd in [processStdin, processStdout, processStderr, stdoutReader, stderrReader] where fd >= 0 { close(fd) }
+        closeProcessEnds()
+        readers?.stdout.close()
+        readers?.stderr.close()
         continuation.finish()
     }
 
     /// Writes `bytes` to the process's input (its terminal with one), on a thread of its own: this returns once
     /// the process has taken them in.
     public func write(_ bytes: [UInt8]) async throws(RuntimeError) {
-        let fd = state.withLock { $0.input }
-        guard fd >= 0 else { throw RuntimeError("The process's input is not open: start it interactive to write to it.", stage: "input") }
+        guard let input = state.withLock({ $0.input }) else {
+            throw RuntimeError("The process's input is not open: start it interactive to write to it.", stage: "input")
+        }
         let isTerminal = terminal
-        let result: Result<Void, RuntimeError> = await withCheckedContinuation { done in
-            spawnWaiter {
-                var offset = 0
-                while offset < bytes.count {
-                    let n = bytes.withUnsafeBytes { p in
-                        isTerminal
-                            ? Glibc.write(fd, p.baseAddress.map { $0 + offset }, p.count - offset)
-                            : send(fd, p.baseAddress.map { $0 + offset }, p.count - offset, Int32(MSG_NOSIGNAL))
-                    }
-                    if n < 0, errno == EINTR { continue }
-                    guard n > 0 else {
-                        return done.resume(returning: .failure(RuntimeError("Cannot write to the process's input: \(String(cString: strerror(errno))).", stage: "input")))
-                    }
-                    offset += n
-                }
-                done.resume(returning: .success(()))
+        let result: Result<Void, SystemError> = await withCheckedContinuation { done in
+            startThread {
+                done.resume(returning: Result { () throws(SystemError) in
+                    if isTerminal { try input.writeAll(bytes) } else { try input.send(bytes) }
+                })
             }
         }
-        try result.get()
+        do { try result.get() } catch { throw RuntimeError(cannot: "write to the process's input", error, stage: "input") }
     }
 
     /// Ends the process's input: it reads end of file (on a terminal: a Ctrl-D, as a person would type it).
     public func closeInput() {
-        let fd = state.withLock { $0.input }
-        guard fd >= 0 else { return }
+        guard let input = state.withLock({ $0.input }) else { return }
         if terminal {
-            var ctrlD: UInt8 = 4
-            _ = Glibc.write(fd, &ctrlD, 1)
+            try? input.writeAll([4])
         } else {
-            shutdown(fd, Int32(SHUT_WR))
+            try? input.shutdownSending()
         }
     }
 
     /// Sets the terminal's size (the process gets SIGWINCH).
     public func resize(rows: UInt16, columns: UInt16) throws(RuntimeError) {
-        let fd = state.withLock { $0.input }
-        guard terminal, fd >= 0 else { throw RuntimeError("The process has no terminal to resize: start it with one.", stage: "resize") }
-        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
-        guard ioctl(fd, UInt(TIOCSWINSZ), &size) == 0 else {
-            throw RuntimeError("Cannot resize the terminal: \(String(cString: strerror(errno))).", stage: "resize")
+        guard terminal, let input = state.withLock({ $0.input }) else {
+            throw RuntimeError("The process has no terminal to resize: start it with one.", stage: "resize")
+        }
+        do { try Terminal.setWindowSize(input, rows: rows, columns: columns) } catch {
+            throw RuntimeError(cannot: "resize the terminal", error, stage: "resize")
         }
     }
 
-    deinit {
-        let input = state.withLock { $0.input }
-        if input >= 0 { close(input) }
+    private func closeProcessEnds() {
+        processEnds?.stdin.close()
+        processEnds?.stdout.close()
+        processEnds?.stderr.close()
     }
 
-    /// Reads `fd` to its end (a terminal's: until EIO, once every process holding it is gone), then closes it.
-    private func pump(_ fd: Int32, as source: OutputChunk.Source) {
+    /// Reads `descriptor` to its end (a terminal's: until EIO, once every process holding it is gone), then
+    /// closes it.
+    private func pump(_ descriptor: FileDescriptor, as source: OutputChunk.Source) {
         let continuation = self.continuation
-        Task {
-            await OutputPump.drain(fd) { continuation.yield(OutputChunk(source, $0)) }
-            self.finish()
-        }
+        DescriptorPump.start(descriptor, onChunk: { continuation.yield(OutputChunk(source, $0)) }, onEnd: { self.finish() })
     }
 
     private func finish() {
@@ -152,11 +155,5 @@ public final class ProcessStreams: Sendable {
             return s.readers <= 0
         }
         if last { continuation.finish() }
-    }
-
-    private static func failure(_ what: String, _ opened: [Int32]) -> RuntimeError {
-        let reason = String(cString: strerror(errno))
-        for fd in opened where fd >= 0 { close(fd) }
-        return RuntimeError("Cannot create \(what) of the process: \(reason).", stage: "streams")
     }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import System
 
 /// Runs a container's bundle with runc instead of Estiba's own launcher (for comparison and differential tests):
@@ -24,8 +23,8 @@ public enum RuncRunner {
         }
         let pid: Int32
         do { pid = try spawn.start() } catch {
-            umount2(spec.mountPoint, Int32(MNT_DETACH))
-            throw RuntimeError("Cannot start runc: \(SystemError.text(for: error.code)). Install runc to use runtime runc.")
+            try? Mounts.detach(spec.mountPoint)
+            throw RuntimeError(cannot: "start runc", error, advice: "Install runc to use runtime runc.")
         }
         return Process(pid: pid, mountPoint: spec.mountPoint)
     }
@@ -33,6 +32,6 @@ public enum RuncRunner {
     /// Waits for runc on a thread of its own, then unmounts the root; returns the exit code (128 + signal when
     /// killed).
     public static func wait(_ process: Process) async -> Int32 {
-        await exitCode(of: process.pid) { umount2(process.mountPoint, Int32(MNT_DETACH)) }
+        await exitCode(of: process.pid) { try? Mounts.detach(process.mountPoint) }
     }
 }
