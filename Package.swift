@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "EstibaJSON", dependencies: ["CJansson", "CJSONRegion"], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "ImageStore", dependencies: ["EstibaJSON", "CArchive", "CCrypto", "CSys"]),
         .target(name: "Dockerfile", dependencies: ["EstibaJSON"]),
-        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "CSys", "EstibaJSON", "ImageStore", "System"], exclude: ["EntryProgram"]),
+        .target(name: "Runtime", dependencies: ["CLauncher", "CSeccomp", "EstibaJSON", "ImageStore", "System"], exclude: ["EntryProgram"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "System", "Fetch"]),
         .target(name: "Engine", dependencies: ["Dockerfile", "EstibaJSON", "ImageStore", "Runtime", "Builder", "System"]),
         .target(name: "JSONRPC", dependencies: ["EstibaJSON", "System"]),
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "EstibaJSON", "CSys"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "System"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Engine", "EstibaJSON", "JSONRPC", "System"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Engine", "ImageStore", "EstibaJSON"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Engine", "ImageStore", "EstibaJSON", "System"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EstibaJSON"]),
     ],
     swiftLanguageModes: [.v6]

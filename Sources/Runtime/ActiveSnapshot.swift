@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// A writable snapshot on a chain of parent layers (containerd's active snapshot, what `Prepare` makes): the
 /// parents as overlay lower directories, a writable upper directory and overlayfs's work directory beside it.
@@ -24,11 +24,11 @@ public struct ActiveSnapshot: Sendable, Equatable {
     public static func prepare(in directory: String, parents: [String]) throws(RuntimeError) -> ActiveSnapshot {
         let snapshot = ActiveSnapshot(directory: directory, parents: parents)
         // The upper directory's mode is the mounted root's.
-        for (path, mode) in [(snapshot.upper, mode_t(0o755)), (snapshot.work, 0o700)] {
-            guard mkdir(path, mode) == 0 else {
-                throw RuntimeError("Cannot create \(path): \(String(cString: strerror(errno))).", stage: "prepare the snapshot")
+        for (path, mode) in [(snapshot.upper, UInt32(0o755)), (snapshot.work, 0o700)] {
+            do { try Files.makeDirectory(path, permissions: mode) } catch {
+                throw RuntimeError(cannot: "create \(path)", error, stage: "prepare the snapshot")
             }
-            chmod(path, mode)
+            try? Files.setPermissions(path, mode)
         }
         return snapshot
     }

@@ -1,4 +1,3 @@
-import Glibc
 import System
 
 /// The files of a container's bundle directory: the mount point of its root (`rootfs`), what it mounts read-only
@@ -19,7 +18,7 @@ public struct BundleFiles: Sendable {
     public func write(_ spec: ContainerSpec) throws(RuntimeError) {
         let files: [(String, [UInt8])] = [
             (hosts, Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8)),
-            (hostname, Array((spec.hostname + "\n").utf8)), (resolvConf, FileContents.read("/etc/resolv.conf") ?? []),
+            (hostname, Array((spec.hostname + "\n").utf8)), (resolvConf, (try? Files.read("/etc/resolv.conf")) ?? []),
             (config, Bundle.config(spec).encodedPretty()),
         ]
         for (path, bytes) in files {

@@ -1,5 +1,5 @@
 import CLauncher
-import Glibc
+import System
 
 /// Resource limits of a container (`--memory`, `--pids-limit`, `--cpus`).
 public struct ResourceLimits: Sendable, Equatable {
@@ -26,7 +26,7 @@ public struct Cgroups: Sendable {
     public let directories: [String]
 
     static let root = "/sys/fs/cgroup"
-    static var isV2: Bool { access(root + "/cgroup.controllers", F_OK) == 0 }
+    static var isV2: Bool { Files.exists(root + "/cgroup.controllers") }
 
     /// The v1 controllers a container joins (all that exist here).
     static let v1Controllers = ["pids", "memory", "cpu", "freezer", "devices"]
@@ -37,7 +37,7 @@ public struct Cgroups: Sendable {
     /// does there). `ESTIBA_DEVICE_CGROUP=bpf` uses a BPF device program in the hybrid host's v2 hierarchy instead,
     /// `=both` uses both. (On a pure v2 host the BPF program is the only way.)
     static var deviceEnforcement: (v1: Bool, bpf: Bool) {
-        switch getenv("ESTIBA_DEVICE_CGROUP").map({ String(cString: $0) }) {
+        switch Environment.value("ESTIBA_DEVICE_CGROUP") {
         case "bpf": return (false, true)
         case "both": return (true, true)
         default: return (true, false)
@@ -47,26 +47,32 @@ public struct Cgroups: Sendable {
     /// Makes the cgroups, writes the limits and installs the device allow-list.
     public static func create(id: String, limits: ResourceLimits, devices: [DeviceRule] = SecurityPolicy.standard.allowedDevices) throws(RuntimeError) -> Cgroups {
         var made: [String] = []
-        func fail(_ what: String, _ path: String) -> RuntimeError {
-            let reason = String(cString: strerror(errno))
-            for d in made.reversed() { rmdir(d) }
-            return RuntimeError("Cannot \(what) (\(path)): \(reason). Run as root on a host with cgroups, or drop the resource limits.", stage: "cgroups")
+        func fail(_ what: String, _ path: String, _ error: SystemError) -> RuntimeError {
+            for d in made.reversed() { try? Files.removeDirectory(d) }
+            return RuntimeError(
+                cannot: "\(what) (\(path))", error, advice: "Run as root on a host with cgroups, or drop the resource limits.", stage: "cgroups")
         }
         func write(_ value: String, _ file: String) throws(RuntimeError) {
-            let fd = open(file, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw fail("set a limit", file) }
-            defer { close(fd) }
-            let ok = value.withCString { Glibc.write(fd, $0, strlen($0)) } >= 0
-            guard ok else { throw fail("set a limit", file) }
+            do { try writeSetting(value, file) } catch { throw fail("set a limit", file, error) }
+        }
+        func ensureParent(_ parent: String) throws(RuntimeError) {
+            do { try Files.makeDirectory(parent) } catch {
+                guard error.alreadyExists else { throw fail("create the cgroup", parent, error) }
+            }
+        }
+        /// Makes the group `id` under `parent`; returns its path.
+        func makeGroup(in parent: String) throws(RuntimeError) -> String {
+            let dir = parent + "/" + id
+            do { try Files.makeDirectory(dir) } catch { throw fail("create the cgroup", dir, error) }
+            made.append(dir)
+            return dir
         }
         if isV2 {
             let parent = root + "/estiba"
-            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw fail("create the cgroup", parent) }
+            try ensureParent(parent)
             // Let children use the controllers (best effort: some may not be delegated).
             for c in ["+memory", "+pids", "+cpu"] { try? write(c, parent + "/cgroup.subtree_control") }
-            let dir = parent + "/" + id
-            guard mkdir(dir, 0o755) == 0 else { throw fail("create the cgroup", dir) }
-            made.append(dir)
+            let dir = try makeGroup(in: parent)
             if let m = limits.memoryBytes { try write(String(m), dir + "/memory.max") }
             if let p = limits.pids { try write(String(p), dir + "/pids.max") }
             if let c = limits.cpus { try write("\(quota(cpus: c)) 100000", dir + "/cpu.max") }
@@ -76,12 +82,10 @@ public struct Cgroups: Sendable {
         let enforcement = deviceEnforcement
         for controller in v1Controllers {
             let base = root + "/" + controller
-            guard access(base + "/cgroup.procs", F_OK) == 0 else { continue }
+            guard Files.exists(base + "/cgroup.procs") else { continue }
             let parent = base + "/estiba"
-            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw fail("create the cgroup", parent) }
-            let dir = parent + "/" + id
-            guard mkdir(dir, 0o755) == 0 else { throw fail("create the cgroup", dir) }
-            made.append(dir)
+            try ensureParent(parent)
+            let dir = try makeGroup(in: parent)
             switch controller {
             case "pids": if let p = limits.pids { try write(String(p), dir + "/pids.max") }
             case "memory":
@@ -105,12 +109,10 @@ public struct Cgroups: Sendable {
             }
         }
         // On a hybrid host, also a group in the v2 hierarchy for the device program.
-        if enforcement.bpf, access(hybridUnified + "/cgroup.procs", F_OK) == 0 {
+        if enforcement.bpf, Files.exists(hybridUnified + "/cgroup.procs") {
             let parent = hybridUnified + "/estiba"
-            if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw fail("create the cgroup", parent) }
-            let dir = parent + "/" + id
-            guard mkdir(dir, 0o755) == 0 else { throw fail("create the cgroup", dir) }
-            made.append(dir)
+            try ensureParent(parent)
+            let dir = try makeGroup(in: parent)
             try attachDeviceProgram(dir, devices, cleanup: made)
         }
         return Cgroups(id: id, directories: made)
@@ -129,22 +131,20 @@ public struct Cgroups: Sendable {
                 type: CChar(UInt8(ascii: r.type == "b" ? "b" : r.type == "c" ? "c" : "a")), major: r.major ?? -1,
                 minor: r.minor ?? -1, access: r.accessBits)
         }
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
-            for d in made.reversed() { rmdir(d) }
-            throw RuntimeError("Cannot open the cgroup \(dir): \(reason).", stage: "cgroups")
+        let group: FileDescriptor
+        do { group = try FileDescriptor.open(dir, .directory) } catch {
+            for d in made.reversed() { try? Files.removeDirectory(d) }
+            throw RuntimeError(cannot: "open the cgroup \(dir)", error, stage: "cgroups")
         }
-        defer { close(fd) }
         var log = [CChar](repeating: 0, count: 4096)
         let rc = c.withUnsafeBufferPointer { rules in
-            log.withUnsafeMutableBufferPointer { estiba_attach_device_filter(fd, rules.baseAddress, Int32(rules.count), $0.baseAddress, $0.count) }
+            log.withUnsafeMutableBufferPointer { estiba_attach_device_filter(group.rawValue, rules.baseAddress, Int32(rules.count), $0.baseAddress, $0.count) }
         }
         guard rc == 0 else {
-            for d in made.reversed() { rmdir(d) }
+            for d in made.reversed() { try? Files.removeDirectory(d) }
             let detail = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw RuntimeError(
-                "Cannot install the device allow-list on \(dir): \(String(cString: strerror(-rc)))\(detail.isEmpty ? "" : " (" + detail + ")"). Run as root on a kernel with cgroup BPF device programs.",
+                "Cannot install the device allow-list on \(dir): \(SystemError.text(for: -rc))\(detail.isEmpty ? "" : " (" + detail + ")"). Run as root on a kernel with cgroup BPF device programs.",
                 stage: "cgroups")
         }
     }
@@ -152,23 +152,23 @@ public struct Cgroups: Sendable {
     /// Moves a process into every cgroup.
     public func add(_ pid: Int32) throws(RuntimeError) {
         for dir in directories {
-            let fd = open(dir + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw RuntimeError("Cannot join the cgroup \(dir): \(String(cString: strerror(errno))).", stage: "cgroups") }
-            let text = String(pid)
-            let n = text.withCString { write(fd, $0, strlen($0)) }
-            let saved = errno
-            close(fd)
-            guard n >= 0 else { throw RuntimeError("Cannot join the cgroup \(dir): \(String(cString: strerror(saved))).", stage: "cgroups") }
+            do { try Self.writeSetting(String(pid), dir + "/cgroup.procs") } catch {
+                throw RuntimeError(cannot: "join the cgroup \(dir)", error, stage: "cgroups")
+            }
         }
     }
 
     /// Removes the cgroups once their processes are gone (a dying pid namespace can take a moment).
     public func remove() {
         for dir in directories {
-            var tries = 0
-            while rmdir(dir) != 0, errno == EBUSY, tries < 200 {
-                usleep(5_000)
-                tries += 1
+            for attempt in 0...200 {
+                do {
+                    try Files.removeDirectory(dir)
+                    break
+                } catch {
+                    guard error.code == ErrorNumber.busy, attempt < 200 else { break }
+                    sleepThread(nanoseconds: 5_000_000)
+                }
             }
         }
     }
@@ -189,23 +189,19 @@ public struct Cgroups: Sendable {
         var ids = Set<String>()
         let parents = (isV2 ? [Cgroups.root + "/estiba"] : v1Controllers.map { Cgroups.root + "/" + $0 + "/estiba" } + [hybridUnified + "/estiba"])
         for parent in parents {
-            guard let dir = opendir(parent) else { continue }
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name.hasPrefix(prefix) { ids.insert(name) }
-            }
-            closedir(dir)
+            let names = (try? FileDescriptor.open(parent, .directory).names()) ?? []
+            ids.formUnion(names.filter { $0.hasPrefix(prefix) })
         }
         var removed = 0
         for id in ids {
             let workspace = root + "/tmp/" + String(id.dropFirst(prefix.count))
-            guard access(workspace, F_OK) != 0 else { continue }  // its build may still be running
+            guard !Files.exists(workspace) else { continue }  // its build may still be running
             let groups = existing(id: id)
             // A few passes: a process may fork between reading the list and the kill.
             for _ in 0..<3 {
                 for dir in groups.directories {
-                    let pids = FileContents.read(dir + "/cgroup.procs").map { String(decoding: $0, as: UTF8.self) } ?? ""
-                    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { kill(pid, SIGKILL) }
+                    let pids = (try? Files.read(dir + "/cgroup.procs")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { try? Processes.send(.kill, to: pid) }
                 }
             }
             groups.remove()
@@ -218,38 +214,44 @@ public struct Cgroups: Sendable {
     public static func existing(id: String) -> Cgroups {
         if isV2 {
             let dir = root + "/estiba/" + id
-            return Cgroups(id: id, directories: access(dir, F_OK) == 0 ? [dir] : [])
+            return Cgroups(id: id, directories: Files.exists(dir) ? [dir] : [])
         }
         let dirs = v1Controllers.map { root + "/" + $0 + "/estiba/" + id } + [hybridUnified + "/estiba/" + id]
-        return Cgroups(id: id, directories: dirs.filter { access($0, F_OK) == 0 })
+        return Cgroups(id: id, directories: dirs.filter(Files.exists))
     }
 
     /// Stops (`true`) or resumes every process of the container, for a consistent commit of a running one.
     public func freeze(_ frozen: Bool) throws(RuntimeError) {
         if let v1 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/freezer/") }) {
-            let fd = open(v1 + "/freezer.state", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw RuntimeError("Cannot pause the container: \(String(cString: strerror(errno))).", stage: "freezer") }
-            defer { close(fd) }
-            let state = frozen ? "FROZEN" : "THAWED"
-            _ = state.withCString { write(fd, $0, strlen($0)) }
+            try writeFreezer(frozen ? "FROZEN" : "THAWED", v1 + "/freezer.state")
             if frozen {
                 // The state reads FREEZING until every task is stopped.
                 for _ in 0..<200 {
-                    let current = FileContents.read(v1 + "/freezer.state").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    let current = (try? Files.read(v1 + "/freezer.state")).map { String(decoding: $0, as: UTF8.self) } ?? ""
                     if current.hasPrefix("FROZEN") { return }
-                    usleep(5_000)
+                    sleepThread(nanoseconds: 5_000_000)
                 }
                 throw RuntimeError("The container did not pause within a second.", stage: "freezer")
             }
             return
         }
         if let v2 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/estiba/") }) {
-            let fd = open(v2 + "/cgroup.freeze", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw RuntimeError("Cannot pause the container: \(String(cString: strerror(errno))).", stage: "freezer") }
-            defer { close(fd) }
-            _ = (frozen ? "1" : "0").withCString { write(fd, $0, 1) }
+            try writeFreezer(frozen ? "1" : "0", v2 + "/cgroup.freeze")
             return
         }
         throw RuntimeError("The container has no freezer cgroup, so it cannot be paused.", stage: "freezer")
+    }
+
+    /// Writes the freezer's state; a group that cannot be opened is an error, a refused write is not (the state
+    /// read afterwards tells).
+    private func writeFreezer(_ state: String, _ file: String) throws(RuntimeError) {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(file, .writeOnly) } catch { throw RuntimeError(cannot: "pause the container", error, stage: "freezer") }
+        try? fd.writeAll(state)
+    }
+
+    /// Writes `value` to the control file `file` of a cgroup.
+    static func writeSetting(_ value: String, _ file: String) throws(SystemError) {
+        try FileDescriptor.open(file, .writeOnly).writeAll(value)
     }
 }

@@ -1,7 +1,6 @@
 import EstibaJSON
-import Glibc
-import System
 import ImageStore
+import System
 
 /// Containers on disk: `containers/<id>/` holds record.json, upper/ (the writable layer), work/, rootfs/ (the
 /// mount point), the files mounted over /etc/hosts, /etc/hostname and /etc/resolv.conf, and the OCI bundle
@@ -11,9 +10,7 @@ public struct ContainerStore: Sendable {
 
     public init(directory: String) throws(RuntimeError) {
         self.directory = directory
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw RuntimeError("Cannot create \(directory): \(String(cString: strerror(errno))).")
-        }
+        try Self.makeDirectory(directory)
     }
 
     /// The containers of the store at `root` (its `containers/` directory).
@@ -23,14 +20,10 @@ public struct ContainerStore: Sendable {
 
     public func path(_ id: String) -> String { directory + "/" + id }
 
-    /// A new 64-hex container ID.
+    /// A new 64-hex container ID (from the system's secure random source).
     public static func newID() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = read(fd, &bytes, 32)
-            close(fd)
-        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
@@ -52,27 +45,25 @@ public struct ContainerStore: Sendable {
         guard Self.validName(record.name) else {
             throw RuntimeError("Invalid container name \"\(record.name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.")
         }
-        if mkdir(names, 0o700) != 0, errno != EEXIST {
-            throw RuntimeError("Cannot create \(names): \(String(cString: strerror(errno))).")
-        }
-        let claim = open(names + "/" + record.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard claim >= 0 else {
+        try Self.makeDirectory(names)
+        let claim: FileDescriptor
+        do { claim = try FileDescriptor.open(names + "/" + record.name, [.writeOnly, .create, .exclusive], permissions: 0o600) } catch {
             let holder = all().first { $0.name == record.name }.map { " by container " + $0.id.prefix(12) } ?? ""
             throw RuntimeError("The name \"\(record.name)\" is already used\(holder); remove it (estiba rm \(record.name)) or choose another name.")
         }
-        _ = record.id.withCString { Glibc.write(claim, $0, strlen($0)) }
-        close(claim)
+        try? claim.writeAll(record.id)
+        claim.close()
         let base = path(record.id)
         let snapshot: ActiveSnapshot
         do throws(RuntimeError) {
             let rootfs = BundleFiles(directory: base).rootfs
-            for d in [base, rootfs] where mkdir(d, 0o700) != 0 {
-                throw RuntimeError("Cannot create \(d): \(String(cString: strerror(errno))).")
+            for d in [base, rootfs] {
+                do { try Files.makeDirectory(d, permissions: 0o700) } catch { throw RuntimeError(cannot: "create \(d)", error) }
             }
-            chmod(rootfs, 0o755)
+            try? Files.setPermissions(rootfs, 0o755)
             snapshot = try ActiveSnapshot.prepare(in: base, parents: record.lowerDirectories)
         } catch {
-            unlink(names + "/" + record.name)
+            try? Files.remove(names + "/" + record.name)
             throw error
         }
         try save(record)
@@ -88,18 +79,13 @@ public struct ContainerStore: Sendable {
     }
 
     public func all() -> [ContainerRecord] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var out: [ContainerRecord] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix(".") { continue }
-            guard let bytes = FileContents.read(path(name) + "/record.json"), let v = try? JSONValue.parse(bytes),
-                let r = ContainerRecord(json: v)
-            else { continue }
-            out.append(r)
-        }
-        return out.sorted { $0.created > $1.created }
+        let names = (try? FileDescriptor.open(directory, .directory).names()) ?? []
+        return names.filter { !$0.hasPrefix(".") }.compactMap(record).sorted { $0.created > $1.created }
+    }
+
+    /// The record of container `id`; nil when it has none that reads.
+    func record(_ id: String) -> ContainerRecord? {
+        (try? Files.read(path(id) + "/record.json")).flatMap { try? JSONValue.parse($0) }.flatMap(ContainerRecord.init(json:))
     }
 
     /// By name, full ID or unique ID prefix.
@@ -119,36 +105,27 @@ public struct ContainerStore: Sendable {
     /// Deletes the container's directory (its writable layer included) and frees its name.
     public func remove(_ id: String) {
         let base = path(id)
-        if let record = FileContents.read(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)) {
-            unlink(names + "/" + record.name)
+        if let record = record(id) {
+            try? Files.remove(names + "/" + record.name)
             // Its anonymous volumes go with it (named volumes stay).
             let volumes = PathText.parent(directory) + "/volumes/"
             for v in record.anonymousVolumes where v.count == 64 && v.allSatisfy(\.isHexDigit) { removeTree(volumes + v) }
         }
         // A container's mounts live in its own mount namespace; its directory is plain files.
-        _ = umount2(BundleFiles(directory: base).rootfs, Int32(MNT_DETACH))
+        try? Mounts.detach(BundleFiles(directory: base).rootfs)
         // Move it out of sight first: a monitor still recording the exit then finds no directory to write in,
         // instead of bringing the record back into a half-removed one.
-        let doomed = directory + "/.removing-\(id)-\(getpid())"
-        removeTree(rename(base, doomed) == 0 ? doomed : base)
+        let doomed = directory + "/.removing-\(id)-\(Processes.currentID)"
+        removeTree((try? Files.rename(base, to: doomed)) != nil ? doomed : base)
     }
 
-    public func removeTree(_ path: String) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            if let dir = opendir(path) {
-                var names: [String] = []
-                while let ent = readdir(dir) {
-                    let name = withUnsafeBytes(of: ent.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                    if name != ".", name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for n in names { removeTree(path + "/" + n) }
-            }
-            rmdir(path)
-        } else {
-            unlink(path)
+    /// Removes `path` and everything below it, best effort (links are removed, never followed).
+    public func removeTree(_ path: String) { try? Files.removeTree(path) }
+
+    /// Creates `path` (owner only) unless something is there already.
+    private static func makeDirectory(_ path: String) throws(RuntimeError) {
+        do { try Files.makeDirectory(path, permissions: 0o700) } catch {
+            guard error.alreadyExists else { throw RuntimeError(cannot: "create \(path)", error) }
         }
     }
 }

@@ -1,5 +1,4 @@
-import CSys
-import Glibc
+import System
 
 /// One entry of a container's device allow-list (the devices cgroup): which device nodes it may create (`m`),
 /// read (`r`) or write (`w`). Everything not allowed is denied.
@@ -68,18 +67,16 @@ public struct DeviceNode: Sendable, Equatable {
         guard target.hasPrefix("/"), !target.split(separator: "/").contains(".."), target != "/" else {
             throw RuntimeError("Invalid device path \"\(target)\" in \"\(value)\": give an absolute path in the container.", stage: "devices")
         }
-        var st = stat()
-        guard stat(host, &st) == 0 else {
-            throw RuntimeError("Cannot use device \(host): \(String(cString: strerror(errno))). Give a device node that exists on this host.", stage: "devices")
+        let st: FileStatus
+        do { st = try Files.status(host) } catch {
+            throw RuntimeError(cannot: "use device \(host)", error, advice: "Give a device node that exists on this host.", stage: "devices")
         }
-        let kind = st.st_mode & S_IFMT
-        guard kind == S_IFCHR || kind == S_IFBLK else {
+        guard st.kind == .characterDevice || st.kind == .blockDevice else {
             throw RuntimeError("\(host) is not a device node: --device takes a character or block device.", stage: "devices")
         }
         return DeviceNode(
-            hostPath: host, path: target, type: kind == S_IFBLK ? "b" : "c", major: csys_major(st.st_rdev),
-            minor: csys_minor(st.st_rdev), mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid,
-            access: access)
+            hostPath: host, path: target, type: st.kind == .blockDevice ? "b" : "c", major: st.deviceMajor,
+            minor: st.deviceMinor, mode: st.permissions, uid: st.userID, gid: st.groupID, access: access)
     }
 
     static func isAccess(_ s: String) -> Bool {

@@ -1,6 +1,5 @@
-import CLauncher
 import EstibaJSON
-import Glibc
+import System
 
 /// The per-container monitor of a detached container (like conmon): a process of its own, in its own session, that
 /// starts the container with its output going to `container.log`, records its pid, waits for it and records the
@@ -16,14 +15,15 @@ public enum Monitor {
     /// "ok" once the container runs, or the reason it could not start.
     static func run(store: ContainerStore, id: String, readyFD: Int32) -> Int32 {
         let base = store.path(id)
+        let ready = FileDescriptor(adopting: readyFD, path: "the readiness pipe")
         // The container must not inherit the readiness pipe, or its reader would wait for the container's end.
-        _ = fcntl(readyFD, F_SETFD, FD_CLOEXEC)
+        try? ready.setInheritable(false)
         func report(_ text: String) {
-            _ = text.withCString { write(readyFD, $0, strlen($0)) }
-            close(readyFD)
+            try? ready.writeAll(text)
+            ready.close()
         }
-        guard var record = FileContents.read(base + "/record.json").flatMap({ try? JSONValue.parse($0) }).flatMap(ContainerRecord.init(json:)),
-            let bundle = FileContents.read(base + "/config.json").flatMap({ try? JSONValue.parse($0) })
+        guard var record = store.record(id),
+            let bundle = (try? Files.read(base + "/config.json")).flatMap({ try? JSONValue.parse($0) })
         else {
             report("The container \(id) has no record or bundle.")
             return 1
@@ -33,32 +33,33 @@ public enum Monitor {
             report(error.message)
             return 1
         }
-        let log = open(base + "/container.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let process: LaunchedProcess
         do {
-            process = try Launcher.start(spec, stdin: devNull, stdout: log, stderr: log)
+            // Without a log (it cannot be opened) the output goes where the monitor's goes: nowhere.
+            let log = try? FileDescriptor.open(base + "/container.log", [.writeOnly, .create, .append], permissions: 0o640)
+            let input = try? FileDescriptor.open("/dev/null")
+            let output = log?.rawValue ?? -1
+            process = try withExtendedLifetime((log, input)) { () throws(RuntimeError) in
+                try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output)
+            }
         } catch {
             report(error.message)
             store.remove(id)
             return 1
         }
-        close(devNull)
-        close(log)
         record.state = .running
         record.pid = process.pid
-        record.monitorPid = getpid()
-        record.startedAt = Int64(time(nil))
+        record.monitorPid = Processes.currentID
+        record.startedAt = Clocks.wallSeconds
         try? store.save(record)
         report("ok")
-        var status: Int32 = 0
-        while waitpid(process.pid, &status, 0) < 0, errno == EINTR {}
+        let status = try? Processes.wait(for: process.pid)
         process.cgroups?.remove()
         record.state = .exited
-        record.exitCode = estiba_exit_code(status)
+        record.exitCode = status?.exitCode ?? 0
         record.pid = nil
         record.monitorPid = nil
-        record.finishedAt = Int64(time(nil))
+        record.finishedAt = Clocks.wallSeconds
         if record.autoRemove { store.remove(id) } else { try? store.save(record) }
         return 0
     }

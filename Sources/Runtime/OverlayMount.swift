@@ -1,5 +1,4 @@
-import CSys
-import Glibc
+import System
 
 /// How an overlay file system is mounted: its lower directories (top first) and, when it is writable, its upper
 /// and work directories. Without an upper directory it is a read-only view of the lower ones.
@@ -23,9 +22,8 @@ public struct OverlayMount: Sendable, Equatable {
 
     /// Mounts it on `target` in this process's mount namespace (read-only when it has no upper directory).
     public func mount(on target: String) throws(RuntimeError) {
-        let flags = upper == nil ? UInt(MS_RDONLY) : 0
-        guard csys_mount("overlay", target, "overlay", flags, options) == 0 else {
-            throw RuntimeError("Cannot mount the overlay root on \(target): \(String(cString: strerror(errno))).", stage: "mount the overlay root")
+        do { try Mounts.mount("overlay", on: target, type: "overlay", options: options, readOnly: upper == nil) } catch {
+            throw RuntimeError(cannot: "mount the overlay root on \(target)", error, stage: "mount the overlay root")
         }
     }
 }

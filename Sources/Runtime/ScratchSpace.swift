@@ -1,6 +1,5 @@
-import CSys
-import Glibc
 import ImageStore
+import System
 
 /// A scratch directory of its own under the store's `tmp/` for one piece of work (a build step, filling a new
 /// volume). While it lives its lock is held, so the store's prune leaves it alone (and clears it if this process is
@@ -8,17 +7,24 @@ import ImageStore
 public final class ScratchSpace {
     public let directory: String
     private var mounted: [String] = []
-    private let lock: Int32
+    /// The open lock file (`ScratchDirectory.lockName` inside), locked while this lives.
+    private let lock: FileDescriptor
 
     /// Makes `<tmp>/<prefix>-XXXXXX` and takes its lock.
     public init(in tmp: String, prefix: String) throws(RuntimeError) {
-        var template = Array((tmp + "/" + prefix + "-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
-            throw RuntimeError("Cannot create a scratch directory in \(tmp): \(String(cString: strerror(errno))).", stage: "scratch directory")
+        let directory: String
+        do { directory = try Files.makeTemporaryDirectory(in: tmp, prefix: prefix + "-") } catch {
+            throw RuntimeError(cannot: "create a scratch directory in \(tmp)", error, stage: "scratch directory")
         }
-        let directory = String(cString: made)
-        do { lock = try ScratchDirectory.claim(directory) } catch {
-            FileTree.remove(directory)
+        do throws(SystemError) {
+            let file = try FileDescriptor.open(
+                directory + "/" + ScratchDirectory.lockName, [.readWrite, .create, .exclusive, .noFollow], permissions: 0o600)
+            guard try file.lock(exclusive: true, wait: false) else {
+                throw SystemError(code: ErrorNumber.busy, operation: "lock", path: file.path, detail: "another process holds it")
+            }
+            lock = file
+        } catch {
+            try? Files.removeTree(directory)
             throw RuntimeError(error.message, stage: "scratch directory")
         }
         self.directory = directory
@@ -28,8 +34,8 @@ public final class ScratchSpace {
     @discardableResult
     public func mount(_ overlay: OverlayMount, on name: String) throws(RuntimeError) -> String {
         let target = directory + "/" + name
-        guard mkdir(target, 0o755) == 0 || errno == EEXIST else {
-            throw RuntimeError("Cannot create \(target): \(String(cString: strerror(errno))).", stage: "scratch directory")
+        do { try Files.makeDirectory(target) } catch {
+            guard error.alreadyExists else { throw RuntimeError(cannot: "create \(target)", error, stage: "scratch directory") }
         }
         try overlay.mount(on: target)
         mounted.append(target)
@@ -38,13 +44,13 @@ public final class ScratchSpace {
 
     /// Unmounts what `mount` mounted, last first.
     public func unmountAll() {
-        for m in mounted.reversed() { _ = csys_umount(m) }
+        for m in mounted.reversed() { try? Mounts.detach(m) }
         mounted.removeAll()
     }
 
     deinit {
         unmountAll()
-        FileTree.remove(directory)
-        close(lock)
+        try? Files.removeTree(directory)
+        lock.close()
     }
 }

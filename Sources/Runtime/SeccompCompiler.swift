@@ -1,6 +1,6 @@
 import CSeccomp
-import Glibc
 import Synchronization
+import System
 
 /// Turns a resolved seccomp filter into the BPF program the launcher installs (with libseccomp, as runc and crun
 /// do). Programs are cached: most containers share the default filter.
@@ -42,46 +42,29 @@ enum SeccompCompiler {
     static func cachePath(_ key: [UInt8]) -> String { cacheDirectory + "/" + stableHash(key) + ".bpf" }
 
     static func readCached(_ key: [UInt8]) -> [UInt8]? {
-        guard let file = FileContents.read(cachePath(key), limit: 4 << 20), file.count > key.count,
+        guard let file = try? Files.read(cachePath(key), upTo: 4 << 20), file.count > key.count,
             file.starts(with: key), (file.count - key.count) % 8 == 0
         else { return nil }
         return Array(file[key.count...])
     }
 
-    /// Best effort: a cache that cannot be written only costs the next process a compile.
+    /// Best effort: a cache that cannot be written only costs the next process a compile. The file is replaced
+    /// atomically, so another process never reads half of it.
     static func writeCached(_ key: [UInt8], _ program: [UInt8]) {
-        guard geteuid() == 0 else { return }
-        mkdir("/run/estiba", 0o700)
-        mkdir(cacheDirectory, 0o700)
-        let path = cachePath(key)
-        let temporary = path + ".\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return }
-        let data = key + program
-        var written = 0
-        while written < data.count {
-            let n = data.withUnsafeBytes { b -> Int in
-                guard let base = b.baseAddress else { return -1 }
-                return write(fd, base + written, b.count - written)
-            }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            written += n
-        }
-        let ok = written == data.count && fsync(fd) == 0
-        close(fd)
-        if ok && rename(temporary, path) == 0 { return }
-        unlink(temporary)
+        guard Processes.effectiveUserID == 0 else { return }
+        try? Files.makeDirectory("/run/estiba", permissions: 0o700)
+        try? Files.makeDirectory(cacheDirectory, permissions: 0o700)
+        try? AtomicFile.write(key + program, to: cachePath(key), permissions: 0o600)
     }
 
     static func action(_ name: String, errno: UInt32?) throws(RuntimeError) -> UInt32 {
         switch name {
         case "SCMP_ACT_ALLOW": return 0x7fff_0000
-        case "SCMP_ACT_ERRNO": return estiba_scmp_act_errno(UInt16(truncatingIfNeeded: errno ?? UInt32(EPERM)))
+        case "SCMP_ACT_ERRNO": return estiba_scmp_act_errno(UInt16(truncatingIfNeeded: errno ?? UInt32(ErrorNumber.notPermitted)))
         case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return 0
         case "SCMP_ACT_KILL_PROCESS": return 0x8000_0000
         case "SCMP_ACT_TRAP": return 0x0003_0000
-        case "SCMP_ACT_TRACE": return estiba_scmp_act_trace(UInt16(truncatingIfNeeded: errno ?? UInt32(EPERM)))
+        case "SCMP_ACT_TRACE": return estiba_scmp_act_trace(UInt16(truncatingIfNeeded: errno ?? UInt32(ErrorNumber.notPermitted)))
         case "SCMP_ACT_LOG": return 0x7ffc_0000
         default: throw RuntimeError("The seccomp action \(name) is not supported; use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG.", stage: "seccomp")
         }
@@ -102,7 +85,7 @@ enum SeccompCompiler {
 
     private static func compile(_ filter: SeccompFilter) throws(RuntimeError) -> [UInt8] {
         func failure(_ what: String, _ rc: Int32) -> RuntimeError {
-            RuntimeError("Cannot build the seccomp filter: \(what) (\(String(cString: strerror(-rc)))).", stage: "seccomp")
+            RuntimeError("Cannot build the seccomp filter: \(what) (\(SystemError.text(for: -rc))).", stage: "seccomp")
         }
         let defaultAction = try action(filter.defaultAction, errno: filter.defaultErrno)
         guard let ctx = seccomp_init(defaultAction) else { throw RuntimeError("Cannot build the seccomp filter: libseccomp failed to start.", stage: "seccomp") }
@@ -114,7 +97,7 @@ enum SeccompCompiler {
             let token = seccomp_arch_resolve_name(name)
             guard token != 0 else { throw RuntimeError("The seccomp architecture \(arch) is not known.", stage: "seccomp") }
             let rc = seccomp_arch_add(ctx, token)
-            if rc != 0 && rc != -EEXIST { throw failure("architecture \(arch)", rc) }
+            if rc != 0 && rc != -ErrorNumber.alreadyExists { throw failure("architecture \(arch)", rc) }
         }
         for rule in filter.rules {
             let ruleAction = try action(rule.action, errno: rule.errno)
@@ -134,7 +117,7 @@ enum SeccompCompiler {
                     let rc = group.withUnsafeBufferPointer { buffer in
                         seccomp_rule_add_array(ctx, ruleAction, number, UInt32(buffer.count), buffer.baseAddress)
                     }
-                    if rc != 0 && rc != -EEXIST { throw failure("rule for \(name)", rc) }
+                    if rc != 0 && rc != -ErrorNumber.alreadyExists { throw failure("rule for \(name)", rc) }
                 }
             }
         }

@@ -1,5 +1,5 @@
 import EstibaJSON
-import Glibc
+import System
 
 /// A seccomp profile in Docker's JSON format (`--security-opt seccomp=PROFILE.json`): a default action, the
 /// architectures, and rules whose `includes`/`excludes` make them depend on the container's capabilities, the
@@ -146,12 +146,7 @@ public struct SeccompProfile: Sendable, Equatable {
         #endif
     }
 
-    static var runningKernel: (Int, Int) {
-        var u = utsname()
-        uname(&u)
-        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return kernelVersion(release) ?? (0, 0)
-    }
+    static var runningKernel: (Int, Int) { kernelVersion(Machine.kernelRelease) ?? (0, 0) }
 
     /// The filter for a container with these capabilities on this machine.
     public func filter(capabilities: [String]) -> SeccompFilter {

@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// `--security-opt` values, as Docker takes them: `seccomp=unconfined`, `seccomp=PROFILE.json` (a path, or the
 /// profile's JSON itself), `no-new-privileges[=true|false]`.
@@ -29,10 +29,10 @@ public struct SecurityOptions: Sendable, Equatable {
                         bytes = Array(value.utf8)
                         source = "given inline"
                     } else {
-                        guard let read = FileContents.read(value, limit: 4 << 20) else {
-                            throw RuntimeError("Cannot read the seccomp profile \(value): \(String(cString: strerror(errno))). Give the path of a readable JSON file.", stage: "seccomp")
+                        do { bytes = try Files.read(value, upTo: 4 << 20) } catch {
+                            throw RuntimeError(
+                                cannot: "read the seccomp profile \(value)", error, advice: "Give the path of a readable JSON file.", stage: "seccomp")
                         }
-                        bytes = read
                         source = value
                     }
                     let filter = try SeccompProfile.parse(bytes, source: source).filter(capabilities: SecurityPolicy.standard.capabilityNames)

@@ -1,72 +1,72 @@
-import Glibc
 import ImageStore
+import System
 
 /// Copies a directory's contents into another, entry by entry, keeping each entry's type, owner, mode and times.
 /// Nothing is followed: links are copied as links, and the walk descends only into real directories.
 struct TreeCopy {
     /// Copies the children of the open directory `source` into the open directory `target`.
-    static func contents(of source: Int32, into target: Int32, depth: Int = 0) throws(RuntimeError) {
+    static func contents(of source: FileDescriptor, into target: FileDescriptor, depth: Int = 0) throws(RuntimeError) {
         guard depth < FileTree.maxDepth else {
             throw RuntimeError("The image's tree is nested more than \(FileTree.maxDepth) directories deep; it cannot be copied.", stage: "copy")
         }
-        for name in FileTree.names(in: source) {
-            var st = stat()
-            guard fstatat(source, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            try entry(name, st, from: source, into: target, depth: depth)
+        for name in (try? source.names()) ?? [] {
+            guard let status = try? source.status(of: name) else { continue }
+            try entry(name, status, from: source, into: target, depth: depth)
         }
     }
 
-    private static func entry(_ name: String, _ st: stat, from source: Int32, into target: Int32, depth: Int) throws(RuntimeError) {
-        let kind = st.st_mode & S_IFMT
-        let permissions = st.st_mode & 0o7777
-        switch kind {
-        case S_IFDIR:
-            guard mkdirat(target, name, 0o700) == 0 || errno == EEXIST else { throw failure("create the directory", name) }
-            let from = openat(source, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard from >= 0 else { throw failure("open the directory", name) }
-            defer { close(from) }
-            let to = openat(target, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard to >= 0 else { throw failure("open the new directory", name) }
-            defer { close(to) }
+    private static func entry(
+        _ name: String, _ status: FileStatus, from source: FileDescriptor, into target: FileDescriptor, depth: Int
+    ) throws(RuntimeError) {
+        switch status.kind {
+        case .directory:
+            do { try target.makeDirectory(name, permissions: 0o700) } catch {
+                guard error.alreadyExists else { throw failure("create the directory", name, error) }
+            }
+            let from = try open(name, in: source, [.directory, .noFollow], "open the directory")
+            let to = try open(name, in: target, [.directory, .noFollow], "open the new directory")
             try contents(of: from, into: to, depth: depth + 1)
-            finish(to, st)
-        case S_IFREG:
-            let from = openat(source, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard from >= 0 else { throw failure("read", name) }
-            defer { close(from) }
-            let to = openat(target, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard to >= 0 else { throw failure("create", name) }
-            defer { close(to) }
-            do { try FileTree.copyData(from: from, to: to, size: Int(st.st_size), name: name) } catch {
+            finish(to, status)
+        case .regular:
+            let from = try open(name, in: source, [.noFollow], "read")
+            let to: FileDescriptor
+            do { to = try target.open(name, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600) } catch {
+                throw failure("create", name, error)
+            }
+            do { try from.copyData(to: to, count: status.size) } catch {
                 throw RuntimeError("Cannot copy \(name): \(error.message)", stage: "copy")
             }
-            finish(to, st)
-        case S_IFLNK:
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlinkat(source, name, &buffer, buffer.count - 1)
-            guard n >= 0 else { throw failure("read the link", name) }
-            buffer[n] = 0
-            guard symlinkat(buffer, target, name) == 0 else { throw failure("create the link", name) }
-            fchownat(target, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW)
-            var times = [st.st_atim, st.st_mtim]
-            utimensat(target, name, &times, AT_SYMLINK_NOFOLLOW)
-        case S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK:
-            guard mknodat(target, name, kind | permissions, st.st_rdev) == 0 else { throw failure("create the node", name) }
-            fchownat(target, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW)
-        default:
+            finish(to, status)
+        case .symbolicLink:
+            let text: String
+            do { text = try source.readLink(name) } catch { throw failure("read the link", name, error) }
+            do { try target.makeSymbolicLink(name, to: text) } catch { throw failure("create the link", name, error) }
+            try? target.setOwner(of: name, userID: status.userID, groupID: status.groupID)
+            try? target.setTimes(of: name, accessed: status.accessed, modified: status.modified)
+        case .fifo, .characterDevice, .blockDevice, .socket:
+            do { try target.makeNode(name, kind: status.kind, permissions: status.permissions, device: status.specialDevice) } catch {
+                throw failure("create the node", name, error)
+            }
+            try? target.setOwner(of: name, userID: status.userID, groupID: status.groupID)
+        case .unknown:
             break
         }
     }
 
-    /// Gives an open copy its source's owner, mode and times (the owner first: chown clears set-id bits).
-    private static func finish(_ fd: Int32, _ st: stat) {
-        fchown(fd, st.st_uid, st.st_gid)
-        fchmod(fd, st.st_mode & 0o7777)
-        var times = [st.st_atim, st.st_mtim]
-        futimens(fd, &times)
+    private static func open(
+        _ name: String, in directory: FileDescriptor, _ options: OpenOptions, _ what: String
+    ) throws(RuntimeError) -> FileDescriptor {
+        do { return try directory.open(name, options) } catch { throw failure(what, name, error) }
     }
 
-    private static func failure(_ what: String, _ name: String) -> RuntimeError {
-        RuntimeError("Cannot \(what) \(name) while copying: \(String(cString: strerror(errno))).", stage: "copy")
+    /// Gives an open copy its source's owner, mode and times (the owner first: chown clears set-id bits).
+    private static func finish(_ copy: FileDescriptor, _ status: FileStatus) {
+        try? copy.setOwner(userID: status.userID, groupID: status.groupID)
+        try? copy.setPermissions(status.permissions)
+        try? copy.setTimes(accessed: status.accessed, modified: status.modified)
+    }
+
+    private static func failure(_ what: String, _ name: String, _ error: SystemError) -> RuntimeError {
+        RuntimeError(cannot: "\(what) \(name) while copying", error, stage: "copy")
     }
 }

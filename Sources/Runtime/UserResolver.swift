@@ -1,5 +1,3 @@
-import Glibc
-
 /// Resolves `user[:group]` against the image's /etc/passwd and /etc/group, read by the caller's `file` (which
 /// must resolve paths inside the image: see `resolve(_:layers:)`).
 public enum UserResolver {

@@ -1,6 +1,5 @@
-import CSys
-import Glibc
 import ImageStore
+import System
 
 /// Fills a new volume with what the image has at the volume's path (Docker copies an image's files into a new
 /// volume mounted over them), keeping types, owners, modes and times.
@@ -11,28 +10,25 @@ public enum VolumeSeeder {
         let layout = StoreLayout(root: root)
         // The bottom layer of a read-only overlay must be there even for an image without layers.
         let empty = layout.buildCache + "/empty"
-        mkdir(tmp, 0o700)
-        mkdir(layout.buildCache, 0o700)
-        mkdir(empty, 0o755)
+        try? Files.makeDirectory(tmp, permissions: 0o700)
+        try? Files.makeDirectory(layout.buildCache, permissions: 0o700)
+        try? Files.makeDirectory(empty)
         let scratch = try ScratchSpace(in: tmp, prefix: "volume")
         defer { scratch.unmountAll() }
         let view = try scratch.mount(OverlayMount(lowers: lowers + [empty]), on: "image")
-        let viewFD = open(view, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard viewFD >= 0 else { throw RuntimeError("Cannot open the image's files: \(String(cString: strerror(errno))).", stage: "volume") }
-        defer { close(viewFD) }
+        let image: RootedDirectory
+        do { image = try RootedDirectory(path: view, resolution: .inRoot) } catch {
+            throw RuntimeError(cannot: "open the image's files", error, stage: "volume")
+        }
         // The path resolves inside the image (its links included); nothing to copy unless it is a directory there.
-        let relative = String(path.drop { $0 == "/" })
-        let source = csys_open_in_root(viewFD, relative.isEmpty ? "." : relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-        guard source >= 0 else { return }
-        defer { close(source) }
-        var st = stat()
-        guard fstat(source, &st) == 0 else { return }
-        let target = open(volume, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard target >= 0 else { throw RuntimeError("Cannot open the volume \(volume): \(String(cString: strerror(errno))).", stage: "volume") }
-        defer { close(target) }
+        guard let source = try? image.open(path, .directory), let status = try? source.status() else { return }
+        let target: FileDescriptor
+        do { target = try FileDescriptor.open(volume, [.directory, .noFollow]) } catch {
+            throw RuntimeError(cannot: "open the volume \(volume)", error, stage: "volume")
+        }
         try TreeCopy.contents(of: source, into: target)
         // The volume's root takes the directory's owner and mode, as Docker does.
-        fchown(target, st.st_uid, st.st_gid)
-        fchmod(target, st.st_mode & 0o7777)
+        try? target.setOwner(userID: status.userID, groupID: status.groupID)
+        try? target.setPermissions(status.permissions)
     }
 }

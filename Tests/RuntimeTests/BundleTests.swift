@@ -2,6 +2,7 @@ import EstibaJSON
 import Foundation
 import ImageStore
 import Runtime
+import System
 import Testing
 
 /// The bundle the set-up writes: the /etc files and an OCI config.json that runc runs as is.
@@ -21,9 +22,9 @@ import Testing
         let bundle = BundleFiles(directory: dir)
         var files: [String: String] = [:]
         for (name, path) in [("hosts", bundle.hosts), ("hostname", bundle.hostname), ("resolv.conf", bundle.resolvConf)] {
-            files[name] = String(decoding: FileContents.read(path) ?? [], as: UTF8.self)
+            files[name] = String(decoding: try Files.read(path), as: UTF8.self)
         }
-        let config = try JSONValue.parse(FileContents.read(bundle.config) ?? [])
+        let config = try JSONValue.parse(try Files.read(bundle.config))
         // The bundle describes the spec it was written from.
         let read = try Bundle.spec(from: config, directory: dir)
         #expect(read.arguments == spec.arguments && read.environment == spec.environment && read.hostname == spec.hostname)
@@ -38,7 +39,7 @@ import Testing
         let (_, _, files) = try prepared { $0.hostname = "probe" }
         #expect(files["hosts"] == "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tprobe\n")
         #expect(files["hostname"] == "probe\n")
-        #expect(files["resolv.conf"] == String(decoding: FileContents.read("/etc/resolv.conf") ?? [], as: UTF8.self))
+        #expect(files["resolv.conf"] == String(decoding: try Files.read("/etc/resolv.conf"), as: UTF8.self))
     }
 
     @Test func theProcessIsTheSpecsWithDockersCapabilities() throws {
