@@ -1,0 +1,61 @@
+import Runtime
+import System
+import Testing
+
+/// Container records on disk: atomic writes, name claims, removal.
+@Suite struct ContainerStoreTests {
+    func record(_ id: String, name: String) -> ContainerRecord {
+        ContainerRecord(id: id, name: name, image: "busybox", imageID: "sha256:00", command: ["sh"], created: 1, lowerDirectories: [])
+    }
+
+    @Test func aRecordWriteThatRunsOutOfSpaceSaysSoAndKeepsTheOldRecord() throws {
+        let dir = try temporaryDirectory("store-full")
+        defer { removeTree(dir) }
+        try Files.makeDirectory(dir + "/small")
+        try Mounts.mount("tmpfs", on: dir + "/small", type: "tmpfs", options: "size=64k")
+        defer { try? Mounts.detach(dir + "/small") }
+        let store = try ContainerStore(directory: dir + "/small/containers")
+        let file = store.directory + "/record.json"
+        try store.write(Array("{\"good\":true}".utf8), to: file)
+
+        let error = #expect(throws: RuntimeError.self) { try store.write(Array(repeating: 0x20, count: 1 << 20), to: file) }
+        #expect(error?.message.contains("No space left on device") == true)
+        #expect(try Files.read(file) == Array("{\"good\":true}".utf8))
+        #expect(try FileDescriptor.open(store.directory, .directory).names() == ["record.json"])
+    }
+
+    @Test func aNameIsClaimedOnceAndFreedWithItsContainer() throws {
+        let dir = try temporaryDirectory("store-names")
+        defer { removeTree(dir) }
+        let store = try ContainerStore(directory: dir + "/containers")
+        let first = ContainerStore.newID()
+        let second = ContainerStore.newID()
+        #expect(first.count == 64 && first.allSatisfy(\.isHexDigit) && first != second)
+        try store.create(record(first, name: "web"))
+        #expect(try store.find("web").id == first)
+        let taken = #expect(throws: RuntimeError.self) { try store.create(record(second, name: "web")) }
+        #expect(taken?.message == "The name \"web\" is already used by container \(first.prefix(12)); remove it (estiba rm web) or choose another name.")
+        #expect(!Files.exists(store.path(second)))
+
+        store.remove(first)
+        #expect(store.all().isEmpty && !Files.exists(store.path(first)))
+        try store.create(record(second, name: "web"))
+        #expect(store.all().map(\.id) == [second])
+    }
+
+    @Test func removingAContainerLeavesWhatItsLinksPointAt() throws {
+        let dir = try temporaryDirectory("store-links")
+        defer { removeTree(dir) }
+        try write("outside\n", to: dir + "/outside/file")
+        let store = try ContainerStore(directory: dir + "/containers")
+        let id = ContainerStore.newID()
+        let snapshot = try store.create(record(id, name: "linked"))
+        try Files.makeSymbolicLink(snapshot.upper + "/escape", to: dir + "/outside")
+        try Files.makeSymbolicLink(snapshot.upper + "/file", to: dir + "/outside/file")
+        store.remove(id)
+        #expect(!Files.exists(store.path(id)))
+        #expect(try Files.read(dir + "/outside/file") == Array("outside\n".utf8))
+        // Nothing is left behind under another name either.
+        #expect(try FileDescriptor.open(store.directory, .directory).names() == [".names"])
+    }
+}
