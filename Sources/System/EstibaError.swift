@@ -1,5 +1,4 @@
 import Glibc
-import System
 
 /// A failed operation, anywhere in Estiba: what kind of failure it is (its code), a sentence that says what went
 /// wrong and what to do, where it happened (the file, Dockerfile line, image, container or archive entry, as
