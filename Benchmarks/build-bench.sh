@@ -5,6 +5,7 @@
 # and estiba's --dry-run. Prints medians and estiba/peer ratios.
 #
 #   swift build -c release && bash Benchmarks/build-bench.sh [ROUNDS]
+#   ESTIBA_BASELINE=/other/checkout/.build/release/estiba bash Benchmarks/build-bench.sh   # also another estiba build
 #
 # Needs root, docker.io, buildah, podman, runc, busybox-static (see ../shared/reference/PEERS.md for the quirks).
 set -euo pipefail
@@ -30,6 +31,13 @@ tar -C "$work/rootfs" -cf "$work/busybox.tar" .
 
 E="$estiba_bin --root $work/estiba"
 $E import -c 'CMD ["sh"]' -c 'ENV PATH=/usr/local/bin:/bin' "$work/rootfs" busybox:latest >/dev/null
+baseline=${ESTIBA_BASELINE:-}
+tools="estiba docker buildah podman"
+if [ -n "$baseline" ]; then
+    EB="$baseline --root $work/baseline"
+    $EB import -c 'CMD ["sh"]' -c 'ENV PATH=/usr/local/bin:/bin' "$work/rootfs" busybox:latest >/dev/null
+    tools="estiba baseline docker buildah podman"
+fi
 
 dockerd --data-root "$work/docker" --exec-root "$work/docker-exec" --pidfile "$work/docker.pid" \
     --host "unix://$work/docker.sock" --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 \
@@ -55,13 +63,14 @@ median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2
 
 # cmd_<tool> CONTEXT EXTRA-FLAGS
 estiba_build() { echo "$E build -q $2 -t bench:1 $1"; }
+baseline_build() { echo "$EB build -q $2 -t bench:1 $1"; }
 docker_build() { echo "$D build -q --network=none $2 -t bench:1 $1"; }
 buildah_build() { echo "$B bud --layers --isolation chroot -q $2 -t bench:1 $1"; }
 podman_build() { echo "$P build --layers --isolation chroot -q $2 -t bench:1 $1"; }
 
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg), $rounds rounds each, examples/prod-env (17 steps)"
 declare -A cold cached addlast
-for tool in estiba docker buildah podman; do
+for tool in $tools; do
     build=${tool}_build
     t=(); for _ in $(seq 1 "$rounds"); do t+=("$(ms "$($build "$work/third" --no-cache)")"); done
     cold[$tool]=$(printf '%s\n' "${t[@]}" | median)
@@ -83,7 +92,7 @@ echo "estiba build --dry-run (config.txt changed, ADD third): ${dry} ms"
 # The same through the JSON-RPC service (what editors and tools use: no process start per build).
 cp examples/prod-env/Dockerfile.add-last "$work/third/Dockerfile.add-last"
 "$(dirname "$estiba_bin")/estiba-rpc-bench" --estiba "$estiba_bin" --latency-rounds "$rounds" --build-only "$work/estiba" "$work/third"
-for peer in docker buildah podman; do
+for peer in ${tools#estiba }; do
     awk -v p="$peer" -v c1="${cold[estiba]}" -v c2="${cold[$peer]}" -v r1="${cached[estiba]}" -v r2="${cached[$peer]}" \
         -v a1="${addlast[estiba]}" -v a2="${addlast[$peer]}" \
         'BEGIN { printf "estiba/%s: cold %.3f, unchanged rebuild %.3f, ADD-last change %.3f\n", p, c1 / c2, r1 / r2, a1 / a2 }'
