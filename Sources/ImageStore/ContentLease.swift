@@ -14,7 +14,7 @@ final class ContentLease: Sendable {
         let held = try StoreError.io { () throws(SystemError) in try file.lock(exclusive: false, wait: false) }
         if !held {
             try await runOnThread { () throws(StoreError) in
-                try StoreError.io { () throws(SystemError) in try file.lock(exclusive: false) }
+                try StoreError.io { () throws(SystemError) in _ = try file.lock(exclusive: false) }
             }
         }
         return ContentLease(file)
