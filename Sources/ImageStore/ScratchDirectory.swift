@@ -14,7 +14,7 @@ public enum ScratchDirectory {
             throw StoreError.io("Cannot create the lock file", path, errno: error.code)
         }
         guard try StoreError.io({ () throws(SystemError) in try file.lock(exclusive: true, wait: false) }) else {
-            throw StoreError(.conflict, "Cannot lock \(path): another process holds it; try again once it is done.", context: ["path": path])
+            throw StoreError(.io, "Cannot lock \(path): another process holds it; try again once it is done.", context: ["path": path])
         }
         return file.release()
     }
