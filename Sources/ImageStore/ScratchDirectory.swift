@@ -6,19 +6,6 @@ import System
 public enum ScratchDirectory {
     public static let lockName = "lock"
 
-    /// Creates and locks `directory/lock`; the returned descriptor holds the lock until it is closed.
-    public static func claim(_ directory: String) throws(StoreError) -> Int32 {
-        let path = directory + "/" + lockName
-        let file: FileDescriptor
-        do { file = try FileDescriptor.open(path, [.readWrite, .create, .exclusive, .noFollow], permissions: 0o600) } catch {
-            throw StoreError.io("Cannot create the lock file", path, errno: error.code)
-        }
-        guard try StoreError.io({ () throws(SystemError) in try file.lock(exclusive: true, wait: false) }) else {
-            throw StoreError(.io, "Cannot lock \(path): another process holds it; try again once it is done.", context: ["path": path])
-        }
-        return file.release()
-    }
-
     /// Whether a live process holds the scratch entry `name` of `directory`.
     static func isHeld(_ directory: FileDescriptor, _ name: String) -> Bool {
         guard let file = try? directory.open(name + "/" + lockName, .noFollow),
