@@ -1,10 +1,8 @@
-import Glibc
+import System
 
 /// libarchive converts entry names through the C library's locale; under the default "C" locale non-ASCII
 /// names cannot be converted (and some of its internal paths then crash). Estiba owns its process, so it
 /// switches LC_CTYPE to UTF-8 once, before the first archive is read or written.
 enum ArchiveLocale {
-    static let ready: Void = {
-        if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "en_US.UTF-8") }
-    }()
+    static let ready: Void = { _ = ProcessLocale.setCharacterType(["C.UTF-8", "en_US.UTF-8"]) }()
 }

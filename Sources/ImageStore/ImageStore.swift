@@ -1,11 +1,11 @@
 import EstibaJSON
-import Glibc
+import System
 
 /// The layered image store: an OCI image layout (`oci/`), extracted layers by chain ID (`snapshots/`), staging
 /// (`tmp/`) and locks. One actor per process; processes sharing a root coordinate through file locks.
 ///
 /// The actor guards the index (tags and image records) and its caches. Blocking work (writing, hashing and
-/// extracting layers, import, save, load, verify, prune) runs outside it, on store threads (`StoreThread`), under
+/// extracting layers, import, save, load, verify, prune) runs outside it, on threads of its own (`runOnThread`), under
 /// the content lease (`ContentLease`): one long import never holds up `images` or `inspect`.
 public actor ImageStore {
     public nonisolated let layout: StoreLayout
@@ -286,9 +286,10 @@ public actor ImageStore {
     /// index.json, re-read only when the file changed (other processes replace it atomically, so a new inode
     /// or mtime means new content).
     func readIndex() throws(StoreError) -> ImageIndex {
-        var st = stat()
-        let key = stat(layout.indexFile, &st) == 0
-            ? [Int(st.st_ino), st.st_mtim.tv_sec, st.st_mtim.tv_nsec, Int(st.st_size)] : []
+        let key = (try? Files.status(layout.indexFile)).map { st in
+            [st.inode, UInt64(bitPattern: st.modified.seconds), UInt64(bitPattern: st.modified.nanoseconds), UInt64(bitPattern: st.size)]
+                .map { Int(truncatingIfNeeded: $0) }
+        } ?? []
         if let cached = indexCache, !key.isEmpty, cached.key == key { return cached.index }
         let index = try Self.loadIndex(layout)
         indexCache = key.isEmpty ? nil : (key, index)
@@ -297,7 +298,7 @@ public actor ImageStore {
 
     /// index.json as it is on disk now.
     static func loadIndex(_ layout: StoreLayout) throws(StoreError) -> ImageIndex {
-        try ImageIndex(bytes: try FileSystem.read(layout.indexFile))
+        try ImageIndex(bytes: try StoreFile.read(layout.indexFile))
     }
 
     /// Read-modify-write of index.json under the store's file lock (other processes wait), on a store thread.
@@ -306,12 +307,12 @@ public actor ImageStore {
         async throws(StoreError) -> T
     {
         let layout = self.layout
-        return try await StoreThread.run { () throws(StoreError) -> T in
-            let lock = try FileLock(path: layout.indexLock)
-            defer { lock.unlock() }
+        return try await runOnThread { () throws(StoreError) -> T in
+            let lock = try layout.lockIndex()
+            defer { lock.close() }
             var index = try Self.loadIndex(layout)
             let answer = try change(&index)
-            try FileSystem.atomicWrite(index.json.encoded(), to: layout.indexFile, tmpDir: layout.tmp)
+            try layout.write(index.json.encoded(), to: layout.indexFile)
             return answer
         }
     }
@@ -327,23 +328,12 @@ public actor ImageStore {
         changingIndex = false
         if !waitingChanges.isEmpty { waitingChanges.removeFirst().resume() }
     }
-
-    nonisolated func hashFile(_ path: String) throws(StoreError) -> Digest {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
-        defer { close(fd) }
-        let h = SHA256()
-        try FileSystem.forEachChunk(fd, path: path) { h.update($0) }
-        return h.finalize()
-    }
 }
 
 /// The machine's platform in Go's naming (what image configs record).
 public enum HostPlatform {
     public static var architecture: String {
-        var u = utsname()
-        uname(&u)
-        let machine = withUnsafeBytes(of: u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let machine = Machine.hardwareName
         switch machine {
         case "x86_64": return "amd64"
         case "aarch64", "arm64": return "arm64"

@@ -1,6 +1,5 @@
 import CArchive
-import CSys
-import Glibc
+import System
 
 /// How an extraction treats the layer's contents.
 public struct ExtractOptions: Sendable {
@@ -19,7 +18,7 @@ public struct ExtractOptions: Sendable {
     /// Give files the uid/gid recorded in the archive (needs root; otherwise files belong to the caller).
     public var preserveOwnership: Bool
 
-    public init(whiteouts: Whiteouts = .overlay, allowDevices: Bool = true, preserveOwnership: Bool = geteuid() == 0) {
+    public init(whiteouts: Whiteouts = .overlay, allowDevices: Bool = true, preserveOwnership: Bool = Processes.effectiveUserID == 0) {
         self.whiteouts = whiteouts
         self.allowDevices = allowDevices
         self.preserveOwnership = preserveOwnership
@@ -40,17 +39,16 @@ public enum LayerExtractor {
     public static func extract(archive path: String, into directory: String, options: ExtractOptions = ExtractOptions())
         throws(StoreError) -> ExtractStats
     {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
-        defer { close(fd) }
-        return try extract(fd: fd, name: path, into: directory, options: options)
+        let file = try StoreError.io { () throws(SystemError) in try FileDescriptor.open(path) }
+        defer { file.close() }
+        return try extract(fd: file.rawValue, name: path, into: directory, options: options)
     }
 
     public static func extract(fd: Int32, name: String, into directory: String, options: ExtractOptions = ExtractOptions())
         throws(StoreError) -> ExtractStats
     {
         _ = ArchiveLocale.ready
-        let root = try RootedDirectory(path: directory)
+        let root = try RootedDirectory.refusingLinks(directory)
         guard let a = archive_read_new() else { throw StoreError(.io, "libarchive could not allocate a reader.") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
@@ -86,7 +84,7 @@ struct ExtractionState {
     /// Paths this layer has written (for opaque directories in `.apply` mode).
     var written: Set<String> = []
     /// Directory attributes are set last, once nothing more is written inside them.
-    var directories: [(path: EntryPath, perm: mode_t, mtime: timespec)] = []
+    var directories: [(path: EntryPath, permissions: UInt32, modified: FileTime)] = []
 
     init(root: RootedDirectory, archive: OpaquePointer, options: ExtractOptions) {
         self.root = root
@@ -109,11 +107,10 @@ struct ExtractionState {
             return
         }
         let parent = try root.openDirectory(path.parent, create: true, entry: raw)
-        defer { close(parent) }
-        let uid = uid_t(truncatingIfNeeded: archive_entry_uid(e))
-        let gid = gid_t(truncatingIfNeeded: archive_entry_gid(e))
-        let perm = mode_t(archive_entry_perm(e))
-        let mtime = timespec(tv_sec: archive_entry_mtime(e), tv_nsec: archive_entry_mtime_nsec(e))
+        let owner: (userID: UInt32, groupID: UInt32)? = options.preserveOwnership
+            ? (userID: UInt32(truncatingIfNeeded: archive_entry_uid(e)), groupID: UInt32(truncatingIfNeeded: archive_entry_gid(e))) : nil
+        let permissions = UInt32(archive_entry_perm(e))
+        let modified = FileTime(seconds: Int64(archive_entry_mtime(e)), nanoseconds: Int64(archive_entry_mtime_nsec(e)))
         written.insert(path.description)
 
         if let link = archive_entry_hardlink_utf8(e) ?? archive_entry_hardlink(e) {
@@ -123,70 +120,72 @@ struct ExtractionState {
         let type = archive_entry_filetype(e) & CA_IFMT
         switch type {
         case CA_IFDIR:
-            if let st = RootedDirectory.lstatAt(parent, name), (st.st_mode & S_IFMT) == S_IFDIR {
+            if (try? parent.status(of: name))?.kind == .directory {
                 // Directory over directory: keep its contents, take the new attributes.
             } else {
-                try RootedDirectory.removeTree(parent, name)
-                guard mkdirat(parent, name, 0o700) == 0 else { throw StoreError.io("Cannot create directory", raw, errno: errno) }
+                try Self.remove(name, in: parent)
+                try Self.io("Cannot create directory", raw) { () throws(SystemError) in try parent.makeDirectory(name, permissions: 0o700) }
             }
-            let dfd = csys_openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-            guard dfd >= 0 else { throw StoreError.io("Cannot open directory", raw, errno: errno) }
-            defer { close(dfd) }
-            if options.preserveOwnership { _ = fchown(dfd, uid, gid) }
-            setXattrs(e, fd: dfd)
-            directories.append((path, perm, mtime))
+            let directory = try Self.io("Cannot open directory", raw) { () throws(SystemError) in
+                try parent.open(name, [.directory, .noFollow])
+            }
+            if let owner { try? directory.setOwner(userID: owner.userID, groupID: owner.groupID) }
+            setXattrs(e, on: directory)
+            directories.append((path, permissions, modified))
         case CA_IFREG:
-            try RootedDirectory.removeTree(parent, name)
-            let fd = csys_openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw StoreError.io("Cannot create", raw, errno: errno) }
-            defer { close(fd) }
-            try copyData(to: fd, raw: raw, size: archive_entry_size(e))
-            if options.preserveOwnership { _ = fchown(fd, uid, gid) }
-            fchmod(fd, perm)
-            setXattrs(e, fd: fd)
-            var times = [mtime, mtime]
-            futimens(fd, &times)
+            try Self.remove(name, in: parent)
+            let file = try Self.io("Cannot create", raw) { () throws(SystemError) in
+                try parent.open(name, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600)
+            }
+            try copyData(to: file, raw: raw, size: archive_entry_size(e))
+            if let owner { try? file.setOwner(userID: owner.userID, groupID: owner.groupID) }
+            try? file.setPermissions(permissions)
+            setXattrs(e, on: file)
+            try? file.setTimes(accessed: modified, modified: modified)
         case CA_IFLNK:
             guard let target = archive_entry_symlink_utf8(e) ?? archive_entry_symlink(e) else { throw StoreError(.corrupt, "Symbolic link \(raw) has no target.") }
-            try RootedDirectory.removeTree(parent, name)
-            guard symlinkat(target, parent, name) == 0 else { throw StoreError.io("Cannot create symbolic link", raw, errno: errno) }
-            if options.preserveOwnership { _ = fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) }
-            var times = [mtime, mtime]
-            utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW)
+            try Self.remove(name, in: parent)
+            try Self.io("Cannot create symbolic link", raw) { () throws(SystemError) in
+                try parent.makeSymbolicLink(name, to: String(cString: target))
+            }
+            finishNode(name, in: parent, owner: owner, permissions: nil, modified: modified)
         case CA_IFCHR, CA_IFBLK, CA_IFIFO:
             if type != CA_IFIFO, !options.allowDevices {
                 throw StoreError.unsafe(raw, "device nodes are not allowed in this extraction")
             }
-            try RootedDirectory.removeTree(parent, name)
-            let kind: mode_t = type == CA_IFCHR ? S_IFCHR : type == CA_IFBLK ? S_IFBLK : S_IFIFO
-            var dev: dev_t = 0
+            try Self.remove(name, in: parent)
+            let kind: FileKind = type == CA_IFCHR ? .characterDevice : type == CA_IFBLK ? .blockDevice : .fifo
+            var device: UInt64 = 0
             if type != CA_IFIFO {
                 // A pax header may give any number; the kernel takes 32-bit major and minor numbers.
                 guard let major = UInt32(exactly: archive_entry_rdevmajor(e)), let minor = UInt32(exactly: archive_entry_rdevminor(e)) else {
                     throw StoreError.unsafe(raw, "its device number is out of range")
                 }
-                dev = csys_makedev(major, minor)
+                device = FileStatus.deviceNumber(major: major, minor: minor)
             }
-            guard mknodat(parent, name, kind | perm, dev) == 0 else {
-                throw StoreError.io("Cannot create special file", raw, errno: errno)
+            try Self.io("Cannot create special file", raw) { () throws(SystemError) in
+                try parent.makeNode(name, kind: kind, permissions: permissions, device: device)
             }
-            if options.preserveOwnership { _ = fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) }
-            fchmodat(parent, name, perm, 0)
-            var times = [mtime, mtime]
-            utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW)
+            finishNode(name, in: parent, owner: owner, permissions: permissions, modified: modified)
         default:
             break  // sockets and unknown types are not part of images
         }
     }
 
+    /// Owner, permissions (not for a symbolic link) and times of a new entry that is not opened, best effort.
+    func finishNode(_ name: String, in parent: FileDescriptor, owner: (userID: UInt32, groupID: UInt32)?, permissions: UInt32?, modified: FileTime) {
+        if let owner { try? parent.setOwner(of: name, userID: owner.userID, groupID: owner.groupID) }
+        if let permissions { try? parent.setPermissions(of: name, permissions) }
+        try? parent.setTimes(of: name, accessed: modified, modified: modified)
+    }
+
     mutating func whiteout(_ path: EntryPath, raw: String) throws(StoreError) {
         let parent = try root.openDirectory(path.parent, create: true, entry: raw)
-        defer { close(parent) }
         if path.name == ".wh..wh..opq" {
             switch options.whiteouts {
             case .overlay:
-                guard Xattrs.set(parent, Xattrs.overlayOpaque, Array("y".utf8)) else {
-                    throw StoreError.io("Cannot mark directory opaque for", raw, errno: errno)
+                try Self.io("Cannot mark directory opaque for", raw) { () throws(SystemError) in
+                    try parent.setExtendedAttribute(Overlay.opaqueAttribute, Overlay.opaqueValue)
                 }
             case .apply:
                 try pruneUnwritten(parent, path.parent)
@@ -197,31 +196,30 @@ struct ExtractionState {
         if hidden.isEmpty || hidden == "." || hidden == ".." {
             throw StoreError.unsafe(raw, "a whiteout must name the file it deletes")
         }
-        try RootedDirectory.removeTree(parent, hidden)
+        try Self.remove(hidden, in: parent)
         if options.whiteouts == .overlay {
-            guard mknodat(parent, hidden, S_IFCHR, csys_makedev(0, 0)) == 0 else {
-                throw StoreError.io("Cannot create whiteout for", raw, errno: errno)
+            try Self.io("Cannot create whiteout for", raw) { () throws(SystemError) in
+                try parent.makeNode(hidden, kind: .characterDevice, permissions: 0, device: 0)
             }
         }
     }
 
-    /// Removes what is in `dir` but was not written by this layer (recursively into directories it did write).
-    func pruneUnwritten(_ dirfd: Int32, _ dir: EntryPath) throws(StoreError) {
-        for child in RootedDirectory.listNames(dirfd) {
+    /// Removes what is in `directory` but was not written by this layer (recursively into directories it did write).
+    func pruneUnwritten(_ directory: FileDescriptor, _ dir: EntryPath) throws(StoreError) {
+        for child in try StoreError.io({ () throws(SystemError) in try directory.names() }) {
             let childPath = dir.appending(child)
             if written.contains(childPath.description) {
-                guard let st = RootedDirectory.lstatAt(dirfd, child), (st.st_mode & S_IFMT) == S_IFDIR else { continue }
-                let sub = csys_openat(dirfd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-                guard sub >= 0 else { continue }
-                defer { close(sub) }
+                guard (try? directory.status(of: child))?.kind == .directory,
+                    let sub = try? directory.open(child, [.directory, .noFollow])
+                else { continue }
                 try pruneUnwritten(sub, childPath)
             } else {
-                try RootedDirectory.removeTree(dirfd, child)
+                try Self.remove(child, in: directory)
             }
         }
     }
 
-    func hardlink(_ path: EntryPath, raw: String, parent: Int32, target rawTarget: String) throws(StoreError) {
+    func hardlink(_ path: EntryPath, raw: String, parent: FileDescriptor, target rawTarget: String) throws(StoreError) {
         let target: EntryPath
         do {
             target = try EntryPath(rawTarget)
@@ -229,26 +227,25 @@ struct ExtractionState {
             throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is outside the extraction root")
         }
         if target.isRoot { throw StoreError.unsafe(raw, "a hard link cannot point at the root directory") }
-        let targetParent: Int32
+        let targetParent: FileDescriptor
         do {
             targetParent = try root.openDirectory(target.parent, create: false, entry: raw)
         } catch {
             if error.code == .notFound { throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is not in the archive") }
             throw error
         }
-        defer { close(targetParent) }
-        guard let st = RootedDirectory.lstatAt(targetParent, target.name) else {
+        guard let status = try? targetParent.status(of: target.name) else {
             throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is not in the archive")
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw StoreError.unsafe(raw, "a hard link cannot point at a directory") }
-        try RootedDirectory.removeTree(parent, path.name)
-        // Flags 0: a link to a symbolic link links the symlink itself, never what it points to.
-        guard linkat(targetParent, target.name, parent, path.name, 0) == 0 else {
-            throw StoreError.io("Cannot create hard link", raw, errno: errno)
+        if status.kind == .directory { throw StoreError.unsafe(raw, "a hard link cannot point at a directory") }
+        try Self.remove(path.name, in: parent)
+        // A link to a symbolic link links the symlink itself, never what it points to.
+        try Self.io("Cannot create hard link", raw) { () throws(SystemError) in
+            try parent.makeHardLink(path.name, to: target.name, in: targetParent)
         }
     }
 
-    mutating func copyData(to fd: Int32, raw: String, size: Int64) throws(StoreError) {
+    mutating func copyData(to file: FileDescriptor, raw: String, size: Int64) throws(StoreError) {
         var block: UnsafeRawPointer? = nil
         var length = 0
         var offset: Int64 = 0
@@ -259,38 +256,44 @@ struct ExtractionState {
                 throw LayerExtractor.readError(archive, "Cannot read the data of \(raw)")
             }
             guard let block else { continue }
-            var done = 0
-            while done < length {
-                let n = pwrite(fd, block + done, length - done, off_t(offset) + off_t(done))
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { throw StoreError.io("Cannot write", raw, errno: errno) }
-                done += n
+            let at = offset
+            try Self.io("Cannot write", raw) { () throws(SystemError) in
+                try file.writeAll(UnsafeRawBufferPointer(start: block, count: length), at: at)
             }
             stats.bytes += Int64(length)
         }
         // Sparse files end in a hole that was never written.
-        if size > 0 { ftruncate(fd, off_t(size)) }
+        if size > 0 { try? file.truncate(to: size) }
     }
 
-    func setXattrs(_ e: OpaquePointer, fd: Int32) {
+    func setXattrs(_ e: OpaquePointer, on file: FileDescriptor) {
         guard archive_entry_xattr_reset(e) > 0 else { return }
         var name: UnsafePointer<CChar>? = nil
         var value: UnsafeRawPointer? = nil
         var size = 0
         while archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK {
             guard let name else { continue }
-            _ = fsetxattr(fd, name, value, size, 0)
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+            try? file.setExtendedAttribute(String(cString: name), bytes)
         }
     }
 
     /// Sets directory modes and times, deepest first, once their contents are in place.
     func finishDirectories() throws(StoreError) {
         for d in directories.reversed() {
-            let fd = try root.openDirectory(d.path, create: false, entry: d.path.description)
-            fchmod(fd, d.perm)
-            var times = [d.mtime, d.mtime]
-            futimens(fd, &times)
-            close(fd)
+            let directory = try root.openDirectory(d.path, create: false, entry: d.path.description)
+            try? directory.setPermissions(d.permissions)
+            try? directory.setTimes(accessed: d.modified, modified: d.modified)
         }
+    }
+
+    /// Removes `name` in `directory` and, for a directory, everything below it (a missing name is fine).
+    static func remove(_ name: String, in directory: FileDescriptor) throws(StoreError) {
+        try StoreError.io { () throws(SystemError) in try directory.removeTree(name) }
+    }
+
+    /// Runs `body`; a failed system call becomes an I/O error saying `what` of archive entry `entry`.
+    static func io<T>(_ what: String, _ entry: String, _ body: () throws(SystemError) -> T) throws(StoreError) -> T {
+        do { return try body() } catch { throw StoreError.io(what, entry, errno: error.code) }
     }
 }

@@ -1,6 +1,6 @@
 import CArchive
 import EstibaJSON
-import Glibc
+import System
 
 /// Facts about a layer kept beside its blob: the content size Docker reports for it.
 struct LayerInfo {
@@ -8,13 +8,13 @@ struct LayerInfo {
 
     func record(_ diffID: Digest, contentSize: Int64) throws(StoreError) {
         let path = layout.layerInfo(diffID)
-        if FileSystem.exists(path) { return }
+        if Files.exists(path) { return }
         let doc: JSONValue = ["diffID": .string(diffID.description), "contentSize": .int(contentSize)]
-        try FileSystem.atomicWrite(doc.encoded(), to: path, tmpDir: layout.tmp)
+        try layout.write(doc.encoded(), to: path)
     }
 
     func contentSize(_ diffID: Digest) -> Int64? {
-        guard let bytes = try? FileSystem.read(layout.layerInfo(diffID)), let v = try? JSONValue.parse(bytes) else { return nil }
+        guard let bytes = try? StoreFile.read(layout.layerInfo(diffID)), let v = try? JSONValue.parse(bytes) else { return nil }
         return v["contentSize"]?.intValue
     }
 

@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// Writing layers and making snapshots: blocking work, done on store threads under the content lease, outside
 /// the actor (which is entered only to list the result in the index).
@@ -10,7 +10,7 @@ extension ImageStore {
     ) async throws(StoreError) -> ImageRecord {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        let layer = try await StoreThread.run { () throws(StoreError) -> LayerTar in try self.importLayer(source) }
+        let layer = try await runOnThread { () throws(StoreError) -> LayerTar in try self.importLayer(source) }
         var image = ImageConfig(architecture: architecture, created: created)
         image.config = config
         image.diffIDs = [layer.diffID]
@@ -24,17 +24,16 @@ extension ImageStore {
         let layer: LayerTar
         switch source {
         case .directory(let dir):
-            var st = stat()
-            guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            guard (try? Files.status(dir))?.kind == .directory else {
                 throw StoreError(.notFound, "\(dir) is not a directory; give a root filesystem directory or a tar archive.", context: ["path": dir])
             }
             layer = try content.putLayer(from: dir)
         case .tarball(let file):
-            guard FileSystem.exists(file) else {
+            guard Files.exists(file) else {
                 throw StoreError(.notFound, "\(file) does not exist; give a root filesystem tar archive or directory.", context: ["path": file])
             }
-            let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
-            defer { try? FileSystem.removeTree(staging) }
+            let staging = try layout.stagingDirectory()
+            defer { try? Files.removeTree(staging) }
             _ = try LayerExtractor.extract(archive: file, into: staging, options: ExtractOptions(whiteouts: .apply))
             layer = try content.putLayer(from: staging)
         }
@@ -46,7 +45,7 @@ extension ImageStore {
     public nonisolated func addLayer(from directory: String, overlayUpper: Bool) async throws(StoreError) -> LayerTar {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        return try await StoreThread.run { () throws(StoreError) -> LayerTar in
+        return try await runOnThread { () throws(StoreError) -> LayerTar in
             let layer = try self.content.putLayer(from: directory, overlayUpper: overlayUpper)
             try self.layerInfo.record(layer.diffID, contentSize: layer.contentSize)
             return layer
@@ -63,7 +62,7 @@ extension ImageStore {
         }
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        let written = try await StoreThread.run { () throws(StoreError) -> ImageRecord in
+        let written = try await runOnThread { () throws(StoreError) -> ImageRecord in
             let configBytes = config.encoded()
             let configBlob = try self.content.put(configBytes)
             let manifest = Manifest(
@@ -89,7 +88,7 @@ extension ImageStore {
         if !ready {
             let lease = try await ContentLease.shared(layout)
             defer { lease.release() }
-            try await StoreThread.run { () throws(StoreError) in try self.makeSnapshots(config: r.config, manifest: r.manifest) }
+            try await runOnThread { () throws(StoreError) in try self.makeSnapshots(config: r.config, manifest: r.manifest) }
         }
         return r.chainIDs.reversed().map { layout.snapshotTree($0) }
     }

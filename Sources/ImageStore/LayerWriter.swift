@@ -1,6 +1,5 @@
 import CArchive
-import CSys
-import Glibc
+import System
 
 /// The result of writing a layer tar.
 public struct LayerTar: Sendable, Equatable {
@@ -21,9 +20,14 @@ public enum LayerWriter {
     public static func write(directory: String, to outputFD: Int32, overlayUpper: Bool = false) throws(StoreError)
         -> LayerTar
     {
+        try write(directory: directory, to: FileDescriptor(borrowing: outputFD, path: "descriptor \(outputFD)"), overlayUpper: overlayUpper)
+    }
+
+    /// `write` to an open file.
+    static func write(directory: String, to output: FileDescriptor, overlayUpper: Bool = false) throws(StoreError) -> LayerTar {
         _ = ArchiveLocale.ready
-        let root = try RootedDirectory(path: directory)
-        let sink = TarSink(fd: outputFD)
+        let root = try RootedDirectory.refusingLinks(directory)
+        let sink = TarSink(output)
         guard let a = archive_write_new() else { throw StoreError(.io, "libarchive could not allocate a writer.") }
         defer { archive_write_free(a) }
         archive_write_set_format_pax_restricted(a)
@@ -43,18 +47,18 @@ public enum LayerWriter {
         defer { archive_entry_linkresolver_free(resolver) }
         archive_entry_linkresolver_set_strategy(resolver, archive_format(a))
         var walker = TreeWalker(archive: a, resolver: resolver, overlayUpper: overlayUpper)
-        try walker.walk(root.fd, prefix: "")
+        try walker.walk(root.descriptor, prefix: "")
         let contentSize = walker.contentSize
         guard archive_write_close(a) == ARCHIVE_OK else {
-            if sink.failedErrno != 0 { throw StoreError.io("Cannot write the layer tar to", "descriptor \(outputFD)", errno: sink.failedErrno) }
+            if let failure = sink.failure { throw StoreError.io("Cannot write the layer tar to", output.path ?? "", errno: failure.code) }
             throw archiveError(a, "Cannot finish the layer tar")
         }
         return LayerTar(diffID: sink.hasher.finalize(), size: sink.bytes, contentSize: contentSize)
     }
 
     /// Modification times are kept to the second, rounded like Go's archive/tar does for Docker's layers.
-    static func seconds(_ t: timespec) -> Int {
-        t.tv_nsec >= 500_000_000 ? t.tv_sec + 1 : t.tv_sec
+    static func seconds(_ t: FileTime) -> Int {
+        Int(truncatingIfNeeded: t.nanoseconds >= 500_000_000 ? t.seconds + 1 : t.seconds)
     }
 
     static func archiveError(_ a: OpaquePointer, _ what: String) -> StoreError {
@@ -65,25 +69,19 @@ public enum LayerWriter {
 
 /// Receives libarchive's output: writes it to a descriptor and hashes it.
 final class TarSink {
-    let fd: Int32
+    let output: FileDescriptor
     let hasher = SHA256()
     var bytes: Int64 = 0
-    var failedErrno: Int32 = 0
+    var failure: SystemError?
 
-    init(fd: Int32) { self.fd = fd }
+    init(_ output: FileDescriptor) { self.output = output }
 
     func write(_ buffer: UnsafeRawPointer, _ length: Int) -> Int {
         let chunk = UnsafeRawBufferPointer(start: buffer, count: length)
         hasher.update(chunk)
-        var off = 0
-        while off < length {
-            let n = Glibc.write(fd, buffer + off, length - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                failedErrno = errno
-                return -1
-            }
-            off += n
+        do { try output.writeAll(chunk) } catch {
+            failure = error
+            return -1
         }
         bytes += Int64(length)
         return length
@@ -103,38 +101,35 @@ struct TreeWalker {
         self.overlayUpper = overlayUpper
     }
 
-    /// `depth`: how many directories deep `dirfd` is; past `FileTree.maxDepth` the walk stops with an error.
-    mutating func walk(_ dirfd: Int32, prefix: String, depth: Int = 0) throws(StoreError) {
-        for name in RootedDirectory.listNames(dirfd) {
+    /// `depth`: how many directories deep `directory` is; past `FileTree.maxDepth` the walk stops with an error.
+    mutating func walk(_ directory: FileDescriptor, prefix: String, depth: Int = 0) throws(StoreError) {
+        for name in try StoreError.io({ () throws(SystemError) in try directory.names() }) {
             let path = prefix + name
-            guard let st = RootedDirectory.lstatAt(dirfd, name) else { continue }
-            let type = st.st_mode & S_IFMT
-            if type == S_IFSOCK { continue }
-            if overlayUpper, type == S_IFCHR, st.st_rdev == 0 {
-                try writeMarker(path: prefix + ".wh." + name, like: st, mode: 0o600)
+            guard let status = try? directory.status(of: name) else { continue }
+            if status.kind == .socket { continue }
+            if overlayUpper, status.kind == .characterDevice, status.specialDevice == 0 {
+                try writeMarker(path: prefix + ".wh." + name, like: status, mode: 0o600)
                 continue
             }
-            var xattrs = Xattrs.read(dirfd, name)
-            let opaque = overlayUpper && type == S_IFDIR
-                && xattrs.contains { $0.0 == Xattrs.overlayOpaque && $0.1 == Array("y".utf8) }
-            if overlayUpper { xattrs.removeAll { $0.0.hasPrefix("trusted.overlay.") } }
-            xattrs.removeAll { $0.0 == "security.selinux" }
-            if type == S_IFDIR, depth >= FileTree.maxDepth {
+            var xattrs = (try? directory.extendedAttributes(of: name)) ?? []
+            let opaque = overlayUpper && status.kind == .directory
+                && xattrs.contains { $0.name == Overlay.opaqueAttribute && $0.value == Overlay.opaqueValue }
+            if overlayUpper { xattrs.removeAll { $0.name.hasPrefix("trusted.overlay.") } }
+            xattrs.removeAll { $0.name == "security.selinux" }
+            if status.kind == .directory, depth >= FileTree.maxDepth {
                 throw StoreError.unsafe(String(path.prefix(120)) + "…", "it is nested more than \(FileTree.maxDepth) directories deep")
             }
-            try writeEntry(dirfd, name, path: path, st, xattrs)
-            if type == S_IFDIR {
-                if opaque { try writeMarker(path: path + "/.wh..wh..opq", like: st, mode: st.st_mode & 0o7777) }
-                let sub = csys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-                guard sub >= 0 else { throw StoreError.io("Cannot open directory", path, errno: errno) }
-                defer { close(sub) }
+            try writeEntry(directory, name, path: path, status, xattrs)
+            if status.kind == .directory {
+                if opaque { try writeMarker(path: path + "/.wh..wh..opq", like: status, mode: status.permissions) }
+                let sub = try StoreError.io { () throws(SystemError) in try directory.open(name, [.directory, .noFollow]) }
                 try walk(sub, prefix: path + "/", depth: depth + 1)
             }
         }
     }
 
     /// An empty regular file entry (whiteout or opaque marker).
-    func writeMarker(path: String, like st: stat, mode: mode_t) throws(StoreError) {
+    func writeMarker(path: String, like status: FileStatus, mode: UInt32) throws(StoreError) {
         guard let e = archive_entry_new() else { throw StoreError(.io, "libarchive could not allocate an entry.") }
         defer { archive_entry_free(e) }
         archive_entry_set_pathname_utf8(e, path)
@@ -142,41 +137,38 @@ struct TreeWalker {
         archive_entry_set_perm(e, mode)
         archive_entry_set_uid(e, 0)
         archive_entry_set_gid(e, 0)
-        archive_entry_set_mtime(e, LayerWriter.seconds(st.st_mtim), 0)
+        archive_entry_set_mtime(e, LayerWriter.seconds(status.modified), 0)
         archive_entry_set_size(e, 0)
         guard archive_write_header(archive, e) == ARCHIVE_OK else {
             throw LayerWriter.archiveError(archive, "Cannot write entry \(path)")
         }
     }
 
-    mutating func writeEntry(_ dirfd: Int32, _ name: String, path: String, _ st: stat, _ xattrs: [(String, [UInt8])])
-        throws(StoreError)
-    {
+    mutating func writeEntry(
+        _ directory: FileDescriptor, _ name: String, path: String, _ status: FileStatus, _ xattrs: [(name: String, value: [UInt8])]
+    ) throws(StoreError) {
         guard let e = archive_entry_new() else { throw StoreError(.io, "libarchive could not allocate an entry.") }
-        let type = st.st_mode & S_IFMT
         archive_entry_set_pathname_utf8(e, path)
-        archive_entry_set_mode(e, st.st_mode)
-        archive_entry_set_uid(e, Int64(st.st_uid))
-        archive_entry_set_gid(e, Int64(st.st_gid))
-        archive_entry_set_mtime(e, LayerWriter.seconds(st.st_mtim), 0)
-        archive_entry_set_dev(e, st.st_dev)
-        archive_entry_set_ino64(e, Int64(st.st_ino))
-        archive_entry_set_nlink(e, UInt32(st.st_nlink))
-        switch type {
-        case S_IFREG: archive_entry_set_size(e, Int64(st.st_size))
-        case S_IFLNK:
-            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlinkat(dirfd, name, &target, Int(PATH_MAX))
-            guard n >= 0 else {
+        archive_entry_set_mode(e, status.mode)
+        archive_entry_set_uid(e, Int64(status.userID))
+        archive_entry_set_gid(e, Int64(status.groupID))
+        archive_entry_set_mtime(e, LayerWriter.seconds(status.modified), 0)
+        archive_entry_set_dev(e, UInt(truncatingIfNeeded: status.device))
+        archive_entry_set_ino64(e, Int64(truncatingIfNeeded: status.inode))
+        archive_entry_set_nlink(e, UInt32(truncatingIfNeeded: status.linkCount))
+        switch status.kind {
+        case .regular: archive_entry_set_size(e, status.size)
+        case .symbolicLink:
+            let target: String
+            do { target = try directory.readLink(name) } catch {
                 archive_entry_free(e)
-                throw StoreError.io("Cannot read symbolic link", path, errno: errno)
+                throw StoreError.io("Cannot read symbolic link", path, errno: error.code)
             }
-            target[n] = 0
             archive_entry_set_symlink_utf8(e, target)
             archive_entry_set_size(e, 0)
-        case S_IFCHR, S_IFBLK:
-            archive_entry_set_rdevmajor(e, UInt(csys_major(st.st_rdev)))
-            archive_entry_set_rdevminor(e, UInt(csys_minor(st.st_rdev)))
+        case .characterDevice, .blockDevice:
+            archive_entry_set_rdevmajor(e, UInt(status.deviceMajor))
+            archive_entry_set_rdevminor(e, UInt(status.deviceMinor))
             archive_entry_set_size(e, 0)
         default: archive_entry_set_size(e, 0)
         }
@@ -197,24 +189,26 @@ struct TreeWalker {
             throw LayerWriter.archiveError(archive, "Cannot write entry \(path)")
         }
         // A second name of a hard-linked file is written as a link, without data.
-        if type == S_IFREG, archive_entry_hardlink(entry) == nil, st.st_size > 0 {
-            try copyData(dirfd, name, path: path)
-            contentSize += Int64(st.st_size)
+        if status.kind == .regular, archive_entry_hardlink(entry) == nil, status.size > 0 {
+            try copyData(directory, name, path: path)
+            contentSize += status.size
         }
     }
 
-    func copyData(_ dirfd: Int32, _ name: String, path: String) throws(StoreError) {
-        let fd = csys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)
-        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
-        defer { close(fd) }
-        try ArchiveData.copy(from: fd, path: path, into: archive)
+    func copyData(_ directory: FileDescriptor, _ name: String, path: String) throws(StoreError) {
+        let file = try StoreError.io { () throws(SystemError) in try directory.open(name, .noFollow) }
+        try ArchiveData.copy(from: file, path: path, into: archive)
     }
 }
 
 /// File data into an archive entry.
 enum ArchiveData {
-    static func copy(from fd: Int32, path: String, into archive: OpaquePointer) throws(StoreError) {
-        try FileSystem.forEachChunk(fd, path: path) { chunk throws(StoreError) in
+    static func copy(from file: FileDescriptor, path: String, into archive: OpaquePointer) throws(StoreError) {
+        var reader = ChunkReader(file)
+        while true {
+            let next: UnsafeRawBufferPointer?
+            do { next = try reader.next() } catch { throw StoreError.io("Cannot read", path, errno: error.code) }
+            guard let chunk = next else { return }
             guard archive_write_data(archive, chunk.baseAddress, chunk.count) == chunk.count else {
                 throw LayerWriter.archiveError(archive, "Cannot write data of \(path)")
             }

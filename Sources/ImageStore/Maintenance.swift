@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// Checking and cleaning the store: long, blocking work, done on store threads outside the actor.
 extension ImageStore {
@@ -8,14 +8,14 @@ extension ImageStore {
         // Without the lease (a lock file that cannot be opened), verify still reads what it can.
         let lease = try? await ContentLease.shared(layout)
         defer { lease?.release() }
-        return await StoreThread.run { self.verifyContent() }
+        return await runOnThread { self.verifyContent() }
     }
 
     nonisolated func verifyContent() -> VerifyReport {
         var problems: [String] = []
         let blobs = content.all()
         for d in blobs {
-            if let actual = try? hashFile(layout.blob(d)), actual != d { problems.append("blob \(d) has digest \(actual)") }
+            if let actual = try? StoreFile.digest(layout.blob(d)), actual != d { problems.append("blob \(d) has digest \(actual)") }
         }
         let index: ImageIndex
         do { index = try Self.loadIndex(layout) } catch {
@@ -60,7 +60,7 @@ extension ImageStore {
     /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
     /// leftovers in `tmp/` (but not scratch directories a live process holds: see `ScratchDirectory`).
     public nonisolated func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) async throws(StoreError) -> PruneReport {
-        try await StoreThread.run { () throws(StoreError) -> PruneReport in try self.sweep(keep: keep, keepManifests: keepManifests) }
+        try await runOnThread { () throws(StoreError) -> PruneReport in try self.sweep(keep: keep, keepManifests: keepManifests) }
     }
 
     /// `prune`'s work, with the content lease held exclusively (no import, commit, load or new snapshot is under
@@ -68,8 +68,8 @@ extension ImageStore {
     nonisolated func sweep(keep: Set<Digest>, keepManifests: Set<Digest>) throws(StoreError) -> PruneReport {
         let lease = try ContentLease.exclusive(layout)
         defer { lease.release() }
-        let lock = try FileLock(path: layout.indexLock)
-        defer { lock.unlock() }
+        let lock = try layout.lockIndex()
+        defer { lock.close() }
         let index = try Self.loadIndex(layout)
         var liveBlobs: Set<Digest> = []
         var liveSnapshots = keep
@@ -86,21 +86,19 @@ extension ImageStore {
         for d in content.all() where !liveBlobs.contains(d) {
             report.bytes += content.size(d) ?? 0
             content.delete(d)
-            unlink(layout.layerInfo(d))
+            try? Files.remove(layout.layerInfo(d))
             report.blobs += 1
         }
         for c in snapshots.all() where !liveSnapshots.contains(c) {
             try snapshots.remove(c)
             report.snapshots += 1
         }
-        let tmpfd = open(layout.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if tmpfd >= 0 {
-            for name in RootedDirectory.listNames(tmpfd) where !ScratchDirectory.isHeld(tmpfd, name) {
+        if let tmp = try? FileDescriptor.open(layout.tmp, .directory) {
+            for name in (try? tmp.names()) ?? [] where !ScratchDirectory.isHeld(tmp, name) {
                 // What a killed build left mounted is detached first; nothing is ever removed through a mount.
                 guard ScratchDirectory.unmountAll(under: layout.tmp + "/" + name) else { continue }
-                try? RootedDirectory.removeTree(tmpfd, name)
+                try? tmp.removeTree(name)
             }
-            close(tmpfd)
         }
         return report
     }

@@ -1,5 +1,5 @@
 import EstibaJSON
-import Glibc
+import System
 
 /// Each layer extracted once, by chain ID, with overlay-style whiteouts: ready to be an overlay lower directory.
 struct Snapshots {
@@ -15,11 +15,11 @@ struct Snapshots {
         return out
     }
 
-    func exists(_ chainID: Digest) -> Bool { FileSystem.exists(layout.snapshot(chainID) + "/record.json") }
+    func exists(_ chainID: Digest) -> Bool { Files.exists(layout.snapshot(chainID) + "/record.json") }
 
     /// Bytes of file content in the snapshot (recorded when it was made).
     func contentSize(_ chainID: Digest) -> Int64? {
-        guard let bytes = try? FileSystem.read(layout.snapshot(chainID) + "/record.json"),
+        guard let bytes = try? StoreFile.read(layout.snapshot(chainID) + "/record.json"),
             let v = try? JSONValue.parse(bytes)
         else { return nil }
         return v["contentSize"]?.intValue
@@ -28,11 +28,11 @@ struct Snapshots {
     /// Makes sure the snapshot of `layer` (whose chain ID is `chainID`) exists.
     func ensure(chainID: Digest, layer: Digest, diffID: Digest, parent: Digest?) throws(StoreError) {
         if exists(chainID) { return }
-        let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
+        let staging = try layout.stagingDirectory()
         var committed = false
-        defer { if !committed { try? FileSystem.removeTree(staging) } }
+        defer { if !committed { try? Files.removeTree(staging) } }
         let tree = staging + "/fs"
-        try FileSystem.makeDirectory(tree, mode: 0o755)
+        try StoreError.io { () throws(SystemError) in try Files.makeDirectory(tree, permissions: 0o755) }
         let stats = try LayerExtractor.extract(
             archive: layout.blob(layer), into: tree, options: ExtractOptions(whiteouts: .overlay))
         var record: JSONObject = [
@@ -40,12 +40,16 @@ struct Snapshots {
             "layer": .string(layer.description), "contentSize": .int(stats.bytes), "entries": .int(Int64(stats.entries)),
         ]
         if let parent { record.append("parent", .string(parent.description)) }
-        try FileSystem.atomicWrite(JSONValue.object(record).encoded(), to: staging + "/record.json", tmpDir: layout.tmp)
-        if rename(staging, layout.snapshot(chainID)) == 0 {
+        try layout.write(JSONValue.object(record).encoded(), to: staging + "/record.json")
+        do {
+            try Files.rename(staging, to: layout.snapshot(chainID))
             committed = true
-            FileSystem.syncDirectory(of: layout.snapshot(chainID))
-        } else if errno != EEXIST && errno != ENOTEMPTY {
-            throw StoreError.io("Cannot move a new snapshot to", layout.snapshot(chainID), errno: errno)
+            try? FileDescriptor.open(layout.snapshots, .directory).sync()
+        } catch {
+            // Another process made the same snapshot meanwhile: keep theirs.
+            if !error.alreadyExists && !error.isNotEmpty {
+                throw StoreError.io("Cannot move a new snapshot to", layout.snapshot(chainID), errno: error.code)
+            }
         }
     }
 
@@ -53,8 +57,8 @@ struct Snapshots {
     /// else why not.
     func check(layer: Digest) -> String? {
         let staging: String
-        do { staging = try FileSystem.temporaryDirectory(in: layout.tmp) } catch { return error.message }
-        defer { try? FileSystem.removeTree(staging) }
+        do { staging = try layout.stagingDirectory() } catch { return error.message }
+        defer { try? Files.removeTree(staging) }
         do {
             _ = try LayerExtractor.extract(archive: layout.blob(layer), into: staging, options: ExtractOptions(whiteouts: .overlay))
         } catch {
@@ -66,13 +70,9 @@ struct Snapshots {
     func remove(_ chainID: Digest) throws(StoreError) {
         // Move aside first so a half-removed snapshot is never mistaken for a whole one.
         let doomed = layout.tmp + "/removing-" + chainID.hex
-        if rename(layout.snapshot(chainID), doomed) == 0 { try FileSystem.removeTree(doomed) }
+        guard (try? Files.rename(layout.snapshot(chainID), to: doomed)) != nil else { return }
+        try StoreError.io { () throws(SystemError) in try Files.removeTree(doomed) }
     }
 
-    func all() -> [Digest] {
-        let fd = open(layout.snapshots, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        return RootedDirectory.listNames(fd).compactMap { Digest(hex: $0) }
-    }
+    func all() -> [Digest] { StoreFile.names(in: layout.snapshots).compactMap { Digest(hex: $0) } }
 }

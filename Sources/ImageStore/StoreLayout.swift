@@ -1,3 +1,5 @@
+import System
+
 /// Where everything lives under the store root (see DESIGN §3).
 public struct StoreLayout: Sendable {
     public let root: String
@@ -37,45 +39,79 @@ public struct StoreLayout: Sendable {
 
     /// Creates the directories and the OCI layout marker if missing.
     func create() throws(StoreError) {
-        try FileSystem.makeDirectory(root)
+        try Self.makeDirectory(root, permissions: 0o700)
         try makeRootPrivate()
-        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, locks] { try FileSystem.makeDirectory(d, mode: 0o700) }
-        chmod(oci, 0o755)
-        chmod(oci + "/blobs", 0o755)
-        chmod(blobs, 0o755)
-        if !FileSystem.exists(ociLayoutFile) {
-            try FileSystem.atomicWrite(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: ociLayoutFile, tmpDir: tmp)
+        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, locks] { try Self.makeDirectory(d, permissions: 0o700) }
+        for d in [oci, oci + "/blobs", blobs] { try? Files.setPermissions(d, 0o755) }
+        if !Files.exists(ociLayoutFile) {
+            try write(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: ociLayoutFile)
         }
-        if !FileSystem.exists(indexFile) {
-            try FileSystem.atomicWrite(ImageIndex().json.encoded(), to: indexFile, tmpDir: tmp)
+        if !Files.exists(indexFile) {
+            try write(ImageIndex().json.encoded(), to: indexFile)
         }
+    }
+
+    /// Creates the directory `path` unless something by that name is there already.
+    static func makeDirectory(_ path: String, permissions: UInt32) throws(StoreError) {
+        do { try Files.makeDirectory(path, permissions: permissions) } catch {
+            if !error.alreadyExists { throw StoreError(error) }
+        }
+    }
+
+    /// Replaces the file at `path` with `bytes` atomically and durably, staged in `tmp/`.
+    func write(_ bytes: [UInt8], to path: String) throws(StoreError) {
+        try StoreError.io { () throws(SystemError) in try AtomicFile.write(bytes, to: path, stagingDirectory: tmp) }
+    }
+
+    /// A new file in `tmp/`, to be put in place under a name known once it is written.
+    func stagedFile() throws(StoreError) -> StagedFile {
+        try StoreError.io { () throws(SystemError) in try StagedFile(stagingDirectory: tmp) }
+    }
+
+    /// A new empty directory in `tmp/`; returns its path.
+    func stagingDirectory() throws(StoreError) -> String {
+        try StoreError.io { () throws(SystemError) in try Files.makeTemporaryDirectory(in: tmp, prefix: "dir-") }
+    }
+
+    /// Opens (creating) the lock file at `path`; the lock is taken on the returned descriptor.
+    func openLock(_ path: String) throws(StoreError) -> FileDescriptor {
+        do { return try FileDescriptor.open(path, [.readWrite, .create], permissions: 0o600) } catch {
+            throw StoreError.io("Cannot open lock file", path, errno: error.code)
+        }
+    }
+
+    /// Holds the index lock (other processes wait) until the returned descriptor is closed.
+    func lockIndex() throws(StoreError) -> FileDescriptor {
+        let file = try openLock(indexLock)
+        try StoreError.io { () throws(SystemError) in try file.lock(exclusive: true) }
+        return file
     }
 
     /// The root holds image configs and layers (build arguments, ENV values): only its owner may enter it. A root
     /// that others can read is made 0700 when it is ours, and refused otherwise.
     func makeRootPrivate() throws(StoreError) {
-        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io("Cannot open the store root", root, errno: errno) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw StoreError.io("Cannot inspect the store root", root, errno: errno) }
-        let mode = st.st_mode & 0o7777
+        let directory: FileDescriptor
+        do { directory = try FileDescriptor.open(root, .directory) } catch {
+            throw StoreError.io("Cannot open the store root", root, errno: error.code)
+        }
+        let status: FileStatus
+        do { status = try directory.status() } catch {
+            throw StoreError.io("Cannot inspect the store root", root, errno: error.code)
+        }
+        let mode = status.permissions
         guard mode & 0o077 != 0 else { return }
         let octal = String(mode, radix: 8)
-        guard st.st_uid == geteuid() else {
+        guard status.userID == Processes.effectiveUserID else {
             throw StoreError(
                 .conflict,
-                "The store root \(root) has mode \(octal) and belongs to uid \(st.st_uid), so other users can read its images; run `chmod 700 \(root)` as its owner, or use another root.",
+                "The store root \(root) has mode \(octal) and belongs to uid \(status.userID), so other users can read its images; run `chmod 700 \(root)` as its owner, or use another root.",
                 context: ["path": root])
         }
-        guard fchmod(fd, 0o700) == 0 else {
-            let e = errno
+        do { try directory.setPermissions(0o700) } catch {
             throw StoreError(
                 .io,
-                "The store root \(root) has mode \(octal), so other users can read its images, and it cannot be made private: \(SystemText.strerror(e)). Run `chmod 700 \(root)`, or use another root.",
+                "The store root \(root) has mode \(octal), so other users can read its images, and it cannot be made private: \(SystemError.text(for: error.code)). Run `chmod 700 \(root)`, or use another root.",
                 context: ["path": root])
         }
     }
 }
-
-import Glibc

@@ -1,35 +1,30 @@
 import CArchive
-import Glibc
+import System
 
 /// Writes a plain tar of files and documents (for `save`): fixed owner, modes and times, so the same images give
 /// the same archive.
 final class TarArchiveWriter {
     private let archive: OpaquePointer
-    private let fd: Int32
+    private let file: FileDescriptor
     private var directories: Set<String> = []
 
     init(path: String) throws(StoreError) {
         _ = ArchiveLocale.ready
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.io("Cannot create", path, errno: errno) }
-        guard let a = archive_write_new() else {
-            close(fd)
-            throw StoreError(.io, "libarchive could not allocate a writer.")
+        do { file = try FileDescriptor.open(path, [.writeOnly, .create, .truncate], permissions: 0o644) } catch {
+            throw StoreError.io("Cannot create", path, errno: error.code)
         }
+        guard let a = archive_write_new() else { throw StoreError(.io, "libarchive could not allocate a writer.") }
         archive = a
         archive_write_set_format_pax_restricted(a)
         archive_write_set_bytes_in_last_block(a, 1)
-        guard archive_write_open_fd(a, fd) == ARCHIVE_OK else {
+        guard archive_write_open_fd(a, file.rawValue) == ARCHIVE_OK else {
             throw LayerWriter.archiveError(a, "Cannot start the archive \(path)")
         }
     }
 
-    deinit {
-        archive_write_free(archive)
-        close(fd)
-    }
+    deinit { archive_write_free(archive) }
 
-    private func header(_ name: String, type: UInt32, size: Int64, mode: mode_t) throws(StoreError) {
+    private func header(_ name: String, type: UInt32, size: Int64, mode: UInt32) throws(StoreError) {
         guard let e = archive_entry_new() else { throw StoreError(.io, "libarchive could not allocate an entry.") }
         defer { archive_entry_free(e) }
         archive_entry_set_pathname_utf8(e, name)
@@ -57,18 +52,17 @@ final class TarArchiveWriter {
     }
 
     func add(_ name: String, file path: String) throws(StoreError) {
-        let src = open(path, O_RDONLY | O_CLOEXEC)
-        guard src >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
-        defer { close(src) }
-        var st = stat()
-        fstat(src, &st)
+        let (source, size) = try StoreError.io { () throws(SystemError) in
+            let source = try FileDescriptor.open(path)
+            return (source, try source.status().size)
+        }
         try parents(name)
-        try header(name, type: CA_IFREG, size: Int64(st.st_size), mode: 0o644)
-        try ArchiveData.copy(from: src, path: path, into: archive)
+        try header(name, type: CA_IFREG, size: size, mode: 0o644)
+        try ArchiveData.copy(from: source, path: path, into: archive)
     }
 
     func finish() throws(StoreError) {
         guard archive_write_close(archive) == ARCHIVE_OK else { throw LayerWriter.archiveError(archive, "Cannot finish the archive") }
-        fsync(fd)
+        try? file.sync()
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// A point in time with nanoseconds, written as Go's RFC3339Nano (`2026-11-29T12:31:25.5Z`).
 public struct Timestamp: Sendable, Hashable, Comparable {
@@ -11,24 +11,21 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     }
 
     public static func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
+        let wall = Clocks.wallTime
+        return Timestamp(seconds: wall.seconds, nanoseconds: Int32(truncatingIfNeeded: wall.nanoseconds))
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
 
     /// UTC, fraction without trailing zeros (none when zero).
     public var rfc3339: String {
-        var t = time_t(seconds)
-        var tm = Glibc.tm()
-        gmtime_r(&t, &tm)
-        func pad(_ v: Int32, _ n: Int) -> String {
+        let utc = CalendarTime(secondsSince1970: seconds)
+        func pad<N: BinaryInteger>(_ v: N, _ n: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
-        var out = "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-        out += "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))"
+        var out = "\(pad(utc.year, 4))-\(pad(utc.month, 2))-\(pad(utc.day, 2))T"
+        out += "\(pad(utc.hour, 2)):\(pad(utc.minute, 2)):\(pad(utc.second, 2))"
         if nanoseconds > 0 {
             var frac = pad(nanoseconds, 9)
             while frac.hasSuffix("0") { frac.removeLast() }
@@ -79,13 +76,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             return nil
         }
         guard i == u.count else { return nil }
-        var tm = Glibc.tm()
-        tm.tm_year = year - 1900
-        tm.tm_mon = month - 1
-        tm.tm_mday = day
-        tm.tm_hour = hour
-        tm.tm_min = minute
-        tm.tm_sec = second
-        self.init(seconds: Int64(timegm(&tm)) + offset, nanoseconds: nanos)
+        let utc = CalendarTime(
+            year: Int(year), month: Int(month), day: Int(day), hour: Int(hour), minute: Int(minute), second: Int(second))
+        self.init(seconds: utc.secondsSince1970 + offset, nanoseconds: nanos)
     }
 }

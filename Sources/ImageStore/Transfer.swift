@@ -1,6 +1,6 @@
 import CArchive
 import EstibaJSON
-import Glibc
+import System
 
 /// Archive formats for `save` and `load`.
 public enum ArchiveFormat: String, Sendable, CaseIterable {
@@ -27,7 +27,7 @@ extension ImageStore {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
         let chosen = try await choose(specs)
-        try await StoreThread.run { () throws(StoreError) in try self.write(chosen, to: path, format: format) }
+        try await runOnThread { () throws(StoreError) in try self.write(chosen, to: path, format: format) }
         return chosen.map(\.0)
     }
 
@@ -64,13 +64,13 @@ extension ImageStore {
         let layoutDoc = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
         switch format {
         case .ociDirectory:
-            if mkdir(path, 0o755) != 0, errno != EEXIST { throw StoreError.io("Cannot create", path, errno: errno) }
             let blobDir = path + "/blobs/sha256"
-            try FileSystem.makeDirectory(path + "/blobs", mode: 0o755)
-            try FileSystem.makeDirectory(blobDir, mode: 0o755)
-            for d in blobs where !FileSystem.exists(blobDir + "/" + d.hex) { try FileSystem.copy(layout.blob(d), to: blobDir + "/" + d.hex) }
-            try FileSystem.atomicWrite(layoutDoc, to: path + "/oci-layout", tmpDir: path)
-            try FileSystem.atomicWrite(outIndex.json.encoded(), to: path + "/index.json", tmpDir: path)
+            for d in [path, path + "/blobs", blobDir] { try StoreLayout.makeDirectory(d, permissions: 0o755) }
+            for d in blobs where !Files.exists(blobDir + "/" + d.hex) { try Self.copy(layout.blob(d), to: blobDir + "/" + d.hex) }
+            try StoreError.io { () throws(SystemError) in
+                try AtomicFile.write(layoutDoc, to: path + "/oci-layout")
+                try AtomicFile.write(outIndex.json.encoded(), to: path + "/index.json")
+            }
         case .ociArchive, .dockerArchive:
             let tar = try TarArchiveWriter(path: path)
             try tar.add("oci-layout", bytes: layoutDoc)
@@ -90,6 +90,15 @@ extension ImageStore {
         }
     }
 
+    /// Copies the file `from` to `to` (in the kernel where it can).
+    static func copy(_ from: String, to: String) throws(StoreError) {
+        try StoreError.io { () throws(SystemError) in
+            let source = try FileDescriptor.open(from)
+            let target = try FileDescriptor.open(to, [.writeOnly, .create, .truncate], permissions: 0o644)
+            try source.copyData(to: target, count: try source.status().size)
+        }
+    }
+
     static func fullName(_ r: ImageReference) -> String {
         let first = r.name.split(separator: "/").first.map(String.init) ?? ""
         let hasHost = r.name.contains("/") && (first.contains(".") || first.contains(":") || first == "localhost")
@@ -101,7 +110,7 @@ extension ImageStore {
     public nonisolated func load(from path: String) async throws(StoreError) -> [LoadedImage] {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        let pending = try await StoreThread.run { () throws(StoreError) -> [PendingImage] in try self.stage(path) }
+        let pending = try await runOnThread { () throws(StoreError) -> [PendingImage] in try self.stage(path) }
         // Still under the lease: no prune can take the new layers away before the images name them.
         return try await list(pending)
     }
@@ -121,23 +130,22 @@ extension ImageStore {
     /// Stores the layers and snapshots of the images at `path`; returns the images, not listed yet (blocking:
     /// call it on a store thread).
     nonisolated func stage(_ path: String) throws(StoreError) -> [PendingImage] {
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw StoreError(.notFound, "\(path) does not exist.", context: ["path": path]) }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            guard FileSystem.exists(path + "/oci-layout") else {
+        guard let status = try? Files.status(path) else { throw StoreError(.notFound, "\(path) does not exist.", context: ["path": path]) }
+        if status.kind == .directory {
+            guard Files.exists(path + "/oci-layout") else {
                 throw StoreError(.invalidArgument, "\(path) is a directory without oci-layout; give an OCI layout or an image archive.", context: ["path": path])
             }
             return try loadChecked(path) { added throws(StoreError) in try loadOCI(Staging(root: path, owned: false), added: &added) }
         }
-        let staging = try FileSystem.temporaryDirectory(in: layout.tmp)
-        defer { try? FileSystem.removeTree(staging) }
+        let staging = try layout.stagingDirectory()
+        defer { try? Files.removeTree(staging) }
         _ = try LayerExtractor.extract(
             archive: path, into: staging, options: ExtractOptions(whiteouts: .apply, allowDevices: false, preserveOwnership: false))
         let s = Staging(root: staging, owned: true)
-        if FileSystem.exists(staging + "/manifest.json") {
+        if Files.exists(staging + "/manifest.json") {
             return try loadChecked(path) { added throws(StoreError) in try loadDockerArchive(s, added: &added) }
         }
-        if FileSystem.exists(staging + "/oci-layout") {
+        if Files.exists(staging + "/oci-layout") {
             return try loadChecked(path) { added throws(StoreError) in try loadOCI(s, added: &added) }
         }
         throw StoreError(.invalidArgument, "\(path) is neither a docker-archive (no manifest.json) nor an OCI archive (no oci-layout).", context: ["path": path])
@@ -187,7 +195,7 @@ extension ImageStore {
             for c in added.snapshots { try? snapshots.remove(c) }
             for d in added.blobs {
                 content.delete(d)
-                unlink(layout.layerInfo(d))
+                try? Files.remove(layout.layerInfo(d))
             }
             throw error
         }
@@ -195,12 +203,12 @@ extension ImageStore {
     }
 
     nonisolated func loadDockerArchive(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
-        let doc = try JSONFields.parse(try FileSystem.read(try s.file("manifest.json")), document: "manifest.json")
+        let doc = try JSONFields.parse(try StoreFile.read(try s.file("manifest.json")), document: "manifest.json")
         guard let entries = doc.arrayValue else { throw StoreError(.corrupt, "manifest.json is not an array.") }
         var loaded: [PendingImage] = []
         for (i, entry) in entries.enumerated() {
             let f = try JSONFields(entry, document: "manifest.json entry \(i)")
-            let configBytes = try FileSystem.read(try s.file(try f.string("Config")))
+            let configBytes = try StoreFile.read(try s.file(try f.string("Config")))
             let config = try ImageConfig(bytes: configBytes)
             let layerPaths = try f.optionalStrings("Layers") ?? []
             guard layerPaths.count == config.diffIDs.count else {
@@ -224,7 +232,7 @@ extension ImageStore {
     }
 
     nonisolated func loadOCI(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
-        let index = try ImageIndex(bytes: try FileSystem.read(try s.file("index.json")))
+        let index = try ImageIndex(bytes: try StoreFile.read(try s.file("index.json")))
         var loaded: [PendingImage] = []
         for descriptor in index.manifests {
             var manifestDescriptor = descriptor
@@ -249,7 +257,7 @@ extension ImageStore {
                     continue
                 }
                 let file = try s.file("blobs/sha256/" + l.digest.hex)
-                guard try hashFile(file) == l.digest else {
+                guard try StoreFile.digest(file) == l.digest else {
                     throw StoreError(.corrupt, "Layer blob \(l.digest) does not match its digest.", context: ["digest": l.digest.description])
                 }
                 layers.append(try adoptLayer(file, diffID: config.diffIDs[j], movable: s.owned))
@@ -272,18 +280,14 @@ extension ImageStore {
         if content.exists(diffID) {
             return (diffID, content.size(diffID) ?? 0)
         }
-        var source = file
-        var temporary: String?
-        defer { if let temporary { unlink(temporary) } }
+        let stored: (digest: Digest, size: Int64)
         if try Compression.isCompressed(file) {
-            let out = try FileSystem.temporaryFile(in: layout.tmp)
-            close(out.fd)
-            temporary = out.path
-            try Compression.decompress(file, to: out.path)
-            source = out.path
+            let decompressed = try layout.stagedFile()
+            try Compression.decompress(file, to: decompressed.descriptor)
+            stored = try content.adopt(decompressed, expected: diffID)
+        } else {
+            stored = movable ? try content.adopt(file, expected: diffID) : try content.putFile(file, expected: diffID)
         }
-        let stored = movable || temporary != nil ? try content.adopt(source, expected: diffID) : try content.putFile(source, expected: diffID)
-        if temporary != nil { temporary = nil }
         try layerInfo.record(diffID, contentSize: try LayerInfo.scanContentSize(layout.blob(diffID)))
         return stored
     }
@@ -301,11 +305,10 @@ struct Staging {
         var current = root
         for part in path.components {
             current += "/" + part
-            var st = stat()
-            guard lstat(current, &st) == 0 else {
+            guard let status = try? Files.status(current, followLinks: false) else {
                 throw StoreError(.corrupt, "The archive names \(relative), which it does not contain.", context: ["entry": relative])
             }
-            if (st.st_mode & S_IFMT) == S_IFLNK {
+            if status.kind == .symbolicLink {
                 throw StoreError.unsafe(relative, "it goes through a symbolic link")
             }
         }
@@ -314,7 +317,7 @@ struct Staging {
 
     /// A blob's bytes, checked against its digest.
     func blob(_ d: Digest) throws(StoreError) -> [UInt8] {
-        let bytes = try FileSystem.read(try file("blobs/sha256/" + d.hex))
+        let bytes = try StoreFile.read(try file("blobs/sha256/" + d.hex))
         guard Digest.of(bytes) == d else {
             throw StoreError(.corrupt, "Blob \(d) in the archive does not match its digest.", context: ["digest": d.description])
         }
@@ -325,11 +328,8 @@ struct Staging {
 /// Compressed layer files (gzip, zstd, xz, bzip2) and their decompression.
 enum Compression {
     static func isCompressed(_ path: String) throws(StoreError) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io("Cannot open", path, errno: errno) }
-        defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: 6)
-        let n = read(fd, &magic, 6)
+        let magic = try StoreError.io { () throws(SystemError) in try FileDescriptor.open(path).read(upTo: 6) }
+        let n = magic.count
         guard n >= 2 else { return false }
         if magic[0] == 0x1F && magic[1] == 0x8B { return true }
         if n >= 4, magic[0..<4] == [0x28, 0xB5, 0x2F, 0xFD] { return true }
@@ -338,7 +338,7 @@ enum Compression {
         return false
     }
 
-    static func decompress(_ path: String, to output: String) throws(StoreError) {
+    static func decompress(_ path: String, to output: FileDescriptor) throws(StoreError) {
         guard let a = archive_read_new() else { throw StoreError(.io, "libarchive could not allocate a reader.") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
@@ -348,16 +348,13 @@ enum Compression {
         }
         var entry: OpaquePointer? = nil
         guard archive_read_next_header(a, &entry) == ARCHIVE_OK else { throw LayerExtractor.readError(a, "Cannot decompress \(path)") }
-        let fd = open(output, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io("Cannot open", output, errno: errno) }
-        defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while true {
             let n = archive_read_data(a, buffer.baseAddress, buffer.count)
             if n == 0 { break }
             guard n > 0 else { throw LayerExtractor.readError(a, "Cannot decompress \(path)") }
-            try FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: output)
+            try StoreError.io { () throws(SystemError) in try output.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
         }
     }
 }

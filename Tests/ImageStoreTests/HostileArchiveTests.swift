@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import System
 import Testing
 
 @testable import ImageStore
@@ -167,9 +168,7 @@ import Testing
         } catch let error as StoreError {
             #expect(error.code == .unsafeEntry && error.message.contains("nested more than"), "\(error)")
         }
-        let fd = open(parent, O_RDONLY | O_DIRECTORY)
-        defer { close(fd) }
-        try RootedDirectory.removeTree(fd, "tree")
+        try FileDescriptor.open(parent, .directory).removeTree("tree")
         #expect(access(deep, F_OK) != 0)
     }
 }

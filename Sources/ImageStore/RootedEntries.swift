@@ -1,0 +1,24 @@
+import System
+
+/// Archive entries below a tree that no entry may escape: opened as System's `RootedDirectory` with
+/// `.refuseLinks`, whose refusals become the store's unsafe-entry errors.
+extension RootedDirectory {
+    /// Opens the directory at `path` as a root nothing below may leave through `..` or a symbolic link.
+    static func refusingLinks(_ path: String) throws(StoreError) -> RootedDirectory {
+        do { return try RootedDirectory(path: path, resolution: .refuseLinks) } catch {
+            throw StoreError.io("Cannot open directory", path, errno: error.code)
+        }
+    }
+
+    /// Opens the directory `dir` of archive entry `entry`, making missing directories (0755) when `create`. A
+    /// component that is a symbolic link or not a directory refuses the entry.
+    func openDirectory(_ dir: EntryPath, create: Bool, entry: String) throws(StoreError) -> FileDescriptor {
+        do { return try openDirectory(dir.description, create: create) } catch {
+            if error.isEscape || error.isNotDirectory {
+                throw StoreError.unsafe(entry, "its parent \"\(dir)\" is a symbolic link or not a directory")
+            }
+            if error.isNotFound { throw StoreError(.notFound, "Entry \(entry): \(dir) does not exist.", context: ["entry": entry]) }
+            throw StoreError(error)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Glibc
+import System
+import Testing
+
+@Suite struct ThreadWorkTests {
+    @Test func runsOnAThreadOfItsOwnAndReturnsTheResult() async {
+        let caller = UInt(pthread_self())
+        let worker = await runOnThread { UInt(pthread_self()) }
+        #expect(worker != caller)
+        #expect(await runOnThread { 6 * 7 } == 42)
+    }
+
+    @Test func passesOnTheTypedError() async {
+        do {
+            _ = try await runOnThread { () throws(SystemError) -> Int in
+                throw SystemError(code: ENOENT, operation: "open", path: "/missing")
+            }
+            Issue.record("no error")
+        } catch {
+            #expect(error.isNotFound && error.path == "/missing")
+        }
+    }
+}
