@@ -90,11 +90,11 @@ struct BuildCache {
         return CacheRecord(v)
     }
 
-    /// Records a built step: its record is replaced atomically and durably (a crash leaves the old record or
-    /// the new one, never a torn file); the markers that explain misses are best effort.
+    /// Records a built step: its record is replaced atomically (readers never see a torn file) but not flushed to
+    /// disk, as a lost record is only a cache miss; the markers that explain misses are best effort.
     func save(_ r: CacheRecord) throws(EstibaError) {
         let path = directory + "/records/" + r.key.hex + ".json"
-        do { try AtomicFile.write(r.json.encoded(), to: path, permissions: 0o600) } catch {
+        do { try AtomicFile.write(r.json.encoded(), to: path, permissions: 0o600, durable: false) } catch {
             throw EstibaError.build(.io, "Cannot write the build cache record \(path): \(SystemError.text(for: error.code)).")
         }
         mark(directory + "/parents/" + Self.safe(r.parent), r.key)

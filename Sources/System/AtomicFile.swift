@@ -53,13 +53,15 @@ public final class AtomicFile {
 
     deinit { discard() }
 
-    /// Puts the written content in place durably: permissions, flush, rename over the target, flush of the
-    /// directory. On failure the temporary file is removed and the target is unchanged.
-    public func commit() throws(SystemError) {
+    /// Puts the written content in place: permissions, flush, rename over the target, flush of the directory.
+    /// On failure the temporary file is removed and the target is unchanged. With `durable` false the two
+    /// flushes are left out: readers still never see a torn file, but a crash may lose the new content (for
+    /// state that is made again when missing, such as a container's bundle files or a build-cache record).
+    public func commit(durable: Bool = true) throws(SystemError) {
         guard !finished else { return }
         do {
             try descriptor.setPermissions(permissions)
-            try descriptor.sync()
+            if durable { try descriptor.sync() }
             try stagingDirectory.rename(stagingName, to: targetName, in: targetDirectory)
         } catch {
             discard()
@@ -67,7 +69,7 @@ public final class AtomicFile {
         }
         finished = true
         descriptor.close()
-        try targetDirectory.sync()
+        if durable { try targetDirectory.sync() }
     }
 
     /// Abandons the new content (the target keeps its old one).
@@ -80,11 +82,11 @@ public final class AtomicFile {
 
     /// Replaces the file at `path` with `bytes`, atomically and durably.
     public static func write(
-        _ bytes: [UInt8], to path: String, stagingDirectory: String? = nil, permissions: UInt32 = 0o644
+        _ bytes: [UInt8], to path: String, stagingDirectory: String? = nil, permissions: UInt32 = 0o644, durable: Bool = true
     ) throws(SystemError) {
         let file = try AtomicFile(path: path, stagingDirectory: stagingDirectory, permissions: permissions)
         try file.descriptor.writeAll(bytes)
-        try file.commit()
+        try file.commit(durable: durable)
     }
 
     /// Replaces `name` in `directory` with `bytes`, atomically and durably.

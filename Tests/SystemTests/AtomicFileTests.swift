@@ -12,6 +12,15 @@ import Testing
         #expect(try FileDescriptor.open(scratch.path, .directory).names() == ["record.json"])
     }
 
+    @Test func aWriteWithoutFlushesStillReplacesTheFileWhole() throws {
+        let scratch = try Scratch()
+        try scratch.write("config.json", "old")
+        try AtomicFile.write(Array("new".utf8), to: scratch.at("config.json"), permissions: 0o640, durable: false)
+        #expect(scratch.read("config.json") == "new")
+        #expect(try Files.status(scratch.at("config.json")).permissions == 0o640)
+        #expect(try FileDescriptor.open(scratch.path, .directory).names() == ["config.json"])
+    }
+
     @Test func aWriteThatRunsOutOfSpaceKeepsTheOldContent() throws {
         let scratch = try Scratch()
         let small = scratch.at("small")
