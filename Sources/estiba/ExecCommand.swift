@@ -23,14 +23,10 @@ struct ExecCommand: AsyncParsableCommand {
                     container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: true,
                     interactive: interactive)
             } catch { throw fail(error) }
-            let code = await TerminalSession.relay(process, interactive: interactive)
-            if code != 0 { throw ExitCode(code) }
-            return
+            return try await TerminalSession.finish(process, interactive: interactive)
         }
         let input: FileDescriptor
-        do throws(SystemError) {
-            input = interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
-        } catch { throw fail(EstibaError(.io, error.message)) }
+        do { input = try TerminalSession.containerInput(interactive: interactive) } catch { throw fail(error) }
         let code: Int32
         do {
             code = try await engine.exec(

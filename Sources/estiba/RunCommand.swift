@@ -83,16 +83,11 @@ struct RunCommand: AsyncParsableCommand {
         if o.tty, !detach {
             let process: AttachedProcess
             do { process = try await engine.runAttached(o, interactive: interactive) } catch { throw runFailure(error) }
-            let code = await TerminalSession.relay(process, interactive: interactive)
-            if code != 0 { throw ExitCode(code) }
-            return
+            return try await TerminalSession.finish(process, interactive: interactive)
         }
-        // The container writes to this process's own stdout and stderr; without -i its stdin is /dev/null, as
-        // with docker.
+        // The container writes to this process's own stdout and stderr.
         let input: FileDescriptor
-        do throws(SystemError) {
-            input = interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
-        } catch { throw runFailure(EstibaError(.io, error.message)) }
+        do { input = try TerminalSession.containerInput(interactive: interactive) } catch { throw runFailure(error) }
         let result: RunResult
         do {
             result = try await engine.run(o, stdin: input.rawValue, stdout: 1, stderr: 2)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Engine
 import System
 
@@ -31,5 +32,19 @@ enum TerminalSession {
         }
         copySize()
         try? Signals.onDelivery(of: [.windowChange]) { _ in copySize() }
+    }
+
+    /// Relays `process` and ends the command with its exit status.
+    static func finish(_ process: AttachedProcess, interactive: Bool) async throws {
+        let code = await relay(process, interactive: interactive)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// What a container started without a terminal reads: this process's standard input with -i, else /dev/null
+    /// (as with docker).
+    static func containerInput(interactive: Bool) throws(EstibaError) -> FileDescriptor {
+        do throws(SystemError) {
+            return interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
+        } catch { throw EstibaError(error) }
     }
 }
