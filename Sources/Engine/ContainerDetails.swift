@@ -35,8 +35,7 @@ extension Engine {
         do { record = try store.find(spec) } catch {
             throw EstibaError(.notFound, error.message, context: ["container": spec])
         }
-        let current = try containers().first { $0.id == record.id } ?? record
-        return details(of: current)
+        return details(of: Self.live(record))
     }
 
     public func details(of c: ContainerRecord) -> ContainerDetails {

@@ -89,11 +89,14 @@ extension Engine {
 
     /// Containers, newest first (`all`: stopped ones too). Records of processes that vanished read as exited.
     public func containers(all: Bool = true) throws(EstibaError) -> [ContainerRecord] {
-        try containerStore().all().map { r in
-            var r = r
-            if r.state == .running, let pid = r.pid, !Processes.exists(pid) { r.state = .exited }
-            return r
-        }.filter { all || $0.state == .running }
+        try containerStore().all().map(Self.live).filter { all || $0.state == .running }
+    }
+
+    /// A record as things stand: one whose process vanished reads as exited.
+    static func live(_ record: ContainerRecord) -> ContainerRecord {
+        var r = record
+        if r.state == .running, let pid = r.pid, !Processes.exists(pid) { r.state = .exited }
+        return r
     }
 
     /// Removes containers and their writable layers; a running one only with `force` (it is killed).
@@ -103,7 +106,7 @@ extension Engine {
         for spec in specs {
             let record: ContainerRecord
             do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
-            let live = try containers().first { $0.id == record.id }?.state == .running
+            let live = Self.live(record).state == .running
             if live {
                 guard force, let pid = record.pid else {
                     throw EstibaError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
@@ -125,7 +128,7 @@ extension Engine {
         do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
         // A running container is paused (freezer cgroup) while its layer is read, like docker commit.
         var frozen: Cgroups?
-        if try containers().first(where: { $0.id == record.id })?.state == .running {
+        if Self.live(record).state == .running {
             let groups = Cgroups.existing(id: record.id)
             do { try groups.freeze(true) } catch {
                 throw EstibaError(.conflict, "Container \(spec) is running and cannot be paused (\(error.message)); stop it first, then commit.", context: ["container": spec])

@@ -23,8 +23,10 @@ public struct ContainerStore: Sendable {
     /// A new 64-hex container ID (from the system's secure random source).
     public static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return (0..<4).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     /// Names are claimed atomically (a file created with O_EXCL), so two processes cannot take the same one.
