@@ -72,7 +72,7 @@ struct BuildCache {
         guard create else { return }
         for d in [directory, directory + "/records", directory + "/parents", directory + "/instructions", directory + "/images"] {
             do { try Files.ensureDirectory(d, permissions: 0o700) } catch {
-                throw EstibaError.build(.io, "Cannot create the build cache at \(d): \(SystemError.text(for: error.code)).")
+                throw EstibaError.build(.io, "Cannot create the build cache at \(d): \(error.reason).")
             }
         }
     }
@@ -95,7 +95,7 @@ struct BuildCache {
     func save(_ r: CacheRecord) throws(EstibaError) {
         let path = directory + "/records/" + r.key.hex + ".json"
         do { try AtomicFile.write(r.json.encoded(), to: path, permissions: 0o600, durable: false) } catch {
-            throw EstibaError.build(.io, "Cannot write the build cache record \(path): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.io, "Cannot write the build cache record \(path): \(error.reason).")
         }
         mark(directory + "/parents/" + Self.safe(r.parent), r.key)
         let link = directory + "/images/" + r.image.hex

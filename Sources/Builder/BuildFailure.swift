@@ -11,8 +11,4 @@ extension EstibaError {
         return EstibaError(code, message, context: context)
     }
 
-    /// The 1-based Dockerfile line of the step that failed.
-    public var line: Int? { context["line"].flatMap { Int($0) } }
-    /// The instruction (or `--change` line) that failed.
-    public var instruction: String? { context["instruction"] }
 }

@@ -81,12 +81,12 @@ final class BuildRun {
             dockerfileName = path
             let bytes: [UInt8]
             do { bytes = try Files.read(path, upTo: 16 << 20) } catch {
-                throw EstibaError.build(.notFound, "Cannot read the Dockerfile \(path): \(SystemError.text(for: error.code)). Give its path with -f, or put a Dockerfile in the context.")
+                throw EstibaError.build(.notFound, "Cannot read the Dockerfile \(path): \(error.reason). Give its path with -f, or put a Dockerfile in the context.")
             }
             text = String(decoding: bytes, as: UTF8.self)
         }
         do { parsed = try DockerfileParser.parseStrict(text, file: dockerfileName) } catch {
-            throw EstibaError.build(.syntax, "\(dockerfileName) line \(error.startLine): \(error.message)", line: error.startLine)
+            throw EstibaError.build(.syntax, "\(dockerfileName) line \(error.line ?? 0): \(error.message)", line: error.line ?? 0)
         }
         lexer = ShellLexer(escapeToken: parsed.escapeToken)
         cache = try BuildCache(root: builder.root)
@@ -117,7 +117,7 @@ final class BuildRun {
     func plan() throws(EstibaError) -> (stages: [StagePlan], wanted: [Int]) {
         // The whole Dockerfile is read and checked before any step runs, as Docker does.
         let instructions: [TypedInstruction]
-        do { instructions = try parsed.typedInstructions() } catch { throw self.error(error) }
+        do { instructions = try parsed.typedInstructions() } catch { throw self.error(instruction: error) }
         var plans: [StagePlan] = []
         for typed in instructions {
             switch typed.instruction {
@@ -235,8 +235,9 @@ final class BuildRun {
     }
 
     /// An instruction that cannot be built as written.
-    func error(_ e: InstructionError) -> EstibaError {
-        error(Node(original: e.original, startLine: e.startLine, endLine: e.endLine), .syntax, e.message)
+    func error(instruction e: EstibaError) -> EstibaError {
+        let node = Node(original: e.instruction ?? "", startLine: e.line ?? 0, endLine: e.endLine ?? 0)
+        return error(node, .syntax, e.message)
     }
 
     func expand(_ word: String, env: [String: String], node: Node) throws(EstibaError) -> String {
@@ -292,7 +293,7 @@ final class BuildRun {
                 triggerNode.startLine = node.startLine
                 triggerNode.endLine = node.endLine
                 let typed: TypedInstruction
-                do { typed = try TypedInstruction(triggerNode, escapeToken: parsed.escapeToken) } catch { throw self.error(error) }
+                do { typed = try TypedInstruction(triggerNode, escapeToken: parsed.escapeToken) } catch { throw self.error(instruction: error) }
                 try await dispatch(typed, state: &state, countsAsStep: false)
             }
         }

@@ -1,7 +1,7 @@
-import System
 import Dockerfile
 import ImageStore
 import Runtime
+import System
 
 /// The one set of rules for the metadata instructions (ENV, LABEL, CMD, ENTRYPOINT, EXPOSE, VOLUME, USER,
 /// WORKDIR, STOPSIGNAL, ONBUILD, SHELL, HEALTHCHECK, MAINTAINER), for `build` and for `commit --change` and
@@ -46,7 +46,7 @@ struct ConfigApplier {
             for w in words { ports += try expandWords(w) }
             guard !ports.isEmpty else { throw EstibaError.build(.syntax, "EXPOSE requires at least one argument.") }
             var keys: [String] = []
-            for p in ports { keys += try checked { () throws(SpecProblem) in try ExposedPorts.keys(p) } }
+            for p in ports { keys += try ExposedPorts.keys(p) }
             return .expose(ports: ports, keys: keys)
         case .volume(let words):
             var volumes: [String] = []
@@ -63,7 +63,7 @@ struct ConfigApplier {
             return .user(user)
         case .stopSignal(let word):
             let signal = try expand(word)
-            try checked { () throws(SpecProblem) in try StopSignals.check(signal) }
+            try StopSignals.check(signal)
             return .stopSignal(signal)
         case .workdir(let word):
             let raw = try expand(word)
@@ -102,15 +102,10 @@ struct ConfigApplier {
     }
 
     func expand(_ word: String) throws(EstibaError) -> String {
-        do { return try lexer.processWord(word, env: environment) } catch { throw EstibaError.build(.syntax, error.message) }
+        do { return try lexer.processWord(word, env: environment) } catch { throw error.recoded(.syntax) }
     }
 
     func expandWords(_ word: String) throws(EstibaError) -> [String] {
-        do { return try lexer.processWords(word, env: environment) } catch { throw EstibaError.build(.syntax, error.message) }
-    }
-
-    @discardableResult
-    func checked<T>(_ body: () throws(SpecProblem) -> T) throws(EstibaError) -> T {
-        do { return try body() } catch { throw EstibaError.build(.syntax, error.message) }
+        do { return try lexer.processWords(word, env: environment) } catch { throw error.recoded(.syntax) }
     }
 }

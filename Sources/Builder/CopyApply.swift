@@ -62,10 +62,10 @@ extension BuildRun {
         try? parent.removeEntry(fname)
         let file: FileDescriptor
         do { file = try parent.open(fname, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o644) } catch {
-            throw self.error(node, .io, "Cannot create \(target): \(SystemError.text(for: error.code)).")
+            throw self.error(node, .io, "Cannot create \(target): \(error.reason).")
         }
         do { try file.writeAll(h.content) } catch {
-            throw self.error(node, .io, "Cannot write \(target): \(SystemError.text(for: error.code)).")
+            throw self.error(node, .io, "Cannot write \(target): \(error.reason).")
         }
         try? file.setOwner(userID: attributes.uid, groupID: attributes.gid)
         try? file.setPermissions(plan.mode ?? 0o644)
@@ -99,7 +99,7 @@ extension BuildRun {
     static func isArchive(_ tree: SourceTree, _ rel: String) -> Bool {
         guard let file = try? tree.open(rel, .noFollow) else { return false }
         var head = [UInt8](repeating: 0, count: 512)
-        guard let n = try? head.withUnsafeMutableBytes({ raw throws(SystemError) in try file.read(into: raw, at: 0) }), n >= 4 else {
+        guard let n = try? head.withUnsafeMutableBytes({ raw throws(EstibaError) in try file.read(into: raw, at: 0) }), n >= 4 else {
             return false
         }
         if head[0] == 0x1f && head[1] == 0x8b { return true }
@@ -114,7 +114,7 @@ extension BuildRun {
         guard let target = try? directory.resolvedPath() else { throw error(node, .io, "Cannot locate the ADD destination.") }
         let archive: FileDescriptor
         do { archive = try tree.open(rel, .noFollow) } catch {
-            throw self.error(node, .io, "Cannot read \(rel): \(SystemError.text(for: error.code)).")
+            throw self.error(node, .io, "Cannot read \(rel): \(error.reason).")
         }
         // The extractor reads the descriptor by number: keep it open until it is done.
         defer { archive.close() }

@@ -8,7 +8,7 @@ final class RootFS {
 
     init(path: String) throws(EstibaError) {
         do { directory = try RootedDirectory(path: path, resolution: .inRoot) } catch {
-            throw EstibaError.build(.io, "Cannot open the build root \(path): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.io, "Cannot open the build root \(path): \(error.reason).")
         }
     }
 
@@ -32,8 +32,7 @@ final class RootFS {
         do {
             return try directory.openDirectory(Self.relative(absolute), create: true, permissions: 0o755, owner: (owner.uid, owner.gid))
         } catch {
-            let reason = error.detail ?? SystemError.text(for: error.code)
-            throw EstibaError.build(.io, "Cannot create directory \(PathClean.clean("/" + absolute)): \(reason).")
+            throw EstibaError.build(.io, "Cannot create directory \(PathClean.clean("/" + absolute)): \(error.reason).")
         }
     }
 }

@@ -63,7 +63,7 @@ final class SourceHasher: Sendable {
                 var reader = ChunkReader(try tree.open(rel, .noFollow))
                 while let chunk = try reader.next() { h.update(chunk) }
             } catch {
-                throw EstibaError.build(.io, "Cannot read \(rel) in \(tree.name): \(SystemError.text(for: error.code)).")
+                throw EstibaError.build(.io, "Cannot read \(rel) in \(tree.name): \(error.reason).")
             }
         }
         let hex = h.finalize().hex

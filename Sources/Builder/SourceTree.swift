@@ -19,7 +19,7 @@ final class SourceTree {
         self.name = name
         self.realOwners = realOwners
         do { directory = try RootedDirectory(path: root, resolution: .inRoot) } catch {
-            throw EstibaError.build(.notFound, "Cannot open \(name) at \(root): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.notFound, "Cannot open \(name) at \(root): \(error.reason).")
         }
     }
 
@@ -30,7 +30,7 @@ final class SourceTree {
     func status(_ rel: String) -> FileStatus? { try? directory.status(rel) }
 
     /// Opens a relative path, following symbolic links inside the root (unless `.noFollow` for the last one).
-    func open(_ rel: String, _ options: OpenOptions = .readOnly) throws(SystemError) -> FileDescriptor {
+    func open(_ rel: String, _ options: OpenOptions = .readOnly) throws(EstibaError) -> FileDescriptor {
         try directory.open(rel, options)
     }
 

@@ -26,16 +26,16 @@ final class StepWorkspace {
             scratch = try ScratchSpace(in: tmp, prefix: "step")
             snapshot = try ActiveSnapshot.prepare(in: scratch.directory, parents: (initLayer.map { [$0] } ?? []) + lowers + [empty])
         } catch {
-            throw EstibaError.build(.io, error.message)
+            throw error.recoded(.io)
         }
         do { try Files.makeDirectory(mountPoint) } catch {
-            throw EstibaError.build(.io, "Cannot create \(mountPoint): \(SystemError.text(for: error.code)).")
+            throw EstibaError.build(.io, "Cannot create \(mountPoint): \(error.reason).")
         }
     }
 
     /// Mounts the overlay (parent layers + this step's upper) on `mountPoint` in this process's namespace.
     func mountRoot() throws(EstibaError) -> RootFS {
-        do { try scratch.mount(snapshot.mount, on: Self.rootName) } catch { throw EstibaError.build(.io, error.message) }
+        do { try scratch.mount(snapshot.mount, on: Self.rootName) } catch { throw error.recoded(.io) }
         return try RootFS(path: mountPoint)
     }
 
@@ -43,7 +43,7 @@ final class StepWorkspace {
     func mountReadOnly(_ imageLowers: [String], empty: String) throws(EstibaError) -> String {
         views += 1
         do { return try scratch.mount(OverlayMount(lowers: imageLowers + [empty]), on: "from-\(views)") } catch {
-            throw EstibaError.build(.io, error.message)
+            throw error.recoded(.io)
         }
     }
 

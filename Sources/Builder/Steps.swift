@@ -190,7 +190,7 @@ extension BuildRun {
             output = try Pipe()
             nothing = try FileDescriptor.open("/dev/null")
         } catch {
-            throw self.error(node, .io, "Cannot create a pipe for the step's output: \(SystemError.text(for: error.code)).")
+            throw self.error(node, .io, "Cannot create a pipe for the step's output: \(error.reason).")
         }
         let process: LaunchedProcess
         do {

@@ -51,7 +51,7 @@ struct TreeCopier {
         case .regular:
             let input: FileDescriptor
             do { input = try source.open(rel, .noFollow) } catch {
-                throw EstibaError.build(.io, "Cannot read \(rel) in \(source.name): \(SystemError.text(for: error.code)).")
+                throw EstibaError.build(.io, "Cannot read \(rel) in \(source.name): \(error.reason).")
             }
             let output: FileDescriptor
             do { output = try directory.open(name, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600) } catch {
@@ -92,7 +92,7 @@ struct TreeCopier {
         }
     }
 
-    private func failure(_ what: String, _ name: String, _ error: SystemError) -> EstibaError {
-        EstibaError.build(.io, "Cannot \(what) \(name) in the image: \(SystemError.text(for: error.code)).")
+    private func failure(_ what: String, _ name: String, _ error: EstibaError) -> EstibaError {
+        EstibaError.build(.io, "Cannot \(what) \(name) in the image: \(error.reason).")
     }
 }

@@ -51,23 +51,3 @@ public struct Diagnostic: Sendable, Equatable {
     }
 }
 
-/// The Dockerfile cannot be parsed; BuildKit would stop with this error.
-public struct DockerfileSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    /// 1-based lines of the offending instruction (0 when the error concerns the whole file).
-    public var startLine: Int
-    public var endLine: Int
-    public var file: String?
-
-    public init(message: String, startLine: Int, endLine: Int, file: String? = nil) {
-        self.message = message
-        self.startLine = startLine
-        self.endLine = endLine
-        self.file = file
-    }
-
-    public var description: String {
-        let place = startLine > 0 ? "\(file ?? "Dockerfile"):\(startLine)" : (file ?? "Dockerfile")
-        return "\(place): \(message)"
-    }
-}

@@ -1,3 +1,5 @@
+import System
+
 /// A parser directive from the top of the file (`# syntax=…`, `# escape=…`, `# check=…`).
 public struct ParserDirective: Sendable, Equatable {
     /// Lower-cased name.
@@ -36,7 +38,7 @@ struct DirectiveScanner {
     }
 
     /// Looks at one line (newline trimmed); throws for a repeated directive or a bad escape token.
-    mutating func scan(_ line: Substring, lineNumber: Int) throws(DockerfileSyntaxError) {
+    mutating func scan(_ line: Substring, lineNumber: Int) throws(EstibaError) {
         if done { return }
         guard let (key, value) = Self.match(line) else {
             done = true
@@ -48,14 +50,12 @@ struct DirectiveScanner {
             return
         }
         if seen.contains(k) {
-            throw DockerfileSyntaxError(
-                message: "only one \(k) parser directive can be used", startLine: lineNumber, endLine: lineNumber)
+            throw EstibaError.dockerfile("only one \(k) parser directive can be used", startLine: lineNumber, endLine: lineNumber)
         }
         seen.insert(k)
         if k == "escape" {
             guard value == "`" || value == "\\" else {
-                throw DockerfileSyntaxError(
-                    message: "invalid escape token '\(value)' does not match ` or \\", startLine: lineNumber,
+                throw EstibaError.dockerfile("invalid escape token '\(value)' does not match ` or \\", startLine: lineNumber,
                     endLine: lineNumber)
             }
             escapeToken = value == "`" ? "`" : "\\"

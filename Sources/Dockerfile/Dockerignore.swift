@@ -1,9 +1,11 @@
+import System
+
 /// The patterns of a `.dockerignore` file and the exclusion decision for context paths.
 public struct Dockerignore: Sendable, Equatable {
     public let patterns: [IgnorePattern]
 
     /// Compiles pattern lines as they appear after reading (see `read(_:)`).
-    public init(patterns lines: [String]) throws(IgnorePatternError) {
+    public init(patterns lines: [String]) throws(EstibaError) {
         var out: [IgnorePattern] = []
         for line in lines {
             let t = String(GoText.trimSpace(line))
@@ -36,7 +38,7 @@ public struct Dockerignore: Sendable, Equatable {
 
     /// Parses a `.dockerignore` file: BOM dropped, `#` lines skipped, lines trimmed, paths cleaned,
     /// a leading `/` removed.
-    public static func read(_ text: String) throws(IgnorePatternError) -> Dockerignore {
+    public static func read(_ text: String) throws(EstibaError) -> Dockerignore {
         var lines: [String] = []
         var first = true
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -1,3 +1,5 @@
+import System
+
 /// Heredoc detection on RUN, COPY and ADD lines (and ONBUILD wrapping them).
 enum Heredocs {
     /// The instructions that take heredocs.
@@ -26,7 +28,7 @@ enum Heredocs {
     }
 
     /// The heredocs a logical line opens, in order of appearance.
-    static func fromLine(_ line: String) throws(DockerfileSyntaxError) -> [Heredoc] {
+    static func fromLine(_ line: String) throws(EstibaError) -> [Heredoc] {
         var lexer = ShellLexer(escapeToken: "\\")
         lexer.rawQuotes = true
         lexer.rawEscapes = true
@@ -40,7 +42,7 @@ enum Heredocs {
     }
 
     /// `^(\d*)<<(-?)\s*([^<]*)$`, with the delimiter lexed twice to learn whether any of it was quoted.
-    static func parse(word: String) throws(DockerfileSyntaxError) -> Heredoc? {
+    static func parse(word: String) throws(EstibaError) -> Heredoc? {
         let u = Array(word.unicodeScalars)
         var i = 0
         while i < u.count, ("0"..."9").contains(u[i]) { i += 1 }
@@ -66,11 +68,10 @@ enum Heredocs {
             lexer.rawQuotes = true
             raw = try lexer.processWords(rest, env: [:])
         } catch {
-            throw DockerfileSyntaxError(message: error.message, startLine: 0, endLine: 0)
+            throw EstibaError.dockerfile(error.message)
         }
         guard raw.count == words.count else {
-            throw DockerfileSyntaxError(
-                message: "internal lexing of heredoc produced inconsistent results: \(rest)", startLine: 0, endLine: 0)
+            throw EstibaError.dockerfile("internal lexing of heredoc produced inconsistent results: \(rest)")
         }
         func quotes(_ s: String) -> Int { s.unicodeScalars.filter { $0 == "'" || $0 == "\"" }.count }
         return Heredoc(

@@ -1,3 +1,5 @@
+import System
+
 /// One `.dockerignore` pattern, compiled the way moby/patternmatcher does it.
 public struct IgnorePattern: Sendable, Equatable {
     /// The pattern after cleaning, without its leading `!`.
@@ -37,11 +39,11 @@ public struct IgnorePattern: Sendable, Equatable {
     let lastScalar: Unicode.Scalar?
 
     /// Compiles a pattern line (already trimmed); throws for `!` alone or a malformed pattern.
-    public init(_ line: String) throws(IgnorePatternError) {
+    public init(_ line: String) throws(EstibaError) {
         var p = PathClean.clean(line)
         var exclusion = false
         if p.hasPrefix("!") {
-            if p == "!" { throw IgnorePatternError(pattern: line, reason: "illegal exclusion pattern: \"!\"") }
+            if p == "!" { throw EstibaError.ignorePattern(line, "illegal exclusion pattern: \"!\"") }
             exclusion = true
             p.removeFirst()
         }
@@ -162,38 +164,38 @@ public struct IgnorePattern: Sendable, Equatable {
     }
 
     /// The syntax checks Go's `filepath.Match` applies (unclosed or empty class, bad range, trailing escape).
-    static func validate(_ p: String, original: String) throws(IgnorePatternError) {
+    static func validate(_ p: String, original: String) throws(EstibaError) {
         let u = Array(p.unicodeScalars)
         var i = 0
         while i < u.count {
             switch u[i] {
             case "\\":
-                if i + 1 >= u.count { throw IgnorePatternError(pattern: original, reason: "syntax error in pattern") }
+                if i + 1 >= u.count { throw EstibaError.ignorePattern(original, "syntax error in pattern") }
                 i += 2
             case "[":
                 i += 1
                 if i < u.count, u[i] == "^" { i += 1 }
                 var count = 0
                 while true {
-                    guard i < u.count else { throw IgnorePatternError(pattern: original, reason: "syntax error in pattern") }
+                    guard i < u.count else { throw EstibaError.ignorePattern(original, "syntax error in pattern") }
                     if u[i] == "]", count > 0 { break }
                     var lo = u[i]
                     if lo == "\\" {
-                        guard i + 1 < u.count else { throw IgnorePatternError(pattern: original, reason: "syntax error in pattern") }
+                        guard i + 1 < u.count else { throw EstibaError.ignorePattern(original, "syntax error in pattern") }
                         i += 1
                         lo = u[i]
                     }
                     i += 1
                     if i < u.count, u[i] == "-" {
                         guard i + 1 < u.count, u[i + 1] != "]" else {
-                            throw IgnorePatternError(pattern: original, reason: "syntax error in pattern")
+                            throw EstibaError.ignorePattern(original, "syntax error in pattern")
                         }
                         var hi = u[i + 1]
                         if hi == "\\", i + 2 < u.count {
                             i += 1
                             hi = u[i + 1]
                         }
-                        if hi.value < lo.value { throw IgnorePatternError(pattern: original, reason: "syntax error in pattern") }
+                        if hi.value < lo.value { throw EstibaError.ignorePattern(original, "syntax error in pattern") }
                         i += 2
                     }
                     count += 1
@@ -359,9 +361,3 @@ struct IgnoreScratch {
     }
 }
 
-/// A `.dockerignore` pattern is malformed.
-public struct IgnorePatternError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let pattern: String
-    public let reason: String
-    public var description: String { "invalid .dockerignore pattern \(GoText.quote(pattern)): \(reason)" }
-}

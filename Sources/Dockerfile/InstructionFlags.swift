@@ -1,22 +1,24 @@
+import System
+
 /// The `--name=value` flags of an instruction (`--name` alone is "true"; the last of a name wins), checked
 /// against the ones the instruction takes.
 struct InstructionFlags {
     private var values: [String: String] = [:]
 
     /// Refuses any flag: for instructions that take none.
-    static func none(_ node: Node, _ keyword: InstructionKeyword) throws(InstructionError) {
-        if let f = node.flags.first { throw InstructionError("\(keyword.name) does not take the flag \(f).", at: node) }
+    static func none(_ node: Node, _ keyword: InstructionKeyword) throws(EstibaError) {
+        if let f = node.flags.first { throw EstibaError.instruction("\(keyword.name) does not take the flag \(f).", at: node) }
     }
 
-    init(_ node: Node, _ keyword: InstructionKeyword, allowed: Set<String>) throws(InstructionError) {
+    init(_ node: Node, _ keyword: InstructionKeyword, allowed: Set<String>) throws(EstibaError) {
         for f in node.flags {
-            guard f.hasPrefix("--") else { throw InstructionError("Bad flag \(f).", at: node) }
+            guard f.hasPrefix("--") else { throw EstibaError.instruction("Bad flag \(f).", at: node) }
             let body = f.dropFirst(2)
             let name = String(body.prefix { $0 != "=" })
             let value = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : "true"
             guard allowed.contains(name) else {
                 let takes = allowed.sorted().map { "--" + $0 }.joined(separator: ", ")
-                throw InstructionError("Unknown flag: \(name); \(keyword.name) takes \(takes).", at: node)
+                throw EstibaError.instruction("Unknown flag: \(name); \(keyword.name) takes \(takes).", at: node)
             }
             values[name] = value
         }

@@ -1,4 +1,5 @@
 import EstibaJSON
+import System
 
 /// Turns one logical line into an instruction node (BuildKit's `newNodeFromLine` and its argument parsers).
 struct InstructionParser {
@@ -9,7 +10,7 @@ struct InstructionParser {
     /// Most ONBUILD an instruction may be wrapped in (`ONBUILD ONBUILD …`); each level is a nested parse.
     static let maxOnbuildNesting = 100
 
-    func node(fromLine line: String, depth: Int = 0) throws(DockerfileSyntaxError) -> Node {
+    func node(fromLine line: String, depth: Int = 0) throws(EstibaError) -> Node {
         let (cmd, flags, args) = splitCommand(line)
         var node = Node(value: cmd, flags: flags, original: line)
         switch InstructionKeyword(cmd) {
@@ -32,8 +33,7 @@ struct InstructionParser {
         case .onbuild:
             if !args.isEmpty {
                 guard depth < Self.maxOnbuildNesting else {
-                    throw DockerfileSyntaxError(
-                        message: "ONBUILD is nested more than \(Self.maxOnbuildNesting) deep; an ONBUILD trigger cannot itself be ONBUILD",
+                    throw EstibaError.dockerfile("ONBUILD is nested more than \(Self.maxOnbuildNesting) deep; an ONBUILD trigger cannot itself be ONBUILD",
                         startLine: 0, endLine: 0)
                 }
                 let sub = try self.node(fromLine: args, depth: depth + 1)
@@ -168,7 +168,7 @@ struct InstructionParser {
     }
 
     /// A JSON array of strings, or `.notJSON` when the text does not decode as a JSON array.
-    func parseJSON(_ rest: String) throws(DockerfileSyntaxError) -> JSONForm {
+    func parseJSON(_ rest: String) throws(EstibaError) -> JSONForm {
         let trimmed = GoText.trimLeft(rest)
         guard trimmed.unicodeScalars.first == "[" else { return .notJSON }
         guard let value = try? JSONValue.parse(String(trimmed)), case .array(let items) = value else {
@@ -178,25 +178,25 @@ struct InstructionParser {
         strings.reserveCapacity(items.count)
         for item in items {
             guard case .string(let s) = item else {
-                throw DockerfileSyntaxError(message: Self.notStringArray, startLine: 0, endLine: 0)
+                throw EstibaError.dockerfile(Self.notStringArray)
             }
             strings.append(s)
         }
         return .array(strings)
     }
 
-    func maybeJSON(_ rest: String) throws(DockerfileSyntaxError) -> ([Node], Bool) {
+    func maybeJSON(_ rest: String) throws(EstibaError) -> ([Node], Bool) {
         if rest.isEmpty { return ([], false) }
         if case .array(let a) = try parseJSON(rest) { return (a.map { Node(value: $0) }, true) }
         return ([Node(value: rest)], false)
     }
 
-    func maybeJSONToList(_ rest: String) throws(DockerfileSyntaxError) -> ([Node], Bool) {
+    func maybeJSONToList(_ rest: String) throws(EstibaError) -> ([Node], Bool) {
         if case .array(let a) = try parseJSON(rest) { return (a.map { Node(value: $0) }, true) }
         return (whitespaceList(rest), false)
     }
 
-    func healthConfig(_ rest: String) throws(DockerfileSyntaxError) -> ([Node], Bool) {
+    func healthConfig(_ rest: String) throws(EstibaError) -> ([Node], Bool) {
         let u = Array(rest.unicodeScalars)
         var sep = 0
         while sep < u.count, !GoText.isSpace(u[sep]) { sep += 1 }
@@ -209,21 +209,20 @@ struct InstructionParser {
     }
 
     /// ENV and LABEL: legacy `KEY value` or `k=v k2=v2` (values raw, quotes kept).
-    func nameValue(_ rest: String, key: String) throws(DockerfileSyntaxError) -> [Node] {
+    func nameValue(_ rest: String, key: String) throws(EstibaError) -> [Node] {
         let words = parseWords(rest)
         guard let first = words.first else { return [] }
         if !first.contains("=") {
             let parts = GoText.splitBlank(rest, maxParts: 2)
             guard parts.count == 2 else {
-                throw DockerfileSyntaxError(message: "\(key) must have two arguments", startLine: 0, endLine: 0)
+                throw EstibaError.dockerfile("\(key) must have two arguments")
             }
             return [Node(value: String(parts[0])), Node(value: String(parts[1])), Node(value: "")]
         }
         var nodes: [Node] = []
         for w in words {
             guard let eq = w.firstIndex(of: "=") else {
-                throw DockerfileSyntaxError(
-                    message: "Syntax error - can't find = in \(GoText.quote(w)). Must be of the form: name=value",
+                throw EstibaError.dockerfile("Syntax error - can't find = in \(GoText.quote(w)). Must be of the form: name=value",
                     startLine: 0, endLine: 0)
             }
             nodes.append(Node(value: String(w[..<eq])))

@@ -1,3 +1,5 @@
+import System
+
 /// Turns one instruction node into its typed form, with the checks that need no build state. Words the build
 /// expands are checked here too when they hold no variable (they expand to the same text at build time).
 struct InstructionReader {
@@ -9,15 +11,15 @@ struct InstructionReader {
         lexer = ShellLexer(escapeToken: escapeToken)
     }
 
-    static func unknown(_ node: Node) -> InstructionError {
-        InstructionError("Unknown instruction \(node.value.uppercased()); see the Dockerfile reference for the supported ones.", at: node)
+    static func unknown(_ node: Node) -> EstibaError {
+        EstibaError.instruction("Unknown instruction \(node.value.uppercased()); see the Dockerfile reference for the supported ones.", at: node)
     }
 
     var words: [String] { node.next.map(\.value) }
 
-    func fail(_ message: String) -> InstructionError { InstructionError(message, at: node) }
+    func fail(_ message: String) -> EstibaError { EstibaError.instruction(message, at: node) }
 
-    func read() throws(InstructionError) -> Instruction {
+    func read() throws(EstibaError) -> Instruction {
         guard let keyword = InstructionKeyword(node.value) else { throw Self.unknown(node) }
         switch keyword {
         case .from: return .from(try from())
@@ -41,7 +43,7 @@ struct InstructionReader {
         case .maintainer: return .maintainer(try single(keyword))
         case .stopSignal:
             let signal = try single(keyword)
-            if let literal = try literal(signal) { try check { () throws(SpecProblem) in try StopSignals.check(literal) } }
+            if let literal = try literal(signal) { try check { () throws(EstibaError) in try StopSignals.check(literal) } }
             return .stopSignal(signal)
         case .onbuild: return .onbuild(try onbuild())
         case .shell:
@@ -55,24 +57,24 @@ struct InstructionReader {
     }
 
     /// The word as the build would expand it, when it holds no variable; nil when it does.
-    func literal(_ word: String) throws(InstructionError) -> String? {
+    func literal(_ word: String) throws(EstibaError) -> String? {
         guard !word.contains("$") else { return nil }
         do { return try lexer.processWord(word, env: [:]) } catch { throw fail(error.message) }
     }
 
-    func check(_ body: () throws(SpecProblem) -> Void) throws(InstructionError) {
+    func check(_ body: () throws(EstibaError) -> Void) throws(EstibaError) {
         do { try body() } catch { throw fail(error.message) }
     }
 
     var commandForm: CommandForm { node.isJSON ? .exec(words) : .shell(words.joined(separator: " ")) }
 
-    func single(_ keyword: InstructionKeyword) throws(InstructionError) -> String {
+    func single(_ keyword: InstructionKeyword) throws(EstibaError) -> String {
         try InstructionFlags.none(node, keyword)
         guard node.next.count == 1 else { throw fail("\(keyword.name) requires exactly one argument.") }
         return node.next[0].value
     }
 
-    func from() throws(InstructionError) -> FromArguments {
+    func from() throws(EstibaError) -> FromArguments {
         let w = words
         guard w.count == 1 || (w.count == 3 && w[1].lowercased() == "as") else {
             throw fail("FROM requires either one or three arguments (FROM image [AS name]).")
@@ -82,7 +84,7 @@ struct InstructionReader {
         return FromArguments(image: w[0], stageName: w.count == 3 ? w[2].lowercased() : nil, platform: platform)
     }
 
-    func run() throws(InstructionError) -> RunArguments {
+    func run() throws(EstibaError) -> RunArguments {
         let flags = try InstructionFlags(node, .run, allowed: ["network", "mount", "security"])
         if flags["mount"] != nil {
             throw fail("RUN --mount is not supported by Estiba yet; copy what the command needs with COPY instead.")
@@ -112,7 +114,7 @@ struct InstructionReader {
         return script
     }
 
-    func pairs(_ keyword: InstructionKeyword) throws(InstructionError) -> [KeyValue] {
+    func pairs(_ keyword: InstructionKeyword) throws(EstibaError) -> [KeyValue] {
         try InstructionFlags.none(node, keyword)
         var pairs: [KeyValue] = []
         var i = 0
@@ -124,7 +126,7 @@ struct InstructionReader {
         return pairs
     }
 
-    func arg() throws(InstructionError) -> [ArgDeclaration] {
+    func arg() throws(EstibaError) -> [ArgDeclaration] {
         try InstructionFlags.none(node, .arg)
         guard !node.next.isEmpty else { throw fail("ARG requires at least one argument.") }
         var out: [ArgDeclaration] = []
@@ -139,7 +141,7 @@ struct InstructionReader {
         return out
     }
 
-    func copy(_ keyword: InstructionKeyword) throws(InstructionError) -> CopyArguments {
+    func copy(_ keyword: InstructionKeyword) throws(EstibaError) -> CopyArguments {
         let add = keyword == .add
         let flags = try InstructionFlags(
             node, keyword, allowed: add ? ["chown", "chmod", "link", "checksum", "keep-git-dir"] : ["from", "chown", "chmod", "link"])
@@ -149,7 +151,7 @@ struct InstructionReader {
         var w = words
         guard w.count >= 2 else { throw fail("\(keyword.name) requires at least two arguments: source(s) and destination.") }
         let destination = w.removeLast()
-        if let c = flags["chmod"], let text = try literal(c) { try check { () throws(SpecProblem) in _ = try FileModes.parse(text) } }
+        if let c = flags["chmod"], let text = try literal(c) { try check { () throws(EstibaError) in _ = try FileModes.parse(text) } }
         var sources: [String] = []
         var heredocs: [Heredoc] = []
         for word in w {
@@ -164,18 +166,18 @@ struct InstructionReader {
             chmod: flags["chmod"], link: flags["link"].map { $0 != "false" } ?? false)
     }
 
-    func expose() throws(InstructionError) -> [String] {
+    func expose() throws(EstibaError) -> [String] {
         try InstructionFlags.none(node, .expose)
         guard !node.next.isEmpty else { throw fail("EXPOSE requires at least one argument.") }
         for word in words where !word.contains("$") {
             let ports: [String]
             do { ports = try lexer.processWords(word, env: [:]) } catch { throw fail(error.message) }
-            for p in ports { try check { () throws(SpecProblem) in _ = try ExposedPorts.keys(p) } }
+            for p in ports { try check { () throws(EstibaError) in _ = try ExposedPorts.keys(p) } }
         }
         return words
     }
 
-    func volume() throws(InstructionError) -> [String] {
+    func volume() throws(EstibaError) -> [String] {
         try InstructionFlags.none(node, .volume)
         guard !node.next.isEmpty else { throw fail("VOLUME requires at least one argument.") }
         for word in words {
@@ -184,7 +186,7 @@ struct InstructionReader {
         return words
     }
 
-    func onbuild() throws(InstructionError) -> OnbuildTrigger {
+    func onbuild() throws(EstibaError) -> OnbuildTrigger {
         try InstructionFlags.none(node, .onbuild)
         guard let sub = node.next.first?.children.first else { throw fail("ONBUILD requires an instruction to trigger.") }
         if let k = InstructionKeyword(sub.value), [.onbuild, .from, .maintainer].contains(k) {
@@ -193,7 +195,7 @@ struct InstructionReader {
         return OnbuildTrigger(expression: String(node.original.trimmedBlanks.dropFirst("ONBUILD".count)).trimmedBlanks)
     }
 
-    func healthcheck() throws(InstructionError) -> HealthcheckArguments {
+    func healthcheck() throws(EstibaError) -> HealthcheckArguments {
         let flags = try InstructionFlags(node, .healthcheck, allowed: ["interval", "timeout", "start-period", "start-interval", "retries"])
         guard let type = node.next.first?.value.uppercased() else { throw fail("HEALTHCHECK requires an argument (CMD … or NONE).") }
         var h: HealthcheckArguments
@@ -208,7 +210,7 @@ struct InstructionReader {
         default:
             throw fail("Unknown type \"\(type)\" in HEALTHCHECK (try CMD).")
         }
-        func duration(_ name: String) throws(InstructionError) -> Int64 {
+        func duration(_ name: String) throws(EstibaError) -> Int64 {
             guard let text = flags[name] else { return 0 }
             guard let d = GoDuration.parse(text) else {
                 throw fail("Invalid duration \"--\(name)=\(text)\": give a number and a unit (like 30s or 1m30s), at most 2562047h.")

@@ -1,6 +1,6 @@
 import Dispatch
-import Glibc
 import Synchronization
+import System
 
 /// The result of parsing a Dockerfile: BuildKit's AST plus everything an editor needs.
 public struct ParsedDockerfile: Sendable {
@@ -47,7 +47,7 @@ public enum DockerfileParser {
 
     /// From this many bytes on, a file is parsed in two halves on two threads.
     static let parallelThreshold = 16 << 10
-    static let processors = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+    static let processors = Machine.onlineProcessors
 
     /// The second half is parsed on another thread from a line where an instruction very probably starts,
     /// while this thread parses the first half up to it. If an instruction of the first half runs past that
@@ -81,10 +81,10 @@ public enum DockerfileParser {
     }
 
     /// Parses like BuildKit: the first error is thrown.
-    public static func parseStrict(_ text: String, file: String? = nil) throws(DockerfileSyntaxError) -> ParsedDockerfile {
+    public static func parseStrict(_ text: String, file: String? = nil) throws(EstibaError) -> ParsedDockerfile {
         let r = parse(text)
         if let e = r.errors.first(where: { $0.code != "unknown-instruction" }) {
-            throw DockerfileSyntaxError(message: e.message, startLine: e.startLine, endLine: e.endLine, file: file)
+            throw EstibaError.dockerfile(e.message, startLine: e.startLine, endLine: e.endLine, file: file)
         }
         return r
     }
@@ -106,12 +106,11 @@ struct ParserState {
         bytes = Array(text.utf8)
         lineStarts.reserveCapacity(bytes.count / 32 + 1)
         bytes.withUnsafeBufferPointer { buf in
-            guard buf.count > 0, let base = buf.baseAddress else { return }
             var at = 0
             while at < buf.count {
                 lineStarts.append(at)
-                guard let nl = memchr(base + at, 0x0A, buf.count - at) else { break }
-                at = base.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1
+                guard let nl = ByteSearch.firstIndex(of: 0x0A, in: buf, from: at) else { break }
+                at = nl + 1
             }
         }
     }
@@ -324,7 +323,7 @@ struct ParserState {
             child.prevComment = comments
             let keyword = InstructionKeyword(child.value)
             if Heredocs.canContain(child, keyword: keyword), Heredocs.mayOpen(joined) {
-                do throws(DockerfileSyntaxError) {
+                do throws(EstibaError) {
                     var docs = try Heredocs.fromLine(text)
                     for d in docs.indices {
                         var terminated = false
@@ -347,7 +346,7 @@ struct ParserState {
                             content.append(contentsOf: bytes[body])
                         }
                         docs[d].content = String(decoding: content, as: UTF8.self)
-                        if !terminated { throw DockerfileSyntaxError(message: "unterminated heredoc", startLine: startLine, endLine: currentLine) }
+                        if !terminated { throw EstibaError.dockerfile("unterminated heredoc", startLine: startLine, endLine: currentLine) }
                     }
                     child.heredocs = docs
                 } catch {

@@ -1,3 +1,5 @@
+import System
+
 /// Variable expansion and word splitting with BuildKit's shell-lexer rules (`$x`, `${x:-w}`, `${x#p}`,
 /// quotes, escapes). Used for build-time expansion of instruction arguments and for heredoc detection.
 public struct ShellLexer: Sendable {
@@ -19,23 +21,16 @@ public struct ShellLexer: Sendable {
     }
 
     /// Expands `word` into one string (quotes removed, no field splitting).
-    public func processWord(_ word: String, env: [String: String]) throws(ShellExpansionError) -> String {
+    public func processWord(_ word: String, env: [String: String]) throws(EstibaError) -> String {
         var w = ShellWordProcessor(lexer: self, source: word, env: env)
         return try w.processStopOn(nil, rawEscapes: rawEscapes).result
     }
 
     /// Expands `word` and splits it into fields like a shell: unquoted expansion results split on whitespace.
-    public func processWords(_ word: String, env: [String: String]) throws(ShellExpansionError) -> [String] {
+    public func processWords(_ word: String, env: [String: String]) throws(EstibaError) -> [String] {
         var w = ShellWordProcessor(lexer: self, source: word, env: env)
         return try w.processStopOn(nil, rawEscapes: rawEscapes).words
     }
-}
-
-/// A word could not be expanded (unbalanced quote, bad substitution, `${x:?msg}` on an unset variable…).
-public struct ShellExpansionError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
 
 /// Field-splitting accumulator (BuildKit's `wordsStruct`).
@@ -111,7 +106,7 @@ private struct ShellWordProcessor {
         return chars[pos]
     }
 
-    mutating func processStopOn(_ stop: Unicode.Scalar?, rawEscapes: Bool) throws(ShellExpansionError) -> (
+    mutating func processStopOn(_ stop: Unicode.Scalar?, rawEscapes: Bool) throws(EstibaError) -> (
         result: String, words: [String]
     ) {
         var result = ""
@@ -155,18 +150,18 @@ private struct ShellWordProcessor {
             }
         }
         if let stop {
-            throw ShellExpansionError("unexpected end of statement while looking for matching \(stop)")
+            throw EstibaError.expansion("unexpected end of statement while looking for matching \(stop)")
         }
         return (result, words.finish())
     }
 
-    mutating func processSingleQuote() throws(ShellExpansionError) -> String {
+    mutating func processSingleQuote() throws(EstibaError) -> String {
         var result = ""
         let open = next()
         if lexer.rawQuotes, let open { result.unicodeScalars.append(open) }
         while true {
             guard let ch = next() else {
-                throw ShellExpansionError("unexpected end of statement while looking for matching single-quote")
+                throw EstibaError.expansion("unexpected end of statement while looking for matching single-quote")
             }
             if ch == "'" {
                 if lexer.rawQuotes { result.unicodeScalars.append(ch) }
@@ -176,13 +171,13 @@ private struct ShellWordProcessor {
         }
     }
 
-    mutating func processDoubleQuote() throws(ShellExpansionError) -> String {
+    mutating func processDoubleQuote() throws(EstibaError) -> String {
         var result = ""
         let open = next()
         if lexer.rawQuotes, let open { result.unicodeScalars.append(open) }
         while true {
             guard let p = peek else {
-                throw ShellExpansionError("unexpected end of statement while looking for matching double-quote")
+                throw EstibaError.expansion("unexpected end of statement while looking for matching double-quote")
             }
             if p == "\"" {
                 pos += 1
@@ -207,7 +202,7 @@ private struct ShellWordProcessor {
         }
     }
 
-    mutating func processDollar() throws(ShellExpansionError) -> String {
+    mutating func processDollar() throws(EstibaError) -> String {
         pos += 1  // '$'
         if peek != "{" {
             let name = processName()
@@ -218,16 +213,16 @@ private struct ShellWordProcessor {
         }
         pos += 1  // '{'
         guard depth < ShellLexer.maxNesting else {
-            throw ShellExpansionError("syntax error: substitutions nested more than \(ShellLexer.maxNesting) deep; simplify the expression")
+            throw EstibaError.expansion("syntax error: substitutions nested more than \(ShellLexer.maxNesting) deep; simplify the expression")
         }
         depth += 1
         defer { depth -= 1 }
-        guard let first = peek else { throw ShellExpansionError("syntax error: missing '}'") }
+        guard let first = peek else { throw EstibaError.expansion("syntax error: missing '}'") }
         if first == "{" || first == "}" || first == ":" {
-            throw ShellExpansionError("syntax error: bad substitution")
+            throw EstibaError.expansion("syntax error: bad substitution")
         }
         let name = processName()
-        guard let op = next() else { throw ShellExpansionError("syntax error: missing '}'") }
+        guard let op = next() else { throw EstibaError.expansion("syntax error: missing '}'") }
         var ops = String(op)
         switch op {
         case "}":
@@ -238,22 +233,22 @@ private struct ShellWordProcessor {
             var modifier = op
             let nullIsUnset = op == ":"
             if nullIsUnset {
-                guard let m = next() else { throw ShellExpansionError("syntax error: missing '}'") }
+                guard let m = next() else { throw EstibaError.expansion("syntax error: missing '}'") }
                 modifier = m
                 ops.unicodeScalars.append(m)
             }
             guard ["+", "-", "?", "#", "%"].contains(modifier) else {
-                throw ShellExpansionError("unsupported modifier (\(ops)) in substitution")
+                throw EstibaError.expansion("unsupported modifier (\(ops)) in substitution")
             }
             let isPattern = modifier == "#" || modifier == "%"
             if nullIsUnset, isPattern {
-                throw ShellExpansionError("unsupported modifier (\(ops)) in substitution")
+                throw EstibaError.expansion("unsupported modifier (\(ops)) in substitution")
             }
             let word: String
             do {
                 word = try processStopOn("}", rawEscapes: isPattern).result
             } catch {
-                if peek == nil { throw ShellExpansionError("syntax error: missing '}'") }
+                if peek == nil { throw EstibaError.expansion("syntax error: missing '}'") }
                 throw error
             }
             let value = env[name]
@@ -266,10 +261,10 @@ private struct ShellWordProcessor {
                 return unsetOrNull ? "" : word
             case "?":
                 if value == nil {
-                    throw ShellExpansionError("\(name): \(word.isEmpty ? "is not allowed to be unset" : word)")
+                    throw EstibaError.expansion("\(name): \(word.isEmpty ? "is not allowed to be unset" : word)")
                 }
                 if nullIsUnset, value == "" {
-                    throw ShellExpansionError("\(name): \(word.isEmpty ? "is not allowed to be empty" : word)")
+                    throw EstibaError.expansion("\(name): \(word.isEmpty ? "is not allowed to be empty" : word)")
                 }
                 return value ?? ""
             default:
@@ -290,21 +285,21 @@ private struct ShellWordProcessor {
             do {
                 pattern = try processStopOn("/", rawEscapes: true).result
             } catch {
-                if peek == nil { throw ShellExpansionError("syntax error: missing '/' in ${}") }
+                if peek == nil { throw EstibaError.expansion("syntax error: missing '/' in ${}") }
                 throw error
             }
             let replacement: String
             do {
                 replacement = try processStopOn("}", rawEscapes: true).result
             } catch {
-                if peek == nil { throw ShellExpansionError("syntax error: missing '}'") }
+                if peek == nil { throw EstibaError.expansion("syntax error: missing '}'") }
                 throw error
             }
             let value = env[name]
             if value == nil, lexer.skipUnsetEnv { return "${\(name)/\(pattern)/\(replacement)}" }
             return try ShellPattern(pattern).replace(in: value ?? "", with: replacement, all: replaceAll)
         default:
-            throw ShellExpansionError("unsupported modifier (\(ops)) in substitution")
+            throw EstibaError.expansion("unsupported modifier (\(ops)) in substitution")
         }
     }
 

@@ -1,3 +1,5 @@
+import System
+
 /// A shell glob (`*`, `?`, `\x`) as used by `${x#p}`, `${x%p}` and `${x/p/r}`.
 struct ShellPattern {
     enum Token: Equatable {
@@ -12,7 +14,7 @@ struct ShellPattern {
     let fixedLength: Int
     let hasStar: Bool
 
-    init(_ pattern: String) throws(ShellExpansionError) {
+    init(_ pattern: String) throws(EstibaError) {
         var out: [Token] = []
         let u = Array(pattern.unicodeScalars)
         var i = 0
@@ -26,7 +28,7 @@ struct ShellPattern {
                 if i + 1 < u.count, u[i + 1] == "}" || u[i + 1] == "/" { break }
                 guard i + 1 < u.count, ["*", "?", "\\"].contains(u[i + 1]) else {
                     let bad = i + 1 < u.count ? String(u[i + 1]) : ""
-                    throw ShellExpansionError("invalid pattern (\(pattern)) in substitution: invalid escape '\\\(bad)'")
+                    throw EstibaError.expansion("invalid pattern (\(pattern)) in substitution: invalid escape '\\\(bad)'")
                 }
                 out.append(.literal(u[i + 1]))
                 i += 1

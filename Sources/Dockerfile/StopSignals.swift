@@ -1,8 +1,10 @@
+import System
+
 /// STOPSIGNAL's values: a signal number (1–64) or a name, with or without `SIG`, in any case.
 public enum StopSignals {
-    public static func check(_ s: String) throws(SpecProblem) {
+    public static func check(_ s: String) throws(EstibaError) {
         guard !isValid(s) else { return }
-        throw SpecProblem("Invalid signal \(s): use a name like SIGTERM or a number.")
+        throw EstibaError(.syntax, "Invalid signal \(s): use a name like SIGTERM or a number.")
     }
 
     static func isValid(_ s: String) -> Bool {

@@ -1,3 +1,5 @@
+import System
+
 /// A Dockerfile instruction in typed form, with the AST node it was read from: the node's `original` text,
 /// `startLine` and `endLine` locate it for messages and editors.
 public struct TypedInstruction: Sendable, Equatable {
@@ -11,7 +13,7 @@ public struct TypedInstruction: Sendable, Equatable {
 
     /// Reads a node of the parse tree; unknown instructions and flags and malformed arguments are errors.
     /// `escapeToken` is the Dockerfile's, for the words checked before the build (those without variables).
-    public init(_ node: Node, escapeToken: Unicode.Scalar = "\\") throws(InstructionError) {
+    public init(_ node: Node, escapeToken: Unicode.Scalar = "\\") throws(EstibaError) {
         self.node = node
         instruction = try InstructionReader(node: node, escapeToken: escapeToken).read()
     }
@@ -20,7 +22,7 @@ public struct TypedInstruction: Sendable, Equatable {
 extension ParsedDockerfile {
     /// Every instruction in typed form, checked before anything is built: the first unknown instruction is the
     /// error, else the first malformed one.
-    public func typedInstructions() throws(InstructionError) -> [TypedInstruction] {
+    public func typedInstructions() throws(EstibaError) -> [TypedInstruction] {
         for node in instructions where InstructionKeyword(node.value) == nil { throw InstructionReader.unknown(node) }
         var out: [TypedInstruction] = []
         out.reserveCapacity(instructions.count)

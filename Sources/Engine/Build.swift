@@ -13,7 +13,7 @@ extension Engine {
         let builder = try sharedBuilder()
         result = try await builder.build(options, onEvent: onEvent)
         if !options.dryRun, let image = result.image {
-            result.image = try await withStore { store throws(StoreError) in try await store.list(image, references: references) }
+            result.image = try await withStore { store throws(EstibaError) in try await store.list(image, references: references) }
         }
         return result
     }

@@ -7,7 +7,7 @@ import System
 enum ConfigChanges {
     static func apply(_ lines: [String], to config: inout ContainerConfig) throws(EstibaError) {
         do { try ChangeInstructions.apply(lines, to: &config) } catch {
-            throw EstibaError(.invalidArgument, error.message, context: ["change": error.instruction ?? ""])
+            throw error.recoded(.invalidArgument).adding(["change": error.instruction ?? ""])
         }
     }
 }

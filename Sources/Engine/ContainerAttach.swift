@@ -25,7 +25,7 @@ public struct AttachedProcess: Sendable {
 
     /// Sends `bytes` to the process's input; returns once it took them in.
     public func write(_ bytes: [UInt8]) async throws(EstibaError) {
-        do { try await streams.write(bytes) } catch { throw EstibaError(.conflict, error.message, context: ["container": name]) }
+        do { try await streams.write(bytes) } catch { throw error.recoded(.conflict).adding(["container": name]) }
     }
 
     /// Ends the process's input (a Ctrl-D on a terminal).
@@ -34,7 +34,7 @@ public struct AttachedProcess: Sendable {
     /// Sets the terminal's size.
     public func resize(rows: UInt16, columns: UInt16) throws(EstibaError) {
         do { try streams.resize(rows: rows, columns: columns) } catch {
-            throw EstibaError(.invalidArgument, error.message, context: ["container": name])
+            throw error.recoded(.invalidArgument).adding(["container": name])
         }
     }
 
@@ -55,7 +55,7 @@ extension Engine {
         let streams: ProcessStreams
         do { streams = try ProcessStreams(terminal: o.tty, interactive: interactive) } catch {
             created.store.remove(created.record.id)
-            throw EstibaError(.io, error.message)
+            throw error.recoded(.io)
         }
         let process: ForegroundProcess
         do { process = try startForeground(created, o, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
@@ -75,7 +75,7 @@ extension Engine {
         let (record, process) = try execSpec(
             container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
         let streams: ProcessStreams
-        do { streams = try ProcessStreams(terminal: tty, interactive: interactive) } catch { throw EstibaError(.io, error.message) }
+        do { streams = try ProcessStreams(terminal: tty, interactive: interactive) } catch { throw error.recoded(.io) }
         let launched: LaunchedProcess
         do { launched = try launchExec(process, into: record, as: spec, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
             streams.abandon()

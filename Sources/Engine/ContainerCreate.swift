@@ -18,7 +18,7 @@ extension Engine {
         try Limits.check(o.limits)
         if let user = o.user { try Limits.checkUser(user) }
         let image = try await inspectImage(o.image)
-        let lowers = try await withStore { store throws(StoreError) in try await store.lowerDirectories(image.id.description) }
+        let lowers = try await withStore { store throws(EstibaError) in try await store.lowerDirectories(image.id.description) }
         let id = ContainerStore.newID()
         var setup = ContainerSetup(image: image.config.config, imageName: o.image, id: id)
         setup.command = o.command
@@ -32,16 +32,18 @@ extension Engine {
         setup.readOnlyRoot = o.readOnly
         setup.limits = o.limits
         let arguments: [String]
-        do { arguments = try setup.arguments() } catch { throw EstibaError(.invalidArgument, error.message) }
-        do throws(RuntimeError) {
+        do { arguments = try setup.arguments() } catch { throw error.recoded(.invalidArgument) }
+        do throws(EstibaError) {
             setup.security = try SecurityOptions.parse(o.securityOptions)
-            setup.devices = try o.devices.map { (d: String) throws(RuntimeError) in try DeviceNode.parse(d) }
+            setup.devices = try o.devices.map { (d: String) throws(EstibaError) in try DeviceNode.parse(d) }
         } catch {
-            throw EstibaError(.invalidArgument, error.message, context: ["image": o.image])
+            throw error.recoded(.invalidArgument).adding(["image": o.image])
         }
         let containers = try containerStore()
         let mounted: [String]
-        do { mounted = [try InitLayer.ensure(root: configuration.root)] + lowers } catch { throw EstibaError(.io, error.message) }
+        do throws(EstibaError) { mounted = [try InitLayer.ensure(root: configuration.root)] + lowers } catch {
+            throw error.recoded(.io)
+        }
         let name = o.name ?? "estiba_" + String(id.prefix(8))
         guard ContainerStore.validName(name) else {
             throw EstibaError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
@@ -56,7 +58,7 @@ extension Engine {
         record.labels = setup.image.labels.merging(o.labels) { _, new in new }
         record.anonymousVolumes = volumes.anonymous
         let root: ActiveSnapshot
-        do { root = try containers.create(record) } catch { throw EstibaError(.conflict, error.message, context: ["container": name]) }
+        do { root = try containers.create(record) } catch { throw error.adding(["container": name]) }
         let bundle = BundleFiles(directory: containers.path(id))
         do {
             let spec = try setup.prepare(root: root, mountPoint: bundle.rootfs, bundle: bundle.directory)
@@ -64,9 +66,9 @@ extension Engine {
         } catch {
             containers.remove(id)
             if error.stage == "user" {
-                throw EstibaError(.invalidArgument, error.message, context: ["user": setup.effectiveUser, "image": o.image])
+                throw error.recoded(.invalidArgument).adding(["user": setup.effectiveUser, "image": o.image])
             }
-            throw EstibaError(.io, error.message)
+            throw error.recoded(.io)
         }
     }
 
@@ -80,7 +82,7 @@ extension Engine {
         record.autoRemove = o.remove
         do { try c.store.save(record) } catch {
             c.store.remove(record.id)
-            throw EstibaError(.io, error.message)
+            throw error.recoded(.io)
         }
     }
 }

@@ -32,9 +32,7 @@ extension Engine {
     public func containerDetails(_ spec: String) throws(EstibaError) -> ContainerDetails {
         let store = try containerStore()
         let record: ContainerRecord
-        do { record = try store.find(spec) } catch {
-            throw EstibaError(.notFound, error.message, context: ["container": spec])
-        }
+        do { record = try store.find(spec) } catch { throw error.adding(["container": spec]) }
         return details(of: Self.live(record))
     }
 

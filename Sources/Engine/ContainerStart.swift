@@ -38,13 +38,13 @@ extension Engine {
                 return ForegroundProcess(started: .runc(p), record: record, store: c.store)
             } catch {
                 c.store.remove(record.id)
-                throw EstibaError(.invalidArgument, error.message, context: ["container": record.name])
+                throw error.recoded(.invalidArgument).adding(["container": record.name])
             }
         }
         let process: LaunchedProcess
         do { process = try Launcher.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr) } catch {
             c.store.remove(record.id)
-            throw EstibaError(.launchFailed, error.message, context: ["container": record.name, "image": record.image, "stage": error.stage ?? ""])
+            throw error.recoded(.launchFailed).adding(["container": record.name, "image": record.image, "stage": error.stage ?? ""])
         }
         record.pid = process.pid
         try? c.store.save(record)
@@ -84,7 +84,7 @@ extension Engine {
         var started: [String] = []
         for spec in specs {
             let record: ContainerRecord
-            do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
+            do { record = try store.find(spec) } catch { throw error.adding(["container": spec]) }
             if running.contains(record.id) {
                 started.append(spec)
                 continue

@@ -60,7 +60,7 @@ extension Engine {
         // Opening the image store first makes (or checks) a private store root.
         _ = try store()
         do { return try ContainerStore(root: configuration.root) } catch {
-            throw EstibaError(.io, error.message)
+            throw error.recoded(.io)
         }
     }
 
@@ -105,7 +105,7 @@ extension Engine {
         var removed: [String] = []
         for spec in specs {
             let record: ContainerRecord
-            do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
+            do { record = try store.find(spec) } catch { throw error.adding(["container": spec]) }
             let live = Self.live(record).state == .running
             if live {
                 guard force, let pid = record.pid else {
@@ -125,7 +125,7 @@ extension Engine {
     ) async throws(EstibaError) -> ImageRecord {
         let store = try containerStore()
         let record: ContainerRecord
-        do { record = try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
+        do { record = try store.find(spec) } catch { throw error.adding(["container": spec]) }
         // A running container is paused (freezer cgroup) while its layer is read, like docker commit.
         var frozen: Cgroups?
         if Self.live(record).state == .running {
@@ -142,7 +142,7 @@ extension Engine {
         try ConfigChanges.apply(changes, to: &config.config)
         let upper = ActiveSnapshot(directory: store.path(record.id), parents: record.lowerDirectories).upper
         let created = Timestamp.now()
-        return try await withStore { images throws(StoreError) in
+        return try await withStore { images throws(EstibaError) in
             let layer = try await images.addLayer(from: upper, overlayUpper: true)
             config.created = created
             config.author = author ?? config.author

@@ -8,17 +8,10 @@ extension Engine {
     func startDetached(containers: ContainerStore, record: ContainerRecord, autoRemove: Bool) throws(EstibaError) -> String {
         var record = record
         record.autoRemove = autoRemove
-        do { try containers.save(record) } catch { throw EstibaError(.io, error.message) }
-        do throws(MonitorProcess.Failure) { try MonitorProcess.start(root: configuration.root, id: record.id) } catch {
-            switch error {
-            case .unprepared(let message):
-                throw EstibaError(.internal, message)
-            case .spawnFailed(let message):
-                containers.remove(record.id)
-                throw EstibaError(.internal, message)
-            case .containerFailed(let reason):
-                throw EstibaError(.invalidArgument, reason, context: ["container": record.name])
-            }
+        do { try containers.save(record) } catch { throw error.recoded(.io) }
+        do { try MonitorProcess.start(root: configuration.root, id: record.id) } catch {
+            if error.stage == MonitorProcess.spawnStage { containers.remove(record.id) }
+            throw error.adding(["container": record.name])
         }
         return record.id
     }
@@ -34,7 +27,7 @@ extension Engine {
 
     func record(_ spec: String) throws(EstibaError) -> ContainerRecord {
         let store = try containerStore()
-        do { return try store.find(spec) } catch { throw EstibaError(.notFound, error.message, context: ["container": spec]) }
+        do { return try store.find(spec) } catch { throw error.adding(["container": spec]) }
     }
 
     /// Sends `signal` to the container's first process (`docker kill`).
@@ -45,7 +38,7 @@ extension Engine {
             throw EstibaError(.conflict, "Container \(spec) is not running.", context: ["container": spec])
         }
         do { try Processes.send(Signal(rawValue: signal), to: pid) } catch {
-            throw EstibaError(.io, "Cannot signal container \(spec): \(SystemError.text(for: error.code)).", context: ["container": spec])
+            throw EstibaError(.io, "Cannot signal container \(spec): \(error.reason).", context: ["container": spec])
         }
     }
 
@@ -141,14 +134,14 @@ extension Engine {
             throw EstibaError(.notFound, "Container \(spec) has no bundle; remove it and run it again.", context: ["container": spec])
         }
         let container: ContainerSpec
-        do throws(RuntimeError) { container = try Bundle.spec(from: bundle, directory: files.directory) } catch { throw EstibaError(.invalidArgument, error.message) }
+        do throws(EstibaError) { container = try Bundle.spec(from: bundle, directory: files.directory) } catch { throw error.recoded(.invalidArgument) }
         if let user { try Limits.checkUser(user) }
         do {
             let s = try ContainerSetup.exec(
                 in: container, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
             return (r, s)
         } catch {
-            throw EstibaError(.invalidArgument, error.message, context: ["user": user ?? ""])
+            throw error.recoded(.invalidArgument).adding(["user": user ?? ""])
         }
     }
 
@@ -160,7 +153,7 @@ extension Engine {
             throw EstibaError(.conflict, "Container \(reference) is not running; start it (run -d) before exec.", context: ["container": reference])
         }
         do { return try Launcher.start(s, stdin: stdin, stdout: stdout, stderr: stderr, execInto: pid) } catch {
-            throw EstibaError(.launchFailed, error.message, context: ["container": reference, "stage": error.stage ?? ""])
+            throw error.recoded(.launchFailed).adding(["container": reference, "stage": error.stage ?? ""])
         }
     }
 }

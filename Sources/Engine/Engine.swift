@@ -29,9 +29,9 @@ public final class Engine: Sendable {
 
     /// The image store, opened (and created) on first use.
     func store() throws(EstibaError) -> ImageStore {
-        let result: Result<ImageStore, StoreError> = openedStore.withLock { cached in
+        let result: Result<ImageStore, EstibaError> = openedStore.withLock { cached in
             if let cached { return .success(cached) }
-            do throws(StoreError) {
+            do throws(EstibaError) {
                 let s = try ImageStore(root: configuration.root)
                 cached = s
                 return .success(s)

@@ -37,7 +37,7 @@ extension Engine {
         var config = ContainerConfig()
         try ConfigChanges.apply(changes, to: &config)
         let isDirectory = (try? Files.status(source))?.kind == .directory
-        return try await withStore { store throws(StoreError) in
+        return try await withStore { store throws(EstibaError) in
             try await store.importImage(
                 isDirectory ? .directory(source) : .tarball(source), config: config, reference: ref,
                 comment: message ?? "Imported from \(source)")
@@ -46,7 +46,7 @@ extension Engine {
 
     /// Every image with its shared and unique sizes, newest first.
     public func images() async throws(EstibaError) -> [ImageSummary] {
-        let all = try await withStore { store throws(StoreError) in try await store.images() }
+        let all = try await withStore { store throws(EstibaError) in try await store.images() }
         var users: [Digest: Int] = [:]
         for image in all { for c in Set(image.chainIDs) { users[c, default: 0] += 1 } }
         let inUse = try imagesInUse()
@@ -59,7 +59,7 @@ extension Engine {
 
     /// A value that changes whenever `images()` would answer differently (cache key for front ends).
     public func imagesGeneration() async throws(EstibaError) -> [Int] {
-        let images = try await withStore { store throws(StoreError) in try await store.generation() }
+        let images = try await withStore { store throws(EstibaError) in try await store.generation() }
         // Container counts are part of the listing too: add a digest of which containers use which image.
         let containers = try containerStore().all().map { $0.id + $0.imageID }.sorted().joined(separator: ",")
         return images + [Int(Digest.of(containers).hex.prefix(15), radix: 16) ?? 0]
@@ -67,7 +67,7 @@ extension Engine {
 
     /// One image by `name[:tag]`, ID or unique ID prefix.
     public func inspectImage(_ spec: String) async throws(EstibaError) -> ImageRecord {
-        try await withStore { store throws(StoreError) in try await store.image(spec) }
+        try await withStore { store throws(EstibaError) in try await store.image(spec) }
     }
 
     /// The image's history, newest first, with each step's layer size.
@@ -96,14 +96,14 @@ extension Engine {
     /// Points `target` at the image `source`.
     public func tag(source: String, target: String) async throws(EstibaError) -> ImageRecord {
         let ref = try Self.reference(target)
-        return try await withStore { store throws(StoreError) in try await store.tag(source, as: ref) }
+        return try await withStore { store throws(EstibaError) in try await store.tag(source, as: ref) }
     }
 
     /// Removes images or tags like `docker rmi`; then removes layers nothing uses any more.
     public func removeImages(_ specs: [String], force: Bool) async throws(EstibaError) -> [RemovalEvent] {
         let inUse = try imagesInUse()
         let keep = try snapshotsInUse()
-        return try await withStore { store throws(StoreError) in
+        return try await withStore { store throws(EstibaError) in
             var events: [RemovalEvent] = []
             for spec in specs { events += try await store.remove(spec, force: force, inUse: inUse) }
             _ = try await store.prune(keep: keep)
@@ -118,31 +118,28 @@ extension Engine {
     public func pruneStore() async throws(EstibaError) -> PruneReport {
         let keep = try snapshotsInUse()
         let cached = try builder().cachedManifests()
-        let report = try await withStore { store throws(StoreError) in try await store.prune(keep: keep, keepManifests: cached) }
+        let report = try await withStore { store throws(EstibaError) in try await store.prune(keep: keep, keepManifests: cached) }
         // The cgroups (and any process still in them) of build steps whose scratch directory prune just cleared.
         Cgroups.removeAbandonedSteps(root: configuration.root)
         return report
     }
 
-    /// Runs `body` on the store, turning its errors into engine errors.
-    func withStore<T: Sendable>(_ body: (ImageStore) async throws(StoreError) -> T) async throws(EstibaError) -> T {
-        let s = try store()
-        do { return try await body(s) } catch { throw EstibaError(error) }
+    /// Runs `body` on the store (opened on first use).
+    func withStore<T: Sendable>(_ body: (ImageStore) async throws(EstibaError) -> T) async throws(EstibaError) -> T {
+        try await body(try store())
     }
 
-    static func reference(_ text: String) throws(EstibaError) -> ImageReference {
-        do { return try ImageReference(parsing: text) } catch { throw EstibaError(error) }
-    }
+    static func reference(_ text: String) throws(EstibaError) -> ImageReference { try ImageReference(parsing: text) }
 }
 
 extension Engine {
     /// Writes images to a docker-archive, OCI archive or OCI layout directory.
     public func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(EstibaError) -> [ImageRecord] {
-        try await withStore { store throws(StoreError) in try await store.save(specs, to: path, format: format) }
+        try await withStore { store throws(EstibaError) in try await store.save(specs, to: path, format: format) }
     }
 
     /// Loads every image of an archive or layout (docker-archive current or legacy, OCI archive or directory).
     public func load(from path: String) async throws(EstibaError) -> [LoadedImage] {
-        try await withStore { store throws(StoreError) in try await store.load(from: path) }
+        try await withStore { store throws(EstibaError) in try await store.load(from: path) }
     }
 }

@@ -14,8 +14,8 @@ extension EstibaError {
     public var commandFailure: CommandFailure? {
         guard code == .launchFailed else { return nil }
         switch context["stage"] {
-        case RuntimeError.commandNotFound: return .notFound
-        case RuntimeError.commandNotExecutable: return .notExecutable
+        case EstibaError.commandNotFoundStage: return .notFound
+        case EstibaError.commandNotExecutableStage: return .notExecutable
         default: return nil
         }
     }

@@ -62,11 +62,11 @@ extension Engine {
             if error.isNotFound {
                 throw EstibaError(.notFound, "No such file: \(path). Check the path (relative paths start at the service's working directory).", context: ctx)
             }
-            throw EstibaError(.io, "Cannot open \(path): \(SystemError.text(for: error.code)).", context: ctx)
+            throw EstibaError(.io, "Cannot open \(path): \(error.reason).", context: ctx)
         }
         let status: FileStatus
         do { status = try file.status() } catch {
-            throw EstibaError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
+            throw EstibaError(.io, "Cannot read \(path): \(error.reason).", context: ctx)
         }
         guard status.kind == .regular else {
             throw EstibaError(.invalidArgument, "\(path) is not a regular file; give the path of a Dockerfile.", context: ctx)
@@ -77,7 +77,7 @@ extension Engine {
         }
         // A file that grew since its status was read is cut at the size it had.
         do { return String(decoding: try file.readAll(upTo: Int(clamping: status.size)), as: UTF8.self) } catch {
-            throw EstibaError(.io, "Cannot read \(path): \(SystemError.text(for: error.code)).", context: ctx)
+            throw EstibaError(.io, "Cannot read \(path): \(error.reason).", context: ctx)
         }
     }
 }

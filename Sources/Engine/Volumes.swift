@@ -67,7 +67,7 @@ enum VolumeSpecs {
     static func makeDirectories(_ path: String) throws(EstibaError) {
         do { try Files.makeDirectories(path) } catch {
             let failed = error.path ?? path
-            throw EstibaError(.io, "Cannot create \(failed) for a volume: \(SystemError.text(for: error.code)).", context: ["path": failed])
+            throw EstibaError(.io, "Cannot create \(failed) for a volume: \(error.reason).", context: ["path": failed])
         }
     }
 }

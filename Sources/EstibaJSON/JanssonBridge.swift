@@ -1,32 +1,33 @@
 import CJansson
+import System
 
 /// Conversion between `JSONValue` and libjansson trees; the only place that touches jansson.
 extension JSONValue {
     /// Parses one JSON text (any top-level type). jansson caps nesting depth, so hostile input cannot
     /// exhaust the stack; invalid UTF-8 is rejected.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(EstibaError) -> JSONValue {
         var err = json_error_t()
         let flags = JSON_DECODE_ANY | JSON_ALLOW_NUL
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
             let root = json_loadb(base, bytes.count, Int(flags), &err)
         else {
-            if bytes.isEmpty { throw JSONError(message: "empty input") }
-            throw JSONError(
-                message: errorText(&err), line: Int(err.line), column: Int(err.column), position: Int(err.position))
+            if bytes.isEmpty { throw EstibaError(.badInput, "empty input") }
+            throw EstibaError(
+                .badInput, "\(errorText(&err)) (line \(err.line), column \(err.column))",
+                context: ["line": String(err.line), "column": String(err.column), "position": String(err.position)])
         }
         defer { json_decref(root) }
         return fromJansson(root)
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
-        do {
-            return try bytes.withUnsafeBytes { (buf: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue in
-                try parse(buf)
-            }
-        } catch let e as JSONError { throw e } catch { throw JSONError(message: "\(error)") }
+    public static func parse(_ bytes: [UInt8]) throws(EstibaError) -> JSONValue {
+        let result = bytes.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> Result<JSONValue, EstibaError> in
+            Result { () throws(EstibaError) in try parse(buf) }
+        }
+        return try result.get()
     }
 
-    public static func parse(_ text: String) throws(JSONError) -> JSONValue {
+    public static func parse(_ text: String) throws(EstibaError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 

@@ -1,5 +1,5 @@
 import CCurl
-import Glibc
+import System
 
 /// A downloaded file.
 public struct Download: Sendable {
@@ -10,33 +10,26 @@ public struct Download: Sendable {
     public var bytes: Int64
 }
 
-/// A download failed; the message says why and what to do.
-public struct FetchError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// HTTP(S) downloads through libcurl (redirects followed, TLS verified).
 public enum Fetch {
     private final class Sink {
-        let fd: Int32
+        let file: FileDescriptor
         var bytes: Int64 = 0
         var failed = false
-        init(fd: Int32) { self.fd = fd }
+        init(_ file: FileDescriptor) { self.file = file }
     }
 
-    /// Downloads `url` into a new file at `path` (mode 0600).
-    public static func download(_ url: String, to path: String, timeoutSeconds: Int = 300) throws(FetchError) -> Download {
+    /// Downloads `url` into a new file at `path` (mode 0600). Failures are `.unavailable` (the server or the
+    /// network) or the file's own.
+    public static func download(_ url: String, to path: String, timeoutSeconds: Int = 300) throws(EstibaError) -> Download {
         guard let api = Fetch.api else {
-            throw FetchError("libcurl (libcurl.so.4) is not installed; install it (apt-get install libcurl4) to download files.")
+            throw EstibaError(
+                .failedPrecondition,
+                "libcurl (libcurl.so.4) is not installed; install it (apt-get install libcurl4) to download files.")
         }
-        guard let curl = ccurl_init(api) else { throw FetchError("libcurl could not start a transfer.") }
+        guard let curl = ccurl_init(api) else { throw EstibaError(.internal, "libcurl could not start a transfer.") }
         defer { ccurl_cleanup(api, curl) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FetchError("Cannot create \(path): \(String(cString: strerror(errno))).") }
-        defer { close(fd) }
-        let sink = Sink(fd: fd)
+        let sink = Sink(try FileDescriptor.open(path, [.writeOnly, .create, .truncate], permissions: 0o600))
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
@@ -56,15 +49,9 @@ public enum Fetch {
                 guard let data, let ctx else { return 0 }
                 let s = Unmanaged<Sink>.fromOpaque(ctx).takeUnretainedValue()
                 let total = size * count
-                var off = 0
-                while off < total {
-                    let w = write(s.fd, data + off, total - off)
-                    if w < 0, errno == EINTR { continue }
-                    if w <= 0 {
-                        s.failed = true
-                        return 0
-                    }
-                    off += w
+                do { try s.file.writeAll(UnsafeRawBufferPointer(start: data, count: total)) } catch {
+                    s.failed = true
+                    return 0
                 }
                 s.bytes += Int64(total)
                 return total
@@ -74,8 +61,8 @@ public enum Fetch {
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let reason = detail.isEmpty ? (ccurl_strerror(api, code).map { String(cString: $0) } ?? "error \(code.rawValue)") : detail
-            if sink.failed { throw FetchError("Cannot write the download of \(url) to \(path).") }
-            throw FetchError("Cannot download \(url): \(reason).")
+            if sink.failed { throw EstibaError(.io, "Cannot write the download of \(url) to \(path).", context: ["path": path]) }
+            throw EstibaError(.unavailable, "Cannot download \(url): \(reason).", context: ["url": url])
         }
         let time = ccurl_file_time(api, curl)
         let effective = ccurl_effective_url(api, curl).map { String(cString: $0) } ?? url

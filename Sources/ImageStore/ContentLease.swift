@@ -9,27 +9,27 @@ final class ContentLease: Sendable {
     private init(_ file: FileDescriptor) { self.file = file }
 
     /// A shared hold; it waits (on a store thread, never on the caller's) only while a prune runs.
-    static func shared(_ layout: StoreLayout) async throws(StoreError) -> ContentLease {
+    static func shared(_ layout: StoreLayout) async throws(EstibaError) -> ContentLease {
         let file = try open(layout)
-        let held = try StoreError.io { () throws(SystemError) in try file.lock(exclusive: false, wait: false) }
+        let held = try file.lock(exclusive: false, wait: false)
         if !held {
-            try await runOnThread { () throws(StoreError) in
-                try StoreError.io { () throws(SystemError) in _ = try file.lock(exclusive: false) }
+            try await runOnThread { () throws(EstibaError) in
+                _ = try file.lock(exclusive: false)
             }
         }
         return ContentLease(file)
     }
 
     /// The exclusive hold, once no shared one is left (blocks: call it on a store thread).
-    static func exclusive(_ layout: StoreLayout) throws(StoreError) -> ContentLease {
+    static func exclusive(_ layout: StoreLayout) throws(EstibaError) -> ContentLease {
         let file = try open(layout)
-        try StoreError.io { () throws(SystemError) in try file.lock(exclusive: true) }
+        try file.lock(exclusive: true)
         return ContentLease(file)
     }
 
     func release() { file.close() }
 
-    private static func open(_ layout: StoreLayout) throws(StoreError) -> FileDescriptor {
+    private static func open(_ layout: StoreLayout) throws(EstibaError) -> FileDescriptor {
         try layout.openLock(layout.contentLock)
     }
 }

@@ -1,4 +1,5 @@
 import EstibaJSON
+import System
 
 /// The run-time defaults of an image (the `config` member of an image config), with Docker's extensions.
 public struct ContainerConfig: Sendable, Equatable {
@@ -25,7 +26,7 @@ public struct ContainerConfig: Sendable, Equatable {
         "ArgsEscaped", "Healthcheck", "OnBuild", "Shell",
     ]
 
-    init(_ o: JSONObject, document: String) throws(StoreError) {
+    init(_ o: JSONObject, document: String) throws(EstibaError) {
         let f = try JSONFields(.object(o), document: document)
         user = try f.optionalString("User").flatMap { $0.isEmpty ? nil : $0 }
         exposedPorts = (try f.optionalObject("ExposedPorts"))?.keys.sorted() ?? []
@@ -117,7 +118,7 @@ public struct ImageConfig: Sendable, Equatable {
 
     static let known: Set<String> = ["created", "author", "architecture", "os", "variant", "config", "rootfs", "history"]
 
-    public init(bytes: [UInt8], document: String = "the image config") throws(StoreError) {
+    public init(bytes: [UInt8], document: String = "the image config") throws(EstibaError) {
         let f = try JSONFields(try JSONFields.parse(bytes, document: document), document: document)
         created = try f.optionalString("created").flatMap(Timestamp.init(rfc3339:))
         author = try f.optionalString("author")
@@ -128,7 +129,7 @@ public struct ImageConfig: Sendable, Equatable {
         let rootfs = try JSONFields(.object(try f.optionalObject("rootfs") ?? JSONObject()), document: document + " rootfs")
         var ids: [Digest] = []
         for d in try rootfs.optionalStrings("diff_ids") ?? [] {
-            guard let digest = Digest(d) else { throw StoreError(.corrupt, "\(document) has an unsupported diff ID \(d).") }
+            guard let digest = Digest(d) else { throw EstibaError(.badInput, "\(document) has an unsupported diff ID \(d).") }
             ids.append(digest)
         }
         diffIDs = ids

@@ -1,3 +1,5 @@
+import System
+
 /// A tagged image name (`busybox:latest`, `registry.example.com:5000/team/app:1.2`). Docker Hub prefixes are
 /// dropped (`docker.io/library/busybox` is `busybox`), and a missing tag means `latest`.
 public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
@@ -10,11 +12,11 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses and validates `name[:tag]`.
-    public init(parsing text: String) throws(StoreError) {
+    public init(parsing text: String) throws(EstibaError) {
         var name = text
         var tag = "latest"
         if text.contains("@") {
-            throw StoreError(.invalidArgument, "\"\(text)\": digest references cannot name a local tag; use name:tag.")
+            throw EstibaError(.invalidArgument, "\"\(text)\": digest references cannot name a local tag; use name:tag.")
         }
         if let colon = text.lastIndex(of: ":"), !text[colon...].contains("/") {
             name = String(text[..<colon])
@@ -25,13 +27,13 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             break
         }
         guard Self.validName(name) else {
-            throw StoreError(
+            throw EstibaError(
                 .invalidArgument,
                 "\"\(text)\" is not a valid image name: use lowercase letters, digits and separators (. _ - /), like busybox or example.com/team/app:1.0.",
                 context: ["reference": text])
         }
         guard Self.validTag(tag) else {
-            throw StoreError(
+            throw EstibaError(
                 .invalidArgument, "\"\(tag)\" is not a valid tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'.",
                 context: ["reference": text])
         }

@@ -23,7 +23,7 @@ public actor ImageStore {
     private var waitingChanges: [CheckedContinuation<Void, Never>] = []
 
     /// Opens (creating if needed) the store at `root`.
-    public init(root: String) throws(StoreError) {
+    public init(root: String) throws(EstibaError) {
         layout = StoreLayout(root: root)
         try layout.create()
         content = ContentStore(layout: layout)
@@ -36,14 +36,14 @@ public actor ImageStore {
     /// Stores a config whose layers are already blobs, writes its manifest and tags it. Snapshots are made when
     /// the image is first used (`lowerDirectories`).
     public func add(config: ImageConfig, layers: [(digest: Digest, size: Int64)], reference: ImageReference?)
-        async throws(StoreError) -> ImageRecord
+        async throws(EstibaError) -> ImageRecord
     {
         try await add(configBytes: config.encoded(), layers: layers, references: reference.map { [$0] } ?? [])
     }
 
     /// The same with the config's exact bytes (loaded images keep their IDs).
     public func add(configBytes: [UInt8], layers: [(digest: Digest, size: Int64)], references: [ImageReference])
-        async throws(StoreError) -> ImageRecord
+        async throws(EstibaError) -> ImageRecord
     {
         await beginIndexChange()
         defer { endIndexChange() }
@@ -52,18 +52,18 @@ public actor ImageStore {
 
     /// `add`, during this process's turn to change the index.
     func addInTurn(configBytes: [UInt8], layers: [(digest: Digest, size: Int64)], references: [ImageReference])
-        async throws(StoreError) -> ImageRecord
+        async throws(EstibaError) -> ImageRecord
     {
         let content = self.content
         // Checked and written under the index lock: a prune (which holds it while it sweeps) cannot remove a
         // blob between the check and the new entry.
-        let manifestDigest = try await updateIndex { index throws(StoreError) -> Digest in
+        let manifestDigest = try await updateIndex { index throws(EstibaError) -> Digest in
             let config = try ImageConfig(bytes: configBytes)
             guard config.diffIDs.count == layers.count else {
-                throw StoreError(.corrupt, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
+                throw EstibaError(.badInput, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
             }
             for l in layers where !content.exists(l.digest) {
-                throw StoreError(.notFound, "Layer \(l.digest) is not in the store.", context: ["digest": l.digest.description])
+                throw EstibaError(.notFound, "Layer \(l.digest) is not in the store.", context: ["digest": l.digest.description])
             }
             let configBlob = try content.put(configBytes)
             let manifest = Manifest(
@@ -96,7 +96,7 @@ public actor ImageStore {
     }
 
     /// Lists `record` in index.json under `references` (or untagged when empty), like `add`.
-    public func list(_ record: ImageRecord, references: [ImageReference]) async throws(StoreError) -> ImageRecord {
+    public func list(_ record: ImageRecord, references: [ImageReference]) async throws(EstibaError) -> ImageRecord {
         await beginIndexChange()
         defer { endIndexChange() }
         // Nothing to write when every tag already names this image (an unchanged rebuild).
@@ -114,13 +114,13 @@ public actor ImageStore {
 
     /// Changes whenever the set of images or tags changes (the identity of index.json); equal generations mean
     /// equal `images()` answers.
-    public func generation() throws(StoreError) -> [Int] {
+    public func generation() throws(EstibaError) -> [Int] {
         _ = try readIndex()
         return indexCache?.key ?? []
     }
 
     /// Every image, newest first.
-    public func images() throws(StoreError) -> [ImageRecord] {
+    public func images() throws(EstibaError) -> [ImageRecord] {
         let index = try readIndex()
         if let cached = listingCache, let current = indexCache, cached.key == current.key { return cached.images }
         var order: [Digest] = []
@@ -151,15 +151,15 @@ public actor ImageStore {
     }
 
     /// Finds an image by `name[:tag]`, full ID (`sha256:…`) or a unique ID prefix.
-    public func image(_ spec: String) throws(StoreError) -> ImageRecord {
+    public func image(_ spec: String) throws(EstibaError) -> ImageRecord {
         let index = try readIndex()
         return try record(manifestDigest: try resolve(spec, in: index), index: index)
     }
 
     /// By reference, or by full or unique partial ID; an empty spec is refused (as a prefix it would match every ID).
-    func resolve(_ spec: String, in index: ImageIndex) throws(StoreError) -> Digest {
+    func resolve(_ spec: String, in index: ImageIndex) throws(EstibaError) -> Digest {
         guard !spec.isEmpty, !spec.allSatisfy(\.isWhitespace) else {
-            throw StoreError(.invalidArgument, "An image reference cannot be empty; give an image name or ID (see `estiba images`).", context: ["image": spec])
+            throw EstibaError(.invalidArgument, "An image reference cannot be empty; give an image name or ID (see `estiba images`).", context: ["image": spec])
         }
         if let ref = try? ImageReference(parsing: spec),
             let m = index.manifests.first(where: { $0.annotation(Annotation.refName) == ref.description })
@@ -175,17 +175,17 @@ public actor ImageStore {
             }
             if matches.count == 1, let only = matches.first { return only }
             if matches.count > 1 {
-                throw StoreError(.conflict, "\"\(spec)\" matches \(matches.count) images; give more of the ID.", context: ["image": spec])
+                throw EstibaError(.conflict, "\"\(spec)\" matches \(matches.count) images; give more of the ID.", context: ["image": spec])
             }
         }
-        throw StoreError(.notFound, "No such image: \(spec). Run `estiba images` to list images, or import or build it first.", context: ["image": spec])
+        throw EstibaError(.notFound, "No such image: \(spec). Run `estiba images` to list images, or import or build it first.", context: ["image": spec])
     }
 
-    nonisolated func manifest(_ d: Digest) throws(StoreError) -> Manifest {
+    nonisolated func manifest(_ d: Digest) throws(EstibaError) -> Manifest {
         try Manifest(bytes: try content.read(d), document: "manifest \(d.short)")
     }
 
-    func record(manifestDigest: Digest, index: ImageIndex? = nil) throws(StoreError) -> ImageRecord {
+    func record(manifestDigest: Digest, index: ImageIndex? = nil) throws(EstibaError) -> ImageRecord {
         let idx: ImageIndex
         if let index { idx = index } else { idx = try readIndex() }
         let refs = idx.manifests.filter { $0.digest == manifestDigest }.compactMap { $0.annotation(Annotation.refName) }
@@ -204,7 +204,7 @@ public actor ImageStore {
     func cachedRecord(_ manifestDigest: Digest) -> ImageRecord? { recordCache[manifestDigest] }
 
     /// Reads and parses an image's manifest and config (without references).
-    nonisolated func parseRecord(_ manifestDigest: Digest) throws(StoreError) -> ImageRecord {
+    nonisolated func parseRecord(_ manifestDigest: Digest) throws(EstibaError) -> ImageRecord {
         let m = try manifest(manifestDigest)
         let configBytes = try content.read(m.config.digest)
         let config = try ImageConfig(bytes: configBytes, document: "image config \(m.config.digest.short)")
@@ -222,13 +222,13 @@ public actor ImageStore {
 
     /// Points `reference` at the image `spec` (moving it if it pointed elsewhere).
     @discardableResult
-    public func tag(_ spec: String, as reference: ImageReference) async throws(StoreError) -> ImageRecord {
+    public func tag(_ spec: String, as reference: ImageReference) async throws(EstibaError) -> ImageRecord {
         await beginIndexChange()
         defer { endIndexChange() }
         let index = try readIndex()
         let target = try resolve(spec, in: index)
         guard let base = index.manifests.first(where: { $0.digest == target }) else {
-            throw StoreError(.notFound, "No such image: \(spec).", context: ["image": spec])
+            throw EstibaError(.notFound, "No such image: \(spec).", context: ["image": spec])
         }
         try await updateIndex { index in
             Self.removeReference(reference, from: &index)
@@ -243,7 +243,7 @@ public actor ImageStore {
 
     /// Removes a tag, or the image when it was its only tag or `spec` is an ID (like `docker rmi`).
     /// `inUse` maps image IDs to the containers using them; such images are kept unless `force`.
-    public func remove(_ spec: String, force: Bool, inUse: [Digest: [String]] = [:]) async throws(StoreError) -> [RemovalEvent] {
+    public func remove(_ spec: String, force: Bool, inUse: [Digest: [String]] = [:]) async throws(EstibaError) -> [RemovalEvent] {
         await beginIndexChange()
         defer { endIndexChange() }
         let index = try readIndex()
@@ -255,13 +255,13 @@ public actor ImageStore {
             return [.untagged(ref)]
         }
         if byReference == nil, r.references.count > 1, !force {
-            throw StoreError(
+            throw EstibaError(
                 .conflict,
                 "Image \(r.id.short) is tagged \(r.references.map(\.description).joined(separator: ", ")); remove the tags one by one, or force.",
                 context: ["image": spec])
         }
         if let users = inUse[r.id], !users.isEmpty, !force {
-            throw StoreError(
+            throw EstibaError(
                 .conflict,
                 "Image \(spec) (\(r.id.short)) is used by container \(users.joined(separator: ", ")); remove the container first, or force.",
                 context: ["image": spec, "containers": users.joined(separator: ",")])
@@ -285,7 +285,7 @@ public actor ImageStore {
 
     /// index.json, re-read only when the file changed (other processes replace it atomically, so a new inode
     /// or mtime means new content).
-    func readIndex() throws(StoreError) -> ImageIndex {
+    func readIndex() throws(EstibaError) -> ImageIndex {
         let key = (try? Files.status(layout.indexFile)).map { st in
             [st.inode, UInt64(bitPattern: st.modified.seconds), UInt64(bitPattern: st.modified.nanoseconds), UInt64(bitPattern: st.size)]
                 .map { Int(truncatingIfNeeded: $0) }
@@ -297,17 +297,17 @@ public actor ImageStore {
     }
 
     /// index.json as it is on disk now.
-    static func loadIndex(_ layout: StoreLayout) throws(StoreError) -> ImageIndex {
+    static func loadIndex(_ layout: StoreLayout) throws(EstibaError) -> ImageIndex {
         try ImageIndex(bytes: try StoreFile.read(layout.indexFile))
     }
 
     /// Read-modify-write of index.json under the store's file lock (other processes wait), on a store thread.
     /// `change` sees index.json as it is under the lock; what it returns is the answer.
-    nonisolated func updateIndex<T: Sendable>(_ change: @escaping @Sendable (inout ImageIndex) throws(StoreError) -> T)
-        async throws(StoreError) -> T
+    nonisolated func updateIndex<T: Sendable>(_ change: @escaping @Sendable (inout ImageIndex) throws(EstibaError) -> T)
+        async throws(EstibaError) -> T
     {
         let layout = self.layout
-        return try await runOnThread { () throws(StoreError) -> T in
+        return try await runOnThread { () throws(EstibaError) -> T in
             let lock = try layout.lockIndex()
             defer { lock.close() }
             var index = try Self.loadIndex(layout)

@@ -1,36 +1,37 @@
 import EstibaJSON
+import System
 
 /// Typed reads from JSON documents that name the document and field when something is off.
 struct JSONFields {
     let object: JSONObject
     let document: String
 
-    init(_ value: JSONValue, document: String) throws(StoreError) {
+    init(_ value: JSONValue, document: String) throws(EstibaError) {
         guard case .object(let o) = value else {
-            throw StoreError(.corrupt, "\(document) is not a JSON object.", context: ["document": document])
+            throw EstibaError(.badInput, "\(document) is not a JSON object.", context: ["document": document])
         }
         object = o
         self.document = document
     }
 
-    func optionalString(_ key: String) throws(StoreError) -> String? {
+    func optionalString(_ key: String) throws(EstibaError) -> String? {
         guard let v = object[key], !v.isNull else { return nil }
         guard let s = v.stringValue else { throw wrongType(key, "a string") }
         return s
     }
 
-    func string(_ key: String) throws(StoreError) -> String {
+    func string(_ key: String) throws(EstibaError) -> String {
         guard let s = try optionalString(key) else { throw missing(key) }
         return s
     }
 
-    func int(_ key: String) throws(StoreError) -> Int64 {
+    func int(_ key: String) throws(EstibaError) -> Int64 {
         guard let v = object[key] else { throw missing(key) }
         guard let i = v.intValue else { throw wrongType(key, "an integer") }
         return i
     }
 
-    func optionalStrings(_ key: String) throws(StoreError) -> [String]? {
+    func optionalStrings(_ key: String) throws(EstibaError) -> [String]? {
         guard let v = object[key], !v.isNull else { return nil }
         guard let a = v.arrayValue else { throw wrongType(key, "an array of strings") }
         var out: [String] = []
@@ -41,13 +42,13 @@ struct JSONFields {
         return out
     }
 
-    func optionalObject(_ key: String) throws(StoreError) -> JSONObject? {
+    func optionalObject(_ key: String) throws(EstibaError) -> JSONObject? {
         guard let v = object[key], !v.isNull else { return nil }
         guard let o = v.objectValue else { throw wrongType(key, "an object") }
         return o
     }
 
-    func stringMap(_ key: String) throws(StoreError) -> [(String, String)] {
+    func stringMap(_ key: String) throws(EstibaError) -> [(String, String)] {
         guard let o = try optionalObject(key) else { return [] }
         var out: [(String, String)] = []
         for (k, v) in o {
@@ -57,19 +58,19 @@ struct JSONFields {
         return out
     }
 
-    func missing(_ key: String) -> StoreError {
-        StoreError(.corrupt, "\(document) has no \"\(key)\".", context: ["document": document, "field": key])
+    func missing(_ key: String) -> EstibaError {
+        EstibaError(.badInput, "\(document) has no \"\(key)\".", context: ["document": document, "field": key])
     }
 
-    func wrongType(_ key: String, _ expected: String) -> StoreError {
-        StoreError(.corrupt, "\"\(key)\" in \(document) is not \(expected).", context: ["document": document, "field": key])
+    func wrongType(_ key: String, _ expected: String) -> EstibaError {
+        EstibaError(.badInput, "\"\(key)\" in \(document) is not \(expected).", context: ["document": document, "field": key])
     }
 
-    static func parse(_ bytes: [UInt8], document: String) throws(StoreError) -> JSONValue {
+    static func parse(_ bytes: [UInt8], document: String) throws(EstibaError) -> JSONValue {
         do {
             return try JSONValue.parse(bytes)
         } catch {
-            throw StoreError(.corrupt, "\(document) is not valid JSON: \(error).", context: ["document": document])
+            throw EstibaError(.badInput, "\(document) is not valid JSON: \(error).", context: ["document": document])
         }
     }
 }

@@ -37,19 +37,19 @@ public struct ExtractStats: Sendable, Equatable {
 /// refused with an error naming the entry.
 public enum LayerExtractor {
     public static func extract(archive path: String, into directory: String, options: ExtractOptions = ExtractOptions())
-        throws(StoreError) -> ExtractStats
+        throws(EstibaError) -> ExtractStats
     {
-        let file = try StoreError.io { () throws(SystemError) in try FileDescriptor.open(path) }
+        let file = try FileDescriptor.open(path)
         defer { file.close() }
         return try extract(fd: file.rawValue, name: path, into: directory, options: options)
     }
 
     public static func extract(fd: Int32, name: String, into directory: String, options: ExtractOptions = ExtractOptions())
-        throws(StoreError) -> ExtractStats
+        throws(EstibaError) -> ExtractStats
     {
         _ = ArchiveLocale.ready
         let root = try RootedDirectory.refusingLinks(directory)
-        guard let a = archive_read_new() else { throw StoreError(.io, "libarchive could not allocate a reader.") }
+        guard let a = archive_read_new() else { throw EstibaError(.io, "libarchive could not allocate a reader.") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
         archive_read_support_format_tar(a)
@@ -70,9 +70,9 @@ public enum LayerExtractor {
         return state.stats
     }
 
-    static func readError(_ a: OpaquePointer, _ what: String) -> StoreError {
+    static func readError(_ a: OpaquePointer, _ what: String) -> EstibaError {
         let detail = archive_error_string(a).map { String(cString: $0) } ?? "unknown error"
-        return StoreError(.corrupt, "\(what): \(detail).")
+        return EstibaError(.badInput, "\(what): \(detail).")
     }
 }
 
@@ -92,11 +92,11 @@ struct ExtractionState {
         self.options = options
     }
 
-    mutating func apply(_ e: OpaquePointer) throws(StoreError) {
+    mutating func apply(_ e: OpaquePointer) throws(EstibaError) {
         stats.entries += 1
         // UTF-8 accessors: the process locale is "C", where libarchive's default conversion fails on non-ASCII.
         guard let rawPointer = archive_entry_pathname_utf8(e) ?? archive_entry_pathname(e) else {
-            throw StoreError(.corrupt, "Archive entry \(stats.entries) has no name.")
+            throw EstibaError(.badInput, "Archive entry \(stats.entries) has no name.")
         }
         let raw = String(cString: rawPointer)
         let path = try EntryPath(raw)
@@ -124,9 +124,9 @@ struct ExtractionState {
                 // Directory over directory: keep its contents, take the new attributes.
             } else {
                 try Self.remove(name, in: parent)
-                try Self.io("Cannot create directory", raw) { () throws(SystemError) in try parent.makeDirectory(name, permissions: 0o700) }
+                try Self.io("Cannot create directory", raw) { () throws(EstibaError) in try parent.makeDirectory(name, permissions: 0o700) }
             }
-            let directory = try Self.io("Cannot open directory", raw) { () throws(SystemError) in
+            let directory = try Self.io("Cannot open directory", raw) { () throws(EstibaError) in
                 try parent.open(name, [.directory, .noFollow])
             }
             if let owner { try? directory.setOwner(userID: owner.userID, groupID: owner.groupID) }
@@ -134,7 +134,7 @@ struct ExtractionState {
             directories.append((path, permissions, modified))
         case CA_IFREG:
             try Self.remove(name, in: parent)
-            let file = try Self.io("Cannot create", raw) { () throws(SystemError) in
+            let file = try Self.io("Cannot create", raw) { () throws(EstibaError) in
                 try parent.open(name, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600)
             }
             try copyData(to: file, raw: raw, size: archive_entry_size(e))
@@ -143,15 +143,15 @@ struct ExtractionState {
             setXattrs(e, on: file)
             try? file.setTimes(accessed: modified, modified: modified)
         case CA_IFLNK:
-            guard let target = archive_entry_symlink_utf8(e) ?? archive_entry_symlink(e) else { throw StoreError(.corrupt, "Symbolic link \(raw) has no target.") }
+            guard let target = archive_entry_symlink_utf8(e) ?? archive_entry_symlink(e) else { throw EstibaError(.badInput, "Symbolic link \(raw) has no target.") }
             try Self.remove(name, in: parent)
-            try Self.io("Cannot create symbolic link", raw) { () throws(SystemError) in
+            try Self.io("Cannot create symbolic link", raw) { () throws(EstibaError) in
                 try parent.makeSymbolicLink(name, to: String(cString: target))
             }
             finishNode(name, in: parent, owner: owner, permissions: nil, modified: modified)
         case CA_IFCHR, CA_IFBLK, CA_IFIFO:
             if type != CA_IFIFO, !options.allowDevices {
-                throw StoreError.unsafe(raw, "device nodes are not allowed in this extraction")
+                throw EstibaError.unsafe(raw, "device nodes are not allowed in this extraction")
             }
             try Self.remove(name, in: parent)
             let kind: FileKind = type == CA_IFCHR ? .characterDevice : type == CA_IFBLK ? .blockDevice : .fifo
@@ -159,11 +159,11 @@ struct ExtractionState {
             if type != CA_IFIFO {
                 // A pax header may give any number; the kernel takes 32-bit major and minor numbers.
                 guard let major = UInt32(exactly: archive_entry_rdevmajor(e)), let minor = UInt32(exactly: archive_entry_rdevminor(e)) else {
-                    throw StoreError.unsafe(raw, "its device number is out of range")
+                    throw EstibaError.unsafe(raw, "its device number is out of range")
                 }
                 device = FileStatus.deviceNumber(major: major, minor: minor)
             }
-            try Self.io("Cannot create special file", raw) { () throws(SystemError) in
+            try Self.io("Cannot create special file", raw) { () throws(EstibaError) in
                 try parent.makeNode(name, kind: kind, permissions: permissions, device: device)
             }
             finishNode(name, in: parent, owner: owner, permissions: permissions, modified: modified)
@@ -179,12 +179,12 @@ struct ExtractionState {
         try? parent.setTimes(of: name, accessed: modified, modified: modified)
     }
 
-    mutating func whiteout(_ path: EntryPath, raw: String) throws(StoreError) {
+    mutating func whiteout(_ path: EntryPath, raw: String) throws(EstibaError) {
         let parent = try root.openDirectory(path.parent, create: true, entry: raw)
         if path.name == ".wh..wh..opq" {
             switch options.whiteouts {
             case .overlay:
-                try Self.io("Cannot mark directory opaque for", raw) { () throws(SystemError) in
+                try Self.io("Cannot mark directory opaque for", raw) { () throws(EstibaError) in
                     try parent.setExtendedAttribute(Overlay.opaqueAttribute, Overlay.opaqueValue)
                 }
             case .apply:
@@ -194,19 +194,19 @@ struct ExtractionState {
         }
         let hidden = String(path.name.dropFirst(4))
         if hidden.isEmpty || hidden == "." || hidden == ".." {
-            throw StoreError.unsafe(raw, "a whiteout must name the file it deletes")
+            throw EstibaError.unsafe(raw, "a whiteout must name the file it deletes")
         }
         try Self.remove(hidden, in: parent)
         if options.whiteouts == .overlay {
-            try Self.io("Cannot create whiteout for", raw) { () throws(SystemError) in
+            try Self.io("Cannot create whiteout for", raw) { () throws(EstibaError) in
                 try parent.makeNode(hidden, kind: .characterDevice, permissions: 0, device: 0)
             }
         }
     }
 
     /// Removes what is in `directory` but was not written by this layer (recursively into directories it did write).
-    func pruneUnwritten(_ directory: FileDescriptor, _ dir: EntryPath) throws(StoreError) {
-        for child in try StoreError.io({ () throws(SystemError) in try directory.names() }) {
+    func pruneUnwritten(_ directory: FileDescriptor, _ dir: EntryPath) throws(EstibaError) {
+        for child in try directory.names() {
             let childPath = dir.appending(child)
             if written.contains(childPath.description) {
                 guard (try? directory.status(of: child))?.kind == .directory,
@@ -219,33 +219,33 @@ struct ExtractionState {
         }
     }
 
-    func hardlink(_ path: EntryPath, raw: String, parent: FileDescriptor, target rawTarget: String) throws(StoreError) {
+    func hardlink(_ path: EntryPath, raw: String, parent: FileDescriptor, target rawTarget: String) throws(EstibaError) {
         let target: EntryPath
         do {
             target = try EntryPath(rawTarget)
         } catch {
-            throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is outside the extraction root")
+            throw EstibaError.unsafe(raw, "its hard link target \"\(rawTarget)\" is outside the extraction root")
         }
-        if target.isRoot { throw StoreError.unsafe(raw, "a hard link cannot point at the root directory") }
+        if target.isRoot { throw EstibaError.unsafe(raw, "a hard link cannot point at the root directory") }
         let targetParent: FileDescriptor
         do {
             targetParent = try root.openDirectory(target.parent, create: false, entry: raw)
         } catch {
-            if error.code == .notFound { throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is not in the archive") }
+            if error.code == .notFound { throw EstibaError.unsafe(raw, "its hard link target \"\(rawTarget)\" is not in the archive") }
             throw error
         }
         guard let status = try? targetParent.status(of: target.name) else {
-            throw StoreError.unsafe(raw, "its hard link target \"\(rawTarget)\" is not in the archive")
+            throw EstibaError.unsafe(raw, "its hard link target \"\(rawTarget)\" is not in the archive")
         }
-        if status.kind == .directory { throw StoreError.unsafe(raw, "a hard link cannot point at a directory") }
+        if status.kind == .directory { throw EstibaError.unsafe(raw, "a hard link cannot point at a directory") }
         try Self.remove(path.name, in: parent)
         // A link to a symbolic link links the symlink itself, never what it points to.
-        try Self.io("Cannot create hard link", raw) { () throws(SystemError) in
+        try Self.io("Cannot create hard link", raw) { () throws(EstibaError) in
             try parent.makeHardLink(path.name, to: target.name, in: targetParent)
         }
     }
 
-    mutating func copyData(to file: FileDescriptor, raw: String, size: Int64) throws(StoreError) {
+    mutating func copyData(to file: FileDescriptor, raw: String, size: Int64) throws(EstibaError) {
         var block: UnsafeRawPointer? = nil
         var length = 0
         var offset: Int64 = 0
@@ -257,7 +257,7 @@ struct ExtractionState {
             }
             guard let block else { continue }
             let at = offset
-            try Self.io("Cannot write", raw) { () throws(SystemError) in
+            try Self.io("Cannot write", raw) { () throws(EstibaError) in
                 try file.writeAll(UnsafeRawBufferPointer(start: block, count: length), at: at)
             }
             stats.bytes += Int64(length)
@@ -279,7 +279,7 @@ struct ExtractionState {
     }
 
     /// Sets directory modes and times, deepest first, once their contents are in place.
-    func finishDirectories() throws(StoreError) {
+    func finishDirectories() throws(EstibaError) {
         for d in directories.reversed() {
             let directory = try root.openDirectory(d.path, create: false, entry: d.path.description)
             try? directory.setPermissions(d.permissions)
@@ -288,12 +288,12 @@ struct ExtractionState {
     }
 
     /// Removes `name` in `directory` and, for a directory, everything below it (a missing name is fine).
-    static func remove(_ name: String, in directory: FileDescriptor) throws(StoreError) {
-        try StoreError.io { () throws(SystemError) in try directory.removeTree(name) }
+    static func remove(_ name: String, in directory: FileDescriptor) throws(EstibaError) {
+        try directory.removeTree(name)
     }
 
     /// Runs `body`; a failed system call becomes an I/O error saying `what` of archive entry `entry`.
-    static func io<T>(_ what: String, _ entry: String, _ body: () throws(SystemError) -> T) throws(StoreError) -> T {
-        do { return try body() } catch { throw StoreError.io(what, entry, errno: error.code) }
+    static func io<T>(_ what: String, _ entry: String, _ body: () throws(EstibaError) -> T) throws(EstibaError) -> T {
+        do { return try body() } catch { throw EstibaError.io(what, entry, error) }
     }
 }

@@ -6,7 +6,7 @@ import System
 struct LayerInfo {
     let layout: StoreLayout
 
-    func record(_ diffID: Digest, contentSize: Int64) throws(StoreError) {
+    func record(_ diffID: Digest, contentSize: Int64) throws(EstibaError) {
         let path = layout.layerInfo(diffID)
         if Files.exists(path) { return }
         let doc: JSONValue = ["diffID": .string(diffID.description), "contentSize": .int(contentSize)]
@@ -19,9 +19,9 @@ struct LayerInfo {
     }
 
     /// Sums the sizes of regular files in a layer tar without extracting it (hard links counted once).
-    static func scanContentSize(_ path: String) throws(StoreError) -> Int64 {
+    static func scanContentSize(_ path: String) throws(EstibaError) -> Int64 {
         _ = ArchiveLocale.ready
-        guard let a = archive_read_new() else { throw StoreError(.io, "libarchive could not allocate a reader.") }
+        guard let a = archive_read_new() else { throw EstibaError(.io, "libarchive could not allocate a reader.") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
         archive_read_support_format_tar(a)

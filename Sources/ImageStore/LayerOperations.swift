@@ -7,10 +7,10 @@ extension ImageStore {
     public nonisolated func importImage(
         _ source: ImportSource, config: ContainerConfig, reference: ImageReference?, comment: String,
         architecture: String = HostPlatform.architecture, created: Timestamp = .now()
-    ) async throws(StoreError) -> ImageRecord {
+    ) async throws(EstibaError) -> ImageRecord {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        let layer = try await runOnThread { () throws(StoreError) -> LayerTar in try self.importLayer(source) }
+        let layer = try await runOnThread { () throws(EstibaError) -> LayerTar in try self.importLayer(source) }
         var image = ImageConfig(architecture: architecture, created: created)
         image.config = config
         image.diffIDs = [layer.diffID]
@@ -20,17 +20,17 @@ extension ImageStore {
     }
 
     /// The layer of an imported root filesystem, written into the store.
-    nonisolated func importLayer(_ source: ImportSource) throws(StoreError) -> LayerTar {
+    nonisolated func importLayer(_ source: ImportSource) throws(EstibaError) -> LayerTar {
         let layer: LayerTar
         switch source {
         case .directory(let dir):
             guard (try? Files.status(dir))?.kind == .directory else {
-                throw StoreError(.notFound, "\(dir) is not a directory; give a root filesystem directory or a tar archive.", context: ["path": dir])
+                throw EstibaError(.notFound, "\(dir) is not a directory; give a root filesystem directory or a tar archive.", context: ["path": dir])
             }
             layer = try content.putLayer(from: dir)
         case .tarball(let file):
             guard Files.exists(file) else {
-                throw StoreError(.notFound, "\(file) does not exist; give a root filesystem tar archive or directory.", context: ["path": file])
+                throw EstibaError(.notFound, "\(file) does not exist; give a root filesystem tar archive or directory.", context: ["path": file])
             }
             let staging = try layout.stagingDirectory()
             defer { try? Files.removeTree(staging) }
@@ -42,10 +42,10 @@ extension ImageStore {
     }
 
     /// Writes the layer of a directory (an overlay upper directory when `overlayUpper`) into the store.
-    public nonisolated func addLayer(from directory: String, overlayUpper: Bool) async throws(StoreError) -> LayerTar {
+    public nonisolated func addLayer(from directory: String, overlayUpper: Bool) async throws(EstibaError) -> LayerTar {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        return try await runOnThread { () throws(StoreError) -> LayerTar in
+        return try await runOnThread { () throws(EstibaError) -> LayerTar in
             let layer = try self.content.putLayer(from: directory, overlayUpper: overlayUpper)
             try self.layerInfo.record(layer.diffID, contentSize: layer.contentSize)
             return layer
@@ -55,14 +55,14 @@ extension ImageStore {
     /// Stores an image's config and manifest as blobs without listing it in index.json (a build step's
     /// intermediate image: found by its manifest digest, kept by `prune` while the caller names it in `keep`).
     public nonisolated func addIntermediate(config: ImageConfig, layers: [(digest: Digest, size: Int64)])
-        async throws(StoreError) -> ImageRecord
+        async throws(EstibaError) -> ImageRecord
     {
         guard config.diffIDs.count == layers.count else {
-            throw StoreError(.corrupt, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
+            throw EstibaError(.badInput, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
         }
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        let written = try await runOnThread { () throws(StoreError) -> ImageRecord in
+        let written = try await runOnThread { () throws(EstibaError) -> ImageRecord in
             let configBytes = config.encoded()
             let configBlob = try self.content.put(configBytes)
             let manifest = Manifest(
@@ -83,25 +83,25 @@ extension ImageStore {
     }
 
     /// The snapshot directories of an image record, top layer first (made on first use).
-    public nonisolated func lowerDirectories(of r: ImageRecord) async throws(StoreError) -> [String] {
+    public nonisolated func lowerDirectories(of r: ImageRecord) async throws(EstibaError) -> [String] {
         let ready = r.config.diffIDs.count == r.manifest.layers.count && r.chainIDs.allSatisfy { snapshots.exists($0) }
         if !ready {
             let lease = try await ContentLease.shared(layout)
             defer { lease.release() }
-            try await runOnThread { () throws(StoreError) in try self.makeSnapshots(config: r.config, manifest: r.manifest) }
+            try await runOnThread { () throws(EstibaError) in try self.makeSnapshots(config: r.config, manifest: r.manifest) }
         }
         return r.chainIDs.reversed().map { layout.snapshotTree($0) }
     }
 
     /// The snapshot directories of an image, top layer first (overlay `lowerdir` order).
-    public nonisolated func lowerDirectories(_ spec: String) async throws(StoreError) -> [String] {
+    public nonisolated func lowerDirectories(_ spec: String) async throws(EstibaError) -> [String] {
         try await lowerDirectories(of: try await image(spec))
     }
 
     /// Extracts the image's layers not extracted yet (blocking: call it on a store thread).
-    nonisolated func makeSnapshots(config: ImageConfig, manifest: Manifest) throws(StoreError) {
+    nonisolated func makeSnapshots(config: ImageConfig, manifest: Manifest) throws(EstibaError) {
         guard config.diffIDs.count == manifest.layers.count else {
-            throw StoreError(.corrupt, "The image has \(manifest.layers.count) layers but \(config.diffIDs.count) diff IDs.")
+            throw EstibaError(.badInput, "The image has \(manifest.layers.count) layers but \(config.diffIDs.count) diff IDs.")
         }
         let chain = Snapshots.chainIDs(config.diffIDs)
         for (i, layer) in manifest.layers.enumerated() {

@@ -10,11 +10,11 @@ public enum LayerStackFile {
 
     /// The bytes of the regular file at the absolute `path`, or nil when the image has no such file. A file
     /// that is not regular (a device, a FIFO, a directory) or is larger than `limit` bytes is an error.
-    public static func read(_ path: String, layers: [String], limit: Int) throws(StoreError) -> [UInt8]? {
+    public static func read(_ path: String, layers: [String], limit: Int) throws(EstibaError) -> [UInt8]? {
         var dirs: [FileDescriptor] = []
         for dir in layers {
             do { dirs.append(try FileDescriptor.open(dir, .directory)) } catch {
-                throw StoreError.io("Cannot open directory", dir, errno: error.code)
+                throw EstibaError.io("Cannot open directory", dir, error)
             }
         }
         guard let (layer, resolved) = try resolve(path, in: dirs) else { return nil }
@@ -23,23 +23,23 @@ public enum LayerStackFile {
         // Non-blocking: opening a FIFO must not wait for a writer; it is refused below as not regular.
         let file: FileDescriptor
         do { file = try parent.open(name, [.noFollow, .nonBlocking]) } catch {
-            throw StoreError.io("Cannot open the image's", path, errno: error.code)
+            throw EstibaError.io("Cannot open the image's", path, error)
         }
         let status: FileStatus
-        do { status = try file.status() } catch { throw StoreError.io("Cannot inspect the image's", path, errno: error.code) }
+        do { status = try file.status() } catch { throw EstibaError.io("Cannot inspect the image's", path, error) }
         guard status.kind == .regular else {
-            throw StoreError(
+            throw EstibaError(
                 .invalidArgument, "The image's \(path) is not a regular file; give the image a regular \(path) or use numeric IDs.",
                 context: ["path": path])
         }
-        let tooLarge = StoreError(
+        let tooLarge = EstibaError(
             .invalidArgument, "The image's \(path) is larger than \(size(limit)); give the image a smaller \(path) or use numeric IDs.",
             context: ["path": path])
         guard status.size <= limit else { throw tooLarge }
         // One byte more than allowed tells a file that grew since its status was taken.
         let bytes: [UInt8]
         do { bytes = try file.readAll(upTo: limit < Int.max ? limit + 1 : limit) } catch {
-            throw StoreError.io("Cannot read the image's", path, errno: error.code)
+            throw EstibaError.io("Cannot read the image's", path, error)
         }
         guard bytes.count <= limit else { throw tooLarge }
         return bytes
@@ -60,7 +60,7 @@ public enum LayerStackFile {
 
     /// Resolves `path` in the merged view to (layer index, path components in that layer) of its final entry, or
     /// nil when it does not exist.
-    static func resolve(_ path: String, in layers: [FileDescriptor]) throws(StoreError) -> (Int, [String])? {
+    static func resolve(_ path: String, in layers: [FileDescriptor]) throws(EstibaError) -> (Int, [String])? {
         var pending = components(path)
         var current: [String] = []
         var links = 0
@@ -80,7 +80,7 @@ public enum LayerStackFile {
             case .symlink(let target):
                 links += 1
                 guard links <= maximumLinks else {
-                    throw StoreError(.invalidArgument, "The image's \(path) goes through more than \(maximumLinks) symbolic links; fix the links in the image.", context: ["path": path])
+                    throw EstibaError(.invalidArgument, "The image's \(path) goes through more than \(maximumLinks) symbolic links; fix the links in the image.", context: ["path": path])
                 }
                 if target.hasPrefix("/") { current = [] }
                 pending = components(target) + pending
@@ -98,7 +98,7 @@ public enum LayerStackFile {
 
     /// Looks `components` (a path without links or dot entries, whose parents are directories in the merged view)
     /// up in the layers, top first.
-    static func lookup(_ components: [String], in layers: [FileDescriptor]) throws(StoreError) -> Lookup {
+    static func lookup(_ components: [String], in layers: [FileDescriptor]) throws(EstibaError) -> Lookup {
         for (index, layer) in layers.enumerated() {
             var dir = layer
             var opaque = false
@@ -111,7 +111,7 @@ public enum LayerStackFile {
                     }
                     // A symbolic link, file or whiteout here hides everything below it in lower layers.
                     if error.isEscape || error.isNotDirectory { return .absent }
-                    throw StoreError.io("Cannot open a directory of the image in", layer.path ?? "", errno: error.code)
+                    throw EstibaError.io("Cannot open a directory of the image in", layer.path ?? "", error)
                 }
                 if isOpaque(dir) { opaque = true }
             }
@@ -132,18 +132,18 @@ public enum LayerStackFile {
         (try? directory.extendedAttribute(Overlay.opaqueAttribute)) == Overlay.opaqueValue
     }
 
-    static func readLink(_ directory: FileDescriptor, _ name: String, layer: FileDescriptor) throws(StoreError) -> String {
+    static func readLink(_ directory: FileDescriptor, _ name: String, layer: FileDescriptor) throws(EstibaError) -> String {
         do { return try directory.readLink(name) } catch {
-            throw StoreError.io("Cannot read a symbolic link of the image in", layer.path ?? "", errno: error.code)
+            throw EstibaError.io("Cannot read a symbolic link of the image in", layer.path ?? "", error)
         }
     }
 
     /// Opens the directory holding the resolved entry in its layer.
-    static func openParent(_ components: [String], in layer: FileDescriptor) throws(StoreError) -> FileDescriptor {
+    static func openParent(_ components: [String], in layer: FileDescriptor) throws(EstibaError) -> FileDescriptor {
         var dir = layer
         for name in components.dropLast() {
             do { dir = try dir.open(name, [.directory, .noFollow]) } catch {
-                throw StoreError.io("Cannot open a directory of the image in", layer.path ?? "", errno: error.code)
+                throw EstibaError.io("Cannot open a directory of the image in", layer.path ?? "", error)
             }
         }
         return dir

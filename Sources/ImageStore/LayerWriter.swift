@@ -17,18 +17,18 @@ public enum LayerWriter {
     /// Writes the tree under `directory` to `outputFD`, hashing as it goes. With `overlayUpper`, the tree is an
     /// overlayfs upper directory: whiteout devices (char 0/0) become `.wh.<name>` entries and opaque
     /// directories get a `.wh..wh..opq` entry.
-    public static func write(directory: String, to outputFD: Int32, overlayUpper: Bool = false) throws(StoreError)
+    public static func write(directory: String, to outputFD: Int32, overlayUpper: Bool = false) throws(EstibaError)
         -> LayerTar
     {
         try write(directory: directory, to: FileDescriptor(borrowing: outputFD, path: "descriptor \(outputFD)"), overlayUpper: overlayUpper)
     }
 
     /// `write` to an open file.
-    static func write(directory: String, to output: FileDescriptor, overlayUpper: Bool = false) throws(StoreError) -> LayerTar {
+    static func write(directory: String, to output: FileDescriptor, overlayUpper: Bool = false) throws(EstibaError) -> LayerTar {
         _ = ArchiveLocale.ready
         let root = try RootedDirectory.refusingLinks(directory)
         let sink = TarSink(output)
-        guard let a = archive_write_new() else { throw StoreError(.io, "libarchive could not allocate a writer.") }
+        guard let a = archive_write_new() else { throw EstibaError(.io, "libarchive could not allocate a writer.") }
         defer { archive_write_free(a) }
         archive_write_set_format_pax_restricted(a)
         archive_write_set_options(a, "xattrheader=SCHILY")
@@ -42,7 +42,7 @@ public enum LayerWriter {
             }, nil)
         guard opened == ARCHIVE_OK else { throw archiveError(a, "Cannot start the layer tar") }
         guard let resolver = archive_entry_linkresolver_new() else {
-            throw StoreError(.io, "libarchive could not allocate a link resolver.")
+            throw EstibaError(.io, "libarchive could not allocate a link resolver.")
         }
         defer { archive_entry_linkresolver_free(resolver) }
         archive_entry_linkresolver_set_strategy(resolver, archive_format(a))
@@ -50,7 +50,7 @@ public enum LayerWriter {
         try walker.walk(root.descriptor, prefix: "")
         let contentSize = walker.contentSize
         guard archive_write_close(a) == ARCHIVE_OK else {
-            if let failure = sink.failure { throw StoreError.io("Cannot write the layer tar to", output.path ?? "", errno: failure.code) }
+            if let failure = sink.failure { throw EstibaError.io("Cannot write the layer tar to", output.path ?? "", failure) }
             throw archiveError(a, "Cannot finish the layer tar")
         }
         return LayerTar(diffID: sink.hasher.finalize(), size: sink.bytes, contentSize: contentSize)
@@ -61,9 +61,9 @@ public enum LayerWriter {
         Int(truncatingIfNeeded: t.nanoseconds >= 500_000_000 ? t.seconds + 1 : t.seconds)
     }
 
-    static func archiveError(_ a: OpaquePointer, _ what: String) -> StoreError {
+    static func archiveError(_ a: OpaquePointer, _ what: String) -> EstibaError {
         let detail = archive_error_string(a).map { String(cString: $0) } ?? "unknown error"
-        return StoreError(.io, "\(what): \(detail).")
+        return EstibaError(.io, "\(what): \(detail).")
     }
 }
 
@@ -72,7 +72,7 @@ final class TarSink {
     let output: FileDescriptor
     let hasher = SHA256()
     var bytes: Int64 = 0
-    var failure: SystemError?
+    var failure: EstibaError?
 
     init(_ output: FileDescriptor) { self.output = output }
 
@@ -102,8 +102,8 @@ struct TreeWalker {
     }
 
     /// `depth`: how many directories deep `directory` is; past `FileTree.maxDepth` the walk stops with an error.
-    mutating func walk(_ directory: FileDescriptor, prefix: String, depth: Int = 0) throws(StoreError) {
-        for name in try StoreError.io({ () throws(SystemError) in try directory.names() }) {
+    mutating func walk(_ directory: FileDescriptor, prefix: String, depth: Int = 0) throws(EstibaError) {
+        for name in try directory.names() {
             let path = prefix + name
             guard let status = try? directory.status(of: name) else { continue }
             if status.kind == .socket { continue }
@@ -117,20 +117,20 @@ struct TreeWalker {
             if overlayUpper { xattrs.removeAll { $0.name.hasPrefix("trusted.overlay.") } }
             xattrs.removeAll { $0.name == "security.selinux" }
             if status.kind == .directory, depth >= FileTree.maxDepth {
-                throw StoreError.unsafe(String(path.prefix(120)) + "…", "it is nested more than \(FileTree.maxDepth) directories deep")
+                throw EstibaError.unsafe(String(path.prefix(120)) + "…", "it is nested more than \(FileTree.maxDepth) directories deep")
             }
             try writeEntry(directory, name, path: path, status, xattrs)
             if status.kind == .directory {
                 if opaque { try writeMarker(path: path + "/.wh..wh..opq", like: status, mode: status.permissions) }
-                let sub = try StoreError.io { () throws(SystemError) in try directory.open(name, [.directory, .noFollow]) }
+                let sub = try directory.open(name, [.directory, .noFollow])
                 try walk(sub, prefix: path + "/", depth: depth + 1)
             }
         }
     }
 
     /// An empty regular file entry (whiteout or opaque marker).
-    func writeMarker(path: String, like status: FileStatus, mode: UInt32) throws(StoreError) {
-        guard let e = archive_entry_new() else { throw StoreError(.io, "libarchive could not allocate an entry.") }
+    func writeMarker(path: String, like status: FileStatus, mode: UInt32) throws(EstibaError) {
+        guard let e = archive_entry_new() else { throw EstibaError(.io, "libarchive could not allocate an entry.") }
         defer { archive_entry_free(e) }
         archive_entry_set_pathname_utf8(e, path)
         archive_entry_set_filetype(e, CA_IFREG)
@@ -146,8 +146,8 @@ struct TreeWalker {
 
     mutating func writeEntry(
         _ directory: FileDescriptor, _ name: String, path: String, _ status: FileStatus, _ xattrs: [(name: String, value: [UInt8])]
-    ) throws(StoreError) {
-        guard let e = archive_entry_new() else { throw StoreError(.io, "libarchive could not allocate an entry.") }
+    ) throws(EstibaError) {
+        guard let e = archive_entry_new() else { throw EstibaError(.io, "libarchive could not allocate an entry.") }
         archive_entry_set_pathname_utf8(e, path)
         archive_entry_set_mode(e, status.mode)
         archive_entry_set_uid(e, Int64(status.userID))
@@ -162,7 +162,7 @@ struct TreeWalker {
             let target: String
             do { target = try directory.readLink(name) } catch {
                 archive_entry_free(e)
-                throw StoreError.io("Cannot read symbolic link", path, errno: error.code)
+                throw EstibaError.io("Cannot read symbolic link", path, error)
             }
             archive_entry_set_symlink_utf8(e, target)
             archive_entry_set_size(e, 0)
@@ -195,19 +195,19 @@ struct TreeWalker {
         }
     }
 
-    func copyData(_ directory: FileDescriptor, _ name: String, path: String) throws(StoreError) {
-        let file = try StoreError.io { () throws(SystemError) in try directory.open(name, .noFollow) }
+    func copyData(_ directory: FileDescriptor, _ name: String, path: String) throws(EstibaError) {
+        let file = try directory.open(name, .noFollow)
         try ArchiveData.copy(from: file, path: path, into: archive)
     }
 }
 
 /// File data into an archive entry.
 enum ArchiveData {
-    static func copy(from file: FileDescriptor, path: String, into archive: OpaquePointer) throws(StoreError) {
+    static func copy(from file: FileDescriptor, path: String, into archive: OpaquePointer) throws(EstibaError) {
         var reader = ChunkReader(file)
         while true {
             let next: UnsafeRawBufferPointer?
-            do { next = try reader.next() } catch { throw StoreError.io("Cannot read", path, errno: error.code) }
+            do { next = try reader.next() } catch { throw EstibaError.io("Cannot read", path, error) }
             guard let chunk = next else { return }
             guard archive_write_data(archive, chunk.baseAddress, chunk.count) == chunk.count else {
                 throw LayerWriter.archiveError(archive, "Cannot write data of \(path)")

@@ -59,13 +59,13 @@ extension ImageStore {
 
     /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
     /// leftovers in `tmp/` (but not scratch directories a live process holds: see `ScratchDirectory`).
-    public nonisolated func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) async throws(StoreError) -> PruneReport {
-        try await runOnThread { () throws(StoreError) -> PruneReport in try self.sweep(keep: keep, keepManifests: keepManifests) }
+    public nonisolated func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) async throws(EstibaError) -> PruneReport {
+        try await runOnThread { () throws(EstibaError) -> PruneReport in try self.sweep(keep: keep, keepManifests: keepManifests) }
     }
 
     /// `prune`'s work, with the content lease held exclusively (no import, commit, load or new snapshot is under
     /// way) and then the index lock (the index does not change meanwhile).
-    nonisolated func sweep(keep: Set<Digest>, keepManifests: Set<Digest>) throws(StoreError) -> PruneReport {
+    nonisolated func sweep(keep: Set<Digest>, keepManifests: Set<Digest>) throws(EstibaError) -> PruneReport {
         let lease = try ContentLease.exclusive(layout)
         defer { lease.release() }
         let lock = try layout.lockIndex()

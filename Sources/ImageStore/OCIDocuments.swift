@@ -1,4 +1,5 @@
 import EstibaJSON
+import System
 
 /// OCI and Docker media types.
 public enum MediaType {
@@ -74,11 +75,11 @@ public struct Descriptor: Sendable, Equatable {
         return .object(o)
     }
 
-    init(json: JSONValue, document: String) throws(StoreError) {
+    init(json: JSONValue, document: String) throws(EstibaError) {
         let f = try JSONFields(json, document: document)
         let d = try f.string("digest")
         guard let digest = Digest(d) else {
-            throw StoreError(.corrupt, "\(document) names an unsupported digest \(d) (only sha256 is supported).")
+            throw EstibaError(.badInput, "\(document) names an unsupported digest \(d) (only sha256 is supported).")
         }
         self.mediaType = try f.string("mediaType")
         self.digest = digest
@@ -111,7 +112,7 @@ public struct Manifest: Sendable, Equatable {
         ]
     }
 
-    public init(bytes: [UInt8], document: String = "the manifest") throws(StoreError) {
+    public init(bytes: [UInt8], document: String = "the manifest") throws(EstibaError) {
         let f = try JSONFields(try JSONFields.parse(bytes, document: document), document: document)
         mediaType = try f.optionalString("mediaType") ?? MediaType.imageManifest
         guard let c = f.object["config"] else { throw f.missing("config") }
@@ -133,7 +134,7 @@ public struct ImageIndex: Sendable, Equatable {
         ["schemaVersion": 2, "mediaType": .string(MediaType.imageIndex), "manifests": .array(manifests.map(\.json))]
     }
 
-    public init(bytes: [UInt8], document: String = "index.json") throws(StoreError) {
+    public init(bytes: [UInt8], document: String = "index.json") throws(EstibaError) {
         let f = try JSONFields(try JSONFields.parse(bytes, document: document), document: document)
         guard let ms = f.object["manifests"]?.arrayValue else { throw f.missing("manifests") }
         var out: [Descriptor] = []

@@ -26,13 +26,13 @@ struct Snapshots {
     }
 
     /// Makes sure the snapshot of `layer` (whose chain ID is `chainID`) exists.
-    func ensure(chainID: Digest, layer: Digest, diffID: Digest, parent: Digest?) throws(StoreError) {
+    func ensure(chainID: Digest, layer: Digest, diffID: Digest, parent: Digest?) throws(EstibaError) {
         if exists(chainID) { return }
         let staging = try layout.stagingDirectory()
         var committed = false
         defer { if !committed { try? Files.removeTree(staging) } }
         let tree = staging + "/fs"
-        try StoreError.io { () throws(SystemError) in try Files.makeDirectory(tree, permissions: 0o755) }
+        try Files.makeDirectory(tree, permissions: 0o755)
         let stats = try LayerExtractor.extract(
             archive: layout.blob(layer), into: tree, options: ExtractOptions(whiteouts: .overlay))
         var record: JSONObject = [
@@ -47,8 +47,8 @@ struct Snapshots {
             try? FileDescriptor.open(layout.snapshots, .directory).sync()
         } catch {
             // Another process made the same snapshot meanwhile: keep theirs.
-            if !error.alreadyExists && !error.isNotEmpty {
-                throw StoreError.io("Cannot move a new snapshot to", layout.snapshot(chainID), errno: error.code)
+            if !error.isAlreadyExisting && !error.isNotEmpty {
+                throw EstibaError.io("Cannot move a new snapshot to", layout.snapshot(chainID), error)
             }
         }
     }
@@ -67,11 +67,11 @@ struct Snapshots {
         return nil
     }
 
-    func remove(_ chainID: Digest) throws(StoreError) {
+    func remove(_ chainID: Digest) throws(EstibaError) {
         // Move aside first so a half-removed snapshot is never mistaken for a whole one.
         let doomed = layout.tmp + "/removing-" + chainID.hex
         guard (try? Files.rename(layout.snapshot(chainID), to: doomed)) != nil else { return }
-        try StoreError.io { () throws(SystemError) in try Files.removeTree(doomed) }
+        try Files.removeTree(doomed)
     }
 
     func all() -> [Digest] { StoreFile.names(in: layout.snapshots).compactMap { Digest(hex: $0) } }

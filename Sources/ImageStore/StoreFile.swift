@@ -3,28 +3,26 @@ import System
 /// Whole-file reads of the store's documents (index, configs, manifests, records).
 enum StoreFile {
     /// The whole file; a missing file is `notFound`, one over `limit` bytes is refused as corrupt.
-    static func read(_ path: String, limit: Int = 64 << 20) throws(StoreError) -> [UInt8] {
+    static func read(_ path: String, limit: Int = 64 << 20) throws(EstibaError) -> [UInt8] {
         let file: FileDescriptor
         do { file = try FileDescriptor.open(path) } catch {
-            if error.isNotFound { throw StoreError(.notFound, "\(path) does not exist.", context: ["path": path]) }
-            throw StoreError(error)
+            if error.isNotFound { throw EstibaError(.notFound, "\(path) does not exist.", context: ["path": path]) }
+            throw error
         }
         // One byte more than allowed tells a file that is too long.
-        let bytes = try StoreError.io { () throws(SystemError) in try file.readAll(upTo: limit < Int.max ? limit + 1 : limit) }
+        let bytes = try file.readAll(upTo: limit < Int.max ? limit + 1 : limit)
         guard bytes.count <= limit else {
             let size = (try? file.status().size).map(String.init) ?? "over \(limit)"
-            throw StoreError(.corrupt, "\(path) is \(size) bytes, more than the \(limit) expected.", context: ["path": path])
+            throw EstibaError(.badInput, "\(path) is \(size) bytes, more than the \(limit) expected.", context: ["path": path])
         }
         return bytes
     }
 
     /// Hashes the file at `path` with SHA-256.
-    static func digest(_ path: String) throws(StoreError) -> Digest {
+    static func digest(_ path: String) throws(EstibaError) -> Digest {
         let hasher = SHA256()
-        try StoreError.io { () throws(SystemError) in
-            var reader = ChunkReader(try FileDescriptor.open(path))
-            while let chunk = try reader.next() { hasher.update(chunk) }
-        }
+        var reader = ChunkReader(try FileDescriptor.open(path))
+        while let chunk = try reader.next() { hasher.update(chunk) }
         return hasher.finalize()
     }
 

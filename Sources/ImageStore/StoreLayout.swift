@@ -38,7 +38,7 @@ public struct StoreLayout: Sendable {
     var contentLock: String { locks + "/content.lock" }
 
     /// Creates the directories and the OCI layout marker if missing.
-    func create() throws(StoreError) {
+    func create() throws(EstibaError) {
         try Self.makeDirectory(root, permissions: 0o700)
         try makeRootPrivate()
         for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, locks] { try Self.makeDirectory(d, permissions: 0o700) }
@@ -52,65 +52,65 @@ public struct StoreLayout: Sendable {
     }
 
     /// Creates the directory `path` unless something by that name is there already.
-    static func makeDirectory(_ path: String, permissions: UInt32) throws(StoreError) {
+    static func makeDirectory(_ path: String, permissions: UInt32) throws(EstibaError) {
         do { try Files.makeDirectory(path, permissions: permissions) } catch {
-            if !error.alreadyExists { throw StoreError(error) }
+            if !error.isAlreadyExisting { throw error }
         }
     }
 
     /// Replaces the file at `path` with `bytes` atomically and durably, staged in `tmp/`.
-    func write(_ bytes: [UInt8], to path: String) throws(StoreError) {
-        try StoreError.io { () throws(SystemError) in try AtomicFile.write(bytes, to: path, stagingDirectory: tmp) }
+    func write(_ bytes: [UInt8], to path: String) throws(EstibaError) {
+        try AtomicFile.write(bytes, to: path, stagingDirectory: tmp)
     }
 
     /// A new file in `tmp/`, to be put in place under a name known once it is written.
-    func stagedFile() throws(StoreError) -> StagedFile {
-        try StoreError.io { () throws(SystemError) in try StagedFile(stagingDirectory: tmp) }
+    func stagedFile() throws(EstibaError) -> StagedFile {
+        try StagedFile(stagingDirectory: tmp)
     }
 
     /// A new empty directory in `tmp/`; returns its path.
-    func stagingDirectory() throws(StoreError) -> String {
-        try StoreError.io { () throws(SystemError) in try Files.makeTemporaryDirectory(in: tmp, prefix: "dir-") }
+    func stagingDirectory() throws(EstibaError) -> String {
+        try Files.makeTemporaryDirectory(in: tmp, prefix: "dir-")
     }
 
     /// Opens (creating) the lock file at `path`; the lock is taken on the returned descriptor.
-    func openLock(_ path: String) throws(StoreError) -> FileDescriptor {
+    func openLock(_ path: String) throws(EstibaError) -> FileDescriptor {
         do { return try FileDescriptor.open(path, [.readWrite, .create], permissions: 0o600) } catch {
-            throw StoreError.io("Cannot open lock file", path, errno: error.code)
+            throw EstibaError.io("Cannot open lock file", path, error)
         }
     }
 
     /// Holds the index lock (other processes wait) until the returned descriptor is closed.
-    func lockIndex() throws(StoreError) -> FileDescriptor {
+    func lockIndex() throws(EstibaError) -> FileDescriptor {
         let file = try openLock(indexLock)
-        try StoreError.io { () throws(SystemError) in try file.lock(exclusive: true) }
+        try file.lock(exclusive: true)
         return file
     }
 
     /// The root holds image configs and layers (build arguments, ENV values): only its owner may enter it. A root
     /// that others can read is made 0700 when it is ours, and refused otherwise.
-    func makeRootPrivate() throws(StoreError) {
+    func makeRootPrivate() throws(EstibaError) {
         let directory: FileDescriptor
         do { directory = try FileDescriptor.open(root, .directory) } catch {
-            throw StoreError.io("Cannot open the store root", root, errno: error.code)
+            throw EstibaError.io("Cannot open the store root", root, error)
         }
         let status: FileStatus
         do { status = try directory.status() } catch {
-            throw StoreError.io("Cannot inspect the store root", root, errno: error.code)
+            throw EstibaError.io("Cannot inspect the store root", root, error)
         }
         let mode = status.permissions
         guard mode & 0o077 != 0 else { return }
         let octal = String(mode, radix: 8)
         guard status.userID == Processes.effectiveUserID else {
-            throw StoreError(
+            throw EstibaError(
                 .conflict,
                 "The store root \(root) has mode \(octal) and belongs to uid \(status.userID), so other users can read its images; run `chmod 700 \(root)` as its owner, or use another root.",
                 context: ["path": root])
         }
         do { try directory.setPermissions(0o700) } catch {
-            throw StoreError(
+            throw EstibaError(
                 .io,
-                "The store root \(root) has mode \(octal), so other users can read its images, and it cannot be made private: \(SystemError.text(for: error.code)). Run `chmod 700 \(root)`, or use another root.",
+                "The store root \(root) has mode \(octal), so other users can read its images, and it cannot be made private: \(error.reason). Run `chmod 700 \(root)`, or use another root.",
                 context: ["path": root])
         }
     }

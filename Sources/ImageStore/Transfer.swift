@@ -22,17 +22,17 @@ public struct LoadedImage: Sendable {
 /// to save and to list the images loaded.
 extension ImageStore {
     /// Writes images (with the tags named) to `path`.
-    public nonisolated func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(StoreError) -> [ImageRecord] {
-        guard !specs.isEmpty else { throw StoreError(.invalidArgument, "Name at least one image to save.") }
+    public nonisolated func save(_ specs: [String], to path: String, format: ArchiveFormat) async throws(EstibaError) -> [ImageRecord] {
+        guard !specs.isEmpty else { throw EstibaError(.invalidArgument, "Name at least one image to save.") }
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
         let chosen = try await choose(specs)
-        try await runOnThread { () throws(StoreError) in try self.write(chosen, to: path, format: format) }
+        try await runOnThread { () throws(EstibaError) in try self.write(chosen, to: path, format: format) }
         return chosen.map(\.0)
     }
 
     /// The images `specs` name, each once, with the tags that named it.
-    func choose(_ specs: [String]) throws(StoreError) -> [(ImageRecord, [ImageReference])] {
+    func choose(_ specs: [String]) throws(EstibaError) -> [(ImageRecord, [ImageReference])] {
         let index = try readIndex()
         var chosen: [(ImageRecord, [ImageReference])] = []
         for spec in specs {
@@ -48,7 +48,7 @@ extension ImageStore {
     }
 
     /// Writes the archive or layout of `chosen` (blocking: call it on a store thread).
-    nonisolated func write(_ chosen: [(ImageRecord, [ImageReference])], to path: String, format: ArchiveFormat) throws(StoreError) {
+    nonisolated func write(_ chosen: [(ImageRecord, [ImageReference])], to path: String, format: ArchiveFormat) throws(EstibaError) {
         var outIndex = ImageIndex()
         var blobs: [Digest] = []
         for (r, refs) in chosen {
@@ -67,10 +67,8 @@ extension ImageStore {
             let blobDir = path + "/blobs/sha256"
             for d in [path, path + "/blobs", blobDir] { try StoreLayout.makeDirectory(d, permissions: 0o755) }
             for d in blobs where !Files.exists(blobDir + "/" + d.hex) { try Self.copy(layout.blob(d), to: blobDir + "/" + d.hex) }
-            try StoreError.io { () throws(SystemError) in
-                try AtomicFile.write(layoutDoc, to: path + "/oci-layout")
-                try AtomicFile.write(outIndex.json.encoded(), to: path + "/index.json")
-            }
+            try AtomicFile.write(layoutDoc, to: path + "/oci-layout")
+            try AtomicFile.write(outIndex.json.encoded(), to: path + "/index.json")
         case .ociArchive, .dockerArchive:
             let tar = try TarArchiveWriter(path: path)
             try tar.add("oci-layout", bytes: layoutDoc)
@@ -91,12 +89,10 @@ extension ImageStore {
     }
 
     /// Copies the file `from` to `to` (in the kernel where it can).
-    static func copy(_ from: String, to: String) throws(StoreError) {
-        try StoreError.io { () throws(SystemError) in
-            let source = try FileDescriptor.open(from)
-            let target = try FileDescriptor.open(to, [.writeOnly, .create, .truncate], permissions: 0o644)
-            try source.copyData(to: target, count: try source.status().size)
-        }
+    static func copy(_ from: String, to: String) throws(EstibaError) {
+        let source = try FileDescriptor.open(from)
+        let target = try FileDescriptor.open(to, [.writeOnly, .create, .truncate], permissions: 0o644)
+        try source.copyData(to: target, count: try source.status().size)
     }
 
     static func fullName(_ r: ImageReference) -> String {
@@ -107,16 +103,16 @@ extension ImageStore {
     }
 
     /// Adds the images of a docker-archive (current or legacy), an OCI archive or an OCI layout directory.
-    public nonisolated func load(from path: String) async throws(StoreError) -> [LoadedImage] {
+    public nonisolated func load(from path: String) async throws(EstibaError) -> [LoadedImage] {
         let lease = try await ContentLease.shared(layout)
         defer { lease.release() }
-        let pending = try await runOnThread { () throws(StoreError) -> [PendingImage] in try self.stage(path) }
+        let pending = try await runOnThread { () throws(EstibaError) -> [PendingImage] in try self.stage(path) }
         // Still under the lease: no prune can take the new layers away before the images name them.
         return try await list(pending)
     }
 
     /// Lists loaded images, with no other index change of this process in between.
-    func list(_ pending: [PendingImage]) async throws(StoreError) -> [LoadedImage] {
+    func list(_ pending: [PendingImage]) async throws(EstibaError) -> [LoadedImage] {
         await beginIndexChange()
         defer { endIndexChange() }
         var loaded: [LoadedImage] = []
@@ -129,13 +125,13 @@ extension ImageStore {
 
     /// Stores the layers and snapshots of the images at `path`; returns the images, not listed yet (blocking:
     /// call it on a store thread).
-    nonisolated func stage(_ path: String) throws(StoreError) -> [PendingImage] {
-        guard let status = try? Files.status(path) else { throw StoreError(.notFound, "\(path) does not exist.", context: ["path": path]) }
+    nonisolated func stage(_ path: String) throws(EstibaError) -> [PendingImage] {
+        guard let status = try? Files.status(path) else { throw EstibaError(.notFound, "\(path) does not exist.", context: ["path": path]) }
         if status.kind == .directory {
             guard Files.exists(path + "/oci-layout") else {
-                throw StoreError(.invalidArgument, "\(path) is a directory without oci-layout; give an OCI layout or an image archive.", context: ["path": path])
+                throw EstibaError(.invalidArgument, "\(path) is a directory without oci-layout; give an OCI layout or an image archive.", context: ["path": path])
             }
-            return try loadChecked(path) { added throws(StoreError) in try loadOCI(Staging(root: path, owned: false), added: &added) }
+            return try loadChecked(path) { added throws(EstibaError) in try loadOCI(Staging(root: path, owned: false), added: &added) }
         }
         let staging = try layout.stagingDirectory()
         defer { try? Files.removeTree(staging) }
@@ -143,12 +139,12 @@ extension ImageStore {
             archive: path, into: staging, options: ExtractOptions(whiteouts: .apply, allowDevices: false, preserveOwnership: false))
         let s = Staging(root: staging, owned: true)
         if Files.exists(staging + "/manifest.json") {
-            return try loadChecked(path) { added throws(StoreError) in try loadDockerArchive(s, added: &added) }
+            return try loadChecked(path) { added throws(EstibaError) in try loadDockerArchive(s, added: &added) }
         }
         if Files.exists(staging + "/oci-layout") {
-            return try loadChecked(path) { added throws(StoreError) in try loadOCI(s, added: &added) }
+            return try loadChecked(path) { added throws(EstibaError) in try loadOCI(s, added: &added) }
         }
-        throw StoreError(.invalidArgument, "\(path) is neither a docker-archive (no manifest.json) nor an OCI archive (no oci-layout).", context: ["path": path])
+        throw EstibaError(.invalidArgument, "\(path) is neither a docker-archive (no manifest.json) nor an OCI archive (no oci-layout).", context: ["path": path])
     }
 
     /// An image of an archive whose layers are in the store but which is not listed yet.
@@ -168,22 +164,22 @@ extension ImageStore {
     /// Stores the layers `read` finds and extracts every layer of every image (refusing any entry that would reach
     /// outside its layer, as a run would), so the images can be listed. On any error nothing stays behind.
     nonisolated func loadChecked(
-        _ path: String, _ read: (inout LoadAdditions) throws(StoreError) -> [PendingImage]
-    ) throws(StoreError) -> [PendingImage] {
+        _ path: String, _ read: (inout LoadAdditions) throws(EstibaError) -> [PendingImage]
+    ) throws(EstibaError) -> [PendingImage] {
         var added = LoadAdditions()
         let pending: [PendingImage]
-        do throws(StoreError) {
+        do throws(EstibaError) {
             pending = try read(&added)
             for image in pending {
                 let chain = Snapshots.chainIDs(image.config.diffIDs)
                 for (i, layer) in image.layers.enumerated() where !snapshots.exists(chain[i]) {
-                    do throws(StoreError) {
+                    do throws(EstibaError) {
                         try snapshots.ensure(chainID: chain[i], layer: layer.digest, diffID: image.config.diffIDs[i], parent: i > 0 ? chain[i - 1] : nil)
                     } catch {
                         var context = error.context
                         context["path"] = path
                         context["digest"] = layer.digest.description
-                        throw StoreError(
+                        throw EstibaError(
                             error.code,
                             "Cannot load \(path): its layer \(layer.digest.short) is unusable: \(error.message) Nothing was loaded; get the image from a source you trust.",
                             context: context)
@@ -202,9 +198,9 @@ extension ImageStore {
         return pending
     }
 
-    nonisolated func loadDockerArchive(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
+    nonisolated func loadDockerArchive(_ s: Staging, added: inout LoadAdditions) throws(EstibaError) -> [PendingImage] {
         let doc = try JSONFields.parse(try StoreFile.read(try s.file("manifest.json")), document: "manifest.json")
-        guard let entries = doc.arrayValue else { throw StoreError(.corrupt, "manifest.json is not an array.") }
+        guard let entries = doc.arrayValue else { throw EstibaError(.badInput, "manifest.json is not an array.") }
         var loaded: [PendingImage] = []
         for (i, entry) in entries.enumerated() {
             let f = try JSONFields(entry, document: "manifest.json entry \(i)")
@@ -212,7 +208,7 @@ extension ImageStore {
             let config = try ImageConfig(bytes: configBytes)
             let layerPaths = try f.optionalStrings("Layers") ?? []
             guard layerPaths.count == config.diffIDs.count else {
-                throw StoreError(.corrupt, "manifest.json entry \(i) has \(layerPaths.count) layers but its config lists \(config.diffIDs.count).")
+                throw EstibaError(.badInput, "manifest.json entry \(i) has \(layerPaths.count) layers but its config lists \(config.diffIDs.count).")
             }
             var layers: [(digest: Digest, size: Int64)] = []
             for (j, p) in layerPaths.enumerated() {
@@ -231,7 +227,7 @@ extension ImageStore {
         return loaded
     }
 
-    nonisolated func loadOCI(_ s: Staging, added: inout LoadAdditions) throws(StoreError) -> [PendingImage] {
+    nonisolated func loadOCI(_ s: Staging, added: inout LoadAdditions) throws(EstibaError) -> [PendingImage] {
         let index = try ImageIndex(bytes: try StoreFile.read(try s.file("index.json")))
         var loaded: [PendingImage] = []
         for descriptor in index.manifests {
@@ -247,7 +243,7 @@ extension ImageStore {
             let configBytes = try s.blob(manifest.config.digest)
             let config = try ImageConfig(bytes: configBytes)
             guard manifest.layers.count == config.diffIDs.count else {
-                throw StoreError(.corrupt, "Manifest \(manifestDescriptor.digest.short) has \(manifest.layers.count) layers but its config lists \(config.diffIDs.count).")
+                throw EstibaError(.badInput, "Manifest \(manifestDescriptor.digest.short) has \(manifest.layers.count) layers but its config lists \(config.diffIDs.count).")
             }
             var layers: [(digest: Digest, size: Int64)] = []
             for (j, l) in manifest.layers.enumerated() {
@@ -258,7 +254,7 @@ extension ImageStore {
                 }
                 let file = try s.file("blobs/sha256/" + l.digest.hex)
                 guard try StoreFile.digest(file) == l.digest else {
-                    throw StoreError(.corrupt, "Layer blob \(l.digest) does not match its digest.", context: ["digest": l.digest.description])
+                    throw EstibaError(.badInput, "Layer blob \(l.digest) does not match its digest.", context: ["digest": l.digest.description])
                 }
                 layers.append(try adoptLayer(file, diffID: config.diffIDs[j], movable: s.owned))
                 added.blobs.append(config.diffIDs[j])
@@ -276,7 +272,7 @@ extension ImageStore {
 
     /// Puts a layer file into the store as an uncompressed blob whose digest must be `diffID`; returns it.
     /// `movable`: the file is in our own staging area and may be moved instead of copied.
-    nonisolated func adoptLayer(_ file: String, diffID: Digest, movable: Bool) throws(StoreError) -> (digest: Digest, size: Int64) {
+    nonisolated func adoptLayer(_ file: String, diffID: Digest, movable: Bool) throws(EstibaError) -> (digest: Digest, size: Int64) {
         if content.exists(diffID) {
             return (diffID, content.size(diffID) ?? 0)
         }
@@ -299,27 +295,27 @@ struct Staging {
     /// True for our own unpacked copy (under the store's tmp/), false for a user's directory.
     let owned: Bool
 
-    func file(_ relative: String) throws(StoreError) -> String {
+    func file(_ relative: String) throws(EstibaError) -> String {
         let path = try EntryPath(relative)
-        guard !path.isRoot else { throw StoreError(.corrupt, "The archive names an empty path.") }
+        guard !path.isRoot else { throw EstibaError(.badInput, "The archive names an empty path.") }
         var current = root
         for part in path.components {
             current += "/" + part
             guard let status = try? Files.status(current, followLinks: false) else {
-                throw StoreError(.corrupt, "The archive names \(relative), which it does not contain.", context: ["entry": relative])
+                throw EstibaError(.badInput, "The archive names \(relative), which it does not contain.", context: ["entry": relative])
             }
             if status.kind == .symbolicLink {
-                throw StoreError.unsafe(relative, "it goes through a symbolic link")
+                throw EstibaError.unsafe(relative, "it goes through a symbolic link")
             }
         }
         return current
     }
 
     /// A blob's bytes, checked against its digest.
-    func blob(_ d: Digest) throws(StoreError) -> [UInt8] {
+    func blob(_ d: Digest) throws(EstibaError) -> [UInt8] {
         let bytes = try StoreFile.read(try file("blobs/sha256/" + d.hex))
         guard Digest.of(bytes) == d else {
-            throw StoreError(.corrupt, "Blob \(d) in the archive does not match its digest.", context: ["digest": d.description])
+            throw EstibaError(.badInput, "Blob \(d) in the archive does not match its digest.", context: ["digest": d.description])
         }
         return bytes
     }
@@ -327,8 +323,8 @@ struct Staging {
 
 /// Compressed layer files (gzip, zstd, xz, bzip2) and their decompression.
 enum Compression {
-    static func isCompressed(_ path: String) throws(StoreError) -> Bool {
-        let magic = try StoreError.io { () throws(SystemError) in try FileDescriptor.open(path).read(upTo: 6) }
+    static func isCompressed(_ path: String) throws(EstibaError) -> Bool {
+        let magic = try FileDescriptor.open(path).read(upTo: 6)
         let n = magic.count
         guard n >= 2 else { return false }
         if magic[0] == 0x1F && magic[1] == 0x8B { return true }
@@ -338,8 +334,8 @@ enum Compression {
         return false
     }
 
-    static func decompress(_ path: String, to output: FileDescriptor) throws(StoreError) {
-        guard let a = archive_read_new() else { throw StoreError(.io, "libarchive could not allocate a reader.") }
+    static func decompress(_ path: String, to output: FileDescriptor) throws(EstibaError) {
+        guard let a = archive_read_new() else { throw EstibaError(.io, "libarchive could not allocate a reader.") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
         archive_read_support_format_raw(a)
@@ -354,7 +350,7 @@ enum Compression {
             let n = archive_read_data(a, buffer.baseAddress, buffer.count)
             if n == 0 { break }
             guard n > 0 else { throw LayerExtractor.readError(a, "Cannot decompress \(path)") }
-            try StoreError.io { () throws(SystemError) in try output.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+            try output.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 }

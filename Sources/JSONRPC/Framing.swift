@@ -23,8 +23,9 @@ public enum FramingMode: String, Sendable {
     }
 }
 
-/// A framing problem. `fatal` means the stream can no longer be split into messages.
-public struct FramingError: Error, Sendable, Equatable {
+/// A framing problem, answered to the client as `error`: a decoded outcome, not a thrown failure. `fatal` means
+/// the stream can no longer be split into messages.
+public struct FrameFault: Sendable, Equatable {
     public var error: RPCError
     public var fatal: Bool
 }
@@ -52,7 +53,7 @@ public struct FrameDecoder: Sendable {
 
     public enum Event: Sendable {
         case message([UInt8])
-        case error(FramingError)
+        case error(FrameFault)
     }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
@@ -101,7 +102,7 @@ public struct FrameDecoder: Sendable {
                 if !discarding, buffer.count - start > maxMessageSize {
                     discarding = true
                     start = buffer.count
-                    return .error(FramingError(error: tooLarge(nil), fatal: false))
+                    return .error(FrameFault(error: tooLarge(nil), fatal: false))
                 }
                 if discarding { start = buffer.count }
                 return nil
@@ -114,7 +115,7 @@ public struct FrameDecoder: Sendable {
                 continue
             }
             if line.count > maxMessageSize {
-                return .error(FramingError(error: tooLarge(line.count), fatal: false))
+                return .error(FrameFault(error: tooLarge(line.count), fatal: false))
             }
             if line.allSatisfy(Self.isJSONSpace) { continue }
             return .message(Array(line))
@@ -157,7 +158,7 @@ public struct FrameDecoder: Sendable {
             guard let n = length else { return fail("the message header has no Content-Length") }
             if n > maxMessageSize {
                 failed = true
-                return .error(FramingError(error: tooLarge(n), fatal: true))
+                return .error(FrameFault(error: tooLarge(n), fatal: true))
             }
             if n == 0 { continue }
             bodyLength = n
@@ -184,7 +185,7 @@ public struct FrameDecoder: Sendable {
     private mutating func fail(_ detail: String) -> Event {
         failed = true
         return .error(
-            FramingError(
+            FrameFault(
                 error: RPCError(
                     code: RPCErrorCode.parseError,
                     message: "Parse error: \(detail); the connection is closed because message boundaries are lost."),

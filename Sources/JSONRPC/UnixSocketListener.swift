@@ -11,18 +11,18 @@ public final class UnixSocketListener: @unchecked Sendable {
     private var closed = false
 
     /// Binds `path`. A stale socket file (nobody listening) is replaced; a live one is refused.
-    public init(path: String) throws(ServeError) {
+    public init(path: String) throws(EstibaError) {
         self.path = path
         guard path.utf8.count < 108 else {
-            throw ServeError("the socket path \(path) is longer than 107 bytes; choose a shorter --socket path")
+            throw EstibaError(.invalidArgument, "the socket path \(path) is longer than 107 bytes; choose a shorter --socket path")
         }
         if let existing = try? Files.status(path, followLinks: false) {
             guard existing.kind == .socket else {
-                throw ServeError("\(path) exists and is not a socket; remove it or choose another --socket path")
+                throw EstibaError(.conflict, "\(path) exists and is not a socket; remove it or choose another --socket path")
             }
             if Self.isLive(path) {
-                throw ServeError(
-                    "another service is already listening on \(path); stop it first or choose another --socket path")
+                throw EstibaError(
+                    .unavailable, "another service is already listening on \(path); stop it first or choose another --socket path")
             }
             try? Files.remove(path)
         }
@@ -42,31 +42,33 @@ public final class UnixSocketListener: @unchecked Sendable {
         let bindError = errno
         umask(oldMask)
         guard rc == 0 else {
-            throw ServeError("cannot bind \(path): \(SystemError.text(for: bindError)); check that its directory exists and is writable")
+            throw EstibaError(
+                .io, "cannot bind \(path): \(ErrorNumber.text(bindError)); check that its directory exists and is writable",
+                context: ["path": path], errorNumber: bindError)
         }
         try? Files.setPermissions(bindPath, 0o600)
         guard listen(s.rawValue, 512) == 0 else {
-            let e = SystemError.text(for: errno)
+            let e = EstibaError.last("listen on", path: path)
             try? Files.remove(bindPath)
-            throw ServeError("cannot listen on \(path): \(e)")
+            throw e
         }
         if bindPath != path {
             do { try Files.rename(bindPath, to: path) } catch {
                 try? Files.remove(bindPath)
-                throw ServeError("cannot create \(path): \(SystemError.text(for: error.code)); check that its directory is writable")
+                throw EstibaError(.io, "cannot create \(path): \(error.reason); check that its directory is writable", context: ["path": path], errorNumber: error.errorNumber)
             }
         }
         do { wake = try Pipe() } catch {
             try? Files.remove(path)
-            throw ServeError("cannot create a pipe: \(SystemError.text(for: error.code))")
+            throw error
         }
         socket = s
     }
 
     /// A new Unix stream socket (close-on-exec).
-    private static func makeSocket() throws(ServeError) -> FileDescriptor {
+    private static func makeSocket() throws(EstibaError) -> FileDescriptor {
         let s = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw ServeError("cannot create a socket: \(SystemError.text(for: errno))") }
+        guard s >= 0 else { throw EstibaError.last("create a socket") }
         return FileDescriptor(adopting: s, path: "socket")
     }
 
@@ -132,9 +134,3 @@ public final class UnixSocketListener: @unchecked Sendable {
     }
 }
 
-/// The service could not start (socket in use, bad path…); the message says what to do.
-public struct ServeError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

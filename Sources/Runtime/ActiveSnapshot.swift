@@ -21,12 +21,12 @@ public struct ActiveSnapshot: Sendable, Equatable {
     }
 
     /// Makes a new snapshot's upper and work directories in the existing `directory`.
-    public static func prepare(in directory: String, parents: [String]) throws(RuntimeError) -> ActiveSnapshot {
+    public static func prepare(in directory: String, parents: [String]) throws(EstibaError) -> ActiveSnapshot {
         let snapshot = ActiveSnapshot(directory: directory, parents: parents)
         // The upper directory's mode is the mounted root's.
         for (path, mode) in [(snapshot.upper, UInt32(0o755)), (snapshot.work, 0o700)] {
             do { try Files.makeDirectory(path, permissions: mode) } catch {
-                throw RuntimeError(cannot: "create \(path)", error, stage: "prepare the snapshot")
+                throw EstibaError.runtime(cannot: "create \(path)", error, stage: "prepare the snapshot")
             }
             try? Files.setPermissions(path, mode)
         }

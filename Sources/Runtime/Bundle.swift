@@ -1,4 +1,5 @@
 import EstibaJSON
+import System
 
 /// The OCI runtime-spec `config.json` for a container (so the same bundle can also be run by runc).
 public enum Bundle {
@@ -83,10 +84,10 @@ extension Bundle {
     }
 
     /// The spec a bundle written by `config(_:)` describes (for the monitor of a detached container).
-    public static func spec(from config: JSONValue, directory: String) throws(RuntimeError) -> ContainerSpec {
+    public static func spec(from config: JSONValue, directory: String) throws(EstibaError) -> ContainerSpec {
         guard let process = config["process"], let args = process["args"]?.arrayValue?.compactMap(\.stringValue), !args.isEmpty,
             let lowers = config["annotations"]?[lowerDirectoriesAnnotation]?.stringValue
-        else { throw RuntimeError("The bundle in \(directory) is incomplete; remove the container and run it again.") }
+        else { throw EstibaError.runtime("The bundle in \(directory) is incomplete; remove the container and run it again.") }
         var spec = ContainerSpec(
             root: ActiveSnapshot(directory: directory, parents: lowers.split(separator: ":").map(String.init)),
             mountPoint: BundleFiles(directory: directory).rootfs, arguments: args,
@@ -94,7 +95,7 @@ extension Bundle {
             workingDirectory: process["cwd"]?.stringValue ?? "/", hostname: config["hostname"]?.stringValue ?? "")
         let user = process["user"]
         guard let uid = UInt32(exactly: user?["uid"]?.intValue ?? 0), let gid = UInt32(exactly: user?["gid"]?.intValue ?? 0) else {
-            throw RuntimeError("The bundle in \(directory) has an invalid user; remove the container and run it again.")
+            throw EstibaError.runtime("The bundle in \(directory) has an invalid user; remove the container and run it again.")
         }
         spec.user = (uid, gid, (user?["additionalGids"]?.arrayValue ?? []).compactMap { $0.intValue.flatMap { UInt32(exactly: $0) } })
         let namespaces = config["linux"]?["namespaces"]?.arrayValue ?? []
@@ -103,7 +104,7 @@ extension Bundle {
         spec.noNewPrivileges = process["noNewPrivileges"]?.boolValue ?? false
         if let filter = config["linux"]?["seccomp"] {
             guard let parsed = SeccompFilter(json: filter) else {
-                throw RuntimeError("The bundle in \(directory) has an invalid seccomp filter; remove the container and run it again.")
+                throw EstibaError.runtime("The bundle in \(directory) has an invalid seccomp filter; remove the container and run it again.")
             }
             spec.seccomp = parsed
         } else {

@@ -45,23 +45,23 @@ public struct Cgroups: Sendable {
     }
 
     /// Makes the cgroups, writes the limits and installs the device allow-list.
-    public static func create(id: String, limits: ResourceLimits, devices: [DeviceRule] = SecurityPolicy.standard.allowedDevices) throws(RuntimeError) -> Cgroups {
+    public static func create(id: String, limits: ResourceLimits, devices: [DeviceRule] = SecurityPolicy.standard.allowedDevices) throws(EstibaError) -> Cgroups {
         var made: [String] = []
-        func fail(_ what: String, _ path: String, _ error: SystemError) -> RuntimeError {
+        func fail(_ what: String, _ path: String, _ error: EstibaError) -> EstibaError {
             for d in made.reversed() { try? Files.removeDirectory(d) }
-            return RuntimeError(
+            return EstibaError.runtime(
                 cannot: "\(what) (\(path))", error, advice: "Run as root on a host with cgroups, or drop the resource limits.", stage: "cgroups")
         }
-        func write(_ value: String, _ file: String) throws(RuntimeError) {
+        func write(_ value: String, _ file: String) throws(EstibaError) {
             do { try writeSetting(value, file) } catch { throw fail("set a limit", file, error) }
         }
-        func ensureParent(_ parent: String) throws(RuntimeError) {
+        func ensureParent(_ parent: String) throws(EstibaError) {
             do { try Files.makeDirectory(parent) } catch {
-                guard error.alreadyExists else { throw fail("create the cgroup", parent, error) }
+                guard error.isAlreadyExisting else { throw fail("create the cgroup", parent, error) }
             }
         }
         /// Makes the group `id` under `parent`; returns its path.
-        func makeGroup(in parent: String) throws(RuntimeError) -> String {
+        func makeGroup(in parent: String) throws(EstibaError) -> String {
             let dir = parent + "/" + id
             do { try Files.makeDirectory(dir) } catch { throw fail("create the cgroup", dir, error) }
             made.append(dir)
@@ -125,7 +125,7 @@ public struct Cgroups: Sendable {
     }
 
     /// Loads and attaches the BPF device program that allows exactly `rules` to the v2 group `dir`.
-    static func attachDeviceProgram(_ dir: String, _ rules: [DeviceRule], cleanup made: [String]) throws(RuntimeError) {
+    static func attachDeviceProgram(_ dir: String, _ rules: [DeviceRule], cleanup made: [String]) throws(EstibaError) {
         let c = rules.map { r in
             estiba_device_rule(
                 type: CChar(UInt8(ascii: r.type == "b" ? "b" : r.type == "c" ? "c" : "a")), major: r.major ?? -1,
@@ -134,7 +134,7 @@ public struct Cgroups: Sendable {
         let group: FileDescriptor
         do { group = try FileDescriptor.open(dir, .directory) } catch {
             for d in made.reversed() { try? Files.removeDirectory(d) }
-            throw RuntimeError(cannot: "open the cgroup \(dir)", error, stage: "cgroups")
+            throw EstibaError.runtime(cannot: "open the cgroup \(dir)", error, stage: "cgroups")
         }
         var log = [CChar](repeating: 0, count: 4096)
         let rc = c.withUnsafeBufferPointer { rules in
@@ -143,17 +143,17 @@ public struct Cgroups: Sendable {
         guard rc == 0 else {
             for d in made.reversed() { try? Files.removeDirectory(d) }
             let detail = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw RuntimeError(
-                "Cannot install the device allow-list on \(dir): \(SystemError.text(for: -rc))\(detail.isEmpty ? "" : " (" + detail + ")"). Run as root on a kernel with cgroup BPF device programs.",
+            throw EstibaError.runtime(
+                "Cannot install the device allow-list on \(dir): \(ErrorNumber.text(-rc))\(detail.isEmpty ? "" : " (" + detail + ")"). Run as root on a kernel with cgroup BPF device programs.",
                 stage: "cgroups")
         }
     }
 
     /// Moves a process into every cgroup.
-    public func add(_ pid: Int32) throws(RuntimeError) {
+    public func add(_ pid: Int32) throws(EstibaError) {
         for dir in directories {
             do { try Self.writeSetting(String(pid), dir + "/cgroup.procs") } catch {
-                throw RuntimeError(cannot: "join the cgroup \(dir)", error, stage: "cgroups")
+                throw EstibaError.runtime(cannot: "join the cgroup \(dir)", error, stage: "cgroups")
             }
         }
     }
@@ -166,7 +166,7 @@ public struct Cgroups: Sendable {
                     try Files.removeDirectory(dir)
                     break
                 } catch {
-                    guard error.code == ErrorNumber.busy, attempt < 200 else { break }
+                    guard error.errorNumber == ErrorNumber.busy, attempt < 200 else { break }
                     sleepThread(nanoseconds: 5_000_000)
                 }
             }
@@ -221,7 +221,7 @@ public struct Cgroups: Sendable {
     }
 
     /// Stops (`true`) or resumes every process of the container, for a consistent commit of a running one.
-    public func freeze(_ frozen: Bool) throws(RuntimeError) {
+    public func freeze(_ frozen: Bool) throws(EstibaError) {
         if let v1 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/freezer/") }) {
             try writeFreezer(frozen ? "FROZEN" : "THAWED", v1 + "/freezer.state")
             if frozen {
@@ -231,7 +231,7 @@ public struct Cgroups: Sendable {
                     if current.hasPrefix("FROZEN") { return }
                     sleepThread(nanoseconds: 5_000_000)
                 }
-                throw RuntimeError("The container did not pause within a second.", stage: "freezer")
+                throw EstibaError.runtime("The container did not pause within a second.", stage: "freezer")
             }
             return
         }
@@ -239,19 +239,19 @@ public struct Cgroups: Sendable {
             try writeFreezer(frozen ? "1" : "0", v2 + "/cgroup.freeze")
             return
         }
-        throw RuntimeError("The container has no freezer cgroup, so it cannot be paused.", stage: "freezer")
+        throw EstibaError.runtime("The container has no freezer cgroup, so it cannot be paused.", stage: "freezer")
     }
 
     /// Writes the freezer's state; a group that cannot be opened is an error, a refused write is not (the state
     /// read afterwards tells).
-    private func writeFreezer(_ state: String, _ file: String) throws(RuntimeError) {
+    private func writeFreezer(_ state: String, _ file: String) throws(EstibaError) {
         let fd: FileDescriptor
-        do { fd = try FileDescriptor.open(file, .writeOnly) } catch { throw RuntimeError(cannot: "pause the container", error, stage: "freezer") }
+        do { fd = try FileDescriptor.open(file, .writeOnly) } catch { throw EstibaError.runtime(cannot: "pause the container", error, stage: "freezer") }
         try? fd.writeAll(state)
     }
 
     /// Writes `value` to the control file `file` of a cgroup.
-    static func writeSetting(_ value: String, _ file: String) throws(SystemError) {
+    static func writeSetting(_ value: String, _ file: String) throws(EstibaError) {
         try FileDescriptor.open(file, .writeOnly).writeAll(value)
     }
 }

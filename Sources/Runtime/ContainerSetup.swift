@@ -1,4 +1,5 @@
 import ImageStore
+import System
 
 /// Sets a container up from its image's run-time config and the options it runs with: its first process
 /// (arguments by Docker's ENTRYPOINT and CMD rules, environment, user, working directory), hostname, mounts,
@@ -42,11 +43,11 @@ public struct ContainerSetup: Sendable {
 
     /// The first process's arguments: the entrypoint (the given one, else the image's), then the command (the
     /// given one; else the image's CMD, unless an entrypoint was given).
-    public func arguments() throws(RuntimeError) -> [String] {
+    public func arguments() throws(EstibaError) -> [String] {
         let entry = entrypoint ?? image.entrypoint ?? []
         let cmd = command.isEmpty ? (entrypoint != nil ? [] : image.cmd ?? []) : command
         guard !(entry + cmd).isEmpty else {
-            throw RuntimeError(
+            throw EstibaError.runtime(
                 "No command given and image \(imageName) has no CMD or ENTRYPOINT; add a command after the image name.", stage: "command")
         }
         return entry + cmd
@@ -71,7 +72,7 @@ public struct ContainerSetup: Sendable {
 
     /// The spec of the container whose root is `root`, mounted on `mountPoint`, with its bundle files in `bundle`.
     /// The user is looked up in the root's layers.
-    public func spec(root: ActiveSnapshot, mountPoint: String, bundle: String) throws(RuntimeError) -> ContainerSpec {
+    public func spec(root: ActiveSnapshot, mountPoint: String, bundle: String) throws(EstibaError) -> ContainerSpec {
         let arguments = try arguments()
         let resolved = try UserResolver.resolve(effectiveUser, layers: [root.upper] + root.parents)
         var spec = ContainerSpec(
@@ -95,7 +96,7 @@ public struct ContainerSetup: Sendable {
     }
 
     /// The spec (as `spec` makes it), with the bundle's files written.
-    public func prepare(root: ActiveSnapshot, mountPoint: String, bundle: String) throws(RuntimeError) -> ContainerSpec {
+    public func prepare(root: ActiveSnapshot, mountPoint: String, bundle: String) throws(EstibaError) -> ContainerSpec {
         let spec = try spec(root: root, mountPoint: mountPoint, bundle: bundle)
         try BundleFiles(directory: bundle).write(spec)
         return spec

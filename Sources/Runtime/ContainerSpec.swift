@@ -66,21 +66,3 @@ public enum NetworkMode: String, Sendable {
     case none, host
 }
 
-/// A container could not start or be managed; the message says what to do.
-public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    /// The step that failed ("mount the overlay root", "start the command"…).
-    public var stage: String?
-
-    public init(_ message: String, stage: String? = nil) {
-        self.message = message
-        self.stage = stage
-    }
-
-    public var description: String { message }
-
-    /// The stage of a command that is not in the image (Docker's exit code 127).
-    public static let commandNotFound = "command not found"
-    /// The stage of a command that exists but cannot be executed (Docker's exit code 126).
-    public static let commandNotExecutable = "command cannot be executed"
-}

@@ -8,13 +8,13 @@ import System
 public struct ContainerStore: Sendable {
     public let directory: String
 
-    public init(directory: String) throws(RuntimeError) {
+    public init(directory: String) throws(EstibaError) {
         self.directory = directory
         try Self.makeDirectory(directory)
     }
 
     /// The containers of the store at `root` (its `containers/` directory).
-    public init(root: String) throws(RuntimeError) {
+    public init(root: String) throws(EstibaError) {
         try self.init(directory: StoreLayout(root: root).containers)
     }
 
@@ -43,24 +43,24 @@ public struct ContainerStore: Sendable {
     /// Makes the container's directories (its snapshot on the record's lower directories, and the mount point)
     /// and writes its record; fails if the name is taken.
     @discardableResult
-    public func create(_ record: ContainerRecord) throws(RuntimeError) -> ActiveSnapshot {
+    public func create(_ record: ContainerRecord) throws(EstibaError) -> ActiveSnapshot {
         guard Self.validName(record.name) else {
-            throw RuntimeError("Invalid container name \"\(record.name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.")
+            throw EstibaError.runtime("Invalid container name \"\(record.name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", code: .invalidArgument)
         }
         try Self.makeDirectory(names)
         let claim: FileDescriptor
         do { claim = try FileDescriptor.open(names + "/" + record.name, [.writeOnly, .create, .exclusive], permissions: 0o600) } catch {
             let holder = all().first { $0.name == record.name }.map { " by container " + $0.id.prefix(12) } ?? ""
-            throw RuntimeError("The name \"\(record.name)\" is already used\(holder); remove it (estiba rm \(record.name)) or choose another name.")
+            throw EstibaError.runtime("The name \"\(record.name)\" is already used\(holder); remove it (estiba rm \(record.name)) or choose another name.", code: .conflict)
         }
         try? claim.writeAll(record.id)
         claim.close()
         let base = path(record.id)
         let snapshot: ActiveSnapshot
-        do throws(RuntimeError) {
+        do throws(EstibaError) {
             let rootfs = BundleFiles(directory: base).rootfs
             for d in [base, rootfs] {
-                do { try Files.makeDirectory(d, permissions: 0o700) } catch { throw RuntimeError(cannot: "create \(d)", error) }
+                do { try Files.makeDirectory(d, permissions: 0o700) } catch { throw EstibaError.runtime(cannot: "create \(d)", error) }
             }
             try? Files.setPermissions(rootfs, 0o755)
             snapshot = try ActiveSnapshot.prepare(in: base, parents: record.lowerDirectories)
@@ -72,12 +72,12 @@ public struct ContainerStore: Sendable {
         return snapshot
     }
 
-    public func save(_ record: ContainerRecord) throws(RuntimeError) {
+    public func save(_ record: ContainerRecord) throws(EstibaError) {
         try write(record.json.encodedPretty(), to: path(record.id) + "/record.json")
     }
 
-    public func write(_ bytes: [UInt8], to file: String) throws(RuntimeError) {
-        do { try AtomicFile.write(bytes, to: file) } catch { throw RuntimeError(error.message) }
+    public func write(_ bytes: [UInt8], to file: String) throws(EstibaError) {
+        do { try AtomicFile.write(bytes, to: file) } catch { throw EstibaError.runtime(error.message, code: .io) }
     }
 
     public func all() -> [ContainerRecord] {
@@ -92,16 +92,16 @@ public struct ContainerStore: Sendable {
 
     /// By name, full ID or unique ID prefix.
     /// An empty reference is refused: as a prefix it would match every ID.
-    public func find(_ spec: String) throws(RuntimeError) -> ContainerRecord {
+    public func find(_ spec: String) throws(EstibaError) -> ContainerRecord {
         guard !spec.isEmpty, !spec.allSatisfy(\.isWhitespace) else {
-            throw RuntimeError("A container reference cannot be empty; give a container name or ID (see `estiba ps -a`).")
+            throw EstibaError.runtime("A container reference cannot be empty; give a container name or ID (see `estiba ps -a`).", code: .invalidArgument)
         }
         let records = all()
         if let r = records.first(where: { $0.name == spec || $0.id == spec }) { return r }
         let matches = records.filter { $0.id.hasPrefix(spec) }
         if matches.count == 1, let only = matches.first { return only }
-        if matches.count > 1 { throw RuntimeError("\"\(spec)\" matches \(matches.count) containers; give more of the ID.") }
-        throw RuntimeError("No such container: \(spec). Run `estiba ps -a` to list containers.")
+        if matches.count > 1 { throw EstibaError.runtime("\"\(spec)\" matches \(matches.count) containers; give more of the ID.", code: .conflict) }
+        throw EstibaError.runtime("No such container: \(spec). Run `estiba ps -a` to list containers.", code: .notFound)
     }
 
     /// Deletes the container's directory (its writable layer included) and frees its name.
@@ -125,9 +125,9 @@ public struct ContainerStore: Sendable {
     public func removeTree(_ path: String) { try? Files.removeTree(path) }
 
     /// Creates `path` (owner only) unless something is there already.
-    private static func makeDirectory(_ path: String) throws(RuntimeError) {
+    private static func makeDirectory(_ path: String) throws(EstibaError) {
         do { try Files.makeDirectory(path, permissions: 0o700) } catch {
-            guard error.alreadyExists else { throw RuntimeError(cannot: "create \(path)", error) }
+            guard error.isAlreadyExisting else { throw EstibaError.runtime(cannot: "create \(path)", error) }
         }
     }
 }

@@ -48,10 +48,10 @@ public struct DeviceNode: Sendable, Equatable {
     public var rule: DeviceRule { DeviceRule(type: type, major: Int64(major), minor: Int64(minor), access: access) }
 
     /// Parses a `--device` value and reads the host node it names.
-    public static func parse(_ value: String) throws(RuntimeError) -> DeviceNode {
+    public static func parse(_ value: String) throws(EstibaError) -> DeviceNode {
         let parts = value.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard (1...3).contains(parts.count), let host = parts.first, host.hasPrefix("/") else {
-            throw RuntimeError("Invalid device \"\(value)\": use --device /dev/HOST[:/dev/CONTAINER][:rwm].", stage: "devices")
+            throw EstibaError.runtime("Invalid device \"\(value)\": use --device /dev/HOST[:/dev/CONTAINER][:rwm].", stage: "devices")
         }
         var target = host
         var access = "rwm"
@@ -62,17 +62,17 @@ public struct DeviceNode: Sendable, Equatable {
             access = parts[2]
         }
         guard isAccess(access) else {
-            throw RuntimeError("Invalid device permissions \"\(access)\" in \"\(value)\": use a combination of r, w and m.", stage: "devices")
+            throw EstibaError.runtime("Invalid device permissions \"\(access)\" in \"\(value)\": use a combination of r, w and m.", stage: "devices")
         }
         guard target.hasPrefix("/"), !target.split(separator: "/").contains(".."), target != "/" else {
-            throw RuntimeError("Invalid device path \"\(target)\" in \"\(value)\": give an absolute path in the container.", stage: "devices")
+            throw EstibaError.runtime("Invalid device path \"\(target)\" in \"\(value)\": give an absolute path in the container.", stage: "devices")
         }
         let st: FileStatus
         do { st = try Files.status(host) } catch {
-            throw RuntimeError(cannot: "use device \(host)", error, advice: "Give a device node that exists on this host.", stage: "devices")
+            throw EstibaError.runtime(cannot: "use device \(host)", error, advice: "Give a device node that exists on this host.", stage: "devices")
         }
         guard st.kind == .characterDevice || st.kind == .blockDevice else {
-            throw RuntimeError("\(host) is not a device node: --device takes a character or block device.", stage: "devices")
+            throw EstibaError.runtime("\(host) is not a device node: --device takes a character or block device.", stage: "devices")
         }
         return DeviceNode(
             hostPath: host, path: target, type: st.kind == .blockDevice ? "b" : "c", major: st.deviceMajor,

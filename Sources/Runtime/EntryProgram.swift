@@ -10,7 +10,7 @@ import System
 /// about 400 bytes; `EntryProgram/generate.sh` turns them into `EntryImages`).
 enum EntryProgram {
     /// The memfd, made once per process, or why there is none.
-    static let descriptor: Result<Int32, RuntimeError> = {
+    static let descriptor: Result<Int32, EstibaError> = {
         #if arch(x86_64)
         let image = EntryImages.x86_64
         #elseif arch(arm64)
@@ -19,11 +19,11 @@ enum EntryProgram {
         let image: [UInt8] = []
         #endif
         guard !image.isEmpty else {
-            return .failure(RuntimeError("Containers are not supported on this processor architecture yet (x86_64 and aarch64 are).", stage: "start estiba-entry"))
+            return .failure(EstibaError.runtime("Containers are not supported on this processor architecture yet (x86_64 and aarch64 are).", stage: "start estiba-entry"))
         }
         let fd = image.withUnsafeBufferPointer { estiba_entry_memfd($0.baseAddress, $0.count) }
         guard fd >= 0 else {
-            return .failure(RuntimeError("Cannot prepare estiba-entry in memory: \(SystemError.text(for: -fd)).", stage: "start estiba-entry"))
+            return .failure(EstibaError.runtime("Cannot prepare estiba-entry in memory: \(ErrorNumber.text(-fd)).", stage: "start estiba-entry"))
         }
         return .success(fd)
     }()

@@ -1,10 +1,12 @@
+import System
+
 /// The process `exec` starts in a running container: the container's own (its root, namespaces, environment and
 /// security) with another command, more environment, and another user, working directory or terminal.
 extension ContainerSetup {
     /// `container` is the spec its bundle describes; `user` is looked up in its root.
     public static func exec(
         in container: ContainerSpec, command: [String], environment: [String], user: String?, workingDirectory: String?, tty: Bool
-    ) throws(RuntimeError) -> ContainerSpec {
+    ) throws(EstibaError) -> ContainerSpec {
         var spec = container
         spec.arguments = command
         spec.environment = merge(container.environment, environment)

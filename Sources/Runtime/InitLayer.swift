@@ -6,25 +6,25 @@ import System
 /// build steps hold only what the command changed.
 public enum InitLayer {
     /// Makes (once, atomically) and returns `<root>/init-layer`.
-    public static func ensure(root: String) throws(RuntimeError) -> String {
+    public static func ensure(root: String) throws(EstibaError) -> String {
         let dir = root + "/init-layer"
         if Files.exists(dir) { return dir }
         let staging = root + "/init-layer.tmp-\(Processes.currentID)"
         for d in [staging, staging + "/dev", staging + "/proc", staging + "/sys", staging + "/etc"] {
             do { try Files.makeDirectory(d) } catch {
-                guard error.alreadyExists else { throw RuntimeError(cannot: "create \(d)", error, stage: "init layer") }
+                guard error.isAlreadyExisting else { throw EstibaError.runtime(cannot: "create \(d)", error, stage: "init layer") }
             }
         }
         for f in ["/etc/hosts", "/etc/hostname", "/etc/resolv.conf"] {
             do { _ = try FileDescriptor.open(staging + f, [.writeOnly, .create]) } catch {
-                throw RuntimeError(cannot: "create \(staging + f)", error, stage: "init layer")
+                throw EstibaError.runtime(cannot: "create \(staging + f)", error, stage: "init layer")
             }
         }
         try? Files.makeSymbolicLink(staging + "/etc/mtab", to: "/proc/mounts")
         do { try Files.rename(staging, to: dir) } catch {
             // Another process made it first: its layer is the same, and this one goes.
             try? Files.removeTree(staging)
-            guard Files.exists(dir) else { throw RuntimeError(cannot: "create \(dir)", error, stage: "init layer") }
+            guard Files.exists(dir) else { throw EstibaError.runtime(cannot: "create \(dir)", error, stage: "init layer") }
         }
         return dir
     }

@@ -18,26 +18,26 @@ public enum Launcher {
     /// `spec`'s command inside the running container whose first process has that pid (`exec`) instead.
     public static func start(
         _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil
-    ) throws(RuntimeError) -> LaunchedProcess {
+    ) throws(EstibaError) -> LaunchedProcess {
         guard !spec.arguments.isEmpty else {
-            throw RuntimeError("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
+            throw EstibaError.runtime("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
         }
         let entry = try EntryProgram.descriptor.get()
-        let seccompProgram = try spec.seccomp.map { (f: SeccompFilter) throws(RuntimeError) in try SeccompCompiler.program(for: f) } ?? []
+        let seccompProgram = try spec.seccomp.map { (f: SeccompFilter) throws(EstibaError) in try SeccompCompiler.program(for: f) } ?? []
         guard seccompProgram.count / 8 <= Int(UInt16.max) else {
-            throw RuntimeError("The seccomp profile compiles to more than 65,535 instructions; give a smaller profile.", stage: "seccomp")
+            throw EstibaError.runtime("The seccomp profile compiles to more than 65,535 instructions; give a smaller profile.", stage: "seccomp")
         }
         // The launcher reports why a start failed on this pipe; the child waits on `sync` until it is in its cgroups.
         let errorPipe: Pipe
         let sync: Pipe
         // With a terminal, the launcher sends the terminal's master side back on this socket.
         let console: SocketPair?
-        do throws(SystemError) {
+        do throws(EstibaError) {
             errorPipe = try Pipe()
             sync = try Pipe()
             console = spec.terminal ? try SocketPair() : nil
         } catch {
-            throw RuntimeError(error.message)
+            throw EstibaError.runtime(error.message)
         }
 
         let memory = CMemory()
@@ -89,7 +89,7 @@ public enum Launcher {
         errorPipe.writeEnd.close()
         sync.readEnd.close()
         console?.second.close()
-        if pid < 0 { throw RuntimeError("Cannot create the container's namespaces: \(SystemError.text(for: -pid)).", stage: "clone") }
+        if pid < 0 { throw EstibaError.runtime("Cannot create the container's namespaces: \(ErrorNumber.text(-pid)).", stage: "clone") }
         // Into its cgroups (new ones for a container; the container's for an exec), then let it go.
         var cgroups: Cgroups?
         if let id = spec.cgroupID {
@@ -118,19 +118,19 @@ public enum Launcher {
             cgroups?.remove()
             if stage == "start the command" {
                 let reason = String(text.dropFirst((stage?.count ?? 0) + 2))
-                let missing = [ErrorNumber.notFound, ErrorNumber.notDirectory].contains { reason == SystemError.text(for: $0) }
-                throw RuntimeError(
+                let missing = [ErrorNumber.notFound, ErrorNumber.notDirectory].contains { reason == ErrorNumber.text($0) }
+                throw EstibaError.runtime(
                     "Cannot run \(spec.arguments[0]) in the container: \(reason). Check that the command exists in the image.",
-                    stage: missing ? RuntimeError.commandNotFound : RuntimeError.commandNotExecutable)
+                    stage: missing ? EstibaError.commandNotFoundStage : EstibaError.commandNotExecutableStage)
             }
-            throw RuntimeError("The container could not start: \(text).", stage: stage)
+            throw EstibaError.runtime("The container could not start: \(text).", stage: stage)
         }
         var terminal: Int32?
         if let console {
             let master = estiba_receive_fd(console.first.rawValue)
             guard master >= 0 else {
                 end(pid)
-                throw RuntimeError("The container's terminal could not be set up.", stage: "set up the terminal")
+                throw EstibaError.runtime("The container's terminal could not be set up.", stage: "set up the terminal")
             }
             terminal = master
         }

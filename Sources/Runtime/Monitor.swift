@@ -39,7 +39,7 @@ public enum Monitor {
             let log = try? FileDescriptor.open(base + "/container.log", [.writeOnly, .create, .append], permissions: 0o640)
             let input = try? FileDescriptor.open("/dev/null")
             let output = log?.rawValue ?? -1
-            process = try withExtendedLifetime((log, input)) { () throws(RuntimeError) in
+            process = try withExtendedLifetime((log, input)) { () throws(EstibaError) in
                 try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output)
             }
         } catch {

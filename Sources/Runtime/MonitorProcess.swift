@@ -8,24 +8,22 @@ public enum MonitorProcess {
     public static let commandName = "__monitor"
     static let readyDescriptor: Int32 = 3
 
-    /// Why a monitor did not start its container (each with a message that says so).
-    public enum Failure: Error, Sendable {
-        /// This process cannot find its own executable, or make the pipe the monitor reports on.
-        case unprepared(String)
-        case spawnFailed(String)
-        /// The monitor ran, but the container did not start.
-        case containerFailed(String)
-    }
+    /// The stages a monitor's start fails at (the error's `stage`): this process cannot find its own executable
+    /// or make the report pipe; the monitor does not start; the monitor ran but the container did not start.
+    public static let prepareStage = "prepare the monitor"
+    public static let spawnStage = "start the monitor"
+    public static let containerStage = "start the container"
 
     /// Starts the monitor of container `id` of the store at `root`; returns once the container runs.
-    public static func start(root: String, id: String) throws(Failure) {
+    /// Failures name their stage; the container's own is `.invalidArgument`, the others `.internal`.
+    public static func start(root: String, id: String) throws(EstibaError) {
         let executable: String
         let ready: Pipe
-        do throws(SystemError) {
+        do throws(EstibaError) {
             executable = try Processes.executablePath()
             ready = try Pipe()
         } catch {
-            throw .unprepared("Cannot prepare the container monitor: \(error.message)")
+            throw .runtime("Cannot prepare the container monitor: \(error.message)", stage: prepareStage, code: .internal)
         }
         var spawn = Spawn(executable: executable, arguments: ["estiba", commandName, "--root", root, id])
         spawn.descriptors = [
@@ -36,11 +34,16 @@ public enum MonitorProcess {
         spawn.closeOtherDescriptors = true
         spawn.newSession = true
         let pid: Int32
-        do { pid = try spawn.start() } catch { throw .spawnFailed("Cannot start the container monitor: \(error.message)") }
+        do { pid = try spawn.start() } catch {
+            throw .runtime("Cannot start the container monitor: \(error.message)", stage: spawnStage, code: .internal)
+        }
         ready.writeEnd.close()
         // Reaped when it ends, so a long-lived process (the service) keeps no zombie of it.
         Processes.reapWhenDone(pid)
         let text = String(decoding: (try? ready.readEnd.readAll(upTo: 2048)) ?? [], as: UTF8.self)
-        guard text == "ok" else { throw .containerFailed(text.isEmpty ? "The container monitor stopped before the container started." : text) }
+        guard text == "ok" else {
+            let reason = text.isEmpty ? "The container monitor stopped before the container started." : text
+            throw .runtime(reason, stage: containerStage, code: .invalidArgument)
+        }
     }
 }

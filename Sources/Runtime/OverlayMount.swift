@@ -21,9 +21,9 @@ public struct OverlayMount: Sendable, Equatable {
     }
 
     /// Mounts it on `target` in this process's mount namespace (read-only when it has no upper directory).
-    public func mount(on target: String) throws(RuntimeError) {
+    public func mount(on target: String) throws(EstibaError) {
         do { try Mounts.mount("overlay", on: target, type: "overlay", options: options, readOnly: upper == nil) } catch {
-            throw RuntimeError(cannot: "mount the overlay root on \(target)", error, stage: "mount the overlay root")
+            throw EstibaError.runtime(cannot: "mount the overlay root on \(target)", error, stage: "mount the overlay root")
         }
     }
 }

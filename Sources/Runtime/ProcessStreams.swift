@@ -38,7 +38,7 @@ public final class ProcessStreams: Sendable {
     public var processStderr: Int32 { processEnds?.stderr.rawValue ?? -1 }
 
     /// Makes the streams of a process to start (`interactive`: its input stays open for `write`).
-    public init(terminal: Bool, interactive: Bool) throws(RuntimeError) {
+    public init(terminal: Bool, interactive: Bool) throws(EstibaError) {
         (output, continuation) = AsyncStream.makeStream(of: OutputChunk.self)
         self.terminal = terminal
         if terminal {
@@ -48,11 +48,11 @@ public final class ProcessStreams: Sendable {
         }
         let out: Pipe
         let err: Pipe
-        do throws(SystemError) {
+        do throws(EstibaError) {
             out = try Pipe()
             err = try Pipe()
         } catch {
-            throw RuntimeError(cannot: "create a pipe for the output of the process", error, stage: "streams")
+            throw EstibaError.runtime(cannot: "create a pipe for the output of the process", error, stage: "streams")
         }
         let processInput: FileDescriptor
         var input: FileDescriptor?
@@ -63,11 +63,11 @@ public final class ProcessStreams: Sendable {
                 let pair = try SocketPair()
                 (processInput, input) = (pair.first, pair.second)
             } catch {
-                throw RuntimeError(cannot: "create a socket for the input of the process", error, stage: "streams")
+                throw EstibaError.runtime(cannot: "create a socket for the input of the process", error, stage: "streams")
             }
         } else {
             do { processInput = try FileDescriptor.open("/dev/null") } catch {
-                throw RuntimeError(cannot: "create /dev/null for the input of the process", error, stage: "streams")
+                throw EstibaError.runtime(cannot: "create /dev/null for the input of the process", error, stage: "streams")
             }
         }
         processEnds = (processInput, out.writeEnd, err.writeEnd)
@@ -101,19 +101,19 @@ public final class ProcessStreams: Sendable {
 
     /// Writes `bytes` to the process's input (its terminal with one), on a thread of its own: this returns once
     /// the process has taken them in.
-    public func write(_ bytes: [UInt8]) async throws(RuntimeError) {
+    public func write(_ bytes: [UInt8]) async throws(EstibaError) {
         guard let input = state.withLock({ $0.input }) else {
-            throw RuntimeError("The process's input is not open: start it interactive to write to it.", stage: "input")
+            throw EstibaError.runtime("The process's input is not open: start it interactive to write to it.", stage: "input")
         }
         let isTerminal = terminal
-        let result: Result<Void, SystemError> = await withCheckedContinuation { done in
+        let result: Result<Void, EstibaError> = await withCheckedContinuation { done in
             startThread {
-                done.resume(returning: Result { () throws(SystemError) in
+                done.resume(returning: Result { () throws(EstibaError) in
                     if isTerminal { try input.writeAll(bytes) } else { try input.send(bytes) }
                 })
             }
         }
-        do { try result.get() } catch { throw RuntimeError(cannot: "write to the process's input", error, stage: "input") }
+        do { try result.get() } catch { throw EstibaError.runtime(cannot: "write to the process's input", error, stage: "input") }
     }
 
     /// Ends the process's input: it reads end of file (on a terminal: a Ctrl-D, as a person would type it).
@@ -127,12 +127,12 @@ public final class ProcessStreams: Sendable {
     }
 
     /// Sets the terminal's size (the process gets SIGWINCH).
-    public func resize(rows: UInt16, columns: UInt16) throws(RuntimeError) {
+    public func resize(rows: UInt16, columns: UInt16) throws(EstibaError) {
         guard terminal, let input = state.withLock({ $0.input }) else {
-            throw RuntimeError("The process has no terminal to resize: start it with one.", stage: "resize")
+            throw EstibaError.runtime("The process has no terminal to resize: start it with one.", stage: "resize")
         }
         do { try Terminal.setWindowSize(input, rows: rows, columns: columns) } catch {
-            throw RuntimeError(cannot: "resize the terminal", error, stage: "resize")
+            throw EstibaError.runtime(cannot: "resize the terminal", error, stage: "resize")
         }
     }
 

@@ -12,7 +12,7 @@ public enum RuncRunner {
     /// Starts `runc run` on the bundle in `bundleDirectory` (its config.json must describe `spec`).
     public static func start(
         _ spec: ContainerSpec, bundleDirectory: String, id: String, stdin: Int32, stdout: Int32, stderr: Int32
-    ) throws(RuntimeError) -> Process {
+    ) throws(EstibaError) -> Process {
         try spec.root.mount.mount(on: spec.mountPoint)
         var spawn = Spawn(
             executable: "runc", arguments: ["runc", "--root", "/run/estiba/runc", "run", "--bundle", bundleDirectory, id],
@@ -24,7 +24,7 @@ public enum RuncRunner {
         let pid: Int32
         do { pid = try spawn.start() } catch {
             try? Mounts.detach(spec.mountPoint)
-            throw RuntimeError(cannot: "start runc", error, advice: "Install runc to use runtime runc.")
+            throw EstibaError.runtime(cannot: "start runc", error, advice: "Install runc to use runtime runc.")
         }
         return Process(pid: pid, mountPoint: spec.mountPoint)
     }

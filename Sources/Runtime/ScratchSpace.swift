@@ -11,31 +11,31 @@ public final class ScratchSpace {
     private let lock: FileDescriptor
 
     /// Makes `<tmp>/<prefix>-XXXXXX` and takes its lock.
-    public init(in tmp: String, prefix: String) throws(RuntimeError) {
+    public init(in tmp: String, prefix: String) throws(EstibaError) {
         let directory: String
         do { directory = try Files.makeTemporaryDirectory(in: tmp, prefix: prefix + "-") } catch {
-            throw RuntimeError(cannot: "create a scratch directory in \(tmp)", error, stage: "scratch directory")
+            throw EstibaError.runtime(cannot: "create a scratch directory in \(tmp)", error, stage: "scratch directory")
         }
-        do throws(SystemError) {
+        do throws(EstibaError) {
             let file = try FileDescriptor.open(
                 directory + "/" + ScratchDirectory.lockName, [.readWrite, .create, .exclusive, .noFollow], permissions: 0o600)
             guard try file.lock(exclusive: true, wait: false) else {
-                throw SystemError(code: ErrorNumber.busy, operation: "lock", path: file.path, detail: "another process holds it")
+                throw EstibaError.system(ErrorNumber.busy, "lock", path: file.path, detail: "another process holds it")
             }
             lock = file
         } catch {
             try? Files.removeTree(directory)
-            throw RuntimeError(error.message, stage: "scratch directory")
+            throw EstibaError.runtime(error.message, stage: "scratch directory")
         }
         self.directory = directory
     }
 
     /// Mounts `overlay` on the directory `name` inside (made when missing); returns its path.
     @discardableResult
-    public func mount(_ overlay: OverlayMount, on name: String) throws(RuntimeError) -> String {
+    public func mount(_ overlay: OverlayMount, on name: String) throws(EstibaError) -> String {
         let target = directory + "/" + name
         do { try Files.makeDirectory(target) } catch {
-            guard error.alreadyExists else { throw RuntimeError(cannot: "create \(target)", error, stage: "scratch directory") }
+            guard error.isAlreadyExisting else { throw EstibaError.runtime(cannot: "create \(target)", error, stage: "scratch directory") }
         }
         try overlay.mount(on: target)
         mounted.append(target)

@@ -12,7 +12,7 @@ enum SeccompCompiler {
     static let cacheDirectory = "/run/estiba/seccomp"
 
     /// The program's `struct sock_filter` array as bytes.
-    static func program(for filter: SeccompFilter) throws(RuntimeError) -> [UInt8] {
+    static func program(for filter: SeccompFilter) throws(EstibaError) -> [UInt8] {
         if let cached = cache.withLock({ $0[filter] }) { return cached }
         let key = cacheKey(filter)
         let bytes: [UInt8]
@@ -57,7 +57,7 @@ enum SeccompCompiler {
         try? AtomicFile.write(key + program, to: cachePath(key), permissions: 0o600)
     }
 
-    static func action(_ name: String, errno: UInt32?) throws(RuntimeError) -> UInt32 {
+    static func action(_ name: String, errno: UInt32?) throws(EstibaError) -> UInt32 {
         switch name {
         case "SCMP_ACT_ALLOW": return 0x7fff_0000
         case "SCMP_ACT_ERRNO": return estiba_scmp_act_errno(UInt16(truncatingIfNeeded: errno ?? UInt32(ErrorNumber.notPermitted)))
@@ -66,11 +66,11 @@ enum SeccompCompiler {
         case "SCMP_ACT_TRAP": return 0x0003_0000
         case "SCMP_ACT_TRACE": return estiba_scmp_act_trace(UInt16(truncatingIfNeeded: errno ?? UInt32(ErrorNumber.notPermitted)))
         case "SCMP_ACT_LOG": return 0x7ffc_0000
-        default: throw RuntimeError("The seccomp action \(name) is not supported; use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG.", stage: "seccomp")
+        default: throw EstibaError.runtime("The seccomp action \(name) is not supported; use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG.", stage: "seccomp")
         }
     }
 
-    static func comparison(_ op: String) throws(RuntimeError) -> scmp_compare {
+    static func comparison(_ op: String) throws(EstibaError) -> scmp_compare {
         switch op {
         case "SCMP_CMP_NE": return SCMP_CMP_NE
         case "SCMP_CMP_LT": return SCMP_CMP_LT
@@ -79,23 +79,23 @@ enum SeccompCompiler {
         case "SCMP_CMP_GE": return SCMP_CMP_GE
         case "SCMP_CMP_GT": return SCMP_CMP_GT
         case "SCMP_CMP_MASKED_EQ": return SCMP_CMP_MASKED_EQ
-        default: throw RuntimeError("The seccomp comparison \(op) is not supported.", stage: "seccomp")
+        default: throw EstibaError.runtime("The seccomp comparison \(op) is not supported.", stage: "seccomp")
         }
     }
 
-    private static func compile(_ filter: SeccompFilter) throws(RuntimeError) -> [UInt8] {
-        func failure(_ what: String, _ rc: Int32) -> RuntimeError {
-            RuntimeError("Cannot build the seccomp filter: \(what) (\(SystemError.text(for: -rc))).", stage: "seccomp")
+    private static func compile(_ filter: SeccompFilter) throws(EstibaError) -> [UInt8] {
+        func failure(_ what: String, _ rc: Int32) -> EstibaError {
+            EstibaError.runtime("Cannot build the seccomp filter: \(what) (\(ErrorNumber.text(-rc))).", stage: "seccomp")
         }
         let defaultAction = try action(filter.defaultAction, errno: filter.defaultErrno)
-        guard let ctx = seccomp_init(defaultAction) else { throw RuntimeError("Cannot build the seccomp filter: libseccomp failed to start.", stage: "seccomp") }
+        guard let ctx = seccomp_init(defaultAction) else { throw EstibaError.runtime("Cannot build the seccomp filter: libseccomp failed to start.", stage: "seccomp") }
         defer { seccomp_release(ctx) }
         // The launcher installs the program itself, with no_new_privs only when asked for.
         _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
         for arch in filter.architectures {
             let name = arch.hasPrefix("SCMP_ARCH_") ? String(arch.dropFirst(10)).lowercased() : arch.lowercased()
             let token = seccomp_arch_resolve_name(name)
-            guard token != 0 else { throw RuntimeError("The seccomp architecture \(arch) is not known.", stage: "seccomp") }
+            guard token != 0 else { throw EstibaError.runtime("The seccomp architecture \(arch) is not known.", stage: "seccomp") }
             let rc = seccomp_arch_add(ctx, token)
             if rc != 0 && rc != -ErrorNumber.alreadyExists { throw failure("architecture \(arch)", rc) }
         }

@@ -53,9 +53,9 @@ public struct SeccompProfile: Sendable, Equatable {
     ]
 
     /// Reads a profile in Docker's format; the error names what is wrong.
-    public static func parse(_ bytes: [UInt8], source: String) throws(RuntimeError) -> SeccompProfile {
-        func bad(_ what: String) -> RuntimeError {
-            RuntimeError("The seccomp profile \(source) is not valid: \(what). Give a profile in Docker's seccomp JSON format.", stage: "seccomp")
+    public static func parse(_ bytes: [UInt8], source: String) throws(EstibaError) -> SeccompProfile {
+        func bad(_ what: String) -> EstibaError {
+            EstibaError.runtime("The seccomp profile \(source) is not valid: \(what). Give a profile in Docker's seccomp JSON format.", stage: "seccomp")
         }
         let json: JSONValue
         do { json = try JSONValue.parse(bytes) } catch { throw bad("it is not JSON (\(error))") }
@@ -63,12 +63,12 @@ public struct SeccompProfile: Sendable, Equatable {
         guard let defaultAction = json["defaultAction"]?.stringValue, actions.contains(defaultAction) else {
             throw bad("defaultAction must be one of \(actions.sorted().joined(separator: ", "))")
         }
-        func number(_ v: JSONValue?, _ what: String, max: UInt64 = UInt64.max) throws(RuntimeError) -> UInt64? {
+        func number(_ v: JSONValue?, _ what: String, max: UInt64 = UInt64.max) throws(EstibaError) -> UInt64? {
             guard let v, !v.isNull else { return nil }
             guard let i = v.intValue, let u = UInt64(exactly: i), u <= max else { throw bad("\(what) must be a whole number from 0 to \(max)") }
             return u
         }
-        func strings(_ v: JSONValue?, _ what: String) throws(RuntimeError) -> [String] {
+        func strings(_ v: JSONValue?, _ what: String) throws(EstibaError) -> [String] {
             guard let v, !v.isNull else { return [] }
             guard let a = v.arrayValue else { throw bad("\(what) must be a list of strings") }
             var out: [String] = []
@@ -78,7 +78,7 @@ public struct SeccompProfile: Sendable, Equatable {
             }
             return out
         }
-        func condition(_ v: JSONValue?, _ what: String) throws(RuntimeError) -> Condition {
+        func condition(_ v: JSONValue?, _ what: String) throws(EstibaError) -> Condition {
             guard let v, !v.isNull else { return Condition() }
             guard v.objectValue != nil else { throw bad("\(what) must be an object") }
             var c = Condition()

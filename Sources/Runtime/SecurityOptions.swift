@@ -9,7 +9,7 @@ public struct SecurityOptions: Sendable, Equatable {
 
     public init() {}
 
-    public static func parse(_ options: [String]) throws(RuntimeError) -> SecurityOptions {
+    public static func parse(_ options: [String]) throws(EstibaError) -> SecurityOptions {
         var result = SecurityOptions()
         for option in options {
             let parts = option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -18,7 +18,7 @@ public struct SecurityOptions: Sendable, Equatable {
             switch key {
             case "seccomp":
                 guard let value, !value.isEmpty else {
-                    throw RuntimeError("--security-opt seccomp needs a value: seccomp=unconfined or seccomp=/path/to/profile.json.", stage: "seccomp")
+                    throw EstibaError.runtime("--security-opt seccomp needs a value: seccomp=unconfined or seccomp=/path/to/profile.json.", stage: "seccomp")
                 }
                 if value == "unconfined" {
                     result.seccomp = nil
@@ -30,7 +30,7 @@ public struct SecurityOptions: Sendable, Equatable {
                         source = "given inline"
                     } else {
                         do { bytes = try Files.read(value, upTo: 4 << 20) } catch {
-                            throw RuntimeError(
+                            throw EstibaError.runtime(
                                 cannot: "read the seccomp profile \(value)", error, advice: "Give the path of a readable JSON file.", stage: "seccomp")
                         }
                         source = value
@@ -44,10 +44,10 @@ public struct SecurityOptions: Sendable, Equatable {
                 switch value {
                 case nil, "true": result.noNewPrivileges = true
                 case "false": result.noNewPrivileges = false
-                default: throw RuntimeError("Invalid --security-opt \(option): no-new-privileges takes true or false.", stage: "security")
+                default: throw EstibaError.runtime("Invalid --security-opt \(option): no-new-privileges takes true or false.", stage: "security")
                 }
             default:
-                throw RuntimeError(
+                throw EstibaError.runtime(
                     "Unsupported --security-opt \(option): use seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges.", stage: "security")
             }
         }

@@ -5,9 +5,9 @@ import System
 /// Nothing is followed: links are copied as links, and the walk descends only into real directories.
 struct TreeCopy {
     /// Copies the children of the open directory `source` into the open directory `target`.
-    static func contents(of source: FileDescriptor, into target: FileDescriptor, depth: Int = 0) throws(RuntimeError) {
+    static func contents(of source: FileDescriptor, into target: FileDescriptor, depth: Int = 0) throws(EstibaError) {
         guard depth < FileTree.maxDepth else {
-            throw RuntimeError("The image's tree is nested more than \(FileTree.maxDepth) directories deep; it cannot be copied.", stage: "copy")
+            throw EstibaError.runtime("The image's tree is nested more than \(FileTree.maxDepth) directories deep; it cannot be copied.", stage: "copy")
         }
         for name in (try? source.names()) ?? [] {
             guard let status = try? source.status(of: name) else { continue }
@@ -17,11 +17,11 @@ struct TreeCopy {
 
     private static func entry(
         _ name: String, _ status: FileStatus, from source: FileDescriptor, into target: FileDescriptor, depth: Int
-    ) throws(RuntimeError) {
+    ) throws(EstibaError) {
         switch status.kind {
         case .directory:
             do { try target.makeDirectory(name, permissions: 0o700) } catch {
-                guard error.alreadyExists else { throw failure("create the directory", name, error) }
+                guard error.isAlreadyExisting else { throw failure("create the directory", name, error) }
             }
             let from = try open(name, in: source, [.directory, .noFollow], "open the directory")
             let to = try open(name, in: target, [.directory, .noFollow], "open the new directory")
@@ -34,7 +34,7 @@ struct TreeCopy {
                 throw failure("create", name, error)
             }
             do { try from.copyData(to: to, count: status.size) } catch {
-                throw RuntimeError("Cannot copy \(name): \(error.message)", stage: "copy")
+                throw EstibaError.runtime("Cannot copy \(name): \(error.message)", stage: "copy")
             }
             finish(to, status)
         case .symbolicLink:
@@ -55,7 +55,7 @@ struct TreeCopy {
 
     private static func open(
         _ name: String, in directory: FileDescriptor, _ options: OpenOptions, _ what: String
-    ) throws(RuntimeError) -> FileDescriptor {
+    ) throws(EstibaError) -> FileDescriptor {
         do { return try directory.open(name, options) } catch { throw failure(what, name, error) }
     }
 
@@ -66,7 +66,7 @@ struct TreeCopy {
         try? copy.setTimes(accessed: status.accessed, modified: status.modified)
     }
 
-    private static func failure(_ what: String, _ name: String, _ error: SystemError) -> RuntimeError {
-        RuntimeError(cannot: "\(what) \(name) while copying", error, stage: "copy")
+    private static func failure(_ what: String, _ name: String, _ error: EstibaError) -> EstibaError {
+        EstibaError.runtime(cannot: "\(what) \(name) while copying", error, stage: "copy")
     }
 }

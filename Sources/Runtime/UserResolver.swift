@@ -1,3 +1,5 @@
+import System
+
 /// Resolves `user[:group]` against the image's /etc/passwd and /etc/group, read by the caller's `file` (which
 /// must resolve paths inside the image: see `resolve(_:layers:)`).
 public enum UserResolver {
@@ -11,12 +13,12 @@ public enum UserResolver {
 
     /// `file` gives the contents of an absolute path in the image, or nil when the image has no such file.
     public static func resolve(
-        _ spec: String, file: (String) throws(RuntimeError) -> [UInt8]?
-    ) throws(RuntimeError) -> Resolved {
+        _ spec: String, file: (String) throws(EstibaError) -> [UInt8]?
+    ) throws(EstibaError) -> Resolved {
         if spec.isEmpty || spec == "root" || spec == "0" || spec == "0:0" {
             return Resolved(uid: 0, gid: 0, groups: [0], home: "/root")
         }
-        if let problem = UserSpec.problem(spec) { throw RuntimeError(problem, stage: "user") }
+        if let problem = UserSpec.problem(spec) { throw EstibaError.runtime(problem, stage: "user") }
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         let passwd = entries(try file("/etc/passwd"))
         let group = entries(try file("/etc/group"))
@@ -37,7 +39,7 @@ public enum UserResolver {
             home = entry[5]
             userName = entry[0]
         } else {
-            throw RuntimeError("Unable to find user \(parts[0]): no matching entries in the image's /etc/passwd.", stage: "user")
+            throw EstibaError.runtime("Unable to find user \(parts[0]): no matching entries in the image's /etc/passwd.", stage: "user")
         }
         if parts.count == 2 {
             if let g = UInt32(parts[1]) {
@@ -45,7 +47,7 @@ public enum UserResolver {
             } else if let entry = group.first(where: { $0.count >= 3 && $0[0] == parts[1] }), let g = UInt32(entry[2]) {
                 gid = g
             } else {
-                throw RuntimeError("Unable to find group \(parts[1]): no matching entries in the image's /etc/group.", stage: "user")
+                throw EstibaError.runtime("Unable to find group \(parts[1]): no matching entries in the image's /etc/group.", stage: "user")
             }
         }
         var extra: [UInt32] = []

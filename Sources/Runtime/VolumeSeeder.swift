@@ -5,7 +5,7 @@ import System
 /// volume mounted over them), keeping types, owners, modes and times.
 public enum VolumeSeeder {
     /// `lowers`: the image's layer directories, top first; `path`: where the volume is mounted; `root`: the store.
-    public static func seed(volume: String, image lowers: [String], path: String, root: String) throws(RuntimeError) {
+    public static func seed(volume: String, image lowers: [String], path: String, root: String) throws(EstibaError) {
         let tmp = root + "/tmp"
         let layout = StoreLayout(root: root)
         // The bottom layer of a read-only overlay must be there even for an image without layers.
@@ -18,13 +18,13 @@ public enum VolumeSeeder {
         let view = try scratch.mount(OverlayMount(lowers: lowers + [empty]), on: "image")
         let image: RootedDirectory
         do { image = try RootedDirectory(path: view, resolution: .inRoot) } catch {
-            throw RuntimeError(cannot: "open the image's files", error, stage: "volume")
+            throw EstibaError.runtime(cannot: "open the image's files", error, stage: "volume")
         }
         // The path resolves inside the image (its links included); nothing to copy unless it is a directory there.
         guard let source = try? image.open(path, .directory), let status = try? source.status() else { return }
         let target: FileDescriptor
         do { target = try FileDescriptor.open(volume, [.directory, .noFollow]) } catch {
-            throw RuntimeError(cannot: "open the volume \(volume)", error, stage: "volume")
+            throw EstibaError.runtime(cannot: "open the volume \(volume)", error, stage: "volume")
         }
         try TreeCopy.contents(of: source, into: target)
         // The volume's root takes the directory's owner and mode, as Docker does.

@@ -19,7 +19,7 @@ public final class AtomicFile {
     /// Prepares to replace `name` in `directory`; `staging` (default: `directory`) holds the temporary file.
     public init(
         name: String, in directory: FileDescriptor, staging: FileDescriptor? = nil, permissions: UInt32 = 0o644
-    ) throws(SystemError) {
+    ) throws(EstibaError) {
         targetDirectory = directory
         targetName = name
         path = directory.entryPath(name)
@@ -29,7 +29,7 @@ public final class AtomicFile {
     }
 
     /// A new file under a random hidden name.
-    private static func createStagingFile(in directory: FileDescriptor) throws(SystemError) -> (FileDescriptor, String) {
+    private static func createStagingFile(in directory: FileDescriptor) throws(EstibaError) -> (FileDescriptor, String) {
         var attempt = 0
         while true {
             let name = ".tmp-" + String(UInt64.random(in: .min ... .max), radix: 16)
@@ -37,17 +37,17 @@ public final class AtomicFile {
                 return (try directory.open(name, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o600), name)
             } catch {
                 attempt += 1
-                if !error.alreadyExists || attempt >= 16 { throw error }
+                if !error.isAlreadyExisting || attempt >= 16 { throw error }
             }
         }
     }
 
     /// Prepares to replace the file at `path`; `stagingDirectory` (default: the file's own directory, which
     /// must be on the same file system) holds the temporary file.
-    public convenience init(path: String, stagingDirectory: String? = nil, permissions: UInt32 = 0o644) throws(SystemError) {
+    public convenience init(path: String, stagingDirectory: String? = nil, permissions: UInt32 = 0o644) throws(EstibaError) {
         let (parent, name) = try Files.split(path, operation: "write")
         let directory = try FileDescriptor.open(parent, [.directory])
-        let staging = try stagingDirectory.map { (p) throws(SystemError) in try FileDescriptor.open(p, [.directory]) }
+        let staging = try stagingDirectory.map { (p) throws(EstibaError) in try FileDescriptor.open(p, [.directory]) }
         try self.init(name: name, in: directory, staging: staging, permissions: permissions)
     }
 
@@ -57,7 +57,7 @@ public final class AtomicFile {
     /// On failure the temporary file is removed and the target is unchanged. With `durable` false the two
     /// flushes are left out: readers still never see a torn file, but a crash may lose the new content (for
     /// state that is made again when missing, such as a container's bundle files or a build-cache record).
-    public func commit(durable: Bool = true) throws(SystemError) {
+    public func commit(durable: Bool = true) throws(EstibaError) {
         guard !finished else { return }
         do {
             try descriptor.setPermissions(permissions)
@@ -83,14 +83,14 @@ public final class AtomicFile {
     /// Replaces the file at `path` with `bytes`, atomically and durably.
     public static func write(
         _ bytes: [UInt8], to path: String, stagingDirectory: String? = nil, permissions: UInt32 = 0o644, durable: Bool = true
-    ) throws(SystemError) {
+    ) throws(EstibaError) {
         let file = try AtomicFile(path: path, stagingDirectory: stagingDirectory, permissions: permissions)
         try file.descriptor.writeAll(bytes)
         try file.commit(durable: durable)
     }
 
     /// Replaces `name` in `directory` with `bytes`, atomically and durably.
-    public static func write(_ bytes: [UInt8], name: String, in directory: FileDescriptor, permissions: UInt32 = 0o644) throws(SystemError) {
+    public static func write(_ bytes: [UInt8], name: String, in directory: FileDescriptor, permissions: UInt32 = 0o644) throws(EstibaError) {
         let file = try AtomicFile(name: name, in: directory, permissions: permissions)
         try file.descriptor.writeAll(bytes)
         try file.commit()

@@ -4,7 +4,7 @@ import Glibc
 extension FileDescriptor {
     /// Copies `count` bytes from this descriptor's position to `destination`'s: in the kernel with
     /// copy_file_range where it can, by reading and writing otherwise. Stops early at end of file.
-    public func copyData(to destination: FileDescriptor, count: Int64) throws(SystemError) {
+    public func copyData(to destination: FileDescriptor, count: Int64) throws(EstibaError) {
         var left = count
         while left > 0 {
             let n = csys_copy_file_range(rawValue, destination.rawValue, Int(clamping: left))

@@ -3,7 +3,7 @@ import Glibc
 extension FileDescriptor {
     /// Reads up to `buffer.count` bytes; 0 at end of file. Retries when interrupted, and waits when the
     /// descriptor is non-blocking and has nothing yet.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(EstibaError) -> Int {
         while true {
             let n = Glibc.read(rawValue, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -12,7 +12,7 @@ extension FileDescriptor {
     }
 
     /// Reads up to `count` bytes at `offset`, leaving the file position alone; fewer at end of file.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(EstibaError) -> Int {
         while true {
             let n = pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset))
             if n >= 0 { return n }
@@ -21,22 +21,22 @@ extension FileDescriptor {
     }
 
     /// One read of at most `count` bytes; empty at end of file.
-    public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
+    public func read(upTo count: Int) throws(EstibaError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: max(count, 0))
-        let n = try bytes.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try read(into: raw) } }.get()
+        let n = try bytes.withUnsafeMutableBytes { raw in Result { () throws(EstibaError) in try read(into: raw) } }.get()
         bytes.removeLast(bytes.count - n)
         return bytes
     }
 
     /// Everything up to the end of file, or the first `limit` bytes (read `limit + 1` to tell a file that is
     /// too long).
-    public func readAll(upTo limit: Int = .max) throws(SystemError) -> [UInt8] {
+    public func readAll(upTo limit: Int = .max) throws(EstibaError) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: min(max(limit, 1), 1 << 16))
         while out.count < limit {
             let want = min(chunk.count, limit - out.count)
             let n = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(SystemError) in try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want])) }
+                Result { () throws(EstibaError) in try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want])) }
             }.get()
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
@@ -45,40 +45,40 @@ extension FileDescriptor {
     }
 
     /// Writes some of `bytes` (at least one unless `bytes` is empty); returns how many.
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(EstibaError) -> Int {
         guard !bytes.isEmpty else { return 0 }
         while true {
             let n = Glibc.write(rawValue, bytes.baseAddress, bytes.count)
             if n > 0 { return n }
-            if n == 0 { throw SystemError(code: EIO, operation: "write", path: path) }
+            if n == 0 { throw EstibaError.system(EIO, "write", path: path) }
             try retryOrThrow("write", waitingFor: POLLOUT)
         }
     }
 
     /// Writes all of `bytes`, however many calls it takes.
-    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(EstibaError) {
         var offset = 0
         while offset < bytes.count {
             offset += try write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         }
     }
 
-    public func writeAll(_ bytes: [UInt8]) throws(SystemError) {
-        try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try writeAll(raw) } }.get()
+    public func writeAll(_ bytes: [UInt8]) throws(EstibaError) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(EstibaError) in try writeAll(raw) } }.get()
     }
 
-    public func writeAll(_ bytes: ArraySlice<UInt8>) throws(SystemError) {
-        try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try writeAll(raw) } }.get()
+    public func writeAll(_ bytes: ArraySlice<UInt8>) throws(EstibaError) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(EstibaError) in try writeAll(raw) } }.get()
     }
 
     /// Writes the UTF-8 bytes of `text`.
-    public func writeAll(_ text: String) throws(SystemError) {
+    public func writeAll(_ text: String) throws(EstibaError) {
         var text = text
-        try text.withUTF8 { utf8 in Result { () throws(SystemError) in try writeAll(UnsafeRawBufferPointer(utf8)) } }.get()
+        try text.withUTF8 { utf8 in Result { () throws(EstibaError) in try writeAll(UnsafeRawBufferPointer(utf8)) } }.get()
     }
 
     /// Writes all of `bytes` at `offset`, leaving the file position alone (holes stay holes).
-    public func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) {
+    public func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(EstibaError) {
         var done = 0
         while done < bytes.count {
             let n = pwrite(rawValue, bytes.baseAddress.map { $0 + done }, bytes.count - done, off_t(offset + Int64(done)))
@@ -86,13 +86,13 @@ extension FileDescriptor {
                 done += n
                 continue
             }
-            if n == 0 { throw SystemError(code: EIO, operation: "write", path: path) }
+            if n == 0 { throw EstibaError.system(EIO, "write", path: path) }
             try retryOrThrow("write", waitingFor: POLLOUT)
         }
     }
 
     /// Flushes the file's data and metadata to the disk.
-    public func sync() throws(SystemError) {
+    public func sync() throws(EstibaError) {
         while fsync(rawValue) != 0 {
             if errno == EINTR { continue }
             throw .last("flush", path: path)
@@ -100,7 +100,7 @@ extension FileDescriptor {
     }
 
     /// Sets the file's size, cutting or extending it with zeros.
-    public func truncate(to size: Int64) throws(SystemError) {
+    public func truncate(to size: Int64) throws(EstibaError) {
         while ftruncate(rawValue, off_t(size)) != 0 {
             if errno == EINTR { continue }
             throw .last("resize", path: path)
@@ -108,7 +108,7 @@ extension FileDescriptor {
     }
 
     /// After a failed call: returns to retry (interrupted, or non-blocking and now ready), else throws.
-    private func retryOrThrow(_ operation: String, waitingFor event: Int32) throws(SystemError) {
+    private func retryOrThrow(_ operation: String, waitingFor event: Int32) throws(EstibaError) {
         let e = errno
         if e == EINTR { return }
         if e == EAGAIN || e == EWOULDBLOCK {
@@ -116,7 +116,7 @@ extension FileDescriptor {
             _ = poll(&p, 1, -1)
             return
         }
-        throw SystemError(code: e, operation: operation, path: path)
+        throw EstibaError.system(e, operation, path: path)
     }
 }
 
@@ -134,7 +134,7 @@ public struct ChunkReader: ~Copyable {
     deinit { buffer.deallocate() }
 
     /// The next chunk; nil at end of file.
-    public mutating func next() throws(SystemError) -> UnsafeRawBufferPointer? {
+    public mutating func next() throws(EstibaError) -> UnsafeRawBufferPointer? {
         let n = try descriptor.read(into: buffer)
         return n == 0 ? nil : UnsafeRawBufferPointer(rebasing: buffer[0..<n])
     }

@@ -11,11 +11,11 @@ public struct DirectoryEntry: Sendable, Hashable {
 
 extension FileDescriptor {
     /// The entries of this directory (without `.` and `..`), sorted by their bytes.
-    public func entries() throws(SystemError) -> [DirectoryEntry] {
+    public func entries() throws(EstibaError) -> [DirectoryEntry] {
         let copy = fcntl(rawValue, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else { throw .last("list", path: path) }
         guard let dir = fdopendir(copy) else {
-            let e = SystemError.last("list", path: path)
+            let e = EstibaError.last("list", path: path)
             _ = Glibc.close(copy)
             throw e
         }
@@ -38,7 +38,7 @@ extension FileDescriptor {
     }
 
     /// The names in this directory (without `.` and `..`), sorted by their bytes.
-    public func names() throws(SystemError) -> [String] { try entries().map(\.name) }
+    public func names() throws(EstibaError) -> [String] { try entries().map(\.name) }
 
     private static func kind(ofDirectoryType type: UInt8) -> FileKind? {
         switch Int(type) {

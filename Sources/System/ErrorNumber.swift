@@ -1,7 +1,7 @@
 import Glibc
 
-/// Errno values by name, for code outside System that meets a code it did not get from a `SystemError`: a C
-/// library's `-errno` result, or the text a child process reported (compare with `SystemError.text(for:)`).
+/// Errno values by name, and their text, for code outside System that meets a raw code: a C library's `-errno`
+/// result, or the text a child process reported.
 public enum ErrorNumber {
     /// EPERM: the operation is not permitted.
     public static let notPermitted: Int32 = EPERM
@@ -13,4 +13,7 @@ public enum ErrorNumber {
     public static let alreadyExists: Int32 = EEXIST
     /// EBUSY: still in use (a directory with processes in it, a mount point).
     public static let busy: Int32 = EBUSY
+
+    /// The system's description of an errno value ("No such file or directory").
+    public static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

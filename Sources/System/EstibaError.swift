@@ -1,5 +1,3 @@
-import Glibc
-
 /// A failed operation, anywhere in Estiba: what kind of failure it is (its code), a sentence that says what went
 /// wrong and what to do, where it happened (the file, Dockerfile line, image, container or archive entry, as
 /// context), and the failure that caused it. Front ends map the code once: to a JSON-RPC error in the service,
@@ -34,12 +32,18 @@ public struct EstibaError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// Where: `file`, `line`, `image`, `container`, `entry`, `path`…
     public var context: [String: String]
+    /// The errno of the operating-system call that failed, when this failure is one (see `system`).
+    public var errorNumber: Int32?
     private var causeBox: CauseBox?
 
-    public init(_ code: Code, _ message: String, context: [String: String] = [:], cause: EstibaError? = nil) {
+    public init(
+        _ code: Code, _ message: String, context: [String: String] = [:], cause: EstibaError? = nil,
+        errorNumber: Int32? = nil
+    ) {
         self.code = code
         self.message = message
         self.context = context
+        self.errorNumber = errorNumber
         self.causeBox = cause.map(CauseBox.init)
     }
 
@@ -51,7 +55,8 @@ public struct EstibaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static var cancelled: EstibaError { EstibaError(.cancelled, "The operation was cancelled.") }
 
     public static func == (a: EstibaError, b: EstibaError) -> Bool {
-        a.code == b.code && a.message == b.message && a.context == b.context && a.cause == b.cause
+        a.code == b.code && a.message == b.message && a.context == b.context && a.errorNumber == b.errorNumber
+            && a.cause == b.cause
     }
 
     /// Holds a cause (a struct cannot contain itself).
@@ -61,26 +66,20 @@ public struct EstibaError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+
 extension EstibaError {
-    /// An operating-system failure as an Estiba error: its code from the errno, its message the system error's,
-    /// and `path`, `operation` and `errno` as context.
-    public init(_ e: SystemError, context extra: [String: String] = [:]) {
-        var context = extra
-        context["operation"] = e.operation
-        context["errno"] = String(e.code)
-        if let path = e.path { context["path"] = path }
-        self.init(Self.code(errno: e.code), e.message, context: context)
+    /// The same failure (message, context, errno, cause) in another class, for a caller that knows better what
+    /// it means to its own operation.
+    public func recoded(_ code: Code) -> EstibaError {
+        var e = self
+        e.code = code
+        return e
     }
 
-    /// The class of failure an errno value stands for.
-    public static func code(errno: Int32) -> Code {
-        switch errno {
-        case ENOENT: .notFound
-        case EEXIST: .alreadyExists
-        // A path that would lead outside its root.
-        case EXDEV, ELOOP: .badInput
-        case EBUSY, EAGAIN: .unavailable
-        default: .io
-        }
+    /// The same failure with more context (the caller's container, image or file); keys already set are kept.
+    public func adding(_ more: [String: String]) -> EstibaError {
+        var e = self
+        e.context.merge(more) { own, _ in own }
+        return e
     }
 }

@@ -48,20 +48,20 @@ public final class FileDescriptor: Sendable {
 
     /// Opens `path` (relative paths start at the working directory).
     public static func open(_ path: String, _ options: OpenOptions = .readOnly, permissions: UInt32 = 0o644)
-        throws(SystemError) -> FileDescriptor
+        throws(EstibaError) -> FileDescriptor
     {
         try at(AT_FDCWD, path, options, permissions: permissions, shown: path)
     }
 
     /// Opens `name` relative to this directory (a name with slashes is resolved by the kernel, links included).
     public func open(_ name: String, _ options: OpenOptions = .readOnly, permissions: UInt32 = 0o644)
-        throws(SystemError) -> FileDescriptor
+        throws(EstibaError) -> FileDescriptor
     {
         try Self.at(rawValue, name, options, permissions: permissions, shown: entryPath(name))
     }
 
     private static func at(_ dirfd: Int32, _ name: String, _ options: OpenOptions, permissions: UInt32, shown: String)
-        throws(SystemError) -> FileDescriptor
+        throws(EstibaError) -> FileDescriptor
     {
         while true {
             let fd = csys_openat(dirfd, name, options.flags, permissions)
@@ -78,14 +78,14 @@ public final class FileDescriptor: Sendable {
     }
 
     /// A new descriptor for the same open file (close-on-exec).
-    public func duplicate() throws(SystemError) -> FileDescriptor {
+    public func duplicate() throws(EstibaError) -> FileDescriptor {
         let fd = fcntl(rawValue, F_DUPFD_CLOEXEC, 0)
         guard fd >= 0 else { throw .last("duplicate the descriptor of", path: path) }
         return FileDescriptor(adopting: fd, path: path)
     }
 
     /// Makes `target` a copy of this descriptor (dup2), inheritable by programs executed later.
-    public func duplicate(onto target: Int32) throws(SystemError) {
+    public func duplicate(onto target: Int32) throws(EstibaError) {
         while dup2(rawValue, target) < 0 {
             if errno == EINTR { continue }
             throw .last("duplicate the descriptor of", path: path)
@@ -93,7 +93,7 @@ public final class FileDescriptor: Sendable {
     }
 
     /// Whether a program this process executes inherits it (it does not by default).
-    public func setInheritable(_ inheritable: Bool) throws(SystemError) {
+    public func setInheritable(_ inheritable: Bool) throws(EstibaError) {
         let flags = fcntl(rawValue, F_GETFD)
         guard flags >= 0 else { throw .last("read the flags of", path: path) }
         let wanted = inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC
@@ -102,7 +102,7 @@ public final class FileDescriptor: Sendable {
 
     /// Whether reads and writes return at once instead of waiting (this class's own reads and writes wait
     /// either way).
-    public func setNonBlocking(_ nonBlocking: Bool) throws(SystemError) {
+    public func setNonBlocking(_ nonBlocking: Bool) throws(EstibaError) {
         let flags = fcntl(rawValue, F_GETFL)
         guard flags >= 0 else { throw .last("read the flags of", path: path) }
         let wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK

@@ -4,7 +4,7 @@ import Glibc
 extension FileDescriptor {
     /// Takes the lock, exclusive or shared; with `wait` false, returns false at once when another holds it.
     @discardableResult
-    public func lock(exclusive: Bool = true, wait: Bool = true) throws(SystemError) -> Bool {
+    public func lock(exclusive: Bool = true, wait: Bool = true) throws(EstibaError) -> Bool {
         let operation = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)
         while flock(rawValue, operation) != 0 {
             if errno == EINTR { continue }

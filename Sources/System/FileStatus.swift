@@ -97,14 +97,14 @@ public struct FileStatus: Sendable, Hashable {
 
 extension FileDescriptor {
     /// The status of the open file.
-    public func status() throws(SystemError) -> FileStatus {
+    public func status() throws(EstibaError) -> FileStatus {
         var st = stat()
         guard fstat(rawValue, &st) == 0 else { throw .last("inspect", path: path) }
         return FileStatus(st)
     }
 
     /// The status of `name` in this directory; of a symbolic link itself unless `followLinks`.
-    public func status(of name: String, followLinks: Bool = false) throws(SystemError) -> FileStatus {
+    public func status(of name: String, followLinks: Bool = false) throws(EstibaError) -> FileStatus {
         var st = stat()
         guard fstatat(rawValue, name, &st, followLinks ? 0 : AT_SYMLINK_NOFOLLOW) == 0 else {
             throw .last("inspect", path: entryPath(name))

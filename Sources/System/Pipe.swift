@@ -6,7 +6,7 @@ public struct Pipe: Sendable {
     public let readEnd: FileDescriptor
     public let writeEnd: FileDescriptor
 
-    public init() throws(SystemError) {
+    public init() throws(EstibaError) {
         var fds: [Int32] = [-1, -1]
         // pipe2 needs _GNU_SOURCE, which Swift's Glibc module does not define: close-on-exec is set right after.
         guard pipe(&fds) == 0 else { throw .last("create a pipe") }

@@ -4,9 +4,9 @@ import Glibc
 extension FileDescriptor {
     /// The path the kernel gives for this descriptor (`/proc/self/fd/N`): where the file is now, even when it
     /// was renamed since it was opened.
-    public func resolvedPath() throws(SystemError) -> String {
+    public func resolvedPath() throws(EstibaError) -> String {
         do { return try Files.readLink(procPath) } catch {
-            throw SystemError(code: error.code, operation: "find the path of", path: path ?? procPath)
+            throw error.retold(operation: "find the path of", path: path ?? procPath)
         }
     }
 
@@ -16,10 +16,10 @@ extension FileDescriptor {
 
 extension Processes {
     /// The path of this process's executable.
-    public static func executablePath() throws(SystemError) -> String { try Files.readLink("/proc/self/exe") }
+    public static func executablePath() throws(EstibaError) -> String { try Files.readLink("/proc/self/exe") }
 
     /// The descriptors this process has open, in order.
-    public static func openDescriptors() throws(SystemError) -> [Int32] {
+    public static func openDescriptors() throws(EstibaError) -> [Int32] {
         let directory = try FileDescriptor.open("/proc/self/fd", .directory)
         let own = directory.rawValue
         return try directory.entries().compactMap { Int32($0.name) }.filter { $0 != own }.sorted()

@@ -9,7 +9,7 @@ public enum Processes {
     public static var effectiveUserID: UInt32 { geteuid() }
 
     /// Sends `signal` to process `pid`.
-    public static func send(_ signal: Signal, to pid: Int32) throws(SystemError) {
+    public static func send(_ signal: Signal, to pid: Int32) throws(EstibaError) {
         guard kill(pid, signal.rawValue) == 0 else { throw .last("signal process \(pid)") }
     }
 
@@ -17,7 +17,7 @@ public enum Processes {
     public static func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     /// Waits for child `pid` to end (retrying when interrupted).
-    public static func wait(for pid: Int32) throws(SystemError) -> WaitStatus {
+    public static func wait(for pid: Int32) throws(EstibaError) -> WaitStatus {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno == EINTR { continue }
@@ -27,10 +27,10 @@ public enum Processes {
     }
 
     /// Waits for child `pid` on a thread of its own, so no thread of the concurrency pool blocks.
-    public static func waitInBackground(for pid: Int32) async throws(SystemError) -> WaitStatus {
-        let result = await withCheckedContinuation { (done: CheckedContinuation<Result<WaitStatus, SystemError>, Never>) in
+    public static func waitInBackground(for pid: Int32) async throws(EstibaError) -> WaitStatus {
+        let result = await withCheckedContinuation { (done: CheckedContinuation<Result<WaitStatus, EstibaError>, Never>) in
             startThread(stackSize: smallStack) {
-                done.resume(returning: Result { () throws(SystemError) in try wait(for: pid) })
+                done.resume(returning: Result { () throws(EstibaError) in try wait(for: pid) })
             }
         }
         return try result.get()

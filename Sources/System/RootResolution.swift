@@ -4,13 +4,13 @@ import Synchronization
 
 /// `.refuseLinks`: each directory on the way is opened with O_NOFOLLOW; `..` is refused.
 enum ComponentWalk {
-    static func parent(of path: String, in root: RootedDirectory) throws(SystemError) -> (directory: FileDescriptor, name: String) {
+    static func parent(of path: String, in root: RootedDirectory) throws(EstibaError) -> (directory: FileDescriptor, name: String) {
         let parts = RootedDirectory.components(path).filter { $0 != "." }
         if parts.contains("..") { throw root.refusal(EXDEV, path, "\"..\" would lead outside \(root.path)") }
         var current = root.descriptor
         for name in parts.dropLast() {
             do { current = try current.open(name, [.directory, .noFollow]) } catch {
-                guard error.code == ELOOP || error.code == ENOTDIR else { throw root.failure(error, path) }
+                guard error.errorNumber == ELOOP || error.errorNumber == ENOTDIR else { throw root.failure(error, path) }
                 if (try? current.status(of: name))?.kind == .symbolicLink {
                     throw root.refusal(ELOOP, path, "\(name) is a symbolic link")
                 }
@@ -29,7 +29,7 @@ enum InRootWalk {
 
     static func parent(
         of path: String, followLast: Bool, in root: RootedDirectory
-    ) throws(SystemError) -> (directory: FileDescriptor, name: String) {
+    ) throws(EstibaError) -> (directory: FileDescriptor, name: String) {
         var stack = [root.descriptor]
         var queue = Array(RootedDirectory.components(path).reversed())
         var links = 0
@@ -70,7 +70,7 @@ enum KernelInRoot {
     private static let missing = Atomic<Bool>(false)
 
     /// The opened file; nil when the kernel lacks openat2.
-    static func open(_ path: String, _ options: OpenOptions, permissions: UInt32, in root: RootedDirectory) throws(SystemError) -> FileDescriptor? {
+    static func open(_ path: String, _ options: OpenOptions, permissions: UInt32, in root: RootedDirectory) throws(EstibaError) -> FileDescriptor? {
         if missing.load(ordering: .relaxed) { return nil }
         let relative = RootedDirectory.components(path).joined(separator: "/")
         var attempts = 0
@@ -85,7 +85,7 @@ enum KernelInRoot {
             // EAGAIN: a rename or mount raced with the resolution; the kernel asks to try again.
             attempts += 1
             if e == EINTR || (e == EAGAIN && attempts < 16) { continue }
-            throw SystemError(code: e, operation: "open", path: root.shown(path))
+            throw EstibaError.system(e, "open", path: root.shown(path))
         }
     }
 }

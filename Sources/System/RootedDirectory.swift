@@ -19,7 +19,7 @@ public final class RootedDirectory: Sendable {
     let usesKernelResolution: Bool
 
     /// Opens the directory at `path` as a root.
-    public convenience init(path: String, resolution: Resolution) throws(SystemError) {
+    public convenience init(path: String, resolution: Resolution) throws(EstibaError) {
         try self.init(descriptor: FileDescriptor.open(path, [.directory]), resolution: resolution)
     }
 
@@ -37,7 +37,7 @@ public final class RootedDirectory: Sendable {
     public var path: String { descriptor.path ?? "" }
 
     /// Opens `path` below the root (a leading `/` means the root).
-    public func open(_ path: String, _ options: OpenOptions = .readOnly, permissions: UInt32 = 0o644) throws(SystemError) -> FileDescriptor {
+    public func open(_ path: String, _ options: OpenOptions = .readOnly, permissions: UInt32 = 0o644) throws(EstibaError) -> FileDescriptor {
         if resolution == .inRoot, usesKernelResolution, let fd = try KernelInRoot.open(path, options, permissions: permissions, in: self) {
             return fd
         }
@@ -49,7 +49,7 @@ public final class RootedDirectory: Sendable {
     }
 
     /// The status of `path`; of a final symbolic link itself unless `followLinks` (which `.refuseLinks` refuses).
-    public func status(_ path: String, followLinks: Bool = false) throws(SystemError) -> FileStatus {
+    public func status(_ path: String, followLinks: Bool = false) throws(EstibaError) -> FileStatus {
         if followLinks, resolution == .inRoot { return try open(path, .pathOnly).status() }
         let (parent, name) = try parent(of: path, followLast: false)
         let st: FileStatus
@@ -62,9 +62,9 @@ public final class RootedDirectory: Sendable {
     /// `permissions` and, when given, `owner`.
     public func openDirectory(
         _ path: String, create: Bool = false, permissions: UInt32 = 0o755, owner: (userID: UInt32, groupID: UInt32)? = nil
-    ) throws(SystemError) -> FileDescriptor {
+    ) throws(EstibaError) -> FileDescriptor {
         do { return try open(path, .directory) } catch {
-            guard create, error.code == ENOENT else { throw error }
+            guard create, error.errorNumber == ENOENT else { throw error }
         }
         let (parentPath, name) = Self.lastComponent(path)
         guard name != ".", name != ".." else { throw refusal(ENOENT, path, nil) }
@@ -76,42 +76,42 @@ public final class RootedDirectory: Sendable {
             if let owner { try? parent.setOwner(of: name, userID: owner.userID, groupID: owner.groupID) }
         } catch {
             // Made meanwhile by someone else, or a name that is not a directory (found out below).
-            guard error.alreadyExists else { throw failure(error, path) }
+            guard error.isAlreadyExisting else { throw failure(error, path) }
         }
         do { return try open(path, .directory) } catch {
-            throw refusal(error.code, path, error.code == ENOENT || error.code == ENOTDIR ? "it exists and is not a directory" : nil)
+            throw refusal(error.errorNumber ?? EIO, path, error.errorNumber == ENOENT || error.errorNumber == ENOTDIR ? "it exists and is not a directory" : nil)
         }
     }
 
     /// Creates the directory `path` (its parent must exist).
-    public func makeDirectory(_ path: String, permissions: UInt32 = 0o755) throws(SystemError) {
+    public func makeDirectory(_ path: String, permissions: UInt32 = 0o755) throws(EstibaError) {
         let (parent, name) = try parent(of: path, followLast: false)
         do { try parent.makeDirectory(name, permissions: permissions) } catch { throw failure(error, path) }
     }
 
     /// Creates the file `path` for writing, with exactly `permissions`; an existing name fails with EEXIST
     /// when `exclusive`, or is truncated.
-    public func createFile(_ path: String, permissions: UInt32 = 0o644, exclusive: Bool = true) throws(SystemError) -> FileDescriptor {
+    public func createFile(_ path: String, permissions: UInt32 = 0o644, exclusive: Bool = true) throws(EstibaError) -> FileDescriptor {
         let fd = try open(path, exclusive ? [.writeOnly, .create, .exclusive] : [.writeOnly, .create, .truncate], permissions: permissions)
         try fd.setPermissions(permissions)
         return fd
     }
 
     /// The target of the symbolic link `path` (the directories above it resolved as the policy says).
-    public func readLink(_ path: String) throws(SystemError) -> String {
+    public func readLink(_ path: String) throws(EstibaError) -> String {
         let (parent, name) = try parent(of: path, followLast: false)
         do { return try parent.readLink(name) } catch { throw failure(error, path) }
     }
 
     /// Removes `path` and everything below it (a final symbolic link is removed, not followed).
-    public func removeTree(_ path: String) throws(SystemError) {
+    public func removeTree(_ path: String) throws(EstibaError) {
         let (parent, name) = try parent(of: path, followLast: false)
         guard name != "." else { throw refusal(EINVAL, path, "the root itself cannot be removed") }
         try parent.removeTree(name)
     }
 
     /// Where `path` leads once its links are followed, relative to the root ("" for the root itself).
-    public func resolvedPath(of path: String) throws(SystemError) -> String {
+    public func resolvedPath(of path: String) throws(EstibaError) -> String {
         let target = try open(path, .pathOnly).resolvedPath()
         let base = try descriptor.resolvedPath()
         if target == base { return "" }
@@ -122,7 +122,7 @@ public final class RootedDirectory: Sendable {
 
     /// The directory holding `path`'s last component, and that component ("." when the path names a
     /// directory through `.`, `..` or nothing).
-    public func parent(of path: String, followLast: Bool) throws(SystemError) -> (directory: FileDescriptor, name: String) {
+    public func parent(of path: String, followLast: Bool) throws(EstibaError) -> (directory: FileDescriptor, name: String) {
         switch resolution {
         case .refuseLinks:
             return try ComponentWalk.parent(of: path, in: self)
@@ -154,14 +154,12 @@ public final class RootedDirectory: Sendable {
         return relative.isEmpty ? self.path : self.path + "/" + relative
     }
 
-    func refusal(_ code: Int32, _ path: String, _ detail: String?) -> SystemError {
-        SystemError(code: code, operation: "open", path: shown(path), detail: detail)
+    func refusal(_ code: Int32, _ path: String, _ detail: String?) -> EstibaError {
+        EstibaError.system(code, "open", path: shown(path), detail: detail)
     }
 
     /// An error from an entry of the root, renamed after the whole path.
-    func failure(_ error: SystemError, _ path: String) -> SystemError {
-        var e = error
-        e.path = shown(path)
-        return e
+    func failure(_ error: EstibaError, _ path: String) -> EstibaError {
+        error.retold(path: shown(path))
     }
 }

@@ -11,8 +11,8 @@ public enum Signals {
 
     /// Calls `handler` on the dispatch thread each time one of `signals` arrives (after any handlers added
     /// before for the same signal).
-    public static func onDelivery(of signals: [Signal], _ handler: @escaping @Sendable (Signal) -> Void) throws(SystemError) {
-        let fresh: [Signal] = try registry.withLock { (table) throws(SystemError) in
+    public static func onDelivery(of signals: [Signal], _ handler: @escaping @Sendable (Signal) -> Void) throws(EstibaError) {
+        let fresh: [Signal] = try registry.withLock { (table) throws(EstibaError) in
             if table.pipe == nil {
                 let pipe = try Pipe()
                 signalPipeWrite.store(pipe.writeEnd.rawValue, ordering: .releasing)

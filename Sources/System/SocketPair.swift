@@ -8,7 +8,7 @@ public struct SocketPair: Sendable {
     public let first: FileDescriptor
     public let second: FileDescriptor
 
-    public init() throws(SystemError) {
+    public init() throws(EstibaError) {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw .last("create a socket pair")
@@ -21,7 +21,7 @@ public struct SocketPair: Sendable {
 extension FileDescriptor {
     /// Sends all of `bytes` on a connected socket, however many calls it takes. A peer that is gone fails with
     /// EPIPE (no SIGPIPE is raised, whatever the process does with that signal).
-    public func send(_ bytes: [UInt8]) throws(SystemError) {
+    public func send(_ bytes: [UInt8]) throws(EstibaError) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { raw in
@@ -32,12 +32,12 @@ extension FileDescriptor {
                 continue
             }
             if n < 0, errno == EINTR { continue }
-            throw n == 0 ? SystemError(code: EIO, operation: "send on", path: path) : .last("send on", path: path)
+            throw n == 0 ? EstibaError.system(EIO, "send on", path: path) : .last("send on", path: path)
         }
     }
 
     /// Shuts the sending direction of a socket: the peer reads end of file, and this end can still receive.
-    public func shutdownSending() throws(SystemError) {
+    public func shutdownSending() throws(EstibaError) {
         guard shutdown(rawValue, Int32(SHUT_WR)) == 0 else { throw .last("shut down", path: path) }
     }
 }

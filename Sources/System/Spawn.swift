@@ -34,7 +34,7 @@ public struct Spawn: Sendable {
     }
 
     /// Starts the program; returns the child's pid (wait for it with `Processes.wait`).
-    public func start() throws(SystemError) -> Int32 {
+    public func start() throws(EstibaError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -64,7 +64,7 @@ public struct Spawn: Sendable {
             guard let environment else { return run(environ) }
             return environment.withCStringArray { run($0) }
         }
-        guard rc == 0 else { throw SystemError(code: rc, operation: "start", path: executable) }
+        guard rc == 0 else { throw EstibaError.system(rc, "start", path: executable) }
         return pid
     }
 

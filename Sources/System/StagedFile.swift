@@ -10,13 +10,13 @@ public final class StagedFile {
     private var settled = false
 
     /// A new empty file (mode 0600) in `stagingDirectory`, which must be on the target's file system.
-    public init(stagingDirectory: String) throws(SystemError) {
+    public init(stagingDirectory: String) throws(EstibaError) {
         (descriptor, path) = try Files.makeTemporaryFile(in: stagingDirectory, prefix: "tmp-")
     }
 
     /// Takes over the existing file at `path` (one unpacked into staging space): it is moved by `commit`, or
     /// removed when the object goes.
-    public init(adopting path: String) throws(SystemError) {
+    public init(adopting path: String) throws(EstibaError) {
         descriptor = try FileDescriptor.open(path, .noFollow)
         self.path = path
     }
@@ -25,7 +25,7 @@ public final class StagedFile {
 
     /// Moves the file to `target` durably with `permissions`, replacing what is there. On failure the file is
     /// removed and `target` is unchanged.
-    public func commit(to target: String, permissions: UInt32 = 0o644) throws(SystemError) {
+    public func commit(to target: String, permissions: UInt32 = 0o644) throws(EstibaError) {
         guard !settled else { return }
         let (parent, _) = try Files.split(target, operation: "write")
         do {

@@ -6,9 +6,9 @@ extension FileDescriptor {
     /// is fine. Symbolic links are removed, never followed, so nothing outside the tree is touched. One
     /// descriptor at a time is open however deep the tree; moving back up checks that each parent is still
     /// the directory it came from, and stops if the tree was moved meanwhile.
-    public func removeTree(_ name: String) throws(SystemError) {
+    public func removeTree(_ name: String) throws(EstibaError) {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
-            throw SystemError(code: EINVAL, operation: "remove", path: entryPath(name), detail: "give the name of one entry of the directory")
+            throw EstibaError.system(EINVAL, "remove", path: entryPath(name), detail: "give the name of one entry of the directory")
         }
         let top: FileStatus
         do { top = try status(of: name) } catch {
@@ -16,14 +16,14 @@ extension FileDescriptor {
             throw error
         }
         guard top.kind == .directory else {
-            try Self.ignoringMissing { () throws(SystemError) in try removeEntry(name) }
+            try Self.ignoringMissing { () throws(EstibaError) in try removeEntry(name) }
             return
         }
         var current: FileDescriptor
         do { current = try open(name, [.directory, .noFollow]) } catch {
             // Replaced by something else since the status: not a directory to descend into.
-            if error.code == ENOENT { return }
-            if error.code == ELOOP || error.code == ENOTDIR { return try removeEntry(name) }
+            if error.errorNumber == ENOENT { return }
+            if error.errorNumber == ELOOP || error.errorNumber == ENOTDIR { return try removeEntry(name) }
             throw error
         }
         // One frame per directory descended into: the subdirectories still to remove, and how to check the
@@ -40,11 +40,11 @@ extension FileDescriptor {
                 guard let parent = frame.parent else { break }
                 let up = try current.open("..", [.directory])
                 guard try up.status().isSameFile(as: parent) else {
-                    throw SystemError(code: EBUSY, operation: "remove", path: frame.path, detail: "it was moved while being removed")
+                    throw EstibaError.system(EBUSY, "remove", path: frame.path, detail: "it was moved while being removed")
                 }
                 current = FileDescriptor(adopting: up.release(), path: frames.last?.path)
-                try Self.ignoringMissing { () throws(SystemError) in
-                    try DirectoryEntry(rawName: frame.nameInParent).withCName { (n) throws(SystemError) in
+                try Self.ignoringMissing { () throws(EstibaError) in
+                    try DirectoryEntry(rawName: frame.nameInParent).withCName { (n) throws(EstibaError) in
                         guard unlinkat(current.rawValue, n, AT_REMOVEDIR) == 0 else { throw .last("remove directory", path: frame.path) }
                     }
                 }
@@ -58,7 +58,7 @@ extension FileDescriptor {
             if opened < 0 {
                 if e == ENOENT { continue }
                 guard e == ELOOP || e == ENOTDIR else {
-                    throw SystemError(code: e, operation: "open", path: current.entryPath(String(decoding: child, as: UTF8.self)))
+                    throw EstibaError.system(e, "open", path: current.entryPath(String(decoding: child, as: UTF8.self)))
                 }
                 // No longer a directory: remove it as an entry.
                 try current.unlinkRaw(child, flags: 0)
@@ -67,11 +67,11 @@ extension FileDescriptor {
             current = FileDescriptor(adopting: opened, path: current.entryPath(String(decoding: child, as: UTF8.self)))
             frames.append(TreeFrame(pending: [], nameInParent: child, parent: here, path: current.path))
         }
-        try Self.ignoringMissing { () throws(SystemError) in try removeDirectory(name) }
+        try Self.ignoringMissing { () throws(EstibaError) in try removeDirectory(name) }
     }
 
     /// Removes every entry of this directory that is not a directory; returns the names of the subdirectories.
-    private func removeNonDirectories() throws(SystemError) -> [[UInt8]] {
+    private func removeNonDirectories() throws(EstibaError) -> [[UInt8]] {
         var subdirectories: [[UInt8]] = []
         for entry in try entries() {
             var kind = entry.kind
@@ -90,15 +90,15 @@ extension FileDescriptor {
         return subdirectories
     }
 
-    private func unlinkRaw(_ name: [UInt8], flags: Int32) throws(SystemError) {
-        try DirectoryEntry(rawName: name).withCName { (n) throws(SystemError) in
+    private func unlinkRaw(_ name: [UInt8], flags: Int32) throws(EstibaError) {
+        try DirectoryEntry(rawName: name).withCName { (n) throws(EstibaError) in
             guard unlinkat(rawValue, n, flags) == 0 || errno == ENOENT else {
                 throw .last("remove", path: entryPath(String(decoding: name, as: UTF8.self)))
             }
         }
     }
 
-    private static func ignoringMissing(_ body: () throws(SystemError) -> Void) throws(SystemError) {
+    private static func ignoringMissing(_ body: () throws(EstibaError) -> Void) throws(EstibaError) {
         do { try body() } catch {
             if !error.isNotFound { throw error }
         }

@@ -32,10 +32,10 @@ struct ImportCommand: AsyncParsableCommand {
     /// Standard input, copied to a new private file in the temporary directory; returns its path.
     static func copyStandardInput() throws -> String {
         let directory = Environment.value("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        do throws(SystemError) {
+        do throws(EstibaError) {
             let (file, path) = try Files.makeTemporaryFile(in: directory, prefix: "estiba-import-")
             var reader = ChunkReader(FileDescriptor.standardInput)
-            do throws(SystemError) {
+            do throws(EstibaError) {
                 while let chunk = try reader.next() { try file.writeAll(chunk) }
             } catch {
                 try? Files.remove(path)

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Engine
-import System
 import JSONRPC
 import Service
+import System
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     static func defaultSocketPath() throws -> String {
         if Processes.effectiveUserID == 0 {
             let dir = "/run/estiba"
-            do throws(SystemError) { try Files.ensureDirectory(dir, permissions: 0o700) } catch {
+            do throws(EstibaError) { try Files.ensureDirectory(dir, permissions: 0o700) } catch {
                 throw ValidationError("\(error.message) Pass --socket PATH.")
             }
             return dir + "/estiba.sock"

@@ -43,8 +43,6 @@ enum TerminalSession {
     /// What a container started without a terminal reads: this process's standard input with -i, else /dev/null
     /// (as with docker).
     static func containerInput(interactive: Bool) throws(EstibaError) -> FileDescriptor {
-        do throws(SystemError) {
-            return interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
-        } catch { throw EstibaError(error) }
+        interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
     }
 }

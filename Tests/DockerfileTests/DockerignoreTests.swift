@@ -1,5 +1,6 @@
 import EstibaJSON
 import Foundation
+import System
 import Testing
 
 @testable import Dockerfile
@@ -31,9 +32,9 @@ import Testing
     }
 
     @Test func rejectsMalformedPatterns() {
-        #expect(throws: IgnorePatternError.self) { try Dockerignore(patterns: ["!"]) }
-        #expect(throws: IgnorePatternError.self) { try Dockerignore(patterns: ["a[b"]) }
-        #expect(throws: IgnorePatternError.self) { try Dockerignore(patterns: ["a\\"]) }
+        #expect(throws: EstibaError.self) { try Dockerignore(patterns: ["!"]) }
+        #expect(throws: EstibaError.self) { try Dockerignore(patterns: ["a[b"]) }
+        #expect(throws: EstibaError.self) { try Dockerignore(patterns: ["a\\"]) }
     }
 
     /// Paths of a small context: a few hundred entries up to five levels deep.

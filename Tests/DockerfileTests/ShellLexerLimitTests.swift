@@ -1,3 +1,4 @@
+import System
 import Testing
 
 @testable import Dockerfile
@@ -7,7 +8,7 @@ import Testing
     @Test func deeplyNestedSubstitutionIsAnError() {
         let lexer = ShellLexer(escapeToken: "\\")
         let word = String(repeating: "${a:-", count: 25_000) + "x" + String(repeating: "}", count: 25_000)
-        #expect(throws: ShellExpansionError.self) { try lexer.processWord(word, env: [:]) }
+        #expect(throws: EstibaError.self) { try lexer.processWord(word, env: [:]) }
         let open = String(repeating: "${a:-", count: 25_000)
         do {
             _ = try lexer.processWords(open, env: [:])

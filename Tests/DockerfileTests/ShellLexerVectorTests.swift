@@ -1,4 +1,5 @@
 import Foundation
+import System
 import Testing
 
 @testable import Dockerfile
@@ -21,7 +22,7 @@ import Testing
             let expected = fields[2].trimmingCharacters(in: .whitespaces)
             count += 1
             if expected == "error" {
-                #expect(throws: ShellExpansionError.self, "input \(input)") { try lexer.processWord(input, env: env) }
+                #expect(throws: EstibaError.self, "input \(input)") { try lexer.processWord(input, env: env) }
             } else {
                 do {
                     let got = try lexer.processWord(input, env: env)
@@ -54,7 +55,7 @@ import Testing
             let expectedText = String(fields[1].drop { $0 == " " })
             count += 1
             if expectedText == "error" {
-                #expect(throws: ShellExpansionError.self, "input \(input)") { try lexer.processWords(input, env: env) }
+                #expect(throws: EstibaError.self, "input \(input)") { try lexer.processWords(input, env: env) }
             } else {
                 let expected = expectedText.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 do {

@@ -15,7 +15,7 @@ import Testing
             _ = try DockerfileParser.parse(text).typedInstructions()
             return nil
         } catch {
-            return (error.message, error.startLine)
+            return (error.message, error.line ?? 0)
         }
     }
 

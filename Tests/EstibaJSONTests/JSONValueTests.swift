@@ -1,3 +1,4 @@
+import System
 import Testing
 
 @testable import EstibaJSON
@@ -15,14 +16,14 @@ import Testing
 
     @Test func rejectsBadInput() {
         for bad in ["", "{", "[1,]", "{\"a\" 1}", "nul", "\"\u{1}\""] {
-            #expect(throws: JSONError.self, "\(bad)") { try JSONValue.parse(bad) }
+            #expect(throws: EstibaError.self, "\(bad)") { try JSONValue.parse(bad) }
         }
-        #expect(throws: JSONError.self) { try JSONValue.parse([0x22, 0xFF, 0xFE, 0x22]) }
+        #expect(throws: EstibaError.self) { try JSONValue.parse([0x22, 0xFF, 0xFE, 0x22]) }
     }
 
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
+        #expect(throws: EstibaError.self) { try JSONValue.parse(deep) }
         let ok = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
         #expect((try? JSONValue.parse(ok)) != nil)
     }

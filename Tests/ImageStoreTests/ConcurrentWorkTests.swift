@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import System
 import Testing
 
 @testable import ImageStore
@@ -166,7 +167,7 @@ final class HeldArchive: Sendable {
         defer { removeTree(tar) }
         bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: tar)))
         path = "/tmp/estiba-held-\(UUID().uuidString.prefix(8)).tar"
-        guard mkfifo(path, 0o600) == 0 else { throw StoreError.io("Cannot make the pipe", path, errno: errno) }
+        guard mkfifo(path, 0o600) == 0 else { throw EstibaError.last("make the pipe", path: path) }
     }
 
     /// Waits until the import opened the pipe, then gives it the archive's first block only.
@@ -177,7 +178,7 @@ final class HeldArchive: Sendable {
             if fd >= 0 { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        guard fd >= 0 else { throw StoreError(.io, "Nothing opened \(path) to read it.") }
+        guard fd >= 0 else { throw EstibaError(.io, "Nothing opened \(path) to read it.") }
         _ = fcntl(fd, F_SETFL, 0)
         try write(fd, bytes[0..<512])
         writer.withLock { $0 = fd }
@@ -197,7 +198,7 @@ final class HeldArchive: Sendable {
             var off = 0
             while off < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress.map { $0 + off }, raw.count - off)
-                guard n > 0 else { throw StoreError.io("Cannot write", path, errno: errno) }
+                guard n > 0 else { throw EstibaError.last("write", path: path) }
                 off += n
             }
         }

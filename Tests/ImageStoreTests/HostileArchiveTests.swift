@@ -47,7 +47,7 @@ import Testing
             _ = try LayerExtractor.extract(archive: tar, into: root, options: options)
             Issue.record("archive with \(entry) was accepted", sourceLocation: sourceLocation)
         } catch {
-            #expect(error.code == .unsafeEntry, "\(error)", sourceLocation: sourceLocation)
+            #expect(error.code == .badInput, "\(error)", sourceLocation: sourceLocation)
             #expect(error.context["entry"] == entry, "\(error)", sourceLocation: sourceLocation)
             #expect(error.message.contains(entry), sourceLocation: sourceLocation)
         }
@@ -118,7 +118,7 @@ import Testing
                 var st = stat()
                 #expect(lstat(root + "/fifo", &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
             } catch {
-                #expect(kind == "CHRTYPE" && error.code == .unsafeEntry && error.message.contains("device number"), "\(error)")
+                #expect(kind == "CHRTYPE" && error.code == .badInput && error.message.contains("device number"), "\(error)")
             }
         }
     }
@@ -155,7 +155,7 @@ import Testing
             _ = try LayerExtractor.extract(archive: tar, into: root)
             Issue.record("an entry 30,000 directories deep was extracted")
         } catch {
-            #expect(error.code == .unsafeEntry && error.message.contains("nested more than \(FileTree.maxDepth) directories deep"), "\(error)")
+            #expect(error.code == .badInput && error.message.contains("nested more than \(FileTree.maxDepth) directories deep"), "\(error)")
         }
 
         let deep = parent + "/tree"
@@ -165,8 +165,8 @@ import Testing
             let (layer, _) = try writeLayer(deep)
             removeTree(layer)
             Issue.record("a tree 3,000 directories deep became a layer")
-        } catch let error as StoreError {
-            #expect(error.code == .unsafeEntry && error.message.contains("nested more than"), "\(error)")
+        } catch let error as EstibaError {
+            #expect(error.code == .badInput && error.message.contains("nested more than"), "\(error)")
         }
         try FileDescriptor.open(parent, .directory).removeTree("tree")
         #expect(access(deep, F_OK) != 0)

@@ -1,6 +1,7 @@
 import EstibaJSON
 import Foundation
 import Glibc
+import System
 import Testing
 
 @testable import ImageStore
@@ -57,7 +58,7 @@ import Testing
         for spec in ["test", "test:latest", image.id.description, image.id.short, String(image.id.hex.prefix(5))] {
             #expect(try await store.image(spec).id == image.id, "\(spec)")
         }
-        await #expect(throws: StoreError.self) { try await store.image("nope:1") }
+        await #expect(throws: EstibaError.self) { try await store.image("nope:1") }
     }
 
     @Test func tarballAndDirectoryGiveTheSameLayer() async throws {
@@ -103,11 +104,11 @@ import Testing
         #expect(try await store.images().first?.references.count == 2)
 
         // By ID with two tags: refused unless forced.
-        await #expect(throws: StoreError.self) { try await store.remove(image.id.short, force: false) }
+        await #expect(throws: EstibaError.self) { try await store.remove(image.id.short, force: false) }
         // By one tag: only untagged.
         #expect(try await store.remove("app:1", force: false) == [.untagged(ImageReference(name: "app", tag: "1"))])
         // In use by a container: refused.
-        await #expect(throws: StoreError.self) {
+        await #expect(throws: EstibaError.self) {
             try await store.remove("example.com/team/app", force: false, inUse: [image.id: ["web"]])
         }
         // The last tag deletes the image.
@@ -162,7 +163,7 @@ import Testing
         #expect(try ImageReference(parsing: "docker.io/library/debian:12").description == "debian:12")
         #expect(try ImageReference(parsing: "localhost:5000/a/b:v1.2").description == "localhost:5000/a/b:v1.2")
         for bad in ["UPPER", "a//b", "-a", "a:b:c/d", "a:-tag", "x@sha256:00", ""] {
-            #expect(throws: StoreError.self, "\(bad)") { try ImageReference(parsing: bad) }
+            #expect(throws: EstibaError.self, "\(bad)") { try ImageReference(parsing: bad) }
         }
     }
 

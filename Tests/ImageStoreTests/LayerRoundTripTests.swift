@@ -1,5 +1,4 @@
 import Foundation
-import CSys
 import Glibc
 import Testing
 
@@ -21,7 +20,7 @@ import Testing
         symlink("/etc/passwd", root + "/absolute-link")
         mkfifo(root + "/fifo", 0o644)
         chmod(root + "/etc/conf.d", 0o750)
-        _ = "v1".withCString { setxattr(root + "/etc/hostname", "user.estiba", $0, 2, 0) }
+        setAttribute(root + "/etc/hostname", "user.estiba", "v1")
         if isRoot {
             mknod(root + "/null", S_IFCHR | 0o666, dev_t(1 << 8 | 3))
             chown(root + "/etc/conf.d/secret", 1000, 1001)

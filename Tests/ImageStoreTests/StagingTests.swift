@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import System
 import Testing
 
 @testable import ImageStore
@@ -33,7 +34,7 @@ import Testing
         content.delete(layer.diffID)
         _ = try store.adoptLayer(tar, diffID: layer.diffID, movable: false)
         _ = try store.adoptLayer(tar + ".gz", diffID: layer.diffID, movable: false)
-        #expect(throws: StoreError.self) { try store.adoptLayer(tar + ".gz", diffID: Digest.of([1, 2, 3]), movable: false) }
+        #expect(throws: EstibaError.self) { try store.adoptLayer(tar + ".gz", diffID: Digest.of([1, 2, 3]), movable: false) }
         #expect(try stagedNames(store).isEmpty)
         #expect(content.all() == [layer.diffID])
     }

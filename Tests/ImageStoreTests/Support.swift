@@ -1,6 +1,6 @@
 import Foundation
-import CSys
 import Glibc
+import System
 import Testing
 
 @testable import ImageStore
@@ -19,12 +19,12 @@ func python(_ script: String, _ args: [String] = []) throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", "-c", script] + args
-    let out = Pipe()
+    let out = Foundation.Pipe()
     p.standardOutput = out
     try p.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    if p.terminationStatus != 0 { throw StoreError(.io, "python3 failed (\(p.terminationStatus))") }
+    if p.terminationStatus != 0 { throw EstibaError(.io, "python3 failed (\(p.terminationStatus))") }
     return String(decoding: data, as: UTF8.self)
 }
 
@@ -62,9 +62,7 @@ func describeTree(_ root: String) throws -> [String: String] {
         case S_IFCHR, S_IFBLK: d += " rdev=\(st.st_rdev)"
         default: break
         }
-        var buf = [CChar](repeating: 0, count: 256)
-        let n = lgetxattr(full, "user.estiba", &buf, 255)
-        if n >= 0 { d += " xattr=\(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))" }
+        if let value = attribute(full, "user.estiba") { d += " xattr=\(value)" }
         out[rel] = d
     }
     return out
@@ -93,11 +91,32 @@ func runProcess(_ args: [String], env: [String: String] = [:]) throws -> (status
     var e = ProcessInfo.processInfo.environment
     for (k, v) in env { e[k] = v }
     p.environment = e
-    let out = Pipe()
+    let out = Foundation.Pipe()
     p.standardOutput = out
     p.standardError = out
     try p.run()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
     return (p.terminationStatus, text)
+}
+
+/// Sets extended attribute `key` of the entry at `path` (not following a final link); whether it worked.
+@discardableResult
+func setAttribute(_ path: String, _ key: String, _ value: String) -> Bool {
+    let (dir, name) = splitPath(path)
+    return (try? FileDescriptor.open(dir, .directory).setExtendedAttribute(of: name, key, Array(value.utf8))) != nil
+}
+
+/// The value of extended attribute `key` of the entry at `path` (not following a final link).
+func attribute(_ path: String, _ key: String) -> String? {
+    let (dir, name) = splitPath(path)
+    guard let all = try? FileDescriptor.open(dir, .directory).extendedAttributes(of: name),
+        let value = all.first(where: { $0.name == key })?.value
+    else { return nil }
+    return String(decoding: value, as: UTF8.self)
+}
+
+private func splitPath(_ path: String) -> (String, String) {
+    let slash = path.lastIndex(of: "/") ?? path.startIndex
+    return (String(path[..<slash]), String(path[path.index(after: slash)...]))
 }

@@ -15,7 +15,7 @@ import Testing
         #expect(s.mount.options == "lowerdir=/l/top:/l/bottom,upperdir=\(dir)/upper,workdir=\(dir)/work")
         #expect(ActiveSnapshot(directory: dir, parents: ["/l/top", "/l/bottom"]) == s)
         // Twice in one place: the directories are there already.
-        #expect(throws: RuntimeError.self) { try ActiveSnapshot.prepare(in: dir, parents: []) }
+        #expect(throws: EstibaError.self) { try ActiveSnapshot.prepare(in: dir, parents: []) }
     }
 
     @Test func aViewHasOnlyLowerDirectories() {

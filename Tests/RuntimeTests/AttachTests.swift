@@ -125,7 +125,7 @@ import Testing
         await #expect {
             try await engine.runAttached(options(["no-such-command"]))
         } throws: { error in
-            (error as? EstibaError)?.context["stage"] == RuntimeError.commandNotFound
+            (error as? EstibaError)?.context["stage"] == EstibaError.commandNotFoundStage
         }
         #expect(try engine.containers().isEmpty)
     }

@@ -29,7 +29,7 @@ import Testing
 
     @Test func aLimitTheKernelRefusesIsAClearErrorAndLeavesNoGroup() throws {
         let id = newID()
-        let error = #expect(throws: RuntimeError.self) { try Cgroups.create(id: id, limits: ResourceLimits(pids: -5)) }
+        let error = #expect(throws: EstibaError.self) { try Cgroups.create(id: id, limits: ResourceLimits(pids: -5)) }
         #expect(error?.message.hasPrefix("Cannot set a limit (") == true)
         #expect(error?.message.hasSuffix("Invalid argument. Run as root on a host with cgroups, or drop the resource limits.") == true)
         #expect(error?.stage == "cgroups")

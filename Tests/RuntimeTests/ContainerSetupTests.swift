@@ -1,6 +1,7 @@
 import Foundation
 import ImageStore
 import Runtime
+import System
 import Testing
 
 /// The one container set-up: a run's options and an image's config become the first process and its spec.
@@ -102,7 +103,7 @@ import Testing
         #expect {
             try spec(setup)
         } throws: { error in
-            let e = error as? RuntimeError
+            let e = error as? EstibaError
             return e?.stage == "user" && e?.message.contains("Unable to find user ghost") == true
         }
     }
@@ -144,7 +145,7 @@ import Testing
         #expect {
             try none.arguments()
         } throws: { error in
-            (error as? RuntimeError)?.message == "No command given and image busybox has no CMD or ENTRYPOINT; add a command after the image name."
+            (error as? EstibaError)?.message == "No command given and image busybox has no CMD or ENTRYPOINT; add a command after the image name."
         }
     }
 

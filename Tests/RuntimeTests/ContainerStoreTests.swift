@@ -18,7 +18,7 @@ import Testing
         let file = store.directory + "/record.json"
         try store.write(Array("{\"good\":true}".utf8), to: file)
 
-        let error = #expect(throws: RuntimeError.self) { try store.write(Array(repeating: 0x20, count: 1 << 20), to: file) }
+        let error = #expect(throws: EstibaError.self) { try store.write(Array(repeating: 0x20, count: 1 << 20), to: file) }
         #expect(error?.message.contains("No space left on device") == true)
         #expect(try Files.read(file) == Array("{\"good\":true}".utf8))
         #expect(try FileDescriptor.open(store.directory, .directory).names() == ["record.json"])
@@ -33,7 +33,7 @@ import Testing
         #expect(first.count == 64 && first.allSatisfy(\.isHexDigit) && first != second)
         try store.create(record(first, name: "web"))
         #expect(try store.find("web").id == first)
-        let taken = #expect(throws: RuntimeError.self) { try store.create(record(second, name: "web")) }
+        let taken = #expect(throws: EstibaError.self) { try store.create(record(second, name: "web")) }
         #expect(taken?.message == "The name \"web\" is already used by container \(first.prefix(12)); remove it (estiba rm web) or choose another name.")
         #expect(!Files.exists(store.path(second)))
 
@@ -41,6 +41,22 @@ import Testing
         #expect(store.all().isEmpty && !Files.exists(store.path(first)))
         try store.create(record(second, name: "web"))
         #expect(store.all().map(\.id) == [second])
+    }
+
+    @Test func referencesThatFindNoneOrSeveralSaySoInTheirClass() throws {
+        let dir = try temporaryDirectory("store-references")
+        defer { removeTree(dir) }
+        let store = try ContainerStore(directory: dir + "/containers")
+        try store.create(record("abc1" + String(repeating: "0", count: 60), name: "one"))
+        try store.create(record("abc2" + String(repeating: "0", count: 60), name: "two"))
+        #expect(try store.find("abc1").name == "one")
+        let ambiguous = #expect(throws: EstibaError.self) { try store.find("abc") }
+        #expect(ambiguous?.code == .conflict && ambiguous?.message.contains("matches 2 containers") == true)
+        #expect((#expect(throws: EstibaError.self) { try store.find("nothing") })?.code == .notFound)
+        #expect((#expect(throws: EstibaError.self) { try store.find("") })?.code == .invalidArgument)
+        let badName = #expect(throws: EstibaError.self) { try store.create(record(ContainerStore.newID(), name: "-x")) }
+        #expect(badName?.code == .invalidArgument)
+        #expect((#expect(throws: EstibaError.self) { try store.create(record(ContainerStore.newID(), name: "one")) })?.code == .conflict)
     }
 
     @Test func removingAContainerLeavesWhatItsLinksPointAt() throws {

@@ -30,10 +30,10 @@ import Testing
         let target = small + "/config.json"
         try AtomicFile.write(Array("good".utf8), to: target)
 
-        let error = #expect(throws: SystemError.self) {
+        let error = #expect(throws: EstibaError.self) {
             try AtomicFile.write(patternBytes(1 << 20), to: target)
         }
-        #expect(error?.code == ENOSPC)
+        #expect(error?.errorNumber == ENOSPC)
         #expect(String(decoding: try Files.read(target), as: UTF8.self) == "good")
         #expect(try FileDescriptor.open(small, .directory).names() == ["config.json"])
     }

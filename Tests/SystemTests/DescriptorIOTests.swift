@@ -56,8 +56,8 @@ import Testing
         pipe.writeEnd.close()
         #expect(!pipe.writeEnd.isOpen)
         #expect(fcntl(raw, F_GETFD) == -1)
-        let error = #expect(throws: SystemError.self) { try pipe.writeEnd.writeAll("x") }
-        #expect(error?.code == EBADF)
+        let error = #expect(throws: EstibaError.self) { try pipe.writeEnd.writeAll("x") }
+        #expect(error?.errorNumber == EBADF)
         #expect(error?.message == "Cannot write pipe: Bad file descriptor.")
         #expect(try pipe.readEnd.readAll().isEmpty)
     }

@@ -11,7 +11,7 @@ import Testing
         try dir.makeNode("fifo", kind: .fifo, permissions: 0o600)
         try dir.writeAllFile("file", "abc")
         try dir.makeHardLink("hard", to: "file", in: dir)
-        #expect((#expect(throws: SystemError.self) { try dir.makeDirectory("sub") })?.alreadyExists == true)
+        #expect((#expect(throws: EstibaError.self) { try dir.makeDirectory("sub") })?.isAlreadyExisting == true)
 
         #expect(try dir.readLink("link") == "sub")
         #expect(try dir.status(of: "link").kind == .symbolicLink)
@@ -31,7 +31,7 @@ import Testing
         try dir.rename("hard", to: "moved", in: try dir.open("sub", .directory))
         #expect(try dir.open("sub", .directory).names() == ["moved"])
         try dir.removeEntry("fifo")
-        #expect((#expect(throws: SystemError.self) { try dir.status(of: "fifo") })?.isNotFound == true)
+        #expect((#expect(throws: EstibaError.self) { try dir.status(of: "fifo") })?.isNotFound == true)
     }
 
     @Test func extendedAttributesRoundTrip() throws {
@@ -52,7 +52,7 @@ import Testing
         try Files.makeDirectories(scratch.at("a/b/c"))
         try Files.ensureDirectory(scratch.at("a/b"))
         try scratch.write("a/file", "x")
-        #expect(throws: SystemError.self) { try Files.ensureDirectory(scratch.at("a/file")) }
+        #expect(throws: EstibaError.self) { try Files.ensureDirectory(scratch.at("a/file")) }
         let temporary = try Files.makeTemporaryFile(in: scratch.path, prefix: "t-")
         #expect(temporary.path.hasPrefix(scratch.at("t-")))
         #expect(try Files.realPath(scratch.at("a/b/../file")) == scratch.at("a/file"))

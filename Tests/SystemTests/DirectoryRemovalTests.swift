@@ -10,12 +10,12 @@ import Testing
         #expect(!Files.exists(scratch.at("empty")))
 
         try scratch.write("full/file", "kept")
-        let error = #expect(throws: SystemError.self) { try Files.removeDirectory(scratch.at("full")) }
-        #expect(error?.code == ENOTEMPTY)
+        let error = #expect(throws: EstibaError.self) { try Files.removeDirectory(scratch.at("full")) }
+        #expect(error?.errorNumber == ENOTEMPTY)
         #expect(error?.message == "Cannot remove directory \(scratch.at("full")): Directory not empty.")
         #expect(scratch.read("full/file") == "kept")
 
-        let missing = #expect(throws: SystemError.self) { try Files.removeDirectory(scratch.at("missing")) }
+        let missing = #expect(throws: EstibaError.self) { try Files.removeDirectory(scratch.at("missing")) }
         #expect(missing?.isNotFound == true)
     }
 }

@@ -29,8 +29,8 @@ import Testing
     }
 
     @Test func aMissingProgramIsAClearError() {
-        let error = #expect(throws: SystemError.self) { try Spawn(executable: "/nonexistent/estiba-x", arguments: ["x"]).start() }
-        #expect(error?.code == ENOENT)
+        let error = #expect(throws: EstibaError.self) { try Spawn(executable: "/nonexistent/estiba-x", arguments: ["x"]).start() }
+        #expect(error?.errorNumber == ENOENT)
         #expect(error?.message == "Cannot start /nonexistent/estiba-x: No such file or directory.")
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import System
 import Testing
 
 @testable import System
@@ -31,21 +32,21 @@ private struct Fixture {
     @Test func dotDotIsRefused() throws {
         let f = try Fixture()
         let dir = try f.rooted(.refuseLinks)
-        let error = #expect(throws: SystemError.self) { try dir.open("../outside/secret") }
-        #expect(error?.code == EXDEV)
-        #expect(throws: SystemError.self) { try dir.open("inner/../../outside/secret") }
-        #expect(throws: SystemError.self) { try dir.status("..") }
+        let error = #expect(throws: EstibaError.self) { try dir.open("../outside/secret") }
+        #expect(error?.errorNumber == EXDEV)
+        #expect(throws: EstibaError.self) { try dir.open("inner/../../outside/secret") }
+        #expect(throws: EstibaError.self) { try dir.status("..") }
     }
 
     @Test func symbolicLinksAreRefusedWhereverTheyStand() throws {
         let f = try Fixture()
         let dir = try f.rooted(.refuseLinks)
-        #expect((#expect(throws: SystemError.self) { try dir.open("abs/secret") })?.code == ELOOP)
-        #expect((#expect(throws: SystemError.self) { try dir.open("rel/secret") })?.code == ELOOP)
-        #expect((#expect(throws: SystemError.self) { try dir.open("absfile") })?.code == ELOOP)
-        #expect(throws: SystemError.self) { try dir.createFile("abs/new") }
-        #expect(throws: SystemError.self) { try dir.openDirectory("abs/made", create: true) }
-        #expect(throws: SystemError.self) { try dir.status("absfile", followLinks: true) }
+        #expect((#expect(throws: EstibaError.self) { try dir.open("abs/secret") })?.errorNumber == ELOOP)
+        #expect((#expect(throws: EstibaError.self) { try dir.open("rel/secret") })?.errorNumber == ELOOP)
+        #expect((#expect(throws: EstibaError.self) { try dir.open("absfile") })?.errorNumber == ELOOP)
+        #expect(throws: EstibaError.self) { try dir.createFile("abs/new") }
+        #expect(throws: EstibaError.self) { try dir.openDirectory("abs/made", create: true) }
+        #expect(throws: EstibaError.self) { try dir.status("absfile", followLinks: true) }
         #expect(!Files.exists(f.scratch.at("outside/new")) && !Files.exists(f.scratch.at("outside/made")))
         // The link itself is an entry of the root: its status is fine.
         #expect(try dir.status("abs").kind == .symbolicLink)
@@ -61,7 +62,7 @@ private struct Fixture {
         try dir.createFile("a/b/c/new", permissions: 0o640).writeAll("created")
         #expect(f.scratch.read("root/a/b/c/new") == "created")
         #expect(try dir.status("a/b/c/new").permissions == 0o640)
-        #expect(throws: SystemError.self) { try dir.createFile("a/b/c/new") }
+        #expect(throws: EstibaError.self) { try dir.createFile("a/b/c/new") }
         // An existing directory keeps its permissions.
         let before = try dir.status("inner").permissions
         try dir.openDirectory("inner", create: true, permissions: 0o700).close()
@@ -76,8 +77,8 @@ private struct Fixture {
     @Test(arguments: kernel) func absoluteLinksResolveInsideTheRoot(kernel: Bool) throws {
         let f = try Fixture()
         let dir = try f.rooted(.inRoot, kernel: kernel)
-        #expect((#expect(throws: SystemError.self) { try dir.open("abs/secret") })?.code == ENOENT)
-        #expect(throws: SystemError.self) { try dir.open("absfile") }
+        #expect((#expect(throws: EstibaError.self) { try dir.open("abs/secret") })?.errorNumber == ENOENT)
+        #expect(throws: EstibaError.self) { try dir.open("absfile") }
         try f.scratch.write("root" + f.scratch.at("outside/secret"), "jailed")
         #expect(try f.text(dir, "abs/secret") == "jailed")
         #expect(try f.text(dir, "absfile") == "jailed")
@@ -86,8 +87,8 @@ private struct Fixture {
     @Test(arguments: kernel) func dotDotStopsAtTheRoot(kernel: Bool) throws {
         let f = try Fixture()
         let dir = try f.rooted(.inRoot, kernel: kernel)
-        #expect(throws: SystemError.self) { try dir.open("../outside/secret") }
-        #expect(throws: SystemError.self) { try dir.open("rel/secret") }
+        #expect(throws: EstibaError.self) { try dir.open("../outside/secret") }
+        #expect(throws: EstibaError.self) { try dir.open("rel/secret") }
         try f.scratch.write("root/outside/secret", "inner copy")
         #expect(try f.text(dir, "../outside/secret") == "inner copy")
         #expect(try f.text(dir, "inner/../../../outside/secret") == "inner copy")
@@ -109,7 +110,7 @@ private struct Fixture {
         #expect(f.scratch.read("root/etc/estiba-system-test") == "contained")
         #expect(!Files.exists("/etc/estiba-system-test"))
         // Like `mkdir -p`, a link to a missing directory is not a directory to create in.
-        #expect(throws: SystemError.self) { try dir.openDirectory("rel/dir", create: true) }
+        #expect(throws: EstibaError.self) { try dir.openDirectory("rel/dir", create: true) }
         try dir.openDirectory("outside", create: true).close()
         try dir.openDirectory("rel/dir", create: true).close()
         #expect(Files.exists(f.scratch.at("root/outside/dir")))
@@ -122,6 +123,6 @@ private struct Fixture {
         let f = try Fixture()
         try f.scratch.link("root/loop", to: "loop")
         let dir = try f.rooted(.inRoot, kernel: kernel)
-        #expect((#expect(throws: SystemError.self) { try dir.open("loop") })?.code == ELOOP)
+        #expect((#expect(throws: EstibaError.self) { try dir.open("loop") })?.errorNumber == ELOOP)
     }
 }

@@ -22,8 +22,8 @@ import Testing
         let pair = try SocketPair()
         pair.second.close()
         // SIGPIPE's default action would end this test process; the send must fail instead.
-        let error = #expect(throws: SystemError.self) { try pair.first.send(Array(repeating: 7, count: 1 << 16)) }
-        #expect(error?.code == EPIPE)
+        let error = #expect(throws: EstibaError.self) { try pair.first.send(Array(repeating: 7, count: 1 << 16)) }
+        #expect(error?.errorNumber == EPIPE)
         #expect(error?.message.hasPrefix("Cannot send on socket: ") == true)
     }
 

@@ -32,8 +32,8 @@ import Testing
         try scratch.write("target/kept", "old")
         let file = try StagedFile(stagingDirectory: scratch.path)
         try file.descriptor.writeAll("new")
-        let error = #expect(throws: SystemError.self) { try file.commit(to: scratch.at("target")) }
-        #expect(error?.code != 0)
+        let error = #expect(throws: EstibaError.self) { try file.commit(to: scratch.at("target")) }
+        #expect(error?.errorNumber != 0)
         #expect(scratch.read("target/kept") == "old")
         #expect(try FileDescriptor.open(scratch.path, .directory).names() == ["target"])
     }

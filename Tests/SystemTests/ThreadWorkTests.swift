@@ -12,8 +12,8 @@ import Testing
 
     @Test func passesOnTheTypedError() async {
         do {
-            _ = try await runOnThread { () throws(SystemError) -> Int in
-                throw SystemError(code: ENOENT, operation: "open", path: "/missing")
+            _ = try await runOnThread { () throws(EstibaError) -> Int in
+                throw EstibaError.system(ENOENT, "open", path: "/missing")
             }
             Issue.record("no error")
         } catch {

@@ -47,9 +47,9 @@ import Testing
     @Test func aMissingTreeIsFineAndTheRootIsRefused() throws {
         let scratch = try Scratch()
         try Files.removeTree(scratch.at("nothing-here"))
-        #expect(throws: SystemError.self) { try Files.removeTree("/") }
-        #expect(throws: SystemError.self) { try Files.removeTree(scratch.at("..")) }
-        #expect(throws: SystemError.self) { try FileDescriptor.open(scratch.path, .directory).removeTree("..") }
+        #expect(throws: EstibaError.self) { try Files.removeTree("/") }
+        #expect(throws: EstibaError.self) { try Files.removeTree(scratch.at("..")) }
+        #expect(throws: EstibaError.self) { try FileDescriptor.open(scratch.path, .directory).removeTree("..") }
         #expect(Files.exists(scratch.path))
     }
 }
