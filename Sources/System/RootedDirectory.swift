@@ -59,7 +59,8 @@ public final class RootedDirectory: Sendable {
     }
 
     /// Opens the directory at `path`; with `create`, missing directories are made first, with exactly
-    /// `permissions` and, when given, `owner`.
+    /// `permissions` and, when given, `owner`. Each new directory is made and opened from its parent's descriptor,
+    /// without following a link, and its mode and owner are set on that descriptor.
     public func openDirectory(
         _ path: String, create: Bool = false, permissions: UInt32 = 0o755, owner: (userID: UInt32, groupID: UInt32)? = nil
     ) throws(EstibaError) -> FileDescriptor {
@@ -69,18 +70,23 @@ public final class RootedDirectory: Sendable {
         let (parentPath, name) = Self.lastComponent(path)
         guard name != ".", name != ".." else { throw refusal(ENOENT, path, nil) }
         let parent = try openDirectory(parentPath, create: true, permissions: permissions, owner: owner)
-        do {
-            try parent.makeDirectory(name, permissions: permissions)
-            // Exactly these permissions, whatever the umask.
-            try? parent.setPermissions(of: name, permissions)
-            if let owner { try? parent.setOwner(of: name, userID: owner.userID, groupID: owner.groupID) }
-        } catch {
+        var made = true
+        do { try parent.makeDirectory(name, permissions: permissions) } catch {
             // Made meanwhile by someone else, or a name that is not a directory (found out below).
             guard error.isAlreadyExisting else { throw failure(error, path) }
+            made = false
         }
-        do { return try open(path, .directory) } catch {
-            throw refusal(error.errorNumber ?? EIO, path, error.errorNumber == ENOENT || error.errorNumber == ENOTDIR ? "it exists and is not a directory" : nil)
+        let directory: FileDescriptor
+        do { directory = try parent.open(name, [.directory, .noFollow]) } catch {
+            let notDirectory = error.errorNumber == ENOTDIR || error.errorNumber == ELOOP
+            throw refusal(error.errorNumber ?? EIO, path, notDirectory ? "it exists and is not a directory" : nil)
         }
+        if made {
+            // Exactly these permissions, whatever the umask.
+            try? directory.setPermissions(permissions)
+            if let owner { try? directory.setOwner(userID: owner.userID, groupID: owner.groupID) }
+        }
+        return directory
     }
 
     /// Creates the directory `path` (its parent must exist).

@@ -59,6 +59,7 @@ private struct Fixture {
         #expect(try f.text(dir, "/inner/file") == "inside")
         let made = try dir.openDirectory("a/b/c", create: true, permissions: 0o750)
         #expect(try made.status().permissions == 0o750)
+        #expect(try dir.status("a").permissions == 0o750 && dir.status("a/b").permissions == 0o750)
         try dir.createFile("a/b/c/new", permissions: 0o640).writeAll("created")
         #expect(f.scratch.read("root/a/b/c/new") == "created")
         #expect(try dir.status("a/b/c/new").permissions == 0o640)
