@@ -60,12 +60,14 @@ extension Engine {
         return try await wait(container: r.id)
     }
 
-    /// Waits until the container has exited; returns its exit code (`docker wait`).
+    /// Waits until the container is not running; returns its exit code (`docker wait`). A container that was
+    /// created and never started is not running: its code is 0, at once, as with Docker.
     public func wait(container spec: String) async throws(EstibaError) -> Int32 {
         let id = try record(spec).id
         while true {
             let r = try record(id)
             if r.state == .exited, let code = r.exitCode { return code }
+            if r.state == .created { return r.exitCode ?? 0 }
             // A monitor that vanished without recording the exit: the container is gone too.
             if r.state == .running, let pid = r.monitorPid ?? r.pid, !Processes.exists(pid) {
                 if (try? record(id))?.state == .running { return -1 }

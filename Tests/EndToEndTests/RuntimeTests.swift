@@ -43,6 +43,23 @@ import Testing
         return cli
     }
 
+    @Test func stopAndWaitReturnAtOnceForACreatedContainer() throws {
+        guard let cli = try busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        #expect(try cli.run(["create", "--name", "cc", "busybox", "sleep", "10"]).status == 0)
+        // Under a deadline: a stop or wait that never returns fails here instead of holding up the suite.
+        func bounded(_ args: [String]) throws -> (status: Int32, output: String) {
+            try runProgram("/usr/bin/timeout", ["60", Paths.estiba, "--root", cli.root] + args)
+        }
+        let stopped = try bounded(["stop", "-t", "1", "cc"])
+        #expect(stopped.status == 0 && stopped.output == "cc\n", "\(stopped)")
+        let waited = try bounded(["wait", "cc"])
+        #expect(waited.status == 0 && waited.output == "0\n", "\(waited)")
+        let listed = try cli.run(["ps", "-a"]).output.split(separator: "\n").filter { $0.hasSuffix(" cc") }
+        #expect(listed.count == 1 && listed[0].contains("Created"), "\(listed)")
+        #expect(try cli.run(["rm", "cc"]).status == 0)
+    }
+
     @Test func theSeedScenarioRunCommitRemoveRunAgain() throws {
         guard let cli = try busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
