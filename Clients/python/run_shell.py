@@ -36,9 +36,16 @@ def main():
         out.write(data)
         out.flush()
 
+    params = {"image": args.image, "command": args.command, "rm": True, "tty": is_tty}
+    if is_tty:
+        # The container's terminal has this size from its start; SIGWINCH follows later changes.
+        size = os.get_terminal_size(0)
+        if size.lines > 0 and size.columns > 0:
+            params["consoleSize"] = {"rows": size.lines, "cols": size.columns}
+
     with client:
         try:
-            session = client.run_interactive({"image": args.image, "command": args.command, "rm": True, "tty": is_tty}, on_output)
+            session = client.run_interactive(params, on_output)
         except EstibaError as e:
             print(f"estiba: {e.message}", file=sys.stderr)
             return 125

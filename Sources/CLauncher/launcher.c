@@ -185,13 +185,18 @@ int estiba_receive_fd(int sock) {
     return fd;
 }
 
-/* A terminal from the container's own devpts: the slave becomes the controlling terminal and stdio, the master
-   goes to the parent. */
+/* A terminal from the container's own devpts, with its window size when one is given (so the command reads it
+   from its first instruction on): the slave becomes the controlling terminal and stdio, the master goes to the
+   parent. */
 static int setup_terminal(const struct estiba_launch *c) {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) return -1;
     int unlock = 0, number = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ioctl(master, TIOCGPTN, &number) != 0) return -1;
+    if (c->window_rows > 0 && c->window_columns > 0) {
+        struct winsize size = {.ws_row = c->window_rows, .ws_col = c->window_columns};
+        if (ioctl(master, TIOCSWINSZ, &size) != 0) return -1;
+    }
     char path[32] = "/dev/pts/";
     *put_number(path + 9, (unsigned long)number) = '\0';
     int slave = open(path, O_RDWR | O_NOCTTY);

@@ -25,6 +25,7 @@ public typealias LoadedImage = ImageStore::LoadedImage
 public typealias ContainerRecord = Runtime::ContainerRecord
 public typealias NetworkMode = Runtime::NetworkMode
 public typealias ResourceLimits = Runtime::ResourceLimits
+public typealias TerminalSize = Runtime::TerminalSize
 
 // Builds.
 public typealias BuildOptions = Builder::BuildOptions

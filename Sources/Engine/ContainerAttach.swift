@@ -70,10 +70,11 @@ extension Engine {
     /// Runs a command in a running container and attaches to it (`exec`; see `exec` for the options).
     public func execAttached(
         container spec: String, command: [String], environment: [String] = [], user: String? = nil, workingDirectory: String? = nil,
-        tty: Bool = false, interactive: Bool = false
+        tty: Bool = false, terminalSize: TerminalSize? = nil, interactive: Bool = false
     ) async throws(EstibaError) -> AttachedProcess {
         let (record, process) = try execSpec(
-            container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
+            container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty,
+            terminalSize: terminalSize)
         let streams: ProcessStreams
         do { streams = try ProcessStreams(terminal: tty, interactive: interactive) } catch { throw error.recoded(.io) }
         let launched: LaunchedProcess

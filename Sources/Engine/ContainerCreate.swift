@@ -28,6 +28,7 @@ extension Engine {
         setup.workingDirectory = o.workingDirectory
         setup.hostname = o.hostname
         setup.tty = o.tty
+        setup.terminalSize = o.terminalSize
         setup.network = o.network
         setup.readOnlyRoot = o.readOnly
         setup.limits = o.limits

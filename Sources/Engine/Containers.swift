@@ -23,6 +23,9 @@ public struct RunOptions: Sendable {
     public var readOnly = false
     /// Allocate a terminal (`-t`); the caller gets its master side through `onTerminal`.
     public var tty = false
+    /// The terminal's size from the moment the command starts, with `tty` (Docker's `ConsoleSize`); nil: 0x0 until
+    /// resized.
+    public var terminalSize: TerminalSize?
     /// Which runtime starts the container: Estiba's own launcher, or runc on the same OCI bundle.
     public var runtime: ContainerRuntime = .estiba
     /// Run in the background under a monitor (`-d`); output goes to the container's log.

@@ -109,14 +109,16 @@ extension Engine {
 
 extension Engine {
     /// Runs a command inside a running container (`docker exec`): its namespaces, root, environment and user
-    /// unless given. With `tty`, `onTerminal` receives the terminal's master side.
+    /// unless given. With `tty`, the terminal has `terminalSize` from the start (nil: 0x0 until resized) and
+    /// `onTerminal` receives its master side.
     public func exec(
         container spec: String, command: [String], environment: [String] = [], user: String? = nil,
-        workingDirectory: String? = nil, tty: Bool = false, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
-        onTerminal: (@Sendable (Int32) -> Void)? = nil
+        workingDirectory: String? = nil, tty: Bool = false, terminalSize: TerminalSize? = nil, stdin: Int32 = -1, stdout: Int32 = -1,
+        stderr: Int32 = -1, onTerminal: (@Sendable (Int32) -> Void)? = nil
     ) async throws(EstibaError) -> Int32 {
         let (record, s) = try execSpec(
-            container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
+            container: spec, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty,
+            terminalSize: terminalSize)
         let process = try launchExec(s, into: record, as: spec, stdin: stdin, stdout: stdout, stderr: stderr)
         if let master = process.terminal { onTerminal?(master) }
         return await Launcher.wait(process)
@@ -124,7 +126,8 @@ extension Engine {
 
     /// The running container `spec` names, and the spec of an exec in it (see `ContainerSetup.exec`).
     func execSpec(
-        container spec: String, command: [String], environment: [String], user: String?, workingDirectory: String?, tty: Bool
+        container spec: String, command: [String], environment: [String], user: String?, workingDirectory: String?, tty: Bool,
+        terminalSize: TerminalSize?
     ) throws(EstibaError) -> (ContainerRecord, ContainerSpec) {
         guard !command.isEmpty else { throw EstibaError(.invalidArgument, "exec needs a command to run.") }
         let r = try record(spec)
@@ -140,7 +143,8 @@ extension Engine {
         if let user { try Limits.checkUser(user) }
         do {
             let s = try ContainerSetup.exec(
-                in: container, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty)
+                in: container, command: command, environment: environment, user: user, workingDirectory: workingDirectory, tty: tty,
+                terminalSize: terminalSize)
             return (r, s)
         } catch {
             throw error.recoded(.invalidArgument).adding(["user": user ?? ""])

@@ -25,6 +25,8 @@ public struct ContainerSetup: Sendable {
     public var hostname: String?
     /// Give the process a terminal (and `TERM=xterm` unless its environment sets TERM).
     public var tty = false
+    /// The terminal's size when the process starts (with `tty`; nil: 0x0 until resized).
+    public var terminalSize: TerminalSize?
     /// Volumes and bind mounts, resolved to host paths.
     public var volumes: [VolumeMount] = []
     public var network: NetworkMode = .none
@@ -80,6 +82,7 @@ public struct ContainerSetup: Sendable {
             workingDirectory: workingDirectory ?? image.workingDir ?? "/", hostname: effectiveHostname)
         spec.user = (resolved.uid, resolved.gid, resolved.groups)
         spec.terminal = tty
+        spec.terminalSize = tty ? terminalSize : nil
         spec.network = network
         spec.readOnlyRoot = readOnlyRoot
         spec.mounts = volumes

@@ -13,6 +13,8 @@ public struct ContainerSpec: Sendable {
     public var readOnlyRoot = false
     /// Give the process a terminal (a pty from the container's own devpts).
     public var terminal = false
+    /// The terminal's size from the start, before the command runs (nil: 0x0 until resized).
+    public var terminalSize: TerminalSize?
     /// Files bind-mounted read-only over /etc/hosts, /etc/hostname and /etc/resolv.conf.
     public var hostsFile: String?
     public var hostnameFile: String?

@@ -61,6 +61,10 @@ public enum Launcher {
         config.stdout_fd = stdout
         config.stderr_fd = stderr
         config.console_socket = console?.second.rawValue ?? -1
+        if let size = spec.terminalSize, size.isKnown {
+            config.window_rows = size.rows
+            config.window_columns = size.columns
+        }
         config.mount_sources = memory.strings(spec.mounts.map(\.source))
         config.mount_targets = memory.strings(spec.mounts.map(\.target))
         config.mount_readonly = memory.array(spec.mounts.map { Int32($0.readOnly ? 1 : 0) })

@@ -12,7 +12,7 @@ extension EstibaService {
             params: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly",
                 "runtime", "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
-                "devices", "securityOpt",
+                "devices", "securityOpt", "consoleSize",
             ],
             notifications: ["container/started", "container/output", "container/exit"]
         ) { service, p throws(RPCError) in
@@ -39,6 +39,7 @@ extension EstibaService {
             o.createOnly = try p.bool("createOnly") ?? false
             o.labels = try p.stringMap("labels") ?? [:]
             o.tty = try p.bool("tty") ?? false
+            o.terminalSize = try p.consoleSize("consoleSize", tty: o.tty)
             o.volumes = try p.strings("volumes") ?? []
             o.devices = try p.strings("devices") ?? []
             o.securityOptions = try p.strings("securityOpt") ?? []
@@ -82,7 +83,7 @@ extension EstibaService {
             }
         },
         ServiceMethod(
-            "exec", params: ["container", "command", "env", "user", "workdir", "interactive", "tty"],
+            "exec", params: ["container", "command", "env", "user", "workdir", "interactive", "tty", "consoleSize"],
             notifications: ["container/started", "container/output", "container/exit"]
         ) { service, p throws(RPCError) in
             let container = try p.reference("container", "container")
@@ -95,12 +96,13 @@ extension EstibaService {
             let workdir = try p.string("workdir")
             let interactive = try p.bool("interactive") ?? false
             let tty = try p.bool("tty") ?? false
+            let consoleSize = try p.consoleSize("consoleSize", tty: tty)
             let sessions = service.sessions
             return .deferred { ctx in
                 do throws(EstibaError) {
                     let process = try await service.engine.execAttached(
                         container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: tty,
-                        interactive: interactive)
+                        terminalSize: consoleSize, interactive: interactive)
                     // An exec session is addressed by its own ID (like Docker's exec IDs).
                     let session = InteractiveSessions.Session(id: Engine.newExecID(), name: container, tty: tty, process: process)
                     return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))

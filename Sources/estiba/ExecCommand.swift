@@ -21,7 +21,7 @@ struct ExecCommand: AsyncParsableCommand {
             do {
                 process = try await engine.execAttached(
                     container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: true,
-                    interactive: interactive)
+                    terminalSize: TerminalSession.windowSize(), interactive: interactive)
             } catch { throw fail(error) }
             return try await TerminalSession.finish(process, interactive: interactive)
         }

@@ -81,6 +81,8 @@ struct RunCommand: AsyncParsableCommand {
     func launch(_ o: RunOptions) async throws {
         let engine = global.engine()
         if o.tty, !detach {
+            var o = o
+            o.terminalSize = TerminalSession.windowSize()
             let process: AttachedProcess
             do { process = try await engine.runAttached(o, interactive: interactive) } catch { throw runFailure(error) }
             return try await TerminalSession.finish(process, interactive: interactive)

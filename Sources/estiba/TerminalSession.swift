@@ -24,7 +24,17 @@ enum TerminalSession {
         return await process.exitCode()
     }
 
-    /// Gives the process's terminal this terminal's size, now and after every window change.
+    /// This terminal's size (standard input's), for the container's terminal to have from its start; nil when
+    /// standard input is no terminal or its size is unknown.
+    static func windowSize() -> TerminalSize? {
+        let keyboard = FileDescriptor(borrowing: 0, path: "standard input")
+        guard Terminal.isTerminal(keyboard), let size = try? Terminal.windowSize(keyboard) else { return nil }
+        let given = TerminalSize(rows: size.rows, columns: size.columns)
+        return given.isKnown ? given : nil
+    }
+
+    /// Gives the process's terminal this terminal's size, now (should it have changed since the start) and after
+    /// every window change.
     static func followWindowSize(of keyboard: FileDescriptor, into process: AttachedProcess) {
         @Sendable func copySize() {
             guard let size = try? Terminal.windowSize(keyboard) else { return }

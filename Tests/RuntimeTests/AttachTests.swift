@@ -98,6 +98,51 @@ import Testing
         #expect(await a.exitCode() == 4)
     }
 
+    /// The terminal has its size before the command runs: a command that reads it at once sees it, every time
+    /// (without one, it has the 0x0 of a terminal nobody sized, which busybox's stty refuses).
+    @Test func aTerminalHasItsSizeFromTheStart() async throws {
+        let (engine, dir) = try await busybox()
+        defer { removeTree(dir) }
+        var o = options(["stty", "size"])
+        o.tty = true
+        let unsized = try await engine.runAttached(o)
+        let unsizedScreen = await collect(unsized)[.terminal] ?? ""
+        #expect(!unsizedScreen.contains("37 101"), "\(unsizedScreen)")
+        _ = await unsized.exitCode()
+        o.terminalSize = TerminalSize(rows: 37, columns: 101)
+        for run in 1...20 {
+            let a = try await engine.runAttached(o)
+            let out = await collect(a)
+            #expect(out[.terminal] == "37 101\r\n", "run \(run): \(out)")
+            #expect(await a.exitCode() == 0)
+        }
+        #expect(try engine.containers().isEmpty)
+    }
+
+    @Test func anExecTerminalHasItsSizeFromTheStart() async throws {
+        let (engine, dir) = try await busybox()
+        defer { removeTree(dir) }
+        var o = options(["cat"])
+        o.name = "sized"
+        let first = try await engine.runAttached(o, interactive: true)
+        for run in 1...20 {
+            let e = try await engine.execAttached(
+                container: "sized", command: ["stty", "size"], tty: true, terminalSize: TerminalSize(rows: 37, columns: 101))
+            let out = await collect(e)
+            #expect(out[.terminal] == "37 101\r\n", "exec \(run): \(out)")
+            #expect(await e.exitCode() == 0)
+        }
+        // An exec's size is its own terminal's: another exec, sized otherwise, sees its own.
+        let other = try await engine.execAttached(
+            container: "sized", command: ["stty", "size"], tty: true, terminalSize: TerminalSize(rows: 50, columns: 200))
+        let otherScreen = await collect(other)
+        #expect(otherScreen[.terminal] == "50 200\r\n", "\(otherScreen)")
+        #expect(await other.exitCode() == 0)
+        first.closeInput()
+        #expect(await collect(first)[.stdout] == nil)
+        #expect(await first.exitCode() == 0)
+    }
+
     @Test func execAttachesToARunningContainer() async throws {
         let (engine, dir) = try await busybox()
         defer { removeTree(dir) }

@@ -201,4 +201,19 @@ import Testing
         let same = try ContainerSetup.exec(in: running, command: ["ls"], environment: [], user: nil, workingDirectory: "/", tty: false)
         #expect(same.user.uid == 0 && same.workingDirectory == "/" && !same.terminal)
     }
+
+    @Test func theTerminalsSizeGoesWithTheTerminal() throws {
+        let size = TerminalSize(rows: 37, columns: 101)
+        var setup = ContainerSetup(image: image(env: ["PATH=/bin"]), imageName: "test", id: Self.id)
+        setup.terminalSize = size
+        #expect(try spec(setup).terminalSize == nil)
+        setup.tty = true
+        let sized = try spec(setup)
+        #expect(sized.terminal && sized.terminalSize == size)
+        let other = TerminalSize(rows: 5, columns: 6)
+        let e = try ContainerSetup.exec(in: sized, command: ["stty", "size"], environment: [], user: nil, workingDirectory: nil, tty: true, terminalSize: other)
+        #expect(e.terminal && e.terminalSize == other)
+        let plain = try ContainerSetup.exec(in: sized, command: ["ls"], environment: [], user: nil, workingDirectory: nil, tty: false, terminalSize: other)
+        #expect(!plain.terminal && plain.terminalSize == nil)
+    }
 }

@@ -44,6 +44,8 @@ struct estiba_launch {
     int ngroups;
     int stdin_fd, stdout_fd, stderr_fd;
     int console_socket;            /* >= 0: allocate a terminal in the container, send its master here (SCM_RIGHTS) */
+    unsigned short window_rows;    /* the terminal's size before the command starts (both non-zero: set; else the */
+    unsigned short window_columns; /* terminal starts as 0x0 until resized) */
     const char *const *mount_sources;  /* volumes and bind mounts: host paths (nmounts of them) */
     const char *const *mount_targets;  /* absolute paths in the container, resolved inside its root */
     const int *mount_readonly;
