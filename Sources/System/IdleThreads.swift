@@ -39,11 +39,17 @@ final class IdleThreads: @unchecked Sendable {
     /// How many threads wait for work now.
     var count: Int { locked { waiting.count } }
 
-    /// Gives `work` to the thread that began waiting last among those with at least `stackSize` bytes of stack;
-    /// false when no such thread waits.
+    /// Gives `work` to a waiting thread with at least `stackSize` bytes of stack: of those with the smallest such
+    /// stack (small work leaves the big stacks to work that needs them), the one that began waiting last. False
+    /// when no such thread waits.
     func handOff(stackSize: Int, _ work: @escaping @Sendable () -> Void) -> Bool {
         locked {
-            guard let i = waiting.lastIndex(where: { $0.stackSize >= stackSize }) else { return false }
+            var chosen: Int?
+            for (i, slot) in waiting.enumerated() where slot.stackSize >= stackSize {
+                if let c = chosen, waiting[c].stackSize < slot.stackSize { continue }
+                chosen = i
+            }
+            guard let i = chosen else { return false }
             let slot = waiting.remove(at: i)
             slot.work = work
             pthread_cond_signal(slot.wake)
