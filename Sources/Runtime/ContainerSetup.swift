@@ -94,10 +94,12 @@ public struct ContainerSetup: Sendable {
         return spec
     }
 
-    /// The spec (as `spec` makes it), with the bundle's files written.
-    public func prepare(root: ActiveSnapshot, mountPoint: String, bundle: String) throws(RuntimeError) -> ContainerSpec {
+    /// The spec (as `spec` makes it), with the bundle's files written (`runtimeConfig`: as `BundleFiles.write`).
+    public func prepare(root: ActiveSnapshot, mountPoint: String, bundle: String, runtimeConfig: Bool = true) throws(RuntimeError)
+        -> ContainerSpec
+    {
         let spec = try spec(root: root, mountPoint: mountPoint, bundle: bundle)
-        try BundleFiles(directory: bundle).write(spec)
+        try BundleFiles(directory: bundle).write(spec, runtimeConfig: runtimeConfig)
         return spec
     }
 
