@@ -180,7 +180,8 @@ extension BuildRun {
         setup.network = network
         setup.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
         let spec: ContainerSpec
-        do { spec = try setup.prepare(root: ws.snapshot, mountPoint: ws.mountPoint, bundle: ws.directory) } catch {
+        // No OCI config.json: the step's bundle is run by the launcher only, and goes when the step ends.
+        do { spec = try setup.prepare(root: ws.snapshot, mountPoint: ws.mountPoint, bundle: ws.directory, runtimeConfig: false) } catch {
             throw self.error(node, error.stage == "user" ? .notFound : .io, error.message)
         }
 

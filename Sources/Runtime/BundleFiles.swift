@@ -14,15 +14,16 @@ public struct BundleFiles: Sendable {
     public var resolvConf: String { directory + "/resolv.conf" }
     public var config: String { directory + "/config.json" }
 
-    /// Writes them for `spec`: localhost and the hostname, the hostname, this host's resolv.conf, the config. Each
-    /// is replaced whole but not flushed to disk, which would cost every container and RUN step milliseconds: after
-    /// a crash, a created container that lost them says so when started.
-    public func write(_ spec: ContainerSpec) throws(EstibaError) {
-        let files: [(String, [UInt8])] = [
+    /// Writes them for `spec`: localhost and the hostname, the hostname, this host's resolv.conf, and the config
+    /// unless `runtimeConfig` is false (a build step's bundle, which only the launcher runs). Each is replaced whole
+    /// but not flushed to disk, which would cost every container and RUN step milliseconds: after a crash, a created
+    /// container that lost them says so when started.
+    public func write(_ spec: ContainerSpec, runtimeConfig: Bool = true) throws(EstibaError) {
+        var files: [(String, [UInt8])] = [
             (hosts, Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8)),
             (hostname, Array((spec.hostname + "\n").utf8)), (resolvConf, (try? Files.read("/etc/resolv.conf")) ?? []),
-            (config, Bundle.config(spec).encodedPretty()),
         ]
+        if runtimeConfig { files.append((config, Bundle.config(spec).encodedPretty())) }
         for (path, bytes) in files {
             do { try AtomicFile.write(bytes, to: path, durable: false) } catch { throw EstibaError.runtime(error.message, stage: "bundle") }
         }

@@ -98,10 +98,12 @@ public struct ContainerSetup: Sendable {
         return spec
     }
 
-    /// The spec (as `spec` makes it), with the bundle's files written.
-    public func prepare(root: ActiveSnapshot, mountPoint: String, bundle: String) throws(EstibaError) -> ContainerSpec {
+    /// The spec (as `spec` makes it), with the bundle's files written (`runtimeConfig`: as `BundleFiles.write`).
+    public func prepare(root: ActiveSnapshot, mountPoint: String, bundle: String, runtimeConfig: Bool = true) throws(EstibaError)
+        -> ContainerSpec
+    {
         let spec = try spec(root: root, mountPoint: mountPoint, bundle: bundle)
-        try BundleFiles(directory: bundle).write(spec)
+        try BundleFiles(directory: bundle).write(spec, runtimeConfig: runtimeConfig)
         return spec
     }
 

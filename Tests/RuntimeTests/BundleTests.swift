@@ -42,6 +42,20 @@ import Testing
         #expect(files["resolv.conf"] == String(decoding: try Files.read("/etc/resolv.conf"), as: UTF8.self))
     }
 
+    @Test func aBundleWithoutTheRuntimeConfigHasOnlyTheEtcFiles() throws {
+        let dir = try temporaryDirectory("bundle")
+        defer { removeTree(dir) }
+        let layer = try layerWithUsers(in: dir)
+        var image = ContainerConfig()
+        image.cmd = ["sh"]
+        let setup = ContainerSetup(image: image, imageName: "test", id: "feedfacecafe" + String(repeating: "0", count: 52))
+        let spec = try setup.prepare(root: try snapshot(in: dir, on: [layer]), mountPoint: dir + "/rootfs", bundle: dir, runtimeConfig: false)
+        let bundle = BundleFiles(directory: dir)
+        #expect(!Files.exists(bundle.config))
+        #expect(String(decoding: try Files.read(bundle.hostname), as: UTF8.self) == spec.hostname + "\n")
+        #expect(Files.exists(bundle.hosts) && Files.exists(bundle.resolvConf))
+    }
+
     @Test func theProcessIsTheSpecsWithDockersCapabilities() throws {
         let (spec, config, _) = try prepared { $0.user = "alice"; $0.command = ["sh", "-c", "id"]; $0.workingDirectory = "/tmp" }
         let process = try #require(config["process"])
