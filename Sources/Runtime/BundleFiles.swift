@@ -14,10 +14,11 @@ public struct BundleFiles: Sendable {
     public var resolvConf: String { directory + "/resolv.conf" }
     public var config: String { directory + "/config.json" }
 
-    /// Writes them for `spec`: localhost and the hostname, the hostname, this host's resolv.conf, and the config
-    /// unless `runtimeConfig` is false (a build step's bundle, which only the launcher runs). Each is replaced whole
-    /// but not flushed to disk, which would cost every container and RUN step milliseconds: after a crash, a created
-    /// container that lost them says so when started.
+    /// Writes them for `spec` into the new bundle directory: localhost and the hostname, the hostname, this host's
+    /// resolv.conf, and the config unless `runtimeConfig` is false (a build step's bundle, which only the launcher
+    /// runs). Each is a new file (an existing one is an error, never overwritten), not flushed to disk, which would
+    /// cost every container and RUN step milliseconds: after a crash, a created container that lost them says so
+    /// when started.
     public func write(_ spec: ContainerSpec, runtimeConfig: Bool = true) throws(EstibaError) {
         var files: [(String, [UInt8])] = [
             (hosts, Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8)),
@@ -25,7 +26,9 @@ public struct BundleFiles: Sendable {
         ]
         if runtimeConfig { files.append((config, Bundle.config(spec).encodedPretty())) }
         for (path, bytes) in files {
-            do { try AtomicFile.write(bytes, to: path, durable: false) } catch { throw EstibaError.runtime(error.message, stage: "bundle") }
+            do { try FileDescriptor.open(path, [.writeOnly, .create, .exclusive], permissions: 0o644).writeAll(bytes) } catch {
+                throw error.adding(["stage": "bundle"])
+            }
         }
     }
 }

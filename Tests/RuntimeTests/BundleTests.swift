@@ -56,6 +56,21 @@ import Testing
         #expect(Files.exists(bundle.hosts) && Files.exists(bundle.resolvConf))
     }
 
+    @Test func aBundleIsWrittenOnceAndNeverOverwritten() throws {
+        let dir = try temporaryDirectory("bundle")
+        defer { removeTree(dir) }
+        let layer = try layerWithUsers(in: dir)
+        var image = ContainerConfig()
+        image.cmd = ["sh"]
+        let setup = ContainerSetup(image: image, imageName: "test", id: "feedfacecafe" + String(repeating: "0", count: 52))
+        let spec = try setup.prepare(root: try snapshot(in: dir, on: [layer]), mountPoint: dir + "/rootfs", bundle: dir, runtimeConfig: false)
+        let bundle = BundleFiles(directory: dir)
+        try Files.write(Array("kept\n".utf8), to: bundle.hostname)
+        let refused = #expect(throws: EstibaError.self) { try bundle.write(spec, runtimeConfig: false) }
+        #expect(refused?.stage == "bundle" && refused?.isAlreadyExisting == true)
+        #expect(try Files.read(bundle.hostname) == Array("kept\n".utf8))
+    }
+
     @Test func theProcessIsTheSpecsWithDockersCapabilities() throws {
         let (spec, config, _) = try prepared { $0.user = "alice"; $0.command = ["sh", "-c", "id"]; $0.workingDirectory = "/tmp" }
         let process = try #require(config["process"])
