@@ -70,19 +70,29 @@ podman_build() { echo "$P build --layers --isolation chroot -q $2 -t bench:1 $1"
 
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg), $rounds rounds each, examples/prod-env (17 steps)"
 declare -A cold cached addlast
-for tool in $tools; do
-    build=${tool}_build
-    t=(); for _ in $(seq 1 "$rounds"); do t+=("$(ms "$($build "$work/third" --no-cache)")"); done
-    cold[$tool]=$(printf '%s\n' "${t[@]}" | median)
-    ms "$($build "$work/third" "")" >/dev/null
-    t=(); for _ in $(seq 1 "$rounds"); do t+=("$(ms "$($build "$work/third" "")")"); done
-    cached[$tool]=$(printf '%s\n' "${t[@]}" | median)
-    ms "$($build "$work/last" "")" >/dev/null
-    t=(); for i in $(seq 1 "$rounds"); do
-        echo "db_host=db$i-$tool" > "$work/last/config.txt"
-        t+=("$(ms "$($build "$work/last" "")")")
+# Each phase runs its rounds in alternation (round 1 of every tool, then round 2…), so a change of load on this
+# shared machine reaches every tool alike; a `sync` before each build keeps one tool's writeback out of the next's
+# time.
+declare -A times
+phase() { # phase NAME CONTEXT FLAGS [CHANGE]: fills times[tool] with one time per round
+    for tool in $tools; do times[$tool]=""; done
+    for i in $(seq 1 "$rounds"); do
+        for tool in $tools; do
+            [ -n "${4:-}" ] && echo "db_host=db$i-$tool" > "$2/config.txt"
+            sync # no tool pays for writing back what the one before it wrote
+            times[$tool]+="$(ms "$(${tool}_build "$2" "$3")") "
+        done
     done
-    addlast[$tool]=$(printf '%s\n' "${t[@]}" | median)
+}
+phase cold "$work/third" --no-cache
+for tool in $tools; do cold[$tool]=$(printf '%s\n' ${times[$tool]} | median); done
+for tool in $tools; do ms "$(${tool}_build "$work/third" "")" >/dev/null; done
+phase cached "$work/third" ""
+for tool in $tools; do cached[$tool]=$(printf '%s\n' ${times[$tool]} | median); done
+for tool in $tools; do ms "$(${tool}_build "$work/last" "")" >/dev/null; done
+phase addlast "$work/last" "" change
+for tool in $tools; do addlast[$tool]=$(printf '%s\n' ${times[$tool]} | median); done
+for tool in $tools; do
     printf '%-8s cold %9s ms   unchanged rebuild %8s ms   config.txt changed, ADD last %8s ms\n' "$tool" "${cold[$tool]}" "${cached[$tool]}" "${addlast[$tool]}"
 done
 echo "db_host=dry" > "$work/third/config.txt"
