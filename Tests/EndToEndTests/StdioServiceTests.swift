@@ -120,7 +120,7 @@ import Testing
         let output = dir.appendingPathComponent("out.jsonl")
         try (request(1, "initialize") + "\n" + request(2, "parse", ["text": "FROM a"]) + "\n").write(
             to: input, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let q = Process()
         q.executableURL = URL(fileURLWithPath: Paths.estiba)
         q.arguments = ["serve", "--stdio"]

@@ -47,15 +47,7 @@ enum SizedPty {
             _, status = os.waitpid(pid, 0)
             sys.stdout.write(out.decode(errors="replace") + "EXIT=%d\n" % os.waitstatus_to_exitcode(status))
             """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let encoded = try JSONSerialization.data(withJSONObject: argv)
-        p.arguments = ["python3", "-c", script, String(decoding: encoded, as: UTF8.self), String(rows), String(columns)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return screen
+        return try python3(script, [String(decoding: encoded, as: UTF8.self), String(rows), String(columns)])
     }
 }

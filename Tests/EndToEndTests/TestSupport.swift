@@ -351,16 +351,21 @@ enum Pty {
             _, status = os.waitpid(pid, 0)
             sys.stdout.write(screen.decode(errors="replace") + "\nEXIT=%d\n" % os.WEXITSTATUS(status))
             """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let stepsJSON = JSONValue.array(steps.map { .array([.string($0.text), .double($0.pause), .double($0.read)]) })
-        p.arguments = ["python3", "-c", script, String(decoding: JSONValue(argv).encoded(), as: UTF8.self),
-                       String(decoding: stepsJSON.encoded(), as: UTF8.self), String(startup)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return screen
+        return try python3(script, [String(decoding: JSONValue(argv).encoded(), as: UTF8.self),
+                                    String(decoding: stepsJSON.encoded(), as: UTF8.self), String(startup)])
     }
+}
+
+/// Runs a Python 3 script with `arguments`; returns what it wrote to standard output.
+func python3(_ script: String, _ arguments: [String]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script] + arguments
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return text
 }

@@ -42,15 +42,20 @@ import Testing
         #expect(files["resolv.conf"] == String(decoding: try Files.read("/etc/resolv.conf"), as: UTF8.self))
     }
 
-    @Test func aBundleWithoutTheRuntimeConfigHasOnlyTheEtcFiles() throws {
-        let dir = try temporaryDirectory("bundle")
-        defer { removeTree(dir) }
+    /// A build step's bundle (no runtime config) prepared in `dir`.
+    func stepBundle(in dir: String) throws -> (ContainerSpec, BundleFiles) {
         let layer = try layerWithUsers(in: dir)
         var image = ContainerConfig()
         image.cmd = ["sh"]
         let setup = ContainerSetup(image: image, imageName: "test", id: "feedfacecafe" + String(repeating: "0", count: 52))
         let spec = try setup.prepare(root: try snapshot(in: dir, on: [layer]), mountPoint: dir + "/rootfs", bundle: dir, runtimeConfig: false)
-        let bundle = BundleFiles(directory: dir)
+        return (spec, BundleFiles(directory: dir))
+    }
+
+    @Test func aBundleWithoutTheRuntimeConfigHasOnlyTheEtcFiles() throws {
+        let dir = try temporaryDirectory("bundle")
+        defer { removeTree(dir) }
+        let (spec, bundle) = try stepBundle(in: dir)
         #expect(!Files.exists(bundle.config))
         #expect(String(decoding: try Files.read(bundle.hostname), as: UTF8.self) == spec.hostname + "\n")
         #expect(Files.exists(bundle.hosts) && Files.exists(bundle.resolvConf))
@@ -59,12 +64,7 @@ import Testing
     @Test func aBundleIsWrittenOnceAndNeverOverwritten() throws {
         let dir = try temporaryDirectory("bundle")
         defer { removeTree(dir) }
-        let layer = try layerWithUsers(in: dir)
-        var image = ContainerConfig()
-        image.cmd = ["sh"]
-        let setup = ContainerSetup(image: image, imageName: "test", id: "feedfacecafe" + String(repeating: "0", count: 52))
-        let spec = try setup.prepare(root: try snapshot(in: dir, on: [layer]), mountPoint: dir + "/rootfs", bundle: dir, runtimeConfig: false)
-        let bundle = BundleFiles(directory: dir)
+        let (spec, bundle) = try stepBundle(in: dir)
         try Files.write(Array("kept\n".utf8), to: bundle.hostname)
         let refused = #expect(throws: EstibaError.self) { try bundle.write(spec, runtimeConfig: false) }
         #expect(refused?.stage == "bundle" && refused?.isAlreadyExisting == true)
