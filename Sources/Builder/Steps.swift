@@ -193,9 +193,10 @@ extension BuildRun {
         } catch {
             throw self.error(node, .io, "Cannot create a pipe for the step's output: \(error.reason).")
         }
-        let process: LaunchedProcess
+        // Supervised by a thread of this process: a killed build or service kills its step (and all it started).
+        let process: SupervisedProcess
         do {
-            process = try Launcher.start(spec, stdin: nothing.rawValue, stdout: output.writeEnd.rawValue, stderr: output.writeEnd.rawValue)
+            process = try await SupervisedProcess.start(spec, stdin: nothing.rawValue, stdout: output.writeEnd.rawValue, stderr: output.writeEnd.rawValue)
         } catch {
             throw self.error(node, .buildFailed, error.message)
         }
@@ -215,7 +216,7 @@ extension BuildRun {
         // Cancelling the build (JSON-RPC $/cancelRequest) kills the step's container.
         let pid = process.pid
         let code = await withTaskCancellationHandler {
-            await Launcher.wait(process)
+            await process.exitCode()
         } onCancel: {
             try? Processes.send(.kill, to: pid)
         }

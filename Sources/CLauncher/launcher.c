@@ -374,17 +374,35 @@ static void seal_process(const struct estiba_launch *c) {
 
 static void become_command(const struct estiba_launch *c);
 
-static int child_main(void *arg) {
-    const struct estiba_launch *c = arg;
-    const char *root = c->merged;
-    seal_process(c);
+/* The first thing a cloned child does: it holds only its own end of the sync pipe and dies with the thread that
+   launched it (PR_SET_PDEATHSIG); a parent already gone by then means exit. Outside a new pid namespace
+   (`same_pid_namespace`) getppid() tells; inside one it reads 0, and the sync pipe tells instead: with the parent's
+   end closed here, a dead parent is end of file on it. */
+static void watch_parent(const struct estiba_launch *c, int same_pid_namespace) {
+    if (c->sync_peer_fd >= 0) close(c->sync_peer_fd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) _exit(126);
+    if (same_pid_namespace && c->parent_pid > 0 && getppid() != c->parent_pid) _exit(126);
+}
+
+/* Waits for the parent's byte on the sync pipe (end of file: the parent died or gave up, so exit); then keeps the
+   parent-death signal the caller asked for, or none. */
+static void wait_for_parent(const struct estiba_launch *c) {
     if (c->sync_fd >= 0) {
         char go = 0;
         ssize_t n;
         while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
-        if (n != 1) _exit(126); /* the parent gave up on us */
+        if (n != 1) _exit(126); /* the parent died or gave up on us */
         close(c->sync_fd);
     }
+    if (prctl(PR_SET_PDEATHSIG, c->parent_death_signal, 0, 0, 0) != 0) _exit(126);
+}
+
+static int child_main(void *arg) {
+    const struct estiba_launch *c = arg;
+    const char *root = c->merged;
+    watch_parent(c, 0);
+    seal_process(c);
+    wait_for_parent(c);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(c, "make mounts private");
     if (mount("overlay", root, "overlay", 0, c->overlay_options) != 0) fail(c, "mount the overlay root");
     if (mkdir_in(root, "/proc", 0555) != 0) fail(c, "create /proc");
@@ -522,6 +540,8 @@ static void become_command(const struct estiba_launch *c) {
     if (syscall(SYS_setgroups, (size_t)c->ngroups, c->groups) != 0) fail(c, "set supplementary groups");
     if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) != 0) fail(c, "set the group");
     if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0) fail(c, "set the user");
+    /* A change of user clears the parent-death signal: set it again. */
+    if (c->parent_death_signal && prctl(PR_SET_PDEATHSIG, c->parent_death_signal, 0, 0, 0) != 0) fail(c, "set the parent-death signal");
     if (c->uid == 0 && set_root_capabilities(c) != 0) fail(c, "set capabilities");
     if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(c, "set no_new_privs");
     if (c->seccomp_filter && c->no_new_privs && load_seccomp(c) != 0) fail(c, "install the seccomp filter");
@@ -562,14 +582,9 @@ static void become_command(const struct estiba_launch *c) {
 static int exec_child(void *arg) {
     const struct exec_args *a = arg;
     const struct estiba_launch *c = a->config;
+    watch_parent(c, 1);
     seal_process(c);
-    if (c->sync_fd >= 0) {
-        char go = 0;
-        ssize_t n;
-        while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
-        if (n != 1) _exit(126);
-        close(c->sync_fd);
-    }
+    wait_for_parent(c);
     static const char *const kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
     int fds[5];
     char path[64];

@@ -16,8 +16,13 @@ public struct LaunchedProcess: Sendable {
 public enum Launcher {
     /// Starts `spec`'s first process with the given standard descriptors (-1: inherit). With `execInto`, runs
     /// `spec`'s command inside the running container whose first process has that pid (`exec`) instead.
+    ///
+    /// The child dies with the calling thread while it starts (so a caller killed mid-launch leaves nothing
+    /// behind); with `tiedToThread` it keeps dying with that thread for good (SIGKILL, which ends the whole
+    /// container): the caller must then call from a thread that lives as long as the container (see `supervise`).
     public static func start(
-        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil
+        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil,
+        tiedToThread: Bool = false
     ) throws(EstibaError) -> LaunchedProcess {
         guard !spec.arguments.isEmpty else {
             throw EstibaError.runtime("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
@@ -71,6 +76,9 @@ public enum Launcher {
         config.nmounts = Int32(spec.mounts.count)
         config.error_fd = errorPipe.writeEnd.rawValue
         config.sync_fd = sync.readEnd.rawValue
+        config.sync_peer_fd = sync.writeEnd.rawValue
+        config.parent_pid = Processes.currentID
+        config.parent_death_signal = tiedToThread ? Signal.kill.rawValue : 0
         config.entry_fd = entry
         if !seccompProgram.isEmpty {
             config.seccomp_filter = UnsafeRawPointer(memory.array(seccompProgram))

@@ -38,9 +38,10 @@ public enum Monitor {
             // Without a log (it cannot be opened) the output goes where the monitor's goes: nowhere.
             let log = try? FileDescriptor.open(base + "/container.log", [.writeOnly, .create, .append], permissions: 0o640)
             let input = try? FileDescriptor.open("/dev/null")
+            // Tied to this thread, which waits for it below: the container never outlives its monitor.
             let output = log?.rawValue ?? -1
             process = try withExtendedLifetime((log, input)) { () throws(EstibaError) in
-                try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output)
+                try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output, tiedToThread: true)
             }
         } catch {
             report(error.message)

@@ -53,6 +53,13 @@ struct estiba_launch {
     int error_fd;                  /* write end of a CLOEXEC pipe: "stage: reason" is written there on failure */
     int sync_fd;                   /* >= 0: read end of a pipe; the child waits for a byte on it before it starts
                                       (so the parent can put it in its cgroups first) */
+    int sync_peer_fd;              /* the parent's (write) end of that pipe: the child closes it first, so a parent
+                                      that dies before the byte is sent means end of file, never a wait forever */
+    pid_t parent_pid;              /* the caller's pid: a child outside a new pid namespace (exec) that finds
+                                      another parent exits at once */
+    int parent_death_signal;       /* 0: the child dies with the launching thread only until it is let go; else
+                                      the signal it gets when that thread ends, kept through the exec (the
+                                      container never outlives its supervisor) */
     int entry_fd;                  /* the estiba-entry program in a sealed memfd: the child executes it, and it
                                       executes argv (see Runtime/EntryProgram) */
     const void *seccomp_filter;    /* struct sock_filter[seccomp_length], installed last before exec; NULL: none */
