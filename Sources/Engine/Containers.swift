@@ -62,9 +62,12 @@ extension Engine {
     func containerStore() throws(EstibaError) -> ContainerStore {
         // Opening the image store first makes (or checks) a private store root.
         _ = try store()
-        do { return try ContainerStore(root: configuration.root) } catch {
+        let containers: ContainerStore
+        do { containers = try ContainerStore(root: configuration.root) } catch {
             throw error.recoded(.io)
         }
+        ContainerRecovery.once(containers, root: configuration.root)
+        return containers
     }
 
     /// Runs a container to completion with the given standard descriptors (-1: this process's own): the create,
@@ -83,16 +86,18 @@ extension Engine {
         if o.detach {
             return RunResult(containerID: try startDetached(created, o), name: name, exitCode: 0)
         }
-        let process = try startForeground(created, o, stdin: stdin, stdout: stdout, stderr: stderr)
+        let process = try await startForeground(created, o, stdin: stdin, stdout: stdout, stderr: stderr)
         if o.runtime == .estiba { onStart?(id, name) }
         if let master = process.terminal { onTerminal?(master) }
         let code = await waitForExit(process, remove: o.remove)
         return RunResult(containerID: id, name: name, exitCode: code)
     }
 
-    /// Containers, newest first (`all`: stopped ones too). Records of processes that vanished read as exited.
+    /// Containers, newest first (`all`: stopped ones too), each settled (see `ContainerRecovery`). Records of
+    /// processes that vanished read as exited.
     public func containers(all: Bool = true) throws(EstibaError) -> [ContainerRecord] {
-        try containerStore().all().map(Self.live).filter { all || $0.state == .running }
+        let store = try containerStore()
+        return store.all().compactMap { ContainerRecovery.settle($0, in: store) }.map(Self.live).filter { all || $0.state == .running }
     }
 
     /// A record as things stand: one whose process vanished reads as exited.
@@ -109,13 +114,18 @@ extension Engine {
         for spec in specs {
             let record: ContainerRecord
             do { record = try store.find(spec) } catch { throw error.adding(["container": spec]) }
-            let live = Self.live(record).state == .running
-            if live {
-                guard force, let pid = record.pid else {
+            guard let settled = ContainerRecovery.settle(record, in: store) else {
+                removed.append(spec)
+                continue
+            }
+            if Self.live(settled).state == .running {
+                guard force, let pid = settled.pid else {
                     throw EstibaError(.conflict, "Container \(spec) is running; stop it first, or remove it with force.", context: ["container": spec])
                 }
                 try? Processes.send(.kill, to: pid)
             }
+            // Its cgroups go with it (thawed first: a paused process cannot die).
+            ContainerRecovery.end(record.id)
             store.remove(record.id)
             removed.append(spec)
         }
@@ -130,15 +140,14 @@ extension Engine {
         let record: ContainerRecord
         do { record = try store.find(spec) } catch { throw error.adding(["container": spec]) }
         // A running container is paused (freezer cgroup) while its layer is read, like docker commit.
-        var frozen: Cgroups?
+        // The pause is recorded with this process's pid, so if this process dies the next command thaws it.
+        var frozen: ContainerFreeze?
         if Self.live(record).state == .running {
-            let groups = Cgroups.existing(id: record.id)
-            do { try groups.freeze(true) } catch {
+            do { frozen = try ContainerFreeze.freeze(store: store, id: record.id) } catch {
                 throw EstibaError(.conflict, "Container \(spec) is running and cannot be paused (\(error.message)); stop it first, then commit.", context: ["container": spec])
             }
-            frozen = groups
         }
-        defer { try? frozen?.freeze(false) }
+        defer { frozen?.thaw() }
         let ref = try reference.map { r throws(EstibaError) in try Self.reference(r) }
         let base = try await inspectImage(record.imageID)
         var config = base.config

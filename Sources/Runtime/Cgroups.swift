@@ -1,4 +1,5 @@
 import CLauncher
+import ImageStore
 import System
 
 /// Resource limits of a container (`--memory`, `--pids-limit`, `--cpus`).
@@ -181,8 +182,8 @@ public struct Cgroups: Sendable {
 
     static func stepPrefix(root: String) -> String { "step-" + stableHash(root.utf8) + "-" }
 
-    /// Ends the processes of, and removes, the step groups of store `root` whose scratch directory is gone (their
-    /// build was killed and prune cleared the directory). Returns how many groups were removed.
+    /// Ends the processes of, and removes, the step groups of store `root` whose build is gone: their scratch
+    /// directory is gone, or no live process holds its lock. Returns how many groups were removed.
     @discardableResult
     public static func removeAbandonedSteps(root: String) -> Int {
         let prefix = stepPrefix(root: root)
@@ -195,19 +196,34 @@ public struct Cgroups: Sendable {
         var removed = 0
         for id in ids {
             let workspace = root + "/tmp/" + String(id.dropFirst(prefix.count))
-            guard !Files.exists(workspace) else { continue }  // its build may still be running
+            guard !isHeld(workspace) else { continue }  // its build is still running
             let groups = existing(id: id)
-            // A few passes: a process may fork between reading the list and the kill.
-            for _ in 0..<3 {
-                for dir in groups.directories {
-                    let pids = (try? Files.read(dir + "/cgroup.procs")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { try? Processes.send(.kill, to: pid) }
-                }
-            }
+            groups.killProcesses()
             groups.remove()
             removed += 1
         }
         return removed
+    }
+
+    /// Sends SIGKILL to every process in the groups (a few passes: a process may fork between reading the list and
+    /// the kill).
+    public func killProcesses() {
+        for _ in 0..<3 {
+            for dir in directories {
+                let pids = (try? Files.read(dir + "/cgroup.procs")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { try? Processes.send(.kill, to: pid) }
+            }
+        }
+    }
+
+    /// Whether a live process holds the lock of the scratch directory `workspace` (a step group is made only after
+    /// its step took that lock).
+    static func isHeld(_ workspace: String) -> Bool {
+        guard let file = try? FileDescriptor.open(workspace + "/" + ScratchDirectory.lockName, .noFollow),
+            let locked = try? file.lock(exclusive: true, wait: false)
+        else { return false }
+        if locked { file.unlock() }
+        return !locked
     }
 
     /// The existing cgroups of container `id` (for a monitor or a later commit).
@@ -240,6 +256,18 @@ public struct Cgroups: Sendable {
             return
         }
         throw EstibaError.runtime("The container has no freezer cgroup, so it cannot be paused.", stage: "freezer")
+    }
+
+    /// Whether the container's processes are paused (or being paused) by the freezer.
+    public var isFrozen: Bool {
+        func read(_ file: String) -> String { (try? Files.read(file)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        if let v1 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/freezer/") }) {
+            return read(v1 + "/freezer.state").hasPrefix("FREEZ")
+        }
+        if let v2 = directories.first(where: { $0.hasPrefix(Cgroups.root + "/estiba/") }) {
+            return read(v2 + "/cgroup.freeze").hasPrefix("1")
+        }
+        return false
     }
 
     /// Writes the freezer's state; a group that cannot be opened is an error, a refused write is not (the state
