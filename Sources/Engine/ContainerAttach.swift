@@ -58,7 +58,7 @@ extension Engine {
             throw error.recoded(.io)
         }
         let process: ForegroundProcess
-        do { process = try startForeground(created, o, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
+        do { process = try await startForeground(created, o, stdin: streams.processStdin, stdout: streams.processStdout, stderr: streams.processStderr) } catch {
             streams.abandon()
             throw error
         }

@@ -58,6 +58,11 @@ extension Engine {
             created: Timestamp.now().seconds, lowerDirectories: mounted)
         record.labels = setup.image.labels.merging(o.labels) { _, new in new }
         record.anonymousVolumes = volumes.anonymous
+        if !o.createOnly && !o.detach {
+            // Run in the foreground: this process supervises it from now on (see `ContainerRecovery`).
+            record.monitorPid = Processes.currentID
+            record.autoRemove = o.remove
+        }
         let root: ActiveSnapshot
         do { root = try containers.create(record) } catch { throw error.adding(["container": name]) }
         let bundle = BundleFiles(directory: containers.path(id))

@@ -5,7 +5,7 @@ import System
 /// A container's first process, started in the foreground by Estiba's launcher or by runc.
 struct ForegroundProcess: Sendable {
     enum Started: Sendable {
-        case estiba(LaunchedProcess)
+        case estiba(SupervisedProcess)
         case runc(RuncRunner.Process)
     }
 
@@ -22,11 +22,14 @@ struct ForegroundProcess: Sendable {
 
 extension Engine {
     /// The start step of `run`: starts the created container's first process with the given standard
-    /// descriptors (-1: this process's own) and records it as running.
-    func startForeground(_ c: CreatedContainer, _ o: RunOptions, stdin: Int32, stdout: Int32, stderr: Int32) throws(EstibaError) -> ForegroundProcess {
+    /// descriptors (-1: this process's own) and records it as running. This process is its supervisor: the
+    /// container dies with it, and whoever next opens the store records the exit (honouring `remove`).
+    func startForeground(_ c: CreatedContainer, _ o: RunOptions, stdin: Int32, stdout: Int32, stderr: Int32) async throws(EstibaError) -> ForegroundProcess {
         var record = c.record
         record.state = .running
         record.startedAt = Timestamp.now().seconds
+        record.monitorPid = Processes.currentID
+        record.autoRemove = o.remove
         if o.runtime == .runc {
             guard !o.tty else {
                 c.store.remove(record.id)
@@ -41,8 +44,8 @@ extension Engine {
                 throw error.recoded(.invalidArgument).adding(["container": record.name])
             }
         }
-        let process: LaunchedProcess
-        do { process = try Launcher.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr) } catch {
+        let process: SupervisedProcess
+        do { process = try await SupervisedProcess.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr) } catch {
             c.store.remove(record.id)
             throw error.recoded(.launchFailed).adding(["container": record.name, "image": record.image, "stage": error.stage ?? ""])
         }
@@ -56,13 +59,14 @@ extension Engine {
     func waitForExit(_ p: ForegroundProcess, remove: Bool) async -> Int32 {
         let code: Int32
         switch p.started {
-        case .estiba(let process): code = await Launcher.wait(process)
+        case .estiba(let process): code = await process.exitCode()
         case .runc(let process): code = await RuncRunner.wait(process)
         }
         var record = p.record
         record.state = .exited
         record.exitCode = code
         record.pid = nil
+        record.monitorPid = nil
         record.finishedAt = Timestamp.now().seconds
         if remove { p.store.remove(record.id) } else { try? p.store.save(record) }
         return code

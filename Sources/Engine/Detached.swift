@@ -25,9 +25,16 @@ extension Engine {
         Monitor.run(root: configuration.root, id: id)
     }
 
+    /// The container `spec` names, settled (see `ContainerRecovery`): a paused container no commit holds is thawed,
+    /// one whose supervisor died is recorded as exited.
     func record(_ spec: String) throws(EstibaError) -> ContainerRecord {
         let store = try containerStore()
-        do { return try store.find(spec) } catch { throw error.adding(["container": spec]) }
+        let found: ContainerRecord
+        do { found = try store.find(spec) } catch { throw error.adding(["container": spec]) }
+        guard let settled = ContainerRecovery.settle(found, in: store) else {
+            throw EstibaError(.notFound, "No such container: \(spec). It was removed when it exited (--rm).", context: ["container": spec])
+        }
+        return settled
     }
 
     /// Sends `signal` to the container's first process (`docker kill`).
@@ -68,10 +75,6 @@ extension Engine {
             let r = try record(id)
             if r.state == .exited, let code = r.exitCode { return code }
             if r.state == .created { return r.exitCode ?? 0 }
-            // A monitor that vanished without recording the exit: the container is gone too.
-            if r.state == .running, let pid = r.monitorPid ?? r.pid, !Processes.exists(pid) {
-                if (try? record(id))?.state == .running { return -1 }
-            }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }

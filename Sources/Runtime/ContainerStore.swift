@@ -86,7 +86,7 @@ public struct ContainerStore: Sendable {
     }
 
     /// The record of container `id`; nil when it has none that reads.
-    func record(_ id: String) -> ContainerRecord? {
+    public func record(_ id: String) -> ContainerRecord? {
         (try? Files.read(path(id) + "/record.json")).flatMap { try? JSONValue.parse($0) }.flatMap(ContainerRecord.init(json:))
     }
 

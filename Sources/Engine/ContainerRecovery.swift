@@ -1,0 +1,74 @@
+import Runtime
+import Synchronization
+import System
+
+/// Brings the container store in line with the processes that are actually there. Every container runs tied to
+/// its supervisor (its monitor, or the engine process that runs it in the foreground) and dies with it; whoever
+/// opens the store next records such a container as exited (137, killed with its supervisor) or removes it when it
+/// was to be removed, thaws a container left paused by a commit that died, and removes the cgroups of containers
+/// and build steps that are gone.
+enum ContainerRecovery {
+    /// The stores this process has recovered (once each).
+    private static let recovered = Mutex<Set<String>>([])
+
+    /// The exit code recorded for a container that died with its supervisor.
+    static let killedWithSupervisor: Int32 = 128 + Signal.kill.rawValue
+
+    /// Recovers the store at `root` the first time this process opens it.
+    static func once(_ store: ContainerStore, root: String) {
+        guard recovered.withLock({ $0.insert(root).inserted }) else { return }
+        for record in store.all() { _ = settle(record, in: store) }
+        Cgroups.removeAbandonedSteps(root: root)
+    }
+
+    /// The record as things stand, after settling it: nil when it was removed (`--rm`).
+    static func settle(_ record: ContainerRecord, in store: ContainerStore) -> ContainerRecord? {
+        var r = record
+        switch r.state {
+        case .exited:
+            // The cgroups of a container whose supervisor died after it.
+            end(r.id)
+            return r
+        case .created:
+            // A foreground run whose client died before the container started.
+            guard let supervisor = r.monitorPid, !Processes.exists(supervisor) else { return r }
+            // It may have died while starting: in its cgroups already.
+            end(r.id)
+            if r.autoRemove {
+                store.remove(r.id)
+                return nil
+            }
+            r.monitorPid = nil
+            try? store.save(r)
+            return r
+        case .running:
+            ContainerFreeze.thawIfAbandoned(store: store, id: r.id)
+            if let supervisor = r.monitorPid ?? r.pid, Processes.exists(supervisor) { return r }
+            // Re-read: the supervisor may have recorded the exit since.
+            guard let now = store.record(r.id) else { return nil }
+            guard now.state == .running, now.monitorPid == r.monitorPid else { return settle(now, in: store) }
+            end(r.id)
+            if r.autoRemove {
+                store.remove(r.id)
+                return nil
+            }
+            r.state = .exited
+            r.exitCode = killedWithSupervisor
+            r.pid = nil
+            r.monitorPid = nil
+            r.finishedAt = Timestamp.now().seconds
+            try? store.save(r)
+            return r
+        }
+    }
+
+    /// Ends whatever still runs in container `id`'s cgroups (thawed first: a paused process cannot die) and
+    /// removes them.
+    static func end(_ id: String) {
+        let groups = Cgroups.existing(id: id)
+        guard !groups.directories.isEmpty else { return }
+        if groups.isFrozen { try? groups.freeze(false) }
+        groups.killProcesses()
+        groups.remove()
+    }
+}
