@@ -26,8 +26,10 @@ enum ContainerRecovery {
         var r = record
         switch r.state {
         case .exited:
-            // The cgroups of a container whose supervisor died after it.
-            end(r.id)
+            // The empty cgroups of a container whose supervisor died after it (a container being started again
+            // is already in its new ones, and is left alone).
+            let groups = Cgroups.existing(id: r.id)
+            if !groups.directories.isEmpty, !groups.hasProcesses { groups.remove() }
             return r
         case .created:
             // A foreground run whose client died before the container started.

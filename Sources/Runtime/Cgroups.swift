@@ -205,6 +205,13 @@ public struct Cgroups: Sendable {
         return removed
     }
 
+    /// Whether any process is in the groups.
+    public var hasProcesses: Bool {
+        directories.contains { dir in
+            (try? Files.read(dir + "/cgroup.procs")).map { !$0.allSatisfy { $0 == 0x0A || $0 == 0x20 } } ?? false
+        }
+    }
+
     /// Sends SIGKILL to every process in the groups (a few passes: a process may fork between reading the list and
     /// the kill).
     public func killProcesses() {
