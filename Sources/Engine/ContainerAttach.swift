@@ -12,12 +12,22 @@ public struct AttachedProcess: Sendable {
     public let name: String
     let streams: ProcessStreams
     private let exit: Task<Int32, Never>
+    /// The process that gets SIGHUP when the client leaves, when it has a terminal.
+    private let hangUpTarget: Int32?
 
-    init(containerID: String, name: String, streams: ProcessStreams, exit: Task<Int32, Never>) {
+    init(containerID: String, name: String, streams: ProcessStreams, exit: Task<Int32, Never>, hangUpTarget: Int32? = nil) {
         self.containerID = containerID
         self.name = name
         self.streams = streams
         self.exit = exit
+        self.hangUpTarget = hangUpTarget
+    }
+
+    /// The attached client went away: the process's input ends and, with a terminal, it gets SIGHUP (as with
+    /// Docker). The process runs on to its exit, which is recorded (and `--rm` honoured) as usual.
+    public func clientLeft() {
+        streams.closeInput()
+        if let hangUpTarget { try? Processes.send(.hangup, to: hangUpTarget) }
     }
 
     /// Everything the process writes; it ends once the process (and all it started) closed its output.
@@ -64,7 +74,9 @@ extension Engine {
         }
         streams.attach(master: process.terminal)
         let exit = Task { await self.waitForExit(process, remove: o.remove) }
-        return AttachedProcess(containerID: created.record.id, name: created.record.name, streams: streams, exit: exit)
+        return AttachedProcess(
+            containerID: created.record.id, name: created.record.name, streams: streams, exit: exit,
+            hangUpTarget: o.tty ? process.record.pid : nil)
     }
 
     /// Runs a command in a running container and attaches to it (`exec`; see `exec` for the options).

@@ -206,10 +206,15 @@ extension EstibaService {
         let requestID = ctx.requestID?.json ?? .null
         if interactive { sessions.add(session) }
         ctx.notify("container/started", ["id": requestID, "container": .string(session.id), "name": .string(session.name)])
-        // Every output chunk goes out before the exit notification and the result.
-        for await chunk in session.process.output {
-            let stream = chunk.source == .stderr ? "stderr" : "stdout"
-            ctx.notify("container/output", ["id": requestID, "stream": .string(stream), "data": .string(Base64.encode(chunk.bytes[...]))])
+        // Every output chunk goes out before the exit notification and the result. A client that goes away (the
+        // request is cancelled, or its connection breaks) ends the process's input, as with Docker.
+        await withTaskCancellationHandler {
+            for await chunk in session.process.output {
+                let stream = chunk.source == .stderr ? "stderr" : "stdout"
+                ctx.notify("container/output", ["id": requestID, "stream": .string(stream), "data": .string(Base64.encode(chunk.bytes[...]))])
+            }
+        } onCancel: {
+            session.process.clientLeft()
         }
         let code = await session.process.exitCode()
         if interactive { sessions.remove(session.id) }

@@ -1,3 +1,4 @@
+import EstibaJSON
 import Foundation
 import Glibc
 import Testing
@@ -163,6 +164,28 @@ import Testing
         let stopped = try runProgram("/usr/bin/timeout", ["60", Paths.estiba, "--root", cli.root, "stop", "-t", "1", "busy"])
         #expect(stopped.status == 0, "\(stopped.output) (\(leftFrozen) commits killed while it was paused)")
         #expect(try cli.run(["rm", "-f", "busy"]).status == 0)
+    }
+
+    @Test func aClientThatGoesAwayEndsTheInputAndRemoveHolds() throws {
+        guard let cli = try store() else { return }
+        defer { cleanUp(cli) }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        s.sendLine(request(1, "run", ["image": "busybox", "command": ["cat"], "interactive": true, "rm": true, "name": "left"]))
+        let started = try #require(try s.reader.json(timeout: 60))
+        #expect(started["method"] == "container/started", "\(started)")
+        // The client gives up on the run: `cat` gets end of input, exits, and the container is removed.
+        s.sendLine(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#)
+        var reply: JSONValue?
+        while let m = try s.reader.json(timeout: 60) {
+            if m["id"] == .int(1), m["method"] == nil {
+                reply = m
+                break
+            }
+        }
+        #expect(reply != nil)
+        let removed = try eventually { !(try cli.run(["ps", "-a"]).output.contains(" left\n")) }
+        #expect(removed)
     }
 
     @Test func aKilledBuildKillsItsRunStep() throws {
