@@ -27,6 +27,8 @@ public final class RPCConnection: @unchecked Sendable {
     private var liveThreads = 2
     private var aborted = false
     private var writerDone = false
+    /// The client's input ended (end of file, or a framing error no later message can recover from).
+    private var inputDone = false
 
     init(
         id: Int, input: FileDescriptor, output: FileDescriptor, isSocket: Bool, handler: any RPCHandler, maxMessageSize: Int,
@@ -94,7 +96,10 @@ public final class RPCConnection: @unchecked Sendable {
             flushInlineReplies()
             if fatal { break reading }
         }
-        // Let running requests answer (a client may half-close after sending), then close the output.
+        // Let running requests answer (a client may half-close after sending), then close the output; the handler
+        // hears that no more input comes, so work that waits for this client's input can end.
+        lock.withLock { inputDone = true }
+        handler.inputEnded(connectionID: id)
         lock.withLock {
             while !inflight.isEmpty, !aborted { lock.wait() }
         }
@@ -176,7 +181,8 @@ public final class RPCConnection: @unchecked Sendable {
             notify: { [weak self] method, params in
                 self?.send(RPCMessageDecoder.notification(method: method, params: params))
             },
-            stop: stopServer)
+            stop: stopServer,
+            inputEnded: { [weak self] in self?.lock.withLock { self?.inputDone ?? true } ?? true })
     }
 
     private func process(_ bytes: [UInt8]) {

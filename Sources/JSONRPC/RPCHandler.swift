@@ -15,6 +15,13 @@ public enum RPCOutcome: Sendable {
 /// The method table behind a server. Knows nothing about framing or transports.
 public protocol RPCHandler: Sendable {
     func handle(_ request: RPCRequest, context: RPCContext) -> RPCOutcome
+    /// The client of connection `connectionID` will send nothing more (it closed its side, or went away): its
+    /// running requests still answer if they can.
+    func inputEnded(connectionID: Int)
+}
+
+extension RPCHandler {
+    public func inputEnded(connectionID: Int) {}
 }
 
 /// What a handler may do besides answering: send notifications, and stop the server.
@@ -23,16 +30,21 @@ public struct RPCContext: Sendable {
     public let requestID: RPCID?
     let notifySink: @Sendable (String, JSONValue) -> Void
     let stopServer: @Sendable (Int32) -> Void
+    let inputEndedQuery: @Sendable () -> Bool
 
     public init(
         connectionID: Int, requestID: RPCID?, notify: @escaping @Sendable (String, JSONValue) -> Void,
-        stop: @escaping @Sendable (Int32) -> Void
+        stop: @escaping @Sendable (Int32) -> Void, inputEnded: @escaping @Sendable () -> Bool = { false }
     ) {
         self.connectionID = connectionID
         self.requestID = requestID
         self.notifySink = notify
         self.stopServer = stop
+        self.inputEndedQuery = inputEnded
     }
+
+    /// Whether this request's client will send nothing more (set before the handler's `inputEnded` is called).
+    public var clientInputEnded: Bool { inputEndedQuery() }
 
     /// Sends a notification to this request's client.
     public func notify(_ method: String, _ params: JSONValue) { notifySink(method, params) }

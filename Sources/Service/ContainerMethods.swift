@@ -75,7 +75,7 @@ extension EstibaService {
             return .deferred { ctx in
                 do throws(EstibaError) {
                     let process = try await service.engine.runAttached(options, interactive: interactive)
-                    let session = InteractiveSessions.Session(id: process.containerID, name: process.name, tty: options.tty, process: process)
+                    let session = InteractiveSessions.Session(id: process.containerID, name: process.name, tty: options.tty, process: process, connectionID: ctx.connectionID)
                     return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))
                 } catch {
                     return .failure(error.rpcError)
@@ -104,7 +104,7 @@ extension EstibaService {
                         container: container, command: command, environment: env, user: user, workingDirectory: workdir, tty: tty,
                         terminalSize: consoleSize, interactive: interactive)
                     // An exec session is addressed by its own ID (like Docker's exec IDs).
-                    let session = InteractiveSessions.Session(id: Engine.newExecID(), name: container, tty: tty, process: process)
+                    let session = InteractiveSessions.Session(id: Engine.newExecID(), name: container, tty: tty, process: process, connectionID: ctx.connectionID)
                     return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))
                 } catch {
                     return .failure(error.rpcError)
@@ -204,7 +204,11 @@ extension EstibaService {
         _ session: InteractiveSessions.Session, interactive: Bool, sessions: InteractiveSessions, _ ctx: RPCContext
     ) async -> JSONValue {
         let requestID = ctx.requestID?.json ?? .null
-        if interactive { sessions.add(session) }
+        if interactive {
+            sessions.add(session)
+            // A client that already went away drives nothing: its input ended before the session could hear it.
+            if ctx.clientInputEnded { session.process.clientLeft() }
+        }
         ctx.notify("container/started", ["id": requestID, "container": .string(session.id), "name": .string(session.name)])
         // Every output chunk goes out before the exit notification and the result. A client that goes away (the
         // request is cancelled, or its connection breaks) ends the process's input, as with Docker.

@@ -12,6 +12,8 @@ final class InteractiveSessions: Sendable {
         let name: String
         let tty: Bool
         let process: AttachedProcess
+        /// The connection whose client drives it.
+        let connectionID: Int
         /// Writes this session's input in the order the requests came.
         let input = InputQueue()
     }
@@ -25,6 +27,11 @@ final class InteractiveSessions: Sendable {
     /// The session `spec` names (its ID, a prefix of four characters or more, or its name), unless its input ended.
     func find(_ spec: String) -> (session: Session, inputEnded: Bool)? {
         table.withLock { t in t[spec] ?? t.values.first { $0.session.name == spec || $0.session.id.hasPrefix(spec) && spec.count >= 4 } }
+    }
+
+    /// The sessions driven by the client of connection `connectionID`.
+    func sessions(of connectionID: Int) -> [Session] {
+        table.withLock { t in t.values.map(\.session).filter { $0.connectionID == connectionID } }
     }
 
     /// Marks the process's stdin as ended; later `input` requests are refused.
@@ -59,6 +66,18 @@ final class InputQueue: Sendable {
             }
             previous = next
             return next
+        }
+    }
+}
+
+extension EstibaService {
+    /// A client that will send nothing more drives nothing: the processes whose input it was typing get end of
+    /// input (and a hangup on a terminal), as with Docker when an attached client goes away; they run on to their
+    /// end, and `rm` holds.
+    public func inputEnded(connectionID: Int) {
+        for session in sessions.sessions(of: connectionID) {
+            sessions.markInputEnded(session.id)
+            session.process.clientLeft()
         }
     }
 }

@@ -188,6 +188,29 @@ import Testing
         #expect(removed)
     }
 
+    @Test func aClientThatClosesItsConnectionEndsTheInputAndRemoveHolds() throws {
+        guard let cli = try store() else { return }
+        defer { cleanUp(cli) }
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        s.sendLine(request(1, "run", ["image": "busybox", "command": ["cat"], "interactive": true, "rm": true, "name": "closed"]))
+        let started = try #require(try s.reader.json(timeout: 60))
+        #expect(started["method"] == "container/started", "\(started)")
+        // The client closes its side without a word: `cat` gets end of input and exits, the run still answers,
+        // and the container is removed.
+        s.closeInput()
+        var reply: JSONValue?
+        while let m = try s.reader.json(timeout: 60) {
+            if m["id"] == .int(1), m["method"] == nil {
+                reply = m
+                break
+            }
+        }
+        #expect(reply?["result"]?["ExitCode"] == .int(0), "\(String(describing: reply))")
+        let removed = try eventually { !(try cli.run(["ps", "-a"]).output.contains(" closed\n")) }
+        #expect(removed)
+    }
+
     @Test func aKilledBuildKillsItsRunStep() throws {
         guard let cli = try store() else { return }
         defer { cleanUp(cli) }
