@@ -116,7 +116,8 @@ extension Engine {
         return try await withStore { store throws(EstibaError) in
             var events: [RemovalEvent] = []
             for spec in specs { events += try await store.remove(spec, force: force, inUse: inUse) }
-            _ = try await store.collectGarbage()
+            // The images are removed whatever the collection finds; what it cannot remove now, the next one does.
+            _ = try? await store.collectGarbage()
             return events
         }
     }

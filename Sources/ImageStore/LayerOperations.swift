@@ -63,9 +63,18 @@ extension ImageStore {
                 try self.layerInfo.record(layer.diffID, contentSize: layer.contentSize)
                 return layer
             } catch {
-                throw EstibaError.storeWrite(what ?? "the layer of \(directory)", to: self.layout.root, error)
+                throw EstibaError.storeWrite(what ?? self.layerName(directory), to: self.layout.root, error)
             }
         }
+    }
+
+    /// How a failure names the layer of `directory`: a container's by the container, others by their path.
+    nonisolated func layerName(_ directory: String) -> String {
+        let prefix = layout.containers + "/"
+        guard directory.hasPrefix(prefix), let id = directory.dropFirst(prefix.count).split(separator: "/").first else {
+            return "the layer of \(directory)"
+        }
+        return "the layer of container \(id.prefix(12))"
     }
 
     /// Stores an image's config and manifest as blobs without listing it in index.json (a build step's

@@ -180,6 +180,7 @@ import Testing
         defer { store.remove() }
         func expectFailsClearly(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
             let r = try store.run(args)
+            print("full disk, \(args.first ?? ""): \(r.output.split(separator: "\n").last ?? "")")
             #expect(r.status != 0, sourceLocation: sourceLocation)
             #expect(r.output.contains("No space left on device"), "\(args.first ?? ""): \(r.output)", sourceLocation: sourceLocation)
             #expect(!r.output.contains("unknown error"), "\(r.output)", sourceLocation: sourceLocation)
@@ -192,6 +193,22 @@ import Testing
         #expect(try store.run(["run", "--name", "full", "busybox", "sh", "-c", "head -c 7000000 /dev/zero > /z"]).status == 0)
         try expectFailsClearly(["commit", "full", "full:1"])
         #expect(try store.run(["rm", "full"]).status == 0)
+        // commit: the layer fits, the image written after it does not; the layer must not stay behind.
+        let pages = 730
+        #expect(try store.run(["run", "--name", "fits", "busybox", "sh", "-c", "head -c \(pages * 4096 - 6000) /dev/zero > /z"]).status == 0)
+        var fs = statvfs()
+        #expect(statvfs(store.root, &fs) == 0)
+        let free = Int(fs.f_bavail) * Int(fs.f_bsize)
+        let filler = store.root + "/filler"
+        try Data(count: max(0, free - (pages + 1) * 4096)).write(to: URL(fileURLWithPath: filler))
+        let r = try store.run(["commit", "fits", "fits:1"])
+        print("full disk after the layer, commit: \(r.output.split(separator: "\n").last ?? "")")
+        #expect(r.status != 0 && r.output.contains("No space left on device"), "\(r.output)")
+        let left = try StoreLeftovers.of(store.root)
+        #expect(left.isEmpty, "after a failed commit: \(left)")
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(try store.verified())
+        #expect(try store.run(["rm", "fits"]).status == 0)
         // import: a tree larger than the disk.
         let big = store.base + "/big"
         try FileManager.default.createDirectory(atPath: big, withIntermediateDirectories: true)
