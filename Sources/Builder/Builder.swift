@@ -20,10 +20,23 @@ public final class Builder: Sendable {
         (try? BuildCache(root: root, create: false))?.manifests() ?? []
     }
 
+    /// What the build cache of the store at `root` keeps from garbage collection: the images of its steps, and the
+    /// images `images` (and their built ancestors) were built from, so `history` keeps its IDs.
+    public static func collectionRoots(root: String, images: Set<Digest>) -> CollectionRoots {
+        guard let cache = try? BuildCache(root: root, create: false) else { return CollectionRoots() }
+        var roots = CollectionRoots(manifests: cache.manifests())
+        for image in images { roots.images.formUnion(ancestry(of: image, in: cache)) }
+        return roots
+    }
+
     /// The images a built image was made from, itself first, newest to oldest (its build steps' images, then
     /// the base image); empty for images the builder did not make.
     public func ancestry(of image: Digest) -> [Digest] {
         guard let cache = try? BuildCache(root: root, create: false) else { return [] }
+        return Self.ancestry(of: image, in: cache)
+    }
+
+    static func ancestry(of image: Digest, in cache: BuildCache) -> [Digest] {
         var out = [image]
         var current = image
         while let p = cache.parent(of: current), let d = Digest(p), !out.contains(d) {
@@ -36,8 +49,12 @@ public final class Builder: Sendable {
     /// Builds (or, with `dryRun`, predicts) the image. The result's image is not yet listed or tagged; the caller
     /// tags it.
     public func build(_ options: BuildOptions, onEvent: BuildEventHandler? = nil) async throws(EstibaError) -> BuildResult {
-        let run = try BuildRun(builder: self, options: options, onEvent: onEvent)
-        return try await run.execute()
+        // Under one lease: every layer and image the build writes, and the base and stage images it uses, stay
+        // whole until it ends; what a failed build wrote goes again.
+        try await store.withLease { () throws(EstibaError) -> BuildResult in
+            let run = try BuildRun(builder: self, options: options, onEvent: onEvent)
+            return try await run.execute()
+        }
     }
 }
 
@@ -270,7 +287,7 @@ final class BuildRun {
             state.rebuilt = prior.rebuilt
         } else {
             let image: ImageRecord
-            do { image = try await builder.store.image(base) } catch {
+            do { image = try await builder.store.use(base) } catch {
                 throw self.error(node, .notFound, "The base image \(base) is not in the store: \(error.message) Import, load or build it first (Estiba does not pull from registries yet).")
             }
             state = StageState(index: plan.index, name: plan.name, config: image.config, image: image, parentKey: image.id.description)

@@ -72,7 +72,7 @@ extension BuildRun {
     /// rebuilt.
     func fromImage(_ node: Node, _ ref: String, state: StageState) async throws(EstibaError) -> ImageRecord? {
         guard let i = stageIndex(ref.lowercased(), before: state.index) else {
-            do { return try await builder.store.image(ref) } catch {
+            do { return try await builder.store.use(ref) } catch {
                 throw self.error(node, .notFound, "COPY --from=\(ref): no stage has that name and no image in the store either. \(error.message)")
             }
         }

@@ -108,7 +108,10 @@ extension BuildRun {
         }
         let initLayer: String
         do { initLayer = try InitLayer.ensure(root: builder.root) } catch { throw self.error(node, .io, error.message) }
-        let ws = try StepWorkspace(tmp: tmp, lowers: lowers, empty: empty, initLayer: initLayer)
+        let (tmp, empty) = (self.tmp, self.empty)
+        let ws = try await builder.store.withContentHeld { () throws(EstibaError) in
+            try StepWorkspace(tmp: tmp, lowers: lowers, empty: empty, initLayer: initLayer)
+        }
         switch work {
         case .metadata:
             return nil
@@ -123,7 +126,7 @@ extension BuildRun {
         }
         ws.unmountAll()
         let layer: LayerTar
-        do { layer = try await builder.store.addLayer(from: ws.upper, overlayUpper: true) } catch {
+        do { layer = try await builder.store.addLayer(from: ws.upper, overlayUpper: true, what: "the layer of step \(step)") } catch {
             throw self.error(node, .io, "Cannot store the step's layer: \(error.message)")
         }
         return layer.diffID == Digest.emptyLayer ? nil : layer

@@ -33,6 +33,7 @@ public final class Engine: Sendable {
             if let cached { return .success(cached) }
             do throws(EstibaError) {
                 let s = try ImageStore(root: configuration.root)
+                Self.installCollectionRoots(on: s, root: configuration.root)
                 cached = s
                 return .success(s)
             } catch {

@@ -66,8 +66,14 @@ extension Engine {
     }
 
     /// One image by `name[:tag]`, ID or unique ID prefix.
+    /// A full ID also finds an image no longer listed whose content a container keeps (after `rmi -f`).
     public func inspectImage(_ spec: String) async throws(EstibaError) -> ImageRecord {
-        try await withStore { store throws(EstibaError) in try await store.image(spec) }
+        try await withStore { store throws(EstibaError) in
+            do throws(EstibaError) { return try await store.image(spec) } catch {
+                guard error.code == .notFound, let id = Digest(spec), let kept = await store.image(id: id) else { throw error }
+                return kept
+            }
+        }
     }
 
     /// The image's history, newest first, with each step's layer size.
@@ -88,8 +94,12 @@ extension Engine {
         }
         rows.reverse()
         if !rows.isEmpty { rows[0].imageID = image.id }
-        // Built images know their steps' images (like Docker's parent chain); others show <missing>.
-        for (i, id) in try sharedBuilder().ancestry(of: image.id).enumerated() where i < rows.count { rows[i].imageID = id }
+        // Built images know their steps' images (like Docker's parent chain); others, and steps whose image is
+        // gone, show <missing>.
+        let store = try store()
+        for (i, id) in try sharedBuilder().ancestry(of: image.id).enumerated() where i < rows.count && store.hasImage(id: id) {
+            rows[i].imageID = id
+        }
         return rows
     }
 
@@ -99,14 +109,15 @@ extension Engine {
         return try await withStore { store throws(EstibaError) in try await store.tag(source, as: ref) }
     }
 
-    /// Removes images or tags like `docker rmi`; then removes layers nothing uses any more.
+    /// Removes images or tags like `docker rmi` (only the index entries: the roots); then garbage collection
+    /// removes the content nothing reaches any more. Content a container uses stays (after `rmi -f` too).
     public func removeImages(_ specs: [String], force: Bool) async throws(EstibaError) -> [RemovalEvent] {
         let inUse = try imagesInUse()
-        let keep = try snapshotsInUse()
         return try await withStore { store throws(EstibaError) in
             var events: [RemovalEvent] = []
             for spec in specs { events += try await store.remove(spec, force: force, inUse: inUse) }
-            _ = try await store.prune(keep: keep)
+            // The images are removed whatever the collection finds; what it cannot remove now, the next one does.
+            _ = try? await store.collectGarbage()
             return events
         }
     }
@@ -115,18 +126,20 @@ extension Engine {
         await (try store()).verify()
     }
 
+    /// Garbage collection: removes every blob, snapshot and `tmp/` entry that no image, container, build cache
+    /// record or live operation reaches.
     public func pruneStore() async throws(EstibaError) -> PruneReport {
-        let keep = try snapshotsInUse()
-        let cached = try builder().cachedManifests()
-        let report = try await withStore { store throws(EstibaError) in try await store.prune(keep: keep, keepManifests: cached) }
+        let report = try await withStore { store throws(EstibaError) in try await store.collectGarbage() }
         // The cgroups (and any process still in them) of build steps whose scratch directory prune just cleared.
         Cgroups.removeAbandonedSteps(root: configuration.root)
         return report
     }
 
-    /// Runs `body` on the store (opened on first use).
+    /// Runs `body` on the store (opened on first use) under a lease: what it writes or uses stays until it ends,
+    /// and what it wrote goes again when it fails.
     func withStore<T: Sendable>(_ body: (ImageStore) async throws(EstibaError) -> T) async throws(EstibaError) -> T {
-        try await body(try store())
+        let store = try store()
+        return try await store.withLease { () throws(EstibaError) -> T in try await body(store) }
     }
 
     static func reference(_ text: String) throws(EstibaError) -> ImageReference { try ImageReference(parsing: text) }

@@ -1,14 +1,14 @@
 import System
 
-/// A hold on the store's content (a flock of `locks/content.lock`). Work that writes or reads blobs, snapshots or
-/// `tmp/` outside the index lock (imports, commits, loads, saves, new snapshots) holds it shared; `prune` holds it
-/// exclusively, so it never sweeps away what such work, in this process or another, is still using.
+/// A hold on the store's content lock (a flock of `locks/content.lock`). Work that writes or reads blobs, snapshots
+/// or `tmp/` outside the index lock (imports, commits, loads, saves, new snapshots, lease holds) holds it shared;
+/// garbage collection holds it exclusively, so it sees no write half done, in this process or another.
 final class ContentLease: Sendable {
     private let file: FileDescriptor
 
     private init(_ file: FileDescriptor) { self.file = file }
 
-    /// A shared hold; it waits (on a store thread, never on the caller's) only while a prune runs.
+    /// A shared hold; it waits (on a store thread, never on the caller's) only while a collection runs.
     static func shared(_ layout: StoreLayout) async throws(EstibaError) -> ContentLease {
         let file = try open(layout)
         let held = try file.lock(exclusive: false, wait: false)

@@ -21,6 +21,13 @@ public enum ImportSource: Sendable {
     case directory(String)
     /// A tar archive, plain or compressed (gzip, zstd, xz, bzip2).
     case tarball(String)
+
+    /// The directory or archive.
+    public var path: String {
+        switch self {
+        case .directory(let p), .tarball(let p): p
+        }
+    }
 }
 
 /// What removing an image did, in the order it happened (like `docker rmi` output).

@@ -12,6 +12,8 @@ public actor ImageStore {
     let content: ContentStore
     let snapshots: Snapshots
     let layerInfo: LayerInfo
+    /// The roots above the store (containers, the build cache) that garbage collection keeps.
+    public nonisolated let rootSource = CollectionRootSource()
     /// Parsed images by manifest digest: content-addressed, so valid forever (references are filled per call).
     private var recordCache: [Digest: ImageRecord] = [:]
     /// index.json as last read, with the file identity it was read at.
@@ -29,6 +31,7 @@ public actor ImageStore {
         content = ContentStore(layout: layout)
         snapshots = Snapshots(layout: layout, content: content)
         layerInfo = LayerInfo(layout: layout)
+        StoreRecovery.run(layout)
     }
 
     // MARK: listing images
@@ -55,9 +58,10 @@ public actor ImageStore {
         async throws(EstibaError) -> ImageRecord
     {
         let content = self.content
-        // Checked and written under the index lock: a prune (which holds it while it sweeps) cannot remove a
+        let lease = StoreLease.current
+        // Checked and written under the index lock: a collection (which holds it while it sweeps) cannot remove a
         // blob between the check and the new entry.
-        let manifestDigest = try await updateIndex { index throws(EstibaError) -> Digest in
+        let manifestDigest = try await updateIndex(writing: "an image") { index throws(EstibaError) -> Digest in
             let config = try ImageConfig(bytes: configBytes)
             guard config.diffIDs.count == layers.count else {
                 throw EstibaError(.badInput, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
@@ -66,10 +70,12 @@ public actor ImageStore {
                 throw EstibaError(.notFound, "Layer \(l.digest) is not in the store.", context: ["digest": l.digest.description])
             }
             let configBlob = try content.put(configBytes)
+            try lease?.hold([.blob(configBlob.digest)] + Self.objects(layers: layers.map(\.digest), diffIDs: config.diffIDs))
             let manifest = Manifest(
                 config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
                 layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
             let manifestBlob = try content.put(manifest.json.encoded())
+            try lease?.hold([.blob(manifestBlob.digest)])
             let descriptor = Descriptor(
                 mediaType: MediaType.imageManifest, digest: manifestBlob.digest, size: manifestBlob.size,
                 platform: Platform(architecture: config.architecture, os: config.os, variant: config.variant))
@@ -94,6 +100,17 @@ public actor ImageStore {
         guard content.exists(manifest) else { return nil }
         return try? record(manifestDigest: manifest, index: ImageIndex(manifests: []))
     }
+
+    /// An image by ID (config digest), listed or not, when its config and layers are in the store.
+    public func image(id: Digest) -> ImageRecord? {
+        guard let bytes = try? content.read(id), let config = try? ImageConfig(bytes: bytes),
+            let m = storedManifest(config: id, bytes: Int64(bytes.count), diffIDs: config.diffIDs)
+        else { return nil }
+        return try? record(manifestDigest: m, index: ImageIndex(manifests: []))
+    }
+
+    /// Whether the image with this ID (config digest) is in the store.
+    public nonisolated func hasImage(id: Digest) -> Bool { content.exists(id) }
 
     /// Lists `record` in index.json under `references` (or untagged when empty), like `add`.
     public func list(_ record: ImageRecord, references: [ImageReference]) async throws(EstibaError) -> ImageRecord {
@@ -303,17 +320,22 @@ public actor ImageStore {
 
     /// Read-modify-write of index.json under the store's file lock (other processes wait), on a store thread.
     /// `change` sees index.json as it is under the lock; what it returns is the answer.
-    nonisolated func updateIndex<T: Sendable>(_ change: @escaping @Sendable (inout ImageIndex) throws(EstibaError) -> T)
-        async throws(EstibaError) -> T
-    {
+    /// `writing` names what the change writes in a failure (a full disk).
+    nonisolated func updateIndex<T: Sendable>(
+        writing what: String = "the image index", _ change: @escaping @Sendable (inout ImageIndex) throws(EstibaError) -> T
+    ) async throws(EstibaError) -> T {
         let layout = self.layout
         return try await runOnThread { () throws(EstibaError) -> T in
-            let lock = try layout.lockIndex()
-            defer { lock.close() }
-            var index = try Self.loadIndex(layout)
-            let answer = try change(&index)
-            try layout.write(index.json.encoded(), to: layout.indexFile)
-            return answer
+            do throws(EstibaError) {
+                let lock = try layout.lockIndex()
+                defer { lock.close() }
+                var index = try Self.loadIndex(layout)
+                let answer = try change(&index)
+                try layout.write(index.json.encoded(), to: layout.indexFile)
+                return answer
+            } catch {
+                throw EstibaError.storeWrite(what, to: layout.root, error)
+            }
         }
     }
 

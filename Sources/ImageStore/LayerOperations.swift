@@ -8,9 +8,18 @@ extension ImageStore {
         _ source: ImportSource, config: ContainerConfig, reference: ImageReference?, comment: String,
         architecture: String = HostPlatform.architecture, created: Timestamp = .now()
     ) async throws(EstibaError) -> ImageRecord {
-        let lease = try await ContentLease.shared(layout)
-        defer { lease.release() }
-        let layer = try await runOnThread { () throws(EstibaError) -> LayerTar in try self.importLayer(source) }
+        let hold = try await ContentLease.shared(layout)
+        defer { hold.release() }
+        let lease = StoreLease.current
+        let layer = try await runOnThread { () throws(EstibaError) -> LayerTar in
+            do throws(EstibaError) {
+                let layer = try self.importLayer(source)
+                try lease?.hold([.blob(layer.diffID)])
+                return layer
+            } catch {
+                throw EstibaError.storeWrite("the layer of \(source.path)", to: self.layout.root, error)
+            }
+        }
         var image = ImageConfig(architecture: architecture, created: created)
         image.config = config
         image.diffIDs = [layer.diffID]
@@ -42,14 +51,30 @@ extension ImageStore {
     }
 
     /// Writes the layer of a directory (an overlay upper directory when `overlayUpper`) into the store.
-    public nonisolated func addLayer(from directory: String, overlayUpper: Bool) async throws(EstibaError) -> LayerTar {
-        let lease = try await ContentLease.shared(layout)
-        defer { lease.release() }
+    /// `what` names the layer in a failure ("the layer of step 3").
+    public nonisolated func addLayer(from directory: String, overlayUpper: Bool, what: String? = nil) async throws(EstibaError) -> LayerTar {
+        let hold = try await ContentLease.shared(layout)
+        defer { hold.release() }
+        let lease = StoreLease.current
         return try await runOnThread { () throws(EstibaError) -> LayerTar in
-            let layer = try self.content.putLayer(from: directory, overlayUpper: overlayUpper)
-            try self.layerInfo.record(layer.diffID, contentSize: layer.contentSize)
-            return layer
+            do throws(EstibaError) {
+                let layer = try self.content.putLayer(from: directory, overlayUpper: overlayUpper)
+                try lease?.hold([.blob(layer.diffID)])
+                try self.layerInfo.record(layer.diffID, contentSize: layer.contentSize)
+                return layer
+            } catch {
+                throw EstibaError.storeWrite(what ?? self.layerName(directory), to: self.layout.root, error)
+            }
         }
+    }
+
+    /// How a failure names the layer of `directory`: a container's by the container, others by their path.
+    nonisolated func layerName(_ directory: String) -> String {
+        let prefix = layout.containers + "/"
+        guard directory.hasPrefix(prefix), let id = directory.dropFirst(prefix.count).split(separator: "/").first else {
+            return "the layer of \(directory)"
+        }
+        return "the layer of container \(id.prefix(12))"
     }
 
     /// Stores an image's config and manifest as blobs without listing it in index.json (a build step's
@@ -60,15 +85,25 @@ extension ImageStore {
         guard config.diffIDs.count == layers.count else {
             throw EstibaError(.badInput, "The image config lists \(config.diffIDs.count) layers but \(layers.count) were given.")
         }
-        let lease = try await ContentLease.shared(layout)
-        defer { lease.release() }
+        let hold = try await ContentLease.shared(layout)
+        defer { hold.release() }
+        let lease = StoreLease.current
         let written = try await runOnThread { () throws(EstibaError) -> ImageRecord in
             let configBytes = config.encoded()
-            let configBlob = try self.content.put(configBytes)
-            let manifest = Manifest(
-                config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
-                layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
-            let manifestBlob = try self.content.put(manifest.json.encoded())
+            let manifestBlob: (digest: Digest, size: Int64)
+            let configBlob: (digest: Digest, size: Int64)
+            let manifest: Manifest
+            do throws(EstibaError) {
+                configBlob = try self.content.put(configBytes)
+                try lease?.hold([.blob(configBlob.digest)] + Self.objects(layers: layers.map(\.digest), diffIDs: config.diffIDs))
+                manifest = Manifest(
+                    config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
+                    layers: layers.map { Descriptor(mediaType: MediaType.layer, digest: $0.digest, size: $0.size) })
+                manifestBlob = try self.content.put(manifest.json.encoded())
+                try lease?.hold([.blob(manifestBlob.digest)])
+            } catch {
+                throw EstibaError.storeWrite("an image", to: self.layout.root, error)
+            }
             let chain = Snapshots.chainIDs(config.diffIDs)
             let sizes = config.diffIDs.enumerated().map { i, d in
                 self.layerInfo.contentSize(d) ?? self.snapshots.contentSize(chain[i]) ?? layers[i].size
@@ -85,10 +120,22 @@ extension ImageStore {
     /// The snapshot directories of an image record, top layer first (made on first use).
     public nonisolated func lowerDirectories(of r: ImageRecord) async throws(EstibaError) -> [String] {
         let ready = r.config.diffIDs.count == r.manifest.layers.count && r.chainIDs.allSatisfy { snapshots.exists($0) }
-        if !ready {
-            let lease = try await ContentLease.shared(layout)
-            defer { lease.release() }
-            try await runOnThread { () throws(EstibaError) in try self.makeSnapshots(config: r.config, manifest: r.manifest) }
+        let lease = StoreLease.current
+        if !ready || lease != nil {
+            let hold = try await ContentLease.shared(layout)
+            defer { hold.release() }
+            // Held first: the snapshots made next belong to the lease as soon as they exist.
+            try lease?.hold(Self.objects(of: r))
+            if !ready {
+                try await runOnThread { () throws(EstibaError) in
+                    do throws(EstibaError) { try self.makeSnapshots(config: r.config, manifest: r.manifest) } catch {
+                        throw EstibaError.storeWrite("the layers of image \(r.id.short)", to: self.layout.root, error)
+                    }
+                }
+            }
+            for c in r.chainIDs where !snapshots.exists(c) {
+                throw EstibaError(.notFound, "A layer of image \(r.id.short) is missing from the store (it was removed meanwhile); run verify.", context: ["image": r.id.description])
+            }
         }
         return r.chainIDs.reversed().map { layout.snapshotTree($0) }
     }

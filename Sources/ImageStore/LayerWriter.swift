@@ -47,7 +47,11 @@ public enum LayerWriter {
         defer { archive_entry_linkresolver_free(resolver) }
         archive_entry_linkresolver_set_strategy(resolver, archive_format(a))
         var walker = TreeWalker(archive: a, resolver: resolver, overlayUpper: overlayUpper)
-        try walker.walk(root.descriptor, prefix: "")
+        do { try walker.walk(root.descriptor, prefix: "") } catch {
+            // libarchive knows only that its write callback failed; the sink knows why (a full disk…).
+            if let failure = sink.failure { throw EstibaError.io("Cannot write the layer tar to", output.path ?? "", failure) }
+            throw error
+        }
         let contentSize = walker.contentSize
         guard archive_write_close(a) == ARCHIVE_OK else {
             if let failure = sink.failure { throw EstibaError.io("Cannot write the layer tar to", output.path ?? "", failure) }

@@ -57,49 +57,9 @@ extension ImageStore {
         return VerifyReport(blobsChecked: blobs.count, problems: problems)
     }
 
-    /// Removes blobs and snapshots no image references (`keep`: chain IDs still used, e.g. by containers) and
-    /// leftovers in `tmp/` (but not scratch directories a live process holds: see `ScratchDirectory`).
+    /// Collects garbage with more roots for this run (`keep`: snapshots still used, e.g. by containers;
+    /// `keepManifests`: images still used, e.g. by the build cache): see `collectGarbage`.
     public nonisolated func prune(keep: Set<Digest> = [], keepManifests: Set<Digest> = []) async throws(EstibaError) -> PruneReport {
-        try await runOnThread { () throws(EstibaError) -> PruneReport in try self.sweep(keep: keep, keepManifests: keepManifests) }
-    }
-
-    /// `prune`'s work, with the content lease held exclusively (no import, commit, load or new snapshot is under
-    /// way) and then the index lock (the index does not change meanwhile).
-    nonisolated func sweep(keep: Set<Digest>, keepManifests: Set<Digest>) throws(EstibaError) -> PruneReport {
-        let lease = try ContentLease.exclusive(layout)
-        defer { lease.release() }
-        let lock = try layout.lockIndex()
-        defer { lock.close() }
-        let index = try Self.loadIndex(layout)
-        var liveBlobs: Set<Digest> = []
-        var liveSnapshots = keep
-        for m in index.manifests.map(\.digest) + keepManifests.filter({ content.exists($0) }) {
-            liveBlobs.insert(m)
-            guard let man = try? manifest(m) else { continue }
-            liveBlobs.insert(man.config.digest)
-            for l in man.layers { liveBlobs.insert(l.digest) }
-            if let bytes = try? content.read(man.config.digest), let config = try? ImageConfig(bytes: bytes) {
-                liveSnapshots.formUnion(Snapshots.chainIDs(config.diffIDs))
-            }
-        }
-        var report = PruneReport(blobs: 0, snapshots: 0, bytes: 0)
-        for d in content.all() where !liveBlobs.contains(d) {
-            report.bytes += content.size(d) ?? 0
-            content.delete(d)
-            try? Files.remove(layout.layerInfo(d))
-            report.blobs += 1
-        }
-        for c in snapshots.all() where !liveSnapshots.contains(c) {
-            try snapshots.remove(c)
-            report.snapshots += 1
-        }
-        if let tmp = try? FileDescriptor.open(layout.tmp, .directory) {
-            for name in (try? tmp.names()) ?? [] where !ScratchDirectory.isHeld(tmp, name) {
-                // What a killed build left mounted is detached first; nothing is ever removed through a mount.
-                guard ScratchDirectory.unmountAll(under: layout.tmp + "/" + name) else { continue }
-                try? tmp.removeTree(name)
-            }
-        }
-        return report
+        try await collectGarbage(extra: CollectionRoots(manifests: keepManifests, snapshots: keep))
     }
 }

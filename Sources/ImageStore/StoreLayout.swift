@@ -32,6 +32,9 @@ public struct StoreLayout: Sendable {
     /// The build's step cache (`records/`, `parents/`, `instructions/`, `images/`, and an empty directory).
     public var buildCache: String { root + "/build-cache" }
     public var tmp: String { root + "/tmp" }
+    /// One file per live operation's lease, locked by its process while it lives (see `StoreLease`).
+    public var leases: String { root + "/leases" }
+    public func lease(_ id: String) -> String { leases + "/" + id }
     public var locks: String { root + "/locks" }
     public var indexLock: String { locks + "/index.lock" }
     /// Held shared by work on blobs, snapshots and `tmp/`, exclusively by `prune` (see `ContentLease`).
@@ -41,7 +44,7 @@ public struct StoreLayout: Sendable {
     func create() throws(EstibaError) {
         try Self.makeDirectory(root, permissions: 0o700)
         try makeRootPrivate()
-        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, locks] { try Self.makeDirectory(d, permissions: 0o700) }
+        for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, leases, locks] { try Self.makeDirectory(d, permissions: 0o700) }
         for d in [oci, oci + "/blobs", blobs] { try? Files.setPermissions(d, 0o755) }
         if !Files.exists(ociLayoutFile) {
             try write(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: ociLayoutFile)

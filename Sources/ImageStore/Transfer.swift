@@ -104,10 +104,19 @@ extension ImageStore {
 
     /// Adds the images of a docker-archive (current or legacy), an OCI archive or an OCI layout directory.
     public nonisolated func load(from path: String) async throws(EstibaError) -> [LoadedImage] {
-        let lease = try await ContentLease.shared(layout)
-        defer { lease.release() }
-        let pending = try await runOnThread { () throws(EstibaError) -> [PendingImage] in try self.stage(path) }
-        // Still under the lease: no prune can take the new layers away before the images name them.
+        let hold = try await ContentLease.shared(layout)
+        defer { hold.release() }
+        let lease = StoreLease.current
+        let pending = try await runOnThread { () throws(EstibaError) -> [PendingImage] in
+            do throws(EstibaError) {
+                let pending = try self.stage(path)
+                try lease?.hold(pending.flatMap { Self.objects(layers: $0.layers.map(\.digest), diffIDs: $0.config.diffIDs) })
+                return pending
+            } catch {
+                throw EstibaError.storeWrite("the images of \(path)", to: self.layout.root, error)
+            }
+        }
+        // Still under the content lock: no collection can take the new layers away before the images name them.
         return try await list(pending)
     }
 

@@ -44,7 +44,7 @@ import Testing
         #expect(image.config.history.first?.comment == "Imported from \(src)")
         #expect(image.size == Int64("#!/bin/sh\necho hello\n".utf8.count + "NAME=test\n".utf8.count))
         // Only the directories the store uses (the build cache is made by the first build).
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: root)) == ["oci", "snapshots", "layers", "containers", "tmp", "locks"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: root)) == ["oci", "snapshots", "layers", "containers", "tmp", "leases", "locks"])
         let layout = store.layout
         try validate("config", layout.blob(image.id))
         try validate("manifest", layout.blob(image.manifestDigest))
