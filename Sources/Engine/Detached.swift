@@ -49,9 +49,11 @@ extension Engine {
         }
     }
 
-    /// SIGTERM (or the image's stop signal), then SIGKILL after `timeout` seconds (`docker stop`).
+    /// SIGTERM (or the image's stop signal), then SIGKILL after `timeout` seconds (`docker stop`). A container
+    /// removed as it exits (`--rm`) is stopped all the same: its code is that of the last signal sent.
     public func stop(container spec: String, timeout: Int = 10) async throws(EstibaError) -> Int32 {
         let r = try record(spec)
+        var signal = Signal.terminate
         if r.state == .running, let pid = r.pid {
             try? Processes.send(.terminate, to: pid)
             // The grace period, in 20 ms steps (a container's first process ignores SIGTERM unless it handles it).
@@ -62,9 +64,14 @@ extension Engine {
                 try? await Task.sleep(nanoseconds: 20_000_000)
                 waited += 20
             }
-            if Processes.exists(pid) { try? Processes.send(.kill, to: pid) }
+            if Processes.exists(pid) {
+                signal = .kill
+                try? Processes.send(.kill, to: pid)
+            }
         }
-        return try await wait(container: r.id)
+        do { return try await wait(container: r.id) } catch where r.autoRemove && error.code == .notFound {
+            return 128 + signal.rawValue
+        }
     }
 
     /// Waits until the container is not running; returns its exit code (`docker wait`). A container that was

@@ -112,11 +112,12 @@ import Testing
         #expect(try store.verified())
     }
 
-    /// Kills an operation at seeded random points; after the next open (recovery) and one collection nothing is
-    /// left over, the store verifies, and the operation run again gives the same result.
+    /// Kills an operation at seeded random points; after the next open (recovery: `afterRecovery` checks what else
+    /// must hold then) and one collection nothing is left over, the store verifies, and the operation run again
+    /// gives the same result.
     func killed(
         _ name: String, seed: UInt64, store: CollectionStore, prepare: () throws -> Void, args: [String],
-        result: () throws -> String
+        afterRecovery: (Int) throws -> Void = { _ in }, result: () throws -> String
     ) throws -> (tries: Int, killed: Int, leftovers: Int) {
         try prepare()
         var first: (status: Int32, output: String) = (0, "")
@@ -133,6 +134,7 @@ import Testing
             if try killedRun(["--root", store.root] + args, after: point) { kills += 1 }
             // The next command opens the store: tmp/ and dead leases are cleared.
             #expect(try store.run(["images"]).status == 0)
+            try afterRecovery(k)
             let recovered = try StoreLeftovers.of(store.root)
             #expect(recovered.tmp.isEmpty && recovered.leases.isEmpty, "\(name) kill \(k) at \(point)s: after recovery \(recovered)")
             #expect(try store.run(["system", "prune"]).status == 0)
