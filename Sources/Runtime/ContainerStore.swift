@@ -77,7 +77,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func write(_ bytes: [UInt8], to file: String) throws(EstibaError) {
-        do { try AtomicFile.write(bytes, to: file) } catch { throw EstibaError.runtime(error.message, code: .io) }
+        do { try AtomicFile.write(bytes, to: file) } catch { throw error.recoded(.io) }
     }
 
     public func all() -> [ContainerRecord] {

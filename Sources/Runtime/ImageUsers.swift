@@ -14,7 +14,7 @@ extension UserResolver {
     /// The contents of the image's regular file `path` (nil when it has none), read as `resolve` reads them.
     public static func imageFile(_ path: String, layers: [String]) throws(EstibaError) -> [UInt8]? {
         do { return try LayerStackFile.read(path, layers: layers, limit: fileLimit) } catch {
-            throw EstibaError.runtime(error.message, stage: "user")
+            throw error.recoded(.launchFailed).adding(["stage": "user"])
         }
     }
 }

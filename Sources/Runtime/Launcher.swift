@@ -42,7 +42,7 @@ public enum Launcher {
             sync = try Pipe()
             console = spec.terminal ? try SocketPair() : nil
         } catch {
-            throw EstibaError.runtime(error.message)
+            throw error.recoded(.launchFailed)
         }
 
         let memory = CMemory()

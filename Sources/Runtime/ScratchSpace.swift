@@ -25,7 +25,7 @@ public final class ScratchSpace {
             lock = file
         } catch {
             try? Files.removeTree(directory)
-            throw EstibaError.runtime(error.message, stage: "scratch directory")
+            throw error.recoded(.launchFailed).adding(["stage": "scratch directory"])
         }
         self.directory = directory
     }
