@@ -40,12 +40,17 @@ public struct StoreLayout: Sendable {
     /// Held shared by work on blobs, snapshots and `tmp/`, exclusively by `prune` (see `ContentLease`).
     var contentLock: String { locks + "/content.lock" }
 
-    /// Creates the directories and the OCI layout marker if missing.
+    /// Creates the directories, the OCI layout marker and an empty index if missing.
     func create() throws(EstibaError) {
         try Self.makeDirectory(root, permissions: 0o700)
         try makeRootPrivate()
         for d in [oci, oci + "/blobs", blobs, snapshots, layers, containers, tmp, leases, locks] { try Self.makeDirectory(d, permissions: 0o700) }
         for d in [oci, oci + "/blobs", blobs] { try? Files.setPermissions(d, 0o755) }
+        guard !Files.exists(ociLayoutFile) || !Files.exists(indexFile) else { return }
+        // Under the index lock, like every index write: a process opening the store meanwhile neither clears the
+        // files staged in tmp/ nor has its index replaced by an empty one.
+        let lock = try lockIndex()
+        defer { lock.close() }
         if !Files.exists(ociLayoutFile) {
             try write(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: ociLayoutFile)
         }

@@ -194,8 +194,6 @@ import Testing
     }
 
     @Test func concurrentProcessesImportIntoOneStore() async throws {
-        let root = try temporaryDirectory("root")
-        defer { removeTree(root) }
         let estiba = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/debug/estiba").path
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("estiba").path
@@ -208,18 +206,23 @@ import Testing
             sources.append(src)
         }
         defer { sources.forEach(removeTree) }
-        let processes = try sources.enumerated().map { i, src in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = ["--root", root, "import", src, "img\(i):1"]
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            return p
+        // Several new stores: the processes also race to create the store itself.
+        for _ in 0..<5 {
+            let root = try temporaryDirectory("root")
+            defer { removeTree(root) }
+            let processes = try sources.enumerated().map { i, src in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: binary)
+                p.arguments = ["--root", root, "import", src, "img\(i):1"]
+                p.standardOutput = FileHandle.nullDevice
+                try p.run()
+                return p
+            }
+            for p in processes { p.waitUntilExit() }
+            #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+            let store = try ImageStore(root: root)
+            #expect(try await store.images().count == 8)
+            #expect(await store.verify().problems.isEmpty)
         }
-        for p in processes { p.waitUntilExit() }
-        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
-        let store = try ImageStore(root: root)
-        #expect(try await store.images().count == 8)
-        #expect(await store.verify().problems.isEmpty)
     }
 }
