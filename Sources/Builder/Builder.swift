@@ -15,11 +15,6 @@ public final class Builder: Sendable {
         self.root = root
     }
 
-    /// Manifests of cached steps, which `prune` must keep.
-    public func cachedManifests() -> Set<Digest> {
-        (try? BuildCache(root: root, create: false))?.manifests() ?? []
-    }
-
     /// What the build cache of the store at `root` keeps from garbage collection: the images of its steps, and the
     /// images `images` (and their built ancestors) were built from, so `history` keeps its IDs.
     public static func collectionRoots(root: String, images: Set<Digest>) -> CollectionRoots {

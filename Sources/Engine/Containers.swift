@@ -165,22 +165,10 @@ extension Engine {
         }
     }
 
-    /// Chain IDs of the snapshots containers mount (kept by prune even when their image is gone).
-    func snapshotsInUse() throws(EstibaError) -> Set<Digest> {
-        var out: Set<Digest> = []
-        for c in try containers() {
-            for dir in c.lowerDirectories {
-                let parts = dir.split(separator: "/")
-                if parts.count >= 2, let d = Digest(hex: String(parts[parts.count - 2])) { out.insert(d) }
-            }
-        }
-        return out
-    }
-
     /// Image IDs used by containers, with the container names (so `rmi` can refuse them).
     func imagesInUse() throws(EstibaError) -> [Digest: [String]] {
         var out: [Digest: [String]] = [:]
-        for c in try containers() { if let d = Digest(c.imageID) { out[d, default: []].append(c.name) } }
+        for c in try containerStore().all() { if let d = Digest(c.imageID) { out[d, default: []].append(c.name) } }
         return out
     }
 }

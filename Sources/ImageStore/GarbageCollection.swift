@@ -67,7 +67,7 @@ extension ImageStore {
         }
         var roots = rootSource.roots(listing: listed)
         roots.formUnion(extra)
-        for m in roots.manifests { _ = mark(manifest: m, &marks) }
+        for m in roots.manifests where !marks.blobs.contains(m) { _ = mark(manifest: m, &marks) }
         for id in roots.images { mark(image: id, &marks) }
         marks.snapshots.formUnion(roots.snapshots)
         var scratch: Set<String> = []

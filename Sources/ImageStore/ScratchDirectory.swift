@@ -7,7 +7,7 @@ public enum ScratchDirectory {
     public static let lockName = "lock"
 
     /// Whether a live process holds the scratch entry `name` of `directory`.
-    static func isHeld(_ directory: FileDescriptor, _ name: String) -> Bool {
+    public static func isHeld(_ directory: FileDescriptor, _ name: String) -> Bool {
         guard let file = try? directory.open(name + "/" + lockName, .noFollow),
             let locked = try? file.lock(exclusive: true, wait: false)
         else { return false }

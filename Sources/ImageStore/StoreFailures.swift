@@ -15,7 +15,7 @@ extension EstibaError {
 
 extension EstibaError {
     /// errno values of a full file system (ENOSPC) and of an exhausted quota (EDQUOT) on Linux.
-    static let fullDiskErrors: Set<Int32> = [28, 122]
+    static let fullDiskErrors: Set<Int32> = [ErrorNumber.noSpace, ErrorNumber.quotaExceeded]
 
     /// Whether the failure is a full disk or an exhausted quota.
     var isFullDisk: Bool {

@@ -27,7 +27,7 @@ public struct Cgroups: Sendable {
     public let directories: [String]
 
     static let root = "/sys/fs/cgroup"
-    static var isV2: Bool { Files.exists(root + "/cgroup.controllers") }
+    static let isV2 = Files.exists(root + "/cgroup.controllers")
 
     /// The v1 controllers a container joins (all that exist here).
     static let v1Controllers = ["pids", "memory", "cpu", "freezer", "devices"]
@@ -183,9 +183,8 @@ public struct Cgroups: Sendable {
     static func stepPrefix(root: String) -> String { "step-" + stableHash(root.utf8) + "-" }
 
     /// Ends the processes of, and removes, the step groups of store `root` whose build is gone: their scratch
-    /// directory is gone, or no live process holds its lock. Returns how many groups were removed.
-    @discardableResult
-    public static func removeAbandonedSteps(root: String) -> Int {
+    /// directory is gone, or no live process holds its lock.
+    public static func removeAbandonedSteps(root: String) {
         let prefix = stepPrefix(root: root)
         var ids = Set<String>()
         let parents = (isV2 ? [Cgroups.root + "/estiba"] : v1Controllers.map { Cgroups.root + "/" + $0 + "/estiba" } + [hybridUnified + "/estiba"])
@@ -193,16 +192,14 @@ public struct Cgroups: Sendable {
             let names = (try? FileDescriptor.open(parent, .directory).names()) ?? []
             ids.formUnion(names.filter { $0.hasPrefix(prefix) })
         }
-        var removed = 0
+        let tmp = try? FileDescriptor.open(StoreLayout(root: root).tmp, .directory)
         for id in ids {
-            let workspace = root + "/tmp/" + String(id.dropFirst(prefix.count))
-            guard !isHeld(workspace) else { continue }  // its build is still running
+            // A step group is made only after its step took its scratch directory's lock.
+            if let tmp, ScratchDirectory.isHeld(tmp, String(id.dropFirst(prefix.count))) { continue }  // still building
             let groups = existing(id: id)
             groups.killProcesses()
             groups.remove()
-            removed += 1
         }
-        return removed
     }
 
     /// Whether any process is in the groups.
@@ -221,16 +218,6 @@ public struct Cgroups: Sendable {
                 for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) where pid > 0 { try? Processes.send(.kill, to: pid) }
             }
         }
-    }
-
-    /// Whether a live process holds the lock of the scratch directory `workspace` (a step group is made only after
-    /// its step took that lock).
-    static func isHeld(_ workspace: String) -> Bool {
-        guard let file = try? FileDescriptor.open(workspace + "/" + ScratchDirectory.lockName, .noFollow),
-            let locked = try? file.lock(exclusive: true, wait: false)
-        else { return false }
-        if locked { file.unlock() }
-        return !locked
     }
 
     /// The existing cgroups of container `id` (for a monitor or a later commit).

@@ -165,11 +165,9 @@ public enum Launcher {
 /// Waits for child `pid` on a thread of its own, runs `afterwards` there (so a slow clean-up never holds a thread of
 /// the concurrency pool), and returns the exit code (128 + signal when killed; 255 when it cannot be waited for).
 func exitCode(of pid: Int32, afterwards: @escaping @Sendable () -> Void) async -> Int32 {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-        startThread(stackSize: 256 << 10) {
-            let code = (try? Processes.wait(for: pid))?.exitCode ?? 255
-            afterwards()
-            continuation.resume(returning: code)
-        }
+    await runOnThread(stackSize: 256 << 10) { () -> Int32 in
+        let code = (try? Processes.wait(for: pid))?.exitCode ?? 255
+        afterwards()
+        return code
     }
 }

@@ -13,6 +13,10 @@ public enum ErrorNumber {
     public static let alreadyExists: Int32 = EEXIST
     /// EBUSY: still in use (a directory with processes in it, a mount point).
     public static let busy: Int32 = EBUSY
+    /// ENOSPC: no space left on the device.
+    public static let noSpace: Int32 = ENOSPC
+    /// EDQUOT: the disk quota is exceeded.
+    public static let quotaExceeded: Int32 = EDQUOT
 
     /// The system's description of an errno value ("No such file or directory").
     public static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
