@@ -48,13 +48,13 @@ public struct ContainerStore: Sendable {
             throw EstibaError.runtime("Invalid container name \"\(record.name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", code: .invalidArgument)
         }
         try Self.makeDirectory(names)
-        let claim: FileDescriptor
-        do { claim = try FileDescriptor.open(names + "/" + record.name, [.writeOnly, .create, .exclusive], permissions: 0o600) } catch {
+        // The claim stays locked until the record is written: a claim with neither a record nor a live claimant
+        // was left by a process killed in between, and is taken over.
+        guard let claim = claimName(record) else {
             let holder = all().first { $0.name == record.name }.map { " by container " + $0.id.prefix(12) } ?? ""
             throw EstibaError.runtime("The name \"\(record.name)\" is already used\(holder); remove it (estiba rm \(record.name)) or choose another name.", code: .conflict)
         }
-        try? claim.writeAll(record.id)
-        claim.close()
+        defer { claim.close() }
         let base = path(record.id)
         let snapshot: ActiveSnapshot
         do throws(EstibaError) {
@@ -70,6 +70,31 @@ public struct ContainerStore: Sendable {
         }
         try save(record)
         return snapshot
+    }
+
+    /// Claims `record`'s name: the claim file, locked, holding its ID; nil when a container or a live claimant
+    /// has it. Claims are made and judged under the lock of the names directory, so a new claim is locked before
+    /// anyone can judge it.
+    private func claimName(_ candidate: ContainerRecord) -> FileDescriptor? {
+        guard let guardFile = try? FileDescriptor.open(names + "/.lock", [.readWrite, .create], permissions: 0o600),
+            (try? guardFile.lock(exclusive: true)) == true
+        else { return nil }
+        defer { guardFile.close() }
+        let path = names + "/" + candidate.name
+        for _ in 0..<2 {
+            if let claim = try? FileDescriptor.open(path, [.writeOnly, .create, .exclusive], permissions: 0o600) {
+                guard (try? claim.lock(exclusive: true, wait: false)) == true else { return nil }
+                try? claim.writeAll(candidate.id)
+                return claim
+            }
+            guard let existing = try? FileDescriptor.open(path, [.readOnly, .noFollow]),
+                (try? existing.lock(exclusive: true, wait: false)) == true
+            else { return nil }  // its claimant is still creating it
+            let owner = String(decoding: (try? Files.read(path, upTo: 128)) ?? [], as: UTF8.self)
+            guard owner.isEmpty || record(owner) == nil else { return nil }  // a container has it
+            try? Files.remove(path)
+        }
+        return nil
     }
 
     public func save(_ record: ContainerRecord) throws(EstibaError) {

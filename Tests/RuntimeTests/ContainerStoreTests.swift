@@ -43,6 +43,25 @@ import Testing
         #expect(store.all().map(\.id) == [second])
     }
 
+    @Test func aNameLeftByAKilledCreateIsTakenOverButALiveClaimIsNot() throws {
+        let dir = try temporaryDirectory("store-claims")
+        defer { removeTree(dir) }
+        let store = try ContainerStore(directory: dir + "/containers")
+        try Files.makeDirectory(store.directory + "/.names")
+        // What a create killed after claiming the name leaves: the claim, and no record.
+        try Files.write(Array(ContainerStore.newID().utf8), to: store.directory + "/.names/left")
+        let id = ContainerStore.newID()
+        try store.create(record(id, name: "left"))
+        #expect(try store.find("left").id == id)
+        // A claim whose claimant is still at work (it holds the claim's lock) is not taken.
+        try Files.write([], to: store.directory + "/.names/busy")
+        let claimant = try FileDescriptor.open(store.directory + "/.names/busy")
+        #expect(try claimant.lock(exclusive: true, wait: false))
+        let taken = #expect(throws: EstibaError.self) { try store.create(record(ContainerStore.newID(), name: "busy")) }
+        #expect(taken?.code == .conflict)
+        claimant.close()
+    }
+
     @Test func referencesThatFindNoneOrSeveralSaySoInTheirClass() throws {
         let dir = try temporaryDirectory("store-references")
         defer { removeTree(dir) }
