@@ -72,14 +72,13 @@ public struct ContainerStore: Sendable {
         return snapshot
     }
 
-    /// Claims `record`'s name: the claim file, locked, holding its ID; nil when a container or a live claimant
-    /// has it. Claims are made and judged under the lock of the names directory, so a new claim is locked before
-    /// anyone can judge it.
+    /// Claims `candidate`'s name: the claim file, locked, holding its ID; nil when a container or a live claimant
+    /// has it. Claims are made and judged under a lock of the names directory itself (flock), so a new claim is
+    /// locked before anyone can judge it.
     private func claimName(_ candidate: ContainerRecord) -> FileDescriptor? {
-        guard let guardFile = try? FileDescriptor.open(names + "/.lock", [.readWrite, .create], permissions: 0o600),
-            (try? guardFile.lock(exclusive: true)) == true
+        guard let directory = try? FileDescriptor.open(names, .directory), (try? directory.lock(exclusive: true)) == true
         else { return nil }
-        defer { guardFile.close() }
+        defer { directory.close() }
         let path = names + "/" + candidate.name
         for _ in 0..<2 {
             if let claim = try? FileDescriptor.open(path, [.writeOnly, .create, .exclusive], permissions: 0o600) {
