@@ -10,6 +10,8 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -451,6 +453,94 @@ pid_t estiba_launch(const struct estiba_launch *config) {
     /* The child runs on its own copy of the address space (no CLONE_VM), so the stack can go. */
     munmap(stack, STACK_SIZE);
     return pid < 0 ? -saved : pid;
+}
+
+/* write() of all of `n` bytes; 0, or -1 with errno. */
+static int write_fully(int fd, const void *bytes, size_t n) {
+    const char *p = bytes;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The exit code as "N\n" in the keeper's exit file: staged, then renamed, so a reader sees all of it or none. */
+static void record_exit_code(const struct estiba_keeper *k, int code) {
+    if (!k->exit_file || !k->exit_file_staging) return;
+    char text[16];
+    char *end = put_number(text, (unsigned long)(code < 0 ? 255 : code));
+    *end++ = '\n';
+    int fd = open(k->exit_file_staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return;
+    int written = write_fully(fd, text, (size_t)(end - text));
+    if (close(fd) != 0) written = -1;
+    if (written != 0 || rename(k->exit_file_staging, k->exit_file) != 0) unlink(k->exit_file_staging);
+}
+
+extern char **environ;
+
+/* The keeper process (see `estiba_launch_kept`). */
+static void keep(const struct estiba_launch *config, const struct estiba_keeper *k) {
+    struct estiba_launch c = *config;
+    /* Out of the caller's session (a ^C at its terminal is not for the keeper), default signal handling, nothing
+       blocked; a gone caller is an error from write(), not SIGPIPE. */
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    if (c.console_socket < 0) {
+        /* the caller's own standard descriptors, named, so they stay the container's after ours are replaced */
+        if (c.stdin_fd < 0) c.stdin_fd = 0;
+        if (c.stdout_fd < 0) c.stdout_fd = 1;
+        if (c.stderr_fd < 0) c.stderr_fd = 2;
+    }
+    int held[] = {c.stdin_fd, c.stdout_fd, c.stderr_fd, c.console_socket, c.error_fd, c.sync_fd, c.entry_fd, k->status_fd};
+    close_other_descriptors(held, (int)(sizeof held / sizeof held[0]));
+    c.sync_peer_fd = -1; /* the caller's end, closed just now: only the caller holds it */
+    c.parent_pid = (pid_t)syscall(SYS_getpid);
+    int32_t pid = estiba_launch(&c);
+    if (write_fully(k->status_fd, &pid, sizeof pid) != 0 || pid < 0) _exit(1);
+    /* From here on the keeper holds nothing of the container's or the caller's but the status pipe. */
+    close(c.error_fd);
+    if (c.sync_fd >= 0) close(c.sync_fd);
+    if (c.console_socket >= 0) close(c.console_socket);
+    close(c.entry_fd);
+    if (c.stdin_fd > 2) close(c.stdin_fd);
+    if (c.stdout_fd > 2 && c.stdout_fd != c.stdin_fd) close(c.stdout_fd);
+    if (c.stderr_fd > 2 && c.stderr_fd != c.stdin_fd && c.stderr_fd != c.stdout_fd) close(c.stderr_fd);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        for (int fd = 0; fd <= 2; fd++) dup2(null, fd);
+        if (null > 2) close(null);
+    }
+    int status = 0;
+    int32_t code;
+    pid_t waited;
+    while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
+    code = waited == pid ? estiba_exit_code(status) : 255;
+    record_exit_code(k, code);
+    if (write_fully(k->status_fd, &code, sizeof code) == 0) _exit(0);
+    /* The caller is gone: the settle command records the end (the exit file says how). */
+    close(k->status_fd);
+    if (k->settle_argv && k->settle_argv[0]) execve(k->settle_argv[0], (char *const *)k->settle_argv, environ);
+    _exit(0);
+}
+
+pid_t estiba_launch_kept(const struct estiba_launch *config, const struct estiba_keeper *keeper) {
+    /* A raw clone (fork semantics), not glibc's fork(): see `exec_child`. */
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        keep(config, keeper);
+        _exit(1);
+    }
+    return pid;
 }
 
 struct exec_args {

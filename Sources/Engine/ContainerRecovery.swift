@@ -3,10 +3,10 @@ import Synchronization
 import System
 
 /// Brings the container store in line with the processes that are actually there. Every container runs tied to
-/// its supervisor (its monitor, or the engine process that runs it in the foreground) and dies with it; whoever
-/// opens the store next records such a container as exited (137, killed with its supervisor) or removes it when it
-/// was to be removed, thaws a container left paused by a commit that died, and removes the cgroups of containers
-/// and build steps that are gone.
+/// its supervisor (its monitor, or its keeper in the foreground) and dies with it; whoever opens the store next
+/// records a container whose supervisor is gone as exited — with the code its keeper wrote, else 137 (killed with
+/// its supervisor) — or removes it when it was to be removed, thaws a container left paused by a commit that
+/// died, and removes the cgroups of containers and build steps that are gone.
 enum ContainerRecovery {
     /// The stores this process has recovered (once each).
     private static let recovered = Mutex<Set<String>>([])
@@ -17,12 +17,14 @@ enum ContainerRecovery {
     /// Recovers the store at `root` the first time this process opens it.
     static func once(_ store: ContainerStore, root: String) {
         guard recovered.withLock({ $0.insert(root).inserted }) else { return }
+        store.removeAbandonedDirectories()
         for record in store.all() { _ = settle(record, in: store) }
         Cgroups.removeAbandonedSteps(root: root)
     }
 
-    /// The record as things stand, after settling it: nil when it was removed (`--rm`).
-    static func settle(_ record: ContainerRecord, in store: ContainerStore) -> ContainerRecord? {
+    /// The record as things stand, after settling it: nil when it was removed (`--rm`). `ended` is a supervisor
+    /// known to be done (the keeper that runs the settle command), whatever its pid says.
+    static func settle(_ record: ContainerRecord, in store: ContainerStore, ended: Int32? = nil) -> ContainerRecord? {
         var r = record
         switch r.state {
         case .exited:
@@ -45,22 +47,13 @@ enum ContainerRecovery {
             return r
         case .running:
             ContainerFreeze.thawIfAbandoned(store: store, id: r.id)
-            if let supervisor = r.monitorPid ?? r.pid, Processes.exists(supervisor) { return r }
+            if let supervisor = r.monitorPid ?? r.pid, supervisor != ended, Processes.exists(supervisor) { return r }
             // Re-read: the supervisor may have recorded the exit since.
             guard let now = store.record(r.id) else { return nil }
-            guard now.state == .running, now.monitorPid == r.monitorPid else { return settle(now, in: store) }
+            guard now.state == .running, now.monitorPid == r.monitorPid else { return settle(now, in: store, ended: ended) }
             end(r.id)
-            if r.autoRemove {
-                store.remove(r.id)
-                return nil
-            }
-            r.state = .exited
-            r.exitCode = killedWithSupervisor
-            r.pid = nil
-            r.monitorPid = nil
-            r.finishedAt = Timestamp.now().seconds
-            try? store.save(r)
-            return r
+            let code = Keeping.recordedExitCode(in: store.exitFile(r.id)) ?? killedWithSupervisor
+            return store.recordExit(r, code: code)
         }
     }
 
@@ -72,5 +65,18 @@ enum ContainerRecovery {
         if groups.isFrozen { try? groups.freeze(false) }
         groups.killProcesses()
         groups.remove()
+    }
+}
+
+extension Engine {
+    /// The hidden command of the `estiba` executable that records the end of a foreground container whose client
+    /// was gone when it ended (its keeper runs it).
+    public static let settleCommandName = "__settle"
+
+    /// What the hidden settle command does: records the end of container `id`, whose keeper is this process.
+    public func settle(container id: String) throws(EstibaError) {
+        let store = try containerStore()
+        guard let record = store.record(id) else { return }
+        _ = ContainerRecovery.settle(record, in: store, ended: Processes.currentID)
     }
 }

@@ -22,8 +22,9 @@ struct ForegroundProcess: Sendable {
 
 extension Engine {
     /// The start step of `run`: starts the created container's first process with the given standard
-    /// descriptors (-1: this process's own) and records it as running. This process is its supervisor: the
-    /// container dies with it, and whoever next opens the store records the exit (honouring `remove`).
+    /// descriptors (-1: this process's own) and records it as running. Its keeper (see `Keeping`) is its
+    /// supervisor and outlives this process: when this process is gone as the container ends, the keeper records
+    /// the exit (`estiba __settle`), or whoever next opens the store does, honouring `remove` either way.
     func startForeground(_ c: CreatedContainer, _ o: RunOptions, stdin: Int32, stdout: Int32, stderr: Int32) async throws(EstibaError) -> ForegroundProcess {
         var record = c.record
         record.state = .running
@@ -44,13 +45,21 @@ extension Engine {
                 throw error.recoded(.invalidArgument).adding(["container": record.name])
             }
         }
+        let store = c.store
+        let announced = record
+        let keeping = Keeping(exitFile: store.exitFile(record.id), settleCommand: try? settleCommand(record.id)) { pid, keeper in
+            var r = announced
+            r.pid = pid
+            r.monitorPid = keeper
+            try? store.save(r)
+        }
         let process: SupervisedProcess
-        do { process = try await SupervisedProcess.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr) } catch {
+        do { process = try await SupervisedProcess.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr, keeping: keeping) } catch {
             c.store.remove(record.id)
             throw error.recoded(.launchFailed).adding(["container": record.name, "image": record.image, "stage": error.stage ?? ""])
         }
         record.pid = process.pid
-        try? c.store.save(record)
+        record.monitorPid = process.process.keeper?.pid
         return ForegroundProcess(started: .estiba(process), record: record, store: c.store)
     }
 
@@ -63,13 +72,16 @@ extension Engine {
         case .runc(let process): code = await RuncRunner.wait(process)
         }
         var record = p.record
-        record.state = .exited
-        record.exitCode = code
-        record.pid = nil
-        record.monitorPid = nil
-        record.finishedAt = Timestamp.now().seconds
-        if remove { p.store.remove(record.id) } else { try? p.store.save(record) }
+        record.autoRemove = remove
+        p.store.recordExit(record, code: code)
         return code
+    }
+
+    /// The command a keeper runs to record its container's end when the client is gone (nil when this process
+    /// is not the `estiba` executable).
+    private func settleCommand(_ id: String) throws(EstibaError) -> [String]? {
+        guard configuration.isEstibaExecutable else { return nil }
+        return [try Processes.executablePath(), Self.settleCommandName, "--root", configuration.root, id]
     }
 
     /// `run -d`: starts the created container under its monitor; returns its ID once it runs.

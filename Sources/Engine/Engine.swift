@@ -55,9 +55,15 @@ public struct EngineConfiguration: Sendable {
     /// Largest Dockerfile `parse` reads from disk.
     public var maxDockerfileSize: Int
 
-    public init(root: String? = nil, maxDockerfileSize: Int = 64 << 20) {
+    /// This process is the `estiba` executable, which runs its hidden commands: a foreground container whose
+    /// client is gone when it ends then has its end recorded at once (`estiba __settle`); otherwise whoever next
+    /// opens the store records it.
+    public var isEstibaExecutable: Bool
+
+    public init(root: String? = nil, maxDockerfileSize: Int = 64 << 20, isEstibaExecutable: Bool = false) {
         self.root = root ?? EngineConfiguration.defaultRoot
         self.maxDockerfileSize = maxDockerfileSize
+        self.isEstibaExecutable = isEstibaExecutable
     }
 
     public static var defaultRoot: String {

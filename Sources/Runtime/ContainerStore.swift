@@ -96,6 +96,61 @@ public struct ContainerStore: Sendable {
         return nil
     }
 
+    /// Records that `record`'s container ended with `code`: removed when it was to be (`autoRemove`), else
+    /// exited, with the time. Whoever sees a container end records it here. Returns the record as it now stands
+    /// (nil: removed).
+    @discardableResult
+    public func recordExit(_ record: ContainerRecord, code: Int32) -> ContainerRecord? {
+        if record.autoRemove {
+            remove(record.id)
+            return nil
+        }
+        var r = record
+        r.state = .exited
+        r.exitCode = code
+        r.pid = nil
+        r.monitorPid = nil
+        r.finishedAt = Clocks.wallSeconds
+        try? save(r)
+        return r
+    }
+
+    /// Removes what killed operations left in the container directory: a container's directory without a record
+    /// whose creator is gone (its name claim is unlocked, or gone), and the directories of removals whose process
+    /// died part-way.
+    public func removeAbandonedDirectories() {
+        guard let entries = try? FileDescriptor.open(directory, .directory).names() else { return }
+        for entry in entries where entry.hasPrefix(".removing-") {
+            let pid = entry.split(separator: "-").last.flatMap { Int32($0) }
+            if let pid, !Processes.exists(pid) { removeTree(directory + "/" + entry) }
+        }
+        let recordless = entries.filter { !$0.hasPrefix(".") && record($0) == nil }
+        guard !recordless.isEmpty, let claims = try? FileDescriptor.open(names, .directory) else { return }
+        defer { claims.close() }
+        // Judged under the names directory's lock, like every claim.
+        guard (try? claims.lock(exclusive: true)) == true else { return }
+        let claimNames = (try? claims.names()) ?? []
+        for id in recordless {
+            var creatorAlive = false
+            for name in claimNames {
+                let path = names + "/" + name
+                guard String(decoding: (try? Files.read(path, upTo: 128)) ?? [], as: UTF8.self) == id else { continue }
+                guard let claim = try? FileDescriptor.open(path, [.readOnly, .noFollow]) else { continue }
+                defer { claim.close() }
+                if (try? claim.lock(exclusive: true, wait: false)) == true {
+                    try? Files.remove(path)
+                } else {
+                    creatorAlive = true
+                }
+            }
+            // The record may have been written since the listing.
+            if !creatorAlive, record(id) == nil { removeTree(path(id)) }
+        }
+    }
+
+    /// Where a container's keeper writes its exit code (see `Keeping`).
+    public func exitFile(_ id: String) -> String { path(id) + "/exit" }
+
     public func save(_ record: ContainerRecord) throws(EstibaError) {
         try write(record.json.encodedPretty(), to: path(record.id) + "/record.json")
     }

@@ -8,6 +8,8 @@ public struct LaunchedProcess: Sendable {
     public var cgroups: Cgroups? = nil
     /// The terminal's master side when the spec asked for a terminal (the caller closes it).
     public let terminal: Int32?
+    /// Its keeper, when it was started with one (see `Keeping`).
+    public var keeper: KeeperLink? = nil
 }
 
 /// Starts containers through the C `clone()` launcher: namespaces, overlay root, /proc, /dev, read-only /sys,
@@ -20,9 +22,10 @@ public enum Launcher {
     /// The child dies with the calling thread while it starts (so a caller killed mid-launch leaves nothing
     /// behind); with `tiedToThread` it keeps dying with that thread for good (SIGKILL, which ends the whole
     /// container): the caller must then call from a thread that lives as long as the container (see `supervise`).
+    /// With `keeping`, a keeper process is its parent instead and it dies with that (see `Keeping`).
     public static func start(
         _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil,
-        tiedToThread: Bool = false
+        tiedToThread: Bool = false, keeping: Keeping? = nil
     ) throws(EstibaError) -> LaunchedProcess {
         guard !spec.arguments.isEmpty else {
             throw EstibaError.runtime("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
@@ -37,10 +40,13 @@ public enum Launcher {
         let sync: Pipe
         // With a terminal, the launcher sends the terminal's master side back on this socket.
         let console: SocketPair?
+        // A kept container's pid, then its exit code, come from its keeper on this pipe.
+        let status: Pipe?
         do throws(EstibaError) {
             errorPipe = try Pipe()
             sync = try Pipe()
             console = spec.terminal ? try SocketPair() : nil
+            status = keeping != nil ? try Pipe() : nil
         } catch {
             throw error.recoded(.launchFailed)
         }
@@ -78,7 +84,7 @@ public enum Launcher {
         config.sync_fd = sync.readEnd.rawValue
         config.sync_peer_fd = sync.writeEnd.rawValue
         config.parent_pid = Processes.currentID
-        config.parent_death_signal = tiedToThread ? Signal.kill.rawValue : 0
+        config.parent_death_signal = tiedToThread || keeping != nil ? Signal.kill.rawValue : 0
         config.entry_fd = entry
         if !seccompProgram.isEmpty {
             config.seccomp_filter = UnsafeRawPointer(memory.array(seccompProgram))
@@ -94,14 +100,36 @@ public enum Launcher {
         config.capabilities = memory.array(spec.policy.capabilities.map(\.number))
         config.ncapabilities = Int32(spec.policy.capabilities.count)
         config.default_path = memory.string(DefaultPath.value)
+        var keeper: KeeperLink?
         let pid: Int32 = withExtendedLifetime(memory) {
             if let target = execInto { return estiba_exec(&config, target) }
-            return estiba_launch(&config)
+            guard let keeping, let status else { return estiba_launch(&config) }
+            var k = estiba_keeper()
+            k.status_fd = status.writeEnd.rawValue
+            let exitFile: String = keeping.exitFile
+            let staging: String = keeping.exitFile + ".new"
+            k.exit_file = memory.string(exitFile)
+            k.exit_file_staging = memory.string(staging)
+            k.settle_argv = keeping.settleCommand.map { memory.strings($0) }
+            let keeperPid = estiba_launch_kept(&config, &k)
+            status.writeEnd.close()
+            guard keeperPid > 0 else { return keeperPid }
+            let link = KeeperLink(pid: keeperPid, status: status.readEnd)
+            keeper = link
+            return link.readCode() ?? -ErrorNumber.inputOutput
         }
         errorPipe.writeEnd.close()
         sync.readEnd.close()
         console?.second.close()
-        if pid < 0 { throw EstibaError.runtime("Cannot create the container's namespaces: \(ErrorNumber.text(-pid)).", stage: "clone") }
+        if pid < 0 {
+            _ = keeper?.finish()
+            throw EstibaError.runtime("Cannot create the container's namespaces: \(ErrorNumber.text(-pid)).", stage: "clone")
+        }
+        /// Kills and reaps a process that could not be started completely.
+        func end() {
+            try? Processes.send(.kill, to: pid)
+            if let keeper { _ = keeper.finish() } else { _ = try? Processes.wait(for: pid) }
+        }
         // Into its cgroups (new ones for a container; the container's for an exec), then let it go.
         var cgroups: Cgroups?
         if let id = spec.cgroupID {
@@ -114,17 +142,18 @@ public enum Launcher {
                     try made.add(pid)
                 }
             } catch {
-                end(pid)
+                end()
                 cgroups?.remove()
                 throw error
             }
         }
+        if let keeper { keeping?.announce(pid, keeper.pid) }
         try? sync.writeEnd.writeAll([1])
         sync.writeEnd.close()
         // The pipe closes on a successful exec; anything read is the reason the start failed.
         let message = (try? errorPipe.readEnd.readAll(upTo: 1024)) ?? []
         if !message.isEmpty {
-            _ = try? Processes.wait(for: pid)
+            if let keeper { _ = keeper.finish() } else { _ = try? Processes.wait(for: pid) }
             let text = String(decoding: message, as: UTF8.self)
             let stage = text.split(separator: ":").first.map(String.init)
             cgroups?.remove()
@@ -141,24 +170,25 @@ public enum Launcher {
         if let console {
             let master = estiba_receive_fd(console.first.rawValue)
             guard master >= 0 else {
-                end(pid)
+                end()
                 throw EstibaError.runtime("The container's terminal could not be set up.", stage: "set up the terminal")
             }
             terminal = master
         }
-        return LaunchedProcess(pid: pid, cgroups: cgroups, terminal: terminal)
-    }
-
-    /// Kills and reaps a process that could not be started completely.
-    private static func end(_ pid: Int32) {
-        try? Processes.send(.kill, to: pid)
-        _ = try? Processes.wait(for: pid)
+        return LaunchedProcess(pid: pid, cgroups: cgroups, terminal: terminal, keeper: keeper)
     }
 
     /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code
     /// (128 + signal when killed).
     public static func wait(_ process: LaunchedProcess) async -> Int32 {
-        await exitCode(of: process.pid) { process.cgroups?.remove() }
+        if let keeper = process.keeper {
+            return await runOnThread(stackSize: 256 << 10) { () -> Int32 in
+                let code = keeper.finish()
+                process.cgroups?.remove()
+                return code
+            }
+        }
+        return await exitCode(of: process.pid) { process.cgroups?.remove() }
     }
 }
 

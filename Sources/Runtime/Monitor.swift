@@ -56,12 +56,7 @@ public enum Monitor {
         report("ok")
         let status = try? Processes.wait(for: process.pid)
         process.cgroups?.remove()
-        record.state = .exited
-        record.exitCode = status?.exitCode ?? 0
-        record.pid = nil
-        record.monitorPid = nil
-        record.finishedAt = Clocks.wallSeconds
-        if record.autoRemove { store.remove(id) } else { try? store.save(record) }
+        store.recordExit(record, code: status?.exitCode ?? 255)
         return 0
     }
 }

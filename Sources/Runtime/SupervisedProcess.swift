@@ -2,8 +2,9 @@ import Synchronization
 import System
 
 /// A container process started and waited for by one thread of its own, which lives exactly as long as the
-/// process: the process is tied to that thread (it gets SIGKILL when the thread ends), so it never outlives the
-/// engine process that runs it, even one killed with SIGKILL.
+/// process. Without a keeper the process is tied to that thread (it gets SIGKILL when the thread ends), so it
+/// never outlives the engine process that runs it, even one killed with SIGKILL; with one (`Keeping`) it is tied to
+/// its keeper instead, which outlives this process, and the thread waits for the keeper's report.
 public struct SupervisedProcess: Sendable {
     public let process: LaunchedProcess
     private let exit: ExitCell
@@ -13,19 +14,22 @@ public struct SupervisedProcess: Sendable {
     public var terminal: Int32? { process.terminal }
 
     /// Starts `spec` (see `Launcher.start`) on a new thread that then waits for it and removes its cgroups.
-    public static func start(_ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) async throws(EstibaError) -> SupervisedProcess {
+    public static func start(
+        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, keeping: Keeping? = nil
+    ) async throws(EstibaError) -> SupervisedProcess {
         let exit = ExitCell()
         let started: Result<LaunchedProcess, EstibaError> = await withCheckedContinuation { continuation in
             startThread(stackSize: 1 << 20) {
                 let result: Result<LaunchedProcess, EstibaError>
                 do throws(EstibaError) {
-                    result = .success(try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr, tiedToThread: true))
+                    result = .success(
+                        try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr, tiedToThread: keeping == nil, keeping: keeping))
                 } catch {
                     result = .failure(error)
                 }
                 continuation.resume(returning: result)
                 guard case .success(let process) = result else { return }
-                let code = (try? Processes.wait(for: process.pid))?.exitCode ?? 255
+                let code = process.keeper?.finish() ?? (try? Processes.wait(for: process.pid))?.exitCode ?? 255
                 process.cgroups?.remove()
                 exit.finish(code)
             }

@@ -15,6 +15,8 @@ public enum ErrorNumber {
     public static let busy: Int32 = EBUSY
     /// ENOSPC: no space left on the device.
     public static let noSpace: Int32 = ENOSPC
+    /// EIO: an input/output error (also: a report that never came).
+    public static let inputOutput: Int32 = EIO
     /// EDQUOT: the disk quota is exceeded.
     public static let quotaExceeded: Int32 = EDQUOT
 

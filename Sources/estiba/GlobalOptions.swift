@@ -7,7 +7,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "The store directory (default: $ESTIBA_ROOT or /var/lib/estiba).")
     var root: String?
 
-    func engine() -> Engine { Engine(configuration: EngineConfiguration(root: root)) }
+    func engine() -> Engine { Engine(configuration: EngineConfiguration(root: root, isEstibaExecutable: true)) }
 }
 
 /// The CLI's one mapping from Estiba's errors to exit statuses, Docker's: for commands that run a container

@@ -50,9 +50,14 @@ enum TerminalSession {
         if code != 0 { throw ExitCode(code) }
     }
 
-    /// What a container started without a terminal reads: this process's standard input with -i, else /dev/null
-    /// (as with docker).
+    /// What a container started without a terminal reads: with -i, a socket this process copies its standard
+    /// input into (so the container's input ends when this process does, as when docker's client goes away; a
+    /// container that is gone fails the copy instead of raising SIGPIPE), else /dev/null (as with docker).
     static func containerInput(interactive: Bool) throws(EstibaError) -> FileDescriptor {
-        interactive ? FileDescriptor(borrowing: 0) : try FileDescriptor.open("/dev/null")
+        guard interactive else { return try FileDescriptor.open("/dev/null") }
+        let pair = try SocketPair()
+        let sink = pair.second
+        DescriptorPump.start(FileDescriptor.standardInput, onChunk: { try? sink.send($0) }, onEnd: { sink.close() })
+        return pair.first
     }
 }

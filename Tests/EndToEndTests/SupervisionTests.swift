@@ -110,27 +110,47 @@ import Testing
         #expect(Self.storeMounts(cli).isEmpty, "\(Self.storeMounts(cli))")
     }
 
-    @Test func aKilledForegroundRunHonoursRemoveAndRemoveTakesTheCgroups() throws {
+    /// Starts `estiba --root ROOT args` with standard input from a pipe it returns (the output goes nowhere).
+    func started(_ cli: RuntimeTests.CLI, _ args: [String]) throws -> (process: Process, input: Pipe) {
+        let p = Process()
+        let input = Pipe()
+        p.executableURL = URL(fileURLWithPath: Paths.estiba)
+        p.arguments = ["--root", cli.root] + args
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return (p, input)
+    }
+
+    @Test func aForegroundContainerOutlivesItsKilledClientUnderItsKeeper() throws {
         guard let cli = try store() else { return }
         defer { cleanUp(cli) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Paths.estiba)
-        p.arguments = ["--root", cli.root, "run", "--rm", "--name", "fg", "busybox", "sleep", "30"]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        // --rm: the container goes on after its client is killed, and its keeper removes it when it ends, with
+        // its cgroups, without any other command.
+        let (p, _) = try started(cli, ["run", "--rm", "--name", "fg", "busybox", "sleep", "2.31"])
         let up = try eventually { try cli.run(["ps"]).output.contains(" fg\n") }
         #expect(up)
         let fg = try cli.run(["inspect", "-f", "{{.Id}}", "fg"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!Self.cgroups(of: fg).isEmpty)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        // The container goes with its client, and --rm holds: never "Exited (-1)", never orphaned.
-        let removed = try eventually { try cli.run(["ps", "-a"]).output.split(separator: "\n").count == 1 }
-        let listing = try cli.run(["ps", "-a"]).output
-        #expect(removed, "\(listing)")
-        #expect(eventually { Self.processes(matching: "sleep 30").isEmpty })
-        #expect(Self.cgroups(of: fg).isEmpty, "\(Self.cgroups(of: fg))")
+        #expect(try cli.run(["ps"]).output.contains(" fg\n"), "the container died with its client")
+        #expect(!Self.processes(matching: "sleep 2.31").isEmpty)
+        #expect(eventually { Self.containerIDs(cli).isEmpty && Self.processes(matching: "sleep 2.31").isEmpty }, "\(Self.containerIDs(cli))")
+        #expect(eventually { Self.cgroups(of: fg).isEmpty }, "\(Self.cgroups(of: fg))")
+        #expect(eventually { Self.processes(matching: cli.root).isEmpty }, "\(Self.processes(matching: cli.root))")
+
+        // Without --rm its exit code is recorded; with -i its input ends with the client (end of file).
+        let (q, input) = try started(cli, ["run", "-i", "--name", "kept", "busybox", "sh", "-c", "cat >/dev/null; sleep 0.5; exit 7"])
+        #expect(try eventually { try cli.run(["ps"]).output.contains(" kept\n") })
+        kill(q.processIdentifier, SIGKILL)
+        q.waitUntilExit()
+        #expect(eventually { (try? cli.run(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "kept"]).output) == "exited 7\n" })
+        try? input.fileHandleForWriting.close()
+        let kept = try cli.run(["inspect", "-f", "{{.Id}}", "kept"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(eventually { Self.cgroups(of: kept).isEmpty }, "\(Self.cgroups(of: kept))")
+        #expect(try cli.run(["rm", "kept"]).status == 0)
 
         // rm -f takes the cgroups with the container.
         #expect(try cli.run(["run", "-d", "--name", "bg", "busybox", "sleep", "30"]).status == 0)

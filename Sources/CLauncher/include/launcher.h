@@ -79,6 +79,25 @@ struct estiba_launch {
 /* Starts the container; returns the pid of its first process (pid 1 inside), or -errno. */
 pid_t estiba_launch(const struct estiba_launch *config);
 
+/* A keeper: the parent a container gets when it must outlive its caller (a foreground container whose client may
+   die), like containerd's shim. The caller forks it; it starts the container, reports, waits for it, and records
+   how it ended. It makes no allocation (it is a copy of a threaded process) and holds nothing of the caller's
+   but the status pipe. */
+struct estiba_keeper {
+    int status_fd;                  /* write end of a pipe to the caller: the container's pid (an int32; negative:
+                                       -errno, no container), then its exit code (an int32, 128 + signal when
+                                       killed) once it has ended */
+    const char *exit_file;          /* where the exit code is recorded ("N\n") when the container ends, written to */
+    const char *exit_file_staging;  /* this file first, then renamed */
+    const char *const *settle_argv; /* NULL, or the command executed (argv[0] a path) when the caller is gone by the
+                                       time the container ends, to record its end */
+};
+
+/* Forks a keeper that starts the container as `estiba_launch` does and stays its parent (the container gets
+   `config->parent_death_signal` when the keeper ends). Returns the keeper's pid, or -errno; the container's pid
+   comes on the status pipe. The standard descriptors left at -1 are the caller's own, handed to the container. */
+pid_t estiba_launch_kept(const struct estiba_launch *config, const struct estiba_keeper *keeper);
+
 /* Starts config->argv inside the namespaces of the running container whose first process is target_pid (its
    mount, pid, uts, ipc and network namespaces); the other fields are used as for estiba_launch (merged,
    overlay_options, hostname and the /etc files are ignored). Returns the pid to wait for, or -errno. */
