@@ -112,6 +112,8 @@ public struct ContainerStore: Sendable {
         r.monitorPid = nil
         r.finishedAt = Clocks.wallSeconds
         try? save(r)
+        // Recorded: a later start's keeper or monitor must not find this code.
+        try? Files.remove(exitFile(r.id))
         return r
     }
 

@@ -150,7 +150,7 @@ import Testing
         return (tries, kills, leftovers)
     }
 
-    @Test func killedRmiImportAndBuildLeaveNothingAfterRecoveryAndOneCollection() throws {
+    @Test func killedImportRmiBuildLoadAndPruneLeaveNothingAfterRecoveryAndOneCollection() throws {
         guard let store = try CollectionStore.make() else { return }
         defer { store.remove() }
         let rootfs = store.base + "/rootfs"
@@ -174,7 +174,27 @@ import Testing
         let built = try killed(
             "build", seed: 3, store: store, prepare: {}, args: ["build", "--no-cache", "-q", "-t", "kb:1", store.base + "/ctx"],
             result: { try store.run(["run", "--rm", "kb:1", "cat", "/size"]).output })
-        print("kill -9: import \(imported), rmi \(removed), build \(built) (tries, killed before the end, leftovers)")
+        let importTime = try seconds { _ = try store.run(["import", big, "timed:1"]) }
+        #expect(try store.run(["rmi", "timed:1"]).status == 0)
+        let archive = store.base + "/big.tar"
+        #expect(try store.run(["save", "-o", archive, "big:1"]).status == 0)
+        let loaded = try killed(
+            "load", seed: 4, store: store,
+            prepare: {
+                _ = try store.run(["rmi", "big:1"])
+                _ = try store.run(["system", "prune"])
+            },
+            args: ["load", "-i", archive], result: { try layers("big:1") })
+        let pruned = try killed(
+            "prune", seed: 5, store: store,
+            prepare: {
+                // Garbage for the collector: what an import killed part-way wrote.
+                _ = try killedRun(["--root", store.root, "import", big, "garbage:1"], after: 0.8 * importTime)
+                _ = try store.run(["rmi", "garbage:1"])
+            },
+            args: ["system", "prune"],
+            result: { try store.run(["images", "-q"]).output })
+        print("kill -9: import \(imported), rmi \(removed), build \(built), load \(loaded), prune \(pruned) (tries, killed before the end, leftovers)")
     }
 
     @Test func aFullDiskIsNamedAndLeavesTheStoreUsable() throws {

@@ -91,6 +91,32 @@ import Testing
         #expect(try store.find("kept").id == kept)
     }
 
+    @Test func anExitIsRecordedOnceWithItsCodeOrRemovesTheContainer() throws {
+        let dir = try temporaryDirectory("store-exits")
+        defer { removeTree(dir) }
+        let store = try ContainerStore(directory: dir + "/containers")
+        var running = record(ContainerStore.newID(), name: "ran")
+        try store.create(running)
+        running.state = .running
+        running.pid = 4_194_305
+        running.monitorPid = 4_194_305
+        try store.save(running)
+        // What a keeper writes; the recorded code must not be found by the next start.
+        try Files.write(Array("7\n".utf8), to: store.exitFile(running.id))
+        #expect(Keeping.recordedExitCode(in: store.exitFile(running.id)) == 7)
+        let recorded = store.recordExit(running, code: 7)
+        #expect(recorded?.state == .exited && recorded?.exitCode == 7 && recorded?.pid == nil && recorded?.monitorPid == nil)
+        #expect(store.record(running.id)?.exitCode == 7 && store.record(running.id)?.finishedAt != nil)
+        #expect(!Files.exists(store.exitFile(running.id)))
+        #expect(Keeping.recordedExitCode(in: store.exitFile(running.id)) == nil)
+
+        var removed = record(ContainerStore.newID(), name: "rm")
+        removed.autoRemove = true
+        try store.create(removed)
+        #expect(store.recordExit(removed, code: 0) == nil)
+        #expect(store.record(removed.id) == nil && !Files.exists(store.path(removed.id)))
+    }
+
     @Test func referencesThatFindNoneOrSeveralSaySoInTheirClass() throws {
         let dir = try temporaryDirectory("store-references")
         defer { removeTree(dir) }
