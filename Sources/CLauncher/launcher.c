@@ -489,6 +489,7 @@ static void keep(const struct estiba_launch *config, const struct estiba_keeper 
     /* Out of the caller's session (a ^C at its terminal is not for the keeper), default signal handling, nothing
        blocked; a gone caller is an error from write(), not SIGPIPE. */
     setsid();
+    prctl(PR_SET_NAME, "estiba-keeper", 0, 0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
