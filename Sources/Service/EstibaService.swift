@@ -12,6 +12,7 @@ public final class EstibaService: RPCHandler {
     /// Every method, in the order `initialize` lists them (`$/cancelRequest` is the transport's).
     static let table = MethodTable([
         lifecycleMethods, [parseMethod, buildMethod], imageMethods, containerMethods, volumeMethods, sessionMethods,
+        documentMethods,
     ])
 
     /// The names of the methods the service answers (besides `$/cancelRequest`, handled by the transport).
@@ -26,6 +27,8 @@ public final class EstibaService: RPCHandler {
     let imagesCache = Mutex<(generation: [Int], text: JSONText)?>(nil)
     /// Interactive containers started by this service's clients.
     let sessions = InteractiveSessions()
+    /// The documents editors have open (the language server's).
+    let documents = OpenDocuments()
 
     public init(engine: Engine) {
         self.engine = engine

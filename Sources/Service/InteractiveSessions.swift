@@ -71,10 +71,11 @@ final class InputQueue: Sendable {
 }
 
 extension EstibaService {
-    /// A client that will send nothing more drives nothing: the processes whose input it was typing get end of
-    /// input (and a hangup on a terminal), as with Docker when an attached client goes away; they run on to their
+    /// A client that will send nothing more drives nothing: its documents are closed, the processes whose input
+    /// it was typing get end of input (and a hangup on a terminal), as with Docker when an attached client goes away; they run on to their
     /// end, and `rm` holds.
     public func inputEnded(connectionID: Int) {
+        documents.closeAll(connection: connectionID)
         for session in sessions.sessions(of: connectionID) {
             sessions.markInputEnded(session.id)
             session.process.clientLeft()

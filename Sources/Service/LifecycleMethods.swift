@@ -25,7 +25,11 @@ extension EstibaService {
         "protocolVersion": .string(protocolVersion),
         "methods": JSONValue(methods + ["$/cancelRequest"]),
         "notifications": JSONValue(notifications),
+        "serverInfo": ["name": .string(Engine.name), "version": .string(Engine.version)],
+        // LSP's capabilities, with Estiba's own beside them (LSP clients ignore what they do not know).
         "capabilities": [
+            "positionEncoding": "utf-16",
+            "textDocumentSync": ["openClose": true, "change": 2, "save": ["includeText": false]],
             "framing": ["content-length", "newline"],
             "maxMessageSize": .int(64 << 20),
             "concurrentRequests": true,

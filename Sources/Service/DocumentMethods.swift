@@ -1,0 +1,121 @@
+import Engine
+import EstibaJSON
+import JSONRPC
+
+extension EstibaService {
+    /// LSP's `initialized` and text document synchronisation: documents are kept per connection and URI, by
+    /// version, changed whole or by ranges, and their diagnostics are published after each open and change
+    /// (cleared on close).
+    static let documentMethods: [ServiceMethod] = [
+        ServiceMethod("initialized", acceptsUnknownParams: true) { _, _ in .done(.success(.null)) },
+        ServiceMethod("textDocument/didOpen", params: ["textDocument"], notifications: [LanguageDiagnostics.method]) {
+            service, p throws(RPCError) in
+            let item = try DocumentParams.object(p, "textDocument")
+            let document = TextDocument(
+                uri: try DocumentParams.string(item, "uri"), version: try DocumentParams.integer(item, "version"),
+                text: try DocumentParams.string(item, "text"))
+            service.documents.open(document, connection: p.context.connectionID)
+            service.publishDiagnostics(document.uri, p.context)
+            return .done(.success(.null))
+        },
+        ServiceMethod("textDocument/didChange", params: ["textDocument", "contentChanges"], notifications: [LanguageDiagnostics.method]) {
+            service, p throws(RPCError) in
+            let identifier = try DocumentParams.object(p, "textDocument")
+            let uri = try DocumentParams.string(identifier, "uri")
+            let version = try DocumentParams.integer(identifier, "version")
+            guard let changes = try p.value("contentChanges", "an array")?.arrayValue else {
+                throw RPCErrorCode.invalidParams("textDocument/didChange needs \"contentChanges\", an array of changes", param: "contentChanges")
+            }
+            let edits = try changes.map { (c: JSONValue) throws(RPCError) in try DocumentParams.change(c) }
+            let changed = service.documents.change(uri, connection: p.context.connectionID, version: version) { document in
+                for edit in edits { edit.apply(to: &document) }
+            }
+            guard changed != nil else {
+                throw RPCErrorCode.invalidParams("\(uri) is not open; send textDocument/didOpen first", param: "textDocument")
+            }
+            service.publishDiagnostics(uri, p.context)
+            return .done(.success(.null))
+        },
+        ServiceMethod("textDocument/didSave", params: ["textDocument", "text"]) { _, p throws(RPCError) in
+            _ = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            return .done(.success(.null))
+        },
+        ServiceMethod("textDocument/didClose", params: ["textDocument"], notifications: [LanguageDiagnostics.method]) {
+            service, p throws(RPCError) in
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            if service.documents.close(uri, connection: p.context.connectionID) {
+                p.context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: nil, []))
+            }
+            return .done(.success(.null))
+        },
+    ]
+
+    /// Publishes the diagnostics of open document `uri` of the caller's connection, for its latest version only:
+    /// a change in quick succession waits a moment for the next one, and a newer version cancels the work.
+    func publishDiagnostics(_ uri: String, _ context: RPCContext) {
+        let connection = context.connectionID
+        let documents = documents
+        let engine = engine
+        documents.schedule(uri, connection: connection) { typing in
+            if typing { try? await Task.sleep(nanoseconds: Self.typingPause) }
+            guard !Task.isCancelled, let document = documents.document(uri, connection: connection) else { return }
+            guard let report = try? engine.parseNow(.text(document.text)), !Task.isCancelled else { return }
+            // Only if this is still the document's version (a newer one publishes its own).
+            guard documents.document(uri, connection: connection)?.version == document.version, !Task.isCancelled else { return }
+            context.notify(
+                LanguageDiagnostics.method,
+                LanguageDiagnostics.params(uri: uri, version: document.version, report.analysis.diagnostics))
+        }
+    }
+
+    /// How long diagnostics wait while changes come in quick succession (typing).
+    static let typingPause: UInt64 = 15_000_000
+}
+
+/// The params of LSP's document notifications, decoded strictly: a missing or mistyped member is -32602.
+enum DocumentParams {
+    /// One change of `contentChanges`: the whole text, or a range replaced.
+    struct Change {
+        var range: (start: TextDocument.Position, end: TextDocument.Position)?
+        var text: String
+
+        func apply(to document: inout TextDocument) {
+            if let range { document.replace(range.start, range.end, with: text) } else { document.text = text }
+        }
+    }
+
+    static func object(_ p: Params, _ key: String) throws(RPCError) -> JSONValue {
+        guard let v = try p.value(key, "an object"), case .object = v else {
+            throw RPCErrorCode.invalidParams("\(key) must be an object", param: key)
+        }
+        return v
+    }
+
+    static func string(_ v: JSONValue, _ key: String) throws(RPCError) -> String {
+        guard let s = v[key]?.stringValue else { throw RPCErrorCode.invalidParams("\(key) must be a string", param: key) }
+        return s
+    }
+
+    static func integer(_ v: JSONValue, _ key: String) throws(RPCError) -> Int64 {
+        guard let n = v[key]?.intValue else { throw RPCErrorCode.invalidParams("\(key) must be an integer", param: key) }
+        return n
+    }
+
+    static func position(_ v: JSONValue?) throws(RPCError) -> TextDocument.Position {
+        guard let v, let line = v["line"]?.intValue, let character = v["character"]?.intValue,
+            let l = Int(exactly: line), let c = Int(exactly: character), l >= 0, c >= 0
+        else { throw RPCErrorCode.invalidParams("a position needs a non-negative line and character", param: "contentChanges") }
+        return TextDocument.Position(line: l, character: c)
+    }
+
+    static func change(_ v: JSONValue) throws(RPCError) -> Change {
+        let text = try string(v, "text")
+        guard let range = v["range"], !range.isNull else { return Change(range: nil, text: text) }
+        let start = try position(range["start"])
+        let end = try position(range["end"])
+        guard (start.line, start.character) <= (end.line, end.character) else {
+            throw RPCErrorCode.invalidParams("a change's range must start before it ends", param: "contentChanges")
+        }
+        return Change(range: (start, end), text: text)
+    }
+}

@@ -1,0 +1,121 @@
+import EstibaJSON
+import Foundation
+import Testing
+
+/// `estiba serve --stdio` as an editor's language server: the LSP handshake, document synchronisation (whole and
+/// incremental changes, by version) and published diagnostics, with Content-Length framing as editors send it.
+@Suite struct LanguageServerTests {
+    /// An LSP session on a fresh service.
+    final class Session {
+        let service: StdioService
+        init() throws { service = try StdioService() }
+
+        func send(_ message: JSONValue) {
+            let body = String(decoding: message.encoded(), as: UTF8.self)
+            service.send("Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        }
+        /// A notification (`params` left out when nil, as LSP sends `exit`).
+        func notify(_ method: String, _ params: JSONValue? = nil) {
+            send(params.map { ["jsonrpc": "2.0", "method": .string(method), "params": $0] } ?? ["jsonrpc": "2.0", "method": .string(method)])
+        }
+        func call(_ id: Int64, _ method: String, _ params: JSONValue? = nil) {
+            send(
+                params.map { ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": $0] }
+                    ?? ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)])
+        }
+        /// The next message that is not `skip`ped.
+        func next(timeout: TimeInterval = 20) throws -> JSONValue? { try service.reader.frame(timeout: timeout) }
+        /// The next publishDiagnostics for `uri`.
+        func diagnostics(_ uri: String) throws -> JSONValue? {
+            while let m = try next() {
+                if m["method"] == "textDocument/publishDiagnostics", m["params"]?["uri"] == .string(uri) { return m["params"] }
+            }
+            return nil
+        }
+    }
+
+    static let uri = "file:///work/ctx/Dockerfile"
+
+    static func codes(_ params: JSONValue?) -> [String] {
+        params?["diagnostics"]?.arrayValue?.compactMap { $0["code"]?.stringValue } ?? []
+    }
+
+    @Test func anEditorGetsCapabilitiesAndDiagnosticsForEachVersion() throws {
+        let s = try Session()
+        s.call(1, "initialize", ["processId": .null, "rootUri": .null, "capabilities": [:], "clientInfo": ["name": "test-editor"]])
+        let initialized = try #require(try s.next())
+        #expect(initialized["id"] == 1)
+        let result = try #require(initialized["result"])
+        #expect(result["serverInfo"]?["name"] == "estiba")
+        #expect(result["capabilities"]?["textDocumentSync"]?["change"] == 2)
+        #expect(result["capabilities"]?["textDocumentSync"]?["openClose"] == true)
+        #expect(result["methods"]?.arrayValue?.contains("parse") == true, "Estiba's own fields stay")
+        s.notify("initialized", [:])
+
+        // Opened: a BuildKit check (FROM ... as: casing) on its line, with its code and link.
+        let text = "FROM busybox as base\nRUN echo hi\n"
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        let first = try #require(try s.diagnostics(Self.uri))
+        #expect(first["version"] == 1)
+        let casing = try #require(first["diagnostics"]?.arrayValue?.first { $0["code"] == "FromAsCasing" })
+        #expect(casing["range"]?["start"]?["line"] == 0)
+        #expect(casing["severity"] == 2)
+        #expect(casing["source"] == "estiba")
+        #expect(casing["codeDescription"]?["href"] == "https://docs.docker.com/go/dockerfile/rule/from-as-casing/")
+
+        // An incremental change fixes it ("as" → "AS"): version 2 has no such diagnostic.
+        s.notify(
+            "textDocument/didChange",
+            [
+                "textDocument": ["uri": .string(Self.uri), "version": 2],
+                "contentChanges": [["range": ["start": ["line": 0, "character": 13], "end": ["line": 0, "character": 15]], "text": "AS"]],
+            ])
+        let second = try #require(try s.diagnostics(Self.uri))
+        #expect(second["version"] == 2)
+        #expect(!Self.codes(second).contains("FromAsCasing"), "\(Self.codes(second))")
+
+        // A syntax error, then a burst of versions: the last one published is the last one sent, and no older
+        // version is published after a newer one.
+        s.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": .string(Self.uri), "version": 3], "contentChanges": [["text": "FROM busybox AS base\nFROBNICATE x\n"]]])
+        var versions: [Int64] = []
+        var byVersion: [Int64: JSONValue] = [:]
+        let third = try #require(try s.diagnostics(Self.uri))
+        #expect(third["version"] == 3)
+        #expect(Self.codes(third).contains("syntax-error") || Self.codes(third).contains("unknown-instruction"), "\(Self.codes(third))")
+        for v in 4...12 {
+            s.notify(
+                "textDocument/didChange",
+                [
+                    "textDocument": ["uri": .string(Self.uri), "version": .int(Int64(v))],
+                    "contentChanges": [["range": ["start": ["line": 2, "character": 0], "end": ["line": 2, "character": 0]], "text": .string("ENV V\(v)=1\n")]],
+                ])
+        }
+        while versions.last != 12, let p = try s.diagnostics(Self.uri) {
+            let v = p["version"]?.intValue ?? -1
+            versions.append(v)
+            byVersion[v] = p
+        }
+        #expect(versions.last == 12)
+        #expect(versions == versions.sorted(), "\(versions)")
+        // The final text is every edit applied in order (each inserted at line 2, so newest first).
+        #expect(Self.codes(byVersion[12]).contains("syntax-error") || Self.codes(byVersion[12]).contains("unknown-instruction"))
+
+        // Closed: its diagnostics are cleared.
+        s.notify("textDocument/didClose", ["textDocument": ["uri": .string(Self.uri)]])
+        let cleared = try #require(try s.diagnostics(Self.uri))
+        #expect(cleared["diagnostics"] == [])
+
+        // A change to a closed document is refused (a request here, to see the error).
+        s.call(2, "textDocument/didChange", ["textDocument": ["uri": .string(Self.uri), "version": 13], "contentChanges": [["text": ""]]])
+        var refused: JSONValue?
+        while refused == nil, let m = try s.next() { if m["id"] == 2 { refused = m } }
+        #expect(refused?["error"]?["code"] == -32602)
+
+        s.call(3, "shutdown")
+        while let m = try s.next(), m["id"] != 3 {}
+        s.notify("exit")
+        #expect(try s.service.waitForExit() == 0)
+    }
+}
