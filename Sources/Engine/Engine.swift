@@ -54,6 +54,9 @@ public struct EngineConfiguration: Sendable {
     public var root: String
     /// Largest Dockerfile `parse` reads from disk.
     public var maxDockerfileSize: Int
+    /// Runs in `create` once the image's layers are held, before the container's record is written (tests pause
+    /// a create there); nil otherwise.
+    var beforeContainerRecord: (@Sendable () async -> Void)?
 
     public init(root: String? = nil, maxDockerfileSize: Int = 64 << 20) {
         self.root = root ?? EngineConfiguration.defaultRoot
