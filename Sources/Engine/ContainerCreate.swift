@@ -55,7 +55,7 @@ extension Engine {
         guard ContainerStore.validName(name) else {
             throw EstibaError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
         }
-        let volumes = try containerVolumes(o.volumes, imageVolumes: setup.image.volumes, layers: lowers)
+        let volumes = try await containerVolumes(o.volumes, imageVolumes: setup.image.volumes, layers: lowers, store: store)
         setup.volumes = volumes.mounts
         try Limits.checkUser(setup.effectiveUser)
 

@@ -23,15 +23,23 @@ import Testing
         func release() { released.continuation.yield() }
     }
 
-    @Test func anImageRemovedAndCollectedWhileACreateIsUnderWayStaysWholeForTheContainer() async throws {
-        let root = NSTemporaryDirectory() + "estiba-engine-create-" + UUID().uuidString
-        let rootfs = NSTemporaryDirectory() + "estiba-engine-create-rootfs-" + UUID().uuidString
-        defer {
-            try? FileManager.default.removeItem(atPath: root)
-            try? FileManager.default.removeItem(atPath: rootfs)
-        }
+    let root = NSTemporaryDirectory() + "estiba-engine-create-" + UUID().uuidString
+    let rootfs = NSTemporaryDirectory() + "estiba-engine-create-rootfs-" + UUID().uuidString
+
+    /// A tiny root file system: `/etc/greeting`.
+    func makeRootfs() throws {
         try FileManager.default.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: rootfs + "/etc/greeting"))
+    }
+
+    func removeAll() {
+        try? FileManager.default.removeItem(atPath: root)
+        try? FileManager.default.removeItem(atPath: rootfs)
+    }
+
+    @Test func anImageRemovedAndCollectedWhileACreateIsUnderWayStaysWholeForTheContainer() async throws {
+        defer { removeAll() }
+        try makeRootfs()
         let gate = Gate()
         var configuration = EngineConfiguration(root: root)
         configuration.beforeContainerRecord = { await gate.pause() }
@@ -61,5 +69,39 @@ import Testing
         _ = try await engine.pruneStore()
         #expect(try await engine.inspectImage(image.id.description).id == image.id)
         #expect(try engine.removeContainers([result.containerID], force: true) == [result.containerID])
+    }
+
+    /// New volumes are filled from the image while collections run beside: each create succeeds, each volume
+    /// holds the image's files, and no scratch directory is left.
+    @Test func volumesFilledBesideCollectionsAreWhole() async throws {
+        defer { removeAll() }
+        try makeRootfs()
+        let engine = Engine(configuration: EngineConfiguration(root: root))
+        _ = try await engine.importImage(source: rootfs, reference: "tiny:1", changes: ["CMD [\"/bin/true\"]"])
+        let creates = 60
+        let collecting = Task {
+            var rounds = 0
+            while !Task.isCancelled {
+                _ = try? await engine.pruneStore()
+                rounds += 1
+            }
+            return rounds
+        }
+        var failures: [String] = []
+        for i in 0..<creates {
+            var options = RunOptions(image: "tiny:1")
+            options.createOnly = true
+            options.volumes = ["seeded-\(i):/etc"]
+            do { _ = try await engine.run(options) } catch { failures.append("create \(i): \(error.message)") }
+        }
+        collecting.cancel()
+        #expect(await collecting.value > 0)
+        #expect(failures.isEmpty, "\(failures)")
+        for i in 0..<creates {
+            let greeting = root + "/volumes/seeded-\(i)/_data/greeting"
+            #expect(FileManager.default.contents(atPath: greeting) == Data("hello\n".utf8), "volume \(i)")
+        }
+        _ = try await engine.pruneStore()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp").isEmpty)
     }
 }
