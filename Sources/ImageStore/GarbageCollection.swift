@@ -42,8 +42,9 @@ public final class CollectionRootSource: Sendable {
 /// exclusively (no write is half done) and the index lock (no tag moves), so it is safe beside any other work.
 extension ImageStore {
     /// Runs under the collector's locks before the roots are asked for, and may remove roots the engine names (the
-    /// build cache's records). It gets the IDs of the images the index lists and the blobs live leases hold.
-    public typealias RootTrim = @Sendable (_ listedImages: Set<Digest>, _ leasedBlobs: Set<Digest>) -> Void
+    /// build cache's records). It gets the IDs of the images the index lists, of those of them it tags, and the
+    /// blobs live leases hold.
+    public typealias RootTrim = @Sendable (_ listedImages: Set<Digest>, _ taggedImages: Set<Digest>, _ leasedBlobs: Set<Digest>) -> Void
 
     /// Collects every unreachable, unleased blob, snapshot and `tmp/` entry; `extra`: more roots for this run;
     /// `trim`: removes roots first (see `RootTrim`).
@@ -80,10 +81,17 @@ extension ImageStore {
         var marks = Marks()
         let index = try Self.loadIndex(layout)
         var listed: Set<Digest> = []
+        var configs: [Digest: Digest] = [:]
         for m in Set(index.manifests.map(\.digest)) {
-            if let config = mark(manifest: m, &marks) { listed.insert(config) }
+            if let config = mark(manifest: m, &marks) {
+                listed.insert(config)
+                configs[m] = config
+            }
         }
-        trim?(listed, leased.blobs)
+        if let trim {
+            let tagged = index.manifests.filter { $0.annotation(Annotation.refName) != nil }.compactMap { configs[$0.digest] }
+            trim(listed, Set(tagged), leased.blobs)
+        }
         var roots = rootSource.roots(listing: listed)
         roots.formUnion(extra)
         for m in roots.manifests where !marks.blobs.contains(m) { _ = mark(manifest: m, &marks) }
