@@ -16,6 +16,15 @@ public struct BuildCacheEntry: Sendable, Equatable {
     /// Whether the step's image is in use: an image that is tagged, that a container was made from or that an
     /// operation under way holds, or one they were built from. A step not in use is dangling.
     public var inUse: Bool
+
+    public init(id: Digest, image: Digest, instruction: String, created: Int64, size: Int64, inUse: Bool) {
+        self.id = id
+        self.image = image
+        self.instruction = instruction
+        self.created = created
+        self.size = size
+        self.inUse = inUse
+    }
 }
 
 extension Builder {
