@@ -54,9 +54,6 @@ public struct EngineConfiguration: Sendable {
     public var root: String
     /// Largest Dockerfile `parse` reads from disk.
     public var maxDockerfileSize: Int
-    /// Runs in `create` once the image's layers are held, before the container's record is written (tests pause
-    /// a create there); nil otherwise.
-    var beforeContainerRecord: (@Sendable () async -> Void)?
 
     public init(root: String? = nil, maxDockerfileSize: Int = 64 << 20) {
         self.root = root ?? EngineConfiguration.defaultRoot
@@ -67,6 +64,10 @@ public struct EngineConfiguration: Sendable {
         if let r = Environment.value("ESTIBA_ROOT"), !r.isEmpty { return r }
         return "/var/lib/estiba"
     }
+
+    /// Runs in `create` once the image's layers are held, before the container's record is written (tests pause
+    /// a create there); nil otherwise.
+    var beforeContainerRecord: (@Sendable () async -> Void)?
 }
 
 /// Progress reported by long operations.
