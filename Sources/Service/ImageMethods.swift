@@ -100,10 +100,12 @@ extension EstibaService {
         },
         ServiceMethod("builderPrune", params: ["all", "until"]) { service, p throws(RPCError) in
             let all = try p.bool("all") ?? false
-            let until = try p.string("until")
-            return task { () async throws(EstibaError) -> JSONValue in
-                let age = try until.map { u throws(EstibaError) in try Engine.pruneAge(u) }
-                return buildCachePruned(try await service.engine.pruneBuildCache(all: all, until: age))
+            var age: Duration?
+            if let until = try p.string("until") {
+                do throws(EstibaError) { age = try Engine.pruneAge(until) } catch { throw RPCErrorCode.invalidParams(error.message, param: "until") }
+            }
+            return task { [age] () async throws(EstibaError) -> JSONValue in
+                buildCachePruned(try await service.engine.pruneBuildCache(all: all, until: age))
             }
         },
     ]
