@@ -130,6 +130,33 @@ struct BuildCache {
     /// The image a built step's image was built on ("scratch" for the first step on nothing).
     func parent(of image: Digest) -> String? { try? Files.readLink(directory + "/images/" + image.hex) }
 
+    /// Every cached step, newest first.
+    func all() -> [CacheRecord] {
+        names(in: directory + "/records").filter { $0.hasSuffix(".json") }.compactMap { read(directory + "/records/" + $0) }
+            .sorted { $0.created > $1.created }
+    }
+
+    /// Removes a step's record and the markers that name it; with `unlinkingImage`, also the link from its image
+    /// to its parent (which `history` and collection read). Marker directories left empty go (best effort, like
+    /// the markers themselves).
+    func remove(_ r: CacheRecord, unlinkingImage: Bool) {
+        try? Files.remove(directory + "/records/" + r.key.hex + ".json")
+        unmark(directory + "/parents/" + Self.safe(r.parent), r.key)
+        unmark(directory + "/instructions/" + Digest.of(r.instruction).hex, r.key)
+        if unlinkingImage { unlink(image: r.image) }
+    }
+
+    /// Removes the link from a step's image to its parent.
+    func unlink(image: Digest) { try? Files.remove(directory + "/images/" + image.hex) }
+
+    /// The images that have a link to their parent.
+    func linkedImages() -> [Digest] { names(in: directory + "/images").compactMap { Digest(hex: $0) } }
+
+    private func unmark(_ dir: String, _ key: Digest) {
+        try? Files.remove(dir + "/" + key.hex)
+        try? Files.removeDirectory(dir)
+    }
+
     /// Manifests of every cached step (kept by `prune`).
     func manifests() -> Set<Digest> {
         Set(names(in: directory + "/records").filter { $0.hasSuffix(".json") }.compactMap { read(directory + "/records/" + $0)?.manifest })

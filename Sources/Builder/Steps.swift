@@ -25,9 +25,10 @@ extension BuildRun {
             return
         }
         let key = BuildCache.key(parent: parent, instruction: instruction, sources: sources.digest, args: args, extra: extra)
-        if !options.noCache, let hit = cache.lookup(key), Files.exists(builder.store.layout.blob(hit.manifest)) {
+        if !options.noCache, let hit = cache.lookup(key), await builder.store.use(manifest: hit.manifest) != nil {
             // Served by the cache: the next steps need only the image's ID and its run-time config, which the
-            // instruction gives (the same change on the same parent); the image itself is read when needed.
+            // instruction gives (the same change on the same parent); the image itself is read when needed. It is
+            // held from now on: a prune of the cache that removes this step meanwhile leaves it whole.
             state.image = nil
             state.pendingManifest = hit.manifest
             state.config = next

@@ -1,8 +1,8 @@
 /// Go's `time.ParseDuration`, as HEALTHCHECK's duration flags are read.
-enum GoDuration {
+public enum GoDuration {
     /// Parses a Go duration (`1h30m`, `5m`, `1.5s`, `500ms`) into nanoseconds; nil when it is malformed or longer
     /// than an Int64 of nanoseconds holds (about 2562047h, as in Go).
-    static func parse(_ text: String) -> Int64? {
+    public static func parse(_ text: String) -> Int64? {
         var s = Substring(text)
         if s == "0" { return 0 }
         guard !s.isEmpty else { return nil }

@@ -33,6 +33,7 @@ public typealias BuildEvent = Builder::BuildEvent
 public typealias BuildEventHandler = Builder::BuildEventHandler
 public typealias BuildResult = Builder::BuildResult
 public typealias BuildStepReport = Builder::BuildStepReport
+public typealias BuildCacheEntry = Builder::BuildCacheEntry
 
 // The Dockerfile syntax tree `parse` returns.
 public typealias DockerfileAnalysis = Dockerfile::DockerfileAnalysis

@@ -9,12 +9,14 @@ extension Engine {
     /// builds and tags nothing).
     public func build(_ options: BuildOptions, tags: [String], onEvent: BuildEventHandler? = nil) async throws(EstibaError) -> BuildResult {
         let references = try tags.map { t throws(EstibaError) in try Self.reference(t) }
-        var result: BuildResult
         let builder = try sharedBuilder()
-        result = try await builder.build(options, onEvent: onEvent)
-        if !options.dryRun, let image = result.image {
-            result.image = try await withStore { store throws(EstibaError) in try await store.list(image, references: references) }
+        // One lease for the build and the listing of its image: no collection in between takes the image.
+        return try await withStore { store throws(EstibaError) -> BuildResult in
+            var result = try await builder.build(options, onEvent: onEvent)
+            if !options.dryRun, let image = result.image {
+                result.image = try await store.list(image, references: references)
+            }
+            return result
         }
-        return result
     }
 }

@@ -17,8 +17,14 @@ extension Engine {
     func createContainer(_ o: RunOptions) async throws(EstibaError) -> CreatedContainer {
         try Limits.check(o.limits)
         if let user = o.user { try Limits.checkUser(user) }
+        // One lease from resolving the image until the container's record exists (from then on the record keeps
+        // the image): a collection in between cannot take the layers the container mounts.
+        return try await withStore { store throws(EstibaError) in try await createContainer(o, in: store) }
+    }
+
+    private func createContainer(_ o: RunOptions, in store: ImageStore) async throws(EstibaError) -> CreatedContainer {
         let image = try await inspectImage(o.image)
-        let lowers = try await withStore { store throws(EstibaError) in try await store.lowerDirectories(image.id.description) }
+        let lowers = try await store.lowerDirectories(of: image)
         let id = ContainerStore.newID()
         var setup = ContainerSetup(image: image.config.config, imageName: o.image, id: id)
         setup.command = o.command
@@ -49,7 +55,7 @@ extension Engine {
         guard ContainerStore.validName(name) else {
             throw EstibaError(.invalidArgument, "Invalid container name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit.", context: ["container": name])
         }
-        let volumes = try containerVolumes(o.volumes, imageVolumes: setup.image.volumes, layers: lowers)
+        let volumes = try await containerVolumes(o.volumes, imageVolumes: setup.image.volumes, layers: lowers, store: store)
         setup.volumes = volumes.mounts
         try Limits.checkUser(setup.effectiveUser)
 
@@ -63,6 +69,7 @@ extension Engine {
             record.monitorPid = Processes.currentID
             record.autoRemove = o.remove
         }
+        await configuration.beforeContainerRecord?()
         let root: ActiveSnapshot
         do { root = try containers.create(record) } catch { throw error.adding(["container": name]) }
         let bundle = BundleFiles(directory: containers.path(id))

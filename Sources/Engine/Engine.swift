@@ -70,6 +70,10 @@ public struct EngineConfiguration: Sendable {
         if let r = Environment.value("ESTIBA_ROOT"), !r.isEmpty { return r }
         return "/var/lib/estiba"
     }
+
+    /// Runs in `create` once the image's layers are held, before the container's record is written (tests pause
+    /// a create there); nil otherwise.
+    var beforeContainerRecord: (@Sendable () async -> Void)?
 }
 
 /// Progress reported by long operations.

@@ -98,7 +98,9 @@ extension Engine {
     /// A container's volumes: its `-v` specs resolved, then an anonymous volume for each of the image's VOLUMEs
     /// no `-v` covers (as with Docker). New volumes start with the image's files at their path (`layers`: the
     /// image's, top first). Returns the mounts and the anonymous volumes' names.
-    func containerVolumes(_ specs: [String], imageVolumes: [String], layers: [String]) throws(EstibaError) -> (mounts: [VolumeMount], anonymous: [String]) {
+    func containerVolumes(_ specs: [String], imageVolumes: [String], layers: [String], store: ImageStore)
+        async throws(EstibaError) -> (mounts: [VolumeMount], anonymous: [String])
+    {
         var (mounts, created) = try VolumeSpecs.resolve(specs, root: configuration.root)
         var anonymous: [String] = []
         for v in imageVolumes where !mounts.contains(where: { $0.target == v }) {
@@ -108,8 +110,13 @@ extension Engine {
             mounts.append(m)
             created.append(m)
         }
+        let root = configuration.root
         for v in created {
-            do { try VolumeSeeder.seed(volume: v.source, image: layers, path: v.target, root: configuration.root) } catch {
+            do throws(EstibaError) {
+                // Made under the content lock: a collection sees the scratch directory only once it is locked.
+                let scratch = try await store.withContentHeld { () throws(EstibaError) in try VolumeSeeder.scratchSpace(root: root) }
+                try VolumeSeeder.seed(volume: v.source, image: layers, path: v.target, root: root, scratch: scratch)
+            } catch {
                 throw EstibaError(.io, "Cannot fill the new volume for \(v.target) from the image: \(error.message)", context: ["volume": v.target])
             }
         }

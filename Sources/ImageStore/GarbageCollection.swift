@@ -41,9 +41,17 @@ public final class CollectionRootSource: Sendable {
 /// names), then sweep blobs, snapshots and `tmp/` entries nothing marked. It runs with the content lock held
 /// exclusively (no write is half done) and the index lock (no tag moves), so it is safe beside any other work.
 extension ImageStore {
-    /// Collects every unreachable, unleased blob, snapshot and `tmp/` entry; `extra`: more roots for this run.
-    public nonisolated func collectGarbage(extra: CollectionRoots = CollectionRoots()) async throws(EstibaError) -> PruneReport {
-        try await runOnThread { () throws(EstibaError) -> PruneReport in try self.collect(extra: extra, only: nil) }
+    /// Runs under the collector's locks before the roots are asked for, and may remove roots the engine names (the
+    /// build cache's records). It gets the IDs of the images the index lists, of those of them it tags, and the
+    /// blobs live leases hold.
+    public typealias RootTrim = @Sendable (_ listedImages: Set<Digest>, _ taggedImages: Set<Digest>, _ leasedBlobs: Set<Digest>) -> Void
+
+    /// Collects every unreachable, unleased blob, snapshot and `tmp/` entry; `extra`: more roots for this run;
+    /// `trim`: removes roots first (see `RootTrim`).
+    public nonisolated func collectGarbage(extra: CollectionRoots = CollectionRoots(), trim: RootTrim? = nil)
+        async throws(EstibaError) -> PruneReport
+    {
+        try await runOnThread { () throws(EstibaError) -> PruneReport in try self.collect(extra: extra, only: nil, trim: trim) }
     }
 
     /// Removes what `objects` names unless something else still reaches or leases it (what a failed operation
@@ -54,30 +62,43 @@ extension ImageStore {
     }
 
     /// The collection (blocking: call it on a store thread). With `only`, nothing outside it is removed.
-    nonisolated func collect(extra: CollectionRoots, only: Set<LeasedObject>?) throws(EstibaError) -> PruneReport {
+    nonisolated func collect(extra: CollectionRoots, only: Set<LeasedObject>?, trim: RootTrim? = nil) throws(EstibaError) -> PruneReport {
         let lease = try ContentLease.exclusive(layout)
         defer { lease.release() }
         let lock = try layout.lockIndex()
         defer { lock.close() }
-        let index = try Self.loadIndex(layout)
+        // Leases are read before the roots: an operation writes its root (a container's record) before it ends its
+        // lease, so what it holds is seen in one or the other.
+        var leased = Marks()
+        var scratch: Set<String> = []
+        for object in StoreLease.liveObjects(layout) {
+            switch object {
+            case .blob(let d): leased.blobs.insert(d)
+            case .snapshot(let c): leased.snapshots.insert(c)
+            case .scratch(let name): scratch.insert(name)
+            }
+        }
         var marks = Marks()
+        let index = try Self.loadIndex(layout)
         var listed: Set<Digest> = []
+        var configs: [Digest: Digest] = [:]
         for m in Set(index.manifests.map(\.digest)) {
-            if let config = mark(manifest: m, &marks) { listed.insert(config) }
+            if let config = mark(manifest: m, &marks) {
+                listed.insert(config)
+                configs[m] = config
+            }
+        }
+        if let trim {
+            let tagged = index.manifests.filter { $0.annotation(Annotation.refName) != nil }.compactMap { configs[$0.digest] }
+            trim(listed, Set(tagged), leased.blobs)
         }
         var roots = rootSource.roots(listing: listed)
         roots.formUnion(extra)
         for m in roots.manifests where !marks.blobs.contains(m) { _ = mark(manifest: m, &marks) }
         for id in roots.images { mark(image: id, &marks) }
         marks.snapshots.formUnion(roots.snapshots)
-        var scratch: Set<String> = []
-        for object in StoreLease.liveObjects(layout) {
-            switch object {
-            case .blob(let d): marks.blobs.insert(d)
-            case .snapshot(let c): marks.snapshots.insert(c)
-            case .scratch(let name): scratch.insert(name)
-            }
-        }
+        marks.blobs.formUnion(leased.blobs)
+        marks.snapshots.formUnion(leased.snapshots)
         var report = PruneReport(blobs: 0, snapshots: 0, bytes: 0)
         let blobCandidates: [Digest]
         let snapshotCandidates: [Digest]

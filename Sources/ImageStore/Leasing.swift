@@ -31,6 +31,16 @@ extension ImageStore {
         return record
     }
 
+    /// The image a manifest names, held by the current lease (a build step the cache serves), so it stays whole
+    /// while the operation uses it; nil when it is no longer in the store.
+    public nonisolated func use(manifest: Digest) async -> ImageRecord? {
+        guard let lease = StoreLease.current else { return await image(manifest: manifest) }
+        guard let hold = try? await ContentLease.shared(layout) else { return nil }
+        defer { hold.release() }
+        guard let record = await image(manifest: manifest), (try? lease.hold(Self.objects(of: record))) != nil else { return nil }
+        return record
+    }
+
     /// Runs `body` (which makes an entry in `tmp/` and takes that entry's own hold) with the content lock held
     /// shared, so no collection sees the entry before its hold is taken.
     public nonisolated func withContentHeld<T>(_ body: () throws(EstibaError) -> T) async throws(EstibaError) -> T {

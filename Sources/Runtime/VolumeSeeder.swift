@@ -4,16 +4,22 @@ import System
 /// Fills a new volume with what the image has at the volume's path (Docker copies an image's files into a new
 /// volume mounted over them), keeping types, owners, modes and times.
 public enum VolumeSeeder {
-    /// `lowers`: the image's layer directories, top first; `path`: where the volume is mounted; `root`: the store.
-    public static func seed(volume: String, image lowers: [String], path: String, root: String) throws(EstibaError) {
-        let tmp = root + "/tmp"
+    /// The scratch directory a seeding works in, under the store's `tmp/`. Make it with the store's content lock
+    /// held shared (`ImageStore.withContentHeld`), so no collection sees it before its lock is taken.
+    public static func scratchSpace(root: String) throws(EstibaError) -> ScratchSpace {
+        let layout = StoreLayout(root: root)
+        try? Files.makeDirectory(layout.tmp, permissions: 0o700)
+        return try ScratchSpace(in: layout.tmp, prefix: "volume")
+    }
+
+    /// `lowers`: the image's layer directories, top first; `path`: where the volume is mounted; `root`: the store;
+    /// `scratch`: from `scratchSpace(root:)`.
+    public static func seed(volume: String, image lowers: [String], path: String, root: String, scratch: ScratchSpace) throws(EstibaError) {
         let layout = StoreLayout(root: root)
         // The bottom layer of a read-only overlay must be there even for an image without layers.
         let empty = layout.buildCache + "/empty"
-        try? Files.makeDirectory(tmp, permissions: 0o700)
         try? Files.makeDirectory(layout.buildCache, permissions: 0o700)
         try? Files.makeDirectory(empty)
-        let scratch = try ScratchSpace(in: tmp, prefix: "volume")
         defer { scratch.unmountAll() }
         let view = try scratch.mount(OverlayMount(lowers: lowers + [empty]), on: "image")
         let image: RootedDirectory

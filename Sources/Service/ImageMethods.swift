@@ -87,11 +87,31 @@ extension EstibaService {
                 return ["blobsChecked": .int(Int64(r.blobsChecked)), "problems": JSONValue(r.problems)]
             }
         },
-        ServiceMethod("prune", params: []) { service, _ throws(RPCError) in
-            task { () async throws(EstibaError) -> JSONValue in
-                let r = try await service.engine.pruneStore()
-                return ["blobs": .int(Int64(r.blobs)), "snapshots": .int(Int64(r.snapshots)), "bytes": .int(r.bytes)]
+        ServiceMethod("prune", params: ["all"]) { service, p throws(RPCError) in
+            let all = try p.bool("all") ?? false
+            return task { () async throws(EstibaError) -> JSONValue in
+                let r = try await service.engine.pruneSystem(all: all)
+                let collected = r.buildCache.collected
+                return [
+                    "blobs": .int(Int64(r.store.blobs + collected.blobs)), "snapshots": .int(Int64(r.store.snapshots + collected.snapshots)),
+                    "bytes": .int(r.bytes), "buildCache": buildCachePruned(r.buildCache),
+                ]
+            }
+        },
+        ServiceMethod("builderPrune", params: ["all", "until"]) { service, p throws(RPCError) in
+            let all = try p.bool("all") ?? false
+            var age: Duration?
+            if let until = try p.string("until") {
+                do throws(EstibaError) { age = try Engine.pruneAge(until) } catch { throw RPCErrorCode.invalidParams(error.message, param: "until") }
+            }
+            return task { [age] () async throws(EstibaError) -> JSONValue in
+                buildCachePruned(try await service.engine.pruneBuildCache(all: all, until: age))
             }
         },
     ]
+
+    /// A build cache prune as Docker's API reports it: the removed steps' IDs and the bytes reclaimed.
+    static func buildCachePruned(_ r: BuildCachePruneReport) -> JSONValue {
+        ["CachesDeleted": JSONValue(r.removed.map(\.id.hex)), "SpaceReclaimed": .int(r.collected.bytes)]
+    }
 }

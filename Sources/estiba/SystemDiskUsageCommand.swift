@@ -4,11 +4,16 @@ import Engine
 
 extension SystemCommand {
     struct DiskUsage: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "df", abstract: "Show the space images use, shared and unique.")
+        static let configuration = CommandConfiguration(commandName: "df", abstract: "Show the space images and build cache use.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             let images: [ImageSummary]
-            do { images = try await global.engine().images() } catch { throw fail(error) }
+            let cache: [BuildCacheEntry]
+            do {
+                let engine = global.engine()
+                images = try await engine.images()
+                cache = try await engine.buildCache()
+            } catch { throw fail(error) }
             var rows: [[String]] = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE"]]
             for s in images {
                 let r = s.image
@@ -20,7 +25,7 @@ extension SystemCommand {
                     ])
                 }
             }
-            FileDescriptorOutput.stdout("Images space usage:\n\n" + DockerFormat.table(rows))
+            FileDescriptorOutput.stdout("Images space usage:\n\n" + DockerFormat.table(rows) + "\n" + BuildCacheOutput.usage(cache))
         }
     }
 }

@@ -4,12 +4,17 @@ import Engine
 
 extension SystemCommand {
     struct Prune: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove blobs and layers no image uses.")
+        static let configuration = CommandConfiguration(
+            commandName: "prune", abstract: "Remove blobs and layers no image uses, and dangling build cache.")
         @OptionGroup var global: GlobalOptions
+        @Flag(name: .shortAndLong, help: "Remove all build cache, not just dangling ones.") var all = false
         func run() async throws {
-            let r: PruneReport
-            do { r = try await global.engine().pruneStore() } catch { throw fail(error) }
-            FileDescriptorOutput.stdout("Deleted \(r.blobs) blobs and \(r.snapshots) layers\nTotal reclaimed space: \(DockerFormat.humanSize(r.bytes))\n")
+            let r: SystemPruneReport
+            do { r = try await global.engine().pruneSystem(all: all) } catch { throw fail(error) }
+            let blobs = r.store.blobs + r.buildCache.collected.blobs
+            let layers = r.store.snapshots + r.buildCache.collected.snapshots
+            FileDescriptorOutput.stdout(
+                BuildCacheOutput.deleted(r.buildCache.removed) + "Deleted \(blobs) blobs and \(layers) layers\n" + BuildCacheOutput.reclaimed(r.bytes))
         }
     }
 }

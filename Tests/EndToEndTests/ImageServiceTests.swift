@@ -64,7 +64,11 @@ import Testing
         #expect(try call(7, "rmi", ["images": ["tiny"]])["result"]?["events"] == [["Untagged": "tiny:latest"], ["Deleted": .string(id)]])
         #expect(try call(8, "images", [:])["result"]?["images"] == [])
         #expect(try call(9, "verify", [:])["result"]?["problems"] == [])
-        #expect(try call(10, "prune", [:])["result"]?["blobs"] == 0)
+        let pruned = try call(10, "prune", [:])["result"]
+        #expect(pruned?["blobs"] == 0 && pruned?["buildCache"] == ["CachesDeleted": [], "SpaceReclaimed": 0])
+        #expect(try call(14, "builderPrune", ["all": true, "until": "1h"])["result"] == ["CachesDeleted": [], "SpaceReclaimed": 0])
+        let badAge = try call(15, "builderPrune", ["until": "soon"])
+        #expect(badAge.errorCode == -32602 && badAge["error"]?["data"]?["param"] == "until", "\(badAge)")
 
         // Errors carry stable codes and say what to do.
         let missing = try call(11, "inspect", ["image": "nope"])

@@ -23,7 +23,7 @@ import Testing
         try Files.makeDirectories(dir + "/root")
         try Files.makeDirectories(dir + "/volume")
 
-        try VolumeSeeder.seed(volume: dir + "/volume", image: [layer], path: "/shortcut", root: dir + "/root")
+        try VolumeSeeder.seed(volume: dir + "/volume", image: [layer], path: "/shortcut", root: dir + "/root", scratch: VolumeSeeder.scratchSpace(root: dir + "/root"))
 
         let volume = dir + "/volume"
         #expect(try FileDescriptor.open(volume, .directory).names() == ["conf", "fifo", "link"])
@@ -46,7 +46,7 @@ import Testing
         try write("x\n", to: dir + "/layer/other/file")
         try Files.makeDirectories(dir + "/root")
         try Files.makeDirectories(dir + "/volume")
-        try VolumeSeeder.seed(volume: dir + "/volume", image: [dir + "/layer"], path: "/data", root: dir + "/root")
+        try VolumeSeeder.seed(volume: dir + "/volume", image: [dir + "/layer"], path: "/data", root: dir + "/root", scratch: VolumeSeeder.scratchSpace(root: dir + "/root"))
         #expect(try FileDescriptor.open(dir + "/volume", .directory).names().isEmpty)
     }
 }
