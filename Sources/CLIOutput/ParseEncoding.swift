@@ -104,6 +104,8 @@ public enum ParseEncoding {
     static func instruction(_ node: DockerfileNode, range r: SourceRange) -> JSONNode {
         var o = JSONNode.object()
         o.set("keyword", JSONNode(node.value.uppercased()))
+        // As written, as BuildKit's AST keeps it.
+        o.set("written", JSONNode(node.value))
         if !node.flags.isEmpty { o.set("flags", JSONNode(node.flags)) }
         let trigger = node.next.first?.children.first
         if trigger == nil {

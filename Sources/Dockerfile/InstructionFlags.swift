@@ -1,6 +1,6 @@
 import System
 
-/// The `--name=value` flags of an instruction (`--name` alone is "true"; the last of a name wins), checked
+/// The `--name=value` flags of an instruction (a boolean flag alone is "true"; the last of a name wins), checked
 /// against the ones the instruction takes.
 struct InstructionFlags {
     private var values: [String: String] = [:]
@@ -19,6 +19,9 @@ struct InstructionFlags {
             guard allowed.contains(name) else {
                 let takes = allowed.sorted().map { "--" + $0 }.joined(separator: ", ")
                 throw EstibaError.instruction("Unknown flag: \(name); \(keyword.name) takes \(takes).", at: node)
+            }
+            if !body.contains("="), FlagRules.flags(of: keyword)[name] != .bool {
+                throw EstibaError.instruction("missing a value on flag: --\(name); write --\(name)=VALUE.", at: node)
             }
             values[name] = value
         }

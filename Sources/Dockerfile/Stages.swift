@@ -62,6 +62,7 @@ struct InstructionChecker {
             let args = node.next.map(\.value)
             if kw == .from {
                 if let last = stages.indices.last { stages[last].lastInstruction = i - 1 }
+                if let problem = FlagRules.problem(node.flags, for: .from) { report(i, .error, "syntax-error", problem) }
                 var name: String?
                 if args.count == 3 {
                     if args[1].lowercased() != "as" {
@@ -106,10 +107,28 @@ struct InstructionChecker {
 
     mutating func checkArguments(_ i: Int, _ node: Node, _ keyword: InstructionKeyword?) {
         guard let kw = keyword else { return }
+        // BuildKit reads the flags of these before their arguments, of the others after (STOPSIGNAL's and
+        // HEALTHCHECK NONE's never; ONBUILD's belong to its trigger).
+        let flagProblem = FlagRules.problem(node.flags, for: kw)
+        if let flagProblem, [.run, .cmd, .entrypoint, .shell].contains(kw) {
+            report(i, .error, "syntax-error", flagProblem)
+            return
+        }
+        let before = diagnostics.count
+        checkArgumentCount(i, node, kw)
+        let healthcheckNone = kw == .healthcheck && node.next.first?.value.uppercased() == "NONE"
+        if let flagProblem, ![.stopSignal, .onbuild].contains(kw), !healthcheckNone,
+            !diagnostics[before...].contains(where: { $0.severity == .error })
+        {
+            report(i, .error, "syntax-error", flagProblem)
+        }
+    }
+
+    mutating func checkArgumentCount(_ i: Int, _ node: Node, _ kw: InstructionKeyword) {
         let n = node.next.count
         switch kw {
         case .run, .cmd, .entrypoint:
-            if n == 0, kw == .run { report(i, .error, "syntax-error", "RUN requires at least one argument") }
+            // A bare RUN is accepted, as BuildKit does (it runs an empty shell command).
             if kw != .run, !node.isJSON, n > 0 {
                 report(
                     i, .warning, "JSONArgsRecommended",

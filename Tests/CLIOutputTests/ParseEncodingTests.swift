@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func membersMatchTheAST() throws {
-        let text = "# c\nFROM busybox AS a\nONBUILD COPY --from=a x y\nRUN <<EOF\nhi\nEOF\n"
+        let text = "# c\nFROM busybox AS a\nONBUILD COPY --from=a x y\nrun <<EOF\nhi\nEOF\n"
         let report = ParseReport(path: nil, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
         let v = try JSONValue.parse(ParseEncoding.encode(report).bytes)
         let list = v["instructions"]?.arrayValue ?? []
@@ -55,6 +55,9 @@ import Testing
         #expect(list[1]["trigger"]?["flags"] == ["--from=a"])
         #expect(list[2]["heredocs"]?.arrayValue?.first?["content"] == "hi\n")
         #expect(list[2]["stage"] == 0)
+        // The keyword upper-cased, and as written.
+        #expect(list[2]["keyword"] == "RUN" && list[2]["written"] == "run")
+        #expect(list[0]["written"] == "FROM")
         #expect(v["path"] == .null)
         #expect(v["stages"]?.arrayValue?.first?["name"] == "a")
     }
