@@ -40,3 +40,9 @@ public typealias DockerfileAnalysis = Dockerfile::DockerfileAnalysis
 public typealias DockerfileNode = Dockerfile::Node
 public typealias SourceRange = Dockerfile::SourceRange
 public typealias Diagnostic = Dockerfile::Diagnostic
+
+// What an editor asks about a Dockerfile.
+public typealias SourcePosition = Dockerfile::SourcePosition
+public typealias CompletionCandidate = Dockerfile::CompletionCandidate
+public typealias OutlineSymbol = Dockerfile::OutlineSymbol
+public typealias FoldingRegion = Dockerfile::FoldingRegion

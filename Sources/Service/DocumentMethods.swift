@@ -101,10 +101,10 @@ enum DocumentParams {
         return n
     }
 
-    static func position(_ v: JSONValue?) throws(RPCError) -> TextDocument.Position {
+    static func position(_ v: JSONValue?, param: String = "contentChanges") throws(RPCError) -> TextDocument.Position {
         guard let v, let line = v["line"]?.intValue, let character = v["character"]?.intValue,
             let l = Int(exactly: line), let c = Int(exactly: character), l >= 0, c >= 0
-        else { throw RPCErrorCode.invalidParams("a position needs a non-negative line and character", param: "contentChanges") }
+        else { throw RPCErrorCode.invalidParams("a position needs a non-negative line and character", param: param) }
         return TextDocument.Position(line: l, character: c)
     }
 

@@ -30,6 +30,10 @@ extension EstibaService {
         "capabilities": [
             "positionEncoding": "utf-16",
             "textDocumentSync": ["openClose": true, "change": 2, "save": ["includeText": false]],
+            "hoverProvider": true,
+            "completionProvider": ["triggerCharacters": ["-", "=", "$", "{"]],
+            "documentSymbolProvider": true,
+            "foldingRangeProvider": true,
             "framing": ["content-length", "newline"],
             "maxMessageSize": .int(64 << 20),
             "concurrentRequests": true,

@@ -5,10 +5,12 @@ import Testing
 /// `estiba serve --stdio` as an editor's language server: the LSP handshake, document synchronisation (whole and
 /// incremental changes, by version) and published diagnostics, with Content-Length framing as editors send it.
 @Suite struct LanguageServerTests {
-    /// An LSP session on a fresh service.
+    /// An LSP session on a fresh service (on `root`, or a scratch store).
     final class Session {
         let service: StdioService
-        init() throws { service = try StdioService() }
+        init(root: String? = nil) throws {
+            service = try StdioService(arguments: root.map { ["--root", $0, "serve", "--stdio"] } ?? ["serve", "--stdio"], root: root)
+        }
 
         func send(_ message: JSONValue) {
             let body = String(decoding: message.encoded(), as: UTF8.self)
@@ -25,6 +27,11 @@ import Testing
         }
         /// The next message that is not `skip`ped.
         func next(timeout: TimeInterval = 20) throws -> JSONValue? { try service.reader.frame(timeout: timeout) }
+        /// The reply to request `id` (notifications before it are skipped).
+        func reply(_ id: Int64) throws -> JSONValue? {
+            while let m = try next() { if m["id"] == .int(id), m["method"] == nil { return m } }
+            return nil
+        }
         /// The next publishDiagnostics for `uri`.
         func diagnostics(_ uri: String) throws -> JSONValue? {
             while let m = try next() {
@@ -117,5 +124,45 @@ import Testing
         while let m = try s.next(), m["id"] != 3 {}
         s.notify("exit")
         #expect(try s.service.waitForExit() == 0)
+    }
+
+    @Test func hoverCompletionAndTheOutlineKnowTheDocumentAndTheStore() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let s = try Session(root: cli.root)
+        s.call(1, "initialize", ["capabilities": [:]])
+        let capabilities = try #require(try s.reply(1)?["result"]?["capabilities"])
+        #expect(capabilities["hoverProvider"] == true && capabilities["documentSymbolProvider"] == true && capabilities["foldingRangeProvider"] == true)
+        let text = "ARG V=1.0\nFROM busybox AS base\nENV APP=/srv\nRUN echo $APP\nFROM nothere:1\nCOPY --from=base /srv /srv\n"
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        func hover(_ id: Int64, _ line: Int, _ character: Int) throws -> String {
+            s.call(id, "textDocument/hover", ["textDocument": ["uri": .string(Self.uri)], "position": ["line": .int(Int64(line)), "character": .int(Int64(character))]])
+            return try s.reply(id)?["result"]?["contents"]?["value"]?.stringValue ?? ""
+        }
+        #expect(try hover(2, 3, 1).hasPrefix("**RUN**"))
+        #expect(try hover(3, 3, 11).contains("**APP** = `/srv`"))
+        let image = try hover(4, 1, 7)
+        let id = try cli.run(["inspect", "-f", "{{.Id}}", "busybox"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(image.contains("`\(id.dropFirst(7).prefix(12))`") && image.contains("linux/"), "\(image)")
+        #expect(try hover(5, 4, 7).contains("not in the store"))
+        #expect(try hover(6, 5, 14).contains("Stage **base**"))
+
+        s.call(7, "textDocument/completion", ["textDocument": ["uri": .string(Self.uri)], "position": ["line": 4, "character": 5]])
+        let items = try #require(try s.reply(7)?["result"]?["items"]?.arrayValue)
+        #expect(items.contains { $0["label"] == "busybox:latest" && $0["kind"] == 9 }, "\(items)")
+        #expect(items.contains { $0["label"] == "base" && $0["kind"] == 18 })
+
+        s.call(8, "textDocument/documentSymbol", ["textDocument": ["uri": .string(Self.uri)]])
+        let symbols = try #require(try s.reply(8)?["result"]?.arrayValue)
+        #expect(symbols.compactMap { $0["name"]?.stringValue } == ["ARG V=1.0", "base", "stage 1"])
+        #expect(symbols[1]["children"]?.arrayValue?.count == 3)
+
+        s.call(9, "textDocument/foldingRange", ["textDocument": ["uri": .string(Self.uri)]])
+        let folds = try #require(try s.reply(9)?["result"]?.arrayValue)
+        #expect(folds.contains { $0["startLine"] == 1 && $0["endLine"] == 3 })
+
+        // A feature asked of a document that is not open says so.
+        s.call(10, "textDocument/hover", ["textDocument": ["uri": "file:///nowhere"], "position": ["line": 0, "character": 0]])
+        #expect(try s.reply(10)?["error"]?["code"] == -32602)
     }
 }

@@ -1,0 +1,102 @@
+import Dockerfile
+import ImageStore
+import System
+
+/// What an editor shows on hover: Markdown about the range under the pointer.
+public struct HoverInfo: Sendable, Equatable {
+    public var markdown: String
+    public var range: SourceRange
+}
+
+/// Completions at a position: the partial word typed so far and what may replace it.
+public struct Completions: Sendable, Equatable {
+    public var prefix: String
+    public var candidates: [CompletionCandidate]
+}
+
+extension Engine {
+    /// Explains what `position` of a Dockerfile's `text` is on: an instruction or flag, a variable's value at that
+    /// point, FROM's image as the store has it (or that it would be pulled), a stage.
+    public func hover(text: String, at position: SourcePosition) async -> HoverInfo? {
+        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        guard let target = query.target(at: position) else { return nil }
+        switch target {
+        case .keyword(let k, let r):
+            return HoverInfo(markdown: "**\(k.name)**\n\n\(InstructionHelp.summary(k))\n\n[Dockerfile reference](\(InstructionHelp.link(k)))", range: r)
+        case .flag(let name, let k, let r):
+            let text = InstructionHelp.flag(name, of: k) ?? "\(k.name) takes no flag --\(name)."
+            return HoverInfo(markdown: "**--\(name)** (\(k.name))\n\n\(text)\n\n[Dockerfile reference](\(InstructionHelp.link(k)))", range: r)
+        case .variable(let name, let i, let r):
+            guard let v = query.variables(at: i).first(where: { $0.name == name }) else {
+                return HoverInfo(markdown: "**\(name)** is not set at this point (no ARG or ENV declares it before this line).", range: r)
+            }
+            let value = v.value.map { "`\($0)`" } ?? "no default (set it with `--build-arg \(name)=…`)"
+            return HoverInfo(markdown: "**\(name)** = \(value)\n\nset by \(v.keyword.name) on line \(v.line + 1)", range: r)
+        case .stage(let name, let r):
+            guard let stage = query.analysis.stages.first(where: { $0.name == name }) else {
+                return HoverInfo(markdown: "No stage is named **\(name)** before this line.", range: r)
+            }
+            let line = query.analysis.parsed.ranges[stage.firstInstruction].start.line + 1
+            return HoverInfo(markdown: "Stage **\(name)**: `FROM \(stage.baseImage)`, line \(line)", range: r)
+        case .baseImage(let reference, let r):
+            return HoverInfo(markdown: await imageHover(reference), range: r)
+        }
+    }
+
+    /// What the store says of `reference` (a FROM image), in Markdown.
+    func imageHover(_ reference: String) async -> String {
+        if reference == "scratch" { return "**scratch**: an empty image, the start of a base image." }
+        let image: ImageRecord
+        do { image = try await inspectImage(reference) } catch {
+            if error.code == .notFound { return "**\(reference)**: not in the store; a build would need it pulled first." }
+            return "**\(reference)**: the store cannot tell (\(error.message))"
+        }
+        var lines = ["**\(reference)**", "", "- ID: `\(image.id.short)`", "- size: \(Self.readableSize(image.size)), \(image.chainIDs.count) layers"]
+        if let created = image.config.created { lines.append("- created: \(created.rfc3339)") }
+        lines.append("- platform: \(image.config.os)/\(image.config.architecture)")
+        for (k, v) in image.config.config.labels.sorted(by: { $0.key < $1.key }) { lines.append("- label `\(k)`: \(v)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `bytes` as Docker shows sizes (decimal units, one decimal place: "1.9MB").
+    static func readableSize(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var unit = 0
+        var scaled = bytes
+        var tenths: Int64 = 0
+        while scaled >= 1000, unit < units.count - 1 {
+            tenths = (scaled % 1000) / 100
+            scaled /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes)B" : "\(scaled).\(tenths)\(units[unit])"
+    }
+
+    /// What may be typed at `position` of `text`: instructions, flags, stages, variables, and the store's image
+    /// names where FROM or `COPY --from=` take an image.
+    public func completions(text: String, at position: SourcePosition) async -> Completions {
+        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        let context = query.completions(at: position)
+        var candidates = context.candidates
+        if context.wantsImages, let images = try? await images() {
+            var seen: Set<String> = []
+            for summary in images {
+                for ref in summary.image.references where seen.insert(ref.description).inserted {
+                    candidates.append(
+                        CompletionCandidate(label: ref.description, kind: .image, detail: "image " + summary.image.id.short, documentation: nil, insertText: nil))
+                }
+            }
+        }
+        return Completions(prefix: context.prefix, candidates: candidates)
+    }
+
+    /// The outline of `text`: stages and their instructions.
+    public func outline(text: String) -> [OutlineSymbol] {
+        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).outline()
+    }
+
+    /// The foldable regions of `text`.
+    public func foldingRegions(text: String) -> [FoldingRegion] {
+        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).foldingRegions()
+    }
+}

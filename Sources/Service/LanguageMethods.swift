@@ -1,0 +1,95 @@
+import Engine
+import EstibaJSON
+import JSONRPC
+
+extension EstibaService {
+    /// LSP's document features on open documents: hover, completion, the outline and folding.
+    static let languageMethods: [ServiceMethod] = [
+        ServiceMethod("textDocument/hover", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let (text, position) = try service.documentAndPosition(p)
+            let engine = service.engine
+            return .deferred { _ in
+                guard let hover = await engine.hover(text: text, at: position) else { return .success(.null) }
+                return .success(["contents": ["kind": "markdown", "value": .string(hover.markdown)], "range": LanguageDiagnostics.range(hover.range)])
+            }
+        },
+        ServiceMethod("textDocument/completion", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
+            service, p throws(RPCError) in
+            let (text, position) = try service.documentAndPosition(p)
+            let engine = service.engine
+            return .deferred { _ in
+                let found = await engine.completions(text: text, at: position)
+                return .success(["isIncomplete": false, "items": .array(found.candidates.map(LanguageEncoding.completionItem))])
+            }
+        },
+        ServiceMethod("textDocument/documentSymbol", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let text = try service.openText(p)
+            return .done(.success(.array(service.engine.outline(text: text).map(LanguageEncoding.symbol))))
+        },
+        ServiceMethod("textDocument/foldingRange", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let text = try service.openText(p)
+            return .done(.success(.array(service.engine.foldingRegions(text: text).map(LanguageEncoding.folding))))
+        },
+    ]
+
+    static let positionParams: Set<String> = ["textDocument", "position"]
+
+    /// The text of the open document the params name.
+    func openText(_ p: Params) throws(RPCError) -> String {
+        let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+        guard let document = documents.document(uri, connection: p.context.connectionID) else {
+            throw RPCErrorCode.invalidParams("\(uri) is not open; send textDocument/didOpen first", param: "textDocument")
+        }
+        return document.text
+    }
+
+    func documentAndPosition(_ p: Params) throws(RPCError) -> (String, SourcePosition) {
+        let text = try openText(p)
+        let position = try DocumentParams.position(try p.value("position", "an object"), param: "position")
+        return (text, SourcePosition(line: position.line, character: position.character))
+    }
+}
+
+/// Engine's answers in LSP's shapes.
+enum LanguageEncoding {
+    /// LSP's CompletionItemKind: Keyword 14, Field 5, Reference 18, Variable 6, Module 9.
+    static func completionItem(_ c: CompletionCandidate) -> JSONValue {
+        let kind: Int64
+        switch c.kind {
+        case .keyword: kind = 14
+        case .flag: kind = 5
+        case .stage: kind = 18
+        case .variable: kind = 6
+        case .image: kind = 9
+        }
+        var o = JSONObject()
+        o.append("label", .string(c.label))
+        o.append("kind", .int(kind))
+        if let d = c.detail { o.append("detail", .string(d)) }
+        if let d = c.documentation { o.append("documentation", ["kind": "markdown", "value": .string(d)]) }
+        if let t = c.insertText { o.append("insertText", .string(t)) }
+        return .object(o)
+    }
+
+    /// LSP's SymbolKind: Namespace 3 for a stage, Function 12 for an instruction, Variable 13 for an ARG.
+    static func symbol(_ s: OutlineSymbol) -> JSONValue {
+        let kind: Int64
+        switch s.kind {
+        case .stage: kind = 3
+        case .instruction: kind = 12
+        case .variable: kind = 13
+        }
+        var o = JSONObject()
+        o.append("name", .string(s.name))
+        if let d = s.detail { o.append("detail", .string(d)) }
+        o.append("kind", .int(kind))
+        o.append("range", LanguageDiagnostics.range(s.range))
+        o.append("selectionRange", LanguageDiagnostics.range(s.selectionRange))
+        o.append("children", .array(s.children.map(symbol)))
+        return .object(o)
+    }
+
+    static func folding(_ f: FoldingRegion) -> JSONValue {
+        ["startLine": .int(Int64(f.startLine)), "endLine": .int(Int64(f.endLine)), "kind": f.isComment ? "comment" : "region"]
+    }
+}
