@@ -46,3 +46,4 @@ public typealias SourcePosition = Dockerfile::SourcePosition
 public typealias CompletionCandidate = Dockerfile::CompletionCandidate
 public typealias OutlineSymbol = Dockerfile::OutlineSymbol
 public typealias FoldingRegion = Dockerfile::FoldingRegion
+public typealias DocumentFix = Dockerfile::DocumentFix

@@ -100,3 +100,10 @@ extension Engine {
         DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).foldingRegions()
     }
 }
+
+extension Engine {
+    /// The quick fixes for diagnostic `code` at `range` of `text` (see `DocumentQuery.fixes`).
+    public func fixes(text: String, code: String, range: SourceRange) -> [DocumentFix] {
+        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).fixes(code: code, range: range)
+    }
+}

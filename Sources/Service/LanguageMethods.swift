@@ -3,7 +3,7 @@ import EstibaJSON
 import JSONRPC
 
 extension EstibaService {
-    /// LSP's document features on open documents: hover, completion, the outline and folding.
+    /// LSP's document features on open documents: hover, completion, quick fixes, the outline and folding.
     static let languageMethods: [ServiceMethod] = [
         ServiceMethod("textDocument/hover", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
             let (text, position) = try service.documentAndPosition(p)
@@ -21,6 +21,20 @@ extension EstibaService {
                 let found = await engine.completions(text: text, at: position)
                 return .success(["isIncomplete": false, "items": .array(found.candidates.map(LanguageEncoding.completionItem))])
             }
+        },
+        ServiceMethod("textDocument/codeAction", params: ["textDocument", "range", "context"], acceptsUnknownParams: true) {
+            service, p throws(RPCError) in
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            let text = try service.openText(p)
+            let diagnostics = try p.value("context", "an object")?["diagnostics"]?.arrayValue ?? []
+            var actions: [JSONValue] = []
+            for d in diagnostics {
+                guard let code = d["code"]?.stringValue, let range = try? LanguageEncoding.range(d["range"]) else { continue }
+                for fix in service.engine.fixes(text: text, code: code, range: range) {
+                    actions.append(LanguageEncoding.codeAction(fix, uri: uri, diagnostic: d))
+                }
+            }
+            return .done(.success(.array(actions)))
         },
         ServiceMethod("textDocument/documentSymbol", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
             let text = try service.openText(p)
@@ -87,6 +101,25 @@ enum LanguageEncoding {
         o.append("selectionRange", LanguageDiagnostics.range(s.selectionRange))
         o.append("children", .array(s.children.map(symbol)))
         return .object(o)
+    }
+
+    /// A quick fix as LSP's CodeAction, with its edits for document `uri`.
+    static func codeAction(_ fix: DocumentFix, uri: String, diagnostic: JSONValue) -> JSONValue {
+        let edits: [JSONValue] = fix.edits.map { ["range": LanguageDiagnostics.range($0.range), "newText": .string($0.newText)] }
+        var changes = JSONObject()
+        changes.append(uri, .array(edits))
+        return [
+            "title": .string(fix.title), "kind": "quickfix", "diagnostics": [diagnostic], "isPreferred": .bool(fix.isPreferred),
+            "edit": ["changes": .object(changes)],
+        ]
+    }
+
+    /// An LSP range from a client.
+    static func range(_ v: JSONValue?) throws(RPCError) -> SourceRange {
+        let start = try DocumentParams.position(v?["start"], param: "context")
+        let end = try DocumentParams.position(v?["end"], param: "context")
+        return SourceRange(
+            start: SourcePosition(line: start.line, character: start.character), end: SourcePosition(line: end.line, character: end.character))
     }
 
     static func folding(_ f: FoldingRegion) -> JSONValue {

@@ -33,6 +33,7 @@ extension EstibaService {
             "hoverProvider": true,
             "completionProvider": ["triggerCharacters": ["-", "=", "$", "{"]],
             "documentSymbolProvider": true,
+            "codeActionProvider": ["codeActionKinds": ["quickfix"]],
             "foldingRangeProvider": true,
             "framing": ["content-length", "newline"],
             "maxMessageSize": .int(64 << 20),

@@ -165,4 +165,20 @@ import Testing
         s.call(10, "textDocument/hover", ["textDocument": ["uri": "file:///nowhere"], "position": ["line": 0, "character": 0]])
         #expect(try s.reply(10)?["error"]?["code"] == -32602)
     }
+
+    @Test func quickFixesComeForTheDiagnosticsTheEditorSends() throws {
+        let s = try Session()
+        s.call(1, "initialize", ["capabilities": [:]])
+        #expect(try s.reply(1)?["result"]?["capabilities"]?["codeActionProvider"]?["codeActionKinds"] == ["quickfix"])
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": "FROM busybox as base\n"]])
+        let published = try #require(try s.diagnostics(Self.uri))
+        let diagnostic = try #require(published["diagnostics"]?.arrayValue?.first { $0["code"] == "FromAsCasing" })
+        s.call(2, "textDocument/codeAction", ["textDocument": ["uri": .string(Self.uri)], "range": diagnostic["range"] ?? .null, "context": ["diagnostics": [diagnostic]]])
+        let actions = try #require(try s.reply(2)?["result"]?.arrayValue)
+        #expect(actions.map { $0["title"]?.stringValue ?? "" } == ["Write 'AS' to match 'FROM'", "Skip the FromAsCasing check in this file"])
+        let edit = try #require(actions.first?["edit"]?["changes"]?[Self.uri]?.arrayValue?.first)
+        #expect(edit["newText"] == "AS")
+        #expect(edit["range"]?["start"]?["character"] == 13 && edit["range"]?["end"]?["character"] == 15)
+        #expect(actions.first?["isPreferred"] == true && actions.first?["kind"] == "quickfix")
+    }
 }
