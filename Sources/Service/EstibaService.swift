@@ -29,6 +29,8 @@ public final class EstibaService: RPCHandler {
     let sessions = InteractiveSessions()
     /// The documents editors have open (the language server's).
     let documents = OpenDocuments()
+    /// The build settings editors gave (the language server's).
+    let languageSettings = LanguageSettingsTable()
 
     public init(engine: Engine) {
         self.engine = engine

@@ -76,6 +76,7 @@ extension EstibaService {
     /// end, and `rm` holds.
     public func inputEnded(connectionID: Int) {
         documents.closeAll(connection: connectionID)
+        languageSettings.remove(connectionID)
         for session in sessions.sessions(of: connectionID) {
             sessions.markInputEnded(session.id)
             session.process.clientLeft()

@@ -36,6 +36,23 @@ extension EstibaService {
             }
             return .done(.success(.array(actions)))
         },
+        ServiceMethod("textDocument/inlayHint", params: ["textDocument", "range"], acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            let text = try service.openText(p)
+            let settings = service.languageSettings.get(p.context.connectionID)
+            guard let context = settings.contextDirectory(for: uri) else { return .done(.success([])) }
+            let engine = service.engine
+            return .deferred { _ in
+                let hints = await engine.cacheHints(text: text, contextDirectory: context, buildArgs: settings.buildArgs, target: settings.target)
+                return .success(.array(hints.map { LanguageEncoding.inlayHint($0, text: text) }))
+            }
+        },
+        ServiceMethod("workspace/didChangeConfiguration", params: ["settings"]) { service, p throws(RPCError) in
+            if let settings = try p.value("settings", "an object")?["estiba"] {
+                service.languageSettings.set(LanguageSettings(settings), connection: p.context.connectionID)
+            }
+            return .done(.success(.null))
+        },
         ServiceMethod("textDocument/documentSymbol", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
             let text = try service.openText(p)
             return .done(.success(.array(service.engine.outline(text: text).map(LanguageEncoding.symbol))))
@@ -120,6 +137,17 @@ enum LanguageEncoding {
         let end = try DocumentParams.position(v?["end"], param: "context")
         return SourceRange(
             start: SourcePosition(line: start.line, character: start.character), end: SourcePosition(line: end.line, character: end.character))
+    }
+
+    /// A cache hint at the end of its line (`text`'s line, counted in UTF-16 units).
+    static func inlayHint(_ h: CacheHint, text: String) -> JSONValue {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(h.line).first.map { $0.utf16.count } ?? 0
+        var o = JSONObject()
+        o.append("position", ["line": .int(Int64(h.line)), "character": .int(Int64(line))])
+        o.append("label", .string(h.label))
+        o.append("paddingLeft", true)
+        if let t = h.tooltip { o.append("tooltip", .string(t)) }
+        return .object(o)
     }
 
     static func folding(_ f: FoldingRegion) -> JSONValue {

@@ -5,7 +5,13 @@ import JSONRPC
 extension EstibaService {
     /// `initialize`, `shutdown` and `exit`: the handshake and the orderly stop, as in LSP.
     static let lifecycleMethods: [ServiceMethod] = [
-        ServiceMethod("initialize", params: ["clientInfo"], acceptsUnknownParams: true) { _, _ in .doneEncoded(initializeText) },
+        ServiceMethod("initialize", params: ["clientInfo"], acceptsUnknownParams: true) { service, p in
+            // An editor's build settings for the language server (context, buildArgs, target).
+            if let options = p.object["initializationOptions"] {
+                service.languageSettings.set(LanguageSettings(options), connection: p.context.connectionID)
+            }
+            return .doneEncoded(initializeText)
+        },
         ServiceMethod("shutdown") { service, _ in
             service.shuttingDown.store(true, ordering: .releasing)
             return .done(.success(.null))
@@ -35,6 +41,7 @@ extension EstibaService {
             "documentSymbolProvider": true,
             "codeActionProvider": ["codeActionKinds": ["quickfix"]],
             "foldingRangeProvider": true,
+            "inlayHintProvider": true,
             "framing": ["content-length", "newline"],
             "maxMessageSize": .int(64 << 20),
             "concurrentRequests": true,

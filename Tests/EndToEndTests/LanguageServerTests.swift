@@ -181,4 +181,41 @@ import Testing
         #expect(edit["range"]?["start"]?["character"] == 13 && edit["range"]?["end"]?["character"] == 15)
         #expect(actions.first?["isPreferred"] == true && actions.first?["kind"] == "quickfix")
     }
+
+    @Test func inlayHintsShowWhatTheBuildCacheWouldServeAndWhy() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        let base = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let context = base + "/ctx"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        let text = "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b && \\\n    echo done\nENV X=1\n"
+        try text.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        try "one\n".write(toFile: context + "/a.txt", atomically: true, encoding: .utf8)
+        let uri = "file://" + context + "/Dockerfile"
+        let s = try Session(root: cli.root)
+        s.call(1, "initialize", ["capabilities": [:]])
+        #expect(try s.reply(1)?["result"]?["capabilities"]?["inlayHintProvider"] == true)
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        var id: Int64 = 1
+        func hints() throws -> [String] {
+            id += 1
+            s.call(id, "textDocument/inlayHint", ["textDocument": ["uri": .string(uri)], "range": ["start": ["line": 0, "character": 0], "end": ["line": 9, "character": 0]]])
+            let list = try s.reply(id)?["result"]?.arrayValue ?? []
+            return list.map { "\($0["position"]?["line"]?.intValue ?? -1):\($0["position"]?["character"]?.intValue ?? -1) \($0["label"]?.stringValue ?? "")" }
+        }
+        #expect(try hints() == ["1:17 not cached: not built before", "3:13 not cached: previous step rebuilt", "4:7 not cached: previous step rebuilt"])
+        #expect(try cli.run(["build", "-q", "-t", "hinted:1", context]).status == 0)
+        let cached = try hints()
+        #expect(cached.count == 3 && cached.allSatisfy { $0.contains(" cached") && !$0.contains("not cached") }, "\(cached)")
+        #expect(cached[0].hasPrefix("1:17 cached · "), "\(cached)")
+        #expect(cached[2] == "4:7 cached", "\(cached)")
+        try "two\n".write(toFile: context + "/a.txt", atomically: true, encoding: .utf8)
+        #expect(try hints() == ["1:17 not cached: source changed: a.txt", "3:13 not cached: previous step rebuilt", "4:7 not cached: previous step rebuilt"])
+        // A base image the store lacks: one hint says why nothing can be planned.
+        s.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": .string(uri), "version": 2], "contentChanges": [["text": "FROM nothere:1\nRUN true\n"]]])
+        let missing = try hints()
+        #expect(missing.count == 1 && missing[0].contains("not buildable"), "\(missing)")
+    }
 }
