@@ -107,3 +107,13 @@ extension Engine {
         DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).fixes(code: code, range: range)
     }
 }
+
+extension Engine {
+    /// The stage name or variable at `position` of `text`, where it is declared, and every place it appears.
+    public func navigation(text: String, at position: SourcePosition) -> (definition: SourceRange?, occurrences: [SourceRange], declarations: [SourceRange])? {
+        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        guard let symbol = query.symbol(at: position) else { return nil }
+        let all = query.occurrences(of: symbol)
+        return (query.definition(of: symbol), all.map(\.range), all.filter(\.isDeclaration).map(\.range))
+    }
+}

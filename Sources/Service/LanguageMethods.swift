@@ -53,6 +53,42 @@ extension EstibaService {
             }
             return .done(.success(.null))
         },
+        ServiceMethod("textDocument/definition", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            let (text, position) = try service.documentAndPosition(p)
+            guard let found = service.engine.navigation(text: text, at: position), let d = found.definition else { return .done(.success(.null)) }
+            return .done(.success(["uri": .string(uri), "range": LanguageDiagnostics.range(d)]))
+        },
+        ServiceMethod("textDocument/references", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
+            service, p throws(RPCError) in
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            let (text, position) = try service.documentAndPosition(p)
+            let withDeclaration = try p.value("context", "an object")?["includeDeclaration"]?.boolValue ?? true
+            guard let found = service.engine.navigation(text: text, at: position) else { return .done(.success([])) }
+            let ranges = found.occurrences.filter { withDeclaration || !found.declarations.contains($0) }
+            return .done(.success(.array(ranges.map { ["uri": .string(uri), "range": LanguageDiagnostics.range($0)] })))
+        },
+        ServiceMethod("textDocument/documentHighlight", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let (text, position) = try service.documentAndPosition(p)
+            guard let found = service.engine.navigation(text: text, at: position) else { return .done(.success([])) }
+            // LSP's DocumentHighlightKind: 3 write (a declaration), 2 read.
+            return .done(
+                .success(.array(found.occurrences.map { ["range": LanguageDiagnostics.range($0), "kind": found.declarations.contains($0) ? 3 : 2] })))
+        },
+        ServiceMethod("textDocument/rename", params: positionParams.union(["newName"]), acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            let (text, position) = try service.documentAndPosition(p)
+            let newName = try p.requiredString("newName")
+            guard !newName.isEmpty, newName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else {
+                throw RPCErrorCode.invalidParams("\"\(newName)\" is not a valid stage or variable name", param: "newName")
+            }
+            guard let found = service.engine.navigation(text: text, at: position) else {
+                throw RPCErrorCode.invalidParams("There is no stage name or variable at that position to rename.", param: "position")
+            }
+            var changes = JSONObject()
+            changes.append(uri, .array(found.occurrences.map { ["range": LanguageDiagnostics.range($0), "newText": .string(newName)] }))
+            return .done(.success(["changes": .object(changes)]))
+        },
         ServiceMethod("textDocument/documentSymbol", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
             let text = try service.openText(p)
             return .done(.success(.array(service.engine.outline(text: text).map(LanguageEncoding.symbol))))

@@ -218,4 +218,28 @@ import Testing
         let missing = try hints()
         #expect(missing.count == 1 && missing[0].contains("not buildable"), "\(missing)")
     }
+
+    @Test func stagesAndVariablesCanBeFollowedAndRenamed() throws {
+        let s = try Session()
+        s.call(1, "initialize", ["capabilities": [:]])
+        let capabilities = try #require(try s.reply(1)?["result"]?["capabilities"])
+        #expect(capabilities["definitionProvider"] == true && capabilities["renameProvider"] == true)
+        let text = "FROM busybox AS build\nARG OUT=/out\nRUN echo $OUT\nFROM build\nCOPY --from=build /out /out\n"
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        func at(_ line: Int, _ character: Int) -> JSONValue {
+            ["textDocument": ["uri": .string(Self.uri)], "position": ["line": .int(Int64(line)), "character": .int(Int64(character))]]
+        }
+        s.call(2, "textDocument/definition", at(4, 14))
+        let definition = try #require(try s.reply(2)?["result"])
+        #expect(definition["uri"] == .string(Self.uri) && definition["range"]?["start"]?["line"] == 0 && definition["range"]?["start"]?["character"] == 16)
+        s.call(3, "textDocument/references", at(2, 11))
+        #expect(try s.reply(3)?["result"]?.arrayValue?.compactMap { $0["range"]?["start"]?["line"]?.intValue } == [1, 2])
+        s.call(4, "textDocument/documentHighlight", at(1, 5))
+        #expect(try s.reply(4)?["result"]?.arrayValue?.compactMap { $0["kind"]?.intValue } == [3, 2])
+        s.call(5, "textDocument/rename", ["textDocument": ["uri": .string(Self.uri)], "position": ["line": 3, "character": 7], "newName": "builder"])
+        let edits = try #require(try s.reply(5)?["result"]?["changes"]?[Self.uri]?.arrayValue)
+        #expect(edits.count == 3 && edits.allSatisfy { $0["newText"] == "builder" })
+        s.call(6, "textDocument/rename", ["textDocument": ["uri": .string(Self.uri)], "position": ["line": 3, "character": 7], "newName": "bad name"])
+        #expect(try s.reply(6)?["error"]?["code"] == -32602)
+    }
 }

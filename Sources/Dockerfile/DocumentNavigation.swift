@@ -1,0 +1,114 @@
+/// Where stage names and variables are declared and used: definition, references, highlights and rename.
+extension DocumentQuery {
+    /// A name that can be followed through the document.
+    public enum Symbol: Sendable, Equatable {
+        /// A stage (lower-cased, as BuildKit matches them).
+        case stage(String)
+        /// A variable, in a stage (nil: the global ARGs before the first FROM, and FROM lines).
+        case variable(String, stage: Int?)
+    }
+
+    /// One place a symbol appears: the name's own range, and whether it declares it.
+    public struct Occurrence: Sendable, Equatable {
+        public var range: SourceRange
+        public var isDeclaration: Bool
+    }
+
+    /// The symbol at `position`, if any.
+    public func symbol(at position: SourcePosition) -> Symbol? {
+        allOccurrences().first { o in
+            let r = o.occurrence.range
+            return r.start.line == position.line && r.start.character <= position.character && position.character <= r.end.character
+        }?.symbol
+    }
+
+    /// Every occurrence of `symbol`, in document order.
+    public func occurrences(of symbol: Symbol) -> [Occurrence] {
+        allOccurrences().filter { $0.symbol == symbol }.map(\.occurrence)
+    }
+
+    /// Where `symbol` is declared (its first declaration).
+    public func definition(of symbol: Symbol) -> SourceRange? {
+        occurrences(of: symbol).first { $0.isDeclaration }?.range
+    }
+
+    /// The stage whose variables instruction `i` sees (nil: global, for ARGs before the first FROM and FROM lines).
+    func variableStage(_ i: Int) -> Int? {
+        guard InstructionKeyword(analysis.parsed.instructions[i].value) != .from,
+            analysis.stageOfInstruction.indices.contains(i)
+        else { return nil }
+        return analysis.stageOfInstruction[i]
+    }
+
+    /// Every stage name and variable occurrence of the document.
+    func allOccurrences() -> [(symbol: Symbol, occurrence: Occurrence)] {
+        var out: [(Symbol, Occurrence)] = []
+        let parsed = analysis.parsed
+        for i in parsed.instructions.indices {
+            let r = parsed.ranges[i]
+            let keyword = InstructionKeyword(parsed.instructions[i].value)
+            let stage = variableStage(i)
+            let head = head(i)
+            // Stage names: FROM … AS name, FROM name, --from=name.
+            if keyword == .from {
+                if head.rest.count >= 3 {
+                    let w = head.rest[2]
+                    out.append((.stage(w.text.lowercased()), Occurrence(range: range(r.start.line, w.start, w.end), isDeclaration: true)))
+                }
+                if let image = head.rest.first, stageNames(before: i).contains(image.text.lowercased()) {
+                    out.append((.stage(image.text.lowercased()), Occurrence(range: range(r.start.line, image.start, image.end), isDeclaration: false)))
+                }
+            }
+            for f in head.flags where f.text.hasPrefix("--from=") && f.text.count > 7 {
+                let name = String(f.text.dropFirst(7)).lowercased()
+                if stageNames(before: i).contains(name) {
+                    out.append((.stage(name), Occurrence(range: range(r.start.line, f.start + 7, f.end), isDeclaration: false)))
+                }
+            }
+            // Variable declarations: ARG NAME[=v], ENV NAME=v or ENV NAME v.
+            if keyword == .arg || keyword == .env {
+                var declared: [(text: String, start: Int, end: Int, line: Int)] = []
+                for line in r.start.line...r.end.line {
+                    var w = words(line)
+                    if line == r.start.line { w = Array(w.dropFirst(1 + head.flags.count)) }
+                    for word in w { declared.append((word.text, word.start, word.end, line)) }
+                }
+                let legacyEnv = keyword == .env && !(declared.first?.text.contains("=") ?? true)
+                for (k, word) in declared.enumerated() where word.text != "\\\\" {
+                    if legacyEnv, k > 0 { break }
+                    let name = word.text.prefix { $0 != "=" }
+                    guard !name.isEmpty, name.utf16.allSatisfy(Self.isNameUnit) else { continue }
+                    let end = word.start + name.utf16.count
+                    out.append((.variable(String(name), stage: stage), Occurrence(range: range(word.line, word.start, end), isDeclaration: true)))
+                }
+            }
+            // Variable uses: $NAME and ${NAME…} on every line of the instruction.
+            for line in r.start.line...r.end.line {
+                for (name, start, end) in variableReferences(line) {
+                    out.append((.variable(name, stage: stage), Occurrence(range: range(line, start, end), isDeclaration: false)))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The `$NAME` / `${NAME…}` references of a line: each name and its own UTF-16 span.
+    func variableReferences(_ line: Int) -> [(String, Int, Int)] {
+        guard lines.indices.contains(line) else { return [] }
+        let units = lines[line]
+        var out: [(String, Int, Int)] = []
+        var k = 0
+        while k < units.count {
+            guard units[k] == 0x24, k + 1 < units.count else {
+                k += 1
+                continue
+            }
+            let nameStart = units[k + 1] == 0x7B ? k + 2 : k + 1
+            var end = nameStart
+            while end < units.count, Self.isNameUnit(units[end]) { end += 1 }
+            if end > nameStart { out.append((String(decoding: units[nameStart..<end], as: UTF16.self), nameStart, end)) }
+            k = max(end, k + 1)
+        }
+        return out
+    }
+}
