@@ -47,3 +47,4 @@ public typealias CompletionCandidate = Dockerfile::CompletionCandidate
 public typealias OutlineSymbol = Dockerfile::OutlineSymbol
 public typealias FoldingRegion = Dockerfile::FoldingRegion
 public typealias DocumentFix = Dockerfile::DocumentFix
+public typealias SemanticToken = Dockerfile::SemanticToken

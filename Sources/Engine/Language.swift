@@ -117,3 +117,15 @@ extension Engine {
         return (query.definition(of: symbol), all.map(\.range), all.filter(\.isDeclaration).map(\.range))
     }
 }
+
+extension Engine {
+    /// The semantic tokens of `text` (see `DocumentQuery.semanticTokens`).
+    public func semanticTokens(text: String) -> [SemanticToken] {
+        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).semanticTokens()
+    }
+
+    /// The edits that format `text`, one indentation level being `indent`.
+    public func formattingEdits(text: String, indent: String) -> [DocumentFix.Edit] {
+        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).formattingEdits(indent: indent)
+    }
+}

@@ -89,6 +89,18 @@ extension EstibaService {
             changes.append(uri, .array(found.occurrences.map { ["range": LanguageDiagnostics.range($0), "newText": .string(newName)] }))
             return .done(.success(["changes": .object(changes)]))
         },
+        ServiceMethod("textDocument/semanticTokens/full", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let text = try service.openText(p)
+            return .done(.success(["data": .array(LanguageEncoding.tokenData(service.engine.semanticTokens(text: text)))]))
+        },
+        ServiceMethod("textDocument/formatting", params: ["textDocument", "options"], acceptsUnknownParams: true) { service, p throws(RPCError) in
+            let text = try service.openText(p)
+            let options = try p.value("options", "an object")
+            let size = options?["tabSize"]?.intValue.flatMap { Int(exactly: $0) }.map { min(max($0, 1), 16) } ?? 4
+            let indent = options?["insertSpaces"]?.boolValue == false ? "\t" : String(repeating: " ", count: size)
+            let edits = service.engine.formattingEdits(text: text, indent: indent)
+            return .done(.success(.array(edits.map { ["range": LanguageDiagnostics.range($0.range), "newText": .string($0.newText)] })))
+        },
         ServiceMethod("textDocument/documentSymbol", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
             let text = try service.openText(p)
             return .done(.success(.array(service.engine.outline(text: text).map(LanguageEncoding.symbol))))
@@ -184,6 +196,26 @@ enum LanguageEncoding {
         o.append("paddingLeft", true)
         if let t = h.tooltip { o.append("tooltip", .string(t)) }
         return .object(o)
+    }
+
+    /// The legend `semanticTokensProvider` announces.
+    static let tokenLegend: JSONValue = [
+        "tokenTypes": .array(SemanticToken.Kind.allCases.map { .string($0.name) }), "tokenModifiers": ["declaration"],
+    ]
+
+    /// Tokens as LSP's relative integers: line delta, start delta, length, type, modifiers.
+    static func tokenData(_ tokens: [SemanticToken]) -> [JSONValue] {
+        var data: [JSONValue] = []
+        var line = 0
+        var start = 0
+        for t in tokens {
+            let deltaLine = t.line - line
+            let deltaStart = deltaLine == 0 ? t.start - start : t.start
+            data += [.int(Int64(deltaLine)), .int(Int64(deltaStart)), .int(Int64(t.length)), .int(Int64(t.kind.rawValue)), .int(t.isDeclaration ? 1 : 0)]
+            line = t.line
+            start = t.start
+        }
+        return data
     }
 
     static func folding(_ f: FoldingRegion) -> JSONValue {

@@ -46,6 +46,8 @@ extension EstibaService {
             "referencesProvider": true,
             "documentHighlightProvider": true,
             "renameProvider": true,
+            "semanticTokensProvider": ["legend": LanguageEncoding.tokenLegend, "full": true],
+            "documentFormattingProvider": true,
             "framing": ["content-length", "newline"],
             "maxMessageSize": .int(64 << 20),
             "concurrentRequests": true,

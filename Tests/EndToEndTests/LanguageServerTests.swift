@@ -242,4 +242,19 @@ import Testing
         s.call(6, "textDocument/rename", ["textDocument": ["uri": .string(Self.uri)], "position": ["line": 3, "character": 7], "newName": "bad name"])
         #expect(try s.reply(6)?["error"]?["code"] == -32602)
     }
+
+    @Test func tokensAndFormattingComeInLSPShapes() throws {
+        let s = try Session()
+        s.call(1, "initialize", ["capabilities": [:]])
+        let capabilities = try #require(try s.reply(1)?["result"]?["capabilities"])
+        #expect(capabilities["semanticTokensProvider"]?["legend"]?["tokenTypes"]?.arrayValue?.first == "keyword")
+        #expect(capabilities["documentFormattingProvider"] == true)
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": "from busybox\nrun a \\\n b\n"]])
+        s.call(2, "textDocument/semanticTokens/full", ["textDocument": ["uri": .string(Self.uri)]])
+        // from (keyword), busybox (class), run (keyword): relative lines and starts.
+        #expect(try s.reply(2)?["result"]?["data"] == [0, 0, 4, 0, 0, 0, 5, 7, 4, 0, 1, 0, 3, 0, 0])
+        s.call(3, "textDocument/formatting", ["textDocument": ["uri": .string(Self.uri)], "options": ["tabSize": 2, "insertSpaces": true]])
+        let edits = try #require(try s.reply(3)?["result"]?.arrayValue)
+        #expect(edits.compactMap { $0["newText"]?.stringValue } == ["FROM", "RUN", "  "])
+    }
 }
