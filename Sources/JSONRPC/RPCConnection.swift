@@ -24,6 +24,9 @@ public final class RPCConnection: @unchecked Sendable {
     private var inflight: [Int: Task<Void, Never>] = [:]
     private var idsInFlight: [RPCID: Int] = [:]
     private var nextTaskKey = 0
+    /// Requests sent to the client, awaiting its answer, by id.
+    private var outgoing: [RPCID: CheckedContinuation<Result<JSONValue, RPCError>, Never>] = [:]
+    private var nextOutgoing: Int64 = 0
     private var liveThreads = 2
     private var aborted = false
     private var writerDone = false
@@ -56,6 +59,7 @@ public final class RPCConnection: @unchecked Sendable {
             return Array(inflight.values)
         }
         for t in tasks { t.cancel() }
+        failOutgoing()
         if isSocket { shutdown(input.rawValue, Int32(SHUT_RDWR)) }
         queue.close()
     }
@@ -99,6 +103,7 @@ public final class RPCConnection: @unchecked Sendable {
         // Let running requests answer (a client may half-close after sending), then close the output; the handler
         // hears that no more input comes, so work that waits for this client's input can end.
         lock.withLock { inputDone = true }
+        failOutgoing()
         handler.inputEnded(connectionID: id)
         lock.withLock {
             while !inflight.isEmpty, !aborted { lock.wait() }
@@ -182,7 +187,37 @@ public final class RPCConnection: @unchecked Sendable {
                 self?.send(RPCMessageDecoder.notification(method: method, params: params))
             },
             stop: stopServer,
-            inputEnded: { [weak self] in self?.lock.withLock { self?.inputDone ?? true } ?? true })
+            inputEnded: { [weak self] in self?.lock.withLock { self?.inputDone ?? true } ?? true },
+            request: { [weak self] method, params in
+                guard let self else { return .failure(Self.clientGone) }
+                return await self.request(method, params)
+            })
+    }
+
+    static let clientGone = RPCError(code: RPCErrorCode.internalError, message: "The client is gone; it answers no more requests.")
+
+    /// Sends a request to the client and waits for its answer (the client being gone is an error).
+    func request(_ method: String, _ params: JSONValue?) async -> Result<JSONValue, RPCError> {
+        await withCheckedContinuation { (c: CheckedContinuation<Result<JSONValue, RPCError>, Never>) in
+            let id: RPCID? = lock.withLock {
+                guard !inputDone, !aborted else { return nil }
+                nextOutgoing += 1
+                let id = RPCID.string("estiba-\(nextOutgoing)")
+                outgoing[id] = c
+                return id
+            }
+            guard let id else { return c.resume(returning: .failure(Self.clientGone)) }
+            send(RPCMessageDecoder.request(id: id, method: method, params: params))
+        }
+    }
+
+    /// Answers every request still waiting for the client with an error (its input ended).
+    private func failOutgoing() {
+        let waiting = lock.withLock {
+            defer { outgoing = [:] }
+            return Array(outgoing.values)
+        }
+        for c in waiting { c.resume(returning: .failure(Self.clientGone)) }
     }
 
     private func process(_ bytes: [UInt8]) {
@@ -217,7 +252,10 @@ public final class RPCConnection: @unchecked Sendable {
 
     private func dispatch(_ value: JSONValue) -> Dispatched {
         switch RPCMessageDecoder.classify(value) {
-        case .response: return .none
+        case .response(let id, let result):
+            let waiting = id.flatMap { id in lock.withLock { outgoing.removeValue(forKey: id) } }
+            waiting?.resume(returning: result)
+            return .none
         case .invalid(let error, let id): return .reply(RPCMessageDecoder.errorResponse(id: id, error: error).encoded())
         case .request(let req):
             if req.method == "$/cancelRequest" {

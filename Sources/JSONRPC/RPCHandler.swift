@@ -31,16 +31,27 @@ public struct RPCContext: Sendable {
     let notifySink: @Sendable (String, JSONValue) -> Void
     let stopServer: @Sendable (Int32) -> Void
     let inputEndedQuery: @Sendable () -> Bool
+    let requestSink: @Sendable (String, JSONValue?) async -> Result<JSONValue, RPCError>
 
     public init(
         connectionID: Int, requestID: RPCID?, notify: @escaping @Sendable (String, JSONValue) -> Void,
-        stop: @escaping @Sendable (Int32) -> Void, inputEnded: @escaping @Sendable () -> Bool = { false }
+        stop: @escaping @Sendable (Int32) -> Void, inputEnded: @escaping @Sendable () -> Bool = { false },
+        request: @escaping @Sendable (String, JSONValue?) async -> Result<JSONValue, RPCError> = { _, _ in
+            .failure(RPCError(code: RPCErrorCode.internalError, message: "This connection takes no requests from the server."))
+        }
     ) {
         self.connectionID = connectionID
         self.requestID = requestID
         self.notifySink = notify
         self.stopServer = stop
         self.inputEndedQuery = inputEnded
+        self.requestSink = request
+    }
+
+    /// Sends a request to this request's client (LSP's `client/registerCapability`, `workspace/inlayHint/refresh`…)
+    /// and waits for its answer.
+    public func request(_ method: String, _ params: JSONValue? = nil) async -> Result<JSONValue, RPCError> {
+        await requestSink(method, params)
     }
 
     /// Whether this request's client will send nothing more (set before the handler's `inputEnded` is called).

@@ -50,8 +50,9 @@ enum IncomingMessage {
     case request(RPCRequest)
     /// An invalid message; `id` is the request's id when it could be read (else the reply carries null).
     case invalid(RPCError, id: RPCID?)
-    /// A response from the client (we send no requests, so these are ignored).
-    case response
+    /// A response from the client to a request the server sent (`id` nil when it cannot be read): the result, or
+    /// the error.
+    case response(id: RPCID?, Result<JSONValue, RPCError>)
 }
 
 enum RPCMessageDecoder {
@@ -68,11 +69,11 @@ enum RPCMessageDecoder {
             id = parsed
         }
         guard o["jsonrpc"] == .string("2.0") else {
-            if o["method"] == nil, o["result"] != nil || o["error"] != nil { return .response }
+            if o["method"] == nil, o["result"] != nil || o["error"] != nil { return response(o, id) }
             return .invalid(RPCErrorCode.invalidRequest("\"jsonrpc\" must be exactly \"2.0\""), id: id)
         }
         guard let methodValue = o["method"] else {
-            if o["result"] != nil || o["error"] != nil { return .response }
+            if o["result"] != nil || o["error"] != nil { return response(o, id) }
             return .invalid(RPCErrorCode.invalidRequest("missing \"method\""), id: id)
         }
         guard case .string(let method) = methodValue else {
@@ -87,6 +88,24 @@ enum RPCMessageDecoder {
             }
         }
         return .request(RPCRequest(id: id, method: method, params: params))
+    }
+
+    static func response(_ o: JSONObject, _ id: RPCID?) -> IncomingMessage {
+        if let error = o["error"] {
+            let code = error["code"]?.intValue.flatMap { Int(exactly: $0) } ?? RPCErrorCode.internalError
+            return .response(id: id, .failure(RPCError(code: code, message: error["message"]?.stringValue ?? "", data: error["data"])))
+        }
+        return .response(id: id, .success(o["result"] ?? .null))
+    }
+
+    /// A request from the server to the client.
+    static func request(id: RPCID, method: String, params: JSONValue?) -> JSONValue {
+        var o = JSONObject()
+        o.append("jsonrpc", "2.0")
+        o.append("id", encode(id))
+        o.append("method", .string(method))
+        if let params { o.append("params", params) }
+        return .object(o)
     }
 
     /// `{"jsonrpc":"2.0","id":…,"result":…}` written around already-encoded parts (no envelope object to build).

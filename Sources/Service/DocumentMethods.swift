@@ -7,7 +7,26 @@ extension EstibaService {
     /// version, changed whole or by ranges, and their diagnostics are published after each open and change
     /// (cleared on close).
     static let documentMethods: [ServiceMethod] = [
-        ServiceMethod("initialized", acceptsUnknownParams: true) { _, _ in .done(.success(.null)) },
+        ServiceMethod("initialized", acceptsUnknownParams: true) { service, p in
+            // Watch the files of build contexts, so cache hints follow changes there.
+            guard service.languageSettings.abilities(p.context.connectionID).watchesFiles else { return .done(.success(.null)) }
+            let context = p.context
+            Task {
+                let watchers: JSONValue = [["globPattern": "**/*"]]
+                _ = await context.request(
+                    "client/registerCapability",
+                    ["registrations": [["id": "estiba-context-files", "method": "workspace/didChangeWatchedFiles", "registerOptions": ["watchers": watchers]]]])
+            }
+            return .done(.success(.null))
+        },
+        ServiceMethod("workspace/didChangeWatchedFiles", params: ["changes"]) { service, p throws(RPCError) in
+            // A file of a context changed: the cache hints of the open documents may have.
+            let context = p.context
+            if service.languageSettings.abilities(context.connectionID).refreshesInlayHints {
+                Task { _ = await context.request("workspace/inlayHint/refresh") }
+            }
+            return .done(.success(.null))
+        },
         ServiceMethod("textDocument/didOpen", params: ["textDocument"], notifications: [LanguageDiagnostics.method]) {
             service, p throws(RPCError) in
             let item = try DocumentParams.object(p, "textDocument")

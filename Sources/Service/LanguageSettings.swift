@@ -50,11 +50,34 @@ struct LanguageSettings: Sendable, Equatable {
     }
 }
 
-/// Each connection's settings.
+/// What an editor said it can do (from `initialize`'s `capabilities`), as far as the server asks.
+struct ClientAbilities: Sendable, Equatable {
+    /// It takes `client/registerCapability` for `workspace/didChangeWatchedFiles`.
+    var watchesFiles = false
+    /// It takes `workspace/inlayHint/refresh`.
+    var refreshesInlayHints = false
+    /// It takes `workspace/codeLens/refresh`.
+    var refreshesCodeLenses = false
+
+    init(_ capabilities: JSONValue?) {
+        let workspace = capabilities?["workspace"]
+        watchesFiles = workspace?["didChangeWatchedFiles"]?["dynamicRegistration"]?.boolValue ?? false
+        refreshesInlayHints = workspace?["inlayHint"]?["refreshSupport"]?.boolValue ?? false
+        refreshesCodeLenses = workspace?["codeLens"]?["refreshSupport"]?.boolValue ?? false
+    }
+}
+
+/// Each connection's settings and client abilities.
 final class LanguageSettingsTable: Sendable {
     private let table = Mutex<[Int: LanguageSettings]>([:])
+    private let abilities = Mutex<[Int: ClientAbilities]>([:])
 
     func set(_ settings: LanguageSettings, connection: Int) { table.withLock { $0[connection] = settings } }
     func get(_ connection: Int) -> LanguageSettings { table.withLock { $0[connection] } ?? LanguageSettings(nil) }
-    func remove(_ connection: Int) { _ = table.withLock { $0.removeValue(forKey: connection) } }
+    func setAbilities(_ a: ClientAbilities, connection: Int) { abilities.withLock { $0[connection] = a } }
+    func abilities(_ connection: Int) -> ClientAbilities { abilities.withLock { $0[connection] } ?? ClientAbilities(nil) }
+    func remove(_ connection: Int) {
+        _ = table.withLock { $0.removeValue(forKey: connection) }
+        _ = abilities.withLock { $0.removeValue(forKey: connection) }
+    }
 }

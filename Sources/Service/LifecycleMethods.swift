@@ -10,6 +10,7 @@ extension EstibaService {
             if let options = p.object["initializationOptions"] {
                 service.languageSettings.set(LanguageSettings(options), connection: p.context.connectionID)
             }
+            service.languageSettings.setAbilities(ClientAbilities(p.object["capabilities"]), connection: p.context.connectionID)
             return .doneEncoded(initializeText)
         },
         ServiceMethod("shutdown") { service, _ in

@@ -257,4 +257,24 @@ import Testing
         let edits = try #require(try s.reply(3)?["result"]?.arrayValue)
         #expect(edits.compactMap { $0["newText"]?.stringValue } == ["FROM", "RUN", "  "])
     }
+
+    @Test func theServerWatchesContextFilesAndAsksForFreshHints() throws {
+        let s = try Session()
+        s.call(1, "initialize", ["capabilities": ["workspace": ["didChangeWatchedFiles": ["dynamicRegistration": true], "inlayHint": ["refreshSupport": true]]]])
+        _ = try s.reply(1)
+        s.notify("initialized", [:])
+        let register = try #require(try s.next())
+        #expect(register["method"] == "client/registerCapability")
+        #expect(register["params"]?["registrations"]?.arrayValue?.first?["method"] == "workspace/didChangeWatchedFiles")
+        let id = try #require(register["id"])
+        #expect(id.stringValue?.hasPrefix("estiba-") == true)
+        s.send(["jsonrpc": "2.0", "id": id, "result": .null])
+        s.notify("workspace/didChangeWatchedFiles", ["changes": [["uri": "file:///work/ctx/a.txt", "type": 2]]])
+        let refresh = try #require(try s.next())
+        #expect(refresh["method"] == "workspace/inlayHint/refresh")
+        s.send(["jsonrpc": "2.0", "id": refresh["id"] ?? .null, "result": .null])
+        // The server still answers (the client's replies were taken as answers, not requests).
+        s.call(2, "shutdown")
+        #expect(try s.reply(2)?["result"] == .null)
+    }
 }
