@@ -49,6 +49,8 @@ extension EstibaService {
             "renameProvider": true,
             "semanticTokensProvider": ["legend": LanguageEncoding.tokenLegend, "full": true],
             "documentFormattingProvider": true,
+            "codeLensProvider": ["resolveProvider": false],
+            "executeCommandProvider": ["commands": [.string(buildCommand), .string(runCommand)]],
             "framing": ["content-length", "newline"],
             "maxMessageSize": .int(64 << 20),
             "concurrentRequests": true,

@@ -277,4 +277,57 @@ import Testing
         s.call(2, "shutdown")
         #expect(try s.reply(2)?["result"] == .null)
     }
+
+    @Test func codeLensesBuildWithProgressAndAFailureLandsOnItsLine() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        let base = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let context = base + "/ctx"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        let uri = "file://" + context + "/Dockerfile"
+        let text = "FROM busybox AS one\nRUN echo one > /one\nFROM one AS two\nRUN cat /one\n"
+        let s = try Session(root: cli.root)
+        s.call(1, "initialize", ["capabilities": ["window": ["workDoneProgress": true]]])
+        #expect(try s.reply(1)?["result"]?["capabilities"]?["executeCommandProvider"]?["commands"] == ["estiba.build", "estiba.run"])
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        s.call(2, "textDocument/codeLens", ["textDocument": ["uri": .string(uri)]])
+        let lenses = try #require(try s.reply(2)?["result"]?.arrayValue)
+        #expect(lenses.compactMap { $0["command"]?["title"]?.stringValue } == ["Build", "Build to this stage", "Run", "Build to this stage", "Run"])
+        #expect(lenses[3]["range"]?["start"]?["line"] == 2 && lenses[3]["command"]?["arguments"] == [.string(uri), "two"])
+
+        // Build to stage one: the client is asked to create a progress token, then gets begin, reports, end.
+        s.call(3, "workspace/executeCommand", ["command": "estiba.build", "arguments": [.string(uri), "one"]])
+        var request: JSONValue?
+        while request == nil, let m = try s.next(timeout: 60) { if m["method"] == "window/workDoneProgress/create" { request = m } }
+        let create = try #require(request)
+        s.send(["jsonrpc": "2.0", "id": create["id"] ?? .null, "result": .null])
+        var kinds: [String] = []
+        var shown: String?
+        var result: JSONValue?
+        while result == nil, let m = try s.next(timeout: 120) {
+            if m["method"] == "$/progress" { kinds.append(m["params"]?["value"]?["kind"]?.stringValue ?? "") }
+            if m["method"] == "window/showMessage" { shown = m["params"]?["message"]?.stringValue }
+            if m["id"] == 3 { result = m }
+        }
+        #expect(kinds.first == "begin" && kinds.last == "end" && kinds.contains("report"), "\(kinds)")
+        let image = try #require(result?["result"]?["image"]?.stringValue)
+        #expect(shown == "Built \(image.dropFirst(7).prefix(12))")
+
+        // A failing step: the error comes back and lands on the RUN's line as a diagnostic.
+        s.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": .string(uri), "version": 2], "contentChanges": [["text": "FROM busybox\nRUN exit 3\n"]]])
+        _ = try s.diagnostics(uri)
+        s.call(4, "workspace/executeCommand", ["command": "estiba.build", "arguments": [.string(uri)]])
+        var failure: JSONValue?
+        var published: JSONValue?
+        while failure == nil || published == nil, let m = try s.next(timeout: 120) {
+            if m["method"] == "window/workDoneProgress/create" { s.send(["jsonrpc": "2.0", "id": m["id"] ?? .null, "result": .null]) }
+            if m["method"] == "textDocument/publishDiagnostics" { published = m["params"] }
+            if m["id"] == 4 { failure = m }
+        }
+        #expect(failure?["error"] != nil)
+        let diagnostic = try #require(published?["diagnostics"]?.arrayValue?.first { $0["code"] == "build-failed" })
+        #expect(diagnostic["range"]?["start"]?["line"] == 1)
+    }
 }
