@@ -1,0 +1,188 @@
+import CCurl
+import System
+
+/// One HTTP request: method, URL and headers.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    /// Redirects are followed (an `Authorization` header is not sent on to another host); an `https` request is
+    /// never redirected to plain `http`.
+    public var followRedirects: Bool
+    /// A PEM file of certificate authorities to trust instead of the system's.
+    public var caFile: String?
+    /// A transfer making no progress (under 1 byte/s) for this long is abandoned.
+    public var stallSeconds: Int
+
+    public init(
+        method: String = "GET", url: String, headers: [(name: String, value: String)] = [], followRedirects: Bool = true,
+        caFile: String? = nil, stallSeconds: Int = 60
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.followRedirects = followRedirects
+        self.caFile = caFile
+        self.stallSeconds = stallSeconds
+    }
+}
+
+/// The final response of a request (after redirects): status, headers and the URL it came from.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var url: String
+    /// The body of a response whose status is not 2xx (its first 64 KiB); a 2xx body goes to the caller.
+    public var errorBody: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)], url: String, errorBody: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.url = url
+        self.errorBody = errorBody
+    }
+
+    public var succeeded: Bool { (200..<300).contains(status) }
+
+    /// The last value of the header `name` (names compare without case).
+    public func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.last { $0.name.lowercased() == n }?.value
+    }
+
+    /// Every value of the header `name`.
+    public func headers(_ name: String) -> [String] {
+        let n = name.lowercased()
+        return headers.filter { $0.name.lowercased() == n }.map(\.value)
+    }
+}
+
+/// Why a request got no response.
+public enum TransportFailure: String, Sendable {
+    case resolve, connect, tls, timeout, other
+}
+
+extension Fetch {
+    private final class Exchange {
+        let body: (UnsafeRawBufferPointer) throws(EstibaError) -> Void
+        var headers: [(name: String, value: String)] = []
+        var status = 0
+        var errorBody: [UInt8] = []
+        var bodyError: EstibaError?
+        init(_ body: @escaping (UnsafeRawBufferPointer) throws(EstibaError) -> Void) { self.body = body }
+    }
+
+    /// Performs `request`, passing the final response's body to `body` as it arrives when its status is 2xx
+    /// (blocking: call it on a thread of its own). Any status is a response; a request that gets none fails `.unavailable` with
+    /// `context["transport"]` naming why (`TransportFailure`), and a failure of `body` is rethrown as it is.
+    public static func perform(
+        _ request: HTTPRequest, body: @escaping (UnsafeRawBufferPointer) throws(EstibaError) -> Void
+    ) throws(EstibaError) -> HTTPResponse {
+        guard let api = Fetch.api else {
+            throw EstibaError(
+                .failedPrecondition,
+                "libcurl (libcurl.so.4) is not installed; install it (apt-get install libcurl4) to talk to registries.")
+        }
+        guard let curl = ccurl_init(api) else { throw EstibaError(.internal, "libcurl could not start a transfer.") }
+        defer { ccurl_cleanup(api, curl) }
+        var list: UnsafeMutablePointer<curl_slist>?
+        defer { if let list { ccurl_slist_free(api, list) } }
+        for (name, value) in request.headers {
+            guard let grown = ccurl_slist_append(api, list, "\(name): \(value)") else {
+                throw EstibaError(.internal, "libcurl could not hold the request's headers.")
+            }
+            list = grown
+        }
+        let exchange = Exchange(body)
+        let context = Unmanaged.passUnretained(exchange).toOpaque()
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
+            _ = ccurl_set_string(api, curl, CURLOPT_URL, request.url)
+            switch request.method {
+            case "GET": break
+            case "HEAD": _ = ccurl_set_long(api, curl, CURLOPT_NOBODY, 1)
+            default: _ = ccurl_set_string(api, curl, CURLOPT_CUSTOMREQUEST, request.method)
+            }
+            let https = request.url.lowercased().hasPrefix("https:")
+            _ = ccurl_set_long(api, curl, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+            _ = ccurl_set_long(api, curl, CURLOPT_MAXREDIRS, 10)
+            _ = ccurl_set_string(api, curl, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https")
+            _ = ccurl_set_string(api, curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https")
+            _ = ccurl_set_long(api, curl, CURLOPT_CONNECTTIMEOUT, 30)
+            _ = ccurl_set_long(api, curl, CURLOPT_LOW_SPEED_LIMIT, 1)
+            _ = ccurl_set_long(api, curl, CURLOPT_LOW_SPEED_TIME, request.stallSeconds)
+            _ = ccurl_set_long(api, curl, CURLOPT_NOSIGNAL, 1)
+            _ = ccurl_set_string(api, curl, CURLOPT_USERAGENT, "estiba")
+            if let ca = request.caFile { _ = ccurl_set_string(api, curl, CURLOPT_CAINFO, ca) }
+            if let list { _ = ccurl_set_header_list(api, curl, list) }
+            _ = ccurl_set_pointer(api, curl, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errors.baseAddress))
+            _ = ccurl_set_pointer(api, curl, CURLOPT_WRITEDATA, context)
+            _ = ccurl_set_pointer(api, curl, CURLOPT_HEADERDATA, context)
+            _ = ccurl_set_header_function(api, curl) { data, size, count, ctx in
+                guard let data, let ctx else { return 0 }
+                let x = Unmanaged<Exchange>.fromOpaque(ctx).takeUnretainedValue()
+                let total = size * count
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: total), as: UTF8.self)
+                if line.hasPrefix("HTTP/") {
+                    // A new response (after a redirect or a 100): only the final one's headers count.
+                    x.headers = []
+                    x.errorBody = []
+                    let fields = line.split(separator: " ", maxSplits: 2)
+                    x.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+                } else if let colon = line.firstIndex(of: ":") {
+                    let name = line[..<colon].trimmingBlanks
+                    let value = line[line.index(after: colon)...].trimmingBlanks
+                    x.headers.append((String(name), String(value)))
+                }
+                return total
+            }
+            _ = ccurl_set_write(api, curl) { data, size, count, ctx in
+                guard let data, let ctx else { return 0 }
+                let x = Unmanaged<Exchange>.fromOpaque(ctx).takeUnretainedValue()
+                let total = size * count
+                guard (200..<300).contains(x.status) else {
+                    let room = max(0, 65536 - x.errorBody.count)
+                    x.errorBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(total, room)))
+                    return total
+                }
+                do throws(EstibaError) { try x.body(UnsafeRawBufferPointer(start: data, count: total)) } catch {
+                    x.bodyError = error
+                    return 0
+                }
+                return total
+            }
+            return ccurl_perform(api, curl)
+        }
+        if let failure = exchange.bodyError { throw failure }
+        guard code == CURLE_OK else {
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let reason = detail.isEmpty ? (ccurl_strerror(api, code).map { String(cString: $0) } ?? "error \(code.rawValue)") : detail
+            throw EstibaError(
+                .unavailable, "No response from \(request.url): \(reason).",
+                context: ["url": request.url, "transport": Self.failure(code).rawValue])
+        }
+        let effective = ccurl_effective_url(api, curl).map { String(cString: $0) } ?? request.url
+        return HTTPResponse(status: ccurl_response_code(api, curl), headers: exchange.headers, url: effective, errorBody: exchange.errorBody)
+    }
+
+    static func failure(_ code: CURLcode) -> TransportFailure {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .resolve
+        case CURLE_COULDNT_CONNECT: .connect
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
+            .tls
+        default: .other
+        }
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingBlanks: Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" { s.removeLast() }
+        return s
+    }
+}
