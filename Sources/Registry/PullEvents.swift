@@ -1,0 +1,58 @@
+import ImageStore
+
+/// What a pull reports as it goes.
+public enum PullEvent: Sendable, Equatable {
+    /// The manifest is resolved: `tagOrDigest` of `repository` (Docker's `latest: Pulling from library/busybox`).
+    case resolving(tagOrDigest: String, repository: String)
+    /// A layer's progress; `id` is its blob digest.
+    case layer(id: Digest, LayerStatus)
+}
+
+/// Where one layer of a pull is.
+public enum LayerStatus: Sendable, Equatable {
+    case alreadyExists
+    case waiting
+    case downloading(bytes: Int64, total: Int64)
+    case verifying
+    case downloaded
+    case extracting
+    case complete
+
+    /// Docker's word for it (`Pull complete`, `Already exists`…).
+    public var text: String {
+        switch self {
+        case .alreadyExists: "Already exists"
+        case .waiting: "Waiting"
+        case .downloading: "Downloading"
+        case .verifying: "Verifying Checksum"
+        case .downloaded: "Download complete"
+        case .extracting: "Extracting"
+        case .complete: "Pull complete"
+        }
+    }
+
+    /// The name of the state in progress notifications.
+    public var name: String {
+        switch self {
+        case .alreadyExists: "already-exists"
+        case .waiting: "waiting"
+        case .downloading: "downloading"
+        case .verifying: "verifying"
+        case .downloaded: "downloaded"
+        case .extracting: "extracting"
+        case .complete: "done"
+        }
+    }
+}
+
+/// The outcome of a pull.
+public struct PullResult: Sendable {
+    /// The reference pulled, normalised (`docker.io/library/busybox:latest`).
+    public var reference: RemoteReference
+    /// The digest of the manifest (or index) the reference resolved to.
+    public var digest: Digest
+    /// The image in the store; its ID is the config digest.
+    public var image: ImageRecord
+    /// False when the store already had the image under this reference.
+    public var downloaded: Bool
+}
