@@ -13,10 +13,12 @@ public struct HTTPRequest: Sendable {
     public var caFile: String?
     /// A transfer making no progress (under 1 byte/s) for this long is abandoned.
     public var stallSeconds: Int
+    /// A transfer taking longer than this in all is abandoned; nil: no limit.
+    public var timeoutSeconds: Int?
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], followRedirects: Bool = true,
-        caFile: String? = nil, stallSeconds: Int = 60
+        caFile: String? = nil, stallSeconds: Int = 60, timeoutSeconds: Int? = nil
     ) {
         self.method = method
         self.url = url
@@ -24,6 +26,7 @@ public struct HTTPRequest: Sendable {
         self.followRedirects = followRedirects
         self.caFile = caFile
         self.stallSeconds = stallSeconds
+        self.timeoutSeconds = timeoutSeconds
     }
 }
 
@@ -111,6 +114,7 @@ extension Fetch {
             _ = ccurl_set_long(api, curl, CURLOPT_CONNECTTIMEOUT, 30)
             _ = ccurl_set_long(api, curl, CURLOPT_LOW_SPEED_LIMIT, 1)
             _ = ccurl_set_long(api, curl, CURLOPT_LOW_SPEED_TIME, request.stallSeconds)
+            if let limit = request.timeoutSeconds { _ = ccurl_set_long(api, curl, CURLOPT_TIMEOUT, limit) }
             _ = ccurl_set_long(api, curl, CURLOPT_NOSIGNAL, 1)
             _ = ccurl_set_string(api, curl, CURLOPT_USERAGENT, "estiba")
             if let ca = request.caFile { _ = ccurl_set_string(api, curl, CURLOPT_CAINFO, ca) }

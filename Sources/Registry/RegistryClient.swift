@@ -87,8 +87,10 @@ public final class RegistryClient: Sendable {
         for (i, scheme) in schemes.enumerated() {
             let base = scheme + "://" + host
             let response: HTTPResponse
+            // A probe with another scheme left to try gives up soon (a plain HTTP server may never answer TLS).
+            let probe = HTTPRequest(url: base + "/v2/", timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
             do throws(EstibaError) {
-                response = try await perform(HTTPRequest(url: base + "/v2/"), receiver: MemoryReceiver(limit: 1 << 20, what: "The registry's answer"))
+                response = try await perform(probe, receiver: MemoryReceiver(limit: 1 << 20, what: "The registry's answer"))
             } catch {
                 if i + 1 < schemes.count { continue }
                 throw error

@@ -56,7 +56,7 @@ final class LocalRegistry {
 
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         removeTree(directory)

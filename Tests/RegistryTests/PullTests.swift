@@ -192,6 +192,54 @@ import Testing
         #expect(pulled.downloaded)
     }
 
+    @Test func bearerTokensAreFetchedForTheRepositoryScopeAndFetchedAgainWhenRefused() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let layout = try await busyboxLayout()
+        defer { removeTree(layout) }
+        try registry.copy("oci:\(layout)/oci:busybox:latest", to: "team/app:1")
+        // Each token is good for two requests: the pull (manifest, config, layer) needs a second one.
+        let proxy = try TokenProxy(upstream: registry, uses: 2)
+        defer { proxy.stop() }
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        await #expect {
+            _ = try await pull(store, "\(proxy.host)/team/app:1")
+        } throws: { e in (e as? EstibaError)?.message.contains("run estiba login \(proxy.host)") == true }
+        let pulled = try await pull(store, "\(proxy.host)/team/app:1", credentials: RegistryCredentials(username: "alice", password: "s3cret"))
+        #expect(pulled.image.id.description == (try JSONValue.parse(try registry.inspect("team/app:1", "--raw")))["config"]?["digest"]?.stringValue)
+        let requests = proxy.tokenRequests
+        #expect(requests.count == 3, "\(requests)")
+        #expect(requests.allSatisfy { $0 == "service=estiba-test&scope=repository%3Ateam%2Fapp%3Apull" }, "\(requests)")
+    }
+
+    @Test func pullsUncompressedLayers() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let layout = try await busyboxLayout(extraFile: "plain")
+        defer { removeTree(layout) }
+        // The layout's own manifest: its layer is an uncompressed tar.
+        let index = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: layout + "/oci/index.json"))))
+        let digestText = try #require(index["manifests"]?.arrayValue?.first?["digest"]?.stringValue)
+        let manifestDigest = try #require(Digest(digestText))
+        func blob(_ d: Digest) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: layout + "/oci/blobs/sha256/" + d.hex))) }
+        let manifestBytes = try blob(manifestDigest)
+        let manifest = try Manifest(bytes: manifestBytes)
+        #expect(manifest.layers.map(\.mediaType) == [MediaType.layer])
+        try registry.push(
+            repository: "plain/app", blobs: [try blob(manifest.config.digest)] + (try manifest.layers.map { try blob($0.digest) }),
+            manifest: manifestBytes, mediaType: MediaType.imageManifest, reference: "v1")
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        let pulled = try await pull(store, "\(registry.host)/plain/app:v1")
+        #expect(pulled.image.id == manifest.config.digest)
+        let lower = try await store.lowerDirectories(of: pulled.image)
+        #expect(try String(contentsOfFile: lower[0] + "/marker", encoding: .utf8) == "plain")
+        #expect(await store.verify().problems.isEmpty)
+    }
+
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
         let registry = try LocalRegistry()
         let root = try temporaryDirectory("pull")
