@@ -76,8 +76,9 @@ extension Fetch {
     }
 
     /// Performs `request`, passing the final response's body to `body` as it arrives when its status is 2xx
-    /// (blocking: call it on a thread of its own). Any status is a response; a request that gets none fails `.unavailable` with
-    /// `context["transport"]` naming why (`TransportFailure`), and a failure of `body` is rethrown as it is.
+    /// (blocking: call it on a thread of its own). Any status is a response; a request that gets none fails
+    /// `.unavailable` with `context["transport"]` naming why (`TransportFailure`) and `context["reason"]` in
+    /// libcurl's words; a failure of `body` is rethrown as it is.
     public static func perform(
         _ request: HTTPRequest, body: @escaping (UnsafeRawBufferPointer) throws(EstibaError) -> Void
     ) throws(EstibaError) -> HTTPResponse {
@@ -163,7 +164,7 @@ extension Fetch {
             let reason = detail.isEmpty ? (ccurl_strerror(api, code).map { String(cString: $0) } ?? "error \(code.rawValue)") : detail
             throw EstibaError(
                 .unavailable, "No response from \(request.url): \(reason).",
-                context: ["url": request.url, "transport": Self.failure(code).rawValue])
+                context: ["url": request.url, "transport": Self.failure(code).rawValue, "reason": reason])
         }
         let effective = ccurl_effective_url(api, curl).map { String(cString: $0) } ?? request.url
         return HTTPResponse(status: ccurl_response_code(api, curl), headers: exchange.headers, url: effective, errorBody: exchange.errorBody)

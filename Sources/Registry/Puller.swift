@@ -80,12 +80,12 @@ public struct Puller: Sendable {
                 .notFound, "\(shown) is for \(config.os)/\(config.architecture)\(config.variant.map { "/" + $0 } ?? ""), not \(platform).",
                 context: ["reference": shown])
         }
+        onEvent(.resolving(tagOrDigest: reference.digest?.description ?? reference.tag ?? "latest", repository: reference.repository))
         let id = manifest.config.digest
         let local = reference.localReference
         if let local, let existing = try? await store.image(local.description), existing.id == id {
             return PullResult(reference: reference, digest: topDigest, image: existing, downloaded: false)
         }
-        onEvent(.resolving(tagOrDigest: reference.digest?.description ?? reference.tag ?? "latest", repository: reference.repository))
         let record = try await store.withLease { () async throws(EstibaError) -> ImageRecord in
             try await receive(manifest: manifest, config: config, configBytes: configBytes, shown: shown, onEvent: onEvent)
         }

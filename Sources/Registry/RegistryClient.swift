@@ -75,7 +75,7 @@ public final class RegistryClient: Sendable {
 
     static func transportFailure(_ error: EstibaError, host: String) -> EstibaError {
         guard let transport = error.context["transport"] else { return error }
-        let reason = error.message.hasPrefix("No response from ") ? String(error.message.drop { $0 != ":" }.dropFirst(2).dropLast()) : error.message
+        let reason = error.context["reason"] ?? error.message
         if transport == TransportFailure.tls.rawValue { return .registryTLS(host, reason) }
         return .registryUnreachable(host, reason)
     }
