@@ -113,6 +113,40 @@ import Testing
         #expect(badPlatform.status == 1 && badPlatform.output.contains("os/arch[/variant]"), "\(badPlatform.output)")
     }
 
+    @Test func pullOverJSONRPCStreamsLayerProgress() throws {
+        let registry = try Registry()
+        defer { registry.stop() }
+        guard let configDigest = try seed(registry, "rpc/app:2") else { return }
+        let service = try StdioService()
+        defer { _ = try? service.terminate() }
+        service.sendLine(request(1, "pull", ["reference": .string("\(registry.host)/rpc/app:2")]))
+        var notifications: [JSONValue] = []
+        var reply: JSONValue?
+        while reply == nil, let m = try service.reader.json(timeout: 60) {
+            if m["method"]?.stringValue == "pull/progress" { notifications.append(m["params"] ?? .null) } else { reply = m }
+        }
+        let result = try #require(reply?["result"], "\(String(describing: reply))")
+        #expect(result["Id"]?.stringValue == configDigest)
+        #expect(result["RepoTags"] == .array([.string("\(registry.host)/rpc/app:2")]))
+        #expect(result["Status"] == "downloaded")
+        let doc = try JSONValue.parse(Array(try Data(contentsOf: Paths.repo.appendingPathComponent("Protocol/openrpc.json"))))
+        let validator = SchemaValidator(document: doc)
+        let progressSchema = doc["x-notifications"]?.arrayValue?.first { $0["name"] == "pull/progress" }?["params"] ?? .null
+        for n in notifications { #expect(validator.validate(n, progressSchema).isEmpty, "\(n)") }
+        let resultSchema = doc["methods"]?.arrayValue?.first { $0["name"] == "pull" }?["result"]?["schema"] ?? .null
+        #expect(validator.validate(result, resultSchema).isEmpty, "\(validator.validate(result, resultSchema))")
+        let statuses = notifications.compactMap { $0["status"]?.stringValue }
+        #expect(notifications.first?["event"] == "resolved")
+        #expect(statuses.first == "waiting" && statuses.contains("downloading") && statuses.contains("verifying") && statuses.last == "done", "\(statuses)")
+        #expect(notifications.allSatisfy { $0["id"] == .int(1) })
+        // Again: up to date; an unknown tag is a not-found error.
+        service.sendLine(request(2, "pull", ["reference": .string("\(registry.host)/rpc/app:2"), "progress": false]))
+        #expect(try service.reader.json(timeout: 60)?["result"]?["Status"] == "up-to-date")
+        service.sendLine(request(3, "pull", ["reference": .string("\(registry.host)/rpc/app:nope")]))
+        let missing = try #require(try service.reader.json(timeout: 60))
+        #expect(missing["error"]?["data"]?["kind"] == "not-found", "\(missing)")
+    }
+
     @Test func pullUsesCredentialsFromTheDockerConfig() throws {
         let registry = try Registry(users: ["bob": "hunter2"])
         defer { registry.stop() }
