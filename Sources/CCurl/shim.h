@@ -55,3 +55,10 @@ static inline CURLcode ccurl_set_header_list(const struct ccurl_api *a, CURL *c,
 static inline struct curl_slist *ccurl_slist_append(const struct ccurl_api *a, struct curl_slist *l, const char *s) { return a->slist_append(l, s); }
 static inline void ccurl_slist_free(const struct ccurl_api *a, struct curl_slist *l) { a->slist_free_all(l); }
 static inline long ccurl_response_code(const struct ccurl_api *a, CURL *c) { long v = 0; a->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &v); return v; }
+typedef int (*ccurl_progress_fn)(void *context, curl_off_t download_total, curl_off_t download_now, curl_off_t upload_total, curl_off_t upload_now);
+/* Calls `f` about once a second and as data moves; a nonzero return stops the transfer. */
+static inline CURLcode ccurl_set_progress(const struct ccurl_api *a, CURL *c, ccurl_progress_fn f, void *context) {
+    a->easy_setopt(c, CURLOPT_XFERINFODATA, context);
+    a->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, f);
+    return a->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+}

@@ -15,10 +15,12 @@ public struct HTTPRequest: Sendable {
     public var stallSeconds: Int
     /// A transfer taking longer than this in all is abandoned; nil: no limit.
     public var timeoutSeconds: Int?
+    /// Asked about once a second: true stops the transfer, which then fails `.cancelled`.
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], followRedirects: Bool = true,
-        caFile: String? = nil, stallSeconds: Int = 60, timeoutSeconds: Int? = nil
+        caFile: String? = nil, stallSeconds: Int = 60, timeoutSeconds: Int? = nil, shouldStop: (@Sendable () -> Bool)? = nil
     ) {
         self.method = method
         self.url = url
@@ -27,6 +29,7 @@ public struct HTTPRequest: Sendable {
         self.caFile = caFile
         self.stallSeconds = stallSeconds
         self.timeoutSeconds = timeoutSeconds
+        self.shouldStop = shouldStop
     }
 }
 
@@ -68,6 +71,8 @@ public enum TransportFailure: String, Sendable {
 extension Fetch {
     private final class Exchange {
         let body: (UnsafeRawBufferPointer) throws(EstibaError) -> Void
+        var shouldStop: (@Sendable () -> Bool)?
+        var stopped = false
         var headers: [(name: String, value: String)] = []
         var status = 0
         var errorBody: [UInt8] = []
@@ -98,6 +103,7 @@ extension Fetch {
             list = grown
         }
         let exchange = Exchange(body)
+        exchange.shouldStop = request.shouldStop
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
@@ -156,9 +162,19 @@ extension Fetch {
                 }
                 return total
             }
+            if request.shouldStop != nil {
+                _ = ccurl_set_progress(api, curl, { ctx, _, _, _, _ in
+                    guard let ctx else { return 0 }
+                    let x = Unmanaged<Exchange>.fromOpaque(ctx).takeUnretainedValue()
+                    guard x.shouldStop?() == true else { return 0 }
+                    x.stopped = true
+                    return 1
+                }, context)
+            }
             return ccurl_perform(api, curl)
         }
         if let failure = exchange.bodyError { throw failure }
+        if exchange.stopped { throw EstibaError.cancelled }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let reason = detail.isEmpty ? (ccurl_strerror(api, code).map { String(cString: $0) } ?? "error \(code.rawValue)") : detail

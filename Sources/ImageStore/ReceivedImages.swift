@@ -4,8 +4,15 @@ import System
 /// gives, then it is checked, stored and extracted here under the current lease, and the image is listed (its tag
 /// written) last.
 extension ImageStore {
-    /// Whether the layer with this diff ID is stored already (a pull skips it).
-    public nonisolated func hasLayer(diffID: Digest) -> Bool { content.exists(diffID) }
+    /// The size of the layer with this diff ID when it is stored already (a pull skips it), held by the current
+    /// lease from then on so no collection takes it before the image names it; nil when it is not stored.
+    public nonisolated func holdStoredLayer(diffID: Digest) async throws(EstibaError) -> Int64? {
+        let hold = try await ContentLease.shared(layout)
+        defer { hold.release() }
+        guard let size = content.size(diffID) else { return nil }
+        try StoreLease.current?.hold([.blob(diffID)])
+        return size
+    }
 
     /// A new empty file in `tmp/` for a download, held by the current lease so no collection removes it while it
     /// is written. `storeLayer` consumes it; otherwise the caller removes it.
@@ -60,9 +67,4 @@ extension ImageStore {
         }
         return try await add(configBytes: configBytes, layers: layers, references: references)
     }
-}
-
-extension ImageStore {
-    /// The size of a stored layer blob.
-    public nonisolated func layerSize(diffID: Digest) -> Int64? { content.size(diffID) }
 }

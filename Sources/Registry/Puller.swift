@@ -97,8 +97,15 @@ public struct Puller: Sendable {
         manifest: Manifest, config: ImageConfig, configBytes: [UInt8], shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> ImageRecord {
         var missing: [Int] = []
+        var present: [Digest: Int64] = [:]
         for (i, layer) in manifest.layers.enumerated() {
-            if store.hasLayer(diffID: config.diffIDs[i]) || missing.contains(where: { config.diffIDs[$0] == config.diffIDs[i] }) {
+            let diffID = config.diffIDs[i]
+            if present[diffID] == nil, !missing.contains(where: { config.diffIDs[$0] == diffID }),
+                let size = try await store.holdStoredLayer(diffID: diffID)
+            {
+                present[diffID] = size
+            }
+            if present[diffID] != nil || missing.contains(where: { config.diffIDs[$0] == diffID }) {
                 onEvent(.layer(id: layer.digest, .alreadyExists))
             } else {
                 missing.append(i)
@@ -108,10 +115,10 @@ public struct Puller: Sendable {
         let stored = try await download(missing, manifest: manifest, diffIDs: config.diffIDs, shown: shown, onEvent: onEvent)
         var layers: [(digest: Digest, size: Int64)] = []
         for (i, diffID) in config.diffIDs.enumerated() {
-            if let s = stored[i] {
+            if let s = stored[i] ?? stored.first(where: { config.diffIDs[$0.key] == diffID })?.value {
                 layers.append(s)
             } else {
-                layers.append((diffID, store.layerSize(diffID: diffID) ?? 0))
+                layers.append((diffID, present[diffID] ?? 0))
             }
         }
         for i in missing { onEvent(.layer(id: manifest.layers[i].digest, .extracting)) }
@@ -198,7 +205,7 @@ public struct Puller: Sendable {
         while true {
             attempt += 1
             do throws(EstibaError) {
-                let response = try await client.get("\(reference.repository)/blobs/\(digest)", receiver: receiver)
+                let response = try await client.get("\(reference.repository)/blobs/\(digest)", cancellation: receiver.cancelled, receiver: receiver)
                 guard response.status != 404 else {
                     throw .registryUnknown("\(what) (blob \(digest.short))", host: reference.domain, repository: reference.repository)
                 }

@@ -34,8 +34,11 @@ public final class RegistryClient: Sendable {
     var scope: String { "repository:\(repository):pull" }
 
     /// GETs `path` (under `/v2/`), passing a 2xx body to `receiver`. Returns the response when it is 2xx or 404;
-    /// any other status is a failure worded for the user.
-    func get(_ path: String, accept: [String] = [], range: Int64? = nil, receiver: some ResponseReceiver) async throws(EstibaError) -> HTTPResponse {
+    /// any other status is a failure worded for the user. A set `cancellation` stops the transfer within about a
+    /// second.
+    func get(
+        _ path: String, accept: [String] = [], range: Int64? = nil, cancellation: PullCancellation? = nil, receiver: some ResponseReceiver
+    ) async throws(EstibaError) -> HTTPResponse {
         let base = try await baseURL()
         var headers: [(name: String, value: String)] = []
         if !accept.isEmpty { headers.append(("Accept", accept.joined(separator: ", "))) }
@@ -43,6 +46,7 @@ public final class RegistryClient: Sendable {
         var retried = false
         while true {
             var request = HTTPRequest(url: base + "/v2/" + path, headers: headers)
+            if let cancellation { request.shouldStop = { cancellation.isSet } }
             if let authorization = try await authorization() { request.headers.append(("Authorization", authorization)) }
             let response = try await perform(request, receiver: receiver)
             if response.status == 401, !retried {

@@ -240,6 +240,40 @@ import Testing
         #expect(await store.verify().problems.isEmpty)
     }
 
+    @Test func aCancelledPullStopsItsDownloadsAndLeavesNothing() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let layout = try await busyboxLayout()
+        defer { removeTree(layout) }
+        try registry.copy("oci:\(layout)/oci:busybox:latest", to: "slow/app:1")
+        let proxy = try SlowProxy(upstream: registry)
+        defer { proxy.stop() }
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        let events = Events()
+        let started = ContinuousClock.now
+        let name = "\(proxy.host)/slow/app:1"
+        let pull = Task { try await PullTests().pull(store, name, events: events) }
+        // Cancelled once the layer is downloading (the whole of it takes several seconds through the proxy).
+        while !events.all.contains(where: { if case .layer(_, .downloading) = $0 { true } else { false } }) {
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+        let cancelled = ContinuousClock.now
+        pull.cancel()
+        let outcome = await pull.result
+        // The layer (about 1 MiB at 160 KiB/s) would take over 6 s more.
+        #expect(ContinuousClock.now - cancelled < .seconds(3), "the download went on after the cancel")
+        #expect(throws: EstibaError.self) { try outcome.get() }
+        if case .failure(let e as EstibaError) = outcome { #expect(e.code == .cancelled, "\(e)") }
+        #expect(try await store.images().isEmpty)
+        for dir in ["oci/blobs/sha256", "snapshots", "tmp", "leases"] {
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + dir)) ?? []
+            #expect(left.isEmpty, "\(dir): \(left)")
+        }
+    }
+
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
         let registry = try LocalRegistry()
         let root = try temporaryDirectory("pull")
