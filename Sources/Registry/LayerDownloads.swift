@@ -75,23 +75,12 @@ extension Puller {
         }
     }
 
-    /// GETs a blob into `receiver`, trying again (from the start) up to 3 times after a broken transfer or a
-    /// server error.
+    /// GETs a blob into `receiver` (which the client empties before each new attempt).
     func fetchBlob(_ digest: Digest, into receiver: BlobReceiver, what: String) async throws(EstibaError) -> HTTPResponse {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do throws(EstibaError) {
-                let response = try await client.get("\(reference.repository)/blobs/\(digest)", cancellation: receiver.cancelled, receiver: receiver)
-                guard response.status != 404 else {
-                    throw .registryUnknown("\(what) (blob \(digest.short))", host: reference.domain, repository: reference.repository)
-                }
-                return response
-            } catch {
-                guard attempt < 3, error.code == .unavailable, !receiver.cancelled.isSet else { throw error }
-                do { try await Task.sleep(for: .milliseconds(250 << attempt)) } catch { throw EstibaError.cancelled }
-                try receiver.reset()
-            }
+        let response = try await client.get("\(reference.repository)/blobs/\(digest)", cancellation: receiver.cancelled, receiver: receiver)
+        guard response.status != 404 else {
+            throw .registryUnknown("\(what) (blob \(digest.short))", host: reference.domain, repository: reference.repository)
         }
+        return response
     }
 }

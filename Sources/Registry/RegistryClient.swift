@@ -33,9 +33,12 @@ public final class RegistryClient: Sendable {
     var host: String { endpoint.host }
     var scope: String { "repository:\(repository):pull" }
 
+    /// How many times a request is sent before a server error or a broken transfer is final.
+    static let attempts = 4
+
     /// GETs `path` (under `/v2/`), passing a 2xx body to `receiver`. Returns the response when it is 2xx or 404;
-    /// any other status is a failure worded for the user. A set `cancellation` stops the transfer within about a
-    /// second.
+    /// any other status is a failure worded for the user. A broken transfer or a 408, 429 or 5xx answer is tried
+    /// again (from the start, after 0.5, 1 and 2 s); a set `cancellation` stops the transfer within about a second.
     func get(
         _ path: String, accept: [String] = [], range: Int64? = nil, cancellation: PullCancellation? = nil, receiver: some ResponseReceiver
     ) async throws(EstibaError) -> HTTPResponse {
@@ -43,15 +46,24 @@ public final class RegistryClient: Sendable {
         var headers: [(name: String, value: String)] = []
         if !accept.isEmpty { headers.append(("Accept", accept.joined(separator: ", "))) }
         if let range { headers.append(("Range", "bytes=\(range)-")) }
-        var retried = false
+        var reauthorized = false
+        var attempt = 1
         while true {
             var request = HTTPRequest(url: base + "/v2/" + path, headers: headers)
             if let cancellation { request.shouldStop = { cancellation.isSet } }
             if let authorization = try await authorization() { request.headers.append(("Authorization", authorization)) }
-            let response = try await perform(request, receiver: receiver)
-            if response.status == 401, !retried {
+            let response: HTTPResponse
+            do throws(EstibaError) {
+                response = try await perform(request, receiver: receiver)
+            } catch {
+                let broken = error.context["transport"].map { $0 != TransportFailure.tls.rawValue } ?? false
+                guard broken, attempt < Self.attempts, cancellation?.isSet != true else { throw error }
+                try await again(&attempt, receiver)
+                continue
+            }
+            if response.status == 401, !reauthorized {
                 // A token that expired or lacks the scope: ask again with the challenge this response carries.
-                retried = true
+                reauthorized = true
                 let challenge = AuthChallenge.parse(response.headers("WWW-Authenticate")).first
                 let scope = self.scope
                 state.withLock { s in
@@ -61,8 +73,21 @@ public final class RegistryClient: Sendable {
                 continue
             }
             if response.succeeded || response.status == 404 { return response }
+            if [408, 429].contains(response.status) || (500...599).contains(response.status), attempt < Self.attempts,
+                cancellation?.isSet != true
+            {
+                try await again(&attempt, receiver)
+                continue
+            }
             throw failure(response)
         }
+    }
+
+    /// Waits before the next attempt (0.5 s, then twice as long each time) and empties the receiver.
+    private func again(_ attempt: inout Int, _ receiver: some ResponseReceiver) async throws(EstibaError) {
+        do { try await Task.sleep(for: .milliseconds(250 << attempt)) } catch { throw EstibaError.cancelled }
+        try receiver.reset()
+        attempt += 1
     }
 
     /// Sends `request` on a thread of its own; a request that gets no response fails with the registry named.
@@ -77,11 +102,13 @@ public final class RegistryClient: Sendable {
         }
     }
 
+    /// The registry's wording of a request that got no response; `context["transport"]` stays.
     static func transportFailure(_ error: EstibaError, host: String) -> EstibaError {
         guard let transport = error.context["transport"] else { return error }
         let reason = error.context["reason"] ?? error.message
-        if transport == TransportFailure.tls.rawValue { return .registryTLS(host, reason) }
-        return .registryUnreachable(host, reason)
+        var failure: EstibaError = transport == TransportFailure.tls.rawValue ? .registryTLS(host, reason) : .registryUnreachable(host, reason)
+        failure.context["transport"] = transport
+        return failure
     }
 
     /// `scheme://host` of the registry, found by `GET /v2/` (which also tells what authorization it wants).

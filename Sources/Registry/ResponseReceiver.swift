@@ -4,6 +4,8 @@ import System
 /// Where the body of a successful response goes as it arrives.
 protocol ResponseReceiver: Sendable {
     func receive(_ bytes: UnsafeRawBufferPointer) throws(EstibaError)
+    /// Forgets what was received (the request is sent again).
+    func reset() throws(EstibaError)
 }
 
 /// A small body (a manifest, a config, a token) kept in memory, up to `limit` bytes.
@@ -18,6 +20,8 @@ final class MemoryReceiver: ResponseReceiver {
     }
 
     var bytes: [UInt8] { buffer.withLock { $0 } }
+
+    func reset() { buffer.withLock { $0 = [] } }
 
     func receive(_ bytes: UnsafeRawBufferPointer) throws(EstibaError) {
         let result: Result<Void, EstibaError> = buffer.withLock { b in

@@ -246,7 +246,7 @@ import Testing
         let layout = try await busyboxLayout()
         defer { removeTree(layout) }
         try registry.copy("oci:\(layout)/oci:busybox:latest", to: "slow/app:1")
-        let proxy = try SlowProxy(upstream: registry)
+        let proxy = try FaultyProxy(upstream: registry, mode: .slow)
         defer { proxy.stop() }
         let root = try temporaryDirectory("pull")
         defer { removeTree(root) }
@@ -272,6 +272,28 @@ import Testing
             let left = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + dir)) ?? []
             #expect(left.isEmpty, "\(dir): \(left)")
         }
+    }
+
+    @Test func serverErrorsAndBrokenTransfersAreTriedAgain() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let layout = try await busyboxLayout()
+        defer { removeTree(layout) }
+        try registry.copy("oci:\(layout)/oci:busybox:latest", to: "flaky/app:1")
+        let proxy = try FaultyProxy(upstream: registry, mode: .flaky)
+        defer { proxy.stop() }
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        let pulled = try await pull(store, "\(proxy.host)/flaky/app:1")
+        let raw = try JSONValue.parse(try registry.inspect("flaky/app:1", "--raw"))
+        #expect(pulled.image.id.description == raw["config"]?["digest"]?.stringValue)
+        let layer = try #require(raw["layers"]?.arrayValue?.first?["digest"]?.stringValue)
+        // The manifest, the config and the layer were each refused once; the layer was also cut off once.
+        let faults = proxy.faults
+        #expect(faults.filter { $0.hasPrefix("503 ") }.count == 3, "\(faults)")
+        #expect(faults.contains("cut /v2/flaky/app/blobs/\(layer)"), "\(faults)")
+        #expect(await store.verify().problems.isEmpty)
     }
 
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
