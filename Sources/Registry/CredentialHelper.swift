@@ -17,16 +17,17 @@ struct CredentialHelper {
                 "The credential helper \(program) named in the Docker config is not installed; install it or remove it from the config.",
                 context: ["helper": program])
         }
-        let input = try Pipe()
+        // Its stdin is a socket: a helper that exits without reading fails our send with EPIPE, never SIGPIPE.
+        let input = try SocketPair()
         let output = try Pipe()
         var spawn = Spawn(executable: executable, arguments: [program, "get"])
-        spawn.descriptors = [0: .copy(input.readEnd), 1: .copy(output.writeEnd), 2: .nullDevice(writable: true)]
+        spawn.descriptors = [0: .copy(input.second), 1: .copy(output.writeEnd), 2: .nullDevice(writable: true)]
         spawn.closeOtherDescriptors = true
         let pid = try spawn.start()
-        input.readEnd.close()
+        input.second.close()
         output.writeEnd.close()
-        try? input.writeEnd.writeAll(server + "\n")
-        input.writeEnd.close()
+        try? input.first.send(Array((server + "\n").utf8))
+        input.first.close()
         let bytes = (try? output.readEnd.readAll(upTo: 1 << 20)) ?? []
         output.readEnd.close()
         let status = try Processes.wait(for: pid)

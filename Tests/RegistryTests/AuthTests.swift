@@ -86,6 +86,13 @@ import Testing
         #expect(try sources.credentials(domain: "docker.io", repository: "library/x") == RegistryCredentials(username: "hub-user", password: "hub-secret"))
         #expect(try sources.credentials(domain: "plain.example", repository: "x")?.username == "plain")
         #expect(try sources.credentials(domain: "unknown.example", repository: "x") == nil)
+        // A helper that exits without reading its input fails the lookup (and nothing else).
+        try write("#!/bin/sh\nexit 3\n", dir + "/bin/docker-credential-quick")
+        chmod(dir + "/bin/docker-credential-quick", 0o755)
+        try write(#"{"credsStore":"quick"}"#, dir + "/quick/config.json")
+        #expect {
+            try CredentialSources(environment: ["DOCKER_CONFIG": dir + "/quick", "PATH": dir + "/bin"]).credentials(domain: "a.example", repository: "x")
+        } throws: { ($0 as? EstibaError)?.message.contains("docker-credential-quick failed for a.example; run estiba login a.example") == true }
         try write(#"{"credsStore":"missing"}"#, dir + "/missing/config.json")
         #expect {
             try CredentialSources(environment: ["DOCKER_CONFIG": dir + "/missing", "PATH": dir + "/bin"]).credentials(domain: "a.example", repository: "x")
