@@ -184,3 +184,25 @@ func busyboxLayout(tag: String = "latest", extraFile: String? = nil) async throw
     _ = try await store.save(["busybox:\(tag)"], to: dir + "/oci", format: .ociDirectory)
     return dir
 }
+
+/// An OCI layout holding a three-layer image: busybox, then a layer adding `/second`, then that same layer again
+/// (images may repeat a layer); tagged `busybox:layers`. Returns its directory.
+func layeredLayout() async throws -> String {
+    let base = try await busyboxLayout(tag: "base")
+    let store = try ImageStore(root: base + "/store")
+    let record = try await store.image("busybox:base")
+    let extra = base + "/extra"
+    try FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
+    try "second layer\n".write(toFile: extra + "/second", atomically: true, encoding: .utf8)
+    let layer = try await store.addLayer(from: extra, overlayUpper: false)
+    var config = record.config
+    config.diffIDs += [layer.diffID, layer.diffID]
+    config.history += [HistoryEntry(created: nil, comment: "extra"), HistoryEntry(created: nil, comment: "extra again")]
+    let first = record.manifest.layers[0]
+    _ = try await store.add(
+        config: config, layers: [(first.digest, first.size), (layer.diffID, layer.size), (layer.diffID, layer.size)],
+        reference: ImageReference(name: "busybox", tag: "layers"))
+    removeTree(base + "/oci")
+    _ = try await store.save(["busybox:layers"], to: base + "/oci", format: .ociDirectory)
+    return base
+}

@@ -296,6 +296,32 @@ import Testing
         #expect(await store.verify().problems.isEmpty)
     }
 
+    @Test func pullsLayeredImagesWithARepeatedLayer() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let layout = try await layeredLayout()
+        defer { removeTree(layout) }
+        try registry.copy("oci:\(layout)/oci:busybox:layers", to: "layers/app:3")
+        let raw = try JSONValue.parse(try registry.inspect("layers/app:3", "--raw"))
+        let layerDigests = (raw["layers"]?.arrayValue ?? []).compactMap { $0["digest"]?.stringValue.flatMap { Digest($0) } }
+        #expect(layerDigests.count == 3)
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        let events = Events()
+        let pulled = try await pull(store, "\(registry.host)/layers/app:3", events: events)
+        #expect(pulled.image.id.description == raw["config"]?["digest"]?.stringValue)
+        #expect(pulled.image.config.diffIDs.count == 3 && pulled.image.chainIDs.count == 3)
+        // The repeated layer is fetched once.
+        #expect(events.statuses(layerDigests[2]).contains(.complete) || events.statuses(layerDigests[2]).contains(.alreadyExists))
+        #expect(events.all.filter { if case .layer(_, .verifying) = $0 { true } else { false } }.count == 2)
+        let lower = try await store.lowerDirectories(of: pulled.image)
+        #expect(lower.count == 3)
+        #expect(try String(contentsOfFile: lower[0] + "/second", encoding: .utf8) == "second layer\n")
+        #expect(FileManager.default.isExecutableFile(atPath: lower[2] + "/bin/busybox"))
+        #expect(await store.verify().problems.isEmpty)
+    }
+
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
         let registry = try LocalRegistry()
         let root = try temporaryDirectory("pull")
