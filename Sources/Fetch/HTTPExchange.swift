@@ -71,6 +71,8 @@ public enum TransportFailure: String, Sendable {
 extension Fetch {
     private final class Exchange {
         let body: (UnsafeRawBufferPointer) throws(EstibaError) -> Void
+        var onResponse: ((Int, [(name: String, value: String)]) throws(EstibaError) -> Void)?
+        var began = false
         var shouldStop: (@Sendable () -> Bool)?
         var stopped = false
         var headers: [(name: String, value: String)] = []
@@ -83,9 +85,11 @@ extension Fetch {
     /// Performs `request`, passing the final response's body to `body` as it arrives when its status is 2xx
     /// (blocking: call it on a thread of its own). Any status is a response; a request that gets none fails
     /// `.unavailable` with `context["transport"]` naming why (`TransportFailure`) and `context["reason"]` in
-    /// libcurl's words; a failure of `body` is rethrown as it is.
+    /// libcurl's words; a failure of `body` is rethrown as it is. `onResponse` sees the status and headers of a 2xx
+    /// response before its first body bytes (and may refuse it by throwing).
     public static func perform(
-        _ request: HTTPRequest, body: @escaping (UnsafeRawBufferPointer) throws(EstibaError) -> Void
+        _ request: HTTPRequest, onResponse: ((Int, [(name: String, value: String)]) throws(EstibaError) -> Void)? = nil,
+        body: @escaping (UnsafeRawBufferPointer) throws(EstibaError) -> Void
     ) throws(EstibaError) -> HTTPResponse {
         guard let api = Fetch.api else {
             throw EstibaError(
@@ -104,6 +108,7 @@ extension Fetch {
         }
         let exchange = Exchange(body)
         exchange.shouldStop = request.shouldStop
+        exchange.onResponse = onResponse
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
@@ -138,6 +143,7 @@ extension Fetch {
                     // A new response (after a redirect or a 100): only the final one's headers count.
                     x.headers = []
                     x.errorBody = []
+                    x.began = false
                     let fields = line.split(separator: " ", maxSplits: 2)
                     x.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
                 } else if let colon = line.firstIndex(of: ":") {
@@ -156,7 +162,13 @@ extension Fetch {
                     x.errorBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(total, room)))
                     return total
                 }
-                do throws(EstibaError) { try x.body(UnsafeRawBufferPointer(start: data, count: total)) } catch {
+                do throws(EstibaError) {
+                    if !x.began {
+                        x.began = true
+                        try x.onResponse?(x.status, x.headers)
+                    }
+                    try x.body(UnsafeRawBufferPointer(start: data, count: total))
+                } catch {
                     x.bodyError = error
                     return 0
                 }

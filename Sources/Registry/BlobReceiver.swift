@@ -48,7 +48,29 @@ final class BlobReceiver: ResponseReceiver {
         if let reported = try result.get() { progress(reported) }
     }
 
-    /// Starts again from nothing (a retry after a broken transfer).
+    /// After a broken transfer: the rest is asked for from what arrived (the hash goes on), or from nothing.
+    func retry() throws(EstibaError) -> Int64? {
+        let received = state.withLock { $0.received }
+        if received > 0 { return received }
+        try reset()
+        return nil
+    }
+
+    /// A 206 must continue where the transfer broke off; a 200 (a server that ignores `Range`) starts over.
+    func begin(status: Int, headers: [(name: String, value: String)]) throws(EstibaError) {
+        let received = state.withLock { $0.received }
+        guard received > 0 else { return }
+        if status == 206 {
+            let range = headers.last { $0.name.lowercased() == "content-range" }?.value ?? ""
+            guard range.hasPrefix("bytes \(received)-") else {
+                throw EstibaError(.badInput, "a partial answer for bytes \"\(range)\" where bytes from \(received) were asked for")
+            }
+            return
+        }
+        try reset()
+    }
+
+    /// Starts again from nothing.
     func reset() throws(EstibaError) {
         let path = self.path
         let result: Result<Void, EstibaError> = state.withLock { s in

@@ -38,18 +38,20 @@ public final class RegistryClient: Sendable {
 
     /// GETs `path` (under `/v2/`), passing a 2xx body to `receiver`. Returns the response when it is 2xx or 404;
     /// any other status is a failure worded for the user. A broken transfer or a 408, 429 or 5xx answer is tried
-    /// again (from the start, after 0.5, 1 and 2 s); a set `cancellation` stops the transfer within about a second.
+    /// again after 0.5, 1 and 2 s (a broken transfer from where it stopped, with `Range`, when the receiver keeps
+    /// what arrived); a set `cancellation` stops the transfer within about a second.
     func get(
-        _ path: String, accept: [String] = [], range: Int64? = nil, cancellation: PullCancellation? = nil, receiver: some ResponseReceiver
+        _ path: String, accept: [String] = [], cancellation: PullCancellation? = nil, receiver: some ResponseReceiver
     ) async throws(EstibaError) -> HTTPResponse {
         let base = try await baseURL()
         var headers: [(name: String, value: String)] = []
         if !accept.isEmpty { headers.append(("Accept", accept.joined(separator: ", "))) }
-        if let range { headers.append(("Range", "bytes=\(range)-")) }
+        var from: Int64?
         var reauthorized = false
         var attempt = 1
         while true {
             var request = HTTPRequest(url: base + "/v2/" + path, headers: headers)
+            if let from { request.headers.append(("Range", "bytes=\(from)-")) }
             if let cancellation { request.shouldStop = { cancellation.isSet } }
             if let authorization = try await authorization() { request.headers.append(("Authorization", authorization)) }
             let response: HTTPResponse
@@ -58,7 +60,8 @@ public final class RegistryClient: Sendable {
             } catch {
                 let broken = error.context["transport"].map { $0 != TransportFailure.tls.rawValue } ?? false
                 guard broken, attempt < Self.attempts, cancellation?.isSet != true else { throw error }
-                try await again(&attempt, receiver)
+                try await pause(&attempt)
+                from = try receiver.retry()
                 continue
             }
             if response.status == 401, !reauthorized {
@@ -76,17 +79,17 @@ public final class RegistryClient: Sendable {
             if [408, 429].contains(response.status) || (500...599).contains(response.status), attempt < Self.attempts,
                 cancellation?.isSet != true
             {
-                try await again(&attempt, receiver)
+                try await pause(&attempt)
+                from = try receiver.retry()
                 continue
             }
             throw failure(response)
         }
     }
 
-    /// Waits before the next attempt (0.5 s, then twice as long each time) and empties the receiver.
-    private func again(_ attempt: inout Int, _ receiver: some ResponseReceiver) async throws(EstibaError) {
+    /// Waits before the next attempt: 0.5 s, then twice as long each time.
+    private func pause(_ attempt: inout Int) async throws(EstibaError) {
         do { try await Task.sleep(for: .milliseconds(250 << attempt)) } catch { throw EstibaError.cancelled }
-        try receiver.reset()
         attempt += 1
     }
 
@@ -95,7 +98,9 @@ public final class RegistryClient: Sendable {
         let host = self.host
         return try await runOnThread { () throws(EstibaError) -> HTTPResponse in
             do throws(EstibaError) {
-                return try Fetch.perform(request) { bytes throws(EstibaError) in try receiver.receive(bytes) }
+                return try Fetch.perform(
+                    request, onResponse: { status, headers throws(EstibaError) in try receiver.begin(status: status, headers: headers) },
+                    body: { bytes throws(EstibaError) in try receiver.receive(bytes) })
             } catch {
                 throw Self.transportFailure(error, host: host)
             }

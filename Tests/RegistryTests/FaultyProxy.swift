@@ -4,7 +4,8 @@ import System
 
 /// A registry front (a Python proxy to a `LocalRegistry`) with faults. `slow`: blob bodies come 16 KiB every
 /// 0.1 s, so a pull can be cancelled mid-layer. `flaky`: the first request for each path is answered 503, the
-/// second for a blob is cut off halfway, and each fault is logged (`503 PATH`, `cut PATH`).
+/// second for a blob is cut off halfway; faults and `Range` requests are logged (`503 PATH`, `cut PATH`,
+/// `range PATH bytes=N-`).
 final class FaultyProxy {
     enum Mode: String { case slow, flaky }
 
@@ -36,12 +37,13 @@ final class FaultyProxy {
                         body = b'{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}'
                         self.send_response(503); self.send_header("Content-Length", str(len(body))); self.end_headers()
                         self.wfile.write(body); return
+                    if self.headers.get("Range"): note("range " + self.path + " " + self.headers.get("Range"))
                     c = http.client.HTTPConnection(upstream)
                     c.request("GET", self.path, headers={k: v for k, v in self.headers.items() if k.lower() in ("accept", "range")})
                     r = c.getresponse(); body = r.read()
                     self.send_response(r.status)
                     for k, v in r.getheaders():
-                        if k.lower() in ("content-type", "docker-content-digest", "www-authenticate"): self.send_header(k, v)
+                        if k.lower() in ("content-type", "docker-content-digest", "www-authenticate", "content-range"): self.send_header(k, v)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     big = "/blobs/" in self.path and len(body) > 65536

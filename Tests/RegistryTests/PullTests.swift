@@ -274,7 +274,7 @@ import Testing
         }
     }
 
-    @Test func serverErrorsAndBrokenTransfersAreTriedAgain() async throws {
+    @Test func serverErrorsAreTriedAgainAndBrokenTransfersResumed() async throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
         let layout = try await busyboxLayout()
@@ -293,6 +293,9 @@ import Testing
         let faults = proxy.faults
         #expect(faults.filter { $0.hasPrefix("503 ") }.count == 3, "\(faults)")
         #expect(faults.contains("cut /v2/flaky/app/blobs/\(layer)"), "\(faults)")
+        // The cut-off layer was resumed from where it stopped, not fetched again whole.
+        let size = try #require(raw["layers"]?.arrayValue?.first?["size"]?.intValue)
+        #expect(faults.contains("range /v2/flaky/app/blobs/\(layer) bytes=\(size / 2)-"), "\(faults)")
         #expect(await store.verify().problems.isEmpty)
     }
 
