@@ -43,6 +43,25 @@ extension ImageStore {
         }
     }
 
+    /// Extracts the stored layer `index` of an image whose layers are `diffIDs` as its snapshot (by chain ID), held
+    /// by the current lease; a layer's snapshot needs none of the others, so each is made as soon as it is stored.
+    public nonisolated func extractLayer(diffIDs: [Digest], index: Int) async throws(EstibaError) {
+        guard diffIDs.indices.contains(index) else { throw EstibaError(.internal, "Layer \(index) of \(diffIDs.count) does not exist.") }
+        let chain = Snapshots.chainIDs(diffIDs)
+        let hold = try await ContentLease.shared(layout)
+        defer { hold.release() }
+        let lease = StoreLease.current
+        try await runOnThread { () throws(EstibaError) in
+            try lease?.hold([.snapshot(chain[index])])
+            do throws(EstibaError) {
+                try self.snapshots.ensure(
+                    chainID: chain[index], layer: diffIDs[index], diffID: diffIDs[index], parent: index > 0 ? chain[index - 1] : nil)
+            } catch {
+                throw EstibaError.storeWrite("the layer \(diffIDs[index].short)", to: self.layout.root, error)
+            }
+        }
+    }
+
     /// Extracts the image's layers not extracted yet, then lists it under `references` (untagged when empty).
     /// Until the listing, nothing names the image: a failure leaves no tag.
     public nonisolated func addReceived(configBytes: [UInt8], layers: [(digest: Digest, size: Int64)], references: [ImageReference])

@@ -4,7 +4,7 @@ import System
 
 /// Layer downloads: a few at once, each into the store's `tmp/`, hashed as it streams, checked, then stored.
 extension Puller {
-    /// Downloads the layers at `indices`, `parallelDownloads` at a time, and stores each; by index.
+    /// Downloads the layers at `indices`, `parallelDownloads` at a time, and stores and extracts each; by index.
     func download(
         _ indices: [Int], manifest: Manifest, diffIDs: [Digest], shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> [Int: (digest: Digest, size: Int64)] {
@@ -18,7 +18,7 @@ extension Puller {
                     guard let i = pending.popFirst() else { return }
                     group.addTask {
                         do throws(EstibaError) {
-                            return (i, .success(try await self.fetchLayer(manifest.layers[i], diffID: diffIDs[i], shown: shown, cancellation: cancellation, onEvent: onEvent)))
+                            return (i, .success(try await self.fetchLayer(i, of: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, onEvent: onEvent)))
                         } catch {
                             return (i, .failure(error))
                         }
@@ -44,10 +44,13 @@ extension Puller {
         return try outcome.get()
     }
 
-    /// Downloads one layer blob into the store's `tmp/`, checks its digest, and stores it as its diff ID.
+    /// Downloads layer `index` into the store's `tmp/`, checks its digest, stores it as its diff ID, and extracts it.
     func fetchLayer(
-        _ layer: Descriptor, diffID: Digest, shown: String, cancellation: PullCancellation, onEvent: @escaping @Sendable (PullEvent) -> Void
+        _ index: Int, of manifest: Manifest, diffIDs: [Digest], shown: String, cancellation: PullCancellation,
+        onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> (digest: Digest, size: Int64) {
+        let layer = manifest.layers[index]
+        let diffID = diffIDs[index]
         let path = try await store.incomingFile()
         var consumed = false
         defer { if !consumed { try? Files.remove(path) } }
@@ -64,8 +67,9 @@ extension Puller {
         }
         onEvent(.layer(id: id, .downloaded))
         consumed = true
+        let stored: (digest: Digest, size: Int64)
         do {
-            return try await store.storeLayer(downloaded: path, diffID: diffID)
+            stored = try await store.storeLayer(downloaded: path, diffID: diffID)
         } catch {
             guard error.code == .badInput else { throw error }
             throw EstibaError(
@@ -73,6 +77,10 @@ extension Puller {
                 "Layer \(layer.digest.short) of \(shown) does not unpack to \(diffID), the diff ID its config gives (\(error.message)); nothing was kept. Get the image from a source you trust.",
                 context: ["reference": shown, "digest": layer.digest.description])
         }
+        onEvent(.layer(id: id, .extracting))
+        try await store.extractLayer(diffIDs: diffIDs, index: index)
+        onEvent(.layer(id: id, .complete))
+        return stored
     }
 
     /// GETs a blob into `receiver` (which the client empties before each new attempt).

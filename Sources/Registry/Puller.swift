@@ -43,7 +43,7 @@ public struct Puller: Sendable {
         return PullResult(reference: reference, digest: image.digest, image: record, downloaded: true)
     }
 
-    /// Downloads and stores the layers not stored yet, then lists the image.
+    /// Downloads, stores and extracts the layers not stored yet, then lists the image.
     func receive(_ image: ResolvedImage, shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void) async throws(EstibaError) -> ImageRecord {
         let manifest = image.manifest
         let config = image.config
@@ -72,9 +72,6 @@ public struct Puller: Sendable {
                 layers.append((diffID, present[diffID] ?? 0))
             }
         }
-        for i in missing { onEvent(.layer(id: manifest.layers[i].digest, .extracting)) }
-        let record = try await store.addReceived(configBytes: image.configBytes, layers: layers, references: reference.localReference.map { [$0] } ?? [])
-        for i in missing { onEvent(.layer(id: manifest.layers[i].digest, .complete)) }
-        return record
+        return try await store.addReceived(configBytes: image.configBytes, layers: layers, references: reference.localReference.map { [$0] } ?? [])
     }
 }
