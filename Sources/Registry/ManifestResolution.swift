@@ -16,6 +16,7 @@ extension Puller {
     /// Accepted manifest media types, most wanted first.
     static let manifestTypes = [MediaType.imageIndex, MediaType.dockerManifestList, MediaType.imageManifest, MediaType.dockerManifest]
 
+    /// The image `reference` names, for the platform wanted, with every document checked against its digest.
     func resolve(shown: String) async throws(EstibaError) -> ResolvedImage {
         let top = try await fetchManifest(reference.digest?.description ?? reference.tag ?? "latest", shown: shown)
         let topDigest = Digest.of(top.bytes)

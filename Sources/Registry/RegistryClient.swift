@@ -120,6 +120,7 @@ public final class RegistryClient: Sendable {
     func baseURL() async throws(EstibaError) -> String {
         if let base = state.withLock({ $0.base }) { return base }
         let schemes = endpoint.schemes
+        var tlsFailure: EstibaError?
         for (i, scheme) in schemes.enumerated() {
             let base = scheme + "://" + host
             let response: HTTPResponse
@@ -128,9 +129,12 @@ public final class RegistryClient: Sendable {
             do throws(EstibaError) {
                 response = try await perform(probe, receiver: MemoryReceiver(limit: 1 << 20, what: "The registry's answer"))
             } catch {
+                if error.context["transport"] == TransportFailure.tls.rawValue { tlsFailure = error }
                 if i + 1 < schemes.count { continue }
-                throw error
+                throw tlsFailure ?? error
             }
+            // An HTTPS registry answers plain HTTP with 400: its TLS failure is the one to tell.
+            if response.status == 400, let tlsFailure { throw tlsFailure }
             if response.status >= 500 { throw failure(response) }
             let challenge = response.status == 401 ? AuthChallenge.parse(response.headers("WWW-Authenticate")).first : nil
             state.withLock { s in

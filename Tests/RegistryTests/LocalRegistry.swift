@@ -14,11 +14,21 @@ final class LocalRegistry {
 
     var host: String { "127.0.0.1:\(port)" }
 
-    init(users: [(String, String)] = []) throws {
+    /// `tls`: served over HTTPS with a self-signed certificate for 127.0.0.1 (which clients do not trust).
+    init(users: [(String, String)] = [], tls: Bool = false) throws {
         directory = try temporaryDirectory("registry")
         port = try Self.freePort()
         self.users = users
         var auth = ""
+        var http = "http:\n  addr: 127.0.0.1:\(port)\n"
+        if tls {
+            let made = try run("/usr/bin/openssl", [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
+            ])
+            #expect(made.status == 0, "openssl: \(made.output)")
+            http += "  tls:\n    certificate: \(directory)/cert.pem\n    key: \(directory)/key.pem\n"
+        }
         if !users.isEmpty {
             var lines = ""
             for (user, password) in users { lines += try run("/usr/bin/htpasswd", ["-Bbn", user, password]).output.trimmingCharacters(in: .whitespacesAndNewlines) + "\n" }
@@ -34,9 +44,7 @@ final class LocalRegistry {
             storage:
               filesystem:
                 rootdirectory: \(directory)/data
-            http:
-              addr: 127.0.0.1:\(port)
-            \(auth)
+            \(http)\(auth)
             """
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
         process = Process()

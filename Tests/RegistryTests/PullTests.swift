@@ -325,6 +325,20 @@ import Testing
         #expect(await store.verify().problems.isEmpty)
     }
 
+    @Test func anUntrustedCertificateIsATLSFailureNamingTheHost() async throws {
+        let registry = try LocalRegistry(tls: true)
+        defer { registry.stop() }
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        await #expect {
+            _ = try await pull(store, "\(registry.host)/any/app:1")
+        } throws: { e in
+            let e = e as? EstibaError
+            return e?.code == .unavailable && e?.message.hasPrefix("Cannot make a trusted TLS connection to the registry \(registry.host): ") == true
+        }
+    }
+
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
         let registry = try LocalRegistry()
         let root = try temporaryDirectory("pull")
