@@ -5,9 +5,9 @@ import System
 /// A registry front (a Python proxy to a `LocalRegistry`) with faults. `slow`: blob bodies come 16 KiB every
 /// 0.1 s, so a pull can be cancelled mid-layer. `flaky`: the first request for each path is answered 503, the
 /// second for a blob is cut off halfway; faults and `Range` requests are logged (`503 PATH`, `cut PATH`,
-/// `range PATH bytes=N-`).
+/// `range PATH bytes=N-`). `tamper`: manifests come with a blank appended (valid JSON, another digest).
 final class FaultyProxy {
-    enum Mode: String { case slow, flaky }
+    enum Mode: String { case slow, flaky, tamper }
 
     let port: Int
     let log: String
@@ -41,6 +41,7 @@ final class FaultyProxy {
                     c = http.client.HTTPConnection(upstream)
                     c.request("GET", self.path, headers={k: v for k, v in self.headers.items() if k.lower() in ("accept", "range")})
                     r = c.getresponse(); body = r.read()
+                    if mode == "tamper" and "/manifests/" in self.path: body += b" "
                     self.send_response(r.status)
                     for k, v in r.getheaders():
                         if k.lower() in ("content-type", "docker-content-digest", "www-authenticate", "content-range"): self.send_header(k, v)

@@ -339,6 +339,30 @@ import Testing
         }
     }
 
+    @Test func aPinnedDigestIsCheckedAgainstTheManifestBytes() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let layout = try await busyboxLayout()
+        defer { removeTree(layout) }
+        try registry.copy("oci:\(layout)/oci:busybox:latest", to: "pinned/app:1")
+        let digest = Digest.of(try registry.inspect("pinned/app:1", "--raw"))
+        let proxy = try FaultyProxy(upstream: registry, mode: .tamper)
+        defer { proxy.stop() }
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        await #expect {
+            _ = try await pull(store, "\(proxy.host)/pinned/app@\(digest)")
+        } throws: { e in
+            let e = e as? EstibaError
+            return e?.code == .badInput && e?.message.contains("not the expected \(digest)") == true
+        }
+        #expect(try await store.images().isEmpty)
+        // Straight from the registry the same pin pulls.
+        let pulled = try await pull(store, "\(registry.host)/pinned/app@\(digest)")
+        #expect(pulled.digest == digest)
+    }
+
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
         let registry = try LocalRegistry()
         let root = try temporaryDirectory("pull")
