@@ -5,14 +5,14 @@ import System
 extension Engine {
     /// Pulls `reference` (`NAME[:TAG|@sha256:…]`, normalised as Docker does) from its registry into the store,
     /// for `platform` (`os/arch[/variant]`; this machine's when nil), with credentials from the Docker and
-    /// containers credential files and helpers. Progress goes to `onEvent`.
+    /// containers credential files and helpers when the registry asks for them. Progress goes to `onEvent`.
     public func pull(_ reference: String, platform: String? = nil, onEvent: @escaping PullEventHandler = { _ in })
         async throws(EstibaError) -> PullResult
     {
         let remote = try RemoteReference(parsing: reference)
         let wanted = try platform.map { (text: String) throws(EstibaError) -> PullPlatform in try PullPlatform(parsing: text) }
-        // A credential helper is a program: run it off the concurrency pool.
-        let credentials = try await runOnThread { () throws(EstibaError) -> RegistryCredentials? in
+        // Looked up only if the registry asks for them.
+        let credentials = CredentialLookup { () throws(EstibaError) -> RegistryCredentials? in
             try CredentialSources.process.credentials(domain: remote.domain, repository: remote.repository)
         }
         return try await withStore { store throws(EstibaError) in

@@ -17,7 +17,7 @@ public struct Puller: Sendable {
     let client: RegistryClient
 
     public init(
-        store: ImageStore, reference: RemoteReference, credentials: RegistryCredentials?, platform: PullPlatform? = nil,
+        store: ImageStore, reference: RemoteReference, credentials: CredentialLookup, platform: PullPlatform? = nil,
         parallelDownloads: Int = 3
     ) {
         self.store = store
@@ -25,6 +25,14 @@ public struct Puller: Sendable {
         self.platform = platform
         self.parallelDownloads = max(1, parallelDownloads)
         client = RegistryClient(reference: reference, credentials: credentials)
+    }
+
+    /// A puller with credentials known up front (or none).
+    public init(
+        store: ImageStore, reference: RemoteReference, credentials: RegistryCredentials?, platform: PullPlatform? = nil,
+        parallelDownloads: Int = 3
+    ) {
+        self.init(store: store, reference: reference, credentials: CredentialLookup(credentials), platform: platform, parallelDownloads: parallelDownloads)
     }
 
     /// Pulls the image, reporting progress to `onEvent`.

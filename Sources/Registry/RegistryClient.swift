@@ -11,7 +11,7 @@ public final class RegistryClient: Sendable {
     public let domain: String
     public let repository: String
     let endpoint: RegistryEndpoint
-    let credentials: RegistryCredentials?
+    let credentials: CredentialLookup
     private let state = Mutex<State>(State())
 
     private struct State {
@@ -23,7 +23,7 @@ public final class RegistryClient: Sendable {
         var tokens: [String: (token: String, until: ContinuousClock.Instant)] = [:]
     }
 
-    public init(reference: RemoteReference, credentials: RegistryCredentials?) {
+    public init(reference: RemoteReference, credentials: CredentialLookup) {
         domain = reference.domain
         repository = reference.repository
         endpoint = RegistryEndpoint(host: reference.registryHost)
@@ -153,7 +153,7 @@ public final class RegistryClient: Sendable {
         guard let challenge else { return nil }
         switch challenge.scheme {
         case "basic":
-            guard let credentials else { throw .registryDenied(host, repository: repository) }
+            guard let credentials = try await credentials.get() else { throw .registryDenied(host, repository: repository) }
             return credentials.basicAuthorization
         case "bearer":
             if let cached, cached.until > .now { return "Bearer " + cached.token }
@@ -176,7 +176,7 @@ public final class RegistryClient: Sendable {
         if let service = challenge.parameters["service"] { query.append("service=" + Self.percentEncoded(service)) }
         query.append("scope=" + Self.percentEncoded(scope))
         var request = HTTPRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
-        if let credentials { request.headers.append(("Authorization", credentials.basicAuthorization)) }
+        if let credentials = try await credentials.get() { request.headers.append(("Authorization", credentials.basicAuthorization)) }
         let body = MemoryReceiver(limit: 1 << 20, what: "The token from \(realm)")
         let response = try await perform(request, receiver: body)
         if response.status == 401 || response.status == 403 { throw .registryDenied(domain, repository: repository) }

@@ -83,6 +83,9 @@ import Testing
         let dir = try Paths.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cli = RuntimeTests.CLI(root: dir + "/store")
+        // A registry that asks for no credentials: the config's helper (not installed) is never run.
+        try FileManager.default.createDirectory(atPath: dir + "/docker", withIntermediateDirectories: true)
+        try #"{"credsStore":"not-installed"}"#.write(toFile: dir + "/docker/config.json", atomically: true, encoding: .utf8)
         let env = ["DOCKER_CONFIG": dir + "/docker"]
         let name = "\(registry.host)/library/busybox"
         let pulled = try cli.run(["pull", name], environment: env)
@@ -163,5 +166,14 @@ import Testing
         let pulled = try cli.run(["pull", "-q", name], environment: ["DOCKER_CONFIG": dir + "/docker"])
         #expect(pulled.status == 0 && pulled.output == "\(name)\n", "\(pulled.output)")
         #expect(try cli.run(["inspect", "--format", "{{.Id}}", name]).output.trimmingCharacters(in: .whitespacesAndNewlines) == configDigest)
+        // Through a credential helper named for the host (docker-credential-<name> get).
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\nread server\n[ \"$server\" = \"\(registry.host)\" ] || exit 1\necho '{\"ServerURL\":\"x\",\"Username\":\"bob\",\"Secret\":\"hunter2\"}'\n"
+            .write(toFile: dir + "/bin/docker-credential-test", atomically: true, encoding: .utf8)
+        chmod(dir + "/bin/docker-credential-test", 0o755)
+        try FileManager.default.createDirectory(atPath: dir + "/helped", withIntermediateDirectories: true)
+        try #"{"credHelpers":{"\#(registry.host)":"test"}}"#.write(toFile: dir + "/helped/config.json", atomically: true, encoding: .utf8)
+        let helped = try cli.run(["pull", name], environment: ["DOCKER_CONFIG": dir + "/helped", "PATH": dir + "/bin:/usr/bin:/bin"])
+        #expect(helped.status == 0 && helped.output.contains("Status: Image is up to date for \(name)"), "\(helped.output)")
     }
 }
