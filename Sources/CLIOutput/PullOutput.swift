@@ -5,8 +5,7 @@ import Engine
 public enum PullOutput {
     /// `Using default tag: latest` when `text` names neither a tag nor a digest.
     public static func defaultTagLine(_ text: String) -> String? {
-        let last = text.split(separator: "/").last ?? ""
-        return last.contains(":") || last.contains("@") ? nil : "Using default tag: latest"
+        RemoteReference.namesTagOrDigest(text) ? nil : "Using default tag: latest"
     }
 
     /// The line an event prints, if any.
@@ -29,6 +28,14 @@ public enum PullOutput {
         let familiar = r.familiarName + (r.digest.map { "@" + $0.description } ?? r.tag.map { ":" + $0 } ?? "")
         let status = result.downloaded ? "Downloaded newer image for \(familiar)" : "Image is up to date for \(familiar)"
         return ["Digest: \(result.digest)", "Status: \(status)", fullReference(result)]
+    }
+
+    /// After every tag of a repository (`-a`): the status for the repository, and its full name.
+    public static func allTagsSummary(_ results: [PullResult]) -> [String] {
+        guard let first = results.first else { return [] }
+        let r = first.reference
+        let status = results.contains(where: \.downloaded) ? "Downloaded newer image for" : "Image is up to date for"
+        return ["Status: \(status) \(r.familiarName)", r.name]
     }
 
     /// `docker.io/library/busybox:latest` (`-q` prints only this).

@@ -19,4 +19,30 @@ extension Engine {
             try await Puller(store: store, reference: remote, credentials: credentials, platform: wanted).pull(onEvent: onEvent)
         }
     }
+
+    /// Pulls every tag of the repository `name` (which names no tag or digest), one after another in tag order;
+    /// `onResult` hears of each as it completes.
+    public func pullAllTags(
+        _ name: String, platform: String? = nil, onEvent: @escaping PullEventHandler = { _ in },
+        onResult: @escaping @Sendable (PullResult) -> Void = { _ in }
+    ) async throws(EstibaError) -> [PullResult] {
+        guard !RemoteReference.namesTagOrDigest(name) else {
+            throw EstibaError(.invalidArgument, "tag can't be used with --all-tags/-a; give the repository alone, like estiba pull -a busybox.")
+        }
+        let remote = try RemoteReference(parsing: name)
+        let wanted = try platform.map { (text: String) throws(EstibaError) -> PullPlatform in try PullPlatform(parsing: text) }
+        let credentials = CredentialLookup { () throws(EstibaError) -> RegistryCredentials? in
+            try CredentialSources.process.credentials(domain: remote.domain, repository: remote.repository)
+        }
+        return try await withStore { store throws(EstibaError) in
+            let puller = Puller(store: store, reference: remote, credentials: credentials, platform: wanted)
+            var results: [PullResult] = []
+            for tag in try await puller.tags().sorted() {
+                let result = try await puller.with(tag: tag).pull(onEvent: onEvent)
+                onResult(result)
+                results.append(result)
+            }
+            return results
+        }
+    }
 }

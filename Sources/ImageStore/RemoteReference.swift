@@ -72,6 +72,12 @@ public struct RemoteReference: Hashable, Sendable, CustomStringConvertible {
         self.digest = digest
     }
 
+    /// Whether `text` names a tag or a digest (`busybox:1`, `x@sha256:…`), rather than leaving `latest` implied.
+    public static func namesTagOrDigest(_ text: String) -> Bool {
+        let last = text.split(separator: "/").last ?? ""
+        return last.contains(":") || last.contains("@")
+    }
+
     /// `docker.io/library/ubuntu:latest`, `example.com/app@sha256:…`.
     public var description: String { name + (tag.map { ":" + $0 } ?? "") + (digest.map { "@" + $0.description } ?? "") }
 

@@ -9,7 +9,7 @@ import System
 /// lease; the tag is written last, so a failed pull leaves no tag and nothing half extracted.
 public struct Puller: Sendable {
     public let store: ImageStore
-    public let reference: RemoteReference
+    public internal(set) var reference: RemoteReference
     /// The platform asked for; nil: this machine's.
     public var platform: PullPlatform?
     /// How many layers download at once.

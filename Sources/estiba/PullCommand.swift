@@ -7,11 +7,21 @@ struct PullCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Set platform if server is multi-platform capable (os/arch[/variant]).") var platform: String?
     @Flag(name: [.short, .long], help: "Suppress verbose output.") var quiet = false
-    @Argument(help: "NAME[:TAG|@DIGEST]") var name: String
+    @Flag(name: [.customShort("a"), .long], help: "Download all tagged images in the repository.") var allTags = false
+    @Argument(help: "NAME[:TAG|@DIGEST] (NAME alone with -a)") var name: String
 
     func run() async throws {
         do {
             let quiet = self.quiet
+            if allTags {
+                let results = try await global.engine().pullAllTags(
+                    name, platform: platform,
+                    onEvent: { event in if !quiet, let line = PullOutput.line(event) { FileDescriptorOutput.stdout(line + "\n") } },
+                    onResult: { result in if !quiet { FileDescriptorOutput.stdout("Digest: \(result.digest)\n") } })
+                let lines = PullOutput.allTagsSummary(results)
+                FileDescriptorOutput.stdout((quiet ? lines.suffix(1) : lines[...]).map { $0 + "\n" }.joined())
+                return
+            }
             if !quiet, let line = PullOutput.defaultTagLine(name) { FileDescriptorOutput.stdout(line + "\n") }
             let result = try await global.engine().pull(name, platform: platform) { event in
                 if !quiet, let line = PullOutput.line(event) { FileDescriptorOutput.stdout(line + "\n") }

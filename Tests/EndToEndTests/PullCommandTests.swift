@@ -150,6 +150,32 @@ import Testing
         #expect(missing["error"]?["data"]?["kind"] == "not-found", "\(missing)")
     }
 
+    @Test func pullAllTagsPullsEveryTagOfTheRepository() throws {
+        let registry = try Registry()
+        defer { registry.stop() }
+        guard let configDigest = try seed(registry, "multi/tags:1") else { return }
+        _ = try seed(registry, "multi/tags:2")
+        let dir = try Paths.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cli = RuntimeTests.CLI(root: dir + "/store")
+        let env = ["DOCKER_CONFIG": dir + "/docker"]
+        let name = "\(registry.host)/multi/tags"
+        let pulled = try cli.run(["pull", "-a", name], environment: env)
+        #expect(pulled.status == 0, "\(pulled.output)")
+        let lines = pulled.output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "1: Pulling from multi/tags" && lines.contains("2: Pulling from multi/tags"), "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("Digest: sha256:") }.count == 2, "\(lines)")
+        #expect(lines.suffix(2) == ["Status: Downloaded newer image for \(name)", name], "\(lines)")
+        for tag in ["1", "2"] {
+            #expect(try cli.run(["inspect", "--format", "{{.Id}}", "\(name):\(tag)"]).output.hasPrefix("sha256:"))
+        }
+        #expect(try cli.run(["inspect", "--format", "{{.Id}}", "\(name):1"]).output == configDigest + "\n")
+        let quiet = try cli.run(["pull", "-a", "-q", name], environment: env)
+        #expect(quiet.status == 0 && quiet.output == name + "\n", "\(quiet.output)")
+        let tagged = try cli.run(["pull", "-a", name + ":1"], environment: env)
+        #expect(tagged.status == 1 && tagged.output.contains("tag can't be used with --all-tags/-a"), "\(tagged.output)")
+    }
+
     @Test func pullUsesCredentialsFromTheDockerConfig() throws {
         let registry = try Registry(users: ["bob": "hunter2"])
         defer { registry.stop() }
