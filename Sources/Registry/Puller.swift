@@ -16,23 +16,29 @@ public struct Puller: Sendable {
     public var parallelDownloads: Int
     let client: RegistryClient
 
+    /// `certificateDirectories`: where hosts' own certificate authorities are (`certs.d/HOST/ca.crt`); by default
+    /// containers' (under `$HOME` and `/etc`) and Docker's.
     public init(
         store: ImageStore, reference: RemoteReference, credentials: CredentialLookup, platform: PullPlatform? = nil,
-        parallelDownloads: Int = 3
+        parallelDownloads: Int = 3, certificateDirectories: [String]? = nil
     ) {
         self.store = store
         self.reference = reference
         self.platform = platform
         self.parallelDownloads = max(1, parallelDownloads)
-        client = RegistryClient(reference: reference, credentials: credentials)
+        client = RegistryClient(
+            reference: reference, credentials: credentials,
+            certificateDirectories: certificateDirectories ?? RegistryEndpoint.certificateDirectories(home: Environment.value("HOME")))
     }
 
     /// A puller with credentials known up front (or none).
     public init(
         store: ImageStore, reference: RemoteReference, credentials: RegistryCredentials?, platform: PullPlatform? = nil,
-        parallelDownloads: Int = 3
+        parallelDownloads: Int = 3, certificateDirectories: [String]? = nil
     ) {
-        self.init(store: store, reference: reference, credentials: CredentialLookup(credentials), platform: platform, parallelDownloads: parallelDownloads)
+        self.init(
+            store: store, reference: reference, credentials: CredentialLookup(credentials), platform: platform,
+            parallelDownloads: parallelDownloads, certificateDirectories: certificateDirectories)
     }
 
     /// Pulls the image, reporting progress to `onEvent`.

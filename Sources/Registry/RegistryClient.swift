@@ -23,10 +23,11 @@ public final class RegistryClient: Sendable {
         var tokens: [String: (token: String, until: ContinuousClock.Instant)] = [:]
     }
 
-    public init(reference: RemoteReference, credentials: CredentialLookup) {
+    /// `certificateDirectories`: the `certs.d` directories to find the host's own certificate authority in.
+    public init(reference: RemoteReference, credentials: CredentialLookup, certificateDirectories: [String]) {
         domain = reference.domain
         repository = reference.repository
-        endpoint = RegistryEndpoint(host: reference.registryHost)
+        endpoint = RegistryEndpoint(host: reference.registryHost, certificateDirectories: certificateDirectories)
         self.credentials = credentials
     }
 
@@ -50,7 +51,7 @@ public final class RegistryClient: Sendable {
         var reauthorized = false
         var attempt = 1
         while true {
-            var request = HTTPRequest(url: base + "/v2/" + path, headers: headers)
+            var request = HTTPRequest(url: base + "/v2/" + path, headers: headers, caFile: endpoint.caFile)
             if let from { request.headers.append(("Range", "bytes=\(from)-")) }
             if let cancellation { request.shouldStop = { cancellation.isSet } }
             if let authorization = try await authorization() { request.headers.append(("Authorization", authorization)) }
@@ -125,7 +126,7 @@ public final class RegistryClient: Sendable {
             let base = scheme + "://" + host
             let response: HTTPResponse
             // A probe with another scheme left to try gives up soon (a plain HTTP server may never answer TLS).
-            let probe = HTTPRequest(url: base + "/v2/", timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
+            let probe = HTTPRequest(url: base + "/v2/", caFile: endpoint.caFile, timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
             do throws(EstibaError) {
                 response = try await perform(probe, receiver: MemoryReceiver(limit: 1 << 20, what: "The registry's answer"))
             } catch {
@@ -176,6 +177,8 @@ public final class RegistryClient: Sendable {
         if let service = challenge.parameters["service"] { query.append("service=" + Self.percentEncoded(service)) }
         query.append("scope=" + Self.percentEncoded(scope))
         var request = HTTPRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
+        // A realm on the registry's own host trusts what the registry does.
+        if realm.hasPrefix("https://" + host + "/") { request.caFile = endpoint.caFile }
         if let credentials = try await credentials.get() { request.headers.append(("Authorization", credentials.basicAuthorization)) }
         let body = MemoryReceiver(limit: 1 << 20, what: "The token from \(realm)")
         let response = try await perform(request, receiver: body)

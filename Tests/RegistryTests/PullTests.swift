@@ -18,10 +18,13 @@ import Testing
         }
     }
 
-    func pull(_ store: ImageStore, _ reference: String, credentials: RegistryCredentials? = nil, platform: PullPlatform? = nil, events: Events = Events())
-        async throws -> PullResult
-    {
-        let puller = Puller(store: store, reference: try RemoteReference(parsing: reference), credentials: credentials, platform: platform)
+    func pull(
+        _ store: ImageStore, _ reference: String, credentials: RegistryCredentials? = nil, platform: PullPlatform? = nil, events: Events = Events(),
+        certificateDirectories: [String] = []
+    ) async throws -> PullResult {
+        let puller = Puller(
+            store: store, reference: try RemoteReference(parsing: reference), credentials: credentials, platform: platform,
+            certificateDirectories: certificateDirectories)
         return try await store.withLease { () async throws(EstibaError) -> PullResult in try await puller.pull { events.add($0) } }
     }
 
@@ -361,6 +364,29 @@ import Testing
         // Straight from the registry the same pin pulls.
         let pulled = try await pull(store, "\(registry.host)/pinned/app@\(digest)")
         #expect(pulled.digest == digest)
+    }
+
+    @Test func aHostsOwnCertificateAuthorityInCertsDIsTrusted() async throws {
+        let registry = try LocalRegistry(tls: true)
+        defer { registry.stop() }
+        let layout = try await busyboxLayout()
+        defer { removeTree(layout) }
+        // skopeo trusts the registry's certificate from a directory of its own.
+        try FileManager.default.createDirectory(atPath: registry.directory + "/skopeo-certs", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: registry.directory + "/cert.pem", toPath: registry.directory + "/skopeo-certs/ca.crt")
+        let copied = try run("/usr/bin/skopeo", [
+            "copy", "-q", "--dest-cert-dir", registry.directory + "/skopeo-certs", "oci:\(layout)/oci:busybox:latest", "docker://\(registry.host)/tls/app:1",
+        ])
+        #expect(copied.status == 0, "\(copied.output)")
+        let certs = registry.directory + "/certs.d"
+        try FileManager.default.createDirectory(atPath: certs + "/" + registry.host, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: registry.directory + "/cert.pem", toPath: certs + "/" + registry.host + "/ca.crt")
+        let root = try temporaryDirectory("pull")
+        defer { removeTree(root) }
+        let store = try ImageStore(root: root)
+        let pulled = try await pull(store, "\(registry.host)/tls/app:1", certificateDirectories: [registry.directory + "/elsewhere", certs])
+        #expect(pulled.downloaded)
+        #expect(await store.verify().problems.isEmpty)
     }
 
     @Test func unknownNamesAndAbsentRegistriesSayWhatToDo() async throws {
