@@ -14,12 +14,7 @@ import Testing
 
         init(users: [String: String] = [:]) throws {
             directory = try Paths.temporaryDirectory().path
-            var port = 0
-            for candidate in (20000 + Int(getpid() % 20000))..<65000 where Self.free(candidate) {
-                port = candidate
-                break
-            }
-            self.port = port
+            port = try Self.unusedPort()
             var auth = ""
             if !users.isEmpty {
                 var lines = ""
@@ -37,7 +32,26 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            for _ in 0..<200 where Self.free(port) { usleep(25_000) }
+            for _ in 0..<200 where Self.free(port) && process.isRunning { usleep(25_000) }
+            guard !Self.free(port) else {
+                stop()
+                throw TestTimeout(what: "docker-registry to listen on 127.0.0.1:\(port)")
+            }
+        }
+
+        /// A port the kernel hands out as unused (bound to port 0, then released).
+        static func unusedPort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw TestTimeout(what: "a free port") }
+            return Int(UInt16(bigEndian: address.sin_port))
         }
 
         func stop() {
