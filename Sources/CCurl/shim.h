@@ -12,6 +12,8 @@ struct ccurl_api {
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
     const char *(*easy_strerror)(CURLcode);
     CURLcode (*global_init)(long);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
 };
 
 /* Loads libcurl once; NULL when it is not installed. Not thread-safe: call it from one place (a Swift global). */
@@ -26,8 +28,10 @@ static inline const struct ccurl_api *ccurl_load(void) {
     api.easy_getinfo = (CURLcode (*)(CURL *, CURLINFO, ...))dlsym(h, "curl_easy_getinfo");
     api.easy_strerror = (const char *(*)(CURLcode))dlsym(h, "curl_easy_strerror");
     api.global_init = (CURLcode (*)(long))dlsym(h, "curl_global_init");
+    api.slist_append = (struct curl_slist *(*)(struct curl_slist *, const char *))dlsym(h, "curl_slist_append");
+    api.slist_free_all = (void (*)(struct curl_slist *))dlsym(h, "curl_slist_free_all");
     if (!api.easy_init || !api.easy_cleanup || !api.easy_setopt || !api.easy_perform || !api.easy_getinfo
-        || !api.easy_strerror || !api.global_init) return NULL;
+        || !api.easy_strerror || !api.global_init || !api.slist_append || !api.slist_free_all) return NULL;
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
     return &api;
 }
@@ -44,3 +48,17 @@ static inline CURLcode ccurl_set_pointer(const struct ccurl_api *a, CURL *c, CUR
 static inline CURLcode ccurl_set_write(const struct ccurl_api *a, CURL *c, ccurl_write_fn f) { return a->easy_setopt(c, CURLOPT_WRITEFUNCTION, f); }
 static inline long ccurl_file_time(const struct ccurl_api *a, CURL *c) { long v = -1; a->easy_getinfo(c, CURLINFO_FILETIME, &v); return v; }
 static inline const char *ccurl_effective_url(const struct ccurl_api *a, CURL *c) { char *v = 0; a->easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &v); return v; }
+
+/* Requests with headers, response headers and status (the registry client). */
+static inline CURLcode ccurl_set_header_function(const struct ccurl_api *a, CURL *c, ccurl_write_fn f) { return a->easy_setopt(c, CURLOPT_HEADERFUNCTION, f); }
+static inline CURLcode ccurl_set_header_list(const struct ccurl_api *a, CURL *c, struct curl_slist *l) { return a->easy_setopt(c, CURLOPT_HTTPHEADER, l); }
+static inline struct curl_slist *ccurl_slist_append(const struct ccurl_api *a, struct curl_slist *l, const char *s) { return a->slist_append(l, s); }
+static inline void ccurl_slist_free(const struct ccurl_api *a, struct curl_slist *l) { a->slist_free_all(l); }
+static inline long ccurl_response_code(const struct ccurl_api *a, CURL *c) { long v = 0; a->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &v); return v; }
+typedef int (*ccurl_progress_fn)(void *context, curl_off_t download_total, curl_off_t download_now, curl_off_t upload_total, curl_off_t upload_now);
+/* Calls `f` about once a second and as data moves; a nonzero return stops the transfer. */
+static inline CURLcode ccurl_set_progress(const struct ccurl_api *a, CURL *c, ccurl_progress_fn f, void *context) {
+    a->easy_setopt(c, CURLOPT_XFERINFODATA, context);
+    a->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, f);
+    return a->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+}

@@ -1,6 +1,7 @@
 import Builder
 import Dockerfile
 import ImageStore
+import Registry
 import Runtime
 
 // The value types of Engine's API that the modules below it define. Front ends name them through Engine and
@@ -20,6 +21,13 @@ public typealias PruneReport = ImageStore::PruneReport
 public typealias VerifyReport = ImageStore::VerifyReport
 public typealias ArchiveFormat = ImageStore::ArchiveFormat
 public typealias LoadedImage = ImageStore::LoadedImage
+
+// Pulls from registries.
+public typealias RemoteReference = ImageStore::RemoteReference
+public typealias PullEvent = Registry::PullEvent
+public typealias LayerStatus = Registry::LayerStatus
+public typealias PullResult = Registry::PullResult
+public typealias PullEventHandler = @Sendable (PullEvent) -> Void
 
 // Containers.
 public typealias ContainerRecord = Runtime::ContainerRecord

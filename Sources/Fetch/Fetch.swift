@@ -70,5 +70,5 @@ public enum Fetch {
     }
 
     /// libcurl, loaded on first use (Swift globals initialize once, thread-safely).
-    nonisolated(unsafe) private static let api: UnsafePointer<ccurl_api>? = ccurl_load()
+    nonisolated(unsafe) static let api: UnsafePointer<ccurl_api>? = ccurl_load()
 }

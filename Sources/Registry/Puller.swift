@@ -1,0 +1,91 @@
+import EstibaJSON
+import Fetch
+import ImageStore
+import System
+
+/// Pulls an image from a registry into the store: the manifest (through an index, for the platform wanted), the
+/// config, and the layers not stored yet — each blob hashed as it streams and checked against its digest, each
+/// layer's uncompressed digest checked against the config's diff IDs. Everything is written under the store's
+/// lease; the tag is written last, so a failed pull leaves no tag and nothing half extracted.
+public struct Puller: Sendable {
+    public let store: ImageStore
+    public internal(set) var reference: RemoteReference
+    /// The platform asked for; nil: this machine's.
+    public var platform: PullPlatform?
+    /// How many layers download at once.
+    public var parallelDownloads: Int
+    let client: RegistryClient
+
+    /// `certificateDirectories`: where hosts' own certificate authorities are (`certs.d/HOST/ca.crt`); by default
+    /// containers' (under `$HOME` and `/etc`) and Docker's.
+    public init(
+        store: ImageStore, reference: RemoteReference, credentials: CredentialLookup, platform: PullPlatform? = nil,
+        parallelDownloads: Int = 3, certificateDirectories: [String]? = nil
+    ) {
+        self.store = store
+        self.reference = reference
+        self.platform = platform
+        self.parallelDownloads = max(1, parallelDownloads)
+        client = RegistryClient(
+            reference: reference, credentials: credentials,
+            certificateDirectories: certificateDirectories ?? RegistryEndpoint.certificateDirectories(home: Environment.value("HOME")))
+    }
+
+    /// A puller with credentials known up front (or none).
+    public init(
+        store: ImageStore, reference: RemoteReference, credentials: RegistryCredentials?, platform: PullPlatform? = nil,
+        parallelDownloads: Int = 3, certificateDirectories: [String]? = nil
+    ) {
+        self.init(
+            store: store, reference: reference, credentials: CredentialLookup(credentials), platform: platform,
+            parallelDownloads: parallelDownloads, certificateDirectories: certificateDirectories)
+    }
+
+    /// Pulls the image, reporting progress to `onEvent`.
+    public func pull(onEvent: @escaping @Sendable (PullEvent) -> Void) async throws(EstibaError) -> PullResult {
+        let shown = reference.familiarName + (reference.tag.map { ":" + $0 } ?? "") + (reference.digest.map { "@" + $0.description } ?? "")
+        let image = try await resolve(shown: shown)
+        onEvent(.resolving(tagOrDigest: reference.digest?.description ?? reference.tag ?? "latest", repository: reference.repository))
+        if let local = reference.localReference, let existing = try? await store.image(local.description),
+            existing.id == image.manifest.config.digest
+        {
+            return PullResult(reference: reference, digest: image.digest, image: existing, downloaded: false)
+        }
+        let record = try await store.withLease { () async throws(EstibaError) -> ImageRecord in
+            try await receive(image, shown: shown, onEvent: onEvent)
+        }
+        return PullResult(reference: reference, digest: image.digest, image: record, downloaded: true)
+    }
+
+    /// Downloads, stores and extracts the layers not stored yet, then lists the image.
+    func receive(_ image: ResolvedImage, shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void) async throws(EstibaError) -> ImageRecord {
+        let manifest = image.manifest
+        let config = image.config
+        var missing: [Int] = []
+        var present: [Digest: Int64] = [:]
+        for (i, layer) in manifest.layers.enumerated() {
+            let diffID = config.diffIDs[i]
+            if present[diffID] == nil, !missing.contains(where: { config.diffIDs[$0] == diffID }),
+                let size = try await store.holdStoredLayer(diffID: diffID)
+            {
+                present[diffID] = size
+            }
+            if present[diffID] != nil || missing.contains(where: { config.diffIDs[$0] == diffID }) {
+                onEvent(.layer(id: layer.digest, .alreadyExists))
+            } else {
+                missing.append(i)
+                onEvent(.layer(id: layer.digest, .waiting))
+            }
+        }
+        let stored = try await download(missing, manifest: manifest, diffIDs: config.diffIDs, shown: shown, onEvent: onEvent)
+        var layers: [(digest: Digest, size: Int64)] = []
+        for (i, diffID) in config.diffIDs.enumerated() {
+            if let s = stored[i] ?? stored.first(where: { config.diffIDs[$0.key] == diffID })?.value {
+                layers.append(s)
+            } else {
+                layers.append((diffID, present[diffID] ?? 0))
+            }
+        }
+        return try await store.addReceived(configBytes: image.configBytes, layers: layers, references: reference.localReference.map { [$0] } ?? [])
+    }
+}

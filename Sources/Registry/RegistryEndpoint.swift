@@ -1,0 +1,41 @@
+import System
+
+/// Where a registry's API is: `https://HOST/v2/`, or plain HTTP for a loopback host (`localhost`, 127.0.0.0/8,
+/// `::1`), which Docker treats as insecure by default: HTTPS is tried first there, then HTTP. A host's own
+/// certificate authority is `ca.crt` in its `certs.d/HOST[:PORT]/` directory (containers' and Docker's).
+struct RegistryEndpoint: Sendable, Equatable {
+    /// `host[:port]` as used in URLs (`registry-1.docker.io`, `127.0.0.1:5000`, `[::1]:5000`).
+    let host: String
+    /// The certificate authorities to trust for this host instead of the system's, when it has its own.
+    let caFile: String?
+
+    init(host: String, certificateDirectories: [String] = []) {
+        self.host = host
+        caFile = certificateDirectories.lazy.map { $0 + "/" + host + "/ca.crt" }.first { Files.exists($0) }
+    }
+
+    /// The `certs.d` directories, in containers/image's order then Docker's: `$HOME/.config/containers/certs.d`,
+    /// `/etc/containers/certs.d`, `/etc/docker/certs.d`.
+    static func certificateDirectories(home: String?) -> [String] {
+        (home.map { [$0 + "/.config/containers/certs.d"] } ?? []) + ["/etc/containers/certs.d", "/etc/docker/certs.d"]
+    }
+
+    /// The schemes to try, in order.
+    var schemes: [String] { Self.isLoopback(host) ? ["https", "http"] : ["https"] }
+
+    /// Whether `host[:port]` names this machine's loopback interface.
+    static func isLoopback(_ hostPort: String) -> Bool {
+        var host = Substring(hostPort)
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = host[host.index(after: host.startIndex)..<close]
+            return host == "::1" || host == "0:0:0:0:0:0:0:1"
+        }
+        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
+        if host.lowercased() == "localhost" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { o in
+            !o.isEmpty && o.count <= 3 && o.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && (Int(o) ?? 256) <= 255
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Engine
+import EstibaJSON
+import JSONRPC
+import System
+
+extension EstibaService {
+    /// Registry methods. `pull` runs as a cancellable task, sending `pull/progress` notifications to the caller.
+    static let registryMethods: [ServiceMethod] = [
+        ServiceMethod("pull", params: ["reference", "platform", "progress"], notifications: ["pull/progress"]) { service, p throws(RPCError) in
+            let reference = try p.requiredString("reference")
+            let platform = try p.string("platform")
+            let wantsProgress = try p.bool("progress") ?? true
+            let engine = service.engine
+            return .deferred { ctx in
+                let requestID = ctx.requestID?.json ?? .null
+                let handler: PullEventHandler = { event in
+                    if wantsProgress { ctx.notify("pull/progress", PullEncoding.event(event, id: requestID)) }
+                }
+                do throws(EstibaError) {
+                    let result = try await engine.pull(reference, platform: platform, onEvent: handler)
+                    if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                    return .success(PullEncoding.result(result))
+                } catch {
+                    return .failure(error.rpcError)
+                }
+            }
+        }
+    ]
+}
+
+/// The JSON of `pull`'s result and of its `pull/progress` notifications.
+enum PullEncoding {
+    static func event(_ event: PullEvent, id: JSONValue) -> JSONValue {
+        switch event {
+        case .resolving(let tagOrDigest, let repository):
+            return ["id": id, "event": "resolved", "tagOrDigest": .string(tagOrDigest), "repository": .string(repository)]
+        case .layer(let layer, let status):
+            var o: JSONObject = ["id": id, "event": "layer", "layer": .string(layer.description), "status": .string(status.name)]
+            if case .downloading(let bytes, let total) = status {
+                o.append("current", .int(bytes))
+                o.append("total", .int(total))
+            }
+            return .object(o)
+        }
+    }
+
+    static func result(_ r: PullResult) -> JSONValue {
+        let name = r.reference.name + (r.reference.digest.map { "@" + $0.description } ?? r.reference.tag.map { ":" + $0 } ?? "")
+        return [
+            "Id": .string(r.image.id.description), "Reference": .string(name), "Digest": .string(r.digest.description),
+            "RepoTags": JSONValue(r.reference.localReference.map { [$0.description] } ?? []),
+            "Status": .string(r.downloaded ? "downloaded" : "up-to-date"),
+        ]
+    }
+}

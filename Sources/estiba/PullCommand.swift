@@ -1,0 +1,33 @@
+import ArgumentParser
+import CLIOutput
+import Engine
+
+struct PullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Set platform if server is multi-platform capable (os/arch[/variant]).") var platform: String?
+    @Flag(name: [.short, .long], help: "Suppress verbose output.") var quiet = false
+    @Flag(name: [.customShort("a"), .long], help: "Download all tagged images in the repository.") var allTags = false
+    @Argument(help: "NAME[:TAG|@DIGEST] (NAME alone with -a)") var name: String
+
+    func run() async throws {
+        do {
+            let quiet = self.quiet
+            if allTags {
+                let results = try await global.engine().pullAllTags(
+                    name, platform: platform,
+                    onEvent: { event in if !quiet, let line = PullOutput.line(event) { FileDescriptorOutput.stdout(line + "\n") } },
+                    onResult: { result in if !quiet { FileDescriptorOutput.stdout("Digest: \(result.digest)\n") } })
+                let lines = PullOutput.allTagsSummary(results)
+                FileDescriptorOutput.stdout((quiet ? lines.suffix(1) : lines[...]).map { $0 + "\n" }.joined())
+                return
+            }
+            if !quiet, let line = PullOutput.defaultTagLine(name) { FileDescriptorOutput.stdout(line + "\n") }
+            let result = try await global.engine().pull(name, platform: platform) { event in
+                if !quiet, let line = PullOutput.line(event) { FileDescriptorOutput.stdout(line + "\n") }
+            }
+            let lines = quiet ? [PullOutput.fullReference(result)] : PullOutput.summary(result)
+            FileDescriptorOutput.stdout(lines.map { $0 + "\n" }.joined())
+        } catch { throw fail(error) }
+    }
+}
