@@ -112,3 +112,57 @@ extension DocumentQuery {
         return out
     }
 }
+
+extension DocumentQuery {
+    /// A COPY or ADD source read from the build context: its path as written and where it is.
+    public struct ContextSource: Sendable, Equatable {
+        public var keyword: InstructionKeyword
+        public var path: String
+        public var range: SourceRange
+    }
+
+    /// The plain sources COPY and ADD read from the context (not from another stage or image, not URLs, not
+    /// here-documents, and without variables or wildcards, which only the build resolves).
+    public func contextSources() -> [ContextSource] {
+        var out: [ContextSource] = []
+        for i in analysis.parsed.instructions.indices {
+            let head = head(i)
+            guard let keyword = head.keyword, keyword == .copy || keyword == .add else { continue }
+            guard !head.flags.contains(where: { $0.text.hasPrefix("--from=") }) else { continue }
+            let node = analysis.parsed.instructions[i]
+            guard !node.isJSON, node.heredocs.isEmpty, head.rest.count >= 2 else { continue }
+            let line = analysis.parsed.ranges[i].start.line
+            for word in head.rest.dropLast() {
+                let p = word.text
+                if p.contains("://") || p.hasPrefix("git@") || p.contains(where: { "$*?[\\\\".contains($0) }) { continue }
+                out.append(ContextSource(keyword: keyword, path: p, range: range(line, word.start, word.end)))
+            }
+        }
+        return out
+    }
+
+    /// `COPY --from=NAME` naming neither an earlier stage nor a stage index: the build takes it as an image.
+    public func stageReferenceDiagnostics() -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for i in analysis.parsed.instructions.indices {
+            let head = head(i)
+            guard head.keyword == .copy else { continue }
+            let line = analysis.parsed.ranges[i].start.line
+            for f in head.flags where f.text.hasPrefix("--from=") {
+                let name = String(f.text.dropFirst(7))
+                let earlier = stageNames(before: i)
+                guard !name.isEmpty, !name.contains("$"), !earlier.contains(name.lowercased()), Int(name) == nil else { continue }
+                // An image reference has a tag, a digest or a registry; a bare word was probably meant as a stage.
+                guard !name.contains(":"), !name.contains("/"), !name.contains("@") else { continue }
+                let suggestion = FlagRules.suggestion(for: name, among: earlier).map { " (did you mean \($0)?)" } ?? ""
+                let r = range(line, f.start + 7, f.end)
+                out.append(
+                    Diagnostic(
+                        severity: .warning, range: r, code: "unknown-stage",
+                        message: "No stage named \(GoText.quote(name)) before this line\(suggestion); the build takes it as an image.",
+                        startLine: line + 1, endLine: line + 1))
+            }
+        }
+        return out
+    }
+}

@@ -75,15 +75,14 @@ extension EstibaService {
         let connection = context.connectionID
         let documents = documents
         let engine = engine
+        let contextDirectory = languageSettings.get(connection).contextDirectory(for: uri)
         documents.schedule(uri, connection: connection) { typing in
             if typing { try? await Task.sleep(nanoseconds: Self.typingPause) }
             guard !Task.isCancelled, let document = documents.document(uri, connection: connection) else { return }
-            guard let report = try? engine.parseNow(.text(document.text)), !Task.isCancelled else { return }
+            let diagnostics = await engine.documentDiagnostics(text: document.text, contextDirectory: contextDirectory)
             // Only if this is still the document's version (a newer one publishes its own).
             guard documents.document(uri, connection: connection)?.version == document.version, !Task.isCancelled else { return }
-            context.notify(
-                LanguageDiagnostics.method,
-                LanguageDiagnostics.params(uri: uri, version: document.version, report.analysis.diagnostics))
+            context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: document.version, diagnostics))
         }
     }
 

@@ -330,4 +330,27 @@ import Testing
         let diagnostic = try #require(published?["diagnostics"]?.arrayValue?.first { $0["code"] == "build-failed" })
         #expect(diagnostic["range"]?["start"]?["line"] == 1)
     }
+
+    @Test func diagnosticsKnowTheContextAndTheStore() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        let base = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let context = base + "/ctx"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try "x".write(toFile: context + "/present.txt", atomically: true, encoding: .utf8)
+        try "x".write(toFile: context + "/secret.txt", atomically: true, encoding: .utf8)
+        try "secret.txt\n".write(toFile: context + "/.dockerignore", atomically: true, encoding: .utf8)
+        let uri = "file://" + context + "/Dockerfile"
+        let text = "FROM busybox AS build\nCOPY present.txt missing.txt secret.txt /x/\nFROM nothere:1\nCOPY --from=buidl /a /b\n"
+        let s = try Session(root: cli.root)
+        s.call(1, "initialize", ["capabilities": [:]])
+        _ = try s.reply(1)
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        let published = try #require(try s.diagnostics(uri)?["diagnostics"]?.arrayValue)
+        let found = published.map { "\($0["range"]?["start"]?["line"]?.intValue ?? -1):\($0["range"]?["start"]?["character"]?.intValue ?? -1) \($0["code"]?.stringValue ?? "")" }
+        #expect(found == ["1:17 missing-source", "1:29 CopyIgnoredFile", "2:0 image-not-local", "3:12 unknown-stage"], "\(found)")
+        let ignored = try #require(published.first { $0["code"] == "CopyIgnoredFile" })
+        #expect(ignored["message"] == "Attempting to COPY file \"secret.txt\" that is excluded by .dockerignore")
+        #expect(published.first { $0["code"] == "unknown-stage" }?["message"]?.stringValue?.contains("(did you mean build?)") == true)
+    }
 }

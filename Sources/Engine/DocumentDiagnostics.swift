@@ -1,0 +1,56 @@
+import Dockerfile
+import ImageStore
+import System
+
+extension Engine {
+    /// The diagnostics of a Dockerfile being edited: the parser's and the build checks, and what only its context
+    /// and the store can tell: a COPY/ADD source missing from the context or excluded by `.dockerignore` (the
+    /// build would fail there), `COPY --from` naming no earlier stage (it would be taken as an image), and FROM
+    /// images the store does not have (a hint: the build pulls them).
+    public func documentDiagnostics(text: String, contextDirectory: String?) async -> [Diagnostic] {
+        let analysis = DockerfileAnalysis(DockerfileParser.parse(text))
+        let query = DocumentQuery(text: text, analysis: analysis)
+        var out = analysis.diagnostics
+        out += query.stageReferenceDiagnostics()
+        if let contextDirectory { out += Self.contextDiagnostics(query, contextDirectory: contextDirectory) }
+        for stage in analysis.stages {
+            let image = stage.baseImage
+            guard image != "scratch", !image.contains("$"), !query.stageNames(before: stage.firstInstruction).contains(image.lowercased()) else { continue }
+            do { _ = try await inspectImage(image) } catch {
+                guard error.code == .notFound else { continue }
+                let r = analysis.parsed.ranges[stage.firstInstruction]
+                out.append(
+                    Diagnostic(
+                        severity: .hint, range: r, code: "image-not-local",
+                        message: "\(image) is not in the store; a build pulls it (estiba pull \(image) fetches it now).",
+                        startLine: r.start.line + 1, endLine: r.end.line + 1))
+            }
+        }
+        return out.sorted { $0.range.start < $1.range.start }
+    }
+
+    /// Missing and ignored COPY/ADD sources of the context at `contextDirectory`.
+    static func contextDiagnostics(_ query: DocumentQuery, contextDirectory: String) -> [Diagnostic] {
+        let ignore: Dockerignore? = (try? Files.read(contextDirectory + "/.dockerignore")).flatMap { try? Dockerignore.read(String(decoding: $0, as: UTF8.self)) }
+        var out: [Diagnostic] = []
+        for source in query.contextSources() {
+            let relative = PathClean.clean(source.path).drop { $0 == "/" }
+            let name = relative.isEmpty ? "." : String(relative)
+            let r = source.range
+            if name != ".", let ignore, ignore.excludes(name) {
+                out.append(
+                    Diagnostic(
+                        severity: .error, range: r, code: "CopyIgnoredFile",
+                        message: "Attempting to \(source.keyword.name) file \(GoText.quote(source.path)) that is excluded by .dockerignore",
+                        startLine: r.start.line + 1, endLine: r.end.line + 1))
+            } else if !Files.exists(contextDirectory + "/" + name) {
+                out.append(
+                    Diagnostic(
+                        severity: .error, range: r, code: "missing-source",
+                        message: "\(source.keyword.name) source \(source.path) is not in the build context \(contextDirectory); check the path, relative to the context.",
+                        startLine: r.start.line + 1, endLine: r.end.line + 1))
+            }
+        }
+        return out
+    }
+}
