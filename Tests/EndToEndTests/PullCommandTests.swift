@@ -1,6 +1,7 @@
 import EstibaJSON
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// `estiba pull` against Debian's docker-registry on loopback, seeded with skopeo from an image Estiba saved.
@@ -128,6 +129,42 @@ import Testing
         #expect(missing.status == 1 && missing.output.contains("Error: library/busybox:nope was not found on \(registry.host)"), "\(missing.output)")
         let badPlatform = try cli.run(["pull", "--platform", "linux", name], environment: env)
         #expect(badPlatform.status == 1 && badPlatform.output.contains("os/arch[/variant]"), "\(badPlatform.output)")
+    }
+
+    /// Garbage collection is safe beside pulls: prunes in a loop (from another process) while the same image is
+    /// pulled and removed again and again; every pull succeeds and runs, and the store verifies.
+    @Test func prunesInALoopBesidePullsBreakNothing() throws {
+        let registry = try Registry()
+        defer { registry.stop() }
+        guard try seed(registry, "library/busybox:latest") != nil else { return }
+        let dir = try Paths.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cli = RuntimeTests.CLI(root: dir + "/store")
+        let name = "\(registry.host)/library/busybox"
+        // (stopping, rounds) shared with the pruning thread.
+        let state = Mutex((stopping: false, rounds: 0))
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            while !state.withLock({ $0.stopping }) {
+                if (try? cli.run(["system", "prune"]))?.status == 0 { state.withLock { $0.rounds += 1 } }
+            }
+            done.signal()
+        }
+        var failures: [String] = []
+        for i in 0..<8 {
+            let pulled = try cli.run(["pull", "-q", name])
+            if pulled.status != 0 { failures.append("pull \(i): \(pulled.output)") }
+            let ran = try cli.run(["run", "--rm", name, "true"])
+            if ran.status != 0 { failures.append("run \(i): \(ran.output)") }
+            let removed = try cli.run(["rmi", name])
+            if removed.status != 0 { failures.append("rmi \(i): \(removed.output)") }
+        }
+        state.withLock { $0.stopping = true }
+        done.wait()
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(state.withLock { $0.rounds } > 0)
+        let verified = try cli.run(["system", "verify"])
+        #expect(verified.status == 0 && verified.output.contains("0 problems"), "\(verified.output)")
     }
 
     @Test func pullOverJSONRPCStreamsLayerProgress() throws {
