@@ -129,3 +129,16 @@ extension Engine {
         DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).formattingEdits(indent: indent)
     }
 }
+
+extension Engine {
+    /// Why the store cannot be used by this process (nil when it can): what an editor's user is told when the
+    /// store-backed features (image hover and completion, cache hints, build lenses) are off.
+    public func storeProblem() -> String? {
+        do {
+            _ = try store()
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+}

@@ -7,7 +7,19 @@ extension EstibaService {
     /// version, changed whole or by ranges, and their diagnostics are published after each open and change
     /// (cleared on close).
     static let documentMethods: [ServiceMethod] = [
-        ServiceMethod("initialized", acceptsUnknownParams: true) { service, p in
+        ServiceMethod("initialized", acceptsUnknownParams: true, notifications: ["window/showMessage"]) { service, p in
+            // A store out of reach (a language server run as a user who may not use it) turns off what needs it:
+            // said once, and the rest goes on.
+            if let problem = service.engine.storeProblem() {
+                p.context.notify(
+                    "window/showMessage",
+                    [
+                        "type": 2,
+                        "message": .string(
+                            "Estiba's store is out of reach, so image hover and completion, build-cache hints and the Build lenses are off; diagnostics and the other features work. \(problem)"
+                        ),
+                    ])
+            }
             // Watch the files of build contexts, so cache hints follow changes there.
             guard service.languageSettings.abilities(p.context.connectionID).watchesFiles else { return .done(.success(.null)) }
             let context = p.context

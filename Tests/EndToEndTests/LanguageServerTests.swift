@@ -1,5 +1,6 @@
 import EstibaJSON
 import Foundation
+import Glibc
 import Testing
 
 /// `estiba serve --stdio` as an editor's language server: the LSP handshake, document synchronisation (whole and
@@ -352,5 +353,54 @@ import Testing
         let ignored = try #require(published.first { $0["code"] == "CopyIgnoredFile" })
         #expect(ignored["message"] == "Attempting to COPY file \"secret.txt\" that is excluded by .dockerignore")
         #expect(published.first { $0["code"] == "unknown-stage" }?["message"]?.stringValue?.contains("(did you mean build?)") == true)
+    }
+
+    @Test func asAUserWhoMayNotUseTheStoreTheDocumentFeaturesStillWork() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("this test runs the server as nobody: it needs root and setpriv") }
+            return
+        }
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A store only root may use.
+        let root = dir.appendingPathComponent("store").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let process = Process()
+        let input = Pipe()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Paths.estiba, "serve", "--stdio"]
+        process.environment = ["ESTIBA_ROOT": root, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        let reader = DescriptorReader(fd: output.fileHandleForReading.fileDescriptor)
+        func send(_ m: JSONValue) {
+            let body = String(decoding: m.encoded(), as: UTF8.self)
+            writeAll(input.fileHandleForWriting.fileDescriptor, Array("Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+        }
+        send(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["capabilities": [:]]])
+        send(["jsonrpc": "2.0", "method": "initialized", "params": [:]])
+        send(["jsonrpc": "2.0", "method": "textDocument/didOpen", "params": ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": "FROM busybox as base\n"]]])
+        var shown: String?
+        var diagnostics: [JSONValue]?
+        while shown == nil || diagnostics == nil, let m = try reader.frame(timeout: 20) {
+            if m["method"] == "window/showMessage" {
+                #expect(shown == nil, "said once")
+                shown = m["params"]?["message"]?.stringValue
+            }
+            if m["method"] == "textDocument/publishDiagnostics" { diagnostics = m["params"]?["diagnostics"]?.arrayValue }
+        }
+        #expect(shown?.hasPrefix("Estiba's store is out of reach, so image hover and completion, build-cache hints and the Build lenses are off") == true, "\(String(describing: shown))")
+        #expect(diagnostics?.contains { $0["code"] == "FromAsCasing" } == true)
+        send(["jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": ["textDocument": ["uri": .string(Self.uri)], "position": ["line": 0, "character": 1]]])
+        var hover: JSONValue?
+        while hover == nil, let m = try reader.frame(timeout: 20) { if m["id"] == 2 { hover = m } }
+        #expect(hover?["result"]?["contents"]?["value"]?.stringValue?.hasPrefix("**FROM**") == true)
     }
 }
