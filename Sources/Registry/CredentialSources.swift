@@ -107,7 +107,7 @@ public struct CredentialSources: Sendable {
     /// `{"auth": base64("user:password")}` (or `username`/`password` fields); nil for an entry without any.
     static func decode(_ value: JSONValue, file: String, key: String) throws(EstibaError) -> RegistryCredentials? {
         if let auth = value["auth"]?.stringValue, !auth.isEmpty {
-            guard let bytes = Base64Text.decode(auth), let text = String(validating: bytes, as: UTF8.self),
+            guard let bytes = Base64.decode(auth, lenient: true), let text = String(validating: bytes, as: UTF8.self),
                 let colon = text.firstIndex(of: ":")
             else {
                 throw EstibaError(

@@ -1,3 +1,4 @@
+import System
 /// A user name and password (or token) for a registry.
 public struct RegistryCredentials: Sendable, Equatable {
     public var username: String
@@ -9,5 +10,5 @@ public struct RegistryCredentials: Sendable, Equatable {
     }
 
     /// The `Authorization` value of Basic authentication.
-    var basicAuthorization: String { "Basic " + Base64Text.encode(username + ":" + password) }
+    var basicAuthorization: String { "Basic " + Base64.encode(username + ":" + password) }
 }

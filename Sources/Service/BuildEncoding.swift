@@ -1,5 +1,6 @@
 import Engine
 import EstibaJSON
+import System
 
 /// `build` results and `build/progress` notifications as JSON.
 enum BuildEncoding {

@@ -1,8 +1,9 @@
-/// Standard base64 (RFC 4648) for output chunks in notifications.
-enum Base64 {
+/// Base64 (RFC 4648, standard alphabet, padded): output chunks in notifications, credentials in registry files
+/// and `Authorization: Basic` headers.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: ArraySlice<UInt8>) -> String {
+    public static func encode(_ bytes: ArraySlice<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = bytes.startIndex
@@ -22,8 +23,23 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes standard base64 (padding optional, no whitespace); nil when it is not base64.
-    static func decode(_ text: String) -> [UInt8]? {
+    /// `encode` of a text's UTF-8 bytes.
+    public static func encode(_ text: String) -> String { encode(Array(text.utf8)[...]) }
+
+    /// Decodes standard base64 (padding optional, no whitespace); nil when it is not base64. `lenient` also takes
+    /// the URL-safe alphabet and blanks anywhere, as credential files written by other tools may hold.
+    public static func decode(_ text: String, lenient: Bool = false) -> [UInt8]? {
+        if lenient {
+            let mapped = text.utf8.compactMap { (c: UInt8) -> UInt8? in
+                switch c {
+                case UInt8(ascii: "-"): return UInt8(ascii: "+")
+                case UInt8(ascii: "_"): return UInt8(ascii: "/")
+                case 0x20, 0x0A, 0x0D, 0x09: return nil
+                default: return c
+                }
+            }
+            return decode(String(decoding: mapped, as: UTF8.self))
+        }
         var value: UInt32 = 0
         var bits = 0
         var out: [UInt8] = []
