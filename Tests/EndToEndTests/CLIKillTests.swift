@@ -22,6 +22,14 @@ import Testing
             "run -d", seed: killSeed(11), store: store, prepare: removeAll, args: ["run", "-d", "busybox", "busybox", "sleep", "30.41"],
             afterRecovery: { k in
                 #expect(try store.run(["ps", "-a"]).status == 0)
+                // A monitor the killed CLI had already started goes on starting its container (it outlives its
+                // client): let it finish, so its container is seen running, not as created.
+                _ = try SupervisionTests().eventually {
+                    let starting = SupervisionTests.processes(matching: "__monitor --root \(store.root)").compactMap {
+                        $0.split(separator: " ").last.map(String.init)
+                    }
+                    return try starting.allSatisfy { try store.state($0)?.hasPrefix("running") ?? true }
+                }
                 let ids = Set(SupervisionTests.containerIDs(store.cli))
                 for id in ids {
                     let state = try store.state(id) ?? "none"
