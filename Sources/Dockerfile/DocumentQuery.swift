@@ -39,6 +39,8 @@ public struct DocumentQuery: Sendable {
         case baseImage(String, SourceRange)
         /// A stage named in FROM or `--from=`.
         case stage(String, SourceRange)
+        /// A COPY or ADD source read from the build context (see `contextSources`).
+        case contextSource(String, InstructionKeyword, SourceRange)
     }
 
     /// A variable in scope, and where it was set.
@@ -109,6 +111,9 @@ public struct DocumentQuery: Sendable {
                 return .stage(value, range(position.line, f.start + 7, f.end))
             }
             return .flag(name, keyword, range(position.line, f.start, f.end))
+        }
+        if let source = contextSources().first(where: { $0.range.start.line == position.line && $0.range.start.character <= c && c < $0.range.end.character }) {
+            return .contextSource(source.path, source.keyword, source.range)
         }
         if keyword == .from, let image = head.rest.first, image.start <= c, c < image.end {
             let r = range(position.line, image.start, image.end)

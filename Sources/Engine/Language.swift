@@ -17,7 +17,7 @@ public struct Completions: Sendable, Equatable {
 extension Engine {
     /// Explains what `position` of a Dockerfile's `text` is on: an instruction or flag, a variable's value at that
     /// point, FROM's image as the store has it (or that it would be pulled), a stage.
-    public func hover(text: String, at position: SourcePosition) async -> HoverInfo? {
+    public func hover(text: String, at position: SourcePosition, contextDirectory: String? = nil) async -> HoverInfo? {
         let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
         guard let target = query.target(at: position) else { return nil }
         switch target {
@@ -40,7 +40,42 @@ extension Engine {
             return HoverInfo(markdown: "Stage **\(name)**: `FROM \(stage.baseImage)`, line \(line)", range: r)
         case .baseImage(let reference, let r):
             return HoverInfo(markdown: await imageHover(reference), range: r)
+        case .contextSource(let path, let keyword, let r):
+            guard let contextDirectory else { return nil }
+            return HoverInfo(markdown: Self.sourceHover(path, keyword: keyword, contextDirectory: contextDirectory), range: r)
         }
+    }
+
+    /// What a COPY/ADD source selects from the context: its files (honouring `.dockerignore`) and their size.
+    static func sourceHover(_ path: String, keyword: InstructionKeyword, contextDirectory: String) -> String {
+        let ignore: Dockerignore? = (try? Files.read(contextDirectory + "/.dockerignore")).flatMap { try? Dockerignore.read(String(decoding: $0, as: UTF8.self)) }
+        let relative = String(PathClean.clean(path).drop { $0 == "/" })
+        let name = relative.isEmpty ? "." : relative
+        if name != ".", ignore?.excludes(name) == true { return "**\(path)** is excluded by .dockerignore: \(keyword.name) would not find it." }
+        guard let status = try? Files.status(contextDirectory + "/" + name, followLinks: false) else {
+            return "**\(path)** is not in the build context \(contextDirectory)."
+        }
+        guard status.kind == .directory else { return "**\(path)**: 1 file, \(readableSize(status.size))" }
+        // A walk of the directory, bounded so a huge tree does not hold up the editor.
+        var files = 0
+        var bytes: Int64 = 0
+        var pending = [name]
+        var visited = 0
+        while let dir = pending.popLast(), visited < 100_000 {
+            guard let entries = try? FileDescriptor.open(contextDirectory + "/" + dir, .directory).entries() else { continue }
+            for entry in entries {
+                visited += 1
+                let child = dir == "." ? entry.name : dir + "/" + entry.name
+                if ignore?.excludes(child) == true { continue }
+                guard let s = try? Files.status(contextDirectory + "/" + child, followLinks: false) else { continue }
+                if s.kind == .directory { pending.append(child) } else {
+                    files += 1
+                    bytes += s.size
+                }
+            }
+        }
+        let more = visited >= 100_000 ? " (counted in the first 100,000 entries)" : ""
+        return "**\(path)**: \(files) file\(files == 1 ? "" : "s"), \(readableSize(bytes))\(more), after .dockerignore"
     }
 
     /// What the store says of `reference` (a FROM image), in Markdown.

@@ -8,8 +8,10 @@ extension EstibaService {
         ServiceMethod("textDocument/hover", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
             let (text, position) = try service.documentAndPosition(p)
             let engine = service.engine
+            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
+            let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
             return .deferred { _ in
-                guard let hover = await engine.hover(text: text, at: position) else { return .success(.null) }
+                guard let hover = await engine.hover(text: text, at: position, contextDirectory: context) else { return .success(.null) }
                 return .success(["contents": ["kind": "markdown", "value": .string(hover.markdown)], "range": LanguageDiagnostics.range(hover.range)])
             }
         },

@@ -353,6 +353,23 @@ import Testing
         let ignored = try #require(published.first { $0["code"] == "CopyIgnoredFile" })
         #expect(ignored["message"] == "Attempting to COPY file \"secret.txt\" that is excluded by .dockerignore")
         #expect(published.first { $0["code"] == "unknown-stage" }?["message"]?.stringValue?.contains("(did you mean build?)") == true)
+
+        // Hover on a source: what it selects from the context, after .dockerignore.
+        try FileManager.default.createDirectory(atPath: context + "/dir/sub", withIntermediateDirectories: true)
+        try "abc".write(toFile: context + "/dir/a", atomically: true, encoding: .utf8)
+        try "12345".write(toFile: context + "/dir/sub/b", atomically: true, encoding: .utf8)
+        try "no".write(toFile: context + "/dir/skip.log", atomically: true, encoding: .utf8)
+        try "secret.txt\ndir/*.log\n".write(toFile: context + "/.dockerignore", atomically: true, encoding: .utf8)
+        s.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": .string(uri), "version": 2], "contentChanges": [["text": "FROM busybox\nCOPY present.txt dir secret.txt /x/\n"]]])
+        func hover(_ id: Int64, _ character: Int) throws -> String {
+            s.call(id, "textDocument/hover", ["textDocument": ["uri": .string(uri)], "position": ["line": 1, "character": .int(Int64(character))]])
+            return try s.reply(id)?["result"]?["contents"]?["value"]?.stringValue ?? ""
+        }
+        #expect(try hover(2, 6) == "**present.txt**: 1 file, 1B")
+        #expect(try hover(3, 18) == "**dir**: 2 files, 8B, after .dockerignore")
+        #expect(try hover(4, 22) == "**secret.txt** is excluded by .dockerignore: COPY would not find it.")
     }
 
     @Test func asAUserWhoMayNotUseTheStoreTheDocumentFeaturesStillWork() throws {
