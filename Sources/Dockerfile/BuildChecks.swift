@@ -45,9 +45,20 @@ extension InstructionChecker {
     /// runs its stage-name, casing and default-argument checks) only the file's directive counts. With
     /// `error=true` the check is an error.
     mutating func lint(_ rule: BuildCheck, _ message: String, at i: Int, fileWide: Bool = false, commentsOf: Int? = nil) {
-        let options = fileWide ? checkOptions : checkOptions.merged(withComments: parsed.instructions[commentsOf ?? i].prevComment)
+        let options = fileWide ? checkOptions : checkOptions.merged(withComments: comments(above: commentsOf ?? i))
         guard options.reports(rule.rawValue) else { return }
         report(i, options.errorOnWarning ? .error : .warning, rule.rawValue, message)
+    }
+
+    /// The comments right above instruction `i`, without the file's parser directives (BuildKit does not count
+    /// them as the first instruction's comments).
+    func comments(above i: Int) -> [String] {
+        let comments = parsed.instructions[i].prevComment
+        guard i == 0, !parsed.directives.isEmpty else { return comments }
+        return comments.filter { comment in
+            guard let (key, value) = DirectiveScanner.match(Substring("#" + comment)) else { return true }
+            return !parsed.directives.contains { $0.name == key.lowercased() && $0.value == value }
+        }
     }
 
     /// The checks that look at more than one instruction, after `run()` found the stages.

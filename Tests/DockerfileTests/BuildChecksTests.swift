@@ -271,6 +271,15 @@ import Testing
         #expect(Self.checks("FROM scratch\n# check=error=true\nCMD x\n").count == 1)
     }
 
+    @Test func theDirectiveIsNotTheFirstInstructionsComment() {
+        // The directive's whole value is read ("FromAsCasing // why" names no rule); an instruction's comment
+        // ends at its first space.
+        #expect(Self.checks("# check=skip=FromAsCasing // why\nFROM scratch as a\n") == [
+            "2 FromAsCasing: 'as' and 'FROM' keywords' casing do not match"
+        ])
+        #expect(Self.checks("FROM scratch\n# check=skip=FromAsCasing // why\nFROM scratch as a\n").isEmpty)
+    }
+
     @Test func aMalformedDirectiveIsAnError() {
         #expect(Self.checks("# check=skip=all;bogus\nFROM scratch\n", severity: .error) == [
             "1 invalid-directive: failed to parse check options: invalid check option \"bogus\""
