@@ -1,6 +1,8 @@
 /// The checks BuildKit makes while it goes through a stage's instructions: UndefinedVar, WorkdirRelativePath,
 /// MultipleInstructionsDisallowed, JSONArgsRecommended, LegacyKeyValueFormat, SecretsUsedInArgOrEnv and the
-/// EXPOSE checks. A stage built on an earlier one starts from that stage's variables, WORKDIR and SHELL.
+/// EXPOSE checks. Variables are judged where the builder expands them (ENV, LABEL, ARG defaults, COPY/ADD
+/// and their flags and expanding here-documents, WORKDIR, USER, VOLUME, STOPSIGNAL, RUN's mounts), not in
+/// commands the shell expands. A stage built on an earlier one starts from that stage's variables, WORKDIR and SHELL.
 extension InstructionChecker {
     mutating func checkStages(_ scopes: inout VariableScopes) {
         for stage in stages {
@@ -110,7 +112,15 @@ extension InstructionChecker {
             if node.isJSON, !words.isEmpty { scope.shellSet = true }
         case .expose:
             for word in words where !word.contains("$") { checkExposedPort(word, at: i) }
-        case .from, .run, .onbuild, .maintainer:
+        case .run:
+            // The builder expands each `key=value` of a `--mount`; the command is the shell's.
+            for flag in node.flags where flag.hasPrefix("--mount=") {
+                for field in flag.dropFirst(8).split(separator: ",") {
+                    guard let eq = field.firstIndex(of: "=") else { continue }
+                    _ = expand(String(field[field.index(after: eq)...]), i, scope.env, scope, lexer)
+                }
+            }
+        case .from, .onbuild, .maintainer:
             break
         }
     }

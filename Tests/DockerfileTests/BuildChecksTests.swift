@@ -320,6 +320,13 @@ import Testing
         #expect(Self.checks("ARG GLOBAL=1\nFROM scratch\nENV a=1 b=$a\nUSER $GLOBAL\n") == [
             "3 UndefinedVar: Usage of undefined variable '$a'", "4 UndefinedVar: Usage of undefined variable '$GLOBAL'",
         ])
+        #expect(Self.checks("FROM scratch\nRUN --mount=type=secret,id=$SECRET_ID echo $NOT_JUDGED\n") == [
+            "2 UndefinedVar: Usage of undefined variable '$SECRET_ID'"
+        ])
+        // An expanding here-document and COPY's flags are the builder's; a quoted delimiter keeps the body.
+        #expect(Self.checks("FROM scratch\nCOPY <<EOF /a\nhi $NAME\nEOF\nCOPY <<\"EOF\" /b\nhi $KEPT\nEOF\nCOPY --chown=$OWNER a /b\n") == [
+            "2 UndefinedVar: Usage of undefined variable '$NAME'", "8 UndefinedVar: Usage of undefined variable '$OWNER'",
+        ])
         #expect(Self.checks("ARG G=1\nFROM scratch\nARG G\nUSER $G\nARG TARGETARCH\nWORKDIR /$TARGETARCH\n").isEmpty)
     }
 
