@@ -38,7 +38,7 @@ extension InstructionChecker {
         let words = node.next.map(\.value)
         switch kw {
         case .env, .label:
-            let before = scope.env
+            // Every pair is expanded in the environment before the instruction; then they are set.
             var pairs: [(String, String)] = []
             var index = 0
             while index + 1 < words.count {
@@ -48,8 +48,8 @@ extension InstructionChecker {
                 if delimiter.isEmpty {
                     lint(.legacyKeyValueFormat, "\"\(node.value) key=value\" should be used instead of legacy \"\(node.value) key value\" format", at: i)
                 }
-                let k = expand(key, i, before, scope, lexer)
-                let v = expand(value, i, before, scope, lexer)
+                let k = expand(key, i, scope.env, scope, lexer)
+                let v = expand(value, i, scope.env, scope, lexer)
                 pairs.append((k ?? key, v ?? value))
                 index += 3
             }
@@ -139,7 +139,7 @@ extension InstructionChecker {
         if scope.complete {
             for name in undefined {
                 var message = "Usage of undefined variable '$\(name)'"
-                if let s = VariableScopes.suggestion(for: name, among: Array(env.keys)) { message += " (did you mean $\(s)?)" }
+                if let s = VariableScopes.suggestion(for: name, among: env.keys) { message += " (did you mean $\(s)?)" }
                 lint(.undefinedVar, message, at: i)
             }
         }
