@@ -32,7 +32,8 @@ public enum DiagnosticSeverity: String, Sendable {
 public struct Diagnostic: Sendable, Equatable {
     public var severity: DiagnosticSeverity
     public var range: SourceRange
-    /// A stable identifier ("syntax-error", "no-empty-continuation", "unknown-instruction", …).
+    /// A stable identifier: Estiba's ("syntax-error", "unknown-instruction", …) or the name of one of
+    /// BuildKit's build checks ("JSONArgsRecommended", "UndefinedVar", …).
     public var code: String
     public var message: String
     /// 1-based physical lines, as BuildKit reports them.

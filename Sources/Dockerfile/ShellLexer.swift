@@ -31,6 +31,16 @@ public struct ShellLexer: Sendable {
         var w = ShellWordProcessor(lexer: self, source: word, env: env)
         return try w.processStopOn(nil, rawEscapes: rawEscapes).words
     }
+
+    /// Expands `word` into one string and tells which variable names were found in `env` and which were not
+    /// (in the order first looked up), as BuildKit's linter sees an expansion.
+    public func processWordWithMatches(_ word: String, env: [String: String]) throws(EstibaError) -> (
+        result: String, matched: [String], unmatched: [String]
+    ) {
+        var w = ShellWordProcessor(lexer: self, source: word, env: env)
+        let result = try w.processStopOn(nil, rawEscapes: rawEscapes).result
+        return (result, w.matched, w.unmatched)
+    }
 }
 
 /// Field-splitting accumulator (BuildKit's `wordsStruct`).
@@ -91,6 +101,9 @@ private struct ShellWordProcessor {
     var pos = 0
     /// How many `${` are open; each costs stack, so it is bounded.
     var depth = 0
+    /// Names looked up and found, and not found, each once, in the order first looked up.
+    var matched: [String] = []
+    var unmatched: [String] = []
 
     init(lexer: ShellLexer, source: String, env: [String: String]) {
         self.lexer = lexer
@@ -207,7 +220,7 @@ private struct ShellWordProcessor {
         if peek != "{" {
             let name = processName()
             if name.isEmpty { return "$" }
-            let value = env[name]
+            let value = lookup(name)
             if value == nil, lexer.skipUnsetEnv { return "$" + name }
             return value ?? ""
         }
@@ -226,7 +239,7 @@ private struct ShellWordProcessor {
         var ops = String(op)
         switch op {
         case "}":
-            let value = env[name]
+            let value = lookup(name)
             if value == nil, lexer.skipUnsetEnv { return "${\(name)}" }
             return value ?? ""
         case ":", "+", "-", "?", "#", "%":
@@ -251,7 +264,7 @@ private struct ShellWordProcessor {
                 if peek == nil { throw EstibaError.expansion("syntax error: missing '}'") }
                 throw error
             }
-            let value = env[name]
+            let value = lookup(name)
             if value == nil, lexer.skipUnsetEnv { return "${\(name)\(ops)\(word)}" }
             let unsetOrNull = value == nil || (nullIsUnset && value == "")
             switch modifier {
@@ -295,12 +308,23 @@ private struct ShellWordProcessor {
                 if peek == nil { throw EstibaError.expansion("syntax error: missing '}'") }
                 throw error
             }
-            let value = env[name]
+            let value = lookup(name)
             if value == nil, lexer.skipUnsetEnv { return "${\(name)/\(pattern)/\(replacement)}" }
             return try ShellPattern(pattern).replace(in: value ?? "", with: replacement, all: replaceAll)
         default:
             throw EstibaError.expansion("unsupported modifier (\(ops)) in substitution")
         }
+    }
+
+    /// The value of `name` in the environment, noting whether it was found.
+    mutating func lookup(_ name: String) -> String? {
+        let value = env[name]
+        if value != nil {
+            if !matched.contains(name) { matched.append(name) }
+        } else if !unmatched.contains(name) {
+            unmatched.append(name)
+        }
+        return value
     }
 
     /// A variable name: letters, digits and `_`; a leading digit reads a positional parameter; a special

@@ -25,9 +25,12 @@ public struct DockerfileAnalysis: Sendable {
         self.parsed = parsed
         var checker = InstructionChecker(parsed: parsed)
         checker.run()
+        checker.runBuildChecks()
         stages = checker.stages
         stageOfInstruction = checker.stageOf
-        diagnostics = (parsed.diagnostics + checker.diagnostics).sorted { $0.range.start < $1.range.start }
+        // The parser's empty-continuation warning is reported as BuildKit's NoEmptyContinuation check.
+        let fromParser = parsed.diagnostics.filter { $0.code != InstructionChecker.parserEmptyContinuation }
+        diagnostics = (fromParser + checker.diagnostics).sorted { $0.range.start < $1.range.start }
     }
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
@@ -38,8 +41,13 @@ struct InstructionChecker {
     var stages: [Stage] = []
     var stageOf: [Int?] = []
     var diagnostics: [Diagnostic] = []
+    /// The file's `# check=` directive.
+    var checkOptions = CheckOptions()
 
-    init(parsed: ParsedDockerfile) { self.parsed = parsed }
+    init(parsed: ParsedDockerfile) {
+        self.parsed = parsed
+        readCheckDirective()
+    }
 
     mutating func report(_ i: Int, _ severity: DiagnosticSeverity, _ code: String, _ message: String) {
         let n = parsed.instructions[i]
@@ -56,7 +64,6 @@ struct InstructionChecker {
     }
 
     mutating func run() {
-        var seenNames: Set<String> = []
         for (i, node) in parsed.instructions.enumerated() {
             let kw = InstructionKeyword(node.value)
             let args = node.next.map(\.value)
@@ -74,16 +81,13 @@ struct InstructionChecker {
                             i, .error, "invalid-stage-name",
                             "invalid name for build stage: \(GoText.quote(args[2])), name can't start with a number or contain symbols"
                         )
-                    } else if let n = name, seenNames.contains(n) {
-                        report(i, .error, "duplicate-stage-name", "duplicate name \(GoText.quote(args[2])): use another stage name")
-                    }
-                    if let n = name { seenNames.insert(n) }
-                    let fromUpper = node.value == node.value.uppercased()
-                    if fromUpper != (args[1] == args[1].uppercased()) {
-                        report(i, .warning, "FromAsCasing", "'\(args[1])' and '\(node.value)' keywords' casing do not match")
                     }
                     if args[2] != args[2].lowercased() {
-                        report(i, .warning, "StageNameCasing", "Stage name '\(args[2])' should be lowercase")
+                        lint(.stageNameCasing, "Stage name '\(args[2])' should be lowercase", at: i)
+                    }
+                    let fromUpper = node.value == node.value.uppercased()
+                    if fromUpper != (args[1] == args[1].uppercased()) {
+                        lint(.fromAsCasing, "'\(args[1])' and '\(node.value)' keywords' casing do not match", at: i)
                     }
                 } else if args.count != 1 {
                     report(i, .error, "syntax-error", "FROM requires either one or three arguments")
@@ -129,11 +133,8 @@ struct InstructionChecker {
         switch kw {
         case .run, .cmd, .entrypoint:
             // A bare RUN is accepted, as BuildKit does (it runs an empty shell command).
-            if kw != .run, !node.isJSON, n > 0 {
-                report(
-                    i, .warning, "JSONArgsRecommended",
-                    "JSON arguments recommended for \(kw.name) to prevent unintended behavior related to OS signals")
-            }
+            // JSONArgsRecommended is a stage check (a SHELL before it silences it).
+            break
         case .copy, .add:
             if n < 2 { report(i, .error, "syntax-error", "\(kw.name) requires at least two arguments, but only \(n) provided") }
         case .shell:
@@ -142,7 +143,7 @@ struct InstructionChecker {
         case .workdir, .user, .stopSignal, .maintainer:
             if n == 0 { report(i, .error, "syntax-error", "\(kw.name) requires exactly one argument") }
             if kw == .maintainer {
-                report(i, .warning, "MaintainerDeprecated", "Maintainer instruction is deprecated in favor of using label")
+                lint(.maintainerDeprecated, "Maintainer instruction is deprecated in favor of using label", at: i)
             }
         case .env, .label, .arg, .expose, .volume, .onbuild:
             if n == 0 { report(i, .error, "syntax-error", "\(kw.name) requires at least one argument") }
