@@ -48,12 +48,13 @@ public struct KeeperLink: Sendable {
         return complete ? value : nil
     }
 
-    /// Waits for the container's exit code (137 when the keeper died first: the container was killed with it),
-    /// then reaps the keeper.
+    /// Waits for the container's exit code (137 when the keeper died first: the container was killed with it).
+    /// The keeper is reaped in the background: its exit (a copy of this process's memory going away) is not on
+    /// the way to the answer.
     public func finish() -> Int32 {
         let code = readCode() ?? 128 + Signal.kill.rawValue
         status.close()
-        _ = try? Processes.wait(for: pid)
+        Processes.reapWhenDone(pid)
         return code
     }
 }
