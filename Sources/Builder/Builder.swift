@@ -228,18 +228,12 @@ final class BuildRun {
     ]
 
     func readDockerignore() throws(EstibaError) -> Dockerignore? {
-        var candidates: [String] = []
-        if options.dockerfileText == nil {
-            candidates.append((options.dockerfilePath ?? options.contextDirectory + "/Dockerfile") + ".dockerignore")
+        do {
+            return try Dockerignore.forBuild(
+                contextDirectory: options.contextDirectory, dockerfilePath: options.dockerfilePath, textOnly: options.dockerfileText != nil)
+        } catch {
+            throw EstibaError.build(.syntax, "\(error.context["file"] ?? ".dockerignore"): \(error)")
         }
-        candidates.append(options.contextDirectory + "/.dockerignore")
-        for path in candidates {
-            guard let bytes = try? Files.read(path, upTo: 4 << 20) else { continue }
-            do { return try Dockerignore.read(String(decoding: bytes, as: UTF8.self)) } catch {
-                throw EstibaError.build(.syntax, "\(path): \(error)")
-            }
-        }
-        return nil
     }
 
     func error(_ node: Node, _ kind: EstibaError.Code, _ message: String) -> EstibaError {

@@ -36,6 +36,22 @@ public struct Dockerignore: Sendable, Equatable {
         patternsByLastName = byName
     }
 
+    /// The ignore file that applies to a build of `contextDirectory`: `<Dockerfile>.dockerignore` beside a
+    /// Dockerfile read from `dockerfilePath` (default `<context>/Dockerfile`; nil for a Dockerfile given as text),
+    /// else `<context>/.dockerignore`; nil when there is none. A file that does not parse names itself.
+    public static func forBuild(contextDirectory: String, dockerfilePath: String?, textOnly: Bool) throws(EstibaError) -> Dockerignore? {
+        var candidates: [String] = []
+        if !textOnly { candidates.append((dockerfilePath ?? contextDirectory + "/Dockerfile") + ".dockerignore") }
+        candidates.append(contextDirectory + "/.dockerignore")
+        for path in candidates {
+            guard let bytes = try? Files.read(path, upTo: 4 << 20) else { continue }
+            do { return try read(String(decoding: bytes, as: UTF8.self)) } catch {
+                throw error.adding(["file": path])
+            }
+        }
+        return nil
+    }
+
     /// Parses a `.dockerignore` file: BOM dropped, `#` lines skipped, lines trimmed, paths cleaned,
     /// a leading `/` removed.
     public static func read(_ text: String) throws(EstibaError) -> Dockerignore {

@@ -84,30 +84,43 @@ extension DocumentQuery {
             }
             // Variable uses: $NAME and ${NAME…} on every line of the instruction.
             for line in r.start.line...r.end.line {
-                for (name, start, end) in variableReferences(line) {
-                    out.append((.variable(name, stage: stage), Occurrence(range: range(line, start, end), isDeclaration: false)))
+                for reference in variableReferences(line) {
+                    out.append(
+                        (.variable(reference.name, stage: stage), Occurrence(range: range(line, reference.start, reference.end), isDeclaration: false)))
                 }
             }
         }
         return out
     }
 
-    /// The `$NAME` / `${NAME…}` references of a line: each name and its own UTF-16 span.
-    func variableReferences(_ line: Int) -> [(String, Int, Int)] {
+    /// The `$NAME` / `${NAME…}` references of a line: each name, the name's own UTF-16 span, and the whole
+    /// reference's (from `$` to the closing brace).
+    func variableReferences(_ line: Int) -> [(name: String, start: Int, end: Int, spanStart: Int, spanEnd: Int)] {
         guard lines.indices.contains(line) else { return [] }
         let units = lines[line]
-        var out: [(String, Int, Int)] = []
+        var out: [(String, Int, Int, Int, Int)] = []
         var k = 0
         while k < units.count {
             guard units[k] == 0x24, k + 1 < units.count else {
                 k += 1
                 continue
             }
-            let nameStart = units[k + 1] == 0x7B ? k + 2 : k + 1
+            let braced = units[k + 1] == 0x7B
+            let nameStart = braced ? k + 2 : k + 1
             var end = nameStart
             while end < units.count, Self.isNameUnit(units[end]) { end += 1 }
-            if end > nameStart { out.append((String(decoding: units[nameStart..<end], as: UTF16.self), nameStart, end)) }
-            k = max(end, k + 1)
+            guard end > nameStart else {
+                k += 1
+                continue
+            }
+            var close = end
+            if braced {
+                while close < units.count, units[close] != 0x7D { close += 1 }
+                close = min(close + 1, units.count)
+            }
+            out.append((String(decoding: units[nameStart..<end], as: UTF16.self), nameStart, end, k, close))
+            // Go on after the name: `${A:-$B}` also uses B.
+            k = end
         }
         return out
     }
@@ -154,7 +167,7 @@ extension DocumentQuery {
                 guard !name.isEmpty, !name.contains("$"), !earlier.contains(name.lowercased()), Int(name) == nil else { continue }
                 // An image reference has a tag, a digest or a registry; a bare word was probably meant as a stage.
                 guard !name.contains(":"), !name.contains("/"), !name.contains("@") else { continue }
-                let suggestion = FlagRules.suggestion(for: name, among: earlier).map { " (did you mean \($0)?)" } ?? ""
+                let suggestion = NameSuggestion.closest(to: name, among: earlier).map { " (did you mean \($0)?)" } ?? ""
                 let r = range(line, f.start + 7, f.end)
                 out.append(
                     Diagnostic(

@@ -5,6 +5,8 @@ public struct DocumentQuery: Sendable {
     public let analysis: DockerfileAnalysis
     /// The physical lines, as UTF-16 code units.
     let lines: [[UInt16]]
+    /// For each line, the instruction whose lines include it.
+    let instructionOfLine: [Int?]
 
     public init(text: String, analysis: DockerfileAnalysis) {
         self.analysis = analysis
@@ -27,6 +29,11 @@ public struct DocumentQuery: Sendable {
         }
         lines.append(current)
         self.lines = lines
+        var byLine = [Int?](repeating: nil, count: lines.count)
+        for (i, r) in analysis.parsed.ranges.enumerated() where r.start.line < lines.count {
+            for line in r.start.line...min(r.end.line, lines.count - 1) where byLine[line] == nil { byLine[line] = i }
+        }
+        instructionOfLine = byLine
     }
 
     /// What a position is on.
@@ -55,7 +62,7 @@ public struct DocumentQuery: Sendable {
 
     /// The instruction whose lines include `line`.
     public func instruction(at line: Int) -> Int? {
-        analysis.parsed.ranges.firstIndex { $0.start.line <= line && line <= $0.end.line }
+        instructionOfLine.indices.contains(line) ? instructionOfLine[line] : nil
     }
 
     /// The words of a line with their UTF-16 spans.
@@ -124,31 +131,8 @@ public struct DocumentQuery: Sendable {
 
     /// A `$NAME` / `${NAME…}` reference under `position`.
     func variable(at position: SourcePosition, instruction i: Int) -> Target? {
-        guard lines.indices.contains(position.line) else { return nil }
-        let units = lines[position.line]
-        var k = 0
-        while k < units.count {
-            guard units[k] == 0x24, k + 1 < units.count else {
-                k += 1
-                continue
-            }
-            let braced = units[k + 1] == 0x7B
-            let nameStart = braced ? k + 2 : k + 1
-            var end = nameStart
-            while end < units.count, Self.isNameUnit(units[end]) { end += 1 }
-            guard end > nameStart else {
-                k += 1
-                continue
-            }
-            var close = end
-            if braced {
-                while close < units.count, units[close] != 0x7D { close += 1 }
-                close = min(close + 1, units.count)
-            }
-            if k <= position.character, position.character < close {
-                return .variable(String(decoding: units[nameStart..<end], as: UTF16.self), instruction: i, range(position.line, k, close))
-            }
-            k = close
+        for reference in variableReferences(position.line) where reference.spanStart <= position.character && position.character < reference.spanEnd {
+            return .variable(reference.name, instruction: i, range(position.line, reference.spanStart, reference.spanEnd))
         }
         return nil
     }

@@ -38,7 +38,7 @@ enum FlagRules {
             let name = String(flagName.dropFirst(2))
             guard let kind = known[name] else {
                 let message = "unknown flag: \(flagName)"
-                return suggestion(for: name, among: known.keys.sorted()).map { message + " (did you mean \($0)?)" } ?? message
+                return NameSuggestion.closest(to: name, among: known.keys.sorted()).map { message + " (did you mean \($0)?)" } ?? message
             }
             if !used.insert(name).inserted, kind != .strings { return "duplicate flag specified: \(flagName)" }
             switch kind {
@@ -52,37 +52,5 @@ enum FlagRules {
             }
         }
         return nil
-    }
-
-    /// The option closest to `value` (case-insensitively) when fewer than 3 edits away, as BuildKit suggests.
-    static func suggestion(for value: String, among options: [String]) -> String? {
-        let v = Array(value.lowercased().unicodeScalars)
-        var best: String?
-        var bestDistance = 3
-        for option in options {
-            let o = Array(option.lowercased().unicodeScalars)
-            if o == v { return nil }
-            let d = distance(v, o)
-            if d < bestDistance {
-                bestDistance = d
-                best = value == value.lowercased() ? option.lowercased() : value == value.uppercased() ? option.uppercased() : option
-            }
-        }
-        return best
-    }
-
-    /// Levenshtein distance.
-    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

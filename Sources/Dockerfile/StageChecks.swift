@@ -139,7 +139,7 @@ extension InstructionChecker {
         if scope.complete {
             for name in undefined {
                 var message = "Usage of undefined variable '$\(name)'"
-                if let s = VariableScopes.suggestion(for: name, among: env.keys) { message += " (did you mean $\(s)?)" }
+                if let s = NameSuggestion.closest(to: name, among: env.keys) { message += " (did you mean $\(s)?)" }
                 lint(.undefinedVar, message, at: i)
             }
         }

@@ -8,8 +8,8 @@ extension Engine {
     /// build would fail there), `COPY --from` naming no earlier stage (it would be taken as an image), and FROM
     /// images the store does not have (a hint: the build pulls them).
     public func documentDiagnostics(text: String, contextDirectory: String?) async -> [Diagnostic] {
-        let analysis = DockerfileAnalysis(DockerfileParser.parse(text))
-        let query = DocumentQuery(text: text, analysis: analysis)
+        let query = Self.query(text)
+        let analysis = query.analysis
         var out = analysis.diagnostics
         out += query.stageReferenceDiagnostics()
         if let contextDirectory { out += Self.contextDiagnostics(query, contextDirectory: contextDirectory) }
@@ -31,7 +31,7 @@ extension Engine {
 
     /// Missing and ignored COPY/ADD sources of the context at `contextDirectory`.
     static func contextDiagnostics(_ query: DocumentQuery, contextDirectory: String) -> [Diagnostic] {
-        let ignore: Dockerignore? = (try? Files.read(contextDirectory + "/.dockerignore")).flatMap { try? Dockerignore.read(String(decoding: $0, as: UTF8.self)) }
+        let ignore = dockerignore(contextDirectory)
         var out: [Diagnostic] = []
         for source in query.contextSources() {
             let relative = PathClean.clean(source.path).drop { $0 == "/" }

@@ -15,10 +15,20 @@ public struct Completions: Sendable, Equatable {
 }
 
 extension Engine {
+    /// The questions an editor asks of a Dockerfile's text, on its analysis.
+    static func query(_ text: String) -> DocumentQuery {
+        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+    }
+
+    /// The ignore file a build of the document being edited (given as text) applies, if it reads.
+    static func dockerignore(_ contextDirectory: String) -> Dockerignore? {
+        try? Dockerignore.forBuild(contextDirectory: contextDirectory, dockerfilePath: nil, textOnly: true)
+    }
+
     /// Explains what `position` of a Dockerfile's `text` is on: an instruction or flag, a variable's value at that
     /// point, FROM's image as the store has it (or that it would be pulled), a stage.
     public func hover(text: String, at position: SourcePosition, contextDirectory: String? = nil) async -> HoverInfo? {
-        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        let query = Self.query(text)
         guard let target = query.target(at: position) else { return nil }
         switch target {
         case .keyword(let k, let r):
@@ -48,7 +58,7 @@ extension Engine {
 
     /// What a COPY/ADD source selects from the context: its files (honouring `.dockerignore`) and their size.
     static func sourceHover(_ path: String, keyword: InstructionKeyword, contextDirectory: String) -> String {
-        let ignore: Dockerignore? = (try? Files.read(contextDirectory + "/.dockerignore")).flatMap { try? Dockerignore.read(String(decoding: $0, as: UTF8.self)) }
+        let ignore = Self.dockerignore(contextDirectory)
         let relative = String(PathClean.clean(path).drop { $0 == "/" })
         let name = relative.isEmpty ? "." : relative
         if name != ".", ignore?.excludes(name) == true { return "**\(path)** is excluded by .dockerignore: \(keyword.name) would not find it." }
@@ -110,7 +120,7 @@ extension Engine {
     /// What may be typed at `position` of `text`: instructions, flags, stages, variables, and the store's image
     /// names where FROM or `COPY --from=` take an image.
     public func completions(text: String, at position: SourcePosition) async -> Completions {
-        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        let query = Self.query(text)
         let context = query.completions(at: position)
         var candidates = context.candidates
         if context.wantsImages, let images = try? await images() {
@@ -127,26 +137,26 @@ extension Engine {
 
     /// The outline of `text`: stages and their instructions.
     public func outline(text: String) -> [OutlineSymbol] {
-        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).outline()
+        Self.query(text).outline()
     }
 
     /// The foldable regions of `text`.
     public func foldingRegions(text: String) -> [FoldingRegion] {
-        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).foldingRegions()
+        Self.query(text).foldingRegions()
     }
 }
 
 extension Engine {
     /// The quick fixes for diagnostic `code` at `range` of `text` (see `DocumentQuery.fixes`).
     public func fixes(text: String, code: String, range: SourceRange) -> [DocumentFix] {
-        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).fixes(code: code, range: range)
+        Self.query(text).fixes(code: code, range: range)
     }
 }
 
 extension Engine {
     /// The stage name or variable at `position` of `text`, where it is declared, and every place it appears.
     public func navigation(text: String, at position: SourcePosition) -> (definition: SourceRange?, occurrences: [SourceRange], declarations: [SourceRange])? {
-        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        let query = Self.query(text)
         guard let symbol = query.symbol(at: position) else { return nil }
         let all = query.occurrences(of: symbol)
         return (query.definition(of: symbol), all.map(\.range), all.filter(\.isDeclaration).map(\.range))
@@ -156,12 +166,12 @@ extension Engine {
 extension Engine {
     /// The semantic tokens of `text` (see `DocumentQuery.semanticTokens`).
     public func semanticTokens(text: String) -> [SemanticToken] {
-        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).semanticTokens()
+        Self.query(text).semanticTokens()
     }
 
     /// The edits that format `text`, one indentation level being `indent`.
     public func formattingEdits(text: String, indent: String) -> [DocumentFix.Edit] {
-        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))).formattingEdits(indent: indent)
+        Self.query(text).formattingEdits(indent: indent)
     }
 }
 

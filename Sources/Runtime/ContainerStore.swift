@@ -126,7 +126,8 @@ public struct ContainerStore: Sendable {
             let pid = entry.split(separator: "-").last.flatMap { Int32($0) }
             if let pid, !Processes.exists(pid) { removeTree(directory + "/" + entry) }
         }
-        let recordless = entries.filter { !$0.hasPrefix(".") && record($0) == nil }
+        // Only the existence of records at first (every start of a process passes here; `all()` reads them next).
+        let recordless = entries.filter { !$0.hasPrefix(".") && !Files.exists(path($0) + "/record.json") }
         guard !recordless.isEmpty, let claims = try? FileDescriptor.open(names, .directory) else { return }
         defer { claims.close() }
         // Judged under the names directory's lock, like every claim.

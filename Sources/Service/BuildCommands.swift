@@ -13,8 +13,7 @@ extension EstibaService {
     /// failing line as a diagnostic on failure.
     static let buildCommandMethods: [ServiceMethod] = [
         ServiceMethod("textDocument/codeLens", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
-            let text = try service.openText(p)
+            let (uri, text) = try service.openDocument(p)
             var lenses: [JSONValue] = [lens(0, "Build", buildCommand, [.string(uri)])]
             for symbol in service.engine.outline(text: text) where symbol.kind == .stage {
                 let stage = JSONValue.string(symbol.name.hasPrefix("stage ") ? String(symbol.name.dropFirst(6)) : symbol.name)

@@ -6,9 +6,8 @@ extension EstibaService {
     /// LSP's document features on open documents: hover, completion, quick fixes, the outline and folding.
     static let languageMethods: [ServiceMethod] = [
         ServiceMethod("textDocument/hover", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let (text, position) = try service.documentAndPosition(p)
+            let (uri, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
             let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
             return .deferred { _ in
                 guard let hover = await engine.hover(text: text, at: position, contextDirectory: context) else { return .success(.null) }
@@ -17,7 +16,7 @@ extension EstibaService {
         },
         ServiceMethod("textDocument/completion", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
             service, p throws(RPCError) in
-            let (text, position) = try service.documentAndPosition(p)
+            let (_, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
             return .deferred { _ in
                 let found = await engine.completions(text: text, at: position)
@@ -26,8 +25,7 @@ extension EstibaService {
         },
         ServiceMethod("textDocument/codeAction", params: ["textDocument", "range", "context"], acceptsUnknownParams: true) {
             service, p throws(RPCError) in
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
-            let text = try service.openText(p)
+            let (uri, text) = try service.openDocument(p)
             let diagnostics = try p.value("context", "an object")?["diagnostics"]?.arrayValue ?? []
             var actions: [JSONValue] = []
             for d in diagnostics {
@@ -39,14 +37,14 @@ extension EstibaService {
             return .done(.success(.array(actions)))
         },
         ServiceMethod("textDocument/inlayHint", params: ["textDocument", "range"], acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
-            let text = try service.openText(p)
+            let (uri, text) = try service.openDocument(p)
             let settings = service.languageSettings.get(p.context.connectionID)
             guard let context = settings.contextDirectory(for: uri) else { return .done(.success([])) }
             let engine = service.engine
             return .deferred { _ in
                 let hints = await engine.cacheHints(text: text, contextDirectory: context, buildArgs: settings.buildArgs, target: settings.target)
-                return .success(.array(hints.map { LanguageEncoding.inlayHint($0, text: text) }))
+                let lineLengths = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.utf16.count }
+                return .success(.array(hints.map { LanguageEncoding.inlayHint($0, lineLengths: lineLengths) }))
             }
         },
         ServiceMethod("workspace/didChangeConfiguration", params: ["settings"]) { service, p throws(RPCError) in
@@ -56,30 +54,27 @@ extension EstibaService {
             return .done(.success(.null))
         },
         ServiceMethod("textDocument/definition", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
-            let (text, position) = try service.documentAndPosition(p)
+            let (uri, text, position) = try service.documentAndPosition(p)
             guard let found = service.engine.navigation(text: text, at: position), let d = found.definition else { return .done(.success(.null)) }
             return .done(.success(["uri": .string(uri), "range": LanguageDiagnostics.range(d)]))
         },
         ServiceMethod("textDocument/references", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
             service, p throws(RPCError) in
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
-            let (text, position) = try service.documentAndPosition(p)
+            let (uri, text, position) = try service.documentAndPosition(p)
             let withDeclaration = try p.value("context", "an object")?["includeDeclaration"]?.boolValue ?? true
             guard let found = service.engine.navigation(text: text, at: position) else { return .done(.success([])) }
             let ranges = found.occurrences.filter { withDeclaration || !found.declarations.contains($0) }
             return .done(.success(.array(ranges.map { ["uri": .string(uri), "range": LanguageDiagnostics.range($0)] })))
         },
         ServiceMethod("textDocument/documentHighlight", params: positionParams, acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let (text, position) = try service.documentAndPosition(p)
+            let (_, text, position) = try service.documentAndPosition(p)
             guard let found = service.engine.navigation(text: text, at: position) else { return .done(.success([])) }
             // LSP's DocumentHighlightKind: 3 write (a declaration), 2 read.
             return .done(
                 .success(.array(found.occurrences.map { ["range": LanguageDiagnostics.range($0), "kind": found.declarations.contains($0) ? 3 : 2] })))
         },
         ServiceMethod("textDocument/rename", params: positionParams.union(["newName"]), acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
-            let (text, position) = try service.documentAndPosition(p)
+            let (uri, text, position) = try service.documentAndPosition(p)
             let newName = try p.requiredString("newName")
             guard !newName.isEmpty, newName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else {
                 throw RPCErrorCode.invalidParams("\"\(newName)\" is not a valid stage or variable name", param: "newName")
@@ -92,11 +87,11 @@ extension EstibaService {
             return .done(.success(["changes": .object(changes)]))
         },
         ServiceMethod("textDocument/semanticTokens/full", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let text = try service.openText(p)
+            let text = try service.openDocument(p).text
             return .done(.success(["data": .array(LanguageEncoding.tokenData(service.engine.semanticTokens(text: text)))]))
         },
         ServiceMethod("textDocument/formatting", params: ["textDocument", "options"], acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let text = try service.openText(p)
+            let text = try service.openDocument(p).text
             let options = try p.value("options", "an object")
             let size = options?["tabSize"]?.intValue.flatMap { Int(exactly: $0) }.map { min(max($0, 1), 16) } ?? 4
             let indent = options?["insertSpaces"]?.boolValue == false ? "\t" : String(repeating: " ", count: size)
@@ -104,30 +99,31 @@ extension EstibaService {
             return .done(.success(.array(edits.map { ["range": LanguageDiagnostics.range($0.range), "newText": .string($0.newText)] })))
         },
         ServiceMethod("textDocument/documentSymbol", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let text = try service.openText(p)
+            let text = try service.openDocument(p).text
             return .done(.success(.array(service.engine.outline(text: text).map(LanguageEncoding.symbol))))
         },
         ServiceMethod("textDocument/foldingRange", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
-            let text = try service.openText(p)
+            let text = try service.openDocument(p).text
             return .done(.success(.array(service.engine.foldingRegions(text: text).map(LanguageEncoding.folding))))
         },
     ]
 
     static let positionParams: Set<String> = ["textDocument", "position"]
 
-    /// The text of the open document the params name.
-    func openText(_ p: Params) throws(RPCError) -> String {
+    /// The URI and text of the open document the params name.
+    func openDocument(_ p: Params) throws(RPCError) -> (uri: String, text: String) {
         let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
         guard let document = documents.document(uri, connection: p.context.connectionID) else {
             throw RPCErrorCode.invalidParams("\(uri) is not open; send textDocument/didOpen first", param: "textDocument")
         }
-        return document.text
+        return (uri, document.text)
     }
 
-    func documentAndPosition(_ p: Params) throws(RPCError) -> (String, SourcePosition) {
-        let text = try openText(p)
+    /// The open document the params name, and the position in it.
+    func documentAndPosition(_ p: Params) throws(RPCError) -> (uri: String, text: String, position: SourcePosition) {
+        let (uri, text) = try openDocument(p)
         let position = try DocumentParams.position(try p.value("position", "an object"), param: "position")
-        return (text, SourcePosition(line: position.line, character: position.character))
+        return (uri, text, SourcePosition(line: position.line, character: position.character))
     }
 }
 
@@ -189,9 +185,9 @@ enum LanguageEncoding {
             start: SourcePosition(line: start.line, character: start.character), end: SourcePosition(line: end.line, character: end.character))
     }
 
-    /// A cache hint at the end of its line (`text`'s line, counted in UTF-16 units).
-    static func inlayHint(_ h: CacheHint, text: String) -> JSONValue {
-        let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(h.line).first.map { $0.utf16.count } ?? 0
+    /// A cache hint at the end of its line (`lineLengths`: the document's lines, in UTF-16 units).
+    static func inlayHint(_ h: CacheHint, lineLengths: [Int]) -> JSONValue {
+        let line = lineLengths.indices.contains(h.line) ? lineLengths[h.line] : 0
         var o = JSONObject()
         o.append("position", ["line": .int(Int64(h.line)), "character": .int(Int64(line))])
         o.append("label", .string(h.label))
