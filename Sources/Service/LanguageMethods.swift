@@ -16,10 +16,11 @@ extension EstibaService {
         },
         ServiceMethod("textDocument/completion", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
             service, p throws(RPCError) in
-            let (_, text, position) = try service.documentAndPosition(p)
+            let (uri, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
+            let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
             return .deferred { _ in
-                let found = await engine.completions(text: text, at: position)
+                let found = await engine.completions(text: text, at: position, contextDirectory: context)
                 return .success(["isIncomplete": false, "items": .array(found.candidates.map(LanguageEncoding.completionItem))])
             }
         },
@@ -129,7 +130,7 @@ extension EstibaService {
 
 /// Engine's answers in LSP's shapes.
 enum LanguageEncoding {
-    /// LSP's CompletionItemKind: Keyword 14, Field 5, Reference 18, Variable 6, Module 9.
+    /// LSP's CompletionItemKind: Keyword 14, Field 5, Reference 18, Variable 6, Module 9, File 17, Folder 19.
     static func completionItem(_ c: CompletionCandidate) -> JSONValue {
         let kind: Int64
         switch c.kind {
@@ -138,6 +139,8 @@ enum LanguageEncoding {
         case .stage: kind = 18
         case .variable: kind = 6
         case .image: kind = 9
+        case .file: kind = 17
+        case .folder: kind = 19
         }
         var o = JSONObject()
         o.append("label", .string(c.label))

@@ -370,6 +370,20 @@ import Testing
         #expect(try hover(2, 6) == "**present.txt**: 1 file, 1B")
         #expect(try hover(3, 18) == "**dir**: 2 files, 8B, after .dockerignore")
         #expect(try hover(4, 22) == "**secret.txt** is excluded by .dockerignore: COPY would not find it.")
+
+        // Completion of a source: the context's paths, after .dockerignore, folders with a slash; inside a folder.
+        func complete(_ id: Int64, _ line: String) throws -> [String] {
+            s.notify(
+                "textDocument/didChange",
+                ["textDocument": ["uri": .string(uri), "version": .int(id + 10)], "contentChanges": [["text": .string("FROM busybox\n" + line + "\n")]]])
+            s.call(id, "textDocument/completion", ["textDocument": ["uri": .string(uri)], "position": ["line": 1, "character": .int(Int64(line.utf16.count))]])
+            let items = try s.reply(id)?["result"]?["items"]?.arrayValue ?? []
+            return items.map { "\($0["label"]?.stringValue ?? "") \($0["kind"]?.intValue ?? 0)" }
+        }
+        let top = try complete(5, "COPY ")
+        #expect(top == [".dockerignore 17", "dir/ 19", "present.txt 17"], "\(top)")
+        #expect(try complete(6, "COPY ./dir/") == ["./dir/a 17", "./dir/sub/ 19"])
+        #expect(try complete(7, "COPY --from=build ").isEmpty)
     }
 
     @Test func asAUserWhoMayNotUseTheStoreTheDocumentFeaturesStillWork() throws {
