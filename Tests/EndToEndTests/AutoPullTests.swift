@@ -74,6 +74,11 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("Digest: sha256:") }, "\(lines)")
         #expect(lines.last == "Status: Downloaded newer image for \(name)", "\(lines)")
 
+        // By digest.
+        let digest = try #require(lines.first { $0.hasPrefix("Digest: ") }).dropFirst("Digest: ".count)
+        let pinned = try estiba(root, ["run", "--rm", "\(registry.host)/busybox@\(digest)", "echo", "pinned"], environment: env)
+        #expect(pinned.status == 0 && pinned.stdout == "pinned\n", "\(pinned)")
+
         // From now on the store has it: no registry needed.
         registry.stop()
         let second = try estiba(root, ["run", "--rm", name, "echo", "hi"], environment: env)
@@ -128,6 +133,8 @@ import Testing
         #expect(try estiba(root, ["wait", id]).stdout == "0\n")
         #expect(try estiba(root, ["logs", id]).stdout == "made\n")
 
+        let quiet = try estiba(root, ["run", "--rm", "-q", "--pull", "always", name, "echo", "quiet"], environment: env)
+        #expect(quiet.status == 0 && quiet.stdout == "quiet\n" && quiet.stderr.isEmpty, "\(quiet)")
         // Up to date: --pull always asks, and runs the same image.
         let always = try estiba(root, ["run", "--rm", "--pull", "always", name, "echo", "again"], environment: env)
         #expect(always.status == 0 && always.stdout == "again\n", "\(always)")
