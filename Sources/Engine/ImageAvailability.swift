@@ -34,7 +34,7 @@ extension Engine {
                 guard error.code == .notFound, !namesID else { throw error }
                 if policy == .never {
                     throw EstibaError(
-                        .notFound, "No such image: \(spec). Pull it first (estiba pull \(spec)), or leave out --pull never to pull it when it is missing.",
+                        .notFound, "No such image: \(spec). Pull it first (estiba pull \(spec)), or let it be pulled when missing (--pull missing).",
                         context: ["image": spec])
                 }
                 // A name no registry could hold is simply not here.
