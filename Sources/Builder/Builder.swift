@@ -74,6 +74,9 @@ final class BuildRun {
     /// The ARG instructions before the first FROM (each one a step, as Docker counts them).
     var metaArgNodes: [Node] = []
     var consumedArgs: Set<String> = []
+    /// Images fetched through `options.imageSource` in this build, by reference and platform: the spec each
+    /// names in the store (so a reference named again, as with `--pull=always`, is fetched once).
+    var fetched: [String: String] = [:]
     let tmp: String
     let empty: String
 
@@ -275,10 +278,8 @@ final class BuildRun {
             state = StageState(index: plan.index, name: plan.name, config: prior.config, image: prior.image, parentKey: prior.parentKey)
             state.rebuilt = prior.rebuilt
         } else {
-            let image: ImageRecord
-            do { image = try await builder.store.use(base) } catch {
-                throw self.error(node, .notFound, "The base image \(base) is not in the store: \(error.message) Import, load or build it first (Estiba does not pull from registries yet).")
-            }
+            let platform = try plan.base.platform.map { p throws(EstibaError) in try expand(p, env: metaEnvironment, node: node) }
+            let image = try await externalImage(base, platform: platform?.isEmpty == false ? platform : nil, node: node, what: "The base image \(base)")
             state = StageState(index: plan.index, name: plan.name, config: image.config, image: image, parentKey: image.id.description)
         }
         // MAINTAINER is per build: a base image's author is not inherited.

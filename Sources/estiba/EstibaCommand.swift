@@ -15,4 +15,6 @@ struct EstibaCommand: AsyncParsableCommand {
 
     /// Accepted before the command too (`estiba --root DIR images`); each command reads it.
     @OptionGroup var global: GlobalOptions
+
+    static func main() async { await main(BuildCommand.normalizingPullFlag(Array(CommandLine.arguments.dropFirst()))) }
 }
