@@ -31,9 +31,11 @@ extension EstibaService {
             }
             return .done(.success(.null))
         },
-        ServiceMethod("workspace/didChangeWatchedFiles", params: ["changes"]) { service, p throws(RPCError) in
-            // A file of a context changed: the cache hints of the open documents may have.
+        ServiceMethod("workspace/didChangeWatchedFiles", params: ["changes"], notifications: [LanguageDiagnostics.method]) { service, p throws(RPCError) in
+            // A file of a context changed: the diagnostics (a source that appeared or went) and the cache hints of the
+            // open documents may have.
             let context = p.context
+            for uri in service.documents.uris(connection: context.connectionID) { service.publishDiagnostics(uri, context) }
             if service.languageSettings.abilities(context.connectionID).refreshesInlayHints {
                 Task { _ = await context.request("workspace/inlayHint/refresh") }
             }

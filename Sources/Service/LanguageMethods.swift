@@ -9,9 +9,10 @@ extension EstibaService {
             let (uri, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
             let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
+            let markdown = service.languageSettings.abilities(p.context.connectionID).markdownHover
             return .deferred { _ in
                 guard let hover = await engine.hover(text: text, at: position, contextDirectory: context) else { return .success(.null) }
-                return .success(["contents": ["kind": "markdown", "value": .string(hover.markdown)], "range": LanguageDiagnostics.range(hover.range)])
+                return .success(["contents": LanguageEncoding.markup(hover.markdown, markdown: markdown), "range": LanguageDiagnostics.range(hover.range)])
             }
         },
         ServiceMethod("textDocument/completion", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
@@ -19,9 +20,10 @@ extension EstibaService {
             let (uri, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
             let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
+            let markdown = service.languageSettings.abilities(p.context.connectionID).markdownCompletion
             return .deferred { _ in
                 let found = await engine.completions(text: text, at: position, contextDirectory: context)
-                return .success(["isIncomplete": false, "items": .array(found.candidates.map(LanguageEncoding.completionItem))])
+                return .success(["isIncomplete": false, "items": .array(found.candidates.map { LanguageEncoding.completionItem($0, markdown: markdown) })])
             }
         },
         ServiceMethod("textDocument/codeAction", params: ["textDocument", "range", "context"], acceptsUnknownParams: true) {
@@ -131,7 +133,7 @@ extension EstibaService {
 /// Engine's answers in LSP's shapes.
 enum LanguageEncoding {
     /// LSP's CompletionItemKind: Keyword 14, Field 5, Reference 18, Variable 6, Module 9, File 17, Folder 19.
-    static func completionItem(_ c: CompletionCandidate) -> JSONValue {
+    static func completionItem(_ c: CompletionCandidate, markdown: Bool) -> JSONValue {
         let kind: Int64
         switch c.kind {
         case .keyword: kind = 14
@@ -146,9 +148,34 @@ enum LanguageEncoding {
         o.append("label", .string(c.label))
         o.append("kind", .int(kind))
         if let d = c.detail { o.append("detail", .string(d)) }
-        if let d = c.documentation { o.append("documentation", ["kind": "markdown", "value": .string(d)]) }
+        if let d = c.documentation { o.append("documentation", markup(d, markdown: markdown)) }
         if let t = c.insertText { o.append("insertText", .string(t)) }
         return .object(o)
+    }
+
+    /// LSP's MarkupContent: the Markdown as it is, or as plain text for a client that shows no Markdown (without
+    /// the emphasis and code marks, links as their text and address).
+    static func markup(_ markdown: String, markdown shown: Bool) -> JSONValue {
+        if shown { return ["kind": "markdown", "value": .string(markdown)] }
+        let plain = markdown.replacing("**", with: "").replacing("`", with: "")
+        // [text](address) → text (address)
+        var out = ""
+        var rest = plain[...]
+        while let open = rest.firstIndex(of: "[") {
+            out += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "]"), rest.index(after: close) < rest.endIndex,
+                rest[rest.index(after: close)] == "(", let end = rest[close...].firstIndex(of: ")")
+            else {
+                out.append("[")
+                rest = rest[afterOpen...]
+                continue
+            }
+            out += rest[afterOpen..<close] + " (" + rest[rest.index(close, offsetBy: 2)..<end] + ")"
+            rest = rest[rest.index(after: end)...]
+        }
+        out += rest
+        return ["kind": "plaintext", "value": .string(out)]
     }
 
     /// LSP's SymbolKind: Namespace 3 for a stage, Function 12 for an instruction, Variable 13 for an ARG.
