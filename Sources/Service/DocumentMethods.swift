@@ -17,6 +17,7 @@ extension EstibaService {
                         "type": 2,
                         "message": .string(
                             "Estiba's store is out of reach, so image hover and completion, build-cache hints and the Build lenses are off; diagnostics and the other features work. \(problem)"
+                                + (service.storeAdvice.map { " " + $0 } ?? "")
                         ),
                     ])
             }
