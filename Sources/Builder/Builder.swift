@@ -133,6 +133,19 @@ final class BuildRun {
         // The whole Dockerfile is read and checked before any step runs, as Docker does.
         let instructions: [TypedInstruction]
         do { instructions = try parsed.typedInstructions() } catch { throw self.error(instruction: error) }
+        // `# check=error=true`: the build checks' findings stop the build, as BuildKit's do (not a dry run's: the
+        // editor shows them beside its hints).
+        if !options.dryRun {
+            let failing = DockerfileAnalysis(parsed).failingChecks
+            if let first = failing.first {
+                let rules = Set(failing.map(\.code)).sorted().joined(separator: ", ")
+                let message = "lint violation found for rules: \(rules) (# check=error=true makes the build checks' findings errors; fix them, or skip a rule with # check=skip=RULE)"
+                guard let node = parsed.instructions.first(where: { $0.startLine <= first.startLine && first.startLine <= $0.endLine }) else {
+                    throw EstibaError.build(.syntax, "\(dockerfileName) line \(first.startLine): \(message)", line: first.startLine)
+                }
+                throw error(node, .syntax, message)
+            }
+        }
         var plans: [StagePlan] = []
         for typed in instructions {
             switch typed.instruction {

@@ -129,3 +129,11 @@ extension InstructionChecker {
         }
     }
 }
+
+extension DockerfileAnalysis {
+    /// The build checks that fail a build: with `# check=error=true` every check's finding is an error, and
+    /// BuildKit refuses to build (`lint violation found for rules: …`).
+    public var failingChecks: [Diagnostic] {
+        diagnostics.filter { $0.severity == .error && BuildCheck(rawValue: $0.code) != nil }
+    }
+}
