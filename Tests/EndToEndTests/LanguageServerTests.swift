@@ -386,6 +386,30 @@ import Testing
         #expect(try complete(7, "COPY --from=build ").isEmpty)
     }
 
+    /// BuildKit's InvalidBaseImagePlatform, which only the store can tell: a FROM whose image is for another
+    /// platform than the build's.
+    @Test func aBaseImageForAnotherPlatformIsFlagged() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let arch = try cli.run(["inspect", "-f", "{{.Architecture}}", "busybox"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let other = arch == "arm64" ? "amd64" : "arm64"
+        let s = try Session(root: cli.root)
+        s.call(1, "initialize", ["capabilities": [:]])
+        _ = try s.reply(1)
+        let text = "FROM --platform=linux/\(other) busybox AS a\nFROM busybox\n"
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        let published = try #require(try s.diagnostics(Self.uri)?["diagnostics"]?.arrayValue)
+        let flagged = published.filter { $0["code"] == "InvalidBaseImagePlatform" }
+        #expect(flagged.count == 1 && flagged.first?["range"]?["start"]?["line"] == 0, "\(published)")
+        #expect(
+            flagged.first?["message"]?.stringValue == "Base image busybox was pulled with platform \"linux/\(arch)\", expected \"linux/\(other)\" for current build")
+        // Skipped like any build check.
+        s.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": .string(Self.uri), "version": 2], "contentChanges": [["text": .string("# check=skip=InvalidBaseImagePlatform\n" + text)]]])
+        #expect(!Self.codes(try s.diagnostics(Self.uri)).contains("InvalidBaseImagePlatform"))
+    }
+
     @Test func asAUserWhoMayNotUseTheStoreTheDocumentFeaturesStillWork() throws {
         guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
             if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("this test runs the server as nobody: it needs root and setpriv") }
