@@ -44,8 +44,16 @@ extension EstibaService {
             let settings = service.languageSettings.get(p.context.connectionID)
             guard let context = settings.contextDirectory(for: uri) else { return .done(.success([])) }
             let engine = service.engine
-            return .deferred { _ in
+            // Work-done progress when the client gives a token (LSP's WorkDoneProgressParams): the dry run reads
+            // the context and the cache.
+            let token = p.object["workDoneToken"].flatMap { $0.stringValue != nil || $0.intValue != nil ? $0 : nil }
+            return .deferred { ctx in
+                if let token { ctx.notify("$/progress", ["token": token, "value": ["kind": "begin", "title": "Checking the build cache", "cancellable": false]]) }
                 let hints = await engine.cacheHints(text: text, contextDirectory: context, buildArgs: settings.buildArgs, target: settings.target)
+                if let token {
+                    let cached = hints.filter { $0.label.hasPrefix("cached") }.count
+                    ctx.notify("$/progress", ["token": token, "value": ["kind": "end", "message": .string("\(cached) of \(hints.count) steps cached")]])
+                }
                 let lineLengths = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.utf16.count }
                 return .success(.array(hints.map { LanguageEncoding.inlayHint($0, lineLengths: lineLengths) }))
             }

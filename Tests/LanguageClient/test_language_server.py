@@ -220,6 +220,14 @@ async def test_cache_hints_build_lenses_and_the_watched_context(client: Language
         return {h.position.line: h.label for h in found}
 
     before = await hints()
+    # With a work-done token, the dry run reports its progress.
+    client.progress_reports.setdefault("hints-1", [])
+    await client.text_document_inlay_hint_async(
+        types.InlayHintParams(text_document=doc(uri), range=types.Range(start=at(0, 0), end=at(3, 0)), work_done_token="hints-1")
+    )
+    reports = client.progress_reports["hints-1"]
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and isinstance(reports[-1], types.WorkDoneProgressEnd), reports
+    assert reports[-1].message == "0 of 2 steps cached", reports
     # (A store that built the same file with another destination before says so.)
     assert before[1] in ("not cached: not built before", "not cached: instruction changed"), before
     assert before[2] == "not cached: previous step rebuilt", before
