@@ -27,7 +27,7 @@ extension EstibaService {
             Task {
                 let watchers: JSONValue = [["globPattern": "**/*"]]
                 _ = await context.request(
-                    "client/registerCapability",
+                    ServerRequest.registerCapability,
                     ["registrations": [["id": "estiba-context-files", "method": "workspace/didChangeWatchedFiles", "registerOptions": ["watchers": watchers]]]])
             }
             return .done(.success(.null))
@@ -37,9 +37,7 @@ extension EstibaService {
             // open documents may have.
             let context = p.context
             for uri in service.documents.uris(connection: context.connectionID) { service.publishDiagnostics(uri, context) }
-            if service.languageSettings.abilities(context.connectionID).refreshesInlayHints {
-                Task { _ = await context.request("workspace/inlayHint/refresh") }
-            }
+            Task { await service.refreshCacheViews(context) }
             return .done(.success(.null))
         },
         ServiceMethod("textDocument/didOpen", params: ["textDocument"], notifications: [LanguageDiagnostics.method]) {

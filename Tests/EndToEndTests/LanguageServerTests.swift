@@ -293,7 +293,7 @@ import Testing
         s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
         s.call(2, "textDocument/codeLens", ["textDocument": ["uri": .string(uri)]])
         let lenses = try #require(try s.reply(2)?["result"]?.arrayValue)
-        #expect(lenses.compactMap { $0["command"]?["title"]?.stringValue } == ["Build", "Build to this stage", "Run", "Build to this stage", "Run"])
+        #expect(lenses.compactMap { $0["command"]?["title"]?.stringValue } == ["Build (0 of 2 steps cached)", "Build to this stage", "Run", "Build to this stage", "Run"])
         #expect(lenses[3]["range"]?["start"]?["line"] == 2 && lenses[3]["command"]?["arguments"] == [.string(uri), "two"])
 
         // Build to stage one: the client is asked to create a progress token, then gets begin, reports, end.

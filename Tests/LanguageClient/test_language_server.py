@@ -233,7 +233,7 @@ async def test_cache_hints_build_lenses_and_the_watched_context(client: Language
     assert before[2] == "not cached: previous step rebuilt", before
 
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=doc(uri)))
-    assert [lens.command.title for lens in lenses] == ["Build", "Build to this stage", "Run"]
+    assert [lens.command.title for lens in lenses] == ["Build (0 of 2 steps cached)", "Build to this stage", "Run"]
     built = await asyncio.wait_for(
         client.workspace_execute_command_async(types.ExecuteCommandParams(command="estiba.build", arguments=[uri])), 120
     )
@@ -241,7 +241,12 @@ async def test_cache_hints_build_lenses_and_the_watched_context(client: Language
     progress = [r for reports in client.progress_reports.values() for r in reports]
     assert isinstance(progress[0], types.WorkDoneProgressBegin) and isinstance(progress[-1], types.WorkDoneProgressEnd)
     assert any(isinstance(r, types.WorkDoneProgressReport) and "Step 2/3" in (r.message or "") for r in progress)
-    assert "inlayHint" in client.refreshes
+    assert "inlayHint" in client.refreshes and "codeLens" in client.refreshes
+    # Each step went to the editor's log, and the outcome.
+    logged = [m.message for m in client.log_messages]
+    assert "Step 2/3 : COPY app.txt %s" % target in logged and any(m.startswith("Built ") for m in logged), logged
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=doc(uri)))
+    assert lenses[0].command.title == "Build (2 of 2 steps cached)"
 
     after = await hints()
     assert after[1].startswith("cached") and after[2].startswith("cached"), after
