@@ -51,7 +51,7 @@ public struct Pusher: Sendable {
         for d in diffIDs where !unique.contains(d) { unique.append(d) }
         for d in unique { onEvent(.layer(id: d, .preparing)) }
         // Pull access to the repositories blobs may be mounted from goes into the token asked for.
-        var sources: [String] = []
+        var sources = store.blobSources(image.id)[client.host] ?? []
         for d in unique {
             guard let known = store.compressedLayer(diffID: d, compression: options.compression) else { continue }
             sources += store.blobSources(known.digest)[client.host] ?? []
@@ -180,11 +180,16 @@ public struct Pusher: Sendable {
         try store.rememberSource(blob.digest, host: client.host, repository: reference.repository)
     }
 
-    /// Sends the config's exact bytes unless the repository has them.
+    /// Sends the config's exact bytes unless the repository has them or can mount them.
     func pushConfig(_ image: ImageRecord, cancellation: PullCancellation) async throws(EstibaError) {
         if try await blobExists(image.id, cancellation: cancellation) { return }
-        let bytes = image.configBytes
-        try await upload(.bytes(bytes), digest: image.id, size: Int64(bytes.count), started: nil, cancellation: cancellation, progress: { _ in })
+        switch try await mount(image.id, cancellation: cancellation) {
+        case .mounted: break
+        case .notMounted(let started):
+            let bytes = image.configBytes
+            try await upload(.bytes(bytes), digest: image.id, size: Int64(bytes.count), started: started, cancellation: cancellation, progress: { _ in })
+        }
+        try store.rememberSource(image.id, host: client.host, repository: reference.repository)
     }
 }
 
