@@ -12,7 +12,9 @@ P=(podman --root "$work/pm" --runroot "$work/pmrun" --storage-driver vfs)
 registry_pid=""
 stop_registry() { if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; registry_pid=""; fi; }
 trap 'stop_registry; "${P[@]}" system reset --force >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-export DOCKER_CONFIG=$work/docker REGISTRY_AUTH_FILE=$work/auth.json
+# No credentials are needed (and REGISTRY_* variables would configure docker-registry).
+export DOCKER_CONFIG=$work/docker
+mkdir -p "$DOCKER_CONFIG" && echo "{}" > "$DOCKER_CONFIG/config.json"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 R=127.0.0.1:$port
@@ -25,7 +27,7 @@ start_registry() {
         "$work/registry/data" "$R" > "$work/registry.yml"
     docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
     registry_pid=$!
-    for _ in $(seq 100); do curl -fs "http://$R/v2/" >/dev/null && return; sleep 0.05; done
+    for _ in $(seq 100); do curl -fs --noproxy "*" "http://$R/v2/" >/dev/null && return; sleep 0.05; done
     echo "docker-registry did not start" >&2
     exit 1
 }
@@ -37,10 +39,17 @@ printf 'FROM scratch\nCOPY a /a\nCOPY b /b\nCOPY c /c\n' > "$work/ctx/Dockerfile
 "$E" --root "$work/e" build -q -t big "$work/ctx" >/dev/null
 "$E" --root "$work/e" save -o "$work/big.tar" big
 "${P[@]}" load -i "$work/big.tar" >/dev/null 2>&1
-"${P[@]}" tag localhost/big:latest "$R/bench/podman:1"
+"${P[@]}" tag big:latest "$R/bench/podman:1"
 "$E" --root "$work/e" tag big "$R/bench/estiba:1"
 
-ms() { local a b; a=$(date +%s%N); eval "$1" >/dev/null 2>&1; b=$(date +%s%N); echo $(( (b - a) / 1000000 )); }
+# Milliseconds of one run of a command; a failed run stops the benchmark with its output.
+ms() {
+    local a b
+    a=$(date +%s%N)
+    eval "$1" >"$work/out" 2>&1 || { echo "failed: $1" >&2; cat "$work/out" >&2; exit 1; }
+    b=$(date +%s%N)
+    echo $(( (b - a) / 1000000 ))
+}
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 epush="$E --root $work/e push -q $R/bench/estiba:1"
 ppush="${P[*]} push --tls-verify=false $R/bench/podman:1"

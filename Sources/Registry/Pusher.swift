@@ -57,6 +57,9 @@ public struct Pusher: Sendable {
             sources += store.blobSources(known.digest)[client.host] ?? []
         }
         client.addMountSources(sources)
+        // The registry's scheme and the token are found once, before the layers go in parallel.
+        _ = try await client.baseURL()
+        _ = try await client.authorization()
 
         let cancellation = PullCancellation()
         let outcome: Result<[Digest: CompressedBlob], EstibaError> = await withTaskCancellationHandler {
@@ -93,26 +96,21 @@ public struct Pusher: Sendable {
     func pushLayers(_ diffIDs: [Digest], cancellation: PullCancellation, onEvent: @escaping @Sendable (PushEvent) -> Void)
         async throws(EstibaError) -> [Digest: CompressedBlob]
     {
-        let outcome: Result<[Digest: CompressedBlob], EstibaError> = await withTaskGroup(of: (Digest, Result<CompressedBlob, EstibaError>).self) { group in
-            var pending = diffIDs[...]
-            var pushed: [Digest: CompressedBlob] = [:]
+        let outcome: Result<[Int: CompressedBlob], EstibaError> = await withTaskGroup(of: (Int, Result<CompressedBlob, EstibaError>).self) { group in
+            var pending = diffIDs.indices[...]
+            var pushed: [Int: CompressedBlob] = [:]
             var failure: EstibaError?
             func start() {
-                guard let d = pending.popFirst() else { return }
-                group.addTask {
-                    do throws(EstibaError) {
-                        return (d, .success(try await self.pushLayer(d, cancellation: cancellation, onEvent: onEvent)))
-                    } catch {
-                        return (d, .failure(error))
-                    }
-                }
+                guard let i = pending.popFirst() else { return }
+                let diffID = diffIDs[i]
+                group.addTask { (i, await self.pushLayerResult(diffID, cancellation: cancellation, onEvent: onEvent)) }
             }
             for _ in 0..<options.parallelUploads { start() }
-            for d in pending { onEvent(.layer(id: d, .waiting)) }
-            for await (d, result) in group {
+            for i in pending { onEvent(.layer(id: diffIDs[i], .waiting)) }
+            for await (i, result) in group {
                 switch result {
                 case .success(let blob):
-                    pushed[d] = blob
+                    pushed[i] = blob
                     if failure == nil { start() }
                 case .failure(let e):
                     if failure == nil || failure?.code == .cancelled { failure = e }
@@ -122,7 +120,20 @@ public struct Pusher: Sendable {
             if let failure { return .failure(failure) }
             return .success(pushed)
         }
-        return try outcome.get()
+        var blobs: [Digest: CompressedBlob] = [:]
+        for (i, blob) in try outcome.get() { blobs[diffIDs[i]] = blob }
+        return blobs
+    }
+
+    /// `pushLayer`'s outcome as a value.
+    func pushLayerResult(_ diffID: Digest, cancellation: PullCancellation, onEvent: @escaping @Sendable (PushEvent) -> Void) async
+        -> Result<CompressedBlob, EstibaError>
+    {
+        do throws(EstibaError) {
+            return .success(try await pushLayer(diffID, cancellation: cancellation, onEvent: onEvent))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Pushes one layer: nothing when the repository has its remembered blob, a mount when another repository of
@@ -134,12 +145,18 @@ public struct Pusher: Sendable {
         var started: String?
         let known = store.compressedLayer(diffID: diffID, compression: compression)
         if let known {
-            if let done = try await reuse(known, diffID: diffID, started: &started, cancellation: cancellation, onEvent: onEvent) { return done }
+            switch try await reuse(known, diffID: diffID, cancellation: cancellation, onEvent: onEvent) {
+            case .done: return known
+            case .send(let location): started = location
+            }
         }
         let (path, blob) = try await store.compressLayer(diffID: diffID, compression: compression)
         defer { try? Files.remove(path) }
         if known?.digest != blob.digest {
-            if let done = try await reuse(blob, diffID: diffID, started: &started, cancellation: cancellation, onEvent: onEvent) { return done }
+            switch try await reuse(blob, diffID: diffID, cancellation: cancellation, onEvent: onEvent) {
+            case .done: return blob
+            case .send(let location): started = location ?? started
+            }
         }
         let total = blob.size
         onEvent(.layer(id: diffID, .pushing(bytes: 0, total: total)))
@@ -152,25 +169,30 @@ public struct Pusher: Sendable {
         return blob
     }
 
-    /// The blob when the repository has it or it could be mounted; nil when it must be sent (`started`: the upload
-    /// a failed mount began).
-    private func reuse(
-        _ blob: CompressedBlob, diffID: Digest, started: inout String?, cancellation: PullCancellation,
-        onEvent: @escaping @Sendable (PushEvent) -> Void
-    ) async throws(EstibaError) -> CompressedBlob? {
+    /// Whether a blob needs sending.
+    enum Reuse {
+        /// The repository has it now.
+        case done
+        /// It must be sent; `started`: the upload a failed mount began.
+        case send(started: String?)
+    }
+
+    /// Asks the repository for the blob, then tries to mount it from another repository of the registry.
+    private func reuse(_ blob: CompressedBlob, diffID: Digest, cancellation: PullCancellation, onEvent: @escaping @Sendable (PushEvent) -> Void)
+        async throws(EstibaError) -> Reuse
+    {
         if try await blobExists(blob.digest, cancellation: cancellation) {
             try remember(blob, diffID: diffID)
             onEvent(.layer(id: diffID, .alreadyExists))
-            return blob
+            return .done
         }
         switch try await mount(blob.digest, cancellation: cancellation) {
         case .mounted(let from):
             try remember(blob, diffID: diffID)
             onEvent(.layer(id: diffID, .mounted(from: from)))
-            return blob
+            return .done
         case .notMounted(let location):
-            started = location ?? started
-            return nil
+            return .send(started: location)
         }
     }
 
