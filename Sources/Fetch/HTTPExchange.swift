@@ -101,6 +101,10 @@ extension Fetch {
             _ = ccurl_set_long(api, curl, CURLOPT_NOSIGNAL, 1)
             _ = ccurl_set_string(api, curl, CURLOPT_USERAGENT, "estiba")
             if let ca = request.caFile { _ = ccurl_set_string(api, curl, CURLOPT_CAINFO, ca) }
+            if !request.verifyPeer {
+                _ = ccurl_set_long(api, curl, CURLOPT_SSL_VERIFYPEER, 0)
+                _ = ccurl_set_long(api, curl, CURLOPT_SSL_VERIFYHOST, 0)
+            }
             if request.body != nil {
                 // The method stays the one set above (libcurl would send PUT for an upload without one).
                 _ = ccurl_set_upload(api, curl, { buffer, size, count, ctx in

@@ -18,6 +18,9 @@ public struct HTTPRequest: Sendable {
     public var body: RequestBody?
     /// Told how many bytes of the body have been sent so far, as they go.
     public var onSent: (@Sendable (Int64) -> Void)?
+    /// False: an HTTPS server's certificate is not checked (and no certificate authorities are loaded) — only for
+    /// requests that send nothing secret and whose answer decides nothing but the scheme to use.
+    public var verifyPeer = true
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], followRedirects: Bool = true,

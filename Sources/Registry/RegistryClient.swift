@@ -149,7 +149,11 @@ public final class RegistryClient: Sendable {
             let base = scheme + "://" + host
             let response: HTTPResponse
             // A probe with another scheme left to try gives up soon (a plain HTTP server may never answer TLS).
-            let probe = HTTPRequest(url: base + "/v2/", caFile: endpoint.caFile, timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
+            var probe = HTTPRequest(url: base + "/v2/", caFile: endpoint.caFile, timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
+            // With another scheme to fall back on, the probe only tells whether the host speaks TLS (it sends no
+            // credentials); every later request checks the certificate. Loading no certificate authorities keeps
+            // a plain HTTP registry's probe cheap.
+            if i + 1 < schemes.count { probe.verifyPeer = false }
             do throws(EstibaError) {
                 response = try await perform(probe, receiver: MemoryReceiver(limit: 1 << 20, what: "The registry's answer"))
             } catch {
