@@ -58,6 +58,23 @@ import Testing
         #expect(try cli.run(["push", name], environment: env).status == 1)
     }
 
+    /// On a terminal, without -u and -p, the user name is asked for and the password read without echo.
+    @Test func aTerminalLoginPromptsAndHidesThePassword() throws {
+        let registry = try Registry(users: ["bob": "hunter2"])
+        defer { registry.stop() }
+        let dir = try Paths.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let screen = try Pty.session(
+            ["/usr/bin/env", "DOCKER_CONFIG=\(dir)/docker", Paths.estiba, "--root", dir + "/store", "login", registry.host],
+            steps: [Pty.Step(text: "bob\r"), Pty.Step(text: "hunter2\r", read: 3)])
+        #expect(screen.contains("Username: bob"), "\(screen)")
+        #expect(screen.contains("Password: "), "\(screen)")
+        #expect(!screen.contains("hunter2"), "\(screen)")
+        #expect(screen.contains("Login Succeeded") && screen.hasSuffix("EXIT=0\n"), "\(screen)")
+        let doc = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/docker/config.json"))))
+        #expect(doc["auths"]?[registry.host]?["auth"]?.stringValue == Data("bob:hunter2".utf8).base64EncodedString())
+    }
+
     @Test func aCredentialHelperKeepsTheLogin() throws {
         let registry = try Registry(users: ["bob": "hunter2"])
         defer { registry.stop() }
