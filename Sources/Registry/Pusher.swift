@@ -59,7 +59,11 @@ public struct Pusher: Sendable {
         client.addMountSources(sources)
         // The registry's scheme and the token are found once, before the layers go in parallel.
         _ = try await client.baseURL()
-        _ = try await client.authorization()
+        do throws(EstibaError) { _ = try await client.authorization() } catch {
+            // Credentials missing or refused: worded for a push.
+            guard error.code == .failedPrecondition, error.context["repository"] != nil else { throw error }
+            throw .pushDenied(reference.domain, repository: reference.repository)
+        }
 
         let cancellation = PullCancellation()
         let outcome: Result<[Digest: CompressedBlob], EstibaError> = await withTaskCancellationHandler {

@@ -25,7 +25,7 @@ import Testing
         let name = "\(registry.host)/team/app:1"
         #expect(try cli.run(["tag", "busybox", name]).status == 0)
         let denied = try cli.run(["push", name], environment: env)
-        #expect(denied.status == 1 && denied.output.contains("run estiba login \(registry.host)"), "\(denied.output)")
+        #expect(denied.status == 1 && denied.output.contains("Error: Pushing to team/app on \(registry.host) was denied; run estiba login \(registry.host)"), "\(denied.output)")
 
         // A wrong password: one sentence, a failure, nothing kept.
         let wrong = try cli.run(["login", "-u", "bob", "-p", "nope", registry.host], environment: env)
