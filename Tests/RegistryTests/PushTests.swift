@@ -142,6 +142,50 @@ import Testing
         #expect(try await pullBack("\(registry.host)/chunked/app:1") == result.imageID)
     }
 
+    @Test func aCancelledPushLeavesNoTagNoScratchAndRemembersNothingUnsent() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let dir = try temporaryDirectory("cancel")
+        defer { removeTree(dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/tree", withIntermediateDirectories: true)
+        var random = [UInt8](repeating: 0, count: 4 << 20)
+        random.withUnsafeMutableBytes { b in
+            var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for i in b.indices {
+                x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                b[i] = UInt8(truncatingIfNeeded: x >> 33)
+            }
+        }
+        try Data(random).write(to: URL(fileURLWithPath: dir + "/tree/random"))
+        let store = try ImageStore(root: dir + "/store")
+        let layer = try await store.addLayer(from: dir + "/tree", overlayUpper: false)
+        var config = ImageConfig(architecture: "amd64", os: "linux")
+        config.diffIDs = [layer.diffID]
+        config.history = [HistoryEntry(created: nil, comment: "random")]
+        _ = try await store.add(config: config, layers: [(layer.diffID, layer.size)], reference: ImageReference(name: "random", tag: "latest"))
+
+        // Small chunks make the upload long enough to cancel in its middle.
+        let options = PushOptions(chunkThreshold: 16 << 10, chunkSize: 16 << 10)
+        let events = Events()
+        let target = "\(registry.host)/cancel/app:1"
+        let task = Task { [store, events] in try await PushTests().push(store, target, image: "random:latest", options: options, events: events) }
+        for _ in 0..<400 where !events.layerStatuses.contains(where: { if case .pushing(let b, _) = $0 { b > 0 } else { false } }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        task.cancel()
+        await #expect {
+            _ = try await task.value
+        } throws: { e in
+            (e as? EstibaError)?.code == .cancelled
+        }
+        #expect(events.layerStatuses.contains { if case .pushing = $0 { true } else { false } }, "\(events.layerStatuses)")
+        let tagged = try run("/usr/bin/skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/cancel/app:1"])
+        #expect(tagged.status != 0)
+        #expect(store.compressedLayer(diffID: layer.diffID, compression: .gzip) == nil)
+        let scratch = try FileManager.default.contentsOfDirectory(atPath: dir + "/store/tmp").filter { $0.hasPrefix("push-") }
+        #expect(scratch.isEmpty, "\(scratch)")
+    }
+
     @Test func zstdLayersPullBack() async throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
