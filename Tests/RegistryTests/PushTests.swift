@@ -186,6 +186,23 @@ import Testing
         #expect(scratch.isEmpty, "\(scratch)")
     }
 
+    @Test func aRepeatedLayerIsSentOnceAndListedTwice() async throws {
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let proxy = try PushProxy(upstream: registry)
+        defer { proxy.stop() }
+        let layout = try await layeredLayout()
+        defer { removeTree(layout) }
+        let store = try ImageStore(root: layout + "/store")
+        let result = try await push(store, "\(proxy.host)/layers/app:1", image: "busybox:layers")
+        #expect(result.layers.count == 3 && result.layers[1] == result.layers[2])
+        // Two distinct layers and the config: three uploads.
+        #expect(proxy.requests.filter { $0.hasPrefix("POST ") }.count == 3, "\(proxy.requests)")
+        let manifest = try JSONValue.parse(try registry.inspect("layers/app:1", "--raw"))
+        #expect(manifest["layers"]?.arrayValue?.count == 3)
+        #expect(try await pullBack("\(registry.host)/layers/app:1") == result.imageID)
+    }
+
     @Test func zstdLayersPullBack() async throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
