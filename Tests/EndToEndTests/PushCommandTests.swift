@@ -62,7 +62,7 @@ import Testing
         #expect(badCompression.status == 1 && badCompression.output.contains("use gzip or zstd"), "\(badCompression.output)")
     }
 
-    /// podman reads what Estiba pushed as the same image (same ID), gzip and zstd alike.
+    /// podman reads what Estiba pushed as the same image (same ID), gzip and zstd alike, and the other way round.
     @Test func podmanPullsTheSameImage() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") else {
             if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("podman is not installed") }
@@ -83,6 +83,20 @@ import Testing
             #expect(pulled.status == 0, "\(pulled.output)")
             let theirs = try runProgram("/usr/bin/podman", podman + ["inspect", "--format", "{{.Id}}", name])
             #expect("sha256:" + theirs.output.trimmingCharacters(in: .whitespacesAndNewlines) == id, "\(theirs.output)")
+        }
+        // And the other way: what podman pushes (its own compression, zstd included), Estiba pulls as the same
+        // image and runs.
+        for (compression, repository) in [("gzip", "frompodman/gzip:2"), ("zstd", "frompodman/zstd:2")] {
+            let name = "\(registry.host)/" + repository
+            let pushed = try runProgram(
+                "/usr/bin/podman", podman + ["push", "-q", "--tls-verify=false", "--compression-format", compression, "\(registry.host)/podman/gzip:1", name])
+            #expect(pushed.status == 0, "\(pushed.output)")
+            let other = RuntimeTests.CLI(root: dir + "/other-\(compression)")
+            let pulled = try other.run(["pull", "-q", name])
+            #expect(pulled.status == 0, "\(pulled.output)")
+            #expect(try other.run(["inspect", "--format", "{{.Id}}", name]).output.trimmingCharacters(in: .whitespacesAndNewlines) == id)
+            let ran = try other.run(["run", "--rm", name, "echo", "pushed by podman"])
+            #expect(ran.status == 0 && ran.output.contains("pushed by podman"), "\(ran.output)")
         }
         _ = try? runProgram("/usr/bin/podman", podman + ["system", "reset", "-f"])
     }
