@@ -46,15 +46,25 @@ public struct Puller: Sendable {
         let shown = reference.familiarName + (reference.tag.map { ":" + $0 } ?? "") + (reference.digest.map { "@" + $0.description } ?? "")
         let image = try await resolve(shown: shown)
         onEvent(.resolving(tagOrDigest: reference.digest?.description ?? reference.tag ?? "latest", repository: reference.repository))
-        if let local = reference.localReference, let existing = try? await store.image(local.description),
-            existing.id == image.manifest.config.digest
-        {
-            return PullResult(reference: reference, digest: image.digest, image: existing, downloaded: false)
+        let pinned = RepoDigest(name: reference.familiarName, digest: image.digest)
+        let existing: ImageRecord? =
+            if let local = reference.localReference { try? await store.image(local.description) } else { try? await store.image(pinned.description) }
+        if let existing, existing.id == image.manifest.config.digest {
+            return PullResult(reference: reference, digest: image.digest, image: try await recordDigest(of: existing), downloaded: false)
         }
         let record = try await store.withLease { () async throws(EstibaError) -> ImageRecord in
-            try await receive(image, shown: shown, onEvent: onEvent)
+            try await recordDigest(of: try await receive(image, shown: shown, onEvent: onEvent))
         }
         return PullResult(reference: reference, digest: image.digest, image: record, downloaded: true)
+
+        /// The image with the digest it was pulled by recorded (Docker's `RepoDigests`).
+        func recordDigest(of record: ImageRecord) async throws(EstibaError) -> ImageRecord {
+            guard !record.repoDigests.contains(pinned) else { return record }
+            try await store.addRepoDigest(image: record.id, name: pinned.name, digest: pinned.digest)
+            var record = record
+            record.repoDigests = (record.repoDigests.filter { $0 != pinned } + [pinned]).sorted()
+            return record
+        }
     }
 
     /// Downloads, stores and extracts the layers not stored yet, then lists the image.
