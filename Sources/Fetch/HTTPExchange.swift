@@ -63,6 +63,10 @@ extension Fetch {
             _ = ccurl_set_long(api, curl, CURLOPT_NOSIGNAL, 1)
             _ = ccurl_set_string(api, curl, CURLOPT_USERAGENT, "estiba")
             if let ca = request.caFile { _ = ccurl_set_string(api, curl, CURLOPT_CAINFO, ca) }
+            if request.skipVerify {
+                _ = ccurl_set_long(api, curl, CURLOPT_SSL_VERIFYPEER, 0)
+                _ = ccurl_set_long(api, curl, CURLOPT_SSL_VERIFYHOST, 0)
+            }
             if let list { _ = ccurl_set_header_list(api, curl, list) }
             _ = ccurl_set_pointer(api, curl, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errors.baseAddress))
             _ = ccurl_set_pointer(api, curl, CURLOPT_WRITEDATA, context)

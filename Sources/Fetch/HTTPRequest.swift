@@ -8,6 +8,8 @@ public struct HTTPRequest: Sendable {
     public var followRedirects: Bool
     /// A PEM file of certificate authorities to trust instead of the system's.
     public var caFile: String?
+    /// HTTPS without checking the server's certificate (a registry configured `skipVerify`).
+    public var skipVerify = false
     /// A transfer making no progress (under 1 byte/s) for this long is abandoned.
     public var stallSeconds: Int
     /// A transfer taking longer than this in all is abandoned; nil: no limit.

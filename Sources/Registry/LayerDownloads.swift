@@ -59,11 +59,17 @@ extension Puller {
         let receiver = try BlobReceiver(path: path, expectedSize: total, cancelled: cancellation) { bytes in
             onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
         }
-        _ = try await fetchBlob(layer.digest, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
-        onEvent(.layer(id: id, .verifying))
-        let got = try receiver.finish()
-        guard got.digest == layer.digest, got.size == layer.size else {
-            throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: reference.domain)
+        var first = true
+        _ = try await fromMirrorsFirst(byDigest: true) { client throws(EstibaError) in
+            // What an earlier source sent is not kept.
+            if !first { try receiver.reset() }
+            first = false
+            _ = try await fetchBlob(layer.digest, from: client, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
+            onEvent(.layer(id: id, .verifying))
+            let got = try receiver.finish()
+            guard got.digest == layer.digest, got.size == layer.size else {
+                throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: client.domain)
+            }
         }
         onEvent(.layer(id: id, .downloaded))
         consumed = true
@@ -83,11 +89,11 @@ extension Puller {
         return stored
     }
 
-    /// GETs a blob into `receiver` (which the client empties before each new attempt).
-    func fetchBlob(_ digest: Digest, into receiver: BlobReceiver, what: String) async throws(EstibaError) -> HTTPResponse {
+    /// GETs a blob from the registry or a mirror into `receiver` (which the client empties before each new attempt).
+    func fetchBlob(_ digest: Digest, from client: RegistryClient, into receiver: BlobReceiver, what: String) async throws(EstibaError) -> HTTPResponse {
         let response = try await client.get("\(reference.repository)/blobs/\(digest)", cancellation: receiver.cancelled, receiver: receiver)
         guard response.status != 404 else {
-            throw .registryUnknown("\(what) (blob \(digest.short))", host: reference.domain, repository: reference.repository)
+            throw .registryUnknown("\(what) (blob \(digest.short))", host: client.domain, repository: reference.repository)
         }
         return response
     }

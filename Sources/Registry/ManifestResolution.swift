@@ -18,17 +18,23 @@ extension Puller {
 
     /// The image `reference` names, for the platform wanted, with every document checked against its digest.
     func resolve(shown: String) async throws(EstibaError) -> ResolvedImage {
-        let top = try await fetchManifest(reference.digest?.description ?? reference.tag ?? "latest", shown: shown)
-        let topDigest = Digest.of(top.bytes)
-        if let pinned = reference.digest, pinned != topDigest {
-            throw .digestMismatch("The manifest of \(shown)", expected: pinned, actual: topDigest, host: reference.domain)
+        let top = try await fromMirrorsFirst(byDigest: reference.digest != nil) { client throws(EstibaError) in
+            let top = try await fetchManifest(reference.digest?.description ?? reference.tag ?? "latest", from: client, shown: shown)
+            if let pinned = reference.digest, pinned != Digest.of(top.bytes) {
+                throw .digestMismatch("The manifest of \(shown)", expected: pinned, actual: Digest.of(top.bytes), host: client.host)
+            }
+            return top
         }
+        let topDigest = Digest.of(top.bytes)
         var manifestBytes = top.bytes
         if try ManifestKind.of(top.bytes, contentType: top.contentType, reference: shown) == .index {
             let chosen = try choose(from: ImageIndex(bytes: top.bytes, document: "the index of \(shown)"), shown: shown)
-            let child = try await fetchManifest(chosen.digest.description, shown: shown)
-            guard Digest.of(child.bytes) == chosen.digest else {
-                throw .digestMismatch("A manifest of \(shown)", expected: chosen.digest, actual: Digest.of(child.bytes), host: reference.domain)
+            let child = try await fromMirrorsFirst(byDigest: true) { client throws(EstibaError) in
+                let child = try await fetchManifest(chosen.digest.description, from: client, shown: shown)
+                guard Digest.of(child.bytes) == chosen.digest else {
+                    throw .digestMismatch("A manifest of \(shown)", expected: chosen.digest, actual: Digest.of(child.bytes), host: client.host)
+                }
+                return child
             }
             guard try ManifestKind.of(child.bytes, contentType: child.contentType, reference: shown) == .image else {
                 throw .registryBadResponse(reference.domain, "an index inside the index of \(shown), which Estiba does not follow")
@@ -54,7 +60,9 @@ extension Puller {
                     context: ["reference": shown])
             }
         }
-        let configBytes = try await fetchConfig(manifest.config, shown: shown)
+        let configBytes = try await fromMirrorsFirst(byDigest: true) { client throws(EstibaError) in
+            try await fetchConfig(manifest.config, from: client, shown: shown)
+        }
         let config = try ImageConfig(bytes: configBytes, document: "the config of \(shown)")
         guard config.diffIDs.count == manifest.layers.count else {
             throw .registryBadResponse(
@@ -86,27 +94,27 @@ extension Puller {
         return chosen
     }
 
-    /// GETs the manifest `ref` (a tag or digest).
-    func fetchManifest(_ ref: String, shown: String) async throws(EstibaError) -> (bytes: [UInt8], contentType: String?) {
+    /// GETs the manifest `ref` (a tag or digest) from the registry or a mirror.
+    func fetchManifest(_ ref: String, from client: RegistryClient, shown: String) async throws(EstibaError) -> (bytes: [UInt8], contentType: String?) {
         let body = MemoryReceiver(limit: 4 << 20, what: "The manifest of \(shown)")
         let response = try await client.get("\(reference.repository)/manifests/\(ref)", accept: Self.manifestTypes, receiver: body)
         guard response.status != 404 else {
             let what = ref.hasPrefix("sha256:") ? "The manifest \(ref) of \(reference.repository)" : "\(reference.repository):\(ref)"
-            throw .registryUnknown(what, host: reference.domain, repository: reference.repository)
+            throw .registryUnknown(what, host: client.domain, repository: reference.repository)
         }
         return (body.bytes, response.header("Content-Type"))
     }
 
-    /// GETs the config blob, checked against its digest.
-    func fetchConfig(_ descriptor: Descriptor, shown: String) async throws(EstibaError) -> [UInt8] {
+    /// GETs the config blob from the registry or a mirror, checked against its digest.
+    func fetchConfig(_ descriptor: Descriptor, from client: RegistryClient, shown: String) async throws(EstibaError) -> [UInt8] {
         let body = MemoryReceiver(limit: 16 << 20, what: "The config of \(shown)")
         let response = try await client.get("\(reference.repository)/blobs/\(descriptor.digest)", receiver: body)
         guard response.status != 404 else {
-            throw .registryUnknown("The config of \(shown)", host: reference.domain, repository: reference.repository)
+            throw .registryUnknown("The config of \(shown)", host: client.domain, repository: reference.repository)
         }
         let bytes = body.bytes
         guard Digest.of(bytes) == descriptor.digest else {
-            throw .digestMismatch("The config of \(shown)", expected: descriptor.digest, actual: Digest.of(bytes), host: reference.domain)
+            throw .digestMismatch("The config of \(shown)", expected: descriptor.digest, actual: Digest.of(bytes), host: client.domain)
         }
         return bytes
     }

@@ -15,30 +15,39 @@ public struct Puller: Sendable {
     /// How many layers download at once.
     public var parallelDownloads: Int
     let client: RegistryClient
+    /// The registry's mirrors, in the order the registries config gives them.
+    let mirrors: [MirrorClient]
 
     /// `certificateDirectories`: where hosts' own certificate authorities are (`certs.d/HOST/ca.crt`); by default
-    /// containers' (under `$HOME` and `/etc`) and Docker's.
+    /// containers' (under `$HOME` and `/etc`) and Docker's. `hosts`: the registries config (mirrors, TLS, plain
+    /// HTTP); `parallelDownloads`: nil for the config's (3 unless it says otherwise).
     public init(
         store: ImageStore, reference: RemoteReference, credentials: CredentialLookup, platform: PullPlatform? = nil,
-        parallelDownloads: Int = 3, certificateDirectories: [String]? = nil
+        parallelDownloads: Int? = nil, certificateDirectories: [String]? = nil, hosts: HostsConfiguration = HostsConfiguration()
     ) {
         self.store = store
         self.reference = reference
         self.platform = platform
-        self.parallelDownloads = max(1, parallelDownloads)
-        client = RegistryClient(
-            reference: reference, credentials: credentials,
-            certificateDirectories: certificateDirectories ?? RegistryEndpoint.certificateDirectories(home: Environment.value("HOME")))
+        self.parallelDownloads = max(1, parallelDownloads ?? hosts.parallelDownloads(for: reference.domain))
+        let directories = certificateDirectories ?? RegistryEndpoint.certificateDirectories(home: Environment.value("HOME"))
+        client = RegistryClient(reference: reference, credentials: credentials, certificateDirectories: directories, hosts: hosts)
+        mirrors = hosts.settings(for: reference.domain).mirrors.map { m in
+            MirrorClient(
+                client: RegistryClient(
+                    reference: RemoteReference(domain: m.host, repository: reference.repository), credentials: CredentialLookup(nil as RegistryCredentials?),
+                    certificateDirectories: directories, hosts: hosts),
+                resolve: m.resolve)
+        }
     }
 
     /// A puller with credentials known up front (or none).
     public init(
         store: ImageStore, reference: RemoteReference, credentials: RegistryCredentials?, platform: PullPlatform? = nil,
-        parallelDownloads: Int = 3, certificateDirectories: [String]? = nil
+        parallelDownloads: Int? = nil, certificateDirectories: [String]? = nil, hosts: HostsConfiguration = HostsConfiguration()
     ) {
         self.init(
             store: store, reference: reference, credentials: CredentialLookup(credentials), platform: platform,
-            parallelDownloads: parallelDownloads, certificateDirectories: certificateDirectories)
+            parallelDownloads: parallelDownloads, certificateDirectories: certificateDirectories, hosts: hosts)
     }
 
     /// Pulls the image, reporting progress to `onEvent`.
