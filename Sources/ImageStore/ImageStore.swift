@@ -133,7 +133,7 @@ public actor ImageStore {
     /// equal `images()` answers.
     public func generation() throws(EstibaError) -> [Int] {
         _ = try readIndex()
-        return indexCache?.key ?? []
+        return (indexCache?.key ?? []) + repoDigestsKey()
     }
 
     /// Every image, newest first.

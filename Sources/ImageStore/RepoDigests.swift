@@ -103,17 +103,33 @@ extension ImageStore {
         defer { endIndexChange() }
         let layout = self.layout
         let content = self.content
-        try await updateIndex(writing: "the repository digests") { index throws(EstibaError) in
-            let listed = index.manifests.contains { m in
-                (try? Manifest(bytes: content.read(m.digest)))?.config.digest == image
+        // Under the index lock, without rewriting the index (`generation` follows this file too).
+        try await runOnThread { () throws(EstibaError) in
+            do throws(EstibaError) {
+                let lock = try layout.lockIndex()
+                defer { lock.close() }
+                let index = try Self.loadIndex(layout)
+                let listed = index.manifests.contains { m in
+                    (try? Manifest(bytes: content.read(m.digest)))?.config.digest == image
+                }
+                guard listed else {
+                    throw EstibaError(.notFound, "No such image: \(image.short).", context: ["image": image.description])
+                }
+                var table = try Self.loadRepoDigests(layout)
+                guard table.image(for: reference) != image else { return }
+                table.add(reference, to: image)
+                try Self.writeRepoDigests(table, layout)
+            } catch {
+                throw error.code == .notFound ? error : EstibaError.storeWrite("the repository digests", to: layout.root, error)
             }
-            guard listed else {
-                throw EstibaError(.notFound, "No such image: \(image.short).", context: ["image": image.description])
-            }
-            var table = try Self.loadRepoDigests(layout)
-            table.add(reference, to: image)
-            try Self.writeRepoDigests(table, layout)
         }
+    }
+
+    /// The identity of `repodigests.json` (inode, modification time, size; empty when missing): part of `generation`.
+    nonisolated func repoDigestsKey() -> [Int] {
+        guard let st = try? Files.status(layout.repoDigestsFile) else { return [] }
+        return [st.inode, UInt64(bitPattern: st.modified.seconds), UInt64(bitPattern: st.modified.nanoseconds), UInt64(bitPattern: st.size)]
+            .map { Int(truncatingIfNeeded: $0) }
     }
 
     /// The repository digests of every image, as `repodigests.json` holds them now.

@@ -8,19 +8,15 @@ struct MirrorClient: Sendable {
 }
 
 extension Puller {
-    /// Runs `request` on each mirror that may serve it — every mirror for content named by digest, only those
-    /// allowed to `resolve` for a tag — in order, then on the registry itself. A mirror's failure (unreachable,
-    /// unknown content, a digest that does not match) moves on to the next; the registry's answer is final.
-    func fromMirrorsFirst<T>(
-        byDigest: Bool, _ request: (RegistryClient) async throws(EstibaError) -> T
-    ) async throws(EstibaError) -> T {
-        for mirror in mirrors where byDigest || mirror.resolve {
-            do throws(EstibaError) {
-                return try await request(mirror.client)
-            } catch {
-                if error.code == .cancelled || Task.isCancelled { throw error }
-            }
-        }
-        return try await request(client)
+    /// Where to ask for something, in order: each mirror that may serve it — every mirror for content named by
+    /// digest, only those allowed to `resolve` for a tag — then the registry itself.
+    func sources(byDigest: Bool) -> [RegistryClient] {
+        mirrors.filter { byDigest || $0.resolve }.map(\.client) + [client]
+    }
+
+    /// Whether a source's failure moves on to the next source: a mirror's does (unreachable, unknown content, a
+    /// digest that does not match), unless the pull was cancelled; the registry's, the last, is final.
+    func passOver(_ error: EstibaError, last: Bool) -> Bool {
+        !last && error.code != .cancelled && !Task.isCancelled
     }
 }

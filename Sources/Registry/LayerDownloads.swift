@@ -1,47 +1,54 @@
 import Fetch
 import ImageStore
+import Synchronization
 import System
 
 /// Layer downloads: a few at once, each into the store's `tmp/`, hashed as it streams, checked, then stored.
 extension Puller {
     /// Downloads the layers at `indices`, `parallelDownloads` at a time, and stores and extracts each; by index.
+    /// Each finished layer is recorded as it completes (`StoredLayers`); the first failure stops the others.
     func download(
         _ indices: [Int], manifest: Manifest, diffIDs: [Digest], shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> [Int: (digest: Digest, size: Int64)] {
         let cancellation = PullCancellation()
-        let outcome: Result<[Int: (digest: Digest, size: Int64)], EstibaError> = await withTaskCancellationHandler {
-            await withTaskGroup(of: (Int, Result<(digest: Digest, size: Int64), EstibaError>).self) { group in
+        let stored = StoredLayers()
+        let parallel = parallelDownloads
+        let failure: EstibaError? = await withTaskCancellationHandler {
+            await withTaskGroup(of: EstibaError?.self) { group in
                 var pending = indices[...]
-                var stored: [Int: (digest: Digest, size: Int64)] = [:]
                 var failure: EstibaError?
-                func start() {
-                    guard let i = pending.popFirst() else { return }
-                    group.addTask {
-                        do throws(EstibaError) {
-                            return (i, .success(try await self.fetchLayer(i, of: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, onEvent: onEvent)))
-                        } catch {
-                            return (i, .failure(error))
-                        }
-                    }
+                for _ in 0..<parallel {
+                    guard let i = pending.popFirst() else { break }
+                    group.addTask { await self.fetchAndRecord(i, manifest: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, into: stored, onEvent: onEvent) }
                 }
-                for _ in 0..<parallelDownloads { start() }
-                for await (i, result) in group {
-                    switch result {
-                    case .success(let s):
-                        stored[i] = s
-                        if failure == nil { start() }
-                    case .failure(let e):
+                for await result in group {
+                    if let e = result {
                         if failure == nil || failure?.code == .cancelled { failure = e }
                         cancellation.set()
+                    } else if failure == nil, let i = pending.popFirst() {
+                        group.addTask { await self.fetchAndRecord(i, manifest: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, into: stored, onEvent: onEvent) }
                     }
                 }
-                if let failure { return .failure(failure) }
-                return .success(stored)
+                return failure
             }
         } onCancel: {
             cancellation.set()
         }
-        return try outcome.get()
+        if let failure { throw failure }
+        return stored.all
+    }
+
+    /// `fetchLayer`, its result recorded in `stored`; the failure, if any.
+    func fetchAndRecord(
+        _ index: Int, manifest: Manifest, diffIDs: [Digest], shown: String, cancellation: PullCancellation, into stored: StoredLayers,
+        onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async -> EstibaError? {
+        do throws(EstibaError) {
+            stored.set(index, try await fetchLayer(index, of: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, onEvent: onEvent))
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// Downloads layer `index` into the store's `tmp/`, checks its digest, stores it as its diff ID, and extracts it.
@@ -59,16 +66,20 @@ extension Puller {
         let receiver = try BlobReceiver(path: path, expectedSize: total, cancelled: cancellation) { bytes in
             onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
         }
-        var first = true
-        _ = try await fromMirrorsFirst(byDigest: true) { client throws(EstibaError) in
-            // What an earlier source sent is not kept.
-            if !first { try receiver.reset() }
-            first = false
-            _ = try await fetchBlob(layer.digest, from: client, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
-            onEvent(.layer(id: id, .verifying))
-            let got = try receiver.finish()
-            guard got.digest == layer.digest, got.size == layer.size else {
-                throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: client.domain)
+        // From the first source that has it (see `sources`); what an earlier source sent is not kept.
+        let sources = sources(byDigest: true)
+        for (n, source) in sources.enumerated() {
+            do throws(EstibaError) {
+                if n > 0 { try receiver.reset() }
+                _ = try await fetchBlob(layer.digest, from: source, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
+                onEvent(.layer(id: id, .verifying))
+                let got = try receiver.finish()
+                guard got.digest == layer.digest, got.size == layer.size else {
+                    throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: source.domain)
+                }
+                break
+            } catch {
+                if !passOver(error, last: n == sources.count - 1) { throw error }
             }
         }
         onEvent(.layer(id: id, .downloaded))
@@ -97,4 +108,11 @@ extension Puller {
         }
         return response
     }
+}
+
+/// The layers a pull stored so far, by index in the manifest.
+final class StoredLayers: Sendable {
+    private let layers = Mutex<[Int: (digest: Digest, size: Int64)]>([:])
+    func set(_ index: Int, _ layer: (digest: Digest, size: Int64)) { layers.withLock { $0[index] = layer } }
+    var all: [Int: (digest: Digest, size: Int64)] { layers.withLock { $0 } }
 }

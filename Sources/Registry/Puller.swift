@@ -97,14 +97,10 @@ public struct Puller: Sendable {
             }
         }
         let stored = try await download(missing, manifest: manifest, diffIDs: config.diffIDs, shown: shown, onEvent: onEvent)
-        var layers: [(digest: Digest, size: Int64)] = []
-        for (i, diffID) in config.diffIDs.enumerated() {
-            if let s = stored[i] ?? stored.first(where: { config.diffIDs[$0.key] == diffID })?.value {
-                layers.append(s)
-            } else {
-                layers.append((diffID, present[diffID] ?? 0))
-            }
-        }
+        // A layer the image repeats was downloaded once: every index of its diff ID uses that.
+        var byDiffID: [Digest: (digest: Digest, size: Int64)] = [:]
+        for (i, layer) in stored where i >= 0 && i < config.diffIDs.count { byDiffID[config.diffIDs[i]] = layer }
+        let layers = config.diffIDs.map { diffID in byDiffID[diffID] ?? (diffID, present[diffID] ?? 0) }
         return try await store.addReceived(configBytes: image.configBytes, layers: layers, references: reference.localReference.map { [$0] } ?? [])
     }
 }

@@ -6,10 +6,11 @@ import System
 extension EstibaService {
     /// Registry methods. `pull` runs as a cancellable task, sending `pull/progress` notifications to the caller.
     static let registryMethods: [ServiceMethod] = [
-        ServiceMethod("pull", params: ["reference", "platform", "progress"], notifications: ["pull/progress"]) { service, p throws(RPCError) in
+        ServiceMethod("pull", params: ["reference", "platform", "progress", "allTags"], notifications: ["pull/progress"]) { service, p throws(RPCError) in
             let reference = try p.requiredString("reference")
             let platform = try p.string("platform")
             let wantsProgress = try p.bool("progress") ?? true
+            let allTags = try p.bool("allTags") ?? false
             let engine = service.engine
             return .deferred { ctx in
                 let requestID = ctx.requestID?.json ?? .null
@@ -17,6 +18,11 @@ extension EstibaService {
                     if wantsProgress { ctx.notify("pull/progress", PullEncoding.event(event, id: requestID)) }
                 }
                 do throws(EstibaError) {
+                    if allTags {
+                        let results = try await engine.pullAllTags(reference, platform: platform, onEvent: handler)
+                        if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                        return .success(PullEncoding.allTags(results))
+                    }
                     let result = try await engine.pull(reference, platform: platform, onEvent: handler)
                     if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
                     return .success(PullEncoding.result(result))
@@ -49,7 +55,13 @@ enum PullEncoding {
         return [
             "Id": .string(r.image.id.description), "Reference": .string(name), "Digest": .string(r.digest.description),
             "RepoTags": JSONValue(r.reference.localReference.map { [$0.description] } ?? []),
+            "RepoDigests": JSONValue(r.image.repoDigests.map(\.description)),
             "Status": .string(r.downloaded ? "downloaded" : "up-to-date"),
         ]
+    }
+
+    /// Every tag's result (`allTags`), in tag order.
+    static func allTags(_ results: [PullResult]) -> JSONValue {
+        ["Images": .array(results.map(result)), "Status": .string(results.contains(where: \.downloaded) ? "downloaded" : "up-to-date")]
     }
 }
