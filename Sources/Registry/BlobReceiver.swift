@@ -88,14 +88,13 @@ final class BlobReceiver: ResponseReceiver {
         try result.get()
     }
 
-    /// The digest and size of what arrived; closes the file.
+    /// The digest and size of what arrived; closes the file. Not synced: the download is a staging file the store
+    /// decompresses into a blob, or adopts as one, and it syncs what it keeps.
     func finish() throws(EstibaError) -> (digest: Digest, size: Int64) {
-        let result: Result<(digest: Digest, size: Int64), EstibaError> = state.withLock { s in
-            do throws(EstibaError) { try s.file.sync() } catch { return .failure(error) }
+        state.withLock { s in
             s.file.close()
-            return .success((s.hasher.finalize(), s.received))
+            return (s.hasher.finalize(), s.received)
         }
-        return try result.get()
     }
 }
 

@@ -54,6 +54,7 @@ public struct Puller: Sendable {
     public func pull(onEvent: @escaping @Sendable (PullEvent) -> Void) async throws(EstibaError) -> PullResult {
         let shown = reference.familiarName + (reference.tag.map { ":" + $0 } ?? "") + (reference.digest.map { "@" + $0.description } ?? "")
         let image = try await resolve(shown: shown)
+        if let base = try? await client.baseURL() { RegistryEndpoint.remember(host: client.host, base: base) }
         onEvent(.resolving(tagOrDigest: reference.digest?.description ?? reference.tag ?? "latest", repository: reference.repository))
         let pinned = RepoDigest(name: reference.familiarName, digest: image.digest)
         let existing: ImageRecord? =

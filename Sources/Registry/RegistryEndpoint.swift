@@ -1,3 +1,4 @@
+import Synchronization
 import System
 
 /// Where a registry's API is and how to reach it: `https://HOST/v2/`; plain HTTP for a host the registries config
@@ -28,8 +29,22 @@ struct RegistryEndpoint: Sendable, Equatable {
         (home.map { [$0 + "/.config/containers/certs.d"] } ?? []) + ["/etc/containers/certs.d", "/etc/docker/certs.d"]
     }
 
-    /// The schemes to try, in order.
-    var schemes: [String] { insecure ? ["http"] : Self.isLoopback(host) ? ["https", "http"] : ["https"] }
+    /// The schemes to try, in order: for a loopback host, the one it answered on last in this process first
+    /// (a long-lived service asks the same registry again and again).
+    var schemes: [String] {
+        if insecure { return ["http"] }
+        guard Self.isLoopback(host) else { return ["https"] }
+        return Self.answered.withLock { $0[host] } == "http" ? ["http", "https"] : ["https", "http"]
+    }
+
+    /// The scheme each loopback host answered on, in this process.
+    private static let answered = Mutex<[String: String]>([:])
+
+    /// Notes that `host` answered at `base` (`scheme://host`).
+    static func remember(host: String, base: String) {
+        guard isLoopback(host), let scheme = base.split(separator: ":").first.map(String.init) else { return }
+        answered.withLock { $0[host] = scheme }
+    }
 
     /// Whether `host[:port]` names this machine's loopback interface.
     static func isLoopback(_ hostPort: String) -> Bool {
