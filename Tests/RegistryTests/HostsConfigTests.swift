@@ -41,6 +41,18 @@ import Testing
         #expect(lab.skipVerify && lab.caFile == "/etc/hostname")
     }
 
+    @Test func aLoopbackHostIsAskedFirstOnTheSchemeItAnsweredOn() {
+        let host = "127.0.0.\(Int.random(in: 2...250)):5999"
+        #expect(RegistryEndpoint(host: host).schemes == ["https", "http"])
+        RegistryEndpoint.remember(host: host, base: "http://" + host)
+        #expect(RegistryEndpoint(host: host).schemes == ["http", "https"])
+        RegistryEndpoint.remember(host: host, base: "https://" + host)
+        #expect(RegistryEndpoint(host: host).schemes == ["https", "http"])
+        // Other hosts stay HTTPS only.
+        RegistryEndpoint.remember(host: "registry.example.com", base: "http://registry.example.com")
+        #expect(RegistryEndpoint(host: "registry.example.com").schemes == ["https"])
+    }
+
     @Test func aWrongFieldIsOneSentenceNamingTheFileAndTheField() {
         let file = "/etc/estiba/registries.json"
         #expect(failure(#"{"registries": {"docker.io": {"insecure": "yes"}}}"#)
