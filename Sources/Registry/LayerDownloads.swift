@@ -51,39 +51,22 @@ extension Puller {
         }
     }
 
-    /// Downloads layer `index` into the store's `tmp/`, checks its digest, stores it as its diff ID, and extracts it.
+    /// Downloads layer `index` into the store's `tmp/` — a compressed layer decompressed as it arrives — checks
+    /// its digest, stores it as its diff ID, and extracts it.
     func fetchLayer(
         _ index: Int, of manifest: Manifest, diffIDs: [Digest], shown: String, cancellation: PullCancellation,
         onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> (digest: Digest, size: Int64) {
         let layer = manifest.layers[index]
         let diffID = diffIDs[index]
-        let path = try await store.incomingFile()
-        var consumed = false
-        defer { if !consumed { try? Files.remove(path) } }
         let id = layer.digest
-        let total = layer.size
-        let receiver = try BlobReceiver(path: path, expectedSize: total, cancelled: cancellation) { bytes in
-            onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
+        var path: String?
+        if layer.mediaType != MediaType.layer, layer.mediaType != MediaType.dockerLayer {
+            path = try await receiveDecompressing(layer, shown: shown, cancellation: cancellation, onEvent: onEvent)
         }
-        // From the first source that has it (see `sources`); what an earlier source sent is not kept.
-        let sources = sources(byDigest: true)
-        for (n, source) in sources.enumerated() {
-            do throws(EstibaError) {
-                if n > 0 { try receiver.reset() }
-                _ = try await fetchBlob(layer.digest, from: source, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
-                onEvent(.layer(id: id, .verifying))
-                let got = try receiver.finish()
-                guard got.digest == layer.digest, got.size == layer.size else {
-                    throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: source.domain)
-                }
-                break
-            } catch {
-                if !passOver(error, last: n == sources.count - 1) { throw error }
-            }
-        }
+        if path == nil { path = try await receive(layer, shown: shown, cancellation: cancellation, onEvent: onEvent) }
+        guard let path else { throw EstibaError(.internal, "Layer \(layer.digest.short) of \(shown) was not received.") }
         onEvent(.layer(id: id, .downloaded))
-        consumed = true
         let stored: (digest: Digest, size: Int64)
         do {
             stored = try await store.storeLayer(downloaded: path, diffID: diffID)
@@ -98,6 +81,82 @@ extension Puller {
         try await store.extractLayer(diffIDs: diffIDs, index: index)
         onEvent(.layer(id: id, .complete))
         return stored
+    }
+
+    /// Downloads a compressed layer straight into a decompressor: the staging file then holds it uncompressed,
+    /// and the compressed bytes were never written. Nil when that did not work out for a reason a plain download
+    /// may not meet (a transfer that had to start over, data the decompressor refused): `receive` then tries.
+    func receiveDecompressing(
+        _ layer: Descriptor, shown: String, cancellation: PullCancellation, onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async throws(EstibaError) -> String? {
+        let path = try await store.incomingFile()
+        let decompressor: LayerDecompressor
+        do { decompressor = try LayerDecompressor(path: path) } catch {
+            try? Files.remove(path)
+            return nil
+        }
+        let id = layer.digest
+        let total = layer.size
+        let receiver = BlobReceiver(decompressor: decompressor, expectedSize: total, cancelled: cancellation) { bytes in
+            onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
+        }
+        do throws(EstibaError) {
+            try await fetchVerified(layer, into: receiver, shown: shown, onEvent: onEvent)
+        } catch {
+            let restart = error.context[BlobReceiver.restartNeeded] != nil
+            // The decompressor's own failure (it stopped reading) is a reason to try the plain way.
+            let refused: Bool
+            do throws(EstibaError) { _ = try await decompressor.finish(); refused = false } catch { refused = true }
+            try? Files.remove(path)
+            if error.code == .cancelled || cancellation.isSet || !(restart || refused) { throw error }
+            return nil
+        }
+        do throws(EstibaError) {
+            _ = try await decompressor.finish()
+        } catch {
+            try? Files.remove(path)
+            return nil
+        }
+        return path
+    }
+
+    /// Downloads a layer as it is into a staging file, checked against its digest; returns the file.
+    func receive(
+        _ layer: Descriptor, shown: String, cancellation: PullCancellation, onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async throws(EstibaError) -> String {
+        let path = try await store.incomingFile()
+        var kept = false
+        defer { if !kept { try? Files.remove(path) } }
+        let id = layer.digest
+        let total = layer.size
+        let receiver = try BlobReceiver(path: path, expectedSize: total, cancelled: cancellation) { bytes in
+            onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
+        }
+        try await fetchVerified(layer, into: receiver, shown: shown, onEvent: onEvent)
+        kept = true
+        return path
+    }
+
+    /// GETs a layer blob into `receiver` from the first source that has it (see `sources`) and checks its digest
+    /// and size; what an earlier source sent is not kept.
+    func fetchVerified(
+        _ layer: Descriptor, into receiver: BlobReceiver, shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async throws(EstibaError) {
+        let sources = sources(byDigest: true)
+        for (n, source) in sources.enumerated() {
+            do throws(EstibaError) {
+                if n > 0 { try receiver.reset() }
+                _ = try await fetchBlob(layer.digest, from: source, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
+                onEvent(.layer(id: layer.digest, .verifying))
+                let got = try receiver.finish()
+                guard got.digest == layer.digest, got.size == layer.size else {
+                    throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: source.domain)
+                }
+                return
+            } catch {
+                if error.context[BlobReceiver.restartNeeded] != nil || !passOver(error, last: n == sources.count - 1) { throw error }
+            }
+        }
     }
 
     /// GETs a blob from the registry or a mirror into `receiver` (which the client empties before each new attempt).
