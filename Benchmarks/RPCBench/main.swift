@@ -1,6 +1,7 @@
 // estiba-rpc-bench: a native load generator for `estiba serve --socket`.
 //
 //   swift build -c release && .build/release/estiba-rpc-bench [--estiba PATH] [--requests N] [--connections C] [--window W]
+//   .build/release/estiba-rpc-bench --diagnostics FILE [--diagnostics FILE…] [--latency-rounds N]
 //
 // Prints: end-to-end latency of `parse` on a 1,000-instruction Dockerfile over the socket, and throughput plus
 // server CPU per request for trivial requests (initialize, tiny parse) over C connections, W requests in flight
@@ -30,6 +31,8 @@ struct Options {
     var throughputOnly = false
     /// Only the 1,000-instruction parse latency.
     var parseOnly = false
+    /// Only the in-process diagnostics breakdown of these Dockerfiles (each with its directory as the context).
+    var diagnosticsFiles: [String] = []
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -41,6 +44,7 @@ struct Options {
             case "--window": window = Int(args.next() ?? "") ?? window
             case "--latency-rounds": latencyRounds = Int(args.next() ?? "") ?? latencyRounds
             case "--breakdown-only": breakdownOnly = true
+            case "--diagnostics": if let file = args.next() { diagnosticsFiles.append(file) }
             case "--throughput-only": throughputOnly = true
             case "--parse-only": parseOnly = true
             case "--store-images": storeImages = Int(args.next() ?? "") ?? storeImages
@@ -160,6 +164,21 @@ if let store = opts.buildStore, let context = opts.buildContext {
 }
 if opts.runOnly {
     RunLatency.run(estiba: opts.estiba, rounds: opts.latencyRounds)
+    exit(0)
+}
+if !opts.diagnosticsFiles.isEmpty {
+    let root = "/tmp/estiba-diagnostics-bench-\(getpid())"
+    for file in opts.diagnosticsFiles {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            print("cannot read \(file)")
+            exit(1)
+        }
+        let url = URL(fileURLWithPath: file)
+        await DiagnosticsBreakdown.run(
+            name: url.lastPathComponent, text: text, contextDirectory: url.deletingLastPathComponent().path, root: root,
+            rounds: max(5, opts.latencyRounds))
+    }
+    _ = try? FileManager.default.removeItem(atPath: root)
     exit(0)
 }
 if opts.breakdownOnly {

@@ -20,6 +20,11 @@ public struct BuildOptions: Sendable {
     public var network: NetworkMode = .none
     /// Only predict which steps the cache would serve and why the others would run.
     public var dryRun = false
+    /// When the images `FROM` and `COPY --from` name are pulled (`--pull`): when missing (the default), always
+    /// (once per build), or never. A dry run never pulls.
+    public var pull: PullPolicy = .missing
+    /// What fetches those images; nil: only the store's images are used (the engine supplies one that pulls).
+    public var imageSource: (any BuildImageSource)?
 
     public init(contextDirectory: String) { self.contextDirectory = contextDirectory }
 }

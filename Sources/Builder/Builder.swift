@@ -74,6 +74,9 @@ final class BuildRun {
     /// The ARG instructions before the first FROM (each one a step, as Docker counts them).
     var metaArgNodes: [Node] = []
     var consumedArgs: Set<String> = []
+    /// Images fetched through `options.imageSource` in this build, by reference and platform: the spec each
+    /// names in the store (so a reference named again, as with `--pull=always`, is fetched once).
+    var fetched: [String: String] = [:]
     let tmp: String
     let empty: String
 
@@ -130,6 +133,19 @@ final class BuildRun {
         // The whole Dockerfile is read and checked before any step runs, as Docker does.
         let instructions: [TypedInstruction]
         do { instructions = try parsed.typedInstructions() } catch { throw self.error(instruction: error) }
+        // `# check=error=true`: the build checks' findings stop the build, as BuildKit's do (not a dry run's: the
+        // editor shows them beside its hints).
+        if !options.dryRun {
+            let failing = DockerfileAnalysis(parsed).failingChecks
+            if let first = failing.first {
+                let rules = Set(failing.map(\.code)).sorted().joined(separator: ", ")
+                let message = "lint violation found for rules: \(rules) (# check=error=true makes the build checks' findings errors; fix them, or skip a rule with # check=skip=RULE)"
+                guard let node = parsed.instructions.first(where: { $0.startLine <= first.startLine && first.startLine <= $0.endLine }) else {
+                    throw EstibaError.build(.syntax, "\(dockerfileName) line \(first.startLine): \(message)", line: first.startLine)
+                }
+                throw error(node, .syntax, message)
+            }
+        }
         var plans: [StagePlan] = []
         for typed in instructions {
             switch typed.instruction {
@@ -275,10 +291,8 @@ final class BuildRun {
             state = StageState(index: plan.index, name: plan.name, config: prior.config, image: prior.image, parentKey: prior.parentKey)
             state.rebuilt = prior.rebuilt
         } else {
-            let image: ImageRecord
-            do { image = try await builder.store.use(base) } catch {
-                throw self.error(node, .notFound, "The base image \(base) is not in the store: \(error.message) Import, load or build it first (Estiba does not pull from registries yet).")
-            }
+            let platform = try plan.base.platform.map { p throws(EstibaError) in try expand(p, env: metaEnvironment, node: node) }
+            let image = try await externalImage(base, platform: platform?.isEmpty == false ? platform : nil, node: node, what: "The base image \(base)")
             state = StageState(index: plan.index, name: plan.name, config: image.config, image: image, parentKey: image.id.description)
         }
         // MAINTAINER is per build: a base image's author is not inherited.

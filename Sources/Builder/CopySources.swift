@@ -72,9 +72,8 @@ extension BuildRun {
     /// rebuilt.
     func fromImage(_ node: Node, _ ref: String, state: StageState) async throws(EstibaError) -> ImageRecord? {
         guard let i = stageIndex(ref.lowercased(), before: state.index) else {
-            do { return try await builder.store.use(ref) } catch {
-                throw self.error(node, .notFound, "COPY --from=\(ref): no stage has that name and no image in the store either. \(error.message)")
-            }
+            // Not a stage: an image, from the store or pulled.
+            return try await externalImage(ref, platform: nil, node: node, what: "COPY --from=\(ref) names no stage, and the image \(ref)")
         }
         guard let prior = stages[i] else { throw error(node, .notFound, "Stage \(ref) was not built.") }
         if let image = prior.image { return image }

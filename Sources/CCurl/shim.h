@@ -62,3 +62,11 @@ static inline CURLcode ccurl_set_progress(const struct ccurl_api *a, CURL *c, cc
     a->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, f);
     return a->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 }
+typedef size_t (*ccurl_read_fn)(char *buffer, size_t size, size_t count, void *context);
+/* A request body of `length` bytes, read through `f` (PUT, PATCH, POST…: the method is set apart). */
+static inline CURLcode ccurl_set_upload(const struct ccurl_api *a, CURL *c, ccurl_read_fn f, void *context, curl_off_t length) {
+    a->easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    a->easy_setopt(c, CURLOPT_READDATA, context);
+    a->easy_setopt(c, CURLOPT_READFUNCTION, f);
+    return a->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, length);
+}

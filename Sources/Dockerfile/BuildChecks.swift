@@ -20,6 +20,7 @@ enum BuildCheck: String, Sendable, CaseIterable {
     case fromPlatformFlagConstDisallowed = "FromPlatformFlagConstDisallowed"
     case exposeProtoCasing = "ExposeProtoCasing"
     case exposeInvalidFormat = "ExposeInvalidFormat"
+    case invalidBaseImagePlatform = "InvalidBaseImagePlatform"
 }
 
 extension InstructionChecker {
@@ -127,5 +128,26 @@ extension InstructionChecker {
                 lint(.consistentInstructionCasing, "Command '\(name)' should match the case of the command majority (uppercase)", at: i, fileWide: true)
             }
         }
+    }
+}
+
+extension DockerfileAnalysis {
+    /// The build checks that fail a build: with `# check=error=true` every check's finding is an error, and
+    /// BuildKit refuses to build (`lint violation found for rules: …`).
+    public var failingChecks: [Diagnostic] {
+        diagnostics.filter { $0.severity == .error && BuildCheck(rawValue: $0.code) != nil }
+    }
+}
+
+extension DockerfileAnalysis {
+    /// BuildKit's InvalidBaseImagePlatform on FROM instruction `i`, which only the image store can tell: the
+    /// base image is for `platform` (`os/arch`) and the build for `expected`. Nil when `# check=skip` silences
+    /// it; an error with `# check=error=true`.
+    public func invalidBaseImagePlatform(at i: Int, image: String, platform: String, expected: String) -> Diagnostic? {
+        var checker = InstructionChecker(parsed: parsed)
+        checker.lint(
+            .invalidBaseImagePlatform,
+            "Base image \(image) was pulled with platform \(GoText.quote(platform)), expected \(GoText.quote(expected)) for current build", at: i)
+        return checker.diagnostics.first
     }
 }

@@ -1,9 +1,9 @@
 /// What may be typed at a position of a Dockerfile: instructions at the start of a line, an instruction's flags,
-/// stage names after `--from=`, variables after `$` or `${`, and — for the engine to fill from the store — image
-/// names where FROM takes one.
+/// stage names after `--from=`, variables after `$` or `${`, and — for the engine to fill from the store and the
+/// build context — image names where FROM takes one and context paths where COPY or ADD take a source.
 public struct CompletionCandidate: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        case keyword, flag, stage, variable, image
+        case keyword, flag, stage, variable, image, file, folder
     }
 
     public var label: String
@@ -28,6 +28,8 @@ public struct CompletionContext: Sendable, Equatable {
     public var candidates: [CompletionCandidate]
     /// The position is where FROM (or `--from=`) takes an image: the engine adds local images.
     public var wantsImages: Bool
+    /// The position is where COPY or ADD take a source from the build context: the engine adds its paths.
+    public var wantsContextPaths = false
     /// The partial word before the position (what the editor filters by).
     public var prefix: String
 }
@@ -83,6 +85,17 @@ extension DocumentQuery {
                     documentation: InstructionHelp.flag(name, of: keyword), insertText: kind == .bool ? "--" + name : "--\(name)=")
             }
             return CompletionContext(candidates: candidates, wantsImages: false, prefix: prefix)
+        }
+        // A source from the build context: an argument of COPY/ADD (not from a stage or image) that is the first or
+        // has one after it, in the shell form.
+        let atArgument = !prefix.hasPrefix("-") && (head.rest.first.map { start >= $0.start } ?? true)
+        if keyword == .copy || keyword == .add, atArgument, !head.flags.contains(where: { $0.text.hasPrefix("--from=") }),
+            !analysis.parsed.instructions[i].isJSON, !prefix.contains("$"), !prefix.contains("://")
+        {
+            let index = head.rest.firstIndex { $0.start == start } ?? head.rest.count
+            if index == 0 || index < head.rest.count - 1 {
+                return CompletionContext(candidates: [], wantsImages: false, wantsContextPaths: true, prefix: prefix)
+            }
         }
         // FROM's image (or an earlier stage).
         if keyword == .from, inFlags || head.rest.first.map({ $0.start == start }) == true {

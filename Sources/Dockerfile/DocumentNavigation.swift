@@ -138,26 +138,42 @@ extension DocumentQuery {
     /// here-documents, and without variables or wildcards, which only the build resolves).
     public func contextSources() -> [ContextSource] {
         var out: [ContextSource] = []
-        for i in analysis.parsed.instructions.indices {
+        for (i, node) in analysis.parsed.instructions.enumerated() {
+            let named = InstructionKeyword(node.value)
+            guard named == .copy || named == .add else { continue }
             let head = head(i)
             guard let keyword = head.keyword, keyword == .copy || keyword == .add else { continue }
             guard !head.flags.contains(where: { $0.text.hasPrefix("--from=") }) else { continue }
-            let node = analysis.parsed.instructions[i]
             guard !node.isJSON, node.heredocs.isEmpty, head.rest.count >= 2 else { continue }
             let line = analysis.parsed.ranges[i].start.line
             for word in head.rest.dropLast() {
                 let p = word.text
-                if p.contains("://") || p.hasPrefix("git@") || p.contains(where: { "$*?[\\\\".contains($0) }) { continue }
+                if !Self.isPlainPath(p) { continue }
                 out.append(ContextSource(keyword: keyword, path: p, range: range(line, word.start, word.end)))
             }
         }
         return out
     }
 
+    /// Whether a COPY/ADD source is a plain path: not a URL or git address, without variables, wildcards or escapes.
+    static func isPlainPath(_ p: String) -> Bool {
+        if p.hasPrefix("git@") { return false }
+        var (beforeLast, last): (UInt8, UInt8) = (0, 0)
+        for byte in p.utf8 {
+            switch byte {
+            case UInt8(ascii: "$"), UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "\\"): return false
+            case UInt8(ascii: "/") where beforeLast == UInt8(ascii: ":") && last == UInt8(ascii: "/"): return false
+            default: break
+            }
+            (beforeLast, last) = (last, byte)
+        }
+        return true
+    }
+
     /// `COPY --from=NAME` naming neither an earlier stage nor a stage index: the build takes it as an image.
     public func stageReferenceDiagnostics() -> [Diagnostic] {
         var out: [Diagnostic] = []
-        for i in analysis.parsed.instructions.indices {
+        for (i, node) in analysis.parsed.instructions.enumerated() where InstructionKeyword(node.value) == .copy {
             let head = head(i)
             guard head.keyword == .copy else { continue }
             let line = analysis.parsed.ranges[i].start.line

@@ -75,9 +75,18 @@ public struct DocumentQuery: Sendable {
             while i < units.count, units[i] == 0x20 || units[i] == 0x09 { i += 1 }
             let start = i
             while i < units.count, units[i] != 0x20, units[i] != 0x09 { i += 1 }
-            if i > start { out.append((String(decoding: units[start..<i], as: UTF16.self), start, i)) }
+            if i > start { out.append((Self.string(units[start..<i]), start, i)) }
         }
         return out
+    }
+
+    /// The text of UTF-16 code units; ASCII (nearly every Dockerfile word) without the general decoder.
+    static func string(_ units: ArraySlice<UInt16>) -> String {
+        guard units.allSatisfy({ $0 < 0x80 }) else { return String(decoding: units, as: UTF16.self) }
+        return String(unsafeUninitializedCapacity: units.count) { buffer in
+            for (k, unit) in units.enumerated() { buffer[k] = UInt8(truncatingIfNeeded: unit) }
+            return units.count
+        }
     }
 
     func range(_ line: Int, _ start: Int, _ end: Int) -> SourceRange {

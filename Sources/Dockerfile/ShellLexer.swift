@@ -22,6 +22,7 @@ public struct ShellLexer: Sendable {
 
     /// Expands `word` into one string (quotes removed, no field splitting).
     public func processWord(_ word: String, env: [String: String]) throws(EstibaError) -> String {
+        if isLiteral(word) { return word }
         var w = ShellWordProcessor(lexer: self, source: word, env: env)
         return try w.processStopOn(nil, rawEscapes: rawEscapes).result
     }
@@ -37,9 +38,20 @@ public struct ShellLexer: Sendable {
     public func processWordWithMatches(_ word: String, env: [String: String]) throws(EstibaError) -> (
         result: String, matched: [String], unmatched: [String]
     ) {
+        if isLiteral(word) { return (word, [], []) }
         var w = ShellWordProcessor(lexer: self, source: word, env: env)
         let result = try w.processStopOn(nil, rawEscapes: rawEscapes).result
         return (result, w.matched, w.unmatched)
+    }
+
+    /// Whether `word` expands to itself: no quote, `$` or escape token (and no heredoc operator to glue), as
+    /// most words of a Dockerfile are.
+    func isLiteral(_ word: String) -> Bool {
+        let escape = escapeToken.value
+        return word.utf8.allSatisfy { byte in
+            byte != UInt8(ascii: "'") && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "$") && UInt32(byte) != escape
+                && !(glueHeredocOperator && byte == UInt8(ascii: "<"))
+        }
     }
 }
 

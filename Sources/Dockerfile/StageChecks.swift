@@ -148,11 +148,12 @@ extension InstructionChecker {
 
     /// SecretsUsedInArgOrEnv: a name with a `_`-separated part such as `password`, `secret`, `token` or `key`,
     /// and none such as `public`, `file` or `version`.
+    static let secretParts: Set<Substring> = ["apikey", "auth", "credential", "credentials", "key", "password", "pword", "passwd", "secret", "token"]
+    static let allowedParts: Set<Substring> = ["public", "file", "version"]
+
     mutating func checkSecret(_ instruction: String, _ name: String, at i: Int) {
         let parts = name.lowercased().split(separator: "_", omittingEmptySubsequences: false)
-        let secret: Set<Substring> = ["apikey", "auth", "credential", "credentials", "key", "password", "pword", "passwd", "secret", "token"]
-        let allowed: Set<Substring> = ["public", "file", "version"]
-        if parts.contains(where: secret.contains), !parts.contains(where: allowed.contains) {
+        if parts.contains(where: Self.secretParts.contains), !parts.contains(where: Self.allowedParts.contains) {
             lint(.secretsUsedInArgOrEnv, "Do not use ARG or ENV instructions for sensitive data (\(instruction) \(GoText.quote(name)))", at: i)
         }
     }

@@ -17,13 +17,15 @@ extension Engine {
     func createContainer(_ o: RunOptions) async throws(EstibaError) -> CreatedContainer {
         try Limits.check(o.limits)
         if let user = o.user { try Limits.checkUser(user) }
+        // The image first, pulled if `o.pull` says so; a pulled image is tagged, or named by its ID.
+        let image = try await availableImage(o.image, policy: o.pull, onEvent: o.onPull)
         // One lease from resolving the image until the container's record exists (from then on the record keeps
         // the image): a collection in between cannot take the layers the container mounts.
-        return try await withStore { store throws(EstibaError) in try await createContainer(o, in: store) }
+        return try await withStore { store throws(EstibaError) in try await createContainer(o, image: image, in: store) }
     }
 
-    private func createContainer(_ o: RunOptions, in store: ImageStore) async throws(EstibaError) -> CreatedContainer {
-        let image = try await inspectImage(o.image)
+    private func createContainer(_ o: RunOptions, image spec: String, in store: ImageStore) async throws(EstibaError) -> CreatedContainer {
+        let image = try await inspectImage(spec)
         let lowers = try await store.lowerDirectories(of: image)
         let id = ContainerStore.newID()
         var setup = ContainerSetup(image: image.config.config, imageName: o.image, id: id)

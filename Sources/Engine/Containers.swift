@@ -42,6 +42,10 @@ public struct RunOptions: Sendable {
     public var devices: [String] = []
     /// `--security-opt` values: `seccomp=unconfined`, `seccomp=PROFILE.json`, `no-new-privileges`.
     public var securityOptions: [String] = []
+    /// When the image is pulled (`--pull`): when the store lacks it (the default), always, or never.
+    public var pull: PullPolicy = .missing
+    /// Hears of the image's pull, if there is one (before the container is created).
+    public var onPull: ImagePullHandler?
 
     public init(image: String) { self.image = image }
 }

@@ -1,5 +1,6 @@
 import Dockerfile
 import ImageStore
+import Registry
 import System
 
 extension Engine {
@@ -16,7 +17,20 @@ extension Engine {
         for stage in analysis.stages {
             let image = stage.baseImage
             guard image != "scratch", !image.contains("$"), !query.stageNames(before: stage.firstInstruction).contains(image.lowercased()) else { continue }
-            do { _ = try await inspectImage(image) } catch {
+            do {
+                let record = try await inspectImage(image)
+                // The platform the build wants: FROM --platform when it is a constant, else this machine's.
+                let host = PullPlatform.host
+                let wanted = stage.platform.flatMap { $0.contains("$") ? nil : try? PullPlatform(parsing: $0) } ?? host
+                let found = PullPlatform(os: record.config.os.lowercased(), architecture: record.config.architecture.lowercased())
+                if found.os != wanted.os || found.architecture != wanted.architecture,
+                    let d = analysis.invalidBaseImagePlatform(
+                        at: stage.firstInstruction, image: image, platform: found.os + "/" + found.architecture,
+                        expected: wanted.os + "/" + wanted.architecture)
+                {
+                    out.append(d)
+                }
+            } catch {
                 guard error.code == .notFound else { continue }
                 let r = analysis.parsed.ranges[stage.firstInstruction]
                 out.append(

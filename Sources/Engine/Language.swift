@@ -117,12 +117,16 @@ extension Engine {
         return unit == 0 ? "\(bytes)B" : "\(scaled).\(tenths)\(units[unit])"
     }
 
-    /// What may be typed at `position` of `text`: instructions, flags, stages, variables, and the store's image
-    /// names where FROM or `COPY --from=` take an image.
-    public func completions(text: String, at position: SourcePosition) async -> Completions {
+    /// What may be typed at `position` of `text`: instructions, flags, stages, variables, the store's image names
+    /// where FROM or `COPY --from=` take an image, and the paths of the build context at `contextDirectory` where
+    /// COPY or ADD take a source.
+    public func completions(text: String, at position: SourcePosition, contextDirectory: String? = nil) async -> Completions {
         let query = Self.query(text)
         let context = query.completions(at: position)
         var candidates = context.candidates
+        if context.wantsContextPaths, let contextDirectory {
+            candidates += Self.contextPaths(contextDirectory, prefix: context.prefix)
+        }
         if context.wantsImages, let images = try? await images() {
             var seen: Set<String> = []
             for summary in images {
@@ -133,6 +137,31 @@ extension Engine {
             }
         }
         return Completions(prefix: context.prefix, candidates: candidates)
+    }
+
+    /// The entries of the context directory that `prefix` is in (`src/ma` → those of `src/`), but for what
+    /// `.dockerignore` excludes: files, and directories with a trailing `/` so that completion goes on inside.
+    static func contextPaths(_ contextDirectory: String, prefix: String) -> [CompletionCandidate] {
+        var typed = prefix
+        while typed.hasPrefix("./") { typed.removeFirst(2) }
+        let folder = typed.lastIndex(of: "/").map { String(typed[...$0]) } ?? ""
+        let cleanFolder = PathClean.clean(folder).drop { $0 == "/" }
+        guard !cleanFolder.hasPrefix("..") else { return [] }
+        let directory = contextDirectory + (cleanFolder.isEmpty || cleanFolder == "." ? "" : "/" + cleanFolder)
+        guard let entries = try? FileDescriptor.open(directory, .directory).entries() else { return [] }
+        let ignore = dockerignore(contextDirectory)
+        let written = String(prefix.dropLast(typed.count - folder.count))
+        var out: [CompletionCandidate] = []
+        for entry in entries {
+            let name = entry.name
+            let relative = (cleanFolder.isEmpty || cleanFolder == "." ? "" : cleanFolder + "/") + name
+            if let ignore, ignore.excludes(relative) { continue }
+            let kind = entry.kind ?? (try? Files.status(directory + "/" + name).kind)
+            let isFolder = kind == .directory
+            let label = written + name + (isFolder ? "/" : "")
+            out.append(CompletionCandidate(label: label, kind: isFolder ? .folder : .file, detail: isFolder ? "directory in the build context" : "file in the build context"))
+        }
+        return out
     }
 
     /// The outline of `text`: stages and their instructions.

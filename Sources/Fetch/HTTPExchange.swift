@@ -12,7 +12,33 @@ extension Fetch {
         var status = 0
         var errorBody: [UInt8] = []
         var bodyError: EstibaError?
+        /// The request body: bytes in memory, or a file read from `offset`.
+        var upload: [UInt8] = []
+        var uploadFile: FileDescriptor?
+        var uploadOffset: Int64 = 0
+        var uploadLength: Int64 = 0
+        var sent: Int64 = 0
+        var onSent: (@Sendable (Int64) -> Void)?
         init(_ body: @escaping (UnsafeRawBufferPointer) throws(EstibaError) -> Void) { self.body = body }
+
+        /// Fills `buffer` with the next bytes of the body; 0 at its end; nil when the file cannot be read.
+        func nextUpload(_ buffer: UnsafeMutableRawBufferPointer) -> Int? {
+            let wanted = Int(min(Int64(buffer.count), uploadLength - sent))
+            guard wanted > 0 else { return 0 }
+            let n: Int
+            if let file = uploadFile {
+                guard let got = try? file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: uploadOffset + sent), got > 0
+                else { return nil }
+                n = got
+            } else {
+                let start = Int(sent)
+                upload[start..<(start + wanted)].withUnsafeBytes { buffer.copyMemory(from: $0) }
+                n = wanted
+            }
+            sent += Int64(n)
+            onSent?(sent)
+            return n
+        }
     }
 
     /// Performs `request`, passing the final response's body to `body` as it arrives when its status is 2xx
@@ -42,6 +68,18 @@ extension Fetch {
         let exchange = Exchange(body)
         exchange.shouldStop = request.shouldStop
         exchange.onResponse = onResponse
+        exchange.onSent = request.onSent
+        switch request.body {
+        case .bytes(let bytes)?:
+            exchange.upload = bytes
+            exchange.uploadLength = Int64(bytes.count)
+        case .file(let path, let offset, let length)?:
+            exchange.uploadFile = try FileDescriptor.open(path)
+            exchange.uploadOffset = offset
+            exchange.uploadLength = length
+        case nil: break
+        }
+        defer { exchange.uploadFile?.close() }
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
@@ -63,9 +101,18 @@ extension Fetch {
             _ = ccurl_set_long(api, curl, CURLOPT_NOSIGNAL, 1)
             _ = ccurl_set_string(api, curl, CURLOPT_USERAGENT, "estiba")
             if let ca = request.caFile { _ = ccurl_set_string(api, curl, CURLOPT_CAINFO, ca) }
-            if request.skipVerify {
+            if !request.verifyPeer {
                 _ = ccurl_set_long(api, curl, CURLOPT_SSL_VERIFYPEER, 0)
                 _ = ccurl_set_long(api, curl, CURLOPT_SSL_VERIFYHOST, 0)
+            }
+            if request.body != nil {
+                // The method stays the one set above (libcurl would send PUT for an upload without one).
+                _ = ccurl_set_upload(api, curl, { buffer, size, count, ctx in
+                    let abort = Int(CURL_READFUNC_ABORT)
+                    guard let buffer, let ctx else { return abort }
+                    let x = Unmanaged<Exchange>.fromOpaque(ctx).takeUnretainedValue()
+                    return x.nextUpload(UnsafeMutableRawBufferPointer(start: buffer, count: size * count)) ?? abort
+                }, context, curl_off_t(exchange.uploadLength))
             }
             if let list { _ = ccurl_set_header_list(api, curl, list) }
             _ = ccurl_set_pointer(api, curl, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errors.baseAddress))
@@ -151,8 +198,9 @@ extension Fetch {
 extension Substring {
     fileprivate var trimmingBlanks: Substring {
         var s = self
-        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" { s.removeLast() }
+        // "\r\n" is one Character.
+        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" || f == "\r\n" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" || l == "\r\n" { s.removeLast() }
         return s
     }
 }

@@ -8,14 +8,19 @@ public struct HTTPRequest: Sendable {
     public var followRedirects: Bool
     /// A PEM file of certificate authorities to trust instead of the system's.
     public var caFile: String?
-    /// HTTPS without checking the server's certificate (a registry configured `skipVerify`).
-    public var skipVerify = false
     /// A transfer making no progress (under 1 byte/s) for this long is abandoned.
     public var stallSeconds: Int
     /// A transfer taking longer than this in all is abandoned; nil: no limit.
     public var timeoutSeconds: Int?
     /// Asked about once a second: true stops the transfer, which then fails `.cancelled`.
     public var shouldStop: (@Sendable () -> Bool)?
+    /// What the request sends (a `PUT`, `PATCH` or `POST`); nil: no body.
+    public var body: RequestBody?
+    /// Told how many bytes of the body have been sent so far, as they go.
+    public var onSent: (@Sendable (Int64) -> Void)?
+    /// False: an HTTPS server's certificate is not checked (and no certificate authorities are loaded) — only for
+    /// requests that send nothing secret and whose answer decides nothing but the scheme to use.
+    public var verifyPeer = true
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], followRedirects: Bool = true,
@@ -29,5 +34,19 @@ public struct HTTPRequest: Sendable {
         self.stallSeconds = stallSeconds
         self.timeoutSeconds = timeoutSeconds
         self.shouldStop = shouldStop
+    }
+}
+
+/// The body of a request.
+public enum RequestBody: Sendable {
+    case bytes([UInt8])
+    /// `length` bytes of the file at `path` from `offset`.
+    case file(path: String, offset: Int64, length: Int64)
+
+    public var length: Int64 {
+        switch self {
+        case .bytes(let b): Int64(b.count)
+        case .file(_, _, let length): length
+        }
     }
 }

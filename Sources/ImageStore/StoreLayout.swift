@@ -25,6 +25,10 @@ public struct StoreLayout: Sendable {
     /// Per-layer facts (content size) by diff ID.
     public var layers: String { root + "/layers" }
     public func layerInfo(_ diffID: Digest) -> String { layers + "/" + diffID.hex + ".json" }
+    /// A layer's compressed form a push made (`gzip`, `zstd`), by diff ID.
+    func compressedLayerInfo(_ diffID: Digest, _ compression: String) -> String { layers + "/" + diffID.hex + "." + compression + ".json" }
+    /// The registry repositories known to hold a blob, by its digest.
+    func blobSources(_ digest: Digest) -> String { layers + "/" + digest.hex + ".sources.json" }
     public var containers: String { root + "/containers" }
     public func container(_ id: String) -> String { containers + "/" + id }
     /// Named and anonymous volumes: `volumes/<name>/_data`.

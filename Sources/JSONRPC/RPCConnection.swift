@@ -181,12 +181,19 @@ public final class RPCConnection: @unchecked Sendable {
     }
 
     private func context(for id: RPCID?) -> RPCContext {
-        RPCContext(
+        // On a socket, a client's `exit` ends its own connection; the service goes on for the others.
+        let stop: @Sendable (Int32) -> Void
+        if isSocket {
+            stop = { [weak self] _ in self?.finish() }
+        } else {
+            stop = stopServer
+        }
+        return RPCContext(
             connectionID: self.id, requestID: id,
             notify: { [weak self] method, params in
                 self?.send(RPCMessageDecoder.notification(method: method, params: params))
             },
-            stop: stopServer,
+            stop: stop,
             inputEnded: { [weak self] in self?.lock.withLock { self?.inputDone ?? true } ?? true },
             request: { [weak self] method, params in
                 guard let self else { return .failure(Self.clientGone) }

@@ -66,6 +66,7 @@ public struct RPCContext: Sendable {
         notify("$/progress", ["id": requestID.json, "value": value])
     }
 
-    /// Stops the whole service (after the `exit` notification); the process exits with `code`.
+    /// Stops the service (after the `exit` notification): on stdio the process exits with `code`; on a socket this
+    /// client's connection ends and the service goes on serving the others.
     public func stopService(exitCode code: Int32) { stopServer(code) }
 }

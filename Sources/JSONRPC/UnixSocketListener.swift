@@ -1,7 +1,8 @@
 import Glibc
 import System
 
-/// A listening Unix stream socket whose file is created mode 0600 and removed on close.
+/// A listening Unix stream socket whose file is created mode 0600 (0660 for a group given access) and removed on
+/// close.
 public final class UnixSocketListener: @unchecked Sendable {
     public let path: String
     private let socket: FileDescriptor
@@ -10,8 +11,9 @@ public final class UnixSocketListener: @unchecked Sendable {
     private let lock = ConditionLock()
     private var closed = false
 
-    /// Binds `path`. A stale socket file (nobody listening) is replaced; a live one is refused.
-    public init(path: String) throws(EstibaError) {
+    /// Binds `path`. A stale socket file (nobody listening) is replaced; a live one is refused. With `groupID`, the
+    /// socket belongs to that group and its members may connect (mode 0660), as Docker's socket with its group.
+    public init(path: String, groupID: UInt32? = nil) throws(EstibaError) {
         self.path = path
         guard path.utf8.count < 108 else {
             throw EstibaError(.invalidArgument, "the socket path \(path) is longer than 107 bytes; choose a shorter --socket path")
@@ -46,7 +48,15 @@ public final class UnixSocketListener: @unchecked Sendable {
                 .io, "cannot bind \(path): \(ErrorNumber.text(bindError)); check that its directory exists and is writable",
                 context: ["path": path], errorNumber: bindError)
         }
-        try? Files.setPermissions(bindPath, 0o600)
+        if let groupID {
+            guard chown(bindPath, UInt32.max, groupID) == 0, chmod(bindPath, 0o660) == 0 else {
+                let e = EstibaError.last("give the group access to", path: path)
+                try? Files.remove(bindPath)
+                throw e
+            }
+        } else {
+            try? Files.setPermissions(bindPath, 0o600)
+        }
         guard listen(s.rawValue, 512) == 0 else {
             let e = EstibaError.last("listen on", path: path)
             try? Files.remove(bindPath)

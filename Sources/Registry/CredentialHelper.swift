@@ -45,6 +45,52 @@ struct CredentialHelper {
         return RegistryCredentials(username: user, password: secret)
     }
 
+    /// Stores credentials for `server` in the helper (`store`, with `{"ServerURL","Username","Secret"}` on stdin).
+    func store(_ server: String, _ credentials: RegistryCredentials) throws(EstibaError) {
+        let doc: JSONValue = ["ServerURL": .string(server), "Username": .string(credentials.username), "Secret": .string(credentials.password)]
+        let (status, _) = try run("store", input: doc.encoded())
+        guard status == 0 else {
+            throw EstibaError(
+                .failedPrecondition, "The credential helper docker-credential-\(name) could not store the credentials for \(server).",
+                context: ["helper": "docker-credential-" + name])
+        }
+    }
+
+    /// Removes the credentials for `server` from the helper (`erase`, the server on stdin); false when it held none.
+    func erase(_ server: String) throws(EstibaError) -> Bool {
+        let (status, output) = try run("erase", input: Array((server + "\n").utf8))
+        if status == 0 { return true }
+        if String(decoding: output, as: UTF8.self).contains("credentials not found") { return false }
+        throw EstibaError(
+            .failedPrecondition, "The credential helper docker-credential-\(name) could not erase the credentials for \(server).",
+            context: ["helper": "docker-credential-" + name])
+    }
+
+    /// Runs the helper's `action` with `input` on its stdin; its exit code and output.
+    private func run(_ action: String, input bytes: [UInt8]) throws(EstibaError) -> (Int32, [UInt8]) {
+        let program = "docker-credential-" + name
+        guard let executable = locate(program) else {
+            throw EstibaError(
+                .failedPrecondition,
+                "The credential helper \(program) named in the Docker config is not installed; install it or remove it from the config.",
+                context: ["helper": program])
+        }
+        let input = try SocketPair()
+        let output = try Pipe()
+        var spawn = Spawn(executable: executable, arguments: [program, action])
+        spawn.descriptors = [0: .copy(input.second), 1: .copy(output.writeEnd), 2: .nullDevice(writable: true)]
+        spawn.closeOtherDescriptors = true
+        let pid = try spawn.start()
+        input.second.close()
+        output.writeEnd.close()
+        try? input.first.send(bytes)
+        input.first.close()
+        let answer = (try? output.readEnd.readAll(upTo: 1 << 20)) ?? []
+        output.readEnd.close()
+        let status = try Processes.wait(for: pid)
+        return (status.exitCode, answer)
+    }
+
     private func locate(_ program: String) -> String? {
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !dir.isEmpty {
             let candidate = dir + "/" + program

@@ -77,6 +77,7 @@ extension Puller {
                 "Layer \(layer.digest.short) of \(shown) does not unpack to \(diffID), the diff ID its config gives (\(error.message)); nothing was kept. Get the image from a source you trust.",
                 context: ["reference": shown, "digest": layer.digest.description])
         }
+        rememberSource(of: layer, diffID: diffID)
         onEvent(.layer(id: id, .extracting))
         try await store.extractLayer(diffIDs: diffIDs, index: index)
         onEvent(.layer(id: id, .complete))
@@ -166,6 +167,21 @@ extension Puller {
             throw .registryUnknown("\(what) (blob \(digest.short))", host: client.domain, repository: reference.repository)
         }
         return response
+    }
+
+    /// Remembers the compressed blob the layer came as, and the repository holding it, so a push to this registry
+    /// mounts it instead of sending it (a hint: a failure to write it is not the pull's).
+    func rememberSource(of layer: Descriptor, diffID: Digest) {
+        let compression: LayerCompression? =
+            switch layer.mediaType {
+            case MediaType.layerGzip, MediaType.dockerLayerGzip: .gzip
+            case MediaType.layerZstd: .zstd
+            default: nil
+            }
+        guard let compression else { return }
+        try? store.rememberCompressed(
+            diffID: diffID, compression: compression, blob: CompressedBlob(digest: layer.digest, size: layer.size, mediaType: compression.mediaType))
+        try? store.rememberSource(layer.digest, host: client.host, repository: reference.repository)
     }
 }
 

@@ -5,13 +5,16 @@ import Synchronization
 import System
 
 /// The registry API of one repository: requests carry the authorization the registry asks for (Basic, or a
-/// Bearer token fetched from its realm for `repository:NAME:pull`, cached per scope and fetched again on a 401).
+/// Bearer token fetched from its realm for `repository:NAME:pull` — `pull,push` for a push, with `pull` on the
+/// repositories it mounts blobs from — cached per scope and fetched again on a 401).
 public final class RegistryClient: Sendable {
     /// The registry as the user named it (`docker.io`), for messages and credentials.
     public let domain: String
     public let repository: String
     let endpoint: RegistryEndpoint
     let credentials: CredentialLookup
+    /// The actions asked for on `repository` (`pull`, or `pull,push`).
+    let actions: String
     private let state = Mutex<State>(State())
 
     private struct State {
@@ -21,22 +24,38 @@ public final class RegistryClient: Sendable {
         var challenge: AuthChallenge?
         /// Bearer tokens by scope, with when they stop being used.
         var tokens: [String: (token: String, until: ContinuousClock.Instant)] = [:]
+        /// Other repositories whose pull access is asked for too (a push's mount sources).
+        var mountSources: [String] = []
     }
 
     /// `certificateDirectories`: the `certs.d` directories to find the host's own certificate authority in;
     /// `hosts`: the registries config (the host's TLS and plain HTTP settings).
     public init(
-        reference: RemoteReference, credentials: CredentialLookup, certificateDirectories: [String], hosts: HostsConfiguration = HostsConfiguration()
+        reference: RemoteReference, credentials: CredentialLookup, certificateDirectories: [String], actions: String = "pull",
+        hosts: HostsConfiguration = HostsConfiguration()
     ) {
         domain = reference.domain
         repository = reference.repository
         endpoint = RegistryEndpoint(
             host: reference.registryHost, certificateDirectories: certificateDirectories, settings: hosts.settings(for: reference.domain))
         self.credentials = credentials
+        self.actions = actions
     }
 
     var host: String { endpoint.host }
-    var scope: String { "repository:\(repository):pull" }
+    /// The scopes a token is asked for: this repository's actions, then pull on the mount sources.
+    var scopes: [String] {
+        ["repository:\(repository):\(actions)"] + state.withLock { $0.mountSources }.map { "repository:\($0):pull" }
+    }
+    /// The key of the token for `scopes`.
+    var scope: String { scopes.joined(separator: " ") }
+
+    /// Asks for pull access to `repositories` too (in the next token), to mount blobs from them.
+    func addMountSources(_ repositories: [String]) {
+        state.withLock { s in
+            for r in repositories where r != repository && !s.mountSources.contains(r) { s.mountSources.append(r) }
+        }
+    }
 
     /// How many times a request is sent before a server error or a broken transfer is final.
     static let attempts = 4
@@ -72,12 +91,7 @@ public final class RegistryClient: Sendable {
             if response.status == 401, !reauthorized {
                 // A token that expired or lacks the scope: ask again with the challenge this response carries.
                 reauthorized = true
-                let challenge = AuthChallenge.parse(response.headers("WWW-Authenticate")).first
-                let scope = self.scope
-                state.withLock { s in
-                    s.challenge = challenge ?? s.challenge
-                    s.tokens[scope] = nil
-                }
+                forgetToken(challengedBy: response)
                 continue
             }
             if response.succeeded || response.status == 404 { return response }
@@ -92,8 +106,18 @@ public final class RegistryClient: Sendable {
         }
     }
 
+    /// After a 401: the token for the scopes is dropped, and the response's challenge kept for the next one.
+    func forgetToken(challengedBy response: HTTPResponse) {
+        let challenge = AuthChallenge.parse(response.headers("WWW-Authenticate")).first
+        let scope = self.scope
+        state.withLock { s in
+            s.challenge = challenge ?? s.challenge
+            s.tokens[scope] = nil
+        }
+    }
+
     /// Waits before the next attempt: 0.5 s, then twice as long each time.
-    private func pause(_ attempt: inout Int) async throws(EstibaError) {
+    func pause(_ attempt: inout Int) async throws(EstibaError) {
         do { try await Task.sleep(for: .milliseconds(250 << attempt)) } catch { throw EstibaError.cancelled }
         attempt += 1
     }
@@ -102,7 +126,7 @@ public final class RegistryClient: Sendable {
     func perform(_ request: HTTPRequest, receiver: some ResponseReceiver) async throws(EstibaError) -> HTTPResponse {
         let host = self.host
         var verified = request
-        if endpoint.skipVerify, request.url.hasPrefix("https://" + host + "/") { verified.skipVerify = true }
+        if endpoint.skipVerify, request.url.hasPrefix("https://" + host + "/") { verified.verifyPeer = false }
         let request = verified
         return try await runOnThread { () throws(EstibaError) -> HTTPResponse in
             do throws(EstibaError) {
@@ -133,7 +157,11 @@ public final class RegistryClient: Sendable {
             let base = scheme + "://" + host
             let response: HTTPResponse
             // A probe with another scheme left to try gives up soon (a plain HTTP server may never answer TLS).
-            let probe = HTTPRequest(url: base + "/v2/", caFile: endpoint.caFile, timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
+            var probe = HTTPRequest(url: base + "/v2/", caFile: endpoint.caFile, timeoutSeconds: i + 1 < schemes.count ? 10 : nil)
+            // With another scheme to fall back on, the probe only tells whether the host speaks TLS (it sends no
+            // credentials); every later request checks the certificate. Loading no certificate authorities keeps
+            // a plain HTTP registry's probe cheap.
+            if i + 1 < schemes.count { probe.verifyPeer = false }
             do throws(EstibaError) {
                 response = try await perform(probe, receiver: MemoryReceiver(limit: 1 << 20, what: "The registry's answer"))
             } catch {
@@ -182,7 +210,7 @@ public final class RegistryClient: Sendable {
         }
         var query: [String] = []
         if let service = challenge.parameters["service"] { query.append("service=" + Self.percentEncoded(service)) }
-        query.append("scope=" + Self.percentEncoded(scope))
+        for scope in scopes { query.append("scope=" + Self.percentEncoded(scope)) }
         var request = HTTPRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
         // A realm on the registry's own host trusts what the registry does.
         if realm.hasPrefix("https://" + host + "/") { request.caFile = endpoint.caFile }

@@ -14,17 +14,28 @@ extension EstibaService {
     static let buildCommandMethods: [ServiceMethod] = [
         ServiceMethod("textDocument/codeLens", params: ["textDocument"], acceptsUnknownParams: true) { service, p throws(RPCError) in
             let (uri, text) = try service.openDocument(p)
-            var lenses: [JSONValue] = [lens(0, "Build", buildCommand, [.string(uri)])]
-            for symbol in service.engine.outline(text: text) where symbol.kind == .stage {
-                let stage = JSONValue.string(symbol.name.hasPrefix("stage ") ? String(symbol.name.dropFirst(6)) : symbol.name)
-                lenses.append(lens(symbol.range.start.line, "Build to this stage", buildCommand, [.string(uri), stage]))
-                lenses.append(lens(symbol.range.start.line, "Run", runCommand, [.string(uri), stage]))
+            let engine = service.engine
+            let settings = service.languageSettings.get(p.context.connectionID)
+            let context = settings.contextDirectory(for: uri)
+            return .deferred { _ in
+                // "Build" says how much of the build the cache would serve (from the same dry run as the hints).
+                var title = "Build"
+                if let context, engine.storeProblem() == nil {
+                    let hints = await engine.cacheHints(text: text, contextDirectory: context, buildArgs: settings.buildArgs, target: settings.target)
+                    if !hints.isEmpty { title += " (\(hints.filter { $0.label.hasPrefix("cached") }.count) of \(hints.count) steps cached)" }
+                }
+                var lenses: [JSONValue] = [lens(0, title, buildCommand, [.string(uri)])]
+                for symbol in engine.outline(text: text) where symbol.kind == .stage {
+                    let stage = JSONValue.string(symbol.name.hasPrefix("stage ") ? String(symbol.name.dropFirst(6)) : symbol.name)
+                    lenses.append(lens(symbol.range.start.line, "Build to this stage", buildCommand, [.string(uri), stage]))
+                    lenses.append(lens(symbol.range.start.line, "Run", runCommand, [.string(uri), stage]))
+                }
+                return .success(.array(lenses))
             }
-            return .done(.success(.array(lenses)))
         },
         ServiceMethod(
             "workspace/executeCommand", params: ["command", "arguments"], acceptsUnknownParams: true,
-            notifications: ["$/progress", "window/showMessage", LanguageDiagnostics.method]
+            notifications: ["$/progress", "window/showMessage", "window/logMessage", LanguageDiagnostics.method]
         ) { service, p throws(RPCError) in
             let command = try p.requiredString("command")
             guard command == buildCommand || command == runCommand else {
@@ -51,6 +62,14 @@ extension EstibaService {
         },
     ]
 
+    /// The cache changed (a build) or the context did: the hints and the Build lens's count may have, so the
+    /// client is asked to fetch them again, each when it can.
+    func refreshCacheViews(_ ctx: RPCContext) async {
+        let abilities = languageSettings.abilities(ctx.connectionID)
+        if abilities.refreshesInlayHints { _ = await ctx.request(ServerRequest.inlayHintRefresh) }
+        if abilities.refreshesCodeLenses { _ = await ctx.request(ServerRequest.codeLensRefresh) }
+    }
+
     static func lens(_ line: Int, _ title: String, _ command: String, _ arguments: [JSONValue]) -> JSONValue {
         [
             "range": ["start": ["line": .int(Int64(line)), "character": 0], "end": ["line": .int(Int64(line)), "character": 0]],
@@ -62,11 +81,14 @@ extension EstibaService {
     /// image (and container). A failure is shown and becomes a diagnostic on its line.
     func runBuild(_ options: BuildOptions, uri: String, version: Int64, thenRun: Bool, _ ctx: RPCContext) async -> Result<JSONValue, RPCError> {
         let token = JSONValue.string("estiba-build-\(version)-\(ctx.requestID?.description ?? "")")
-        let progress = await ctx.request("window/workDoneProgress/create", ["token": token])
+        let progress = await ctx.request(ServerRequest.createProgress, ["token": token])
         let reporting = (try? progress.get()) != nil
         if reporting { ctx.notify("$/progress", ["token": token, "value": ["kind": "begin", "title": "Building", "cancellable": false]]) }
         let onEvent: BuildEventHandler = { event in
-            guard reporting, case .stepStarted(let s) = event else { return }
+            guard case .stepStarted(let s) = event else { return }
+            // The build's steps in the editor's output (LSP's log messages, type 4).
+            ctx.notify("window/logMessage", ["type": 4, "message": .string("Step \(s.step)/\(s.total) : \(s.instruction)")])
+            guard reporting else { return }
             let percentage = s.total > 0 ? Int64(100 * (s.step - 1) / s.total) : 0
             ctx.notify(
                 "$/progress",
@@ -91,12 +113,14 @@ extension EstibaService {
             }
             end(message)
             ctx.notify("window/showMessage", ["type": 3, "message": .string(message)])
+            ctx.notify("window/logMessage", ["type": 3, "message": .string(message)])
             // The cache changed: hints may have.
-            if languageSettings.abilities(ctx.connectionID).refreshesInlayHints { _ = await ctx.request("workspace/inlayHint/refresh") }
+            await refreshCacheViews(ctx)
             return .success(.object(answer))
         } catch {
             end("Build failed")
             ctx.notify("window/showMessage", ["type": 1, "message": .string(error.message)])
+            ctx.notify("window/logMessage", ["type": 1, "message": .string(error.message)])
             if let line = error.line, let text = options.dockerfileText {
                 // The document's own diagnostics, and the failure on its line.
                 var diagnostics = ((try? engine.parseNow(.text(text)))?.analysis.diagnostics ?? []).map(LanguageDiagnostics.encode)

@@ -43,4 +43,11 @@ enum BuildEncoding {
             return ["id": id, "event": "warning", "message": .string(text)]
         }
     }
+
+    /// A pull under a build step (`FROM`, `COPY --from`): event `pull`, with the pull's own `pull/progress` params
+    /// in `pull`.
+    static func pull(_ event: ImagePullEvent, step: Int, id: JSONValue) -> JSONValue? {
+        guard case .progress(let e) = event else { return nil }
+        return ["id": id, "event": "pull", "step": .int(Int64(step)), "pull": PullEncoding.event(e, id: id)]
+    }
 }

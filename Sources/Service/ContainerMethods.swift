@@ -12,9 +12,9 @@ extension EstibaService {
             params: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly",
                 "runtime", "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
-                "devices", "securityOpt", "consoleSize",
+                "devices", "securityOpt", "consoleSize", "pull",
             ],
-            notifications: ["container/started", "container/output", "container/exit"]
+            notifications: ["pull/progress", "container/started", "container/output", "container/exit"]
         ) { service, p throws(RPCError) in
             var o = RunOptions(image: try p.reference("image", "image"))
             o.command = try p.strings("command") ?? []
@@ -60,6 +60,12 @@ extension EstibaService {
             do throws(EstibaError) { try Limits.check(o.limits) } catch {
                 throw RPCErrorCode.invalidParams(error.message, param: error.context.keys.first ?? "memory")
             }
+            if let policy = try p.string("pull") {
+                guard let pull = PullPolicy(rawValue: policy) else {
+                    throw RPCErrorCode.invalidParams("\"pull\" must be \"missing\", \"always\" or \"never\"", param: "pull")
+                }
+                o.pull = pull
+            }
             let interactive = try p.bool("interactive") ?? false
             if o.detach && (o.tty || interactive) {
                 throw RPCErrorCode.invalidParams("detached containers take no terminal or input here; drop \"tty\"/\"interactive\"")
@@ -67,14 +73,19 @@ extension EstibaService {
             let options = o
             let sessions = service.sessions
             if options.detach || options.createOnly {
-                return task { () async throws(EstibaError) -> JSONValue in
-                    let r = try await service.engine.run(options)
-                    return ["Id": .string(r.containerID), "Name": .string(r.name), "ExitCode": .null]
+                return .deferred { ctx in
+                    do throws(EstibaError) {
+                        let r = try await service.engine.run(pullReporting(options, ctx))
+                        if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                        return .success(["Id": .string(r.containerID), "Name": .string(r.name), "ExitCode": .null])
+                    } catch {
+                        return .failure(error.rpcError)
+                    }
                 }
             }
             return .deferred { ctx in
                 do throws(EstibaError) {
-                    let process = try await service.engine.runAttached(options, interactive: interactive)
+                    let process = try await service.engine.runAttached(pullReporting(options, ctx), interactive: interactive)
                     let session = InteractiveSessions.Session(id: process.containerID, name: process.name, tty: options.tty, process: process, connectionID: ctx.connectionID)
                     return .success(await EstibaService.relay(session, interactive: interactive, sessions: sessions, ctx))
                 } catch {
@@ -189,6 +200,16 @@ extension EstibaService {
             }
         },
     ]
+
+    /// The options with the image's pull (if any) reported to the caller as `pull/progress` notifications.
+    static func pullReporting(_ options: RunOptions, _ ctx: RPCContext) -> RunOptions {
+        var o = options
+        let requestID = ctx.requestID?.json ?? .null
+        o.onPull = { event in
+            if case .progress(let e) = event { ctx.notify("pull/progress", PullEncoding.event(e, id: requestID)) }
+        }
+        return o
+    }
 
     /// A `user` param in the forms `run -u` takes, or -32602 saying what is wrong with it.
     static func checkUser(_ user: String) throws(RPCError) {

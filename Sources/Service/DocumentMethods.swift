@@ -17,6 +17,7 @@ extension EstibaService {
                         "type": 2,
                         "message": .string(
                             "Estiba's store is out of reach, so image hover and completion, build-cache hints and the Build lenses are off; diagnostics and the other features work. \(problem)"
+                                + (service.storeAdvice.map { " " + $0 } ?? "")
                         ),
                     ])
             }
@@ -26,17 +27,17 @@ extension EstibaService {
             Task {
                 let watchers: JSONValue = [["globPattern": "**/*"]]
                 _ = await context.request(
-                    "client/registerCapability",
+                    ServerRequest.registerCapability,
                     ["registrations": [["id": "estiba-context-files", "method": "workspace/didChangeWatchedFiles", "registerOptions": ["watchers": watchers]]]])
             }
             return .done(.success(.null))
         },
-        ServiceMethod("workspace/didChangeWatchedFiles", params: ["changes"]) { service, p throws(RPCError) in
-            // A file of a context changed: the cache hints of the open documents may have.
+        ServiceMethod("workspace/didChangeWatchedFiles", params: ["changes"], notifications: [LanguageDiagnostics.method]) { service, p throws(RPCError) in
+            // A file of a context changed: the diagnostics (a source that appeared or went) and the cache hints of the
+            // open documents may have.
             let context = p.context
-            if service.languageSettings.abilities(context.connectionID).refreshesInlayHints {
-                Task { _ = await context.request("workspace/inlayHint/refresh") }
-            }
+            for uri in service.documents.uris(connection: context.connectionID) { service.publishDiagnostics(uri, context) }
+            Task { await service.refreshCacheViews(context) }
             return .done(.success(.null))
         },
         ServiceMethod("textDocument/didOpen", params: ["textDocument"], notifications: [LanguageDiagnostics.method]) {

@@ -21,8 +21,10 @@ public final class EstibaService: RPCHandler {
     public static var notifications: [String] { table.notifications }
 
     let engine: Engine
-    /// Read by every request, so an atomic rather than a lock the reader threads would contend for.
-    let shuttingDown = Atomic<Bool>(false)
+    /// The connections whose client sent `shutdown`.
+    let shutDown = ShutDownConnections()
+    /// What a user whose store is out of reach is told besides (how to reach a service that has one).
+    let storeAdvice: String?
     /// The encoded `images` result for a store generation (it only changes when images or tags do).
     let imagesCache = Mutex<(generation: [Int], text: JSONText)?>(nil)
     /// Interactive containers started by this service's clients.
@@ -32,12 +34,13 @@ public final class EstibaService: RPCHandler {
     /// The build settings editors gave (the language server's).
     let languageSettings = LanguageSettingsTable()
 
-    public init(engine: Engine) {
+    public init(engine: Engine, storeAdvice: String? = nil) {
         self.engine = engine
+        self.storeAdvice = storeAdvice
     }
 
     public func handle(_ request: RPCRequest, context: RPCContext) -> RPCOutcome {
-        if shuttingDown.load(ordering: .acquiring), request.method != "exit" {
+        if shutDown.contains(context.connectionID), request.method != "exit" {
             return .done(
                 .failure(
                     RPCError(
@@ -66,5 +69,25 @@ public final class EstibaService: RPCHandler {
                 return .failure(error.rpcError)
             }
         }
+    }
+}
+
+/// The connections whose client sent `shutdown`: they get nothing but `exit` from then on. Read by every request,
+/// so a count answers without the lock while no client has shut down.
+final class ShutDownConnections: Sendable {
+    private let count = Atomic<Int>(0)
+    private let ids = Mutex<Set<Int>>([])
+
+    func mark(_ connection: Int) {
+        if ids.withLock({ $0.insert(connection).inserted }) { count.add(1, ordering: .releasing) }
+    }
+
+    func contains(_ connection: Int) -> Bool {
+        count.load(ordering: .acquiring) > 0 && ids.withLock { $0.contains(connection) }
+    }
+
+    /// Forgets a connection that ended.
+    func remove(_ connection: Int) {
+        if ids.withLock({ $0.remove(connection) != nil }) { count.subtract(1, ordering: .releasing) }
     }
 }

@@ -77,6 +77,7 @@ extension EstibaService {
     public func inputEnded(connectionID: Int) {
         documents.closeAll(connection: connectionID)
         languageSettings.remove(connectionID)
+        shutDown.remove(connectionID)
         for session in sessions.sessions(of: connectionID) {
             sessions.markInputEnded(session.id)
             session.process.clientLeft()

@@ -9,18 +9,21 @@ extension EstibaService {
             let (uri, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
             let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
+            let markdown = service.languageSettings.abilities(p.context.connectionID).markdownHover
             return .deferred { _ in
                 guard let hover = await engine.hover(text: text, at: position, contextDirectory: context) else { return .success(.null) }
-                return .success(["contents": ["kind": "markdown", "value": .string(hover.markdown)], "range": LanguageDiagnostics.range(hover.range)])
+                return .success(["contents": LanguageEncoding.markup(hover.markdown, markdown: markdown), "range": LanguageDiagnostics.range(hover.range)])
             }
         },
         ServiceMethod("textDocument/completion", params: positionParams.union(["context"]), acceptsUnknownParams: true) {
             service, p throws(RPCError) in
-            let (_, text, position) = try service.documentAndPosition(p)
+            let (uri, text, position) = try service.documentAndPosition(p)
             let engine = service.engine
+            let context = service.languageSettings.get(p.context.connectionID).contextDirectory(for: uri)
+            let markdown = service.languageSettings.abilities(p.context.connectionID).markdownCompletion
             return .deferred { _ in
-                let found = await engine.completions(text: text, at: position)
-                return .success(["isIncomplete": false, "items": .array(found.candidates.map(LanguageEncoding.completionItem))])
+                let found = await engine.completions(text: text, at: position, contextDirectory: context)
+                return .success(["isIncomplete": false, "items": .array(found.candidates.map { LanguageEncoding.completionItem($0, markdown: markdown) })])
             }
         },
         ServiceMethod("textDocument/codeAction", params: ["textDocument", "range", "context"], acceptsUnknownParams: true) {
@@ -41,8 +44,16 @@ extension EstibaService {
             let settings = service.languageSettings.get(p.context.connectionID)
             guard let context = settings.contextDirectory(for: uri) else { return .done(.success([])) }
             let engine = service.engine
-            return .deferred { _ in
+            // Work-done progress when the client gives a token (LSP's WorkDoneProgressParams): the dry run reads
+            // the context and the cache.
+            let token = p.object["workDoneToken"].flatMap { $0.stringValue != nil || $0.intValue != nil ? $0 : nil }
+            return .deferred { ctx in
+                if let token { ctx.notify("$/progress", ["token": token, "value": ["kind": "begin", "title": "Checking the build cache", "cancellable": false]]) }
                 let hints = await engine.cacheHints(text: text, contextDirectory: context, buildArgs: settings.buildArgs, target: settings.target)
+                if let token {
+                    let cached = hints.filter { $0.label.hasPrefix("cached") }.count
+                    ctx.notify("$/progress", ["token": token, "value": ["kind": "end", "message": .string("\(cached) of \(hints.count) steps cached")]])
+                }
                 let lineLengths = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.utf16.count }
                 return .success(.array(hints.map { LanguageEncoding.inlayHint($0, lineLengths: lineLengths) }))
             }
@@ -129,8 +140,8 @@ extension EstibaService {
 
 /// Engine's answers in LSP's shapes.
 enum LanguageEncoding {
-    /// LSP's CompletionItemKind: Keyword 14, Field 5, Reference 18, Variable 6, Module 9.
-    static func completionItem(_ c: CompletionCandidate) -> JSONValue {
+    /// LSP's CompletionItemKind: Keyword 14, Field 5, Reference 18, Variable 6, Module 9, File 17, Folder 19.
+    static func completionItem(_ c: CompletionCandidate, markdown: Bool) -> JSONValue {
         let kind: Int64
         switch c.kind {
         case .keyword: kind = 14
@@ -138,14 +149,41 @@ enum LanguageEncoding {
         case .stage: kind = 18
         case .variable: kind = 6
         case .image: kind = 9
+        case .file: kind = 17
+        case .folder: kind = 19
         }
         var o = JSONObject()
         o.append("label", .string(c.label))
         o.append("kind", .int(kind))
         if let d = c.detail { o.append("detail", .string(d)) }
-        if let d = c.documentation { o.append("documentation", ["kind": "markdown", "value": .string(d)]) }
+        if let d = c.documentation { o.append("documentation", markup(d, markdown: markdown)) }
         if let t = c.insertText { o.append("insertText", .string(t)) }
         return .object(o)
+    }
+
+    /// LSP's MarkupContent: the Markdown as it is, or as plain text for a client that shows no Markdown (without
+    /// the emphasis and code marks, links as their text and address).
+    static func markup(_ markdown: String, markdown shown: Bool) -> JSONValue {
+        if shown { return ["kind": "markdown", "value": .string(markdown)] }
+        let plain = markdown.replacing("**", with: "").replacing("`", with: "")
+        // [text](address) → text (address)
+        var out = ""
+        var rest = plain[...]
+        while let open = rest.firstIndex(of: "[") {
+            out += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "]"), rest.index(after: close) < rest.endIndex,
+                rest[rest.index(after: close)] == "(", let end = rest[close...].firstIndex(of: ")")
+            else {
+                out.append("[")
+                rest = rest[afterOpen...]
+                continue
+            }
+            out += rest[afterOpen..<close] + " (" + rest[rest.index(close, offsetBy: 2)..<end] + ")"
+            rest = rest[rest.index(after: end)...]
+        }
+        out += rest
+        return ["kind": "plaintext", "value": .string(out)]
     }
 
     /// LSP's SymbolKind: Namespace 3 for a stage, Function 12 for an instruction, Variable 13 for an ARG.

@@ -58,12 +58,19 @@ struct ClientAbilities: Sendable, Equatable {
     var refreshesInlayHints = false
     /// It takes `workspace/codeLens/refresh`.
     var refreshesCodeLenses = false
+    /// It shows Markdown in hovers, and in completion items' documentation (otherwise they get plain text).
+    var markdownHover = false
+    var markdownCompletion = false
 
     init(_ capabilities: JSONValue?) {
         let workspace = capabilities?["workspace"]
         watchesFiles = workspace?["didChangeWatchedFiles"]?["dynamicRegistration"]?.boolValue ?? false
         refreshesInlayHints = workspace?["inlayHint"]?["refreshSupport"]?.boolValue ?? false
         refreshesCodeLenses = workspace?["codeLens"]?["refreshSupport"]?.boolValue ?? false
+        let document = capabilities?["textDocument"]
+        // LSP: without contentFormat a client takes plain text; most editors list markdown.
+        markdownHover = document?["hover"]?["contentFormat"]?.arrayValue?.contains("markdown") ?? false
+        markdownCompletion = document?["completion"]?["completionItem"]?["documentationFormat"]?.arrayValue?.contains("markdown") ?? false
     }
 }
 

@@ -3,7 +3,8 @@ import EstibaJSON
 import JSONRPC
 
 extension EstibaService {
-    /// `initialize`, `shutdown` and `exit`: the handshake and the orderly stop, as in LSP.
+    /// `initialize`, `shutdown` and `exit`: the handshake and the orderly stop, as in LSP, per client: on a socket
+    /// one client's shutdown and exit end its own connection.
     static let lifecycleMethods: [ServiceMethod] = [
         ServiceMethod("initialize", params: ["clientInfo"], acceptsUnknownParams: true) { service, p in
             // An editor's build settings for the language server (context, buildArgs, target).
@@ -13,12 +14,12 @@ extension EstibaService {
             service.languageSettings.setAbilities(ClientAbilities(p.object["capabilities"]), connection: p.context.connectionID)
             return .doneEncoded(initializeText)
         },
-        ServiceMethod("shutdown") { service, _ in
-            service.shuttingDown.store(true, ordering: .releasing)
+        ServiceMethod("shutdown") { service, p in
+            service.shutDown.mark(p.context.connectionID)
             return .done(.success(.null))
         },
         ServiceMethod("exit") { service, p in
-            let clean = service.shuttingDown.load(ordering: .acquiring)
+            let clean = service.shutDown.contains(p.context.connectionID)
             p.context.stopService(exitCode: clean ? 0 : 1)
             return .done(.success(.null))
         },

@@ -42,6 +42,11 @@ final class OpenDocuments: Sendable {
         entries.withLock { $0[Key(connection: connection, uri: uri)]?.document }
     }
 
+    /// The URIs a connection has open.
+    func uris(connection: Int) -> [String] {
+        entries.withLock { all in all.keys.filter { $0.connection == connection }.map(\.uri) }
+    }
+
     /// Closes a document, cancelling its work; whether it was open.
     @discardableResult
     func close(_ uri: String, connection: Int) -> Bool {

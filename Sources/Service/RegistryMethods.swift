@@ -4,7 +4,8 @@ import JSONRPC
 import System
 
 extension EstibaService {
-    /// Registry methods. `pull` runs as a cancellable task, sending `pull/progress` notifications to the caller.
+    /// Registry methods. `pull` and `push` run as cancellable tasks, sending `pull/progress` and `push/progress`
+    /// notifications to the caller; `login` checks credentials with the registry before keeping them.
     static let registryMethods: [ServiceMethod] = [
         ServiceMethod("pull", params: ["reference", "platform", "progress", "allTags"], notifications: ["pull/progress"]) { service, p throws(RPCError) in
             let reference = try p.requiredString("reference")
@@ -30,8 +31,82 @@ extension EstibaService {
                     return .failure(error.rpcError)
                 }
             }
-        }
+        },
+        ServiceMethod("push", params: ["reference", "compression", "progress"], notifications: ["push/progress"]) { service, p throws(RPCError) in
+            let reference = try p.requiredString("reference")
+            let compression = try p.string("compression")
+            let wantsProgress = try p.bool("progress") ?? true
+            let engine = service.engine
+            return .deferred { ctx in
+                let requestID = ctx.requestID?.json ?? .null
+                let handler: PushEventHandler = { event in
+                    if wantsProgress { ctx.notify("push/progress", PushEncoding.event(event, id: requestID)) }
+                }
+                do throws(EstibaError) {
+                    let result = try await engine.push(reference, compression: compression, onEvent: handler)
+                    if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                    return .success(PushEncoding.result(result))
+                } catch {
+                    return .failure(error.rpcError)
+                }
+            }
+        },
+        ServiceMethod("login", params: ["server", "username", "password"]) { service, p throws(RPCError) in
+            let server = try p.string("server")
+            let username = try p.requiredString("username")
+            let password = try p.requiredString("password")
+            let engine = service.engine
+            return .deferred { _ in
+                do throws(EstibaError) {
+                    let result = try await engine.login(server: server, username: username, password: password)
+                    return .success(["Status": "Login Succeeded", "Server": .string(result.server)])
+                } catch {
+                    return .failure(error.rpcError)
+                }
+            }
+        },
+        ServiceMethod("logout", params: ["server"]) { service, p throws(RPCError) in
+            let server = try p.string("server")
+            let engine = service.engine
+            return .deferred { _ in
+                do throws(EstibaError) {
+                    let result = try await engine.logout(server: server)
+                    return .success(["Server": .string(result.server), "Removed": .bool(result.removed)])
+                } catch {
+                    return .failure(error.rpcError)
+                }
+            }
+        },
     ]
+}
+
+/// The JSON of `push`'s result and of its `push/progress` notifications.
+enum PushEncoding {
+    static func event(_ event: PushEvent, id: JSONValue) -> JSONValue {
+        switch event {
+        case .repository(let name):
+            return ["id": id, "event": "repository", "repository": .string(name)]
+        case .layer(let layer, let status):
+            var o: JSONObject = ["id": id, "event": "layer", "layer": .string(layer.description), "status": .string(status.name)]
+            switch status {
+            case .pushing(let bytes, let total):
+                o.append("current", .int(bytes))
+                o.append("total", .int(total))
+            case .mounted(let from):
+                o.append("from", .string(from))
+            default: break
+            }
+            return .object(o)
+        }
+    }
+
+    static func result(_ r: PushResult) -> JSONValue {
+        [
+            "Reference": .string(r.reference.name + ":" + (r.reference.tag ?? "latest")), "Tag": .string(r.reference.tag ?? "latest"),
+            "Digest": .string(r.digest.description), "Size": .int(r.size), "Id": .string(r.imageID.description),
+            "Layers": .array(r.layers.map { ["MediaType": .string($0.mediaType), "Digest": .string($0.digest.description), "Size": .int($0.size)] }),
+        ]
+    }
 }
 
 /// The JSON of `pull`'s result and of its `pull/progress` notifications.

@@ -12,6 +12,25 @@ public enum UserDatabase {
         name(group(), field: \.gr_name) { getgrgid_r(gid, $0, $1, $2, $3) }
     }
 
+    /// The ID of the group named `name` (or written as a number); nil when the host has none.
+    public static func groupID(named name: String) -> UInt32? {
+        if let number = UInt32(name) { return number }
+        var size = 1024
+        while size <= 1 << 20 {
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+            defer { buffer.deallocate() }
+            var record = group()
+            var found: UnsafeMutablePointer<group>?
+            let rc = getgrnam_r(name, &record, buffer, size, &found)
+            if rc == ERANGE {
+                size *= 4
+                continue
+            }
+            return rc == 0 && found != nil ? record.gr_gid : nil
+        }
+        return nil
+    }
+
     /// Runs a reentrant lookup (record, buffer, size, result) with a buffer that grows while the entry does
     /// not fit, and reads the name field of what it found.
     private static func name<Record>(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOutput
 import Engine
 import System
 
@@ -17,6 +18,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Only tell which steps the cache would serve and why the others would run.")
     var dryRun = false
     @Flag(name: .shortAndLong, help: "Print only the image ID.") var quiet = false
+    @Option(name: .long, help: ArgumentHelp("Pull the images FROM and COPY --from name: missing (default), always, never; --pull alone is always.", valueName: "policy"))
+    var pull: String?
     @Argument(help: "The context directory.") var context: String
 
     func run() async throws {
@@ -41,6 +44,12 @@ struct BuildCommand: AsyncParsableCommand {
         options.target = target
         options.noCache = noCache
         options.dryRun = dryRun
+        if let pull {
+            guard let policy = Self.pullPolicy(pull) else {
+                throw fail(EstibaError(.invalidArgument, "Unknown --pull value \(pull); use always, missing, never, true or false (--pull alone is always)."))
+            }
+            options.pull = policy
+        }
         if let network {
             guard let mode = NetworkMode(rawValue: network == "default" ? "none" : network) else {
                 throw fail(EstibaError(.invalidArgument, "Unknown network \(network); use none or host."))
@@ -65,8 +74,13 @@ struct BuildCommand: AsyncParsableCommand {
                 FileDescriptorOutput.stderr(w + "\n")
             }
         }
+        // A pull's lines go under the FROM (or COPY --from) step that needs it, as with Docker's classic builder.
+        let pullPrinter: @Sendable (Int, ImagePullEvent) -> Void = { _, event in
+            guard !quiet else { return }
+            for line in ImagePullOutput.lines(event) { FileDescriptorOutput.stdout(line + "\n") }
+        }
         let result: BuildResult
-        do { result = try await global.engine().build(options, tags: tag, onEvent: printer) } catch { throw fail(error) }
+        do { result = try await global.engine().build(options, tags: tag, onEvent: printer, onPull: pullPrinter) } catch { throw fail(error) }
         if dryRun {
             let reused = result.steps.filter { $0.cached == true }.count
             let rebuilt = result.steps.filter { $0.cached == false }.count
@@ -80,5 +94,33 @@ struct BuildCommand: AsyncParsableCommand {
         }
         FileDescriptorOutput.stdout("Successfully built \(image.id.short)\n")
         for t in image.references { FileDescriptorOutput.stdout("Successfully tagged \(t)\n") }
+    }
+}
+
+extension BuildCommand {
+    /// Docker's `--pull` is a flag (always), podman's a value: always, missing, never, true (always), false (missing).
+    static func pullPolicy(_ text: String) -> PullPolicy? {
+        switch text.lowercased() {
+        case "always", "true": .always
+        case "missing", "false": .missing
+        case "never": .never
+        default: nil
+        }
+    }
+
+    /// The command line with `build`'s bare `--pull` (Docker's flag) written as `--pull=always`, so that one option
+    /// takes both forms; other commands' arguments are left as they are.
+    static func normalizingPullFlag(_ arguments: [String]) -> [String] {
+        var i = 0
+        // Past the options before the command (`--root DIR`).
+        while i < arguments.count, arguments[i].hasPrefix("-") { i += arguments[i] == "--root" ? 2 : 1 }
+        guard i < arguments.count, arguments[i] == "build" else { return arguments }
+        var out = arguments
+        var j = i + 1
+        while j < out.count, out[j] != "--" {
+            if out[j] == "--pull" { out[j] = "--pull=always" }
+            j += 1
+        }
+        return out
     }
 }

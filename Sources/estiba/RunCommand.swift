@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOutput
 import Engine
 import System
 import JSONRPC
@@ -28,6 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Set a label on the container (KEY=VALUE).") var label: [String] = []
     @Option(name: .long, help: "Add a host device: /dev/HOST[:/dev/CONTAINER][:rwm].") var device: [String] = []
     @Option(name: .customLong("security-opt"), help: "seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges.") var securityOpt: [String] = []
+    @Option(name: .long, help: "Pull the image: missing (default: when the store lacks it), always, or never.") var pull: String = "missing"
+    @Flag(name: [.short, .long], help: "Print nothing of the image's pull.") var quiet = false
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -75,6 +78,14 @@ struct RunCommand: AsyncParsableCommand {
         guard let rt = ContainerRuntime(rawValue: runtime) else { throw ValidationError("--runtime must be estiba or runc.") }
         o.runtime = rt
         o.detach = detach
+        guard let policy = PullPolicy(rawValue: pull) else { throw ValidationError("--pull must be missing, always or never.") }
+        o.pull = policy
+        // Docker prints the pull's lines on stderr, before the container's output.
+        if !quiet {
+            o.onPull = { event in
+                for line in ImagePullOutput.lines(event) { FileDescriptorOutput.stderr(line + "\n") }
+            }
+        }
         return o
     }
 

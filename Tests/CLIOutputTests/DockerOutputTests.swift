@@ -86,6 +86,9 @@ import Testing
         #expect(Template.render("{{.Config.Labels}}", v) == "map[a:1 b:two]")
         #expect(Template.render("{{json .Config.Cmd}} {{.Os}}", v) == "[\"sh\"] linux")
         #expect(Template.render("{{.Missing}}", v) == "<no value>")
+        // Go's index: a map's member by a quoted key, an array's element by number, also under json.
+        #expect(Template.render("{{index .Config.Labels \"b\"}}|{{index .Config.Labels \"none\"}}", v) == "two|<no value>")
+        #expect(Template.render("{{index .Config.Cmd 0}} {{json (index .Config.Cmd 0)}} {{index .Config.Cmd 5}}", v) == "sh \"sh\" <no value>")
     }
 }
 

@@ -69,6 +69,14 @@ import Testing
         #expect(variable.candidates.map(\.label) == ["APP", "MODE", "TAG"], "\(variable)")
         let image = query("ARG X\nFROM ").completions(at: at(1, 5))
         #expect(image.wantsImages)
+        // COPY/ADD sources come from the context: the first argument, or one with another after it; not the
+        // destination at the end, not from a stage, not in the JSON form.
+        #expect(query("FROM x\nCOPY src/a").completions(at: at(1, 10)).wantsContextPaths)
+        #expect(query("FROM x\nADD a b /d").completions(at: at(1, 7)).wantsContextPaths)
+        #expect(!query("FROM x\nCOPY a /d").completions(at: at(1, 9)).wantsContextPaths)
+        #expect(!query("FROM x AS s\nFROM y\nCOPY --from=s a /d").completions(at: at(2, 19)).wantsContextPaths)
+        #expect(!query("FROM x\nCOPY [\"a\", \"/d\"]").completions(at: at(1, 9)).wantsContextPaths)
+        #expect(!query("FROM x\nRUN a b").completions(at: at(1, 5)).wantsContextPaths)
         // Inside a RUN's arguments nothing is offered; a continuation line is no place for an instruction.
         #expect(q.completions(at: at(8, 6)).candidates.isEmpty)
         #expect(q.completions(at: at(7, 4)).candidates.isEmpty)

@@ -234,6 +234,26 @@ import Testing
         #expect(try cli.run(["run", "--rm", "env:1", "sh", "-c", "echo $LAST $K298"]).output == "again199:v1 v298\n")
     }
 
+    /// `# check=error=true`: the build checks' findings fail the build before any step, as BuildKit's; skipping
+    /// the rule lets it build, and without the directive they are no reason to stop.
+    @Test func checkErrorTrueStopsABuildWithFindings() throws {
+        guard let cli = try store() else { return }
+        defer { cleanup(cli) }
+        let ctx = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path + "/checks"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "# check=error=true\nFROM busybox as base\nCMD echo hi\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        var r = try cli.run(["build", "-q", ctx])
+        #expect(r.status != 0)
+        #expect(r.output.contains("line 2") && r.output.contains("lint violation found for rules: FromAsCasing, JSONArgsRecommended"), "\(r.output)")
+        #expect(!r.output.contains("Step 1/"), "no step ran")
+        try "# check=error=true;skip=FromAsCasing,JSONArgsRecommended\nFROM busybox as base\nCMD echo hi\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        r = try cli.run(["build", "-q", ctx])
+        #expect(r.status == 0, "\(r.output)")
+        try "FROM busybox as base\nCMD echo hi\n".write(toFile: ctx + "/Dockerfile", atomically: true, encoding: .utf8)
+        r = try cli.run(["build", "-q", ctx])
+        #expect(r.status == 0, "\(r.output)")
+    }
+
     /// As Docker counts and prints them: each global ARG is a step, and so is the LABEL that --label adds.
     @Test func globalArgsAndBuildLabelsAreNumberedSteps() throws {
         guard let cli = try store() else { return }

@@ -131,7 +131,7 @@ import Testing
         guard let cli = try RuntimeTests().busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
         let s = try Session(root: cli.root)
-        s.call(1, "initialize", ["capabilities": [:]])
+        s.call(1, "initialize", ["capabilities": ["textDocument": ["hover": ["contentFormat": ["markdown", "plaintext"]]]]])
         let capabilities = try #require(try s.reply(1)?["result"]?["capabilities"])
         #expect(capabilities["hoverProvider"] == true && capabilities["documentSymbolProvider"] == true && capabilities["foldingRangeProvider"] == true)
         let text = "ARG V=1.0\nFROM busybox AS base\nENV APP=/srv\nRUN echo $APP\nFROM nothere:1\nCOPY --from=base /srv /srv\n"
@@ -293,7 +293,7 @@ import Testing
         s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
         s.call(2, "textDocument/codeLens", ["textDocument": ["uri": .string(uri)]])
         let lenses = try #require(try s.reply(2)?["result"]?.arrayValue)
-        #expect(lenses.compactMap { $0["command"]?["title"]?.stringValue } == ["Build", "Build to this stage", "Run", "Build to this stage", "Run"])
+        #expect(lenses.compactMap { $0["command"]?["title"]?.stringValue } == ["Build (0 of 2 steps cached)", "Build to this stage", "Run", "Build to this stage", "Run"])
         #expect(lenses[3]["range"]?["start"]?["line"] == 2 && lenses[3]["command"]?["arguments"] == [.string(uri), "two"])
 
         // Build to stage one: the client is asked to create a progress token, then gets begin, reports, end.
@@ -344,7 +344,7 @@ import Testing
         let uri = "file://" + context + "/Dockerfile"
         let text = "FROM busybox AS build\nCOPY present.txt missing.txt secret.txt /x/\nFROM nothere:1\nCOPY --from=buidl /a /b\n"
         let s = try Session(root: cli.root)
-        s.call(1, "initialize", ["capabilities": [:]])
+        s.call(1, "initialize", ["capabilities": ["textDocument": ["hover": ["contentFormat": ["markdown", "plaintext"]]]]])
         _ = try s.reply(1)
         s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
         let published = try #require(try s.diagnostics(uri)?["diagnostics"]?.arrayValue)
@@ -370,6 +370,44 @@ import Testing
         #expect(try hover(2, 6) == "**present.txt**: 1 file, 1B")
         #expect(try hover(3, 18) == "**dir**: 2 files, 8B, after .dockerignore")
         #expect(try hover(4, 22) == "**secret.txt** is excluded by .dockerignore: COPY would not find it.")
+
+        // Completion of a source: the context's paths, after .dockerignore, folders with a slash; inside a folder.
+        func complete(_ id: Int64, _ line: String) throws -> [String] {
+            s.notify(
+                "textDocument/didChange",
+                ["textDocument": ["uri": .string(uri), "version": .int(id + 10)], "contentChanges": [["text": .string("FROM busybox\n" + line + "\n")]]])
+            s.call(id, "textDocument/completion", ["textDocument": ["uri": .string(uri)], "position": ["line": 1, "character": .int(Int64(line.utf16.count))]])
+            let items = try s.reply(id)?["result"]?["items"]?.arrayValue ?? []
+            return items.map { "\($0["label"]?.stringValue ?? "") \($0["kind"]?.intValue ?? 0)" }
+        }
+        let top = try complete(5, "COPY ")
+        #expect(top == [".dockerignore 17", "dir/ 19", "present.txt 17"], "\(top)")
+        #expect(try complete(6, "COPY ./dir/") == ["./dir/a 17", "./dir/sub/ 19"])
+        #expect(try complete(7, "COPY --from=build ").isEmpty)
+    }
+
+    /// BuildKit's InvalidBaseImagePlatform, which only the store can tell: a FROM whose image is for another
+    /// platform than the build's.
+    @Test func aBaseImageForAnotherPlatformIsFlagged() throws {
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
+        let arch = try cli.run(["inspect", "-f", "{{.Architecture}}", "busybox"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let other = arch == "arm64" ? "amd64" : "arm64"
+        let s = try Session(root: cli.root)
+        s.call(1, "initialize", ["capabilities": [:]])
+        _ = try s.reply(1)
+        let text = "FROM --platform=linux/\(other) busybox AS a\nFROM busybox\n"
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        let published = try #require(try s.diagnostics(Self.uri)?["diagnostics"]?.arrayValue)
+        let flagged = published.filter { $0["code"] == "InvalidBaseImagePlatform" }
+        #expect(flagged.count == 1 && flagged.first?["range"]?["start"]?["line"] == 0, "\(published)")
+        #expect(
+            flagged.first?["message"]?.stringValue == "Base image busybox was pulled with platform \"linux/\(arch)\", expected \"linux/\(other)\" for current build")
+        // Skipped like any build check.
+        s.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": .string(Self.uri), "version": 2], "contentChanges": [["text": .string("# check=skip=InvalidBaseImagePlatform\n" + text)]]])
+        #expect(!Self.codes(try s.diagnostics(Self.uri)).contains("InvalidBaseImagePlatform"))
     }
 
     @Test func asAUserWhoMayNotUseTheStoreTheDocumentFeaturesStillWork() throws {
@@ -387,7 +425,8 @@ import Testing
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Paths.estiba, "serve", "--stdio"]
-        process.environment = ["ESTIBA_ROOT": root, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
+        // No service to take over either.
+        process.environment = ["ESTIBA_ROOT": root, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "ESTIBA_HOST": "unix://" + dir.path + "/none.sock"]
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -414,10 +453,13 @@ import Testing
             if m["method"] == "textDocument/publishDiagnostics" { diagnostics = m["params"]?["diagnostics"]?.arrayValue }
         }
         #expect(shown?.hasPrefix("Estiba's store is out of reach, so image hover and completion, build-cache hints and the Build lenses are off") == true, "\(String(describing: shown))")
+        #expect(shown?.contains("No service could take over either") == true && shown?.contains("estiba serve --socket-group GROUP") == true, "\(String(describing: shown))")
         #expect(diagnostics?.contains { $0["code"] == "FromAsCasing" } == true)
         send(["jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": ["textDocument": ["uri": .string(Self.uri)], "position": ["line": 0, "character": 1]]])
         var hover: JSONValue?
         while hover == nil, let m = try reader.frame(timeout: 20) { if m["id"] == 2 { hover = m } }
-        #expect(hover?["result"]?["contents"]?["value"]?.stringValue?.hasPrefix("**FROM**") == true)
+        // This client declared no Markdown: the hover is plain text.
+        #expect(hover?["result"]?["contents"]?["kind"] == "plaintext")
+        #expect(hover?["result"]?["contents"]?["value"]?.stringValue?.hasPrefix("FROM") == true, "\(String(describing: hover))")
     }
 }

@@ -214,13 +214,13 @@ final class SocketService {
     let root: String
     private let ownsRoot: Bool
 
-    /// On `root` (left in place), or on a fresh scratch store (removed with the service).
-    init(path: String, root: String? = nil) throws {
+    /// On `root` (left in place), or on a fresh scratch store (removed with the service); `options` go to `serve`.
+    init(path: String, root: String? = nil, options: [String] = []) throws {
         self.path = path
         self.root = root ?? "/tmp/estiba-e2e-root-\(UUID().uuidString.prefix(8))"
         ownsRoot = root == nil
         process.executableURL = URL(fileURLWithPath: Paths.estiba)
-        process.arguments = ["serve", "--socket", path]
+        process.arguments = ["serve", "--socket", path] + options
         process.environment = scratchEnvironment(root: self.root)
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

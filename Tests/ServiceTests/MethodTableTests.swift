@@ -47,6 +47,11 @@ import Testing
         #expect(Set(EstibaService.initializeResult["notifications"]?.arrayValue?.compactMap(\.stringValue) ?? []) == documented)
     }
 
+    @Test func requestsToTheClientAreTheDocumentedOnes() {
+        let documented = Set(Self.document["x-server-requests"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
+        #expect(Set(EstibaService.serverRequests) == documented)
+    }
+
     /// Calls the service in-process and returns the reply and the notifications the call sent.
     static func call(_ service: EstibaService, _ method: String, _ params: JSONValue? = nil) async -> (Result<JSONValue, RPCError>, [(String, JSONValue)]) {
         let sent = Mutex<[(String, JSONValue)]>([])
