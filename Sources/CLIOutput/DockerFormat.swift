@@ -102,3 +102,26 @@ public enum DockerFormat {
         return out
     }
 }
+
+extension DockerFormat {
+    /// The `(repository, tag, digest)` rows `docker images` shows for an image: one per tag, with its repository's
+    /// digest (every digest with `digests`); a repository with digests but no tag as `<none>`; an image with
+    /// neither as `<none> <none> <none>`.
+    public static func imageNames(_ image: ImageRecord, digests: Bool) -> [(repository: String, tag: String, digest: String)] {
+        var rows: [(repository: String, tag: String, digest: String)] = []
+        var byRepository: [String: [String]] = [:]
+        for d in image.repoDigests { byRepository[d.name, default: []].append(d.digest.description) }
+        var tagged: Set<String> = []
+        for r in image.references {
+            tagged.insert(r.name)
+            let ds = byRepository[r.name] ?? ["<none>"]
+            for d in digests ? ds : [ds[0]] { rows.append((r.name, r.tag, d)) }
+        }
+        for name in byRepository.keys.sorted() where !tagged.contains(name) {
+            let ds = byRepository[name] ?? []
+            for d in digests ? ds : Array(ds.prefix(1)) { rows.append((name, "<none>", d)) }
+        }
+        if rows.isEmpty { rows.append(("<none>", "<none>", "<none>")) }
+        return rows
+    }
+}

@@ -10,7 +10,7 @@ public enum DockerJSON {
         var o = JSONObject()
         o.append("Id", .string(r.id.description))
         o.append("RepoTags", JSONValue(r.references.map(\.description)))
-        o.append("RepoDigests", .array([]))
+        o.append("RepoDigests", JSONValue(r.repoDigests.map(\.description)))
         o.append("Parent", "")
         o.append("Comment", .string(c.history.last?.comment ?? ""))
         o.append("Created", .string((c.created ?? Timestamp(seconds: 0)).rfc3339))
@@ -78,7 +78,7 @@ public enum DockerJSON {
         let r = s.image
         return [
             "Id": .string(r.id.description), "ParentId": "", "RepoTags": JSONValue(r.references.map(\.description)),
-            "RepoDigests": .array([]), "Created": .int(r.config.created?.seconds ?? 0),
+            "RepoDigests": JSONValue(r.repoDigests.map(\.description)), "Created": .int(r.config.created?.seconds ?? 0),
             "CreatedAt": .string((r.config.created ?? Timestamp(seconds: 0)).rfc3339), "Size": .int(r.size),
             "SharedSize": .int(s.sharedSize), "UniqueSize": .int(s.uniqueSize), "VirtualSize": .int(r.size),
             "Labels": .object(JSONObject(r.config.config.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
@@ -99,6 +99,7 @@ public enum DockerJSON {
     public static func removal(_ e: RemovalEvent) -> JSONValue {
         switch e {
         case .untagged(let r): return ["Untagged": .string(r.description)]
+        case .untaggedDigest(let r): return ["Untagged": .string(r.description)]
         case .deleted(let d): return ["Deleted": .string(d.description)]
         }
     }

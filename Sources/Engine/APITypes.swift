@@ -17,6 +17,7 @@ public typealias ImageConfig = ImageStore::ImageConfig
 public typealias ContainerConfig = ImageStore::ContainerConfig
 public typealias HistoryEntry = ImageStore::HistoryEntry
 public typealias RemovalEvent = ImageStore::RemovalEvent
+public typealias RepoDigest = ImageStore::RepoDigest
 public typealias PruneReport = ImageStore::PruneReport
 public typealias VerifyReport = ImageStore::VerifyReport
 public typealias ArchiveFormat = ImageStore::ArchiveFormat

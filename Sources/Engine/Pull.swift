@@ -5,7 +5,8 @@ import System
 extension Engine {
     /// Pulls `reference` (`NAME[:TAG|@sha256:…]`, normalised as Docker does) from its registry into the store,
     /// for `platform` (`os/arch[/variant]`; this machine's when nil), with credentials from the Docker and
-    /// containers credential files and helpers when the registry asks for them. Progress goes to `onEvent`.
+    /// containers credential files and helpers when the registry asks for them, and the registries config's
+    /// mirrors and TLS settings (`HostsConfiguration`). Progress goes to `onEvent`.
     public func pull(_ reference: String, platform: String? = nil, onEvent: @escaping PullEventHandler = { _ in })
         async throws(EstibaError) -> PullResult
     {
@@ -15,8 +16,9 @@ extension Engine {
         let credentials = CredentialLookup { () throws(EstibaError) -> RegistryCredentials? in
             try CredentialSources.process.credentials(domain: remote.domain, repository: remote.repository)
         }
+        let hosts = try HostsConfiguration.load()
         return try await withStore { store throws(EstibaError) in
-            try await Puller(store: store, reference: remote, credentials: credentials, platform: wanted).pull(onEvent: onEvent)
+            try await Puller(store: store, reference: remote, credentials: credentials, platform: wanted, hosts: hosts).pull(onEvent: onEvent)
         }
     }
 
@@ -34,8 +36,9 @@ extension Engine {
         let credentials = CredentialLookup { () throws(EstibaError) -> RegistryCredentials? in
             try CredentialSources.process.credentials(domain: remote.domain, repository: remote.repository)
         }
+        let hosts = try HostsConfiguration.load()
         return try await withStore { store throws(EstibaError) in
-            let puller = Puller(store: store, reference: remote, credentials: credentials, platform: wanted)
+            let puller = Puller(store: store, reference: remote, credentials: credentials, platform: wanted, hosts: hosts)
             var results: [PullResult] = []
             for tag in try await puller.tags().sorted() {
                 let result = try await puller.with(tag: tag).pull(onEvent: onEvent)

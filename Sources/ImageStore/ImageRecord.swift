@@ -14,6 +14,8 @@ public struct ImageRecord: Sendable {
     public var chainIDs: [Digest]
     /// Content bytes each layer adds, base first.
     public var layerSizes: [Int64]
+    /// The `NAME@sha256:…` references it was pulled or pushed by (Docker's `RepoDigests`), sorted.
+    public var repoDigests: [RepoDigest] = []
 }
 
 /// Where an imported root filesystem comes from.
@@ -33,11 +35,14 @@ public enum ImportSource: Sendable {
 /// What removing an image did, in the order it happened (like `docker rmi` output).
 public enum RemovalEvent: Sendable, Equatable, CustomStringConvertible {
     case untagged(ImageReference)
+    /// A repository digest removed (`Untagged: busybox@sha256:…`).
+    case untaggedDigest(RepoDigest)
     case deleted(Digest)
 
     public var description: String {
         switch self {
         case .untagged(let r): return "Untagged: \(r)"
+        case .untaggedDigest(let r): return "Untagged: \(r)"
         case .deleted(let d): return "Deleted: \(d)"
         }
     }

@@ -133,13 +133,13 @@ public actor ImageStore {
     /// equal `images()` answers.
     public func generation() throws(EstibaError) -> [Int] {
         _ = try readIndex()
-        return indexCache?.key ?? []
+        return (indexCache?.key ?? []) + repoDigestsKey()
     }
 
     /// Every image, newest first.
     public func images() throws(EstibaError) -> [ImageRecord] {
         let index = try readIndex()
-        if let cached = listingCache, let current = indexCache, cached.key == current.key { return cached.images }
+        if let cached = listingCache, let current = indexCache, cached.key == current.key { return withRepoDigests(cached.images) }
         var order: [Digest] = []
         var refs: [Digest: [ImageReference]] = [:]
         for m in index.manifests {
@@ -164,7 +164,7 @@ public actor ImageStore {
         }
         out.sort { ($0.config.created ?? Timestamp(seconds: 0)) > ($1.config.created ?? Timestamp(seconds: 0)) }
         if let current = indexCache { listingCache = (current.key, out) }
-        return out
+        return withRepoDigests(out)
     }
 
     /// Finds an image by `name[:tag]`, full ID (`sha256:…`) or a unique ID prefix.
@@ -183,6 +183,7 @@ public actor ImageStore {
         {
             return m.digest
         }
+        if RepoDigest.isDigestReference(spec) { return try resolve(digestReference: spec, in: index) }
         var hex = spec.lowercased()
         if hex.hasPrefix("sha256:") { hex.removeFirst(7) }
         if !hex.isEmpty, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
@@ -209,11 +210,13 @@ public actor ImageStore {
             .compactMap { try? ImageReference(parsing: $0) }.sorted { $0.description < $1.description }
         if var cached = recordCache[manifestDigest] {
             cached.references = refs
+            cached.repoDigests = idx.manifests.isEmpty ? [] : repoDigests().byImage[cached.id] ?? []
             return cached
         }
         var fresh = try parseRecord(manifestDigest)
         recordCache[manifestDigest] = fresh
         fresh.references = refs
+        fresh.repoDigests = idx.manifests.isEmpty ? [] : repoDigests().byImage[fresh.id] ?? []
         return fresh
     }
 
@@ -266,10 +269,11 @@ public actor ImageStore {
         let index = try readIndex()
         let target = try resolve(spec, in: index)
         let r = try record(manifestDigest: target, index: index)
+        if let untagged = try await removeNames(spec, of: r) { return untagged }
         let byReference = (try? ImageReference(parsing: spec)).flatMap { ref in r.references.first { $0 == ref } }
         if let ref = byReference, r.references.count > 1 {
             try await updateIndex { Self.removeReference(ref, from: &$0) }
-            return [.untagged(ref)]
+            return [.untagged(ref)] + (try await dropRepoDigests(of: r, untagging: ref))
         }
         if byReference == nil, r.references.count > 1, !force {
             throw EstibaError(
@@ -283,8 +287,8 @@ public actor ImageStore {
                 "Image \(spec) (\(r.id.short)) is used by container \(users.joined(separator: ", ")); remove the container first, or force.",
                 context: ["image": spec, "containers": users.joined(separator: ",")])
         }
-        try await updateIndex { index in index.manifests.removeAll { $0.digest == target } }
-        return r.references.map { .untagged($0) } + [.deleted(r.id)]
+        try await removeImageEntries(target, id: r.id)
+        return r.references.map { .untagged($0) } + r.repoDigests.map { .untaggedDigest($0) } + [.deleted(r.id)]
     }
 
     static func removeReference(_ reference: ImageReference, from index: inout ImageIndex) {

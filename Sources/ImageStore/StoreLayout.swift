@@ -15,6 +15,8 @@ public struct StoreLayout: Sendable {
     public var ociLayoutFile: String { oci + "/oci-layout" }
     public var indexFile: String { oci + "/index.json" }
     public var blobs: String { oci + "/blobs/sha256" }
+    /// Repository digests by image ID (see `RepoDigestTable`), beside the layout.
+    public var repoDigestsFile: String { root + "/repodigests.json" }
     public func blob(_ d: Digest) -> String { blobs + "/" + d.hex }
     /// Extracted layers by chain ID: overlay lower directories.
     public var snapshots: String { root + "/snapshots" }

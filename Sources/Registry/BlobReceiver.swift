@@ -2,17 +2,20 @@ import ImageStore
 import Synchronization
 import System
 
-/// A blob body written to a file as it arrives and hashed on the way, never past its expected size; it stops
-/// the transfer once `cancelled` is set.
+/// A blob body written to a file as it arrives — or, for a compressed layer, sent to a `LayerDecompressor` that
+/// writes it out uncompressed — and hashed on the way, never past its expected size; it stops the transfer once
+/// `cancelled` is set.
 final class BlobReceiver: ResponseReceiver {
     let path: String
     let expectedSize: Int64
     let cancelled: PullCancellation
+    /// Where the bytes go instead of `path`, when they are decompressed as they arrive.
+    let decompressor: LayerDecompressor?
     private let progress: @Sendable (Int64) -> Void
     private let state: Mutex<State>
 
     private struct State: ~Copyable {
-        var file: FileDescriptor
+        var file: FileDescriptor?
         var hasher = SHA256()
         var received: Int64 = 0
         var reported: Int64 = 0
@@ -23,8 +26,23 @@ final class BlobReceiver: ResponseReceiver {
         self.expectedSize = expectedSize
         self.cancelled = cancelled
         self.progress = progress
+        decompressor = nil
         state = Mutex(State(file: try FileDescriptor.open(path, [.writeOnly, .truncate], permissions: 0o600)))
     }
+
+    /// A receiver that sends what arrives to `decompressor` (which writes to its own path). A transfer that must
+    /// start over after bytes went on cannot: it fails with `restartNeeded`.
+    init(decompressor: LayerDecompressor, expectedSize: Int64, cancelled: PullCancellation, progress: @escaping @Sendable (Int64) -> Void) {
+        path = decompressor.path
+        self.expectedSize = expectedSize
+        self.cancelled = cancelled
+        self.progress = progress
+        self.decompressor = decompressor
+        state = Mutex(State(file: nil))
+    }
+
+    /// Marks the failure of a decompressing receiver asked to start over.
+    static let restartNeeded = "restart"
 
     func receive(_ bytes: UnsafeRawBufferPointer) throws(EstibaError) {
         if cancelled.isSet { throw EstibaError.cancelled }
@@ -35,7 +53,11 @@ final class BlobReceiver: ResponseReceiver {
             guard s.received + Int64(chunk.count) <= expectedSize else {
                 return .failure(EstibaError(.badInput, "more than the \(expectedSize) bytes its descriptor gives"))
             }
-            do throws(EstibaError) { try s.file.writeAll(chunk) } catch { return .failure(error) }
+            do throws(EstibaError) {
+                if let decompressor { try decompressor.send(chunk) } else { try s.file?.writeAll(chunk) }
+            } catch {
+                return .failure(error)
+            }
             chunk.withUnsafeBytes { s.hasher.update($0) }
             s.received += Int64(chunk.count)
             // Progress every 512 KiB, and at the end.
@@ -73,10 +95,18 @@ final class BlobReceiver: ResponseReceiver {
     /// Starts again from nothing.
     func reset() throws(EstibaError) {
         let path = self.path
+        let streaming = decompressor != nil
         let result: Result<Void, EstibaError> = state.withLock { s in
             do throws(EstibaError) {
-                s.file.close()
-                s.file = try FileDescriptor.open(path, [.writeOnly, .truncate], permissions: 0o600)
+                if streaming {
+                    // Bytes already decompressed cannot be taken back.
+                    guard s.received == 0 else {
+                        throw EstibaError(.unavailable, "The transfer must start over.", context: [Self.restartNeeded: "1"])
+                    }
+                } else {
+                    s.file?.close()
+                    s.file = try FileDescriptor.open(path, [.writeOnly, .truncate], permissions: 0o600)
+                }
             } catch {
                 return .failure(error)
             }
@@ -88,14 +118,13 @@ final class BlobReceiver: ResponseReceiver {
         try result.get()
     }
 
-    /// The digest and size of what arrived; closes the file.
+    /// The digest and size of what arrived; closes the file. Not synced: the download is a staging file the store
+    /// decompresses into a blob, or adopts as one, and it syncs what it keeps.
     func finish() throws(EstibaError) -> (digest: Digest, size: Int64) {
-        let result: Result<(digest: Digest, size: Int64), EstibaError> = state.withLock { s in
-            do throws(EstibaError) { try s.file.sync() } catch { return .failure(error) }
-            s.file.close()
-            return .success((s.hasher.finalize(), s.received))
+        state.withLock { s in
+            s.file?.close()
+            return (s.hasher.finalize(), s.received)
         }
-        return try result.get()
     }
 }
 

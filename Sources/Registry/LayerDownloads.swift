@@ -1,72 +1,72 @@
 import Fetch
 import ImageStore
+import Synchronization
 import System
 
 /// Layer downloads: a few at once, each into the store's `tmp/`, hashed as it streams, checked, then stored.
 extension Puller {
     /// Downloads the layers at `indices`, `parallelDownloads` at a time, and stores and extracts each; by index.
+    /// Each finished layer is recorded as it completes (`StoredLayers`); the first failure stops the others.
     func download(
         _ indices: [Int], manifest: Manifest, diffIDs: [Digest], shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> [Int: (digest: Digest, size: Int64)] {
         let cancellation = PullCancellation()
-        let outcome: Result<[Int: (digest: Digest, size: Int64)], EstibaError> = await withTaskCancellationHandler {
-            await withTaskGroup(of: (Int, Result<(digest: Digest, size: Int64), EstibaError>).self) { group in
+        let stored = StoredLayers()
+        let parallel = parallelDownloads
+        let failure: EstibaError? = await withTaskCancellationHandler {
+            await withTaskGroup(of: EstibaError?.self) { group in
                 var pending = indices[...]
-                var stored: [Int: (digest: Digest, size: Int64)] = [:]
                 var failure: EstibaError?
-                func start() {
-                    guard let i = pending.popFirst() else { return }
-                    group.addTask {
-                        do throws(EstibaError) {
-                            return (i, .success(try await self.fetchLayer(i, of: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, onEvent: onEvent)))
-                        } catch {
-                            return (i, .failure(error))
-                        }
-                    }
+                for _ in 0..<parallel {
+                    guard let i = pending.popFirst() else { break }
+                    group.addTask { await self.fetchAndRecord(i, manifest: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, into: stored, onEvent: onEvent) }
                 }
-                for _ in 0..<parallelDownloads { start() }
-                for await (i, result) in group {
-                    switch result {
-                    case .success(let s):
-                        stored[i] = s
-                        if failure == nil { start() }
-                    case .failure(let e):
+                for await result in group {
+                    if let e = result {
                         if failure == nil || failure?.code == .cancelled { failure = e }
                         cancellation.set()
+                    } else if failure == nil, let i = pending.popFirst() {
+                        group.addTask { await self.fetchAndRecord(i, manifest: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, into: stored, onEvent: onEvent) }
                     }
                 }
-                if let failure { return .failure(failure) }
-                return .success(stored)
+                return failure
             }
         } onCancel: {
             cancellation.set()
         }
-        return try outcome.get()
+        if let failure { throw failure }
+        return stored.all
     }
 
-    /// Downloads layer `index` into the store's `tmp/`, checks its digest, stores it as its diff ID, and extracts it.
+    /// `fetchLayer`, its result recorded in `stored`; the failure, if any.
+    func fetchAndRecord(
+        _ index: Int, manifest: Manifest, diffIDs: [Digest], shown: String, cancellation: PullCancellation, into stored: StoredLayers,
+        onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async -> EstibaError? {
+        do throws(EstibaError) {
+            stored.set(index, try await fetchLayer(index, of: manifest, diffIDs: diffIDs, shown: shown, cancellation: cancellation, onEvent: onEvent))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Downloads layer `index` into the store's `tmp/` — a compressed layer decompressed as it arrives — checks
+    /// its digest, stores it as its diff ID, and extracts it.
     func fetchLayer(
         _ index: Int, of manifest: Manifest, diffIDs: [Digest], shown: String, cancellation: PullCancellation,
         onEvent: @escaping @Sendable (PullEvent) -> Void
     ) async throws(EstibaError) -> (digest: Digest, size: Int64) {
         let layer = manifest.layers[index]
         let diffID = diffIDs[index]
-        let path = try await store.incomingFile()
-        var consumed = false
-        defer { if !consumed { try? Files.remove(path) } }
         let id = layer.digest
-        let total = layer.size
-        let receiver = try BlobReceiver(path: path, expectedSize: total, cancelled: cancellation) { bytes in
-            onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
+        var path: String?
+        if layer.mediaType != MediaType.layer, layer.mediaType != MediaType.dockerLayer {
+            path = try await receiveDecompressing(layer, shown: shown, cancellation: cancellation, onEvent: onEvent)
         }
-        _ = try await fetchBlob(layer.digest, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
-        onEvent(.layer(id: id, .verifying))
-        let got = try receiver.finish()
-        guard got.digest == layer.digest, got.size == layer.size else {
-            throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: reference.domain)
-        }
+        if path == nil { path = try await receive(layer, shown: shown, cancellation: cancellation, onEvent: onEvent) }
+        guard let path else { throw EstibaError(.internal, "Layer \(layer.digest.short) of \(shown) was not received.") }
         onEvent(.layer(id: id, .downloaded))
-        consumed = true
         let stored: (digest: Digest, size: Int64)
         do {
             stored = try await store.storeLayer(downloaded: path, diffID: diffID)
@@ -84,11 +84,87 @@ extension Puller {
         return stored
     }
 
-    /// GETs a blob into `receiver` (which the client empties before each new attempt).
-    func fetchBlob(_ digest: Digest, into receiver: BlobReceiver, what: String) async throws(EstibaError) -> HTTPResponse {
+    /// Downloads a compressed layer straight into a decompressor: the staging file then holds it uncompressed,
+    /// and the compressed bytes were never written. Nil when that did not work out for a reason a plain download
+    /// may not meet (a transfer that had to start over, data the decompressor refused): `receive` then tries.
+    func receiveDecompressing(
+        _ layer: Descriptor, shown: String, cancellation: PullCancellation, onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async throws(EstibaError) -> String? {
+        let path = try await store.incomingFile()
+        let decompressor: LayerDecompressor
+        do { decompressor = try LayerDecompressor(path: path) } catch {
+            try? Files.remove(path)
+            return nil
+        }
+        let id = layer.digest
+        let total = layer.size
+        let receiver = BlobReceiver(decompressor: decompressor, expectedSize: total, cancelled: cancellation) { bytes in
+            onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
+        }
+        do throws(EstibaError) {
+            try await fetchVerified(layer, into: receiver, shown: shown, onEvent: onEvent)
+        } catch {
+            let restart = error.context[BlobReceiver.restartNeeded] != nil
+            // The decompressor's own failure (it stopped reading) is a reason to try the plain way.
+            let refused: Bool
+            do throws(EstibaError) { _ = try await decompressor.finish(); refused = false } catch { refused = true }
+            try? Files.remove(path)
+            if error.code == .cancelled || cancellation.isSet || !(restart || refused) { throw error }
+            return nil
+        }
+        do throws(EstibaError) {
+            _ = try await decompressor.finish()
+        } catch {
+            try? Files.remove(path)
+            return nil
+        }
+        return path
+    }
+
+    /// Downloads a layer as it is into a staging file, checked against its digest; returns the file.
+    func receive(
+        _ layer: Descriptor, shown: String, cancellation: PullCancellation, onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async throws(EstibaError) -> String {
+        let path = try await store.incomingFile()
+        var kept = false
+        defer { if !kept { try? Files.remove(path) } }
+        let id = layer.digest
+        let total = layer.size
+        let receiver = try BlobReceiver(path: path, expectedSize: total, cancelled: cancellation) { bytes in
+            onEvent(.layer(id: id, .downloading(bytes: bytes, total: total)))
+        }
+        try await fetchVerified(layer, into: receiver, shown: shown, onEvent: onEvent)
+        kept = true
+        return path
+    }
+
+    /// GETs a layer blob into `receiver` from the first source that has it (see `sources`) and checks its digest
+    /// and size; what an earlier source sent is not kept.
+    func fetchVerified(
+        _ layer: Descriptor, into receiver: BlobReceiver, shown: String, onEvent: @escaping @Sendable (PullEvent) -> Void
+    ) async throws(EstibaError) {
+        let sources = sources(byDigest: true)
+        for (n, source) in sources.enumerated() {
+            do throws(EstibaError) {
+                if n > 0 { try receiver.reset() }
+                _ = try await fetchBlob(layer.digest, from: source, into: receiver, what: "Layer \(layer.digest.short) of \(shown)")
+                onEvent(.layer(id: layer.digest, .verifying))
+                let got = try receiver.finish()
+                guard got.digest == layer.digest, got.size == layer.size else {
+                    throw .digestMismatch("Layer \(layer.digest.short) of \(shown)", expected: layer.digest, actual: got.digest, host: source.domain)
+                }
+                return
+            } catch {
+                if error.context[BlobReceiver.restartNeeded] != nil || !passOver(error, last: n == sources.count - 1) { throw error }
+            }
+        }
+    }
+
+    /// GETs a blob from the registry or a mirror into `receiver` (which the client empties before each new attempt).
+    func fetchBlob(_ digest: Digest, from client: RegistryClient, into receiver: BlobReceiver, what: String) async throws(EstibaError) -> HTTPResponse {
         let response = try await client.get("\(reference.repository)/blobs/\(digest)", cancellation: receiver.cancelled, receiver: receiver)
         guard response.status != 404 else {
-            throw .registryUnknown("\(what) (blob \(digest.short))", host: reference.domain, repository: reference.repository)
+            throw .registryUnknown("\(what) (blob \(digest.short))", host: client.domain, repository: reference.repository)
         }
         return response
     }
@@ -107,4 +183,11 @@ extension Puller {
             diffID: diffID, compression: compression, blob: CompressedBlob(digest: layer.digest, size: layer.size, mediaType: compression.mediaType))
         try? store.rememberSource(layer.digest, host: client.host, repository: reference.repository)
     }
+}
+
+/// The layers a pull stored so far, by index in the manifest.
+final class StoredLayers: Sendable {
+    private let layers = Mutex<[Int: (digest: Digest, size: Int64)]>([:])
+    func set(_ index: Int, _ layer: (digest: Digest, size: Int64)) { layers.withLock { $0[index] = layer } }
+    var all: [Int: (digest: Digest, size: Int64)] { layers.withLock { $0 } }
 }

@@ -18,18 +18,12 @@ extension Puller {
 
     /// The image `reference` names, for the platform wanted, with every document checked against its digest.
     func resolve(shown: String) async throws(EstibaError) -> ResolvedImage {
-        let top = try await fetchManifest(reference.digest?.description ?? reference.tag ?? "latest", shown: shown)
+        let top = try await fetchManifest(reference.digest?.description ?? reference.tag ?? "latest", pinned: reference.digest, shown: shown)
         let topDigest = Digest.of(top.bytes)
-        if let pinned = reference.digest, pinned != topDigest {
-            throw .digestMismatch("The manifest of \(shown)", expected: pinned, actual: topDigest, host: reference.domain)
-        }
         var manifestBytes = top.bytes
         if try ManifestKind.of(top.bytes, contentType: top.contentType, reference: shown) == .index {
             let chosen = try choose(from: ImageIndex(bytes: top.bytes, document: "the index of \(shown)"), shown: shown)
-            let child = try await fetchManifest(chosen.digest.description, shown: shown)
-            guard Digest.of(child.bytes) == chosen.digest else {
-                throw .digestMismatch("A manifest of \(shown)", expected: chosen.digest, actual: Digest.of(child.bytes), host: reference.domain)
-            }
+            let child = try await fetchManifest(chosen.digest.description, pinned: chosen.digest, shown: shown)
             guard try ManifestKind.of(child.bytes, contentType: child.contentType, reference: shown) == .image else {
                 throw .registryBadResponse(reference.domain, "an index inside the index of \(shown), which Estiba does not follow")
             }
@@ -54,7 +48,13 @@ extension Puller {
                     context: ["reference": shown])
             }
         }
-        let configBytes = try await fetchConfig(manifest.config, shown: shown)
+        // An image already stored has its config here: no request for it.
+        let configBytes: [UInt8]
+        if let local = await store.image(id: manifest.config.digest)?.configBytes, Digest.of(local) == manifest.config.digest {
+            configBytes = local
+        } else {
+            configBytes = try await fetchConfig(manifest.config, shown: shown)
+        }
         let config = try ImageConfig(bytes: configBytes, document: "the config of \(shown)")
         guard config.diffIDs.count == manifest.layers.count else {
             throw .registryBadResponse(
@@ -86,27 +86,59 @@ extension Puller {
         return chosen
     }
 
-    /// GETs the manifest `ref` (a tag or digest).
-    func fetchManifest(_ ref: String, shown: String) async throws(EstibaError) -> (bytes: [UInt8], contentType: String?) {
+    /// GETs the manifest `ref` (a tag, or the digest `pinned`) from the first source that has it (see `sources`),
+    /// checked against `pinned`.
+    func fetchManifest(_ ref: String, pinned: Digest?, shown: String) async throws(EstibaError) -> (bytes: [UInt8], contentType: String?) {
+        let sources = sources(byDigest: pinned != nil)
+        for (n, source) in sources.enumerated() {
+            do throws(EstibaError) {
+                let got = try await fetchManifest(ref, from: source, shown: shown)
+                if let pinned, pinned != Digest.of(got.bytes) {
+                    let what = pinned == reference.digest ? "The manifest of \(shown)" : "A manifest of \(shown)"
+                    throw .digestMismatch(what, expected: pinned, actual: Digest.of(got.bytes), host: source.domain)
+                }
+                return got
+            } catch {
+                if !passOver(error, last: n == sources.count - 1) { throw error }
+            }
+        }
+        throw .registryUnreachable(reference.domain, "no source to ask")
+    }
+
+    /// GETs the manifest `ref` (a tag or digest) from the registry or a mirror.
+    func fetchManifest(_ ref: String, from client: RegistryClient, shown: String) async throws(EstibaError) -> (bytes: [UInt8], contentType: String?) {
         let body = MemoryReceiver(limit: 4 << 20, what: "The manifest of \(shown)")
         let response = try await client.get("\(reference.repository)/manifests/\(ref)", accept: Self.manifestTypes, receiver: body)
         guard response.status != 404 else {
             let what = ref.hasPrefix("sha256:") ? "The manifest \(ref) of \(reference.repository)" : "\(reference.repository):\(ref)"
-            throw .registryUnknown(what, host: reference.domain, repository: reference.repository)
+            throw .registryUnknown(what, host: client.domain, repository: reference.repository)
         }
         return (body.bytes, response.header("Content-Type"))
     }
 
-    /// GETs the config blob, checked against its digest.
+    /// GETs the config blob from the first source that has it (see `sources`), checked against its digest.
     func fetchConfig(_ descriptor: Descriptor, shown: String) async throws(EstibaError) -> [UInt8] {
+        let sources = sources(byDigest: true)
+        for (n, source) in sources.enumerated() {
+            do throws(EstibaError) {
+                return try await fetchConfig(descriptor, from: source, shown: shown)
+            } catch {
+                if !passOver(error, last: n == sources.count - 1) { throw error }
+            }
+        }
+        throw .registryUnreachable(reference.domain, "no source to ask")
+    }
+
+    /// GETs the config blob from the registry or a mirror, checked against its digest.
+    func fetchConfig(_ descriptor: Descriptor, from client: RegistryClient, shown: String) async throws(EstibaError) -> [UInt8] {
         let body = MemoryReceiver(limit: 16 << 20, what: "The config of \(shown)")
         let response = try await client.get("\(reference.repository)/blobs/\(descriptor.digest)", receiver: body)
         guard response.status != 404 else {
-            throw .registryUnknown("The config of \(shown)", host: reference.domain, repository: reference.repository)
+            throw .registryUnknown("The config of \(shown)", host: client.domain, repository: reference.repository)
         }
         let bytes = body.bytes
         guard Digest.of(bytes) == descriptor.digest else {
-            throw .digestMismatch("The config of \(shown)", expected: descriptor.digest, actual: Digest.of(bytes), host: reference.domain)
+            throw .digestMismatch("The config of \(shown)", expected: descriptor.digest, actual: Digest.of(bytes), host: client.domain)
         }
         return bytes
     }

@@ -29,7 +29,7 @@ extension EstibaError {
     static func registryTLS(_ host: String, _ reason: String) -> EstibaError {
         EstibaError(
             .unavailable,
-            "Cannot make a trusted TLS connection to the registry \(host): \(reason). Check the host name and its certificate; a registry's own certificate authority goes in /etc/docker/certs.d/\(host)/ca.crt.",
+            "Cannot make a trusted TLS connection to the registry \(host): \(reason). Check the host name and its certificate; a registry's own certificate authority goes in /etc/docker/certs.d/\(host)/ca.crt, or give it as the host's ca (or set skipVerify) in the registries config.",
             context: ["registry": host])
     }
 

@@ -7,10 +7,11 @@ extension EstibaService {
     /// Registry methods. `pull` and `push` run as cancellable tasks, sending `pull/progress` and `push/progress`
     /// notifications to the caller; `login` checks credentials with the registry before keeping them.
     static let registryMethods: [ServiceMethod] = [
-        ServiceMethod("pull", params: ["reference", "platform", "progress"], notifications: ["pull/progress"]) { service, p throws(RPCError) in
+        ServiceMethod("pull", params: ["reference", "platform", "progress", "allTags"], notifications: ["pull/progress"]) { service, p throws(RPCError) in
             let reference = try p.requiredString("reference")
             let platform = try p.string("platform")
             let wantsProgress = try p.bool("progress") ?? true
+            let allTags = try p.bool("allTags") ?? false
             let engine = service.engine
             return .deferred { ctx in
                 let requestID = ctx.requestID?.json ?? .null
@@ -18,6 +19,11 @@ extension EstibaService {
                     if wantsProgress { ctx.notify("pull/progress", PullEncoding.event(event, id: requestID)) }
                 }
                 do throws(EstibaError) {
+                    if allTags {
+                        let results = try await engine.pullAllTags(reference, platform: platform, onEvent: handler)
+                        if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
+                        return .success(PullEncoding.allTags(results))
+                    }
                     let result = try await engine.pull(reference, platform: platform, onEvent: handler)
                     if Task.isCancelled { return .failure(RPCErrorCode.cancelled()) }
                     return .success(PullEncoding.result(result))
@@ -124,7 +130,13 @@ enum PullEncoding {
         return [
             "Id": .string(r.image.id.description), "Reference": .string(name), "Digest": .string(r.digest.description),
             "RepoTags": JSONValue(r.reference.localReference.map { [$0.description] } ?? []),
+            "RepoDigests": JSONValue(r.image.repoDigests.map(\.description)),
             "Status": .string(r.downloaded ? "downloaded" : "up-to-date"),
         ]
+    }
+
+    /// Every tag's result (`allTags`), in tag order.
+    static func allTags(_ results: [PullResult]) -> JSONValue {
+        ["Images": .array(results.map(result)), "Status": .string(results.contains(where: \.downloaded) ? "downloaded" : "up-to-date")]
     }
 }

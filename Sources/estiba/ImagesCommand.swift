@@ -8,6 +8,7 @@ struct ImagesCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Only show image IDs.") var quiet = false
     @Flag(name: .customLong("no-trunc"), help: "Don't truncate output.") var noTrunc = false
+    @Flag(help: "Show digests.") var digests = false
     @Option(name: .long, help: "'json' for one JSON object per image.") var format: String?
 
     func run() async throws {
@@ -17,7 +18,7 @@ struct ImagesCommand: AsyncParsableCommand {
             for s in images { FileDescriptorOutput.stdout(DockerJSON.summary(s).encodedString() + "\n") }
             return
         }
-        var rows: [[String]] = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+        var rows: [[String]] = [digests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"] : ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
         var seenIDs: Set<Digest> = []
         for s in images {
             let r = s.image
@@ -26,9 +27,9 @@ struct ImagesCommand: AsyncParsableCommand {
                 if seenIDs.insert(r.id).inserted { FileDescriptorOutput.stdout(id + "\n") }
                 continue
             }
-            let refs: [(String, String)] = r.references.isEmpty ? [("<none>", "<none>")] : r.references.map { ($0.name, $0.tag) }
-            for (repo, tag) in refs {
-                rows.append([repo, tag, id, DockerFormat.createdSince(r.config.created), DockerFormat.humanSize(r.size)])
+            for (repo, tag, digest) in DockerFormat.imageNames(r, digests: digests) {
+                rows.append(
+                    [repo, tag] + (digests ? [digest] : []) + [id, DockerFormat.createdSince(r.config.created), DockerFormat.humanSize(r.size)])
             }
         }
         if !quiet { FileDescriptorOutput.stdout(DockerFormat.table(rows)) }
