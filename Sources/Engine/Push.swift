@@ -14,7 +14,8 @@ extension Engine {
     /// Pushes the local image `reference` names (`NAME[:TAG]`, normalised as Docker does; `latest` when it names
     /// no tag) to its registry under that tag, with credentials from the Docker and containers credential files
     /// and helpers when the registry asks for them. `compression`: `gzip` (the default) or `zstd`. Progress goes
-    /// to `onEvent`; the result names the manifest digest and size the registry now holds.
+    /// to `onEvent`; the result names the manifest digest and size the registry now holds, which the image's
+    /// repository digests then include (`NAME@sha256:…`).
     public func push(
         _ reference: String, compression: String? = nil, options: PushOptions = PushOptions(), onEvent: @escaping PushEventHandler = { _ in }
     ) async throws(EstibaError) -> PushResult {
@@ -43,7 +44,10 @@ extension Engine {
                     .notFound, "An image does not exist locally with the tag: \(remote.familiarName); tag one with estiba tag IMAGE \(local).",
                     context: ["image": local])
             }
-            return try await Pusher(store: store, reference: remote, credentials: credentials, options: options).push(image, onEvent: onEvent)
+            let result = try await Pusher(store: store, reference: remote, credentials: credentials, options: options).push(image, onEvent: onEvent)
+            // The registry now holds it under that digest: Docker's RepoDigests gains NAME@digest.
+            try await store.addRepoDigest(image: result.imageID, name: remote.familiarName, digest: result.digest)
+            return result
         }
     }
 }

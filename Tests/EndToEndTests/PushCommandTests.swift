@@ -35,6 +35,10 @@ import Testing
         let inspected = try runProgram("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "docker://\(name):1"])
         #expect(try JSONValue.parse(Array(inspected.output.utf8))["Digest"]?.stringValue == digest, "\(inspected.output)")
 
+        // The image knows the digest the registry holds it under, as Docker's RepoDigests.
+        let repoDigests = try cli.run(["inspect", "--format", "{{json .RepoDigests}}", "busybox"]).output
+        #expect(repoDigests.contains("\"\(name)@\(digest)\""), "\(repoDigests)")
+
         // Again: every layer already there.
         let again = try cli.run(["push", name + ":1"], environment: env)
         #expect(again.status == 0 && again.output.contains(": Layer already exists") && !again.output.contains("Pushed"), "\(again.output)")
