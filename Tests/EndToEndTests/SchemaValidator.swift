@@ -1,7 +1,8 @@
 import EstibaJSON
 
 /// A JSON-Schema validator for the subset Protocol/openrpc.json uses: type, const, enum, properties,
-/// required, additionalProperties, items, minimum and local $ref.
+/// required, additionalProperties, items, minimum, maximum, minItems, oneOf, anyOf, allOf and local $ref. A keyword it does not know
+/// is a problem, so that a schema it cannot judge never passes unread.
 struct SchemaValidator {
     let document: JSONValue
 
@@ -11,6 +12,17 @@ struct SchemaValidator {
             return validate(value, target, at: path)
         }
         var problems: [String] = []
+        if let o = schema.objectValue {
+            for key in o.keys where !Self.known.contains(key) { problems.append("\(path): the validator does not know the schema keyword \(key)") }
+        }
+        if let options = schema["oneOf"]?.arrayValue {
+            let fitting = options.filter { validate(value, $0, at: path).isEmpty }.count
+            if fitting != 1 { problems.append("\(path): matches \(fitting) of the \(options.count) oneOf schemas, not exactly one") }
+        }
+        if let options = schema["anyOf"]?.arrayValue, !options.contains(where: { validate(value, $0, at: path).isEmpty }) {
+            problems.append("\(path): matches none of the anyOf schemas")
+        }
+        for part in schema["allOf"]?.arrayValue ?? [] { problems += validate(value, part, at: path) }
         if let t = schema["type"] {
             let allowed = t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue ?? ""]
             if !allowed.contains(where: { matches(value, type: $0) }) {
@@ -23,6 +35,12 @@ struct SchemaValidator {
         }
         if let min = schema["minimum"]?.doubleValue, let v = value.doubleValue, v < min {
             problems.append("\(path): \(v) below minimum \(min)")
+        }
+        if let max = schema["maximum"]?.doubleValue, let v = value.doubleValue, v > max {
+            problems.append("\(path): \(v) above maximum \(max)")
+        }
+        if let min = schema["minItems"]?.intValue, let a = value.arrayValue, a.count < min {
+            problems.append("\(path): \(a.count) items, fewer than \(min)")
         }
         if case .object(let o) = value {
             let props = schema["properties"]?.objectValue ?? JSONObject()
@@ -42,6 +60,12 @@ struct SchemaValidator {
         }
         return problems
     }
+
+    /// The keywords it judges, and the ones that only describe.
+    static let known: Set<String> = [
+        "$ref", "type", "const", "enum", "minimum", "maximum", "minItems", "properties", "required", "additionalProperties", "items", "oneOf", "anyOf", "allOf",
+        "description", "title", "examples", "default", "format",
+    ]
 
     func matches(_ v: JSONValue, type: String) -> Bool {
         switch (type, v) {
