@@ -7,7 +7,8 @@ extension Engine {
     /// The diagnostics of a Dockerfile being edited: the parser's and the build checks, and what only its context
     /// and the store can tell: a COPY/ADD source missing from the context or excluded by `.dockerignore` (the
     /// build would fail there), `COPY --from` naming no earlier stage (it would be taken as an image), and FROM
-    /// images the store does not have (a hint: the build pulls them).
+    /// images the store does not have: a hint (the build pulls them), an error when their registry said lately
+    /// that it has no such image, a warning when it refused (`askRegistries`).
     public func documentDiagnostics(text: String, contextDirectory: String?) async -> [Diagnostic] {
         let query = Self.query(text)
         let analysis = query.analysis
@@ -33,11 +34,18 @@ extension Engine {
             } catch {
                 guard error.code == .notFound else { continue }
                 let r = analysis.parsed.ranges[stage.firstInstruction]
-                out.append(
-                    Diagnostic(
-                        severity: .hint, range: r, code: "image-not-local",
-                        message: "\(image) is not in the store; a build pulls it (estiba pull \(image) fetches it now).",
-                        startLine: r.start.line + 1, endLine: r.end.line + 1))
+                // What its registry said lately (see askRegistries): a build would fail on an image it does not
+                // have; offline, or not asked yet, it is only a hint.
+                let (severity, code, message): (DiagnosticSeverity, String, String)
+                switch RegistryAnswers.answer(image) {
+                case .missing(let why)?:
+                    (severity, code, message) = (.error, "image-not-found", "\(image) is neither in the store nor in its registry: \(why)")
+                case .denied(let why)?:
+                    (severity, code, message) = (.warning, "image-not-pullable", "\(image) is not in the store, and its registry would not give it: \(why)")
+                default:
+                    (severity, code, message) = (.hint, "image-not-local", "\(image) is not in the store; a build pulls it (estiba pull \(image) fetches it now).")
+                }
+                out.append(Diagnostic(severity: severity, range: r, code: code, message: message, startLine: r.start.line + 1, endLine: r.end.line + 1))
             }
         }
         return out.sorted { $0.range.start < $1.range.start }

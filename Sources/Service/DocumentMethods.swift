@@ -96,6 +96,14 @@ extension EstibaService {
             // Only if this is still the document's version (a newer one publishes its own).
             guard documents.document(uri, connection: connection)?.version == document.version, !Task.isCancelled else { return }
             context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: document.version, diagnostics))
+            // Then the registries of FROM images the store lacks are asked whether they have them (off the typing
+            // path: the answers come when they come), and the diagnostics published again with what they said.
+            guard await engine.askRegistries(aboutImagesOf: document.text), !Task.isCancelled,
+                documents.document(uri, connection: connection)?.version == document.version
+            else { return }
+            let informed = await engine.documentDiagnostics(text: document.text, contextDirectory: contextDirectory)
+            guard informed != diagnostics, documents.document(uri, connection: connection)?.version == document.version, !Task.isCancelled else { return }
+            context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: document.version, informed))
         }
     }
 

@@ -386,6 +386,26 @@ import Testing
         #expect(try complete(7, "COPY --from=build ").isEmpty)
     }
 
+    /// A FROM image the store lacks: its registry is asked (after the first publication), and an image it does not
+    /// have becomes an error, one it has stays a hint.
+    @Test func aBaseImageNoRegistryHasIsAnError() throws {
+        let registry = try PullCommandTests.Registry()
+        defer { registry.stop() }
+        guard try PullCommandTests().seed(registry, "team/there:1") != nil else { return }
+        let s = try Session()
+        s.call(1, "initialize", ["capabilities": [:]])
+        _ = try s.reply(1)
+        let text = "FROM \(registry.host)/team/there:1\nFROM \(registry.host)/team/nothere:1\n"
+        s.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "dockerfile", "version": 1, "text": .string(text)]])
+        let first = try #require(try s.diagnostics(Self.uri)?["diagnostics"]?.arrayValue)
+        #expect(first.map { $0["code"]?.stringValue ?? "" } == ["image-not-local", "image-not-local"], "\(first)")
+        let informed = try #require(try s.diagnostics(Self.uri))
+        #expect(informed["version"] == 1)
+        let found = informed["diagnostics"]?.arrayValue ?? []
+        #expect(found.map { "\($0["range"]?["start"]?["line"]?.intValue ?? -1) \($0["code"]?.stringValue ?? "") \($0["severity"]?.intValue ?? 0)" } == ["0 image-not-local 4", "1 image-not-found 1"], "\(found)")
+        #expect(found.last?["message"]?.stringValue?.hasPrefix("\(registry.host)/team/nothere:1 is neither in the store nor in its registry: ") == true, "\(found)")
+    }
+
     /// BuildKit's InvalidBaseImagePlatform, which only the store can tell: a FROM whose image is for another
     /// platform than the build's.
     @Test func aBaseImageForAnotherPlatformIsFlagged() throws {
