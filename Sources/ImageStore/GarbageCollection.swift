@@ -113,6 +113,7 @@ extension ImageStore {
             report.bytes += content.size(d) ?? 0
             content.delete(d)
             try? Files.remove(layout.layerInfo(d))
+            forgetPushHints(d)
             report.blobs += 1
         }
         for c in snapshotCandidates where !marks.snapshots.contains(c) {
@@ -121,6 +122,16 @@ extension ImageStore {
         }
         if only == nil { StoreRecovery.sweepScratch(layout, keeping: scratch) }
         return report
+    }
+
+    /// What pushes and pulls remembered of a blob that goes: a layer's compressed forms, and the registry
+    /// repositories holding them or the blob itself.
+    nonisolated func forgetPushHints(_ d: Digest) {
+        for compression in LayerCompression.allCases {
+            if let blob = compressedLayer(diffID: d, compression: compression) { try? Files.remove(layout.blobSources(blob.digest)) }
+            try? Files.remove(layout.compressedLayerInfo(d, compression.rawValue))
+        }
+        try? Files.remove(layout.blobSources(d))
     }
 
     /// What the mark phase reached.

@@ -66,6 +66,29 @@ import Testing
         #expect(badCompression.status == 1 && badCompression.output.contains("use gzip or zstd"), "\(badCompression.output)")
     }
 
+    /// What a push remembers beside a layer (its compressed forms, the repositories holding them) goes with it.
+    @Test func aRemovedImageTakesItsPushHintsWithIt() throws {
+        let registry = try Registry()
+        defer { registry.stop() }
+        guard let cli = try RuntimeTests().busyboxStore() else { return }
+        let dir = URL(fileURLWithPath: cli.root).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let name = "\(registry.host)/hints/bb:1"
+        #expect(try cli.run(["tag", "busybox", name]).status == 0)
+        for compression in ["gzip", "zstd"] {
+            let pushed = try cli.run(["push", "-q", "--compression", compression, name], environment: ["DOCKER_CONFIG": dir + "/docker"])
+            #expect(pushed.status == 0, "\(pushed.output)")
+        }
+        // Hints are layers/<hex>.<kind>.json; a layer's own record is layers/<hex>.json.
+        let hints = { ((try? FileManager.default.contentsOfDirectory(atPath: cli.root + "/layers")) ?? []).filter { $0.split(separator: ".").count > 2 } }
+        let before = hints()
+        #expect(before.count >= 3, "\(before)")
+        #expect(try cli.run(["rmi", name, "busybox"]).status == 0)
+        let after = hints()
+        #expect(after.isEmpty, "\(after)")
+        #expect(try cli.run(["system", "verify"]).status == 0)
+    }
+
     /// podman reads what Estiba pushed as the same image (same ID), gzip and zstd alike, and the other way round.
     @Test func podmanPullsTheSameImage() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") else {
