@@ -11,30 +11,10 @@ struct CredentialHelper {
     /// The credentials the helper holds for `server`, or nil when it holds none.
     func get(_ server: String) throws(EstibaError) -> RegistryCredentials? {
         let program = "docker-credential-" + name
-        guard let executable = locate(program) else {
-            throw EstibaError(
-                .failedPrecondition,
-                "The credential helper \(program) named in the Docker config is not installed; install it or remove it from the config.",
-                context: ["helper": program])
-        }
-        // Its stdin is a socket: a helper that exits without reading fails our send with EPIPE, never SIGPIPE.
-        let input = try SocketPair()
-        let output = try Pipe()
-        var spawn = Spawn(executable: executable, arguments: [program, "get"])
-        spawn.descriptors = [0: .copy(input.second), 1: .copy(output.writeEnd), 2: .nullDevice(writable: true)]
-        spawn.closeOtherDescriptors = true
-        let pid = try spawn.start()
-        input.second.close()
-        output.writeEnd.close()
-        try? input.first.send(Array((server + "\n").utf8))
-        input.first.close()
-        let bytes = (try? output.readEnd.readAll(upTo: 1 << 20)) ?? []
-        output.readEnd.close()
-        let status = try Processes.wait(for: pid)
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard status.exitCode == 0 else {
+        let (status, bytes) = try run("get", input: Array((server + "\n").utf8))
+        guard status == 0 else {
             // The helper protocol's answer for a server it knows nothing of.
-            if text.contains("credentials not found") { return nil }
+            if String(decoding: bytes, as: UTF8.self).contains("credentials not found") { return nil }
             throw EstibaError(
                 .failedPrecondition, "The credential helper \(program) failed for \(server); run estiba login \(server).",
                 context: ["helper": program])
@@ -66,7 +46,8 @@ struct CredentialHelper {
             context: ["helper": "docker-credential-" + name])
     }
 
-    /// Runs the helper's `action` with `input` on its stdin; its exit code and output.
+    /// Runs the helper's `action` with `input` on its stdin (a socket: a helper that exits without reading fails
+    /// our send with EPIPE, never SIGPIPE); its exit code and output.
     private func run(_ action: String, input bytes: [UInt8]) throws(EstibaError) -> (Int32, [UInt8]) {
         let program = "docker-credential-" + name
         guard let executable = locate(program) else {
