@@ -302,7 +302,7 @@ import Testing
         func openFDs() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
         func children() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.filter { p in
-                guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                guard let stat = try? procText("/proc/\(p)/stat"),
                     let close = stat.lastIndex(of: ")") else { return false }
                 let fields = stat[stat.index(after: close)...].split(separator: " ")
                 return fields.count > 2 && fields[1] == Substring(String(pid))
@@ -329,7 +329,7 @@ import Testing
         usleep(200_000)
         #expect(openFDs() == fdsBefore, "the service's descriptors: \(fdsBefore) before, \(openFDs()) after")
         #expect(children().isEmpty, "no processes left behind: \(children())")
-        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").filter { $0.contains(cli.root) }
+        let mounts = try procText("/proc/self/mountinfo").split(separator: "\n").filter { $0.contains(cli.root) }
         #expect(mounts.isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.root + "/containers").filter { $0 != ".names" }.isEmpty)
         let cgroupParent = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/cgroup.procs") ? "/sys/fs/cgroup/pids/estiba" : "/sys/fs/cgroup/estiba"
@@ -343,7 +343,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
         // Only this store's mounts count: other suites (builds, dockerd) mount and unmount meanwhile.
         func storeMounts() throws -> Int {
-            try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").filter { $0.contains(cli.root) }.count
+            try procText("/proc/self/mountinfo").split(separator: "\n").filter { $0.contains(cli.root) }.count
         }
         let mountsBefore = try storeMounts()
         for i in 0..<25 {

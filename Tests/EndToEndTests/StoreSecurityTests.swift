@@ -194,7 +194,7 @@ extension StoreSecurityTests {
     /// Children of `pid` in state Z.
     func zombieChildren(of pid: Int32) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.filter { p in
-            guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+            guard let stat = try? procText("/proc/\(p)/stat"),
                 let close = stat.lastIndex(of: ")") else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 2 && fields[0] == "Z" && fields[1] == Substring(String(pid))
@@ -233,7 +233,7 @@ extension StoreSecurityTests {
 extension StoreSecurityTests {
     /// Mount points of this namespace under `path`.
     func mounts(under path: String) throws -> [String] {
-        try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+        try procText("/proc/self/mountinfo").split(separator: "\n")
             .compactMap { line in line.split(separator: " ").dropFirst(4).first.map(String.init) }
             .filter { $0 == path || $0.hasPrefix(path + "/") }
     }
@@ -246,7 +246,7 @@ extension StoreSecurityTests {
     func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.flatMap { t in
-            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(t)/children", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int32($0) }
+            ((try? procText("/proc/\(pid)/task/\(t)/children")) ?? "").split(separator: " ").compactMap { Int32($0) }
         }
     }
 
@@ -328,7 +328,7 @@ extension StoreSecurityTests {
         for pid in orphans {
             var state = "?"
             for _ in 0..<100 {
-                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                let stat = (try? procText("/proc/\(pid)/stat")) ?? ""
                 state = stat.split(separator: ")").last.map { String($0.dropFirst().prefix(1)) } ?? ""
                 if state.isEmpty || state == "Z" { break }
                 usleep(20_000)

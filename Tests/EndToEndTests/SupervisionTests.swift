@@ -81,7 +81,7 @@ import Testing
     }
 
     static func storeMounts(_ cli: RuntimeTests.CLI) -> [String] {
-        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let text = (try? procText("/proc/self/mountinfo")) ?? ""
         return text.split(separator: "\n").map(String.init).filter { $0.contains(cli.root) }
     }
 

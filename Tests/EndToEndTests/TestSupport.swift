@@ -31,6 +31,14 @@ enum Paths {
     }
 }
 
+/// The whole text of a file of /proc. Foundation's `String(contentsOfFile:)` reads such a file (its size says 0)
+/// only as far as its first 4 KiB, so a long mount table would be cut short.
+func procText(_ path: String) throws -> String {
+    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+}
+
 /// Runs a program to completion with stdin from /dev/null; its status and its stdout and stderr together.
 func runProgram(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let p = Process()
