@@ -183,6 +183,20 @@ extension BuildRun {
         setup.command = arguments
         setup.network = network
         setup.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
+        // On the default bridge network, as with Docker: a namespace of the step's own, taken down when it ends.
+        if network == .bridge {
+            do {
+                let made = try ContainerNetworking.setUp(
+                    root: builder.root, directory: ws.directory, containerID: setup.id, name: setup.id,
+                    request: NetworkRequest(network: Network.defaultNetwork))
+                setup.networkNamespace = ContainerNetworking.namespacePath(ws.directory)
+                setup.attachments = [made.attachment]
+            } catch {
+                throw self.error(node, error.code == .failedPrecondition ? .failedPrecondition : .io, error.message)
+            }
+        }
+        let stepID = setup.id
+        defer { if network == .bridge { ContainerNetworking.release(root: builder.root, directory: ws.directory, containerID: stepID) } }
         let spec: ContainerSpec
         // No OCI config.json: the step's bundle is run by the launcher only, and goes when the step ends.
         do { spec = try setup.prepare(root: ws.snapshot, mountPoint: ws.mountPoint, bundle: ws.directory, runtimeConfig: false) } catch {

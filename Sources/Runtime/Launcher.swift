@@ -63,6 +63,16 @@ public enum Launcher {
         config.hostname_file = memory.string(spec.hostnameFile)
         config.resolv_file = memory.string(spec.resolvFile)
         config.host_network = spec.network == .host ? 1 : 0
+        config.netns_fd = -1
+        var namespace: FileDescriptor?
+        if spec.network == .bridge {
+            guard let path = spec.networkNamespace, let fd = try? FileDescriptor.open(path) else {
+                throw EstibaError.runtime("The container's network namespace is gone; remove the container and run it again.", stage: "network")
+            }
+            namespace = fd
+            config.netns_fd = fd.rawValue
+        }
+        defer { namespace?.close() }
         config.readonly_root = spec.readOnlyRoot ? 1 : 0
         config.uid = spec.user.uid
         config.gid = spec.user.gid
