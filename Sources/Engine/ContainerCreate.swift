@@ -71,6 +71,8 @@ extension Engine {
             created: Timestamp.now().seconds, lowerDirectories: mounted)
         record.labels = setup.image.labels.merging(o.labels) { _, new in new }
         record.anonymousVolumes = volumes.anonymous
+        record.networkMode = network.request?.network.name ?? o.network
+        record.portBindings = network.request?.ports ?? []
         if !o.createOnly && !o.detach {
             // Run in the foreground: this process supervises it from now on (see `ContainerRecovery`).
             record.monitorPid = Processes.currentID
@@ -87,6 +89,7 @@ extension Engine {
                 setup.networkNamespace = ContainerNetworking.namespacePath(bundle.directory)
                 setup.attachments = [made.attachment]
                 setup.peerHosts = made.peers
+                record.publishedPorts = made.attachment.ports
             }
             let spec = try setup.prepare(root: root, mountPoint: bundle.rootfs, bundle: bundle.directory)
             return CreatedContainer(record: record, spec: spec, store: containers)

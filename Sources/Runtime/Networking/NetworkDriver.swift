@@ -47,9 +47,7 @@ public struct NetworkAttachment: Sendable, Equatable {
     }
 
     public var json: JSONValue {
-        let ports: [JSONValue] = self.ports.map {
-            ["hostIP": .string($0.hostIP), "hostPort": .int(Int64($0.hostPort)), "containerPort": .int(Int64($0.containerPort)), "protocol": .string($0.proto.rawValue)]
-        }
+        let ports: [JSONValue] = self.ports.map(\.json)
         return [
             "network": .string(network), "networkID": .string(networkID), "interface": .string(interface), "address": .string(address.description),
             "prefix": .int(Int64(prefix)), "gateway": .string(gateway.description), "mac": .string(mac), "ports": .array(ports),
@@ -63,12 +61,7 @@ public struct NetworkAttachment: Sendable, Equatable {
             let prefix = v["prefix"]?.intValue.flatMap({ Int(exactly: $0) })
         else { return nil }
         self.init(network: network, networkID: v["networkID"]?.stringValue ?? "", interface: interface, address: address, prefix: prefix, gateway: gateway, mac: v["mac"]?.stringValue ?? "")
-        ports = (v["ports"]?.arrayValue ?? []).compactMap { p -> PortMapping? in
-            guard let hp = p["hostPort"]?.intValue.flatMap({ Int(exactly: $0) }), let cp = p["containerPort"]?.intValue.flatMap({ Int(exactly: $0) }),
-                let proto = p["protocol"]?.stringValue.flatMap(PortMapping.Proto.init(rawValue:))
-            else { return nil }
-            return PortMapping(hostIP: p["hostIP"]?.stringValue ?? "", hostPort: hp, containerPort: cp, proto: proto)
-        }
+        ports = (v["ports"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
         aliases = v["aliases"]?.arrayValue?.compactMap(\.stringValue) ?? []
         driverState = v["driverState"] ?? .null
     }

@@ -1,4 +1,5 @@
 import CLauncher
+import EstibaJSON
 import System
 
 /// A published port (`-p [IP:]HOSTPORT:CONTAINERPORT[/PROTO]`): traffic to the host's port reaches the container's.
@@ -16,6 +17,17 @@ public struct PortMapping: Sendable, Hashable {
         self.hostPort = hostPort
         self.containerPort = containerPort
         self.proto = proto
+    }
+
+    public var json: JSONValue {
+        ["hostIP": .string(hostIP), "hostPort": .int(Int64(hostPort)), "containerPort": .int(Int64(containerPort)), "protocol": .string(proto.rawValue)]
+    }
+
+    public init?(json p: JSONValue) {
+        guard let hp = p["hostPort"]?.intValue.flatMap({ Int(exactly: $0) }), let cp = p["containerPort"]?.intValue.flatMap({ Int(exactly: $0) }),
+            let proto = p["protocol"]?.stringValue.flatMap(Proto.init(rawValue:))
+        else { return nil }
+        self.init(hostIP: p["hostIP"]?.stringValue ?? "", hostPort: hp, containerPort: cp, proto: proto)
     }
 
     /// "80/tcp", Docker's key for a container port.
