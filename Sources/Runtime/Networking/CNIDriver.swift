@@ -10,8 +10,11 @@ public struct CNIDriver: NetworkDriver {
     /// Where the plugins are looked for.
     public static let pluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
     let pluginDirectory: String
-    /// host-local's allocations (its `dataDir`).
+    /// host-local's allocations (its `dataDir`) for the store's user networks.
     let stateDirectory: String
+    /// The default network's: its bridge (estiba0) is the host's, shared by every store on it, so its addresses are
+    /// allocated host-wide, in /run (cleared at boot, as the bridge and the namespaces are).
+    public static let sharedStateDirectory = "/run/estiba/ipam"
 
     public init(stateDirectory: String) throws(EstibaError) {
         guard let dir = Self.pluginDirectories.first(where: { Files.exists($0 + "/bridge") && Files.exists($0 + "/host-local") }) else {
@@ -26,7 +29,7 @@ public struct CNIDriver: NetworkDriver {
     func bridgeConfig(_ n: Network) -> JSONValue {
         var ipam: JSONObject = [
             "type": "host-local", "ranges": [[["subnet": .string(n.subnet.description), "gateway": .string(n.gateway.description)]]],
-            "dataDir": .string(stateDirectory),
+            "dataDir": .string(n.isDefault ? Self.sharedStateDirectory : stateDirectory),
         ]
         if !n.isInternal { ipam.append("routes", [["dst": "0.0.0.0/0"]]) }
         return [

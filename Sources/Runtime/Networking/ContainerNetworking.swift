@@ -33,8 +33,8 @@ public enum ContainerNetworking {
         return (v["attachments"]?.arrayValue ?? []).compactMap(NetworkAttachment.init(json:))
     }
 
-    static func save(_ attachments: [NetworkAttachment], _ directory: String) throws(EstibaError) {
-        let doc: JSONValue = ["attachments": .array(attachments.map(\.json))]
+    static func save(_ attachments: [NetworkAttachment], _ directory: String, containerID: String) throws(EstibaError) {
+        let doc: JSONValue = ["containerID": .string(containerID), "attachments": .array(attachments.map(\.json))]
         do { try AtomicFile.write(doc.encodedPretty(), to: recordPath(directory), durable: false) } catch { throw error.recoded(.io) }
     }
 
@@ -53,7 +53,7 @@ public enum ContainerNetworking {
                 var attachment = try driver.attach(
                     NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports))
                 attachment.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network)
-                do throws(EstibaError) { try save([attachment], directory) } catch {
+                do throws(EstibaError) { try save([attachment], directory, containerID: containerID) } catch {
                     driver.detach(attachment, containerID: containerID, namespacePath: netns)
                     throw error
                 }
@@ -83,7 +83,7 @@ public enum ContainerNetworking {
             var a = try driver.attach(NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: interface, network: request.network, ports: []))
             a.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network)
             all.append(a)
-            do throws(EstibaError) { try save(all, directory) } catch {
+            do throws(EstibaError) { try save(all, directory, containerID: containerID) } catch {
                 driver.detach(a, containerID: containerID, namespacePath: netns)
                 throw error
             }
@@ -104,16 +104,19 @@ public enum ContainerNetworking {
             }
             let a = all.remove(at: i)
             driver.detach(a, containerID: containerID, namespacePath: namespacePath(directory))
-            try save(all, directory)
+            try save(all, directory, containerID: containerID)
             forget(containerID, network: network, in: PathText.parent(directory))
         }
     }
 
-    /// Takes the container off its networks and removes its namespace (best effort; nothing there is fine).
-    public static func release(root: String, directory: String, containerID: String) {
+    /// Takes the container off its networks and removes its namespace (best effort; nothing there is fine). The ID
+    /// the attachments were made for is the one `network.json` names when `containerID` is nil.
+    public static func release(root: String, directory: String, containerID: String?) {
         let netns = namespacePath(directory)
         let all = attachments(directory)
         guard !all.isEmpty || Files.exists(netns) else { return }
+        let recorded = (try? Files.read(recordPath(directory))).flatMap { try? JSONValue.parse($0) }?["containerID"]?.stringValue
+        let containerID = recorded ?? containerID ?? ""
         if let driver = try? driver(root: root), let store = try? NetworkStore(root: root) {
             _ = try? store.locked { () throws(EstibaError) in
                 for a in all.reversed() {

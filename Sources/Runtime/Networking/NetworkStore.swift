@@ -51,7 +51,8 @@ public struct NetworkStore: Sendable {
             if existing.contains(where: { $0.name == name }) {
                 throw EstibaError(.alreadyExists, "A network named \(name) already exists; remove it first or choose another name.", context: ["network": name])
             }
-            let routes = HostRoutes.subnets()
+            let own = Set(existing.map(\.bridge))
+            let routes = HostRoutes.subnets().filter { !own.contains($0.interface) }.map(\.subnet)
             let chosen: IPv4Subnet
             if let subnet {
                 guard let s = IPv4Subnet(subnet) else {
@@ -122,18 +123,18 @@ public struct NetworkStore: Sendable {
     }
 }
 
-/// The subnets the host routes to (its own interfaces' and static routes, not the default route nor Estiba's own
-/// bridges), from /proc/net/route.
+/// The subnets the host routes to (its own interfaces' and static routes, not the default route), with their
+/// interfaces, from /proc/net/route. Another store's networks are among them once their bridges exist.
 enum HostRoutes {
-    static func subnets() -> [IPv4Subnet] {
+    static func subnets() -> [(interface: String, subnet: IPv4Subnet)] {
         let text = String(decoding: (try? Files.read("/proc/net/route", upTo: 1 << 20)) ?? [], as: UTF8.self)
-        var result: [IPv4Subnet] = []
+        var result: [(interface: String, subnet: IPv4Subnet)] = []
         for line in text.split(separator: "\n").dropFirst() {
             let f = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            guard f.count >= 8, !f[0].hasPrefix("estiba"), let dst = UInt32(f[1], radix: 16), let mask = UInt32(f[7], radix: 16), mask != 0 else { continue }
+            guard f.count >= 8, let dst = UInt32(f[1], radix: 16), let mask = UInt32(f[7], radix: 16), mask != 0 else { continue }
             // The file holds them in the host's (little-endian) byte order.
             let d = dst.byteSwapped, m = mask.byteSwapped
-            result.append(IPv4Subnet(address: IPv4(d), prefix: m.nonzeroBitCount))
+            result.append((String(f[0]), IPv4Subnet(address: IPv4(d), prefix: m.nonzeroBitCount)))
         }
         return result
     }
