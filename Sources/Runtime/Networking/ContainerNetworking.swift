@@ -65,6 +65,19 @@ public enum ContainerNetworking {
         }
     }
 
+    /// Attaches the new network namespace of process `pid` (a build step's, waiting to start) to `request`'s
+    /// network; `directory` keeps the record `release` undoes it by. Nothing is mounted on the host.
+    public static func attach(root: String, directory: String, containerID: String, pid: Int32, request: NetworkRequest) throws(EstibaError) {
+        let driver = try driver(root: root)
+        let netns = "/proc/\(pid)/ns/net"
+        let attachment = try driver.attach(
+            NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: []))
+        do throws(EstibaError) { try save([attachment], directory, containerID: containerID) } catch {
+            driver.detach(attachment, containerID: containerID, namespacePath: netns)
+            throw error
+        }
+    }
+
     /// `network connect`: one more interface (eth1, …) on `request`'s network.
     public static func connect(root: String, directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
         let driver = try driver(root: root)
