@@ -6,7 +6,8 @@
 #
 #   swift build -c release && bash Benchmarks/net-bench.sh [ROUNDS] [MB]
 #
-# Needs root, containernetworking-plugins, iptables, podman, busybox-static (see ../shared/reference/PEERS.md).
+# Needs root, containernetworking-plugins, iptables, podman (run with runc: crun refuses this host's hybrid cgroup
+# layout), busybox-static (see ../shared/reference/PEERS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -32,7 +33,7 @@ printf 'root:x:0:\n' > "$work/rootfs/etc/group"
 $E import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' "$work/rootfs" busybox:latest >/dev/null
 tar -C "$work/rootfs" -cf "$work/busybox.tar" .
 $P import -q -c 'CMD ["sh"]' -c 'ENV PATH=/bin' "$work/busybox.tar" localhost/busybox:latest >/dev/null
-printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n' > "$work/containers.conf"
+printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\nruntime = "runc"\n' > "$work/containers.conf"
 export CONTAINERS_CONF="$work/containers.conf"
 
 median_ms() {  # runs "$1" $rounds times (after one warm-up), prints the median in ms

@@ -77,7 +77,7 @@ public struct CNIDriver: NetworkDriver {
         return a
     }
 
-    public func detach(_ a: NetworkAttachment, containerID: String, namespacePath: String) {
+    public func detach(_ a: NetworkAttachment, containerID: String, namespacePath: String, namespaceGoes: Bool) {
         guard let bridge = a.driverState["bridge"], case .object = bridge else { return }
         let netns = Files.exists(namespacePath) ? namespacePath : ""
         if !a.ports.isEmpty, let name = bridge["name"]?.stringValue {
@@ -90,6 +90,15 @@ public struct CNIDriver: NetworkDriver {
                 "prevResult": a.driverState["result"] ?? .null,
             ]
             _ = try? invoke(portmap, "DEL", containerID, netns, a.interface)
+        }
+        // With the namespace about to go (its veth end, and so the pair, goes with it) and no rules of its own to
+        // remove, the bridge plugin's DEL comes down to its address plugin's: that one is called directly.
+        if namespaceGoes, a.ports.isEmpty, let ipam = bridge["ipam"], case .object(var o) = ipam {
+            o.append("cniVersion", .string(Self.version))
+            o.append("name", bridge["name"] ?? .null)
+            o.append("ipam", ipam)
+            _ = try? invoke(.object(o), "DEL", containerID, netns, a.interface)
+            return
         }
         _ = try? invoke(bridge, "DEL", containerID, netns, a.interface)
     }

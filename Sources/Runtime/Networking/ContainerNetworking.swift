@@ -54,7 +54,7 @@ public enum ContainerNetworking {
                     NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports))
                 attachment.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network)
                 do throws(EstibaError) { try save([attachment], directory, containerID: containerID) } catch {
-                    driver.detach(attachment, containerID: containerID, namespacePath: netns)
+                    driver.detach(attachment, containerID: containerID, namespacePath: netns, namespaceGoes: false)
                     throw error
                 }
                 return (attachment, announce(attachment, of: containerID, in: PathText.parent(directory)))
@@ -73,7 +73,7 @@ public enum ContainerNetworking {
         let attachment = try driver.attach(
             NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: []))
         do throws(EstibaError) { try save([attachment], directory, containerID: containerID) } catch {
-            driver.detach(attachment, containerID: containerID, namespacePath: netns)
+            driver.detach(attachment, containerID: containerID, namespacePath: netns, namespaceGoes: false)
             throw error
         }
     }
@@ -97,7 +97,7 @@ public enum ContainerNetworking {
             a.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network)
             all.append(a)
             do throws(EstibaError) { try save(all, directory, containerID: containerID) } catch {
-                driver.detach(a, containerID: containerID, namespacePath: netns)
+                driver.detach(a, containerID: containerID, namespacePath: netns, namespaceGoes: false)
                 throw error
             }
             let peers = announce(a, of: containerID, in: PathText.parent(directory))
@@ -116,7 +116,7 @@ public enum ContainerNetworking {
                 throw EstibaError(.notFound, "Container \(name) is not connected to network \(network).", context: ["container": name])
             }
             let a = all.remove(at: i)
-            driver.detach(a, containerID: containerID, namespacePath: namespacePath(directory))
+            driver.detach(a, containerID: containerID, namespacePath: namespacePath(directory), namespaceGoes: false)
             try save(all, directory, containerID: containerID)
             forget(containerID, network: network, in: PathText.parent(directory))
         }
@@ -133,7 +133,7 @@ public enum ContainerNetworking {
         if let driver = try? driver(root: root), let store = try? NetworkStore(root: root) {
             _ = try? store.locked { () throws(EstibaError) in
                 for a in all.reversed() {
-                    driver.detach(a, containerID: containerID, namespacePath: netns)
+                    driver.detach(a, containerID: containerID, namespacePath: netns, namespaceGoes: true)
                     forget(containerID, network: a.network, in: PathText.parent(directory))
                 }
             }
@@ -145,6 +145,7 @@ public enum ContainerNetworking {
     /// The host ports of `ports`: a given one must be free on the host and unpublished by any other container; 0
     /// gets a free one.
     static func choosePorts(_ ports: [PortMapping], containers: String, except id: String) throws(EstibaError) -> [PortMapping] {
+        if ports.isEmpty { return [] }
         var taken: [PortMapping] = []
         for entry in (try? FileDescriptor.open(containers, .directory).names()) ?? [] where !entry.hasPrefix(".") && entry != id {
             for a in attachments(containers + "/" + entry) { taken += a.ports }

@@ -72,8 +72,8 @@ public struct NetworkAttachment: Sendable, Equatable {
 /// could take its place behind this protocol.
 public protocol NetworkDriver: Sendable {
     func attach(_ request: NetworkAttachRequest) throws(EstibaError) -> NetworkAttachment
-    /// Undoes `attach`, best effort (the namespace may be gone already).
-    func detach(_ attachment: NetworkAttachment, containerID: String, namespacePath: String)
+    /// Undoes `attach`, best effort (the namespace may be gone already); `namespaceGoes`: it is removed right after.
+    func detach(_ attachment: NetworkAttachment, containerID: String, namespacePath: String, namespaceGoes: Bool)
     /// Removes what the network left on the host once no container uses it (its bridge, its rules).
     func removeNetwork(_ network: Network)
 }
