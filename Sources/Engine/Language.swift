@@ -1,4 +1,5 @@
 import Dockerfile
+import Synchronization
 import ImageStore
 import System
 
@@ -17,8 +18,19 @@ public struct Completions: Sendable, Equatable {
 extension Engine {
     /// The questions an editor asks of a Dockerfile's text, on its analysis.
     static func query(_ text: String) -> DocumentQuery {
-        DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        if let known = recentQueries.withLock({ $0.first { $0.text == text }?.query }) { return known }
+        let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
+        recentQueries.withLock { recent in
+            recent.removeAll { $0.text == text }
+            recent.insert((text, query), at: 0)
+            if recent.count > 4 { recent.removeLast() }
+        }
+        return query
     }
+
+    /// The last few texts asked about, parsed: an editor asks several questions of each version of a document
+    /// (diagnostics, its registries, hints, lenses, hover), and a text is parsed once for all of them.
+    private static let recentQueries = Mutex<[(text: String, query: DocumentQuery)]>([])
 
     /// The ignore file a build of the document being edited (given as text) applies, if it reads.
     static func dockerignore(_ contextDirectory: String) -> Dockerignore? {
