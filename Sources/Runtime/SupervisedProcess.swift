@@ -15,8 +15,7 @@ public struct SupervisedProcess: Sendable {
 
     /// Starts `spec` (see `Launcher.start`) on a new thread that then waits for it and removes its cgroups.
     public static func start(
-        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, keeping: Keeping? = nil,
-        beforeStart: (@Sendable (Int32) throws(EstibaError) -> Void)? = nil
+        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, keeping: Keeping? = nil
     ) async throws(EstibaError) -> SupervisedProcess {
         let exit = ExitCell()
         let started: Result<LaunchedProcess, EstibaError> = await withCheckedContinuation { continuation in
@@ -24,7 +23,7 @@ public struct SupervisedProcess: Sendable {
                 let result: Result<LaunchedProcess, EstibaError>
                 do throws(EstibaError) {
                     result = .success(
-                        try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr, tiedToThread: keeping == nil, keeping: keeping, beforeStart: beforeStart))
+                        try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr, tiedToThread: keeping == nil, keeping: keeping))
                 } catch {
                     result = .failure(error)
                 }
