@@ -15,9 +15,8 @@ extension Engine {
         var out = analysis.diagnostics
         out += query.stageReferenceDiagnostics()
         if let contextDirectory { out += Self.contextDiagnostics(query, contextDirectory: contextDirectory) }
-        for stage in analysis.stages {
+        for stage in Self.imageStages(query) {
             let image = stage.baseImage
-            guard image != "scratch", !image.contains("$"), !query.stageNames(before: stage.firstInstruction).contains(image.lowercased()) else { continue }
             do {
                 let record = try await inspectImage(image)
                 // The platform the build wants: FROM --platform when it is a constant, else this machine's.
@@ -49,6 +48,15 @@ extension Engine {
             }
         }
         return out.sorted { $0.range.start < $1.range.start }
+    }
+
+    /// The stages whose FROM names an image a build would take from the store or a registry: not `scratch`, not
+    /// an earlier stage, not a reference with a variable (only the build resolves those).
+    static func imageStages(_ query: DocumentQuery) -> [Stage] {
+        query.analysis.stages.filter { stage in
+            let image = stage.baseImage
+            return image != "scratch" && !image.contains("$") && !query.stageNames(before: stage.firstInstruction).contains(image.lowercased())
+        }
     }
 
     /// Missing and ignored COPY/ADD sources of the context at `contextDirectory`.

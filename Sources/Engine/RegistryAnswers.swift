@@ -46,11 +46,9 @@ extension Engine {
     public func askRegistries(aboutImagesOf text: String) async -> Bool {
         let query = Self.query(text)
         var wanted: [(String, String?)] = []
-        for stage in query.analysis.stages {
+        for stage in Self.imageStages(query) {
             let image = stage.baseImage
-            guard image != "scratch", !image.contains("$"), !query.stageNames(before: stage.firstInstruction).contains(image.lowercased()),
-                RegistryAnswers.answer(image) == nil, !wanted.contains(where: { $0.0 == image })
-            else { continue }
+            guard RegistryAnswers.answer(image) == nil, !wanted.contains(where: { $0.0 == image }) else { continue }
             if (try? await inspectImage(image)) != nil { continue }
             wanted.append((image, stage.platform.flatMap { $0.contains("$") ? nil : $0 }))
         }
