@@ -17,7 +17,7 @@ public struct BuildOptions: Sendable {
     /// Run every step, reusing nothing.
     public var noCache = false
     /// Network for RUN steps.
-    public var network: NetworkMode = .none
+    public var network: NetworkMode = .bridge
     /// Only predict which steps the cache would serve and why the others would run.
     public var dryRun = false
     /// When the images `FROM` and `COPY --from` name are pulled (`--pull`): when missing (the default), always

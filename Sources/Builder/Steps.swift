@@ -183,6 +183,18 @@ extension BuildRun {
         setup.command = arguments
         setup.network = network
         setup.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
+        // On the default bridge network, as with Docker: the step's new namespace is attached while it waits to
+        // start, and taken off when the step ends (a killed build's, with its abandoned scratch space).
+        let stepID = setup.id
+        let root = builder.root
+        let directory = ws.directory
+        var attach: (@Sendable (Int32) throws(EstibaError) -> Void)?
+        if network == .bridge {
+            attach = { @Sendable (pid: Int32) throws(EstibaError) in
+                try ContainerNetworking.attach(root: root, directory: directory, containerID: stepID, pid: pid, request: NetworkRequest(network: Network.defaultNetwork))
+            }
+        }
+        defer { if network == .bridge { ContainerNetworking.release(root: root, directory: directory, containerID: stepID) } }
         let spec: ContainerSpec
         // No OCI config.json: the step's bundle is run by the launcher only, and goes when the step ends.
         do { spec = try setup.prepare(root: ws.snapshot, mountPoint: ws.mountPoint, bundle: ws.directory, runtimeConfig: false) } catch {
@@ -200,7 +212,8 @@ extension BuildRun {
         // Supervised by a thread of this process: a killed build or service kills its step (and all it started).
         let process: SupervisedProcess
         do {
-            process = try await SupervisedProcess.start(spec, stdin: nothing.rawValue, stdout: output.writeEnd.rawValue, stderr: output.writeEnd.rawValue)
+            process = try await SupervisedProcess.start(
+                spec, stdin: nothing.rawValue, stdout: output.writeEnd.rawValue, stderr: output.writeEnd.rawValue, beforeStart: attach)
         } catch {
             throw self.error(node, .buildFailed, error.message)
         }

@@ -137,10 +137,45 @@ extension DockerJSON {
                 ],
             ],
             "Mounts": .array(mounts),
+            "HostConfig": ["NetworkMode": .string(c.networkMode), "PortBindings": portMap(c.portBindings, bindings: true)],
+            "NetworkSettings": networkSettings(d),
             "Config": [
                 "Image": .string(c.image), "Cmd": JSONValue(c.command),
                 "Labels": .object(JSONObject(c.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
             ],
+        ]
+    }
+
+    /// Docker's `{"80/tcp": [{"HostIp": …, "HostPort": …}]}`; as bindings (asked for) an unspecified address or a
+    /// port to be chosen is "".
+    static func portMap(_ ports: [PortMapping], bindings: Bool) -> JSONValue {
+        var grouped: [(String, [JSONValue])] = []
+        for p in ports {
+            let ip = p.hostIP.isEmpty && !bindings ? "0.0.0.0" : p.hostIP
+            let entry: JSONValue = ["HostIp": .string(ip), "HostPort": .string(p.hostPort == 0 ? "" : String(p.hostPort))]
+            if let i = grouped.firstIndex(where: { $0.0 == p.containerKey }) { grouped[i].1.append(entry) } else { grouped.append((p.containerKey, [entry])) }
+        }
+        return .object(JSONObject(grouped.map { ($0.0, JSONValue.array($0.1)) }))
+    }
+
+    /// Docker's `NetworkSettings`: the top-level address fields are those of the default network, as Docker's.
+    static func networkSettings(_ d: ContainerDetails) -> JSONValue {
+        let main = d.networks.first { $0.network == Network.defaultName }
+        let networks = d.networks.map { a -> (String, JSONValue) in
+            (a.network, [
+                "IPAMConfig": .null, "Links": .null, "Aliases": a.aliases.isEmpty ? .null : JSONValue(a.aliases),
+                "NetworkID": .string(a.networkID), "EndpointID": "", "Gateway": .string(a.gateway.description),
+                "IPAddress": .string(a.address.description), "IPPrefixLen": .int(Int64(a.prefix)), "IPv6Gateway": "",
+                "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": .string(a.mac),
+            ])
+        }
+        let running = d.container.state == .running
+        return [
+            "Bridge": "", "SandboxID": "", "SandboxKey": .string(d.sandboxKey ?? ""),
+            "Ports": running ? portMap(d.networks.flatMap(\.ports), bindings: false) : .object([:]),
+            "Gateway": .string(main?.gateway.description ?? ""), "IPAddress": .string(main?.address.description ?? ""),
+            "IPPrefixLen": .int(Int64(main?.prefix ?? 0)), "MacAddress": .string(main?.mac ?? ""),
+            "Networks": .object(JSONObject(networks)),
         ]
     }
 
@@ -152,6 +187,9 @@ extension DockerJSON {
         ]
         o.append("ExitCode", c.exitCode.map { .int(Int64($0)) } ?? .null)
         o.append("Pid", c.pid.map { .int(Int64($0)) } ?? .null)
+        o.append("Ports", .array(c.publishedPorts.map { p in
+            ["IP": .string(p.hostIP.isEmpty ? "0.0.0.0" : p.hostIP), "PrivatePort": .int(Int64(p.containerPort)), "PublicPort": .int(Int64(p.hostPort)), "Type": .string(p.proto.rawValue)]
+        }))
         return .object(o)
     }
 

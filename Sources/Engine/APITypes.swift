@@ -33,6 +33,9 @@ public typealias PullEventHandler = @Sendable (PullEvent) -> Void
 // Containers.
 public typealias ContainerRecord = Runtime::ContainerRecord
 public typealias NetworkMode = Runtime::NetworkMode
+public typealias Network = Runtime::Network
+public typealias NetworkAttachment = Runtime::NetworkAttachment
+public typealias PortMapping = Runtime::PortMapping
 public typealias ResourceLimits = Runtime::ResourceLimits
 public typealias TerminalSize = Runtime::TerminalSize
 

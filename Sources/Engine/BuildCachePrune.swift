@@ -12,10 +12,11 @@ public struct BuildCachePruneReport: Sendable {
     public var collected: PruneReport
 }
 
-/// What `system prune` removed: content nothing reaches, then build cache.
+/// What `system prune` removed: unused networks, content nothing reaches, then build cache.
 public struct SystemPruneReport: Sendable {
     public var store: PruneReport
     public var buildCache: BuildCachePruneReport
+    public var networks: [String] = []
     /// Bytes both reclaimed.
     public var bytes: Int64 { store.bytes + buildCache.collected.bytes }
 }
@@ -49,8 +50,11 @@ extension Engine {
 
     /// `system prune`: collects what nothing reaches, then removes dangling build cache (with `all`, all of it).
     public func pruneSystem(all: Bool = false) async throws(EstibaError) -> SystemPruneReport {
+        let networks = try pruneNetworks()
         let store = try await pruneStore()
-        return SystemPruneReport(store: store, buildCache: try await pruneBuildCache(all: all))
+        var report = SystemPruneReport(store: store, buildCache: try await pruneBuildCache(all: all))
+        report.networks = networks
+        return report
     }
 
     /// Reads the value of `builder prune`'s `until` filter: a duration as Docker writes it (`24h`, `90m`, `1h30m`).

@@ -16,6 +16,9 @@ public struct ContainerDetails: Sendable {
     public var workDirectory: String
     public var mergedDirectory: String
     public var mounts: [ContainerMount]
+    /// Its interfaces on its networks, and its network namespace (Docker's `SandboxKey`; nil: none kept).
+    public var networks: [NetworkAttachment] = []
+    public var sandboxKey: String?
 }
 
 /// A volume or a bind mount of a container (Docker's `Mounts` entries).
@@ -41,10 +44,14 @@ extension Engine {
         let base = layout.container(c.id)
         let bundle = BundleFiles(directory: base)
         let snapshot = ActiveSnapshot(directory: base, parents: c.lowerDirectories)
-        return ContainerDetails(
+        var details = ContainerDetails(
             container: c, hostnamePath: bundle.hostname, hostsPath: bundle.hosts, resolvConfPath: bundle.resolvConf,
             lowerDirectories: c.lowerDirectories, upperDirectory: snapshot.upper, workDirectory: snapshot.work,
             mergedDirectory: bundle.rootfs, mounts: Self.mounts(bundle: bundle.config, container: base, volumes: layout.volumes))
+        details.networks = ContainerNetworking.attachments(base)
+        let netns = ContainerNetworking.namespacePath(base)
+        details.sandboxKey = Files.exists(netns) ? netns : nil
+        return details
     }
 
     /// The bind mounts in a container's bundle that are not its own files: volumes (under the store's

@@ -17,7 +17,18 @@ public struct RunOptions: Sendable {
     public var user: String?
     public var name: String?
     public var hostname: String?
-    public var network: NetworkMode = .none
+    /// `bridge` (the default network; also `default`), `none`, `host`, or a user network's name.
+    public var network = Network.defaultName
+    /// `-p` specs (`[IP:]HOSTPORT:CONTAINERPORT[/PROTO]`, ranges, `CONTAINERPORT`), and `-P` (every EXPOSEd port).
+    public var publish: [String] = []
+    public var publishAll = false
+    /// `--network-alias`: more names the container is found by on a user network.
+    public var networkAliases: [String] = []
+    /// `--add-host NAME:IP`, `--dns`, `--dns-search`, `--dns-option`.
+    public var extraHosts: [String] = []
+    public var dns: [String] = []
+    public var dnsSearch: [String] = []
+    public var dnsOptions: [String] = []
     /// Remove the container (and its writable layer) when it exits.
     public var remove = false
     public var readOnly = false

@@ -20,9 +20,13 @@ public struct BundleFiles: Sendable {
     /// cost every container and RUN step milliseconds: after a crash, a created container that lost them says so
     /// when started.
     public func write(_ spec: ContainerSpec, runtimeConfig: Bool = true) throws(EstibaError) {
+        // On a bridge network the container's own address names it (the first entry); else 127.0.1.1 does.
+        let own = spec.hostsEntries.isEmpty || spec.network != .bridge ? ["127.0.1.1\t\(spec.hostname)"] : []
+        let hostsText = (["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"] + own + spec.hostsEntries).map { $0 + "\n" }.joined()
         var files: [(String, [UInt8])] = [
-            (hosts, Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t\(spec.hostname)\n".utf8)),
-            (hostname, Array((spec.hostname + "\n").utf8)), (resolvConf, (try? Files.read("/etc/resolv.conf")) ?? []),
+            (hosts, Array(hostsText.utf8)),
+            (hostname, Array((spec.hostname + "\n").utf8)),
+            (resolvConf, spec.resolvText.map { Array($0.utf8) } ?? (try? Files.read("/etc/resolv.conf")) ?? []),
         ]
         if runtimeConfig { files.append((config, Bundle.config(spec).encodedPretty())) }
         for (path, bytes) in files {

@@ -199,6 +199,9 @@ public struct Cgroups: Sendable {
             let groups = existing(id: id)
             groups.killProcesses()
             groups.remove()
+            // Its network namespace and address on the default bridge, if it had them.
+            let scratch = StoreLayout(root: root).tmp + "/" + String(id.dropFirst(prefix.count))
+            ContainerNetworking.release(root: root, directory: scratch, containerID: nil)
         }
     }
 

@@ -27,6 +27,11 @@ public struct ContainerRecord: Sendable, Equatable {
     public var labels: [String: String] = [:]
     /// Volumes made for the image's VOLUMEs (removed with the container).
     public var anonymousVolumes: [String] = []
+    /// The network it was created on (`bridge`, `none`, `host` or a user network's name), the ports it asked to
+    /// publish (host port 0: any free one, Docker's `PortBindings`) and those it publishes.
+    public var networkMode = "none"
+    public var portBindings: [PortMapping] = []
+    public var publishedPorts: [PortMapping] = []
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
         self.id = id
@@ -52,6 +57,9 @@ public struct ContainerRecord: Sendable, Equatable {
         if let monitorPid { o.append("monitorPid", .int(Int64(monitorPid))) }
         if autoRemove { o.append("autoRemove", true) }
         if !anonymousVolumes.isEmpty { o.append("anonymousVolumes", JSONValue(anonymousVolumes)) }
+        o.append("networkMode", .string(networkMode))
+        if !portBindings.isEmpty { o.append("portBindings", .array(portBindings.map(\.json))) }
+        if !publishedPorts.isEmpty { o.append("publishedPorts", .array(publishedPorts.map(\.json))) }
         if !labels.isEmpty { o.append("labels", .object(JSONObject(labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))) }
         return .object(o)
     }
@@ -77,5 +85,8 @@ public struct ContainerRecord: Sendable, Equatable {
         self.autoRemove = v["autoRemove"]?.boolValue ?? false
         for (k, value) in v["labels"]?.objectValue ?? [:] { if let s = value.stringValue { labels[k] = s } }
         anonymousVolumes = v["anonymousVolumes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        networkMode = v["networkMode"]?.stringValue ?? "none"
+        portBindings = (v["portBindings"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
+        publishedPorts = (v["publishedPorts"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
     }
 }

@@ -30,6 +30,16 @@ public struct ContainerSetup: Sendable {
     /// Volumes and bind mounts, resolved to host paths.
     public var volumes: [VolumeMount] = []
     public var network: NetworkMode = .none
+    /// With `.bridge`: the namespace the container joins, and its attachments there (see `ContainerNetworking`).
+    public var networkNamespace: String?
+    public var attachments: [NetworkAttachment] = []
+    /// Hosts lines of the container's network peers, and `--add-host` entries (`NAME:IP`).
+    public var peerHosts: [String] = []
+    public var extraHosts: [String] = []
+    /// `--dns`, `--dns-search`, `--dns-option` (containers on a bridge network).
+    public var dnsServers: [String] = []
+    public var dnsSearch: [String] = []
+    public var dnsOptions: [String] = []
     public var readOnlyRoot = false
     public var limits = ResourceLimits()
     /// `--device` nodes.
@@ -84,6 +94,11 @@ public struct ContainerSetup: Sendable {
         spec.terminal = tty
         spec.terminalSize = tty ? terminalSize : nil
         spec.network = network
+        spec.networkNamespace = network == .bridge ? networkNamespace : nil
+        spec.hostsEntries = hostsEntries()
+        if network == .bridge || !dnsServers.isEmpty || !dnsSearch.isEmpty || !dnsOptions.isEmpty {
+            spec.resolvText = ResolvConf.forBridge(host: ResolvConf.hostFile(), servers: dnsServers, search: dnsSearch, options: dnsOptions)
+        }
         spec.readOnlyRoot = readOnlyRoot
         spec.mounts = volumes
         spec.cgroupID = cgroupID ?? id
@@ -105,6 +120,23 @@ public struct ContainerSetup: Sendable {
         let spec = try spec(root: root, mountPoint: mountPoint, bundle: bundle)
         try BundleFiles(directory: bundle).write(spec, runtimeConfig: runtimeConfig)
         return spec
+    }
+
+    /// The container's own address with its hostname (bridge), its peers, and the `--add-host` entries.
+    func hostsEntries() -> [String] {
+        var lines: [String] = []
+        if network == .bridge, let first = attachments.first {
+            let names = [effectiveHostname] + first.aliases.filter { $0 != effectiveHostname }
+            lines.append("\(first.address)\t" + names.joined(separator: " "))
+        }
+        lines += peerHosts
+        for entry in extraHosts {
+            guard let colon = entry.firstIndex(of: ":") else { continue }
+            var ip = String(entry[entry.index(after: colon)...])
+            if ip == "host-gateway" { ip = attachments.first?.gateway.description ?? "127.0.0.1" }
+            lines.append(ip + "\t" + String(entry[..<colon]))
+        }
+        return lines
     }
 
     /// Docker's rule: an entry replaces earlier ones with the same key (`KEY=…`, or a bare `KEY`).

@@ -124,7 +124,10 @@ public struct ContainerStore: Sendable {
         guard let entries = try? FileDescriptor.open(directory, .directory).names() else { return }
         for entry in entries where entry.hasPrefix(".removing-") {
             let pid = entry.split(separator: "-").last.flatMap { Int32($0) }
-            if let pid, !Processes.exists(pid) { removeTree(directory + "/" + entry) }
+            if let pid, !Processes.exists(pid) {
+                ContainerNetworking.release(root: PathText.parent(directory), directory: directory + "/" + entry, containerID: String(entry.dropFirst(".removing-".count).prefix(64)))
+                removeTree(directory + "/" + entry)
+            }
         }
         // Only the existence of records at first (every start of a process passes here; `all()` reads them next).
         let recordless = entries.filter { !$0.hasPrefix(".") && !Files.exists(path($0) + "/record.json") }
@@ -147,7 +150,10 @@ public struct ContainerStore: Sendable {
                 }
             }
             // The record may have been written since the listing.
-            if !creatorAlive, record(id) == nil { removeTree(path(id)) }
+            if !creatorAlive, record(id) == nil {
+                ContainerNetworking.release(root: PathText.parent(directory), directory: path(id), containerID: id)
+                removeTree(path(id))
+            }
         }
     }
 
@@ -195,7 +201,9 @@ public struct ContainerStore: Sendable {
             let volumes = PathText.parent(directory) + "/volumes/"
             for v in record.anonymousVolumes where v.count == 64 && v.allSatisfy(\.isHexDigit) { removeTree(volumes + v) }
         }
-        // A container's mounts live in its own mount namespace; its directory is plain files.
+        // A container's mounts live in its own mount namespace; its directory is plain files, but for its
+        // network namespace, which goes with its interfaces, addresses, published ports and names.
+        ContainerNetworking.release(root: PathText.parent(directory), directory: base, containerID: id)
         try? Mounts.detach(BundleFiles(directory: base).rootfs)
         // Move it out of sight first: a monitor still recording the exit then finds no directory to write in,
         // instead of bringing the record back into a half-removed one.

@@ -25,7 +25,7 @@ public enum Launcher {
     /// With `keeping`, a keeper process is its parent instead and it dies with that (see `Keeping`).
     public static func start(
         _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil,
-        tiedToThread: Bool = false, keeping: Keeping? = nil
+        tiedToThread: Bool = false, keeping: Keeping? = nil, beforeStart: (@Sendable (Int32) throws(EstibaError) -> Void)? = nil
     ) throws(EstibaError) -> LaunchedProcess {
         guard !spec.arguments.isEmpty else {
             throw EstibaError.runtime("No command to run: give one, or use an image with CMD or ENTRYPOINT.")
@@ -63,6 +63,18 @@ public enum Launcher {
         config.hostname_file = memory.string(spec.hostnameFile)
         config.resolv_file = memory.string(spec.resolvFile)
         config.host_network = spec.network == .host ? 1 : 0
+        config.netns_fd = -1
+        var namespace: FileDescriptor?
+        // On a bridge network: the namespace kept for the container, or (none kept: a build step) a new one that
+        // `beforeStart` attaches through /proc/PID/ns/net while the child waits.
+        if spec.network == .bridge, let path = spec.networkNamespace {
+            guard let fd = try? FileDescriptor.open(path) else {
+                throw EstibaError.runtime("The container's network namespace is gone; remove the container and run it again.", stage: "network")
+            }
+            namespace = fd
+            config.netns_fd = fd.rawValue
+        }
+        defer { namespace?.close() }
         config.readonly_root = spec.readOnlyRoot ? 1 : 0
         config.uid = spec.user.uid
         config.gid = spec.user.gid
@@ -142,6 +154,13 @@ public enum Launcher {
                     try made.add(pid)
                 }
             } catch {
+                end()
+                cgroups?.remove()
+                throw error
+            }
+        }
+        if let beforeStart {
+            do { try beforeStart(pid) } catch {
                 end()
                 cgroups?.remove()
                 throw error

@@ -15,7 +15,8 @@ public struct SupervisedProcess: Sendable {
 
     /// Starts `spec` (see `Launcher.start`) on a new thread that then waits for it and removes its cgroups.
     public static func start(
-        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, keeping: Keeping? = nil
+        _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, keeping: Keeping? = nil,
+        beforeStart: (@Sendable (Int32) throws(EstibaError) -> Void)? = nil
     ) async throws(EstibaError) -> SupervisedProcess {
         let exit = ExitCell()
         let started: Result<LaunchedProcess, EstibaError> = await withCheckedContinuation { continuation in
@@ -23,7 +24,7 @@ public struct SupervisedProcess: Sendable {
                 let result: Result<LaunchedProcess, EstibaError>
                 do throws(EstibaError) {
                     result = .success(
-                        try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr, tiedToThread: keeping == nil, keeping: keeping))
+                        try Launcher.start(spec, stdin: stdin, stdout: stdout, stderr: stderr, tiedToThread: keeping == nil, keeping: keeping, beforeStart: beforeStart))
                 } catch {
                     result = .failure(error)
                 }

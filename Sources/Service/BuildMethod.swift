@@ -22,8 +22,8 @@ extension EstibaService {
         options.noCache = try p.bool("noCache") ?? false
         options.dryRun = try p.bool("dryRun") ?? false
         if let n = try p.string("network") {
-            guard let mode = NetworkMode(rawValue: n == "default" ? "none" : n) else {
-                throw RPCError(code: RPCErrorCode.invalidParams, message: "Invalid params: network must be \"none\" or \"host\".", data: ["param": "network"])
+            guard let mode = NetworkMode(rawValue: n == "default" ? "bridge" : n) else {
+                throw RPCError(code: RPCErrorCode.invalidParams, message: "Invalid params: network must be \"default\", \"none\" or \"host\".", data: ["param": "network"])
             }
             options.network = mode
         }

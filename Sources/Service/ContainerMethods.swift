@@ -12,7 +12,8 @@ extension EstibaService {
             params: [
                 "image", "command", "entrypoint", "env", "workdir", "user", "name", "hostname", "network", "rm", "readOnly",
                 "runtime", "detach", "interactive", "tty", "volumes", "memory", "pidsLimit", "cpus", "createOnly", "labels",
-                "devices", "securityOpt", "consoleSize", "pull",
+                "devices", "securityOpt", "consoleSize", "pull", "publish", "publishAll", "networkAliases", "extraHosts", "dns",
+                "dnsSearch", "dnsOptions",
             ],
             notifications: ["pull/progress", "container/started", "container/output", "container/exit"]
         ) { service, p throws(RPCError) in
@@ -26,9 +27,16 @@ extension EstibaService {
             o.name = try p.string("name")
             o.hostname = try p.string("hostname")
             if let n = try p.string("network") {
-                guard let mode = NetworkMode(rawValue: n) else { throw RPCErrorCode.invalidParams("\"network\" must be \"none\" or \"host\"", param: "network") }
-                o.network = mode
+                guard !n.isEmpty else { throw RPCErrorCode.invalidParams("\"network\" must be \"bridge\", \"none\", \"host\" or a network's name", param: "network") }
+                o.network = n == "default" ? "bridge" : n
             }
+            o.publish = try p.strings("publish") ?? []
+            o.publishAll = try p.bool("publishAll") ?? false
+            o.networkAliases = try p.strings("networkAliases") ?? []
+            o.extraHosts = try p.strings("extraHosts") ?? []
+            o.dns = try p.strings("dns") ?? []
+            o.dnsSearch = try p.strings("dnsSearch") ?? []
+            o.dnsOptions = try p.strings("dnsOptions") ?? []
             o.remove = try p.bool("rm") ?? false
             o.readOnly = try p.bool("readOnly") ?? false
             if let r = try p.string("runtime") {

@@ -11,7 +11,7 @@ public final class EstibaService: RPCHandler {
 
     /// Every method, in the order `initialize` lists them (`$/cancelRequest` is the transport's).
     static let table = MethodTable([
-        lifecycleMethods, [parseMethod, buildMethod], imageMethods, registryMethods, containerMethods, volumeMethods, sessionMethods,
+        lifecycleMethods, [parseMethod, buildMethod], imageMethods, registryMethods, containerMethods, volumeMethods, networkMethods, sessionMethods,
         documentMethods, languageMethods, buildCommandMethods,
     ])
 

@@ -14,7 +14,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Build up to this stage.") var target: String?
     @Option(name: .long, help: "Set a label on the image (KEY=VALUE).") var label: [String] = []
     @Flag(name: .customLong("no-cache"), help: "Do not use the cache.") var noCache = false
-    @Option(name: .long, help: "Network for RUN steps: none (default) or host.") var network: String?
+    @Option(name: .long, help: "Network for RUN steps: default (the bridge, with outbound NAT), none or host.") var network: String?
     @Flag(name: .customLong("dry-run"), help: "Only tell which steps the cache would serve and why the others would run.")
     var dryRun = false
     @Flag(name: .shortAndLong, help: "Print only the image ID.") var quiet = false
@@ -51,8 +51,8 @@ struct BuildCommand: AsyncParsableCommand {
             options.pull = policy
         }
         if let network {
-            guard let mode = NetworkMode(rawValue: network == "default" ? "none" : network) else {
-                throw fail(EstibaError(.invalidArgument, "Unknown network \(network); use none or host."))
+            guard let mode = NetworkMode(rawValue: network == "default" ? "bridge" : network) else {
+                throw fail(EstibaError(.invalidArgument, "Unknown network \(network); use default, none or host."))
             }
             options.network = mode
         }

@@ -29,7 +29,8 @@ struct PsCommand: AsyncParsableCommand {
             }
             rows.append([
                 noTrunc ? c.id : String(c.id.prefix(12)), c.image, command,
-                DockerFormat.createdSince(Timestamp(seconds: c.created), now: now), status, "", c.name,
+                DockerFormat.createdSince(Timestamp(seconds: c.created), now: now), status,
+                c.state == .running ? c.publishedPorts.map(\.display).joined(separator: ", ") : "", c.name,
             ])
         }
         FileDescriptorOutput.stdout(DockerFormat.table(rows))

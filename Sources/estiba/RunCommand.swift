@@ -7,7 +7,7 @@ import JSONRPC
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a command in a new container.",
-        discussion: "The network is 'none' by default (a private namespace with loopback only); use --network host to share the machine's.")
+        discussion: "Containers are on the default bridge network (estiba0, 10.211.0.0/16, outbound NAT) unless --network says none (loopback only), host (the machine's), or a user network's name (see estiba network).")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .long, help: "Remove the container when it exits.") var rm = false
     @Option(name: .long, help: "Name the container.") var name: String?
@@ -15,7 +15,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: [.customShort("w"), .long], help: "Working directory inside the container.") var workdir: String?
     @Option(name: [.short, .long], help: "user[:group] or uid[:gid].") var user: String?
     @Option(name: [.customShort("h"), .long], help: "Container host name.") var hostname: String?
-    @Option(name: .long, help: "none (default) or host.") var network: String = "none"
+    @Option(name: .long, help: "bridge (default), none, host, or a user network's name.") var network: String = "bridge"
+    @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish a port: [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp], ranges, or CONTAINERPORT (a free host port).") var publish: [String] = []
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every EXPOSEd port on a free host port.") var publishAll = false
+    @Option(name: .customLong("network-alias"), help: "Another name the container is found by on its user network.") var networkAlias: [String] = []
+    @Option(name: .customLong("add-host"), help: "Add NAME:IP to /etc/hosts (IP host-gateway: the bridge's gateway).") var addHost: [String] = []
+    @Option(name: .long, help: "A name server for the container.") var dns: [String] = []
+    @Option(name: .customLong("dns-search"), help: "A DNS search domain for the container.") var dnsSearch: [String] = []
+    @Option(name: .customLong("dns-option"), help: "A resolv.conf option for the container.") var dnsOption: [String] = []
     @Option(name: .long, help: "Replace the image's ENTRYPOINT.") var entrypoint: String?
     @Flag(name: .customLong("read-only"), help: "Mount the container's root read-only.") var readOnly = false
     @Flag(name: [.short, .long], help: "Keep standard input open.") var interactive = false
@@ -41,8 +48,15 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The engine's options from the command line (shared with `create`).
     func makeOptions() throws -> RunOptions {
-        guard let mode = NetworkMode(rawValue: network) else { throw ValidationError("--network must be none or host.") }
         var o = RunOptions(image: image)
+        o.network = network == "default" ? "bridge" : network
+        o.publish = publish
+        o.publishAll = publishAll
+        o.networkAliases = networkAlias
+        o.extraHosts = addHost
+        o.dns = dns
+        o.dnsSearch = dnsSearch
+        o.dnsOptions = dnsOption
         o.volumes = volume
         o.devices = device
         o.securityOptions = securityOpt
@@ -71,7 +85,6 @@ struct RunCommand: AsyncParsableCommand {
         o.user = user
         o.name = name
         o.hostname = hostname
-        o.network = mode
         o.remove = rm
         o.readOnly = readOnly
         o.tty = tty

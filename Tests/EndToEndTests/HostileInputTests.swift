@@ -47,7 +47,7 @@ import Testing
             ("run", ["image": "none", "user": "a:b:c"], "user"),
             ("exec", ["container": "x", "command": ["true"], "user": ":"], "user"),
             ("run", ["image": "none", "tty": .null], "tty"),
-            ("run", ["image": "none", "network": "bridge"], "network"),
+            ("run", ["image": "none", "network": ""], "network"),
             ("run", ["image": "none", "runtime": "crun"], "runtime"),
             ("exec", ["container": "x", "command": []], "command"),
             ("save", ["images": ["none"], "path": "/tmp/never", "format": "zip"], "format"),

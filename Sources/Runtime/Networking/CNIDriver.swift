@@ -1,0 +1,190 @@
+import EstibaJSON
+import System
+
+/// The network driver on the CNI plugins Debian ships (`containernetworking-plugins`, as containerd, nerdctl and
+/// Kubernetes use them): `bridge` (veth pair on the network's bridge, the gateway on the bridge, hairpin) with
+/// `host-local` addresses kept under the store root, then `portmap` for published ports (DNAT from every host
+/// address, 127.0.0.1 included, and hairpin SNAT); the network's own rules (masquerade unless internal, isolation
+/// from other networks) are `NetworkRules`. Plugins are run directly (no libcni): config on stdin, result on stdout.
+public struct CNIDriver: NetworkDriver {
+    /// Where the plugins are looked for.
+    public static let pluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
+    let pluginDirectory: String
+    /// host-local's allocations (its `dataDir`) for the store's user networks.
+    let stateDirectory: String
+    /// The default network's: its bridge (estiba0) is the host's, shared by every store on it, so its addresses are
+    /// allocated host-wide, in /run (cleared at boot, as the bridge and the namespaces are).
+    public static let sharedStateDirectory = "/run/estiba/ipam"
+
+    public init(stateDirectory: String) throws(EstibaError) {
+        guard let dir = Self.pluginDirectories.first(where: { Files.exists($0 + "/bridge") && Files.exists($0 + "/host-local") }) else {
+            throw EstibaError(.failedPrecondition, "The CNI plugins are not installed (bridge, host-local, portmap in /usr/lib/cni); install them with apt-get install containernetworking-plugins, or use --network none or host.")
+        }
+        pluginDirectory = dir
+        self.stateDirectory = stateDirectory
+    }
+
+    static let version = "1.0.0"
+
+    func bridgeConfig(_ n: Network) -> JSONValue {
+        var ipam: JSONObject = [
+            "type": "host-local", "ranges": [[["subnet": .string(n.subnet.description), "gateway": .string(n.gateway.description)]]],
+            "dataDir": .string(n.isDefault ? Self.sharedStateDirectory : stateDirectory),
+        ]
+        if !n.isInternal { ipam.append("routes", [["dst": "0.0.0.0/0"]]) }
+        return [
+            "cniVersion": .string(Self.version), "name": .string("estiba-" + n.name), "type": "bridge", "bridge": .string(n.bridge),
+            "isGateway": true, "ipMasq": false, "hairpinMode": true, "ipam": .object(ipam),
+        ]
+    }
+
+    func portmapConfig(_ n: Network, ports: [PortMapping], previous: JSONValue?) -> JSONValue {
+        let mappings: [JSONValue] = ports.map {
+            ["hostPort": .int(Int64($0.hostPort)), "containerPort": .int(Int64($0.containerPort)), "protocol": .string($0.proto.rawValue), "hostIP": .string($0.hostIP)]
+        }
+        var o: JSONObject = [
+            "cniVersion": .string(Self.version), "name": .string("estiba-" + n.name), "type": "portmap", "snat": true,
+            "capabilities": ["portMappings": true], "runtimeConfig": ["portMappings": .array(mappings)],
+        ]
+        if let previous { o.append("prevResult", previous) }
+        return .object(o)
+    }
+
+    public func attach(_ r: NetworkAttachRequest) throws(EstibaError) -> NetworkAttachment {
+        let bridge = bridgeConfig(r.network)
+        // A new bridge (first use, or after a reboot) gets the network's host rules.
+        if !Files.exists("/sys/class/net/" + r.network.bridge) { NetworkRules.ensure(r.network) }
+        let result = try invoke(bridge, "ADD", r.containerID, r.namespacePath, r.interface)
+        if !r.ports.isEmpty {
+            do { _ = try invoke(portmapConfig(r.network, ports: r.ports, previous: result), "ADD", r.containerID, r.namespacePath, r.interface) } catch {
+                _ = try? invoke(portmapConfig(r.network, ports: r.ports, previous: nil), "DEL", r.containerID, r.namespacePath, r.interface)
+                _ = try? invoke(bridge, "DEL", r.containerID, r.namespacePath, r.interface)
+                throw error
+            }
+        }
+        guard let ip = result["ips"]?.arrayValue?.first, let cidr = ip["address"]?.stringValue, let slash = cidr.firstIndex(of: "/"),
+            let address = IPv4(String(cidr[..<slash])), let prefix = Int(cidr[cidr.index(after: slash)...])
+        else {
+            _ = try? invoke(bridge, "DEL", r.containerID, r.namespacePath, r.interface)
+            throw EstibaError(.internal, "The CNI bridge plugin gave no address for the container.", context: ["network": r.network.name])
+        }
+        let mac = result["interfaces"]?.arrayValue?.first(where: { $0["sandbox"] != nil })?["mac"]?.stringValue ?? ""
+        var a = NetworkAttachment(
+            network: r.network.name, networkID: r.network.id, interface: r.interface, address: address, prefix: prefix,
+            gateway: r.network.gateway, mac: mac)
+        a.ports = r.ports
+        a.driverState = ["bridge": bridge, "result": result]
+        return a
+    }
+
+    public func detach(_ a: NetworkAttachment, containerID: String, namespacePath: String, namespaceGoes: Bool) {
+        guard let bridge = a.driverState["bridge"], case .object = bridge else { return }
+        let netns = Files.exists(namespacePath) ? namespacePath : ""
+        if !a.ports.isEmpty, let name = bridge["name"]?.stringValue {
+            let mappings: [JSONValue] = a.ports.map {
+                ["hostPort": .int(Int64($0.hostPort)), "containerPort": .int(Int64($0.containerPort)), "protocol": .string($0.proto.rawValue), "hostIP": .string($0.hostIP)]
+            }
+            let portmap: JSONValue = [
+                "cniVersion": .string(Self.version), "name": .string(name), "type": "portmap", "snat": true,
+                "capabilities": ["portMappings": true], "runtimeConfig": ["portMappings": .array(mappings)],
+                "prevResult": a.driverState["result"] ?? .null,
+            ]
+            _ = try? invoke(portmap, "DEL", containerID, netns, a.interface)
+        }
+        // With the namespace about to go (its veth end, and so the pair, goes with it) and no rules of its own to
+        // remove, the bridge plugin's DEL comes down to its address plugin's: that one is called directly.
+        if namespaceGoes, a.ports.isEmpty, let ipam = bridge["ipam"], case .object(var o) = ipam {
+            o.append("cniVersion", .string(Self.version))
+            o.append("name", bridge["name"] ?? .null)
+            o.append("ipam", ipam)
+            _ = try? invoke(.object(o), "DEL", containerID, netns, a.interface)
+            return
+        }
+        _ = try? invoke(bridge, "DEL", containerID, netns, a.interface)
+    }
+
+    public func removeNetwork(_ network: Network) {
+        NetworkRules.remove(network)
+        _ = try? Command.run("/usr/sbin/ip", ["ip", "link", "delete", network.bridge, "type", "bridge"])
+    }
+
+    /// Runs one plugin: its JSON result (an error from the plugin is an error here, with its message).
+    func invoke(_ config: JSONValue, _ command: String, _ containerID: String, _ netns: String, _ interface: String) throws(EstibaError) -> JSONValue {
+        let type = config["type"]?.stringValue ?? ""
+        let environment = [
+            "CNI_COMMAND=" + command, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=" + netns, "CNI_IFNAME=" + interface,
+            "CNI_PATH=" + pluginDirectory, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        ]
+        let output = try Command.run(pluginDirectory + "/" + type, [type], input: config.encoded(), environment: environment)
+        let answer = try? JSONValue.parse(output.stdout)
+        guard output.status == 0 else {
+            let why = answer?["msg"]?.stringValue.map { m in m + (answer?["details"]?.stringValue.map { ": " + $0 } ?? "") }
+                ?? String(decoding: output.stdout, as: UTF8.self)
+            throw EstibaError(.unavailable, "The CNI \(type) plugin failed to \(command == "ADD" ? "attach" : "detach") the container: \(why)", context: ["stage": "network"])
+        }
+        return answer ?? .null
+    }
+}
+
+/// The host's rules for a network, made with its bridge (and again after a reboot, when the bridge is new):
+/// masquerade of its subnet's traffic out (one rule per network, as Docker does, rather than the bridge plugin's
+/// chain per container), and the isolation of user networks from each other (Docker's two-stage chains: traffic
+/// from one Estiba bridge out of another is dropped).
+enum NetworkRules {
+    static let stage1 = "ESTIBA-ISOLATION-1", stage2 = "ESTIBA-ISOLATION-2"
+    static let iptables = "/usr/sbin/iptables"
+
+    static func ipt(_ args: [String]) -> Bool { (try? Command.run(iptables, ["iptables", "-w"] + args))?.status == 0 }
+
+    static func rules(_ n: Network) -> [(table: String, chain: String, rule: [String])] {
+        var r: [(String, String, [String])] = [
+            ("filter", stage1, ["-i", n.bridge, "!", "-o", n.bridge, "-j", stage2]),
+            ("filter", stage2, ["-o", n.bridge, "-j", "DROP"]),
+        ]
+        if !n.isInternal {
+            r.append(("nat", "POSTROUTING", ["-s", n.subnet.description, "!", "-o", n.bridge, "-m", "comment", "--comment", "estiba " + n.name, "-j", "MASQUERADE"]))
+        }
+        return r
+    }
+
+    static func ensure(_ n: Network) {
+        for chain in [stage1, stage2] where !ipt(["-n", "-L", chain]) { _ = ipt(["-N", chain]) }
+        if !ipt(["-C", "FORWARD", "-j", stage1]) { _ = ipt(["-I", "FORWARD", "-j", stage1]) }
+        for (table, chain, rule) in rules(n) where !ipt(["-t", table, "-C", chain] + rule) {
+            _ = ipt(["-t", table, "-A", chain] + rule)
+        }
+    }
+
+    static func remove(_ n: Network) {
+        for (table, chain, rule) in rules(n) { while ipt(["-t", table, "-D", chain] + rule) {} }
+    }
+}
+
+/// A helper program run to its end: its exit status and standard output.
+enum Command {
+    struct Output {
+        var status: Int32
+        var stdout: [UInt8]
+    }
+
+    static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String]? = nil) throws(EstibaError) -> Output {
+        // Its stdin is a socket: a program that exits without reading fails our send with EPIPE, never SIGPIPE.
+        let stdin = try SocketPair()
+        let stdout = try Pipe()
+        var spawn = Spawn(executable: executable, arguments: arguments, environment: environment ?? ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        spawn.descriptors = [0: .copy(stdin.second), 1: .copy(stdout.writeEnd), 2: .nullDevice(writable: true)]
+        spawn.closeOtherDescriptors = true
+        let pid: Int32
+        do { pid = try spawn.start() } catch {
+            throw EstibaError(.failedPrecondition, "Cannot run \(executable): \(error.reason). Install it (containernetworking-plugins, iptables, iproute2).", context: ["stage": "network"])
+        }
+        stdin.second.close()
+        stdout.writeEnd.close()
+        if !input.isEmpty { try? stdin.first.send(input) }
+        stdin.first.close()
+        let bytes = (try? stdout.readEnd.readAll(upTo: 1 << 20)) ?? []
+        stdout.readEnd.close()
+        let status = try Processes.wait(for: pid)
+        return Output(status: status.exitCode, stdout: bytes)
+    }
+}
