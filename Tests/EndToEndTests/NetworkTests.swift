@@ -212,6 +212,17 @@ import Testing
         return (links, rules, addresses)
     }
 
+    /// The footprint once it matches `settled` or five seconds have passed: the kernel destroys a network namespace
+    /// (and the veth end inside it) a moment after its last user goes, on a work queue of its own.
+    func footprint(_ cli: CLI, network: String, bridge: String, settlingTo settled: (Int, Int, Int) -> Bool) throws -> (links: Int, rules: Int, addresses: Int) {
+        var now = try footprint(cli, network: network, bridge: bridge)
+        for _ in 0..<100 where !settled(now.links, now.rules, now.addresses) {
+            usleep(50_000)
+            now = try footprint(cli, network: network, bridge: bridge)
+        }
+        return now
+    }
+
     @Test func runRemoveCyclesLeaveNothingBehind() throws {
         guard let cli = try store() else { return }
         defer { remove(cli) }
@@ -221,7 +232,7 @@ import Testing
         #expect(bridge.hasPrefix("estiba-"))
         // One container first: the bridge and the network's own rules exist from then on.
         #expect(try cli.run(["run", "--rm", "--network", "cycles", "busybox", "true"]).status == 0)
-        let before = try footprint(cli, network: "cycles", bridge: bridge)
+        let before = try footprint(cli, network: "cycles", bridge: bridge) { links, _, addresses in links == 0 && addresses == 0 }
         #expect(before.links == 0 && before.addresses == 0, "\(before)")
         for i in 0..<50 {
             // With published ports, and without (then only the address is released: the pair goes with the namespace).
@@ -229,7 +240,7 @@ import Testing
             let r = try cli.run(["run", "--rm", "--network", "cycles"] + ports + ["busybox", "true"])
             #expect(r.status == 0, "cycle \(i): \(r.output)")
         }
-        let after = try footprint(cli, network: "cycles", bridge: bridge)
+        let after = try footprint(cli, network: "cycles", bridge: bridge) { $0 == before.links && $1 == before.rules && $2 == before.addresses }
         #expect(after == before, "before \(before), after \(after)")
 
         // A container whose monitor and process are killed: the next look at the store removes it (--rm), and its
@@ -248,7 +259,7 @@ import Testing
         }
         r = try cli.run(["ps", "-a"])
         #expect(!r.output.contains("doomed"), "\(r.output)")
-        let settled = try footprint(cli, network: "cycles", bridge: bridge)
+        let settled = try footprint(cli, network: "cycles", bridge: bridge) { $0 == before.links && $1 == before.rules && $2 == before.addresses }
         #expect(settled == before, "before \(before), after recovery \(settled)")
     }
 }
