@@ -182,19 +182,19 @@ extension BuildRun {
         setup.entrypoint = []
         setup.command = arguments
         setup.network = network
-        setup.cgroupID = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
+        let stepGroup = Cgroups.stepGroup(root: builder.root, workspace: ws.directory)
+        setup.cgroupID = stepGroup
         // On the default bridge network, as with Docker: the step's new namespace is attached while it waits to
-        // start, and taken off when the step ends (a killed build's, with its abandoned scratch space).
-        let stepID = setup.id
-        let root = builder.root
+        // start, by its cgroup's ID, and taken off when the step ends (a killed build's, with its abandoned
+        // cgroup: `Cgroups.removeAbandonedSteps`).
         let directory = ws.directory
         var attach: (@Sendable (Int32) throws(EstibaError) -> Void)?
         if network == .bridge {
             attach = { @Sendable (pid: Int32) throws(EstibaError) in
-                try ContainerNetworking.attach(root: root, directory: directory, containerID: stepID, pid: pid, request: NetworkRequest(network: Network.defaultNetwork))
+                try ContainerNetworking.attach(directory: directory, containerID: stepGroup, name: nil, pid: pid, request: NetworkRequest(network: Network.defaultNetwork))
             }
         }
-        defer { if network == .bridge { ContainerNetworking.release(root: root, directory: directory, containerID: stepID) } }
+        defer { if network == .bridge { ContainerNetworking.release(containerID: stepGroup) } }
         let spec: ContainerSpec
         // No OCI config.json: the step's bundle is run by the launcher only, and goes when the step ends.
         do { spec = try setup.prepare(root: ws.snapshot, mountPoint: ws.mountPoint, bundle: ws.directory, runtimeConfig: false) } catch {

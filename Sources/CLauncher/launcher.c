@@ -23,7 +23,6 @@
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -372,7 +371,7 @@ static void close_other_descriptors(const int *keep, int n) {
    and it holds no descriptor of the engine's but those it hands on. */
 static void seal_process(const struct estiba_launch *c) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int keep[] = {c->stdin_fd, c->stdout_fd, c->stderr_fd, c->console_socket, c->error_fd, c->sync_fd, c->entry_fd, c->netns_fd};
+    int keep[] = {c->stdin_fd, c->stdout_fd, c->stderr_fd, c->console_socket, c->error_fd, c->sync_fd, c->entry_fd};
     close_other_descriptors(keep, (int)(sizeof keep / sizeof keep[0]));
 }
 
@@ -419,39 +418,12 @@ static int loopback_up(void) {
     return rc;
 }
 
-struct netns_request {
-    const char *path;
-    int result;
-};
-
-/* On a thread of its own: a new network namespace for this thread only, loopback up, bound on the path. */
-static void *make_netns(void *arg) {
-    struct netns_request *r = arg;
-    r->result = 0;
-    if (unshare(CLONE_NEWNET) != 0 || loopback_up() != 0 || mount("/proc/thread-self/ns/net", r->path, NULL, MS_BIND, NULL) != 0)
-        r->result = -errno;
-    return NULL;
-}
-
-int estiba_netns_create(const char *path) {
-    struct netns_request r = {path, 0};
-    pthread_t thread;
-    int rc = pthread_create(&thread, NULL, make_netns, &r);
-    if (rc != 0) return -rc;
-    pthread_join(thread, NULL);
-    return r.result;
-}
-
 static int child_main(void *arg) {
     const struct estiba_launch *c = arg;
     const char *root = c->merged;
     watch_parent(c, 0);
     seal_process(c);
     wait_for_parent(c);
-    if (c->netns_fd >= 0 && !c->host_network) {
-        if (setns(c->netns_fd, CLONE_NEWNET) != 0) fail(c, "join the network namespace");
-        close(c->netns_fd);
-    }
     if (!c->host_network && loopback_up() != 0) fail(c, "bring the loopback device up");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(c, "make mounts private");
     if (mount("overlay", root, "overlay", 0, c->overlay_options) != 0) fail(c, "mount the overlay root");
@@ -495,7 +467,7 @@ pid_t estiba_launch(const struct estiba_launch *config) {
     char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return -errno;
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-    if (!config->host_network && config->netns_fd < 0) flags |= CLONE_NEWNET;
+    if (!config->host_network) flags |= CLONE_NEWNET;
     pid_t pid = clone(child_main, stack + STACK_SIZE, flags, (void *)config);
     int saved = errno;
     /* The child runs on its own copy of the address space (no CLONE_VM), so the stack can go. */
@@ -549,7 +521,7 @@ static void keep(const struct estiba_launch *config, const struct estiba_keeper 
         if (c.stdout_fd < 0) c.stdout_fd = 1;
         if (c.stderr_fd < 0) c.stderr_fd = 2;
     }
-    int held[] = {c.stdin_fd, c.stdout_fd, c.stderr_fd, c.console_socket, c.error_fd, c.sync_fd, c.entry_fd, c.netns_fd, k->status_fd};
+    int held[] = {c.stdin_fd, c.stdout_fd, c.stderr_fd, c.console_socket, c.error_fd, c.sync_fd, c.entry_fd, k->status_fd};
     close_other_descriptors(held, (int)(sizeof held / sizeof held[0]));
     c.sync_peer_fd = -1; /* the caller's end, closed just now: only the caller holds it */
     c.parent_pid = (pid_t)syscall(SYS_getpid);
@@ -560,7 +532,6 @@ static void keep(const struct estiba_launch *config, const struct estiba_keeper 
     if (c.sync_fd >= 0) close(c.sync_fd);
     if (c.console_socket >= 0) close(c.console_socket);
     close(c.entry_fd);
-    if (c.netns_fd >= 0) close(c.netns_fd);
     if (c.stdin_fd > 2) close(c.stdin_fd);
     if (c.stdout_fd > 2 && c.stdout_fd != c.stdin_fd) close(c.stdout_fd);
     if (c.stderr_fd > 2 && c.stderr_fd != c.stdin_fd && c.stderr_fd != c.stdout_fd) close(c.stderr_fd);

@@ -39,6 +39,7 @@ extension Engine {
         setup.terminalSize = o.terminalSize
         let network = try networkChoice(o, exposed: image.config.config.exposedPorts)
         setup.network = network.mode
+        setup.networkGateway = network.request?.network.gateway
         setup.extraHosts = o.extraHosts
         setup.dnsServers = o.dns
         setup.dnsSearch = o.dnsSearch
@@ -72,7 +73,9 @@ extension Engine {
         record.labels = setup.image.labels.merging(o.labels) { _, new in new }
         record.anonymousVolumes = volumes.anonymous
         record.networkMode = network.request?.network.name ?? o.network
+        // Attached at each start (see `ContainerNetworking`), as the record says.
         record.portBindings = network.request?.ports ?? []
+        record.networkAliases = network.request?.aliases ?? []
         if !o.createOnly && !o.detach {
             // Run in the foreground: this process supervises it from now on (see `ContainerRecovery`).
             record.monitorPid = Processes.currentID
@@ -83,19 +86,10 @@ extension Engine {
         do { root = try containers.create(record) } catch { throw error.adding(["container": name]) }
         let bundle = BundleFiles(directory: containers.path(id))
         do {
-            if let request = network.request {
-                let made = try ContainerNetworking.setUp(
-                    root: configuration.root, directory: bundle.directory, containerID: id, name: name, request: request)
-                setup.networkNamespace = ContainerNetworking.namespacePath(bundle.directory)
-                setup.attachments = [made.attachment]
-                setup.peerHosts = made.peers
-                record.publishedPorts = made.attachment.ports
-            }
             let spec = try setup.prepare(root: root, mountPoint: bundle.rootfs, bundle: bundle.directory)
             return CreatedContainer(record: record, spec: spec, store: containers)
         } catch {
             containers.remove(id)
-            if error.stage == "network" || error.code == .conflict || error.code == .failedPrecondition { throw error.adding(["container": name]) }
             if error.stage == "user" {
                 throw error.recoded(.invalidArgument).adding(["user": setup.effectiveUser, "image": o.image])
             }

@@ -16,7 +16,7 @@ public struct ContainerDetails: Sendable {
     public var workDirectory: String
     public var mergedDirectory: String
     public var mounts: [ContainerMount]
-    /// Its interfaces on its networks, and its network namespace (Docker's `SandboxKey`; nil: none kept).
+    /// Its interfaces on its networks while it runs, and its network namespace then (Docker's `SandboxKey`).
     public var networks: [NetworkAttachment] = []
     public var sandboxKey: String?
 }
@@ -48,9 +48,8 @@ extension Engine {
             container: c, hostnamePath: bundle.hostname, hostsPath: bundle.hosts, resolvConfPath: bundle.resolvConf,
             lowerDirectories: c.lowerDirectories, upperDirectory: snapshot.upper, workDirectory: snapshot.work,
             mergedDirectory: bundle.rootfs, mounts: Self.mounts(bundle: bundle.config, container: base, volumes: layout.volumes))
-        details.networks = ContainerNetworking.attachments(base)
-        let netns = ContainerNetworking.namespacePath(base)
-        details.sandboxKey = Files.exists(netns) ? netns : nil
+        details.networks = ContainerNetworking.attachments(of: c.id)
+        details.sandboxKey = ContainerNetworking.namespacePath(of: c.id)
         return details
     }
 

@@ -20,6 +20,8 @@ enum ContainerRecovery {
         store.removeAbandonedDirectories()
         for record in store.all() { _ = settle(record, in: store) }
         Cgroups.removeAbandonedSteps(root: root)
+        // Attachments of containers whose store was deleted without `rm` (their addresses are host-wide).
+        ContainerNetworking.releaseAbandoned()
     }
 
     /// The record as things stand, after settling it: nil when it was removed (`--rm`). `ended` is a supervisor
@@ -32,12 +34,14 @@ enum ContainerRecovery {
             // is already in its new ones, and is left alone).
             let groups = Cgroups.existing(id: r.id)
             if !groups.directories.isEmpty, !groups.hasProcesses { groups.remove() }
+            ContainerNetworking.release(containerID: r.id)
             return r
         case .created:
             // A foreground run whose client died before the container started.
             guard let supervisor = r.monitorPid, !Processes.exists(supervisor) else { return r }
-            // It may have died while starting: in its cgroups already.
+            // It may have died while starting: in its cgroups already, perhaps attached to its network.
             end(r.id)
+            ContainerNetworking.release(containerID: r.id)
             if r.autoRemove {
                 store.remove(r.id)
                 return nil

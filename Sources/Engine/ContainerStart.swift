@@ -47,19 +47,29 @@ extension Engine {
         }
         let store = c.store
         let announced = record
+        let id = record.id
         let keeping = Keeping(exitFile: store.exitFile(record.id), settleCommand: try? settleCommand(record.id)) { pid, keeper in
             var r = announced
             r.pid = pid
             r.monitorPid = keeper
+            r.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
             try? store.save(r)
         }
         let process: SupervisedProcess
-        do { process = try await SupervisedProcess.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr, keeping: keeping) } catch {
+        do {
+            // On a bridge network: attached while it waits to start; released wherever its end is recorded.
+            let attach = try ContainerNetworking.attacher(root: configuration.root, directory: c.directory, record: record)
+            process = try await SupervisedProcess.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr, keeping: keeping, beforeStart: attach)
+        } catch {
             c.store.remove(record.id)
+            if error.stage == "network" || error.code == .conflict || error.code == .failedPrecondition || error.code == .notFound {
+                throw error.adding(["container": record.name])
+            }
             throw error.recoded(.launchFailed).adding(["container": record.name, "image": record.image, "stage": error.stage ?? ""])
         }
         record.pid = process.pid
         record.monitorPid = process.process.keeper?.pid
+        record.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
         return ForegroundProcess(started: .estiba(process), record: record, store: c.store)
     }
 

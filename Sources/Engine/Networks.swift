@@ -39,12 +39,15 @@ extension Engine {
     /// `network rm`: a network a container is on is refused (remove or disconnect the container first).
     public func removeNetworks(_ specs: [String]) throws(EstibaError) -> [String] {
         let store = try networkStore()
-        let driver = try ContainerNetworking.driver(root: configuration.root)
+        let driver = try ContainerNetworking.driver()
+        let records = try containerStore().all()
         var removed: [String] = []
         for spec in specs {
             let info = try network(spec)
-            if let user = info.containers.first {
-                throw EstibaError(.conflict, "Network \(info.network.name) is in use by container \(user.name); remove the container or disconnect it first.", context: ["network": spec])
+            // Attached now, or to be at its next start.
+            let user = info.containers.first?.name ?? records.first { $0.networkMode == info.network.name }?.name
+            if let user {
+                throw EstibaError(.conflict, "Network \(info.network.name) is in use by container \(user); remove the container or disconnect it first.", context: ["network": spec])
             }
             try store.remove(info.network, driver: driver)
             removed.append(spec)
@@ -52,9 +55,10 @@ extension Engine {
         return removed
     }
 
-    /// `network prune`: removes the user networks no container is on; returns their names.
+    /// `network prune`: removes the user networks no container is on or was created on; returns their names.
     public func pruneNetworks() throws(EstibaError) -> [String] {
-        let unused = try networks().filter { !$0.network.isDefault && $0.containers.isEmpty }.map(\.network.name)
+        let modes = Set(try containerStore().all().map(\.networkMode))
+        let unused = try networks().filter { !$0.network.isDefault && $0.containers.isEmpty && !modes.contains($0.network.name) }.map(\.network.name)
         return unused.isEmpty ? [] : try removeNetworks(unused)
     }
 
@@ -66,21 +70,19 @@ extension Engine {
             throw EstibaError(.invalidArgument, "--alias needs a user network (the default bridge has no name resolution).", context: ["network": spec])
         }
         _ = try ContainerNetworking.connect(
-            root: configuration.root, directory: try containerStore().path(r.id), containerID: r.id, name: r.name,
-            request: NetworkRequest(network: n, aliases: aliases))
+            directory: try containerStore().path(r.id), containerID: r.id, name: r.name, request: NetworkRequest(network: n, aliases: aliases))
     }
 
     /// `network disconnect`.
     public func disconnect(network spec: String, container: String) throws(EstibaError) {
         let n = try networkStore().find(spec)
         let r = try record(container)
-        try ContainerNetworking.disconnect(
-            root: configuration.root, directory: try containerStore().path(r.id), containerID: r.id, name: r.name, network: n.name)
+        try ContainerNetworking.disconnect(directory: try containerStore().path(r.id), containerID: r.id, name: r.name, network: n.name)
     }
 
-    /// The container's interfaces on its networks (none with `--network none` or `host`).
+    /// The container's interfaces on its networks while it runs (none with `--network none` or `host`).
     public func containerNetworks(_ id: String) throws(EstibaError) -> [NetworkAttachment] {
-        ContainerNetworking.attachments(try containerStore().path(id))
+        ContainerNetworking.attachments(of: id)
     }
 
     /// `port`: the ports the container publishes.
@@ -92,7 +94,7 @@ extension Engine {
     private func allEndpoints() throws(EstibaError) -> [NetworkInfo.Endpoint] {
         let store = try containerStore()
         return store.all().flatMap { r in
-            ContainerNetworking.attachments(store.path(r.id)).map { NetworkInfo.Endpoint(containerID: r.id, name: r.name, attachment: $0) }
+            ContainerNetworking.attachments(of: r.id).map { NetworkInfo.Endpoint(containerID: r.id, name: r.name, attachment: $0) }
         }
     }
 }

@@ -6,11 +6,8 @@ public enum Bundle {
     public static func config(_ spec: ContainerSpec) -> JSONValue {
         let caps = JSONValue(spec.policy.capabilityNames)
         var namespaces: [JSONValue] = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
-        switch spec.network {
-        case .none: namespaces.append(["type": "network"])
-        case .bridge: namespaces.append(["type": "network", "path": .string(spec.networkNamespace ?? "")])
-        case .host: break
-        }
+        // A bridge network is attached at each start by whoever starts the bundle (see `ContainerNetworking`).
+        if spec.network != .host { namespaces.append(["type": "network"]) }
         var mounts: [JSONValue] = [
             ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
             ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
@@ -103,12 +100,7 @@ extension Bundle {
         }
         spec.user = (uid, gid, (user?["additionalGids"]?.arrayValue ?? []).compactMap { $0.intValue.flatMap { UInt32(exactly: $0) } })
         let namespaces = config["linux"]?["namespaces"]?.arrayValue ?? []
-        if let net = namespaces.first(where: { $0["type"] == "network" }) {
-            spec.networkNamespace = net["path"]?.stringValue
-            spec.network = spec.networkNamespace == nil ? .none : .bridge
-        } else {
-            spec.network = .host
-        }
+        spec.network = namespaces.contains { $0["type"] == "network" } ? .none : .host
         spec.readOnlyRoot = config["root"]?["readonly"]?.boolValue ?? false
         spec.noNewPrivileges = process["noNewPrivileges"]?.boolValue ?? false
         if let filter = config["linux"]?["seccomp"] {

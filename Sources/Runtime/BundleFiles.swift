@@ -20,8 +20,9 @@ public struct BundleFiles: Sendable {
     /// cost every container and RUN step milliseconds: after a crash, a created container that lost them says so
     /// when started.
     public func write(_ spec: ContainerSpec, runtimeConfig: Bool = true) throws(EstibaError) {
-        // On a bridge network the container's own address names it (the first entry); else 127.0.1.1 does.
-        let own = spec.hostsEntries.isEmpty || spec.network != .bridge ? ["127.0.1.1\t\(spec.hostname)"] : []
+        // On a bridge network the container's own address names it (added at each start, when it is attached);
+        // else 127.0.1.1 does.
+        let own = spec.network != .bridge ? ["127.0.1.1\t\(spec.hostname)"] : []
         let hostsText = (["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"] + own + spec.hostsEntries).map { $0 + "\n" }.joined()
         var files: [(String, [UInt8])] = [
             (hosts, Array(hostsText.utf8)),

@@ -199,9 +199,8 @@ public struct Cgroups: Sendable {
             let groups = existing(id: id)
             groups.killProcesses()
             groups.remove()
-            // Its network namespace and address on the default bridge, if it had them.
-            let scratch = StoreLayout(root: root).tmp + "/" + String(id.dropFirst(prefix.count))
-            ContainerNetworking.release(root: root, directory: scratch, containerID: nil)
+            // Its interface, address and rules on the default bridge, if it had them (attached by its cgroup ID).
+            ContainerNetworking.release(containerID: id)
         }
     }
 

@@ -32,6 +32,8 @@ public struct ContainerRecord: Sendable, Equatable {
     public var networkMode = "none"
     public var portBindings: [PortMapping] = []
     public var publishedPorts: [PortMapping] = []
+    /// `--network-alias`: more names it is found by on a user network.
+    public var networkAliases: [String] = []
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
         self.id = id
@@ -59,6 +61,7 @@ public struct ContainerRecord: Sendable, Equatable {
         if !anonymousVolumes.isEmpty { o.append("anonymousVolumes", JSONValue(anonymousVolumes)) }
         o.append("networkMode", .string(networkMode))
         if !portBindings.isEmpty { o.append("portBindings", .array(portBindings.map(\.json))) }
+        if !networkAliases.isEmpty { o.append("networkAliases", JSONValue(networkAliases)) }
         if !publishedPorts.isEmpty { o.append("publishedPorts", .array(publishedPorts.map(\.json))) }
         if !labels.isEmpty { o.append("labels", .object(JSONObject(labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))) }
         return .object(o)
@@ -87,6 +90,7 @@ public struct ContainerRecord: Sendable, Equatable {
         anonymousVolumes = v["anonymousVolumes"]?.arrayValue?.compactMap(\.stringValue) ?? []
         networkMode = v["networkMode"]?.stringValue ?? "none"
         portBindings = (v["portBindings"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
+        networkAliases = v["networkAliases"]?.arrayValue?.compactMap(\.stringValue) ?? []
         publishedPorts = (v["publishedPorts"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
     }
 }

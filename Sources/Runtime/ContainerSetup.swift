@@ -30,11 +30,10 @@ public struct ContainerSetup: Sendable {
     /// Volumes and bind mounts, resolved to host paths.
     public var volumes: [VolumeMount] = []
     public var network: NetworkMode = .none
-    /// With `.bridge`: the namespace the container joins, and its attachments there (see `ContainerNetworking`).
-    public var networkNamespace: String?
-    public var attachments: [NetworkAttachment] = []
-    /// Hosts lines of the container's network peers, and `--add-host` entries (`NAME:IP`).
-    public var peerHosts: [String] = []
+    /// With `.bridge`: the network's gateway (`--add-host NAME:host-gateway`); the container's address and its
+    /// peers' are added to its hosts file when it is attached, at each start (see `ContainerNetworking`).
+    public var networkGateway: IPv4?
+    /// `--add-host` entries (`NAME:IP`).
     public var extraHosts: [String] = []
     /// `--dns`, `--dns-search`, `--dns-option` (containers on a bridge network).
     public var dnsServers: [String] = []
@@ -94,7 +93,6 @@ public struct ContainerSetup: Sendable {
         spec.terminal = tty
         spec.terminalSize = tty ? terminalSize : nil
         spec.network = network
-        spec.networkNamespace = network == .bridge ? networkNamespace : nil
         spec.hostsEntries = hostsEntries()
         if network == .bridge || !dnsServers.isEmpty || !dnsSearch.isEmpty || !dnsOptions.isEmpty {
             spec.resolvText = ResolvConf.forBridge(host: ResolvConf.hostFile(), servers: dnsServers, search: dnsSearch, options: dnsOptions)
@@ -122,18 +120,13 @@ public struct ContainerSetup: Sendable {
         return spec
     }
 
-    /// The container's own address with its hostname (bridge), its peers, and the `--add-host` entries.
+    /// The `--add-host` entries.
     func hostsEntries() -> [String] {
         var lines: [String] = []
-        if network == .bridge, let first = attachments.first {
-            let names = [effectiveHostname] + first.aliases.filter { $0 != effectiveHostname }
-            lines.append("\(first.address)\t" + names.joined(separator: " "))
-        }
-        lines += peerHosts
         for entry in extraHosts {
             guard let colon = entry.firstIndex(of: ":") else { continue }
             var ip = String(entry[entry.index(after: colon)...])
-            if ip == "host-gateway" { ip = attachments.first?.gateway.description ?? "127.0.0.1" }
+            if ip == "host-gateway" { ip = networkGateway?.description ?? "127.0.0.1" }
             lines.append(ip + "\t" + String(entry[..<colon]))
         }
         return lines

@@ -10,10 +10,8 @@ public struct ContainerSpec: Sendable {
     public var hostname: String
     public var user: (uid: UInt32, gid: UInt32, groups: [UInt32]) = (0, 0, [])
     public var network: NetworkMode = .none
-    /// With `.bridge`: the namespace file the container joins (see `ContainerNetworking`).
-    public var networkNamespace: String?
-    /// Lines added to the hosts file (the container's address, its network's peers, `--add-host`), and the
-    /// resolv.conf to write instead of the host's; both only for `BundleFiles.write`.
+    /// Lines added to the hosts file (`--add-host`), and the resolv.conf to write instead of the host's; both only
+    /// for `BundleFiles.write`.
     public var hostsEntries: [String] = []
     public var resolvText: String?
     public var readOnlyRoot = false
@@ -69,8 +67,9 @@ public struct VolumeMount: Sendable, Equatable {
 }
 
 /// The container's network: `bridge` (the default for containers and RUN steps, as with Docker) is a namespace of
-/// its own with an interface on a bridge network (made before the start by `ContainerNetworking`, and joined);
-/// `none` a private namespace with only its loopback device; `host` shares the machine's network.
+/// its own, from the launcher's clone, that `ContainerNetworking` attaches to a bridge network before the command
+/// runs (the launcher's `beforeStart`); `none` a private namespace with only its loopback device; `host` shares
+/// the machine's network. The launcher treats `bridge` as `none`: attaching is its caller's part.
 public enum NetworkMode: String, Sendable {
     case none, host, bridge
 }

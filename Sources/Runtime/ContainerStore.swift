@@ -101,6 +101,8 @@ public struct ContainerStore: Sendable {
     /// (nil: removed).
     @discardableResult
     public func recordExit(_ record: ContainerRecord, code: Int32) -> ContainerRecord? {
+        // Its network goes with its end (attached again at its next start).
+        ContainerNetworking.release(containerID: record.id)
         if record.autoRemove {
             remove(record.id)
             return nil
@@ -110,6 +112,7 @@ public struct ContainerStore: Sendable {
         r.exitCode = code
         r.pid = nil
         r.monitorPid = nil
+        r.publishedPorts = []
         r.finishedAt = Clocks.wallSeconds
         try? save(r)
         // Recorded: a later start's keeper or monitor must not find this code.
@@ -125,7 +128,7 @@ public struct ContainerStore: Sendable {
         for entry in entries where entry.hasPrefix(".removing-") {
             let pid = entry.split(separator: "-").last.flatMap { Int32($0) }
             if let pid, !Processes.exists(pid) {
-                ContainerNetworking.release(root: PathText.parent(directory), directory: directory + "/" + entry, containerID: String(entry.dropFirst(".removing-".count).prefix(64)))
+                ContainerNetworking.release(containerID: String(entry.dropFirst(".removing-".count).prefix(64)))
                 removeTree(directory + "/" + entry)
             }
         }
@@ -151,7 +154,7 @@ public struct ContainerStore: Sendable {
             }
             // The record may have been written since the listing.
             if !creatorAlive, record(id) == nil {
-                ContainerNetworking.release(root: PathText.parent(directory), directory: path(id), containerID: id)
+                ContainerNetworking.release(containerID: id)
                 removeTree(path(id))
             }
         }
@@ -201,9 +204,9 @@ public struct ContainerStore: Sendable {
             let volumes = PathText.parent(directory) + "/volumes/"
             for v in record.anonymousVolumes where v.count == 64 && v.allSatisfy(\.isHexDigit) { removeTree(volumes + v) }
         }
-        // A container's mounts live in its own mount namespace; its directory is plain files, but for its
-        // network namespace, which goes with its interfaces, addresses, published ports and names.
-        ContainerNetworking.release(root: PathText.parent(directory), directory: base, containerID: id)
+        // A container's mounts live in its own mount namespace; its directory is plain files. Its network (if
+        // it still runs, or its end was not recorded) goes first: interfaces, addresses, published ports, names.
+        ContainerNetworking.release(containerID: id)
         try? Mounts.detach(BundleFiles(directory: base).rootfs)
         // Move it out of sight first: a monitor still recording the exit then finds no directory to write in,
         // instead of bringing the record back into a half-removed one.

@@ -23,6 +23,8 @@ public enum Launcher {
     /// behind); with `tiedToThread` it keeps dying with that thread for good (SIGKILL, which ends the whole
     /// container): the caller must then call from a thread that lives as long as the container (see `supervise`).
     /// With `keeping`, a keeper process is its parent instead and it dies with that (see `Keeping`).
+    /// `beforeStart` runs with the child's pid once it is in its cgroups, before its command may run (a bridge
+    /// network is attached to its new namespace there, see `ContainerNetworking`); if it throws, the child goes.
     public static func start(
         _ spec: ContainerSpec, stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, execInto: Int32? = nil,
         tiedToThread: Bool = false, keeping: Keeping? = nil, beforeStart: (@Sendable (Int32) throws(EstibaError) -> Void)? = nil
@@ -63,18 +65,6 @@ public enum Launcher {
         config.hostname_file = memory.string(spec.hostnameFile)
         config.resolv_file = memory.string(spec.resolvFile)
         config.host_network = spec.network == .host ? 1 : 0
-        config.netns_fd = -1
-        var namespace: FileDescriptor?
-        // On a bridge network: the namespace kept for the container, or (none kept: a build step) a new one that
-        // `beforeStart` attaches through /proc/PID/ns/net while the child waits.
-        if spec.network == .bridge, let path = spec.networkNamespace {
-            guard let fd = try? FileDescriptor.open(path) else {
-                throw EstibaError.runtime("The container's network namespace is gone; remove the container and run it again.", stage: "network")
-            }
-            namespace = fd
-            config.netns_fd = fd.rawValue
-        }
-        defer { namespace?.close() }
         config.readonly_root = spec.readOnlyRoot ? 1 : 0
         config.uid = spec.user.uid
         config.gid = spec.user.gid

@@ -35,13 +35,15 @@ public enum Monitor {
         }
         let process: LaunchedProcess
         do {
+            // On a bridge network: attached while it waits to start, released by `recordExit` or `remove`.
+            let attach = try ContainerNetworking.attacher(root: PathText.parent(store.directory), directory: base, record: record)
             // Without a log (it cannot be opened) the output goes where the monitor's goes: nowhere.
             let log = try? FileDescriptor.open(base + "/container.log", [.writeOnly, .create, .append], permissions: 0o640)
             let input = try? FileDescriptor.open("/dev/null")
             // Tied to this thread, which waits for it below: the container never outlives its monitor.
             let output = log?.rawValue ?? -1
             process = try withExtendedLifetime((log, input)) { () throws(EstibaError) in
-                try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output, tiedToThread: true)
+                try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output, tiedToThread: true, beforeStart: attach)
             }
         } catch {
             report(error.message)
@@ -52,6 +54,7 @@ public enum Monitor {
         record.pid = process.pid
         record.monitorPid = Processes.currentID
         record.startedAt = Clocks.wallSeconds
+        record.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
         try? store.save(record)
         report("ok")
         let status = try? Processes.wait(for: process.pid)

@@ -17,8 +17,7 @@ func expectNoProcessMountOrCgroup(
         SupervisionTests.processes(matching: store.root).isEmpty && (marker.isEmpty || SupervisionTests.processes(matching: marker).isEmpty)
     }
     let processes = SupervisionTests.processes(matching: store.root) + (marker.isEmpty ? [] : SupervisionTests.processes(matching: marker))
-    // A container that still exists keeps its network namespace mounted (containers/<id>/netns) until removed.
-    let mounts = SupervisionTests.storeMounts(store.cli).filter { m in !containers.contains { m.contains("/containers/" + $0 + "/netns ") } }
+    let mounts = SupervisionTests.storeMounts(store.cli)
     let groups = containers.flatMap { SupervisionTests.cgroups(of: $0) }
         + SupervisionTests.stepGroups().filter { g in scratch.contains { g.hasSuffix("-" + $0) } }
     #expect(processes.isEmpty, "\(what): processes \(processes)", sourceLocation: sourceLocation)

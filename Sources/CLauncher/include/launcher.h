@@ -36,8 +36,7 @@ struct estiba_launch {
     const char *hosts_file;        /* bind-mounted read-only over /etc/hosts, or NULL */
     const char *hostname_file;     /* over /etc/hostname, or NULL */
     const char *resolv_file;       /* over /etc/resolv.conf, or NULL */
-    int host_network;              /* 1: share the host's network namespace; 0: a new empty one (or netns_fd's) */
-    int netns_fd;                  /* >= 0 (and host_network 0): join this network namespace instead of a new one */
+    int host_network;              /* 1: share the host's network namespace; 0: a new one, loopback up */
     int readonly_root;
     uid_t uid;
     gid_t gid;
@@ -112,9 +111,9 @@ int estiba_attach_device_filter(int cgroup_fd, const struct estiba_device_rule *
    image. Returns a CLOEXEC descriptor, or -errno. */
 int estiba_entry_memfd(const unsigned char *image, size_t length);
 
-/* Creates a new network namespace with its loopback device up and bind-mounts it on `path` (an existing empty
-   file), where it stays until unmounted. Returns 0, or -errno. */
-int estiba_netns_create(const char *path);
+/* Deletes the network interface `name` of the caller's network namespace (a veth's peer goes with it): 0, also
+   when there is none, or -errno. */
+int estiba_link_delete(const char *name);
 
 /* Binds a TCP (udp 0) or UDP socket to address:port (NULL or "": every address; port 0: any free one) and
    closes it: the port that was free, ESTIBA_PORT_TAKEN when it is in use, or -errno. */

@@ -1,35 +1,39 @@
+import CLauncher
 import EstibaJSON
 import System
 
 /// The network driver on the CNI plugins Debian ships (`containernetworking-plugins`, as containerd, nerdctl and
 /// Kubernetes use them): `bridge` (veth pair on the network's bridge, the gateway on the bridge, hairpin) with
-/// `host-local` addresses kept under the store root, then `portmap` for published ports (DNAT from every host
-/// address, 127.0.0.1 included, and hairpin SNAT); the network's own rules (masquerade unless internal, isolation
-/// from other networks) are `NetworkRules`. Plugins are run directly (no libcni): config on stdin, result on stdout.
+/// `host-local` addresses, then `portmap` for published ports (DNAT from every host address, 127.0.0.1 included,
+/// and hairpin SNAT); the network's own rules (masquerade unless internal, isolation from other networks) are
+/// `NetworkRules`. Plugins are run directly (no libcni): config on stdin, result on stdout. Addresses are kept in
+/// /run (cleared at boot, as the bridges and rules are): the default network's bridge (estiba0) is shared by every
+/// store on the host, so its addresses are allocated host-wide; a user network's in a directory of its own.
 public struct CNIDriver: NetworkDriver {
     /// Where the plugins are looked for.
     public static let pluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
     let pluginDirectory: String
-    /// host-local's allocations (its `dataDir`) for the store's user networks.
-    let stateDirectory: String
-    /// The default network's: its bridge (estiba0) is the host's, shared by every store on it, so its addresses are
-    /// allocated host-wide, in /run (cleared at boot, as the bridge and the namespaces are).
+    /// host-local's allocations (its `dataDir`): the default network's here, a user network's below, by its ID.
     public static let sharedStateDirectory = "/run/estiba/ipam"
 
-    public init(stateDirectory: String) throws(EstibaError) {
+    public init() throws(EstibaError) {
         guard let dir = Self.pluginDirectories.first(where: { Files.exists($0 + "/bridge") && Files.exists($0 + "/host-local") }) else {
             throw EstibaError(.failedPrecondition, "The CNI plugins are not installed (bridge, host-local, portmap in /usr/lib/cni); install them with apt-get install containernetworking-plugins, or use --network none or host.")
         }
         pluginDirectory = dir
-        self.stateDirectory = stateDirectory
     }
 
     static let version = "1.0.0"
 
+    /// host-local's `dataDir` for network `n`.
+    public static func addressDirectory(_ n: Network) -> String {
+        n.isDefault ? sharedStateDirectory : sharedStateDirectory + "/" + n.id
+    }
+
     func bridgeConfig(_ n: Network) -> JSONValue {
         var ipam: JSONObject = [
             "type": "host-local", "ranges": [[["subnet": .string(n.subnet.description), "gateway": .string(n.gateway.description)]]],
-            "dataDir": .string(n.isDefault ? Self.sharedStateDirectory : stateDirectory),
+            "dataDir": .string(Self.addressDirectory(n)),
         ]
         if !n.isInternal { ipam.append("routes", [["dst": "0.0.0.0/0"]]) }
         return [
@@ -38,16 +42,25 @@ public struct CNIDriver: NetworkDriver {
         ]
     }
 
-    func portmapConfig(_ n: Network, ports: [PortMapping], previous: JSONValue?) -> JSONValue {
+    func portmapConfig(name: String, ports: [PortMapping], previous: JSONValue?) -> JSONValue {
         let mappings: [JSONValue] = ports.map {
             ["hostPort": .int(Int64($0.hostPort)), "containerPort": .int(Int64($0.containerPort)), "protocol": .string($0.proto.rawValue), "hostIP": .string($0.hostIP)]
         }
         var o: JSONObject = [
-            "cniVersion": .string(Self.version), "name": .string("estiba-" + n.name), "type": "portmap", "snat": true,
+            "cniVersion": .string(Self.version), "name": .string(name), "type": "portmap", "snat": true,
             "capabilities": ["portMappings": true], "runtimeConfig": ["portMappings": .array(mappings)],
         ]
         if let previous { o.append("prevResult", previous) }
         return .object(o)
+    }
+
+    public func planned(_ r: NetworkAttachRequest) -> NetworkAttachment {
+        var a = NetworkAttachment(
+            network: r.network.name, networkID: r.network.id, interface: r.interface, address: IPv4(0), prefix: 0, gateway: r.network.gateway, mac: "")
+        a.ports = r.ports
+        a.driverState = ["bridge": bridgeConfig(r.network)]
+        a.pending = true
+        return a
     }
 
     public func attach(_ r: NetworkAttachRequest) throws(EstibaError) -> NetworkAttachment {
@@ -55,57 +68,57 @@ public struct CNIDriver: NetworkDriver {
         // A new bridge (first use, or after a reboot) gets the network's host rules.
         if !Files.exists("/sys/class/net/" + r.network.bridge) { NetworkRules.ensure(r.network) }
         let result = try invoke(bridge, "ADD", r.containerID, r.namespacePath, r.interface)
-        if !r.ports.isEmpty {
-            do { _ = try invoke(portmapConfig(r.network, ports: r.ports, previous: result), "ADD", r.containerID, r.namespacePath, r.interface) } catch {
-                _ = try? invoke(portmapConfig(r.network, ports: r.ports, previous: nil), "DEL", r.containerID, r.namespacePath, r.interface)
-                _ = try? invoke(bridge, "DEL", r.containerID, r.namespacePath, r.interface)
-                throw error
-            }
-        }
+        var a = NetworkAttachment(
+            network: r.network.name, networkID: r.network.id, interface: r.interface, address: IPv4(0), prefix: 0, gateway: r.network.gateway, mac: "")
+        a.driverState = ["bridge": bridge, "result": result]
+        a.ports = r.ports
         guard let ip = result["ips"]?.arrayValue?.first, let cidr = ip["address"]?.stringValue, let slash = cidr.firstIndex(of: "/"),
             let address = IPv4(String(cidr[..<slash])), let prefix = Int(cidr[cidr.index(after: slash)...])
         else {
-            _ = try? invoke(bridge, "DEL", r.containerID, r.namespacePath, r.interface)
+            detach(a, containerID: r.containerID, namespacePath: r.namespacePath)
             throw EstibaError(.internal, "The CNI bridge plugin gave no address for the container.", context: ["network": r.network.name])
         }
-        let mac = result["interfaces"]?.arrayValue?.first(where: { $0["sandbox"] != nil })?["mac"]?.stringValue ?? ""
-        var a = NetworkAttachment(
-            network: r.network.name, networkID: r.network.id, interface: r.interface, address: address, prefix: prefix,
-            gateway: r.network.gateway, mac: mac)
-        a.ports = r.ports
-        a.driverState = ["bridge": bridge, "result": result]
+        a.address = address
+        a.prefix = prefix
+        a.mac = result["interfaces"]?.arrayValue?.first(where: { $0["sandbox"] != nil })?["mac"]?.stringValue ?? ""
+        if !r.ports.isEmpty {
+            do { _ = try invoke(portmapConfig(name: "estiba-" + r.network.name, ports: r.ports, previous: result), "ADD", r.containerID, r.namespacePath, r.interface) } catch {
+                detach(a, containerID: r.containerID, namespacePath: r.namespacePath)
+                throw error
+            }
+        }
         return a
     }
 
-    public func detach(_ a: NetworkAttachment, containerID: String, namespacePath: String, namespaceGoes: Bool) {
-        guard let bridge = a.driverState["bridge"], case .object = bridge else { return }
-        let netns = Files.exists(namespacePath) ? namespacePath : ""
-        if !a.ports.isEmpty, let name = bridge["name"]?.stringValue {
-            let mappings: [JSONValue] = a.ports.map {
-                ["hostPort": .int(Int64($0.hostPort)), "containerPort": .int(Int64($0.containerPort)), "protocol": .string($0.proto.rawValue), "hostIP": .string($0.hostIP)]
-            }
-            let portmap: JSONValue = [
-                "cniVersion": .string(Self.version), "name": .string(name), "type": "portmap", "snat": true,
-                "capabilities": ["portMappings": true], "runtimeConfig": ["portMappings": .array(mappings)],
-                "prevResult": a.driverState["result"] ?? .null,
-            ]
-            _ = try? invoke(portmap, "DEL", containerID, netns, a.interface)
+    public func detach(_ a: NetworkAttachment, containerID: String, namespacePath: String?) {
+        guard let bridge = a.driverState["bridge"], case .object = bridge, let name = bridge["name"]?.stringValue else { return }
+        // The port rules are found by the container's ID (portmap's chains are named for it).
+        if !a.ports.isEmpty {
+            _ = try? invoke(portmapConfig(name: name, ports: a.ports, previous: a.driverState["result"]), "DEL", containerID, namespacePath ?? "", a.interface)
         }
-        // With the namespace about to go (its veth end, and so the pair, goes with it) and no rules of its own to
-        // remove, the bridge plugin's DEL comes down to its address plugin's: that one is called directly.
-        if namespaceGoes, a.ports.isEmpty, let ipam = bridge["ipam"], case .object(var o) = ipam {
-            o.append("cniVersion", .string(Self.version))
-            o.append("name", bridge["name"] ?? .null)
-            o.append("ipam", ipam)
-            _ = try? invoke(.object(o), "DEL", containerID, netns, a.interface)
+        if let namespacePath {
+            _ = try? invoke(bridge, "DEL", containerID, namespacePath, a.interface)
             return
         }
-        _ = try? invoke(bridge, "DEL", containerID, netns, a.interface)
+        // The container has ended: its host-side veth goes now (with its peer), not whenever the kernel gets round
+        // to destroying the namespace, and then its address (after the veth: never two interfaces with one address).
+        let interfaces = a.driverState["result"]?["interfaces"]?.arrayValue ?? []
+        for veth in interfaces.compactMap({ $0["sandbox"] == nil ? $0["name"]?.stringValue : nil }) where veth.hasPrefix("veth") {
+            _ = veth.withCString { estiba_link_delete($0) }
+        }
+        // With no namespace, the bridge plugin's DEL comes down to its address plugin's: that one is called directly.
+        if let ipam = bridge["ipam"], case .object(var o) = ipam {
+            o.append("cniVersion", .string(Self.version))
+            o.append("name", .string(name))
+            o.append("ipam", ipam)
+            _ = try? invoke(.object(o), "DEL", containerID, "", a.interface)
+        }
     }
 
     public func removeNetwork(_ network: Network) {
         NetworkRules.remove(network)
-        _ = try? Command.run("/usr/sbin/ip", ["ip", "link", "delete", network.bridge, "type", "bridge"])
+        _ = network.bridge.withCString { estiba_link_delete($0) }
+        if !network.isDefault { try? Files.removeTree(Self.addressDirectory(network)) }
     }
 
     /// Runs one plugin: its JSON result (an error from the plugin is an error here, with its message).

@@ -14,90 +14,168 @@ public struct NetworkRequest: Sendable {
     }
 }
 
-/// A container's networking on a bridge network: its namespace (`containers/<id>/netns`, which it joins at every
-/// start), its attachments (`network.json`), and the names of its user networks' peers in its hosts file (and its
-/// own in theirs), which is how containers find each other by name and alias. Everything made here is undone by
-/// `release`, which removal and recovery call.
+/// A container's networking on a bridge network, as Docker does it: attached at every start, released at every
+/// end. The container's process gets a new network namespace from the launcher's clone, and is attached through
+/// `/proc/PID/ns/net` while it waits to start (`attacher`, the launcher's `beforeStart`); whoever records its end
+/// (`ContainerStore.recordExit`, `remove`, recovery) calls `release`, which undoes everything from the host's side:
+/// its veth, address, port rules, and its names in its peers' hosts files. Nothing is mounted on the host.
+///
+/// What is attached is recorded host-wide in `/run/estiba/attachments/<id>.json` (with the container's directory
+/// and process), before the driver makes it: a process killed part-way leaves a record that `release` undoes, and
+/// a container whose directory and process are both gone (its store deleted without `rm`) is released by the next
+/// recovery (`releaseAbandoned`). Users of a network find each other by name through their hosts files.
 public enum ContainerNetworking {
-    public static func namespacePath(_ directory: String) -> String { directory + "/netns" }
-    static func recordPath(_ directory: String) -> String { directory + "/network.json" }
+    /// The attachments of every container on the host, by container ID; flock'd by `.lock` for every change.
+    public static let stateDirectory = "/run/estiba/attachments"
+
+    static func statePath(_ id: String) -> String { stateDirectory + "/" + id + ".json" }
 
     /// The driver Estiba uses (the one place that chooses it).
-    public static func driver(root: String) throws(EstibaError) -> NetworkDriver {
-        try CNIDriver(stateDirectory: NetworkStore(root: root).driverState)
-    }
+    public static func driver() throws(EstibaError) -> NetworkDriver { try CNIDriver() }
 
-    /// The container's attachments (none when it is on no bridge network).
-    public static func attachments(_ directory: String) -> [NetworkAttachment] {
-        guard let v = (try? Files.read(recordPath(directory))).flatMap({ try? JSONValue.parse($0) }) else { return [] }
-        return (v["attachments"]?.arrayValue ?? []).compactMap(NetworkAttachment.init(json:))
-    }
+    /// A container's record of its attachments.
+    struct State {
+        var containerID: String
+        /// The container's directory (or a build step's scratch directory).
+        var directory: String
+        /// Its process (the namespace's first user).
+        var pid: Int32
+        var attachments: [NetworkAttachment]
 
-    static func save(_ attachments: [NetworkAttachment], _ directory: String, containerID: String) throws(EstibaError) {
-        let doc: JSONValue = ["containerID": .string(containerID), "attachments": .array(attachments.map(\.json))]
-        do { try AtomicFile.write(doc.encodedPretty(), to: recordPath(directory), durable: false) } catch { throw error.recoded(.io) }
-    }
+        var json: JSONValue {
+            ["containerID": .string(containerID), "directory": .string(directory), "pid": .int(Int64(pid)), "attachments": .array(attachments.map(\.json))]
+        }
 
-    /// Creates the container's namespace and attaches it to `request`'s network (host ports chosen and checked
-    /// first). On failure nothing is left. Returns the attachment and the hosts lines of its peers.
-    public static func setUp(
-        root: String, directory: String, containerID: String, name: String, request: NetworkRequest
-    ) throws(EstibaError) -> (attachment: NetworkAttachment, peers: [String]) {
-        let driver = try driver(root: root)
-        let store = try NetworkStore(root: root)
-        let netns = namespacePath(directory)
-        try NetworkNamespace.create(at: netns)
-        do throws(EstibaError) {
-            return try store.locked { () throws(EstibaError) in
-                let ports = try choosePorts(request.ports, containers: PathText.parent(directory), except: containerID)
-                var attachment = try driver.attach(
-                    NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports))
-                attachment.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network)
-                do throws(EstibaError) { try save([attachment], directory, containerID: containerID) } catch {
-                    driver.detach(attachment, containerID: containerID, namespacePath: netns, namespaceGoes: false)
-                    throw error
-                }
-                return (attachment, announce(attachment, of: containerID, in: PathText.parent(directory)))
-            }
-        } catch {
-            NetworkNamespace.remove(at: netns)
-            throw error
+        init(containerID: String, directory: String, pid: Int32, attachments: [NetworkAttachment]) {
+            self.containerID = containerID
+            self.directory = directory
+            self.pid = pid
+            self.attachments = attachments
+        }
+
+        init?(json v: JSONValue) {
+            guard let id = v["containerID"]?.stringValue, let directory = v["directory"]?.stringValue else { return nil }
+            self.init(
+                containerID: id, directory: directory, pid: v["pid"]?.intValue.flatMap { Int32(exactly: $0) } ?? 0,
+                attachments: (v["attachments"]?.arrayValue ?? []).compactMap(NetworkAttachment.init(json:)))
         }
     }
 
-    /// Attaches the new network namespace of process `pid` (a build step's, waiting to start) to `request`'s
-    /// network; `directory` keeps the record `release` undoes it by. Nothing is mounted on the host.
-    public static func attach(root: String, directory: String, containerID: String, pid: Int32, request: NetworkRequest) throws(EstibaError) {
-        let driver = try driver(root: root)
+    static func state(_ id: String) -> State? {
+        guard isSafeName(id) else { return nil }
+        return (try? Files.read(statePath(id))).flatMap { try? JSONValue.parse($0) }.flatMap(State.init(json:))
+    }
+
+    /// A container ID or a build step's cgroup ID: one path component.
+    static func isSafeName(_ id: String) -> Bool {
+        guard let first = id.utf8.first, first != 0x2E, id.utf8.count <= 200 else { return false }
+        return id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
+    }
+
+    static func save(_ s: State) throws(EstibaError) {
+        do { try AtomicFile.write(s.json.encodedPretty(), to: statePath(s.containerID), durable: false) } catch { throw error.recoded(.io) }
+    }
+
+    /// Runs `body` under the host-wide lock of the attachments.
+    static func locked<T>(_ body: () throws(EstibaError) -> T) throws(EstibaError) -> T {
+        do { try Files.makeDirectories(stateDirectory, permissions: 0o700) } catch {
+            throw EstibaError.runtime(cannot: "create \(stateDirectory)", error, code: .io)
+        }
+        let lock: FileDescriptor
+        do { lock = try FileDescriptor.open(stateDirectory + "/.lock", [.readWrite, .create], permissions: 0o600) } catch { throw error.recoded(.io) }
+        defer { lock.close() }
+        _ = try lock.lock(exclusive: true)
+        return try body()
+    }
+
+    /// The container's interfaces as they are now (none when it is not running on a bridge network).
+    public static func attachments(of id: String) -> [NetworkAttachment] {
+        state(id)?.attachments.filter { !$0.pending } ?? []
+    }
+
+    /// Its network namespace while it runs attached (Docker's `SandboxKey`), else nil.
+    public static func namespacePath(of id: String) -> String? {
+        guard let s = state(id), s.pid > 0, Processes.exists(s.pid) else { return nil }
+        return "/proc/\(s.pid)/ns/net"
+    }
+
+    /// What the launcher runs before the container's command for `record` (nil with `--network none` or `host`):
+    /// it attaches the new namespace of the waiting process to the record's network with its ports and aliases.
+    /// The network is looked up now: one removed since `create` is one clear error at the start.
+    public static func attacher(root: String, directory: String, record: ContainerRecord) throws(EstibaError) -> (@Sendable (Int32) throws(EstibaError) -> Void)? {
+        guard !["none", "host"].contains(record.networkMode) else { return nil }
+        let network: Network
+        do { network = try NetworkStore(root: root).find(record.networkMode) } catch {
+            throw error.adding(["container": record.name])
+        }
+        let request = NetworkRequest(network: network, ports: record.portBindings, aliases: record.networkAliases)
+        let id = record.id, name = record.name
+        return { pid throws(EstibaError) in
+            _ = try attach(directory: directory, containerID: id, name: name, pid: pid, request: request)
+        }
+    }
+
+    /// Attaches the new network namespace of process `pid` (waiting to start) to `request`'s network as eth0, with
+    /// host ports chosen and checked first. A container (`name` given) gets its address and its peers in its hosts
+    /// file, and its names in theirs. On failure nothing is left.
+    @discardableResult
+    public static func attach(directory: String, containerID: String, name: String?, pid: Int32, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
+        let driver = try driver()
         let netns = "/proc/\(pid)/ns/net"
-        let attachment = try driver.attach(
-            NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: []))
-        do throws(EstibaError) { try save([attachment], directory, containerID: containerID) } catch {
-            driver.detach(attachment, containerID: containerID, namespacePath: netns, namespaceGoes: false)
-            throw error
+        // Anything a previous run left (a killed process) goes first.
+        release(containerID: containerID)
+        return try locked { () throws(EstibaError) -> NetworkAttachment in
+            let ports = try choosePorts(request.ports, except: containerID)
+            let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports)
+            var state = State(containerID: containerID, directory: directory, pid: pid, attachments: [driver.planned(r)])
+            try save(state)
+            var attachment: NetworkAttachment
+            do throws(EstibaError) { attachment = try driver.attach(r) } catch {
+                try? Files.remove(statePath(containerID))
+                throw error
+            }
+            if let name { attachment.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network) }
+            state.attachments = [attachment]
+            do throws(EstibaError) { try save(state) } catch {
+                driver.detach(attachment, containerID: containerID, namespacePath: netns)
+                try? Files.remove(statePath(containerID))
+                throw error
+            }
+            if name != nil {
+                let containers = PathText.parent(directory)
+                let peers = announce(attachment, of: containerID, in: containers)
+                writeHosts(BundleFiles(directory: directory), own: ownHostsLine(attachment, of: containerID, directory: directory), peers: peers)
+            }
+            return attachment
         }
     }
 
-    /// `network connect`: one more interface (eth1, …) on `request`'s network.
-    public static func connect(root: String, directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
-        let driver = try driver(root: root)
-        let store = try NetworkStore(root: root)
-        let netns = namespacePath(directory)
-        guard Files.exists(netns) else {
-            throw EstibaError(.failedPrecondition, "Container \(name) is not on a bridge network (--network none or host); it cannot be connected to another.", context: ["container": name])
-        }
-        return try store.locked { () throws(EstibaError) -> NetworkAttachment in
-            var all = attachments(directory)
-            if all.contains(where: { $0.network == request.network.name }) {
+    /// `network connect` of running container `containerID`: one more interface (eth1, …) on `request`'s network.
+    public static func connect(directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
+        let driver = try driver()
+        return try locked { () throws(EstibaError) -> NetworkAttachment in
+            guard var state = state(containerID), state.pid > 0, Processes.exists(state.pid) else {
+                throw EstibaError(.failedPrecondition, "Container \(name) is not running on a bridge network; start it (on one, not --network none or host) before connecting it to another.", context: ["container": name])
+            }
+            if state.attachments.contains(where: { $0.network == request.network.name }) {
                 throw EstibaError(.alreadyExists, "Container \(name) is already connected to network \(request.network.name).", context: ["container": name])
             }
-            let used = Set(all.map(\.interface))
+            let netns = "/proc/\(state.pid)/ns/net"
+            let used = Set(state.attachments.map(\.interface))
             let interface = (0..<64).map { "eth\($0)" }.first { !used.contains($0) } ?? "eth64"
-            var a = try driver.attach(NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: interface, network: request.network, ports: []))
+            let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: interface, network: request.network, ports: [])
+            state.attachments.append(driver.planned(r))
+            try save(state)
+            var a: NetworkAttachment
+            do throws(EstibaError) { a = try driver.attach(r) } catch {
+                state.attachments.removeLast()
+                try? save(state)
+                throw error
+            }
             a.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network)
-            all.append(a)
-            do throws(EstibaError) { try save(all, directory, containerID: containerID) } catch {
-                driver.detach(a, containerID: containerID, namespacePath: netns, namespaceGoes: false)
+            state.attachments[state.attachments.count - 1] = a
+            do throws(EstibaError) { try save(state) } catch {
+                driver.detach(a, containerID: containerID, namespacePath: netns)
                 throw error
             }
             let peers = announce(a, of: containerID, in: PathText.parent(directory))
@@ -106,49 +184,56 @@ public enum ContainerNetworking {
         }
     }
 
-    /// `network disconnect`.
-    public static func disconnect(root: String, directory: String, containerID: String, name: String, network: String) throws(EstibaError) {
-        let driver = try driver(root: root)
-        let store = try NetworkStore(root: root)
-        try store.locked { () throws(EstibaError) in
-            var all = attachments(directory)
-            guard let i = all.firstIndex(where: { $0.network == network }) else {
+    /// `network disconnect` of running container `containerID`.
+    public static func disconnect(directory: String, containerID: String, name: String, network: String) throws(EstibaError) {
+        let driver = try driver()
+        try locked { () throws(EstibaError) in
+            guard var state = state(containerID), let i = state.attachments.firstIndex(where: { $0.network == network }) else {
                 throw EstibaError(.notFound, "Container \(name) is not connected to network \(network).", context: ["container": name])
             }
-            let a = all.remove(at: i)
-            driver.detach(a, containerID: containerID, namespacePath: namespacePath(directory), namespaceGoes: false)
-            try save(all, directory, containerID: containerID)
+            let a = state.attachments.remove(at: i)
+            let running = state.pid > 0 && Processes.exists(state.pid)
+            driver.detach(a, containerID: containerID, namespacePath: running ? "/proc/\(state.pid)/ns/net" : nil)
+            try save(state)
             forget(containerID, network: network, in: PathText.parent(directory))
         }
     }
 
-    /// Takes the container off its networks and removes its namespace (best effort; nothing there is fine). The ID
-    /// the attachments were made for is the one `network.json` names when `containerID` is nil.
-    public static func release(root: String, directory: String, containerID: String?) {
-        let netns = namespacePath(directory)
-        let all = attachments(directory)
-        guard !all.isEmpty || Files.exists(netns) else { return }
-        let recorded = (try? Files.read(recordPath(directory))).flatMap { try? JSONValue.parse($0) }?["containerID"]?.stringValue
-        let containerID = recorded ?? containerID ?? ""
-        if let driver = try? driver(root: root), let store = try? NetworkStore(root: root) {
-            _ = try? store.locked { () throws(EstibaError) in
-                for a in all.reversed() {
-                    driver.detach(a, containerID: containerID, namespacePath: netns, namespaceGoes: true)
-                    forget(containerID, network: a.network, in: PathText.parent(directory))
+    /// Takes container `containerID` (ended, or ending) off its networks from the host's side: its veths, addresses,
+    /// port rules and names go. Idempotent and cheap when there is nothing (one failed open).
+    public static func release(containerID: String) {
+        guard Files.exists(statePath(containerID)) else { return }
+        _ = try? locked { () throws(EstibaError) in
+            // Re-read under the lock: another process may have released it since.
+            guard let state = state(containerID) else { return }
+            if let driver = try? driver() {
+                for a in state.attachments.reversed() {
+                    driver.detach(a, containerID: containerID, namespacePath: nil)
+                    if !a.aliases.isEmpty { forget(containerID, network: a.network, in: PathText.parent(state.directory)) }
                 }
             }
+            try? Files.remove(statePath(containerID))
         }
-        try? Files.remove(recordPath(directory))
-        NetworkNamespace.remove(at: netns)
     }
 
-    /// The host ports of `ports`: a given one must be free on the host and unpublished by any other container; 0
-    /// gets a free one.
-    static func choosePorts(_ ports: [PortMapping], containers: String, except id: String) throws(EstibaError) -> [PortMapping] {
+    /// Releases the attachments of containers (and build steps) that are gone for good: their directory no longer
+    /// exists (a store deleted without `rm`, a step's scratch space) and neither does their process.
+    public static func releaseAbandoned() {
+        let names = (try? FileDescriptor.open(stateDirectory, .directory).names()) ?? []
+        for entry in names where entry.hasSuffix(".json") {
+            let id = String(entry.dropLast(5))
+            guard let s = state(id), !Files.exists(s.directory), s.pid <= 0 || !Processes.exists(s.pid) else { continue }
+            release(containerID: id)
+        }
+    }
+
+    /// The host ports of `ports`: a given one must be free on the host and unpublished by any other container (of
+    /// any store); 0 gets a free one.
+    static func choosePorts(_ ports: [PortMapping], except id: String) throws(EstibaError) -> [PortMapping] {
         if ports.isEmpty { return [] }
         var taken: [PortMapping] = []
-        for entry in (try? FileDescriptor.open(containers, .directory).names()) ?? [] where !entry.hasPrefix(".") && entry != id {
-            for a in attachments(containers + "/" + entry) { taken += a.ports }
+        for entry in (try? FileDescriptor.open(stateDirectory, .directory).names()) ?? [] where entry.hasSuffix(".json") && entry != id + ".json" {
+            for a in state(String(entry.dropLast(5)))?.attachments ?? [] { taken += a.ports }
         }
         var chosen: [PortMapping] = []
         for p in ports {
@@ -181,15 +266,31 @@ public enum ContainerNetworking {
         "\(a.address)\t\(a.aliases.joined(separator: " "))\t\(marker(id))"
     }
 
+    /// The container's own line: its address with its hostname (and its names on a user network).
+    static func ownHostsLine(_ a: NetworkAttachment, of id: String, directory: String) -> String {
+        let hostname = String(decoding: (try? Files.read(BundleFiles(directory: directory).hostname, upTo: 256)) ?? [], as: UTF8.self)
+            .split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+        let names = (hostname.isEmpty ? [] : [hostname]) + a.aliases.filter { $0 != hostname }
+        return "\(a.address)\t\(names.joined(separator: " "))\t\(marker(id))"
+    }
+
+    /// Rewrites the container's hosts file for this start: the lines of an earlier start go, its own address
+    /// comes after the loopback lines, its peers at the end.
+    static func writeHosts(_ bundle: BundleFiles, own: String, peers: [String]) {
+        guard let text = try? Files.read(bundle.hosts) else { return }
+        var lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.contains("\t# estiba:") }
+        lines.insert(own, at: min(2, lines.count))
+        rewrite(bundle.hosts, (lines + peers).map { $0 + "\n" }.joined())
+    }
+
     /// Adds `a`'s names to the hosts files of the containers on its network; returns their lines for its own.
     static func announce(_ a: NetworkAttachment, of id: String, in containers: String) -> [String] {
         guard !a.aliases.isEmpty else { return [] }
         var peers: [String] = []
         for entry in (try? FileDescriptor.open(containers, .directory).names()) ?? [] where !entry.hasPrefix(".") && entry != id {
-            let dir = containers + "/" + entry
-            for peer in attachments(dir) where peer.network == a.network && !peer.aliases.isEmpty {
+            for peer in attachments(of: entry) where peer.network == a.network && !peer.aliases.isEmpty {
                 peers.append(hostsLine(peer, of: entry))
-                appendHosts([hostsLine(a, of: id)], to: BundleFiles(directory: dir).hosts)
+                appendHosts([hostsLine(a, of: id)], to: BundleFiles(directory: containers + "/" + entry).hosts)
             }
         }
         return peers
@@ -199,9 +300,8 @@ public enum ContainerNetworking {
     static func forget(_ id: String, network: String, in containers: String) {
         let mark = marker(id)
         for entry in (try? FileDescriptor.open(containers, .directory).names()) ?? [] where !entry.hasPrefix(".") && entry != id {
-            let dir = containers + "/" + entry
-            guard attachments(dir).contains(where: { $0.network == network }) else { continue }
-            let path = BundleFiles(directory: dir).hosts
+            guard attachments(of: entry).contains(where: { $0.network == network }) else { continue }
+            let path = BundleFiles(directory: containers + "/" + entry).hosts
             guard let text = try? Files.read(path) else { continue }
             let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             let kept = lines.filter { !$0.hasSuffix(mark) }

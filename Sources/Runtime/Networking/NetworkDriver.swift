@@ -4,7 +4,7 @@ import System
 /// What a container's interface on a network is to be.
 public struct NetworkAttachRequest: Sendable {
     public var containerID: String
-    /// The container's network namespace (a bind-mounted file, see `NetworkNamespace`).
+    /// The container's network namespace: `/proc/PID/ns/net` of its process, which waits to start.
     public var namespacePath: String
     /// The interface's name inside the container ("eth0", "eth1"…).
     public var interface: String
@@ -35,6 +35,8 @@ public struct NetworkAttachment: Sendable, Equatable {
     public var aliases: [String] = []
     /// What the driver needs to undo it.
     public var driverState: JSONValue = .null
+    /// Recorded before the driver makes it (see `NetworkDriver.planned`): undone, never shown.
+    public var pending = false
 
     public init(network: String, networkID: String, interface: String, address: IPv4, prefix: Int, gateway: IPv4, mac: String) {
         self.network = network
@@ -51,7 +53,7 @@ public struct NetworkAttachment: Sendable, Equatable {
         return [
             "network": .string(network), "networkID": .string(networkID), "interface": .string(interface), "address": .string(address.description),
             "prefix": .int(Int64(prefix)), "gateway": .string(gateway.description), "mac": .string(mac), "ports": .array(ports),
-            "aliases": JSONValue(aliases), "driverState": driverState,
+            "aliases": JSONValue(aliases), "driverState": driverState, "pending": .bool(pending),
         ]
     }
 
@@ -64,6 +66,7 @@ public struct NetworkAttachment: Sendable, Equatable {
         ports = (v["ports"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
         aliases = v["aliases"]?.arrayValue?.compactMap(\.stringValue) ?? []
         driverState = v["driverState"] ?? .null
+        pending = v["pending"]?.boolValue ?? false
     }
 }
 
@@ -71,9 +74,13 @@ public struct NetworkAttachment: Sendable, Equatable {
 /// routes, NAT, published ports) and takes it off again. `CNIDriver` is the one Estiba uses; another (netavark)
 /// could take its place behind this protocol.
 public protocol NetworkDriver: Sendable {
+    /// What `attach` is about to make, with what undoing it needs, recorded first: a process killed during the
+    /// attach leaves a record that `detach` undoes.
+    func planned(_ request: NetworkAttachRequest) -> NetworkAttachment
     func attach(_ request: NetworkAttachRequest) throws(EstibaError) -> NetworkAttachment
-    /// Undoes `attach`, best effort (the namespace may be gone already); `namespaceGoes`: it is removed right after.
-    func detach(_ attachment: NetworkAttachment, containerID: String, namespacePath: String, namespaceGoes: Bool)
-    /// Removes what the network left on the host once no container uses it (its bridge, its rules).
+    /// Undoes `attach` (or what a `planned` one may have made), best effort and idempotent. `namespacePath` nil:
+    /// the container has ended (its namespace is gone or going); everything is undone from the host's side.
+    func detach(_ attachment: NetworkAttachment, containerID: String, namespacePath: String?)
+    /// Removes what the network left on the host once no container uses it (its bridge, its rules, its addresses).
     func removeNetwork(_ network: Network)
 }

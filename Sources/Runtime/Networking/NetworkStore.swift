@@ -1,8 +1,8 @@
 import EstibaJSON
 import System
 
-/// The networks of a store: the built-in default one and the user's, in `networks/<name>.json`; the IP address
-/// allocations of the driver live in `networks/ipam/`. Creations and removals take `networks/.lock`.
+/// The networks of a store: the built-in default one and the user's, in `networks/<name>.json` (their address
+/// allocations are the driver's, in /run). Creations and removals take `networks/.lock`.
 public struct NetworkStore: Sendable {
     public let directory: String
 
@@ -12,9 +12,6 @@ public struct NetworkStore: Sendable {
             throw EstibaError.runtime(cannot: "create \(directory)", error, code: .io)
         }
     }
-
-    /// Where the driver keeps its state (IP allocations).
-    public var driverState: String { directory + "/ipam" }
 
     public func all() -> [Network] {
         let names = (try? FileDescriptor.open(directory, .directory).names()) ?? []
