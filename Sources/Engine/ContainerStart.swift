@@ -1,3 +1,4 @@
+import EstibaJSON
 import ImageStore
 import Runtime
 import System
@@ -37,8 +38,18 @@ extension Engine {
                 throw EstibaError(.invalidArgument, "runtime runc runs without a terminal here; drop -t or use the default runtime.")
             }
             try? c.store.save(record)
-            do {
-                let p = try RuncRunner.start(c.spec, bundleDirectory: c.directory, id: record.id, stdin: stdin, stdout: stdout, stderr: stderr)
+            do throws(EstibaError) {
+                // On a bridge network runc attaches it through this executable's hidden command, as its hook.
+                var hook: [String]?
+                if try ContainerNetworking.attacher(root: configuration.root, directory: c.directory, record: record) != nil {
+                    guard configuration.isEstibaExecutable else {
+                        throw EstibaError(.invalidArgument, "runtime runc joins a bridge network only when run by the estiba executable; use --network none or host.")
+                    }
+                    let exe = try Processes.executablePath()
+                    hook = [exe, Self.attachNetworkCommandName, "--root", configuration.root, record.id]
+                }
+                let p = try RuncRunner.start(
+                    c.spec, bundleDirectory: c.directory, id: record.id, stdin: stdin, stdout: stdout, stderr: stderr, createRuntimeHook: hook)
                 return ForegroundProcess(started: .runc(p), record: record, store: c.store)
             } catch {
                 c.store.remove(record.id)
@@ -85,6 +96,22 @@ extension Engine {
         record.autoRemove = remove
         p.store.recordExit(record, code: code)
         return code
+    }
+
+    /// The hidden command of the `estiba` executable that runc runs as a container's createRuntime hook.
+    public static let attachNetworkCommandName = "__attach-network"
+
+    /// What the hidden attach command does: attaches container `id`, which runc is starting (`ociState` is the
+    /// container's state as runc hands it to a hook: its pid), to its network.
+    public func attachNetwork(container id: String, ociState: [UInt8]) throws(EstibaError) {
+        let store = try containerStore()
+        guard let record = store.record(id) else { throw EstibaError(.notFound, "No such container: \(id).") }
+        let state: JSONValue
+        do { state = try JSONValue.parse(ociState) } catch { throw EstibaError(.badInput, "The container's state from runc is not JSON.") }
+        guard let pid = state["pid"]?.intValue.flatMap({ Int32(exactly: $0) }), pid > 0 else {
+            throw EstibaError(.badInput, "The container's state from runc has no pid.")
+        }
+        try ContainerNetworking.attacher(root: configuration.root, directory: store.path(id), record: record)?(pid)
     }
 
     /// The command a keeper runs to record its container's end when the client is gone (nil when this process

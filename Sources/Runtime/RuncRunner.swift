@@ -1,3 +1,4 @@
+import EstibaJSON
 import System
 
 /// Runs a container's bundle with runc instead of Estiba's own launcher (for comparison and differential tests):
@@ -9,10 +10,20 @@ public enum RuncRunner {
         let mountPoint: String
     }
 
-    /// Starts `runc run` on the bundle in `bundleDirectory` (its config.json must describe `spec`).
+    /// Starts `runc run` on the bundle in `bundleDirectory` (its config.json must describe `spec`). With
+    /// `createRuntimeHook` (a command, its path first), the config gets it as its createRuntime hook: runc runs it
+    /// with the container's state (its pid) on standard input once its namespaces exist, before its command runs —
+    /// how a bridge network is attached (see `ContainerNetworking`).
     public static func start(
-        _ spec: ContainerSpec, bundleDirectory: String, id: String, stdin: Int32, stdout: Int32, stderr: Int32
+        _ spec: ContainerSpec, bundleDirectory: String, id: String, stdin: Int32, stdout: Int32, stderr: Int32,
+        createRuntimeHook: [String]? = nil
     ) throws(EstibaError) -> Process {
+        if let hook = createRuntimeHook, let path = hook.first, case .object(var config) = Bundle.config(spec) {
+            config.append("hooks", ["createRuntime": [["path": .string(path), "args": JSONValue(hook)]]])
+            do { try AtomicFile.write(JSONValue.object(config).encodedPretty(), to: bundleDirectory + "/config.json") } catch {
+                throw error.recoded(.io)
+            }
+        }
         try spec.root.mount.mount(on: spec.mountPoint)
         var spawn = Spawn(
             executable: "runc", arguments: ["runc", "--root", "/run/estiba/runc", "run", "--bundle", bundleDirectory, id],

@@ -11,7 +11,7 @@ struct EstibaCommand: AsyncParsableCommand {
             HistoryCommand.self, TagCommand.self, RmiCommand.self, SaveCommand.self, LoadCommand.self, PullCommand.self, SystemCommand.self,
             PushCommand.self, LoginCommand.self, LogoutCommand.self,
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StopCommand.self, KillCommand.self,
-            WaitCommand.self, LogsCommand.self, ExecCommand.self, CreateCommand.self, StartCommand.self, VolumeCommand.self, NetworkCommand.self, PortCommand.self, BuildCommand.self, BuilderCommand.self, MonitorCommand.self, SettleCommand.self,
+            WaitCommand.self, LogsCommand.self, ExecCommand.self, CreateCommand.self, StartCommand.self, VolumeCommand.self, NetworkCommand.self, PortCommand.self, BuildCommand.self, BuilderCommand.self, MonitorCommand.self, SettleCommand.self, AttachNetworkCommand.self,
         ])
 
     /// Accepted before the command too (`estiba --root DIR images`); each command reads it.

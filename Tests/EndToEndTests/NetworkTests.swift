@@ -255,4 +255,93 @@ import Testing
         let settled = try footprint(network: "cycles", id: id, bridge: bridge)
         #expect(settled == before, "before \(before), after recovery \(settled)")
     }
+
+    /// A user network for a leak count: its ID and bridge (made by its first container), and what it leaves now.
+    func countedNetwork(_ cli: CLI, _ name: String) throws -> (id: String, bridge: String) {
+        #expect(try cli.run(["network", "create", name]).status == 0)
+        let inspect = try JSONValue.parse(Array(try cli.run(["network", "inspect", name]).output.utf8))
+        let bridge = inspect.arrayValue?.first?["Options"]?["com.docker.network.bridge.name"]?.stringValue ?? ""
+        let id = inspect.arrayValue?.first?["Id"]?.stringValue ?? ""
+        #expect(bridge.hasPrefix("estiba-") && id.count == 64)
+        #expect(try cli.run(["run", "--rm", "--network", name, "busybox", "true"]).status == 0)
+        return (id, bridge)
+    }
+
+    /// The attachments recorded host-wide for `ids`.
+    func recordedAttachments(_ ids: Set<String>) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/run/estiba/attachments")) ?? []).filter { ids.contains(String($0.dropLast(5))) }.count
+    }
+
+    @Test func aThousandRunRemoveCyclesWithPublishedPortsThroughTheServiceLeakNothing() throws {
+        guard let cli = try store() else { return }
+        defer { remove(cli) }
+        let (id, bridge) = try countedNetwork(cli, "thousand")
+        let before = try footprint(network: "thousand", id: id, bridge: bridge)
+        #expect(before.links == 0 && before.addresses == 0, "\(before)")
+        let s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        var failures: [String] = []
+        var ids: Set<String> = []
+        for i in 0..<1000 {
+            // A given host port and a random one, TCP and UDP; every other cycle without ports.
+            let ports: [JSONValue] = i % 2 == 0 ? [.string("127.0.0.1:\(freePort()):80"), "81/udp"] : []
+            s.sendLine(request(i + 1, "run", ["image": "busybox", "command": ["true"], "rm": true, "network": "thousand", "publish": .array(ports)]))
+            while let m = try s.reader.json(timeout: 60) {
+                if m["method"] == "container/started", let id = m["params"]?["container"]?.stringValue { ids.insert(id) }
+                if m["method"] != nil { continue }
+                if m["result"]?["ExitCode"] != .int(0) { failures.append("\(i): \(m)") }
+                break
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        #expect(ids.count == 1000)
+        // Counted at once: each end removed its veth, rules and address itself.
+        let after = try footprint(network: "thousand", id: id, bridge: bridge)
+        #expect(after == before, "interfaces, rules, addresses: before \(before), after \(after)")
+        let natChains = try runProgram("/usr/sbin/iptables-save", ["-t", "nat"]).output.split(separator: "\n").filter { l in ids.contains { l.contains($0) } }
+        #expect(natChains.isEmpty, "\(natChains.prefix(3))")
+        #expect(recordedAttachments(ids) == 0)
+        print("1000 run --rm -p cycles through the service: interfaces \(after.links), rules \(after.rules - before.rules), addresses \(after.addresses) left")
+    }
+
+    @Test func aKilledServiceWithPublishedPortsLeavesNothingAfterRemove() throws {
+        guard let cli = try store() else { return }
+        defer { remove(cli) }
+        let (id, bridge) = try countedNetwork(cli, "killed")
+        let before = try footprint(network: "killed", id: id, bridge: bridge)
+        let port = freePort()
+        // An attached run (under its keeper) and a detached one (under its monitor), both publishing ports.
+        var s = try StdioService(root: cli.root)
+        s.sendLine(request(1, "run", ["image": "busybox", "command": ["sh", "-c", "echo up > /tmp/index.html; httpd -f -p 80 -h /tmp"], "name": "attached",
+            "network": "killed", "publish": [.string("127.0.0.1:\(port):80"), "90/udp"]]))
+        var started = false
+        while let m = try s.reader.json(timeout: 60) {
+            if m["method"] == "container/started" { started = true; break }
+            if m["method"] == nil { break }
+        }
+        #expect(started)
+        s.sendLine(request(2, "run", ["image": "busybox", "command": ["sleep", "60"], "name": "detached", "detach": true, "network": "killed", "publish": ["91"]]))
+        while let m = try s.reader.json(timeout: 60), m["id"] != .int(2) || m["method"] != nil {}
+        #expect(try fetch("http://127.0.0.1:\(port)/").output == "up\n")
+        let running = try footprint(network: "killed", id: id, bridge: bridge)
+        #expect(running.links == 2 && running.addresses == 2 && running.rules > before.rules, "\(running)")
+        let ids = Set(SupervisionTests.containerIDs(cli))
+        #expect(ids.count == 2 && recordedAttachments(ids) == 2)
+        kill(s.process.processIdentifier, SIGKILL)
+        s.process.waitUntilExit()
+        // Both live on under their supervisors, reachable; a new service removes them.
+        #expect(try fetch("http://127.0.0.1:\(port)/").output == "up\n")
+        s = try StdioService(root: cli.root)
+        defer { _ = try? s.terminate() }
+        s.sendLine(request(3, "rm", ["containers": ["attached", "detached"], "force": true]))
+        var removed: JSONValue?
+        while let m = try s.reader.json(timeout: 60) {
+            if m["id"] == .int(3), m["method"] == nil { removed = m; break }
+        }
+        #expect(removed?["result"] != nil, "\(String(describing: removed))")
+        let after = try footprint(network: "killed", id: id, bridge: bridge)
+        #expect(after == before, "interfaces, rules, addresses: before \(before), after \(after)")
+        #expect(SupervisionTests.containerIDs(cli).isEmpty && recordedAttachments(ids) == 0)
+        #expect(try fetch("http://127.0.0.1:\(port)/").status != 0, "the port is no longer published")
+    }
 }

@@ -13,14 +13,18 @@ public struct CNIDriver: NetworkDriver {
     /// Where the plugins are looked for.
     public static let pluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
     let pluginDirectory: String
+    /// A lock the plugins inherit (as descriptor 3): held until the last of them exits, even when this process is
+    /// killed while one runs, so that whoever releases the container next waits for it to finish.
+    let heldLock: FileDescriptor?
     /// host-local's allocations (its `dataDir`): the default network's here, a user network's below, by its ID.
     public static let sharedStateDirectory = "/run/estiba/ipam"
 
-    public init() throws(EstibaError) {
+    public init(holding lock: FileDescriptor? = nil) throws(EstibaError) {
         guard let dir = Self.pluginDirectories.first(where: { Files.exists($0 + "/bridge") && Files.exists($0 + "/host-local") }) else {
             throw EstibaError(.failedPrecondition, "The CNI plugins are not installed (bridge, host-local, portmap in /usr/lib/cni); install them with apt-get install containernetworking-plugins, or use --network none or host.")
         }
         pluginDirectory = dir
+        heldLock = lock
     }
 
     static let version = "1.0.0"
@@ -128,7 +132,7 @@ public struct CNIDriver: NetworkDriver {
             "CNI_COMMAND=" + command, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=" + netns, "CNI_IFNAME=" + interface,
             "CNI_PATH=" + pluginDirectory, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
         ]
-        let output = try Command.run(pluginDirectory + "/" + type, [type], input: config.encoded(), environment: environment)
+        let output = try Command.run(pluginDirectory + "/" + type, [type], input: config.encoded(), environment: environment, inheriting: heldLock)
         let answer = try? JSONValue.parse(output.stdout)
         guard output.status == 0 else {
             let why = answer?["msg"]?.stringValue.map { m in m + (answer?["details"]?.stringValue.map { ": " + $0 } ?? "") }
@@ -180,12 +184,15 @@ enum Command {
         var stdout: [UInt8]
     }
 
-    static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String]? = nil) throws(EstibaError) -> Output {
+    static func run(
+        _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String]? = nil, inheriting extra: FileDescriptor? = nil
+    ) throws(EstibaError) -> Output {
         // Its stdin is a socket: a program that exits without reading fails our send with EPIPE, never SIGPIPE.
         let stdin = try SocketPair()
         let stdout = try Pipe()
         var spawn = Spawn(executable: executable, arguments: arguments, environment: environment ?? ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
         spawn.descriptors = [0: .copy(stdin.second), 1: .copy(stdout.writeEnd), 2: .nullDevice(writable: true)]
+        if let extra { spawn.descriptors[3] = .copy(extra) }
         spawn.closeOtherDescriptors = true
         let pid: Int32
         do { pid = try spawn.start() } catch {

@@ -76,8 +76,9 @@ public enum ContainerNetworking {
         do { try AtomicFile.write(s.json.encodedPretty(), to: statePath(s.containerID), durable: false) } catch { throw error.recoded(.io) }
     }
 
-    /// Runs `body` under the host-wide lock of the attachments.
-    static func locked<T>(_ body: () throws(EstibaError) -> T) throws(EstibaError) -> T {
+    /// Runs `body` under the host-wide lock of the attachments, with a driver whose helpers inherit the lock (a
+    /// plugin left running by a killed process keeps it until it is done).
+    static func locked<T>(_ body: (NetworkDriver) throws(EstibaError) -> T) throws(EstibaError) -> T {
         do { try Files.makeDirectories(stateDirectory, permissions: 0o700) } catch {
             throw EstibaError.runtime(cannot: "create \(stateDirectory)", error, code: .io)
         }
@@ -85,7 +86,7 @@ public enum ContainerNetworking {
         do { lock = try FileDescriptor.open(stateDirectory + "/.lock", [.readWrite, .create], permissions: 0o600) } catch { throw error.recoded(.io) }
         defer { lock.close() }
         _ = try lock.lock(exclusive: true)
-        return try body()
+        return try body(try CNIDriver(holding: lock))
     }
 
     /// The container's interfaces as they are now (none when it is not running on a bridge network).
@@ -120,11 +121,10 @@ public enum ContainerNetworking {
     /// file, and its names in theirs. On failure nothing is left.
     @discardableResult
     public static func attach(directory: String, containerID: String, name: String?, pid: Int32, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
-        let driver = try driver()
         let netns = "/proc/\(pid)/ns/net"
         // Anything a previous run left (a killed process) goes first.
         release(containerID: containerID)
-        return try locked { () throws(EstibaError) -> NetworkAttachment in
+        return try locked { (driver) throws(EstibaError) -> NetworkAttachment in
             let ports = try choosePorts(request.ports, except: containerID)
             let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports)
             var state = State(containerID: containerID, directory: directory, pid: pid, attachments: [driver.planned(r)])
@@ -152,8 +152,7 @@ public enum ContainerNetworking {
 
     /// `network connect` of running container `containerID`: one more interface (eth1, …) on `request`'s network.
     public static func connect(directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
-        let driver = try driver()
-        return try locked { () throws(EstibaError) -> NetworkAttachment in
+        try locked { (driver) throws(EstibaError) -> NetworkAttachment in
             guard var state = state(containerID), state.pid > 0, Processes.exists(state.pid) else {
                 throw EstibaError(.failedPrecondition, "Container \(name) is not running on a bridge network; start it (on one, not --network none or host) before connecting it to another.", context: ["container": name])
             }
@@ -186,8 +185,7 @@ public enum ContainerNetworking {
 
     /// `network disconnect` of running container `containerID`.
     public static func disconnect(directory: String, containerID: String, name: String, network: String) throws(EstibaError) {
-        let driver = try driver()
-        try locked { () throws(EstibaError) in
+        try locked { (driver) throws(EstibaError) in
             guard var state = state(containerID), let i = state.attachments.firstIndex(where: { $0.network == network }) else {
                 throw EstibaError(.notFound, "Container \(name) is not connected to network \(network).", context: ["container": name])
             }
@@ -203,14 +201,12 @@ public enum ContainerNetworking {
     /// port rules and names go. Idempotent and cheap when there is nothing (one failed open).
     public static func release(containerID: String) {
         guard Files.exists(statePath(containerID)) else { return }
-        _ = try? locked { () throws(EstibaError) in
+        _ = try? locked { (driver) throws(EstibaError) in
             // Re-read under the lock: another process may have released it since.
             guard let state = state(containerID) else { return }
-            if let driver = try? driver() {
-                for a in state.attachments.reversed() {
-                    driver.detach(a, containerID: containerID, namespacePath: nil)
-                    if !a.aliases.isEmpty { forget(containerID, network: a.network, in: PathText.parent(state.directory)) }
-                }
+            for a in state.attachments.reversed() {
+                driver.detach(a, containerID: containerID, namespacePath: nil)
+                if !a.aliases.isEmpty { forget(containerID, network: a.network, in: PathText.parent(state.directory)) }
             }
             try? Files.remove(statePath(containerID))
         }
