@@ -51,7 +51,8 @@ extension Engine {
             var r = announced
             r.pid = pid
             r.monitorPid = keeper
-            try? store.save(r)
+            do { try store.save(r) } catch { return false }
+            return true
         }
         let process: SupervisedProcess
         do { process = try await SupervisedProcess.start(c.spec, stdin: stdin, stdout: stdout, stderr: stderr, keeping: keeping) } catch {
