@@ -371,7 +371,8 @@ static void close_other_descriptors(const int *keep, int n) {
    and it holds no descriptor of the engine's but those it hands on. */
 static void seal_process(const struct estiba_launch *c) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int keep[] = {c->stdin_fd, c->stdout_fd, c->stderr_fd, c->console_socket, c->error_fd, c->sync_fd, c->entry_fd};
+    int keep[] = {c->stdin_fd, c->stdout_fd, c->stderr_fd, c->console_socket, c->error_fd, c->sync_fd, c->entry_fd,
+                  c->started_fd};
     close_other_descriptors(keep, (int)(sizeof keep / sizeof keep[0]));
 }
 
@@ -396,6 +397,11 @@ static void wait_for_parent(const struct estiba_launch *c) {
         while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
         if (n != 1) _exit(126); /* the parent died or gave up on us */
         close(c->sync_fd);
+    }
+    if (c->started_fd >= 0) {
+        char started = 1;
+        while (write(c->started_fd, &started, 1) < 0 && errno == EINTR) {}
+        close(c->started_fd);
     }
     if (prctl(PR_SET_PDEATHSIG, c->parent_death_signal, 0, 0, 0) != 0) _exit(126);
 }
@@ -488,15 +494,18 @@ static int write_fully(int fd, const void *bytes, size_t n) {
     return 0;
 }
 
-/* The exit code as "N\n" in the keeper's exit file: staged, then renamed, so a reader sees all of it or none. */
-static void record_exit_code(const struct estiba_keeper *k, int code) {
+/* How the container ended, in the keeper's exit file: its exit code as "N\n", or ESTIBA_NEVER_STARTED. Staged, then
+   renamed, so a reader sees all of it or none. */
+static void record_end(const struct estiba_keeper *k, int started, int code) {
     if (!k->exit_file || !k->exit_file_staging) return;
-    char text[16];
-    char *end = put_number(text, (unsigned long)(code < 0 ? 255 : code));
+    char number[16];
+    char *end = put_number(number, (unsigned long)(code < 0 ? 255 : code));
     *end++ = '\n';
+    const char *text = started ? number : ESTIBA_NEVER_STARTED;
+    size_t length = started ? (size_t)(end - number) : strlen(ESTIBA_NEVER_STARTED);
     int fd = open(k->exit_file_staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return;
-    int written = write_fully(fd, text, (size_t)(end - text));
+    int written = write_fully(fd, text, length);
     if (close(fd) != 0) written = -1;
     if (written != 0 || rename(k->exit_file_staging, k->exit_file) != 0) unlink(k->exit_file_staging);
 }
@@ -525,7 +534,11 @@ static void keep(const struct estiba_launch *config, const struct estiba_keeper 
     close_other_descriptors(held, (int)(sizeof held / sizeof held[0]));
     c.sync_peer_fd = -1; /* the caller's end, closed just now: only the caller holds it */
     c.parent_pid = (pid_t)syscall(SYS_getpid);
+    /* The child says on this pipe when its caller has let it go; without the pipe, every end counts as started. */
+    int started[2] = {-1, -1};
+    if (pipe2(started, O_CLOEXEC) == 0) c.started_fd = started[1];
     int32_t pid = estiba_launch(&c);
+    if (started[1] >= 0) close(started[1]);
     if (write_fully(k->status_fd, &pid, sizeof pid) != 0 || pid < 0) _exit(1);
     /* From here on the keeper holds nothing of the container's or the caller's but the status pipe. */
     close(c.error_fd);
@@ -545,7 +558,14 @@ static void keep(const struct estiba_launch *config, const struct estiba_keeper 
     pid_t waited;
     while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
     code = waited == pid ? estiba_exit_code(status) : 255;
-    record_exit_code(k, code);
+    /* The child's end is closed now: the byte is there, or end of file. */
+    char byte = 0;
+    ssize_t got = 1;
+    if (started[0] >= 0) {
+        while ((got = read(started[0], &byte, 1)) < 0 && errno == EINTR) {}
+        close(started[0]);
+    }
+    record_end(k, got == 1, code);
     if (write_fully(k->status_fd, &code, sizeof code) == 0) _exit(0);
     /* The caller is gone: the settle command records the end (the exit file says how). */
     close(k->status_fd);

@@ -5,7 +5,7 @@ import System
 /// Brings the container store in line with the processes that are actually there. Every container runs tied to
 /// its supervisor (its monitor, or its keeper in the foreground) and dies with it; whoever opens the store next
 /// records a container whose supervisor is gone as exited — with the code its keeper wrote, else 137 (killed with
-/// its supervisor) — or removes it when it was to be removed, thaws a container left paused by a commit that
+/// its supervisor) — or as created again when its keeper says its caller never let it go, or removes it when it was to be removed, thaws a container left paused by a commit that
 /// died, and removes the cgroups of containers and build steps that are gone.
 enum ContainerRecovery {
     /// The stores this process has recovered (once each).
@@ -56,8 +56,11 @@ enum ContainerRecovery {
             guard let now = store.record(r.id) else { return nil }
             guard now.state == .running, now.monitorPid == r.monitorPid else { return settle(now, in: store, ended: ended) }
             end(r.id)
-            let code = Keeping.recordedExitCode(in: store.exitFile(r.id)) ?? killedWithSupervisor
-            return store.recordExit(r, code: code)
+            switch Keeping.recordedEnd(in: store.exitFile(r.id)) {
+            case .neverStarted: return store.recordNeverStarted(r)
+            case .exited(let code): return store.recordExit(r, code: code)
+            case nil: return store.recordExit(r, code: killedWithSupervisor)
+            }
         }
     }
 

@@ -64,7 +64,8 @@ extension Engine {
             r.pid = pid
             r.monitorPid = keeper
             r.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
-            try? store.save(r)
+            do { try store.save(r) } catch { return false }
+            return true
         }
         let process: SupervisedProcess
         do {

@@ -120,6 +120,26 @@ public struct ContainerStore: Sendable {
         return r
     }
 
+    /// Records that a start of `record` never ran its command (its caller died before letting it go): created again,
+    /// as if never started, or removed when it was to be removed. Returns the record, nil when removed.
+    public func recordNeverStarted(_ record: ContainerRecord) -> ContainerRecord? {
+        // It may have been attached to its network while it waited.
+        ContainerNetworking.release(containerID: record.id)
+        if record.autoRemove {
+            remove(record.id)
+            return nil
+        }
+        var r = record
+        r.state = .created
+        r.pid = nil
+        r.monitorPid = nil
+        r.startedAt = nil
+        r.publishedPorts = []
+        try? save(r)
+        try? Files.remove(exitFile(r.id))
+        return r
+    }
+
     /// Removes what killed operations left in the container directory: a container's directory without a record
     /// whose creator is gone (its name claim is unlocked, or gone), and the directories of removals whose process
     /// died part-way.

@@ -1,3 +1,4 @@
+import CLauncher
 import System
 
 /// How a container that must outlive its caller is started: a keeper process (like containerd's shim) is its
@@ -12,20 +13,32 @@ public struct Keeping: Sendable {
     public var settleCommand: [String]?
     /// Called once the container is in its cgroups, before its command runs, with its pid and its keeper's: the
     /// caller records them, so a caller that dies from here on leaves a container whose record names its keeper.
-    public var announce: @Sendable (_ pid: Int32, _ keeper: Int32) -> Void
+    /// False (not recorded) stops the start: the container never runs its command.
+    public var announce: @Sendable (_ pid: Int32, _ keeper: Int32) -> Bool
 
-    public init(exitFile: String, settleCommand: [String]?, announce: @escaping @Sendable (_ pid: Int32, _ keeper: Int32) -> Void) {
+    public init(exitFile: String, settleCommand: [String]?, announce: @escaping @Sendable (_ pid: Int32, _ keeper: Int32) -> Bool) {
         self.exitFile = exitFile
         self.settleCommand = settleCommand
         self.announce = announce
     }
 
-    /// The exit code a keeper wrote to `file`, if it did.
-    public static func recordedExitCode(in file: String) -> Int32? {
-        guard let bytes = try? Files.read(file), bytes.count <= 8 else { return nil }
-        guard let code = Int32(String(decoding: bytes.filter { $0 != 0x0A }, as: UTF8.self)), (0...255).contains(code) else { return nil }
-        return code
+    /// How a kept container ended, as its keeper wrote it to `file`; nil when it wrote nothing (it was killed).
+    public static func recordedEnd(in file: String) -> KeptEnd? {
+        guard let bytes = try? Files.read(file), bytes.count <= 32 else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if text == String(cString: ESTIBA_NEVER_STARTED) { return .neverStarted }
+        guard let code = Int32(text.filter { $0 != "\n" }), (0...255).contains(code) else { return nil }
+        return .exited(code)
     }
+}
+
+/// How a kept container ended.
+public enum KeptEnd: Sendable, Equatable {
+    /// Its command ran and ended with this code (128 + signal when killed).
+    case exited(Int32)
+    /// Its caller never let it go (it died, or gave up, between starting it and letting it run its command): the
+    /// command never ran.
+    case neverStarted
 }
 
 /// The caller's end of a keeper: its pid and the pipe it reports on.

@@ -85,6 +85,7 @@ public enum Launcher {
         config.error_fd = errorPipe.writeEnd.rawValue
         config.sync_fd = sync.readEnd.rawValue
         config.sync_peer_fd = sync.writeEnd.rawValue
+        config.started_fd = -1
         config.parent_pid = Processes.currentID
         config.parent_death_signal = tiedToThread || keeping != nil ? Signal.kill.rawValue : 0
         config.entry_fd = entry
@@ -156,7 +157,15 @@ public enum Launcher {
                 throw error
             }
         }
-        if let keeper { keeping?.announce(pid, keeper.pid) }
+        if let keeper, let keeping, !keeping.announce(pid, keeper.pid) {
+            // Not recorded: never let go. The child ends at once, and its keeper records that it never started.
+            sync.writeEnd.close()
+            _ = keeper.finish()
+            cgroups?.remove()
+            throw EstibaError.runtime(
+                "The container's record could not be written, so it was not started. Check that the store's disk has room and is writable, then run it again.",
+                stage: "record")
+        }
         try? sync.writeEnd.writeAll([1])
         sync.writeEnd.close()
         // The pipe closes on a successful exec; anything read is the reason the start failed.

@@ -103,17 +103,42 @@ import Testing
         try store.save(running)
         // What a keeper writes; the recorded code must not be found by the next start.
         try Files.write(Array("7\n".utf8), to: store.exitFile(running.id))
-        #expect(Keeping.recordedExitCode(in: store.exitFile(running.id)) == 7)
+        #expect(Keeping.recordedEnd(in: store.exitFile(running.id)) == .exited(7))
         let recorded = store.recordExit(running, code: 7)
         #expect(recorded?.state == .exited && recorded?.exitCode == 7 && recorded?.pid == nil && recorded?.monitorPid == nil)
         #expect(store.record(running.id)?.exitCode == 7 && store.record(running.id)?.finishedAt != nil)
         #expect(!Files.exists(store.exitFile(running.id)))
-        #expect(Keeping.recordedExitCode(in: store.exitFile(running.id)) == nil)
+        #expect(Keeping.recordedEnd(in: store.exitFile(running.id)) == nil)
 
         var removed = record(ContainerStore.newID(), name: "rm")
         removed.autoRemove = true
         try store.create(removed)
         #expect(store.recordExit(removed, code: 0) == nil)
+        #expect(store.record(removed.id) == nil && !Files.exists(store.path(removed.id)))
+    }
+
+    @Test func aStartNeverLetGoLeavesTheContainerCreatedOrRemoved() throws {
+        let dir = try temporaryDirectory("store-never-started")
+        defer { removeTree(dir) }
+        let store = try ContainerStore(directory: dir + "/containers")
+        var kept = record(ContainerStore.newID(), name: "kept")
+        try store.create(kept)
+        kept.state = .running
+        kept.pid = 4_194_305
+        kept.monitorPid = 4_194_305
+        kept.startedAt = 1_700_000_000
+        try store.save(kept)
+        try Files.write(Array("never started\n".utf8), to: store.exitFile(kept.id))
+        #expect(Keeping.recordedEnd(in: store.exitFile(kept.id)) == .neverStarted)
+        let again = store.recordNeverStarted(kept)
+        #expect(again?.state == .created && again?.pid == nil && again?.monitorPid == nil && again?.startedAt == nil)
+        #expect(store.record(kept.id) == again && again?.exitCode == nil)
+        #expect(!Files.exists(store.exitFile(kept.id)))
+
+        var removed = record(ContainerStore.newID(), name: "rm")
+        removed.autoRemove = true
+        try store.create(removed)
+        #expect(store.recordNeverStarted(removed) == nil)
         #expect(store.record(removed.id) == nil && !Files.exists(store.path(removed.id)))
     }
 

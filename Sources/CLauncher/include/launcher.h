@@ -55,6 +55,8 @@ struct estiba_launch {
                                       (so the parent can put it in its cgroups first) */
     int sync_peer_fd;              /* the parent's (write) end of that pipe: the child closes it first, so a parent
                                       that dies before the byte is sent means end of file, never a wait forever */
+    int started_fd;                /* -1, or the write end of a pipe: the child writes a byte there once it has its
+                                      parent's byte (a keeper learns so whether its container was ever let go) */
     pid_t parent_pid;              /* the caller's pid: a child outside a new pid namespace (exec) that finds
                                       another parent exits at once */
     int parent_death_signal;       /* 0: the child dies with the launching thread only until it is let go; else
@@ -83,11 +85,16 @@ pid_t estiba_launch(const struct estiba_launch *config);
    die), like containerd's shim. The caller forks it; it starts the container, reports, waits for it, and records
    how it ended. It makes no allocation (it is a copy of a threaded process) and holds nothing of the caller's
    but the status pipe. */
+/* What a keeper records in its exit file for a container its caller never let go (the caller died, or gave up,
+   between starting it and letting it run its command). */
+#define ESTIBA_NEVER_STARTED "never started\n"
+
 struct estiba_keeper {
     int status_fd;                  /* write end of a pipe to the caller: the container's pid (an int32; negative:
                                        -errno, no container), then its exit code (an int32, 128 + signal when
                                        killed) once it has ended */
-    const char *exit_file;          /* where the exit code is recorded ("N\n") when the container ends, written to */
+    const char *exit_file;          /* where the end is recorded when the container ends: its exit code ("N\n"), or
+                                       ESTIBA_NEVER_STARTED when its caller never let it go; written to */
     const char *exit_file_staging;  /* this file first, then renamed */
     const char *const *settle_argv; /* NULL, or the command executed (argv[0] a path) when the caller is gone by the
                                        time the container ends, to record its end */
