@@ -96,8 +96,9 @@ public struct CNIDriver: NetworkDriver {
 
     public func detach(_ a: NetworkAttachment, containerID: String, namespacePath: String?) {
         guard let bridge = a.driverState["bridge"], case .object = bridge, let name = bridge["name"]?.stringValue else { return }
-        // The port rules are found by the container's ID (portmap's chains are named for it).
-        if !a.ports.isEmpty {
+        // The port rules are found by the container's ID: removed directly when they are where portmap put them,
+        // else (or if that fails) by portmap's own DEL, which looks for them in both address families.
+        if !a.ports.isEmpty, !PortRules.remove(containerID: containerID) {
             _ = try? invoke(portmapConfig(name: name, ports: a.ports, previous: a.driverState["result"]), "DEL", containerID, namespacePath ?? "", a.interface)
         }
         if let namespacePath {
@@ -174,6 +175,32 @@ enum NetworkRules {
 
     static func remove(_ n: Network) {
         for (table, chain, rule) in rules(n) { while ipt(["-t", table, "-D", chain] + rule) {} }
+    }
+}
+
+/// The port rules portmap made for a container, removed in one `iptables-restore` instead of portmap's DEL (which
+/// lists and deletes in IPv4 and IPv6, some twenty iptables runs): its jump from `CNI-HOSTPORT-DNAT`, which names
+/// the container's ID in its comment, and the chain it jumps to (`CNI-DN-…`, the container's DNAT and hairpin
+/// rules).
+enum PortRules {
+    static let topChain = "CNI-HOSTPORT-DNAT"
+
+    /// True when they are gone now: removed, or there were none (nothing names the container).
+    static func remove(containerID: String) -> Bool {
+        guard let listed = try? Command.run(NetworkRules.iptables, ["iptables", "-w", "-t", "nat", "-S", topChain]), listed.status == 0 else { return false }
+        let mark = "id: \\\"" + containerID + "\\\""
+        let jumps = String(decoding: listed.stdout, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("-A " + topChain + " ") && $0.contains(mark) }
+        guard !jumps.isEmpty else { return true }
+        var chains: [String] = []
+        for rule in jumps {
+            let words = rule.split(separator: " ")
+            if let j = words.firstIndex(of: "-j"), j + 1 < words.count, words[j + 1].hasPrefix("CNI-DN-"), !chains.contains(String(words[j + 1])) {
+                chains.append(String(words[j + 1]))
+            }
+        }
+        let script = ["*nat"] + jumps.map { "-D" + $0.dropFirst(2) } + chains.map { "-F " + $0 } + chains.map { "-X " + $0 } + ["COMMIT", ""]
+        let restored = try? Command.run("/usr/sbin/iptables-restore", ["iptables-restore", "-w", "--noflush"], input: Array(script.joined(separator: "\n").utf8))
+        return restored?.status == 0
     }
 }
 
