@@ -344,4 +344,37 @@ import Testing
         #expect(SupervisionTests.containerIDs(cli).isEmpty && recordedAttachments(ids) == 0)
         #expect(try fetch("http://127.0.0.1:\(port)/").status != 0, "the port is no longer published")
     }
+
+    @Test func aStoreDeletedWithoutRemoveLeavesNoAddressOrInterface() throws {
+        guard let cli = try store(), let other = try store() else { return }
+        defer { remove(other) }
+        // A detached container on the default bridge, publishing a port; its monitor and process killed, its store
+        // deleted: the next recovery of any store releases what it held on the host.
+        var r = try cli.run(["run", "-d", "--name", "orphan", "-p", "80", "busybox", "sleep", "60"])
+        #expect(r.status == 0, "\(r.output)")
+        let id = try cli.run(["inspect", "-f", "{{.Id}}", "orphan"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try JSONValue.parse(Array(try String(contentsOfFile: "/run/estiba/attachments/\(id).json", encoding: .utf8).utf8))
+        let veths = (state["attachments"]?.arrayValue?.first?["driverState"]?["result"]?["interfaces"]?.arrayValue ?? [])
+            .compactMap { $0["sandbox"] == nil ? $0["name"]?.stringValue : nil }.filter { $0.hasPrefix("veth") }
+        #expect(veths.count == 1, "\(state)")
+        func addresses() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/run/estiba/ipam/estiba-bridge")) ?? []).filter { name in
+                name.first?.isNumber == true && ((try? String(contentsOfFile: "/run/estiba/ipam/estiba-bridge/" + name, encoding: .utf8)) ?? "").hasPrefix(id)
+            }
+        }
+        #expect(addresses().count == 1)
+        let record = try JSONValue.parse(Array(try String(contentsOfFile: cli.root + "/containers/\(id)/record.json", encoding: .utf8).utf8))
+        for pid in [record["monitorPid"]?.intValue, record["pid"]?.intValue].compactMap({ $0 }) where pid > 0 {
+            kill(pid_t(pid), SIGKILL)
+            for _ in 0..<500 where kill(pid_t(pid), 0) == 0 { usleep(20_000) }
+        }
+        try FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path)
+        r = try other.run(["ps", "-a"])
+        #expect(r.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/run/estiba/attachments/\(id).json"))
+        #expect(addresses().isEmpty)
+        for veth in veths { #expect(try runProgram("/usr/sbin/ip", ["link", "show", veth]).status != 0, "\(veth) is left") }
+        let rules = try runProgram("/usr/sbin/iptables-save", ["-t", "nat"]).output.split(separator: "\n").filter { $0.contains(id) }
+        #expect(rules.isEmpty, "\(rules)")
+    }
 }
