@@ -111,7 +111,13 @@ public struct CNIDriver: NetworkDriver {
         for veth in interfaces.compactMap({ $0["sandbox"] == nil ? $0["name"]?.stringValue : nil }) where veth.hasPrefix("veth") {
             _ = veth.withCString { estiba_link_delete($0) }
         }
-        // With no namespace, the bridge plugin's DEL comes down to its address plugin's: that one is called directly.
+        // With no namespace, the bridge plugin's DEL comes down to its address plugin's: the address is released
+        // directly where host-local keeps it, else by host-local's own DEL.
+        if let dataDir = bridge["ipam"]?["dataDir"]?.stringValue, a.address.value != 0,
+            HostLocalAddresses.release(a.address, directory: dataDir + "/" + name, containerID: containerID, interface: a.interface)
+        {
+            return
+        }
         if let ipam = bridge["ipam"], case .object(var o) = ipam {
             o.append("cniVersion", .string(Self.version))
             o.append("name", .string(name))
@@ -201,6 +207,23 @@ enum PortRules {
         let script = ["*nat"] + jumps.map { "-D" + $0.dropFirst(2) } + chains.map { "-F " + $0 } + chains.map { "-X " + $0 } + ["COMMIT", ""]
         let restored = try? Command.run("/usr/sbin/iptables-restore", ["iptables-restore", "-w", "--noflush"], input: Array(script.joined(separator: "\n").utf8))
         return restored?.status == 0
+    }
+}
+
+/// host-local's allocations, as its DEL releases them: in its data directory's network directory, a file named for
+/// the address holding the container's ID and interface, changed under an flock of `lock` there.
+enum HostLocalAddresses {
+    /// True when `address`'s file named this container and is gone now; false when it was not there or named
+    /// something else (then host-local's own DEL decides).
+    static func release(_ address: IPv4, directory: String, containerID: String, interface: String) -> Bool {
+        guard let lock = try? FileDescriptor.open(directory + "/lock", [.readWrite, .noFollow]) else { return false }
+        defer { lock.close() }
+        guard (try? lock.lock(exclusive: true)) == true else { return false }
+        let file = directory + "/" + address.description
+        guard let bytes = try? Files.read(file, upTo: 512) else { return false }
+        let owner = String(decoding: bytes, as: UTF8.self)
+        guard owner == containerID + "\r\n" + interface || owner == containerID else { return false }
+        return (try? Files.remove(file)) != nil
     }
 }
 
