@@ -1,3 +1,4 @@
+import CLIOutput
 import Engine
 import EstibaJSON
 
@@ -23,7 +24,7 @@ enum LanguageDiagnostics {
     /// One diagnostic.
     static func node(_ d: Diagnostic) -> JSONNode {
         var o = JSONNode.object()
-        o.set("range", rangeNode(d.range))
+        o.set("range", ParseEncoding.range(d.range))
         o.set("severity", JSONNode(Int(severity(d.severity.rawValue))))
         o.set("code", JSONNode(d.code))
         if let href = documentation(for: d.code) {
@@ -46,19 +47,6 @@ enum LanguageDiagnostics {
         o.append("source", "estiba")
         o.append("message", .string(d.message))
         return .object(o)
-    }
-
-    static func rangeNode(_ r: SourceRange) -> JSONNode {
-        var start = JSONNode.object()
-        start.set("line", JSONNode(r.start.line))
-        start.set("character", JSONNode(r.start.character))
-        var end = JSONNode.object()
-        end.set("line", JSONNode(r.end.line))
-        end.set("character", JSONNode(r.end.character))
-        var o = JSONNode.object()
-        o.set("start", start)
-        o.set("end", end)
-        return o
     }
 
     static func range(_ r: SourceRange) -> JSONValue {
