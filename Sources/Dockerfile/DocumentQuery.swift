@@ -4,30 +4,13 @@
 public struct DocumentQuery: Sendable {
     public let analysis: DockerfileAnalysis
     /// The physical lines, as UTF-16 code units.
-    let lines: [[UInt16]]
+    let lines: TextLines
     /// For each line, the instruction whose lines include it.
     let instructionOfLine: [Int?]
 
     public init(text: String, analysis: DockerfileAnalysis) {
         self.analysis = analysis
-        var lines: [[UInt16]] = []
-        var current: [UInt16] = []
-        var previousCR = false
-        for unit in text.utf16 {
-            if unit == 0x0A {
-                if !previousCR { lines.append(current) }
-                current = []
-                previousCR = false
-            } else if unit == 0x0D {
-                lines.append(current)
-                current = []
-                previousCR = true
-            } else {
-                current.append(unit)
-                previousCR = false
-            }
-        }
-        lines.append(current)
+        let lines = TextLines(text)
         self.lines = lines
         var byLine = [Int?](repeating: nil, count: lines.count)
         for (i, r) in analysis.parsed.ranges.enumerated() where r.start.line < lines.count {

@@ -1,3 +1,4 @@
+import Dispatch
 import Dockerfile
 import Synchronization
 import ImageStore
@@ -20,11 +21,13 @@ extension Engine {
     static func query(_ text: String) -> DocumentQuery {
         if let known = recentQueries.withLock({ $0.first { $0.text == text }?.query }) { return known }
         let query = DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text)))
-        recentQueries.withLock { recent in
+        let evicted = recentQueries.withLock { recent -> (text: String, query: DocumentQuery)? in
             recent.removeAll { $0.text == text }
             recent.insert((text, query), at: 0)
-            if recent.count > 4 { recent.removeLast() }
+            return recent.count > 4 ? recent.removeLast() : nil
         }
+        // Freeing a large document's tree takes a while: not on the way to the answer.
+        if let evicted { DispatchQueue.global(qos: .utility).async { withExtendedLifetime(evicted) {} } }
         return query
     }
 

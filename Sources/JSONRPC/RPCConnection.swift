@@ -193,6 +193,9 @@ public final class RPCConnection: @unchecked Sendable {
             notify: { [weak self] method, params in
                 self?.send(RPCMessageDecoder.notification(method: method, params: params))
             },
+            notifyEncoded: { [weak self] method, params in
+                self?.send(encoded: RPCMessageDecoder.notificationText(method: method, params: params.bytes))
+            },
             stop: stop,
             inputEnded: { [weak self] in self?.lock.withLock { self?.inputDone ?? true } ?? true },
             request: { [weak self] method, params in

@@ -29,12 +29,14 @@ public struct RPCContext: Sendable {
     public let connectionID: Int
     public let requestID: RPCID?
     let notifySink: @Sendable (String, JSONValue) -> Void
+    let notifyEncodedSink: (@Sendable (String, JSONText) -> Void)?
     let stopServer: @Sendable (Int32) -> Void
     let inputEndedQuery: @Sendable () -> Bool
     let requestSink: @Sendable (String, JSONValue?) async -> Result<JSONValue, RPCError>
 
     public init(
         connectionID: Int, requestID: RPCID?, notify: @escaping @Sendable (String, JSONValue) -> Void,
+        notifyEncoded: (@Sendable (String, JSONText) -> Void)? = nil,
         stop: @escaping @Sendable (Int32) -> Void, inputEnded: @escaping @Sendable () -> Bool = { false },
         request: @escaping @Sendable (String, JSONValue?) async -> Result<JSONValue, RPCError> = { _, _ in
             .failure(RPCError(code: RPCErrorCode.internalError, message: "This connection takes no requests from the server."))
@@ -43,6 +45,7 @@ public struct RPCContext: Sendable {
         self.connectionID = connectionID
         self.requestID = requestID
         self.notifySink = notify
+        self.notifyEncodedSink = notifyEncoded
         self.stopServer = stop
         self.inputEndedQuery = inputEnded
         self.requestSink = request
@@ -59,6 +62,15 @@ public struct RPCContext: Sendable {
 
     /// Sends a notification to this request's client.
     public func notify(_ method: String, _ params: JSONValue) { notifySink(method, params) }
+
+    /// Sends a notification whose params are already encoded (a large one built with `JSONText.inRegion`).
+    public func notify(_ method: String, encoded params: JSONText) {
+        if let notifyEncodedSink {
+            notifyEncodedSink(method, params)
+        } else if let value = try? JSONValue.parse(params.bytes) {
+            notifySink(method, value)
+        }
+    }
 
     /// Sends `$/progress` with `{"id": <this request's id>, "value": value}`.
     public func progress(_ value: JSONValue) {

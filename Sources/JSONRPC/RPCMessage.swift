@@ -131,6 +131,18 @@ enum RPCMessageDecoder {
         return .object(o)
     }
 
+    /// `{"jsonrpc":"2.0","method":…,"params":…}` written around already-encoded params.
+    static func notificationText(method: String, params: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(params.count + method.utf8.count + 40)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","method":"#.utf8)
+        out.append(contentsOf: JSONValue.string(method).encoded())
+        out.append(contentsOf: #","params":"#.utf8)
+        out.append(contentsOf: params)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     static func notification(method: String, params: JSONValue) -> JSONValue {
         var o = JSONObject()
         o.append("jsonrpc", "2.0")

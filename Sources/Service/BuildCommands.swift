@@ -127,7 +127,7 @@ extension EstibaService {
                 let l = JSONValue.int(Int64(max(line - 1, 0)))
                 diagnostics.append([
                     "range": ["start": ["line": l, "character": 0], "end": ["line": l, "character": 1000]], "severity": 1, "code": "build-failed",
-                    "codeDescription": ["href": "https://docs.docker.com/reference/dockerfile/"], "source": "estiba", "message": .string(error.message),
+                    "source": "estiba", "message": .string(error.message),
                 ])
                 ctx.notify(LanguageDiagnostics.method, ["uri": .string(uri), "version": .int(version), "diagnostics": .array(diagnostics)])
             }

@@ -76,7 +76,7 @@ extension EstibaService {
             service, p throws(RPCError) in
             let uri = try DocumentParams.string(try DocumentParams.object(p, "textDocument"), "uri")
             if service.documents.close(uri, connection: p.context.connectionID) {
-                p.context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: nil, []))
+                p.context.notify(LanguageDiagnostics.method, encoded: LanguageDiagnostics.params(uri: uri, version: nil, []))
             }
             return .done(.success(.null))
         },
@@ -95,7 +95,7 @@ extension EstibaService {
             let diagnostics = await engine.documentDiagnostics(text: document.text, contextDirectory: contextDirectory)
             // Only if this is still the document's version (a newer one publishes its own).
             guard documents.document(uri, connection: connection)?.version == document.version, !Task.isCancelled else { return }
-            context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: document.version, diagnostics))
+            context.notify(LanguageDiagnostics.method, encoded: LanguageDiagnostics.params(uri: uri, version: document.version, diagnostics))
             // Then the registries of FROM images the store lacks are asked whether they have them (off the typing
             // path: the answers come when they come), and the diagnostics published again with what they said.
             guard await engine.askRegistries(aboutImagesOf: document.text), !Task.isCancelled,
@@ -103,7 +103,7 @@ extension EstibaService {
             else { return }
             let informed = await engine.documentDiagnostics(text: document.text, contextDirectory: contextDirectory)
             guard informed != diagnostics, documents.document(uri, connection: connection)?.version == document.version, !Task.isCancelled else { return }
-            context.notify(LanguageDiagnostics.method, LanguageDiagnostics.params(uri: uri, version: document.version, informed))
+            context.notify(LanguageDiagnostics.method, encoded: LanguageDiagnostics.params(uri: uri, version: document.version, informed))
         }
     }
 

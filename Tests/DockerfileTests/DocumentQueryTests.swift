@@ -22,6 +22,16 @@ import Testing
     func query(_ text: String = text) -> DocumentQuery { DocumentQuery(text: text, analysis: DockerfileAnalysis(DockerfileParser.parse(text))) }
     func at(_ line: Int, _ character: Int) -> SourcePosition { SourcePosition(line: line, character: character) }
 
+    /// Lines end at LF, CR or CRLF (one break), in UTF-16 units, as LSP counts them.
+    @Test func linesEndAtEveryKindOfBreak() {
+        let lines = TextLines("a\r\nb\rc\n\nd€😀\r")
+        #expect(lines.map { String(decoding: $0, as: UTF16.self) } == ["a", "b", "c", "", "d€😀", ""])
+        #expect(lines[4].count == 4 && TextLines("").count == 1 && TextLines("x").map(\.count) == [1])
+        let q = query("FROM busybox\r\nRUN true\r\nCOPY a /b\n")
+        #expect(q.instruction(at: 1) == 1 && q.instruction(at: 2) == 2 && q.instruction(at: 3) == nil)
+        guard case .keyword(.copy, _)? = q.target(at: at(2, 1)) else { Issue.record("\(String(describing: q.target(at: at(2, 1))))"); return }
+    }
+
     @Test func targetsAreKeywordsFlagsVariablesImagesAndStages() {
         let q = query()
         guard case .keyword(.run, let r)? = q.target(at: at(8, 1)) else { Issue.record("\(String(describing: q.target(at: at(8, 1))))"); return }

@@ -130,4 +130,14 @@ import Testing
         #expect(!DockerfileParser.isInstruction("runn") && InstructionKeyword("frob") == nil)
         #expect(InstructionKeyword("StopSignal") == .stopSignal && InstructionKeyword.stopSignal.name == "STOPSIGNAL")
     }
+
+    /// Keywords in any case, as BuildKit lower-cases them (Go's Unicode rules: the Kelvin sign is a k); nothing
+    /// else is one.
+    @Test func keywordsAreFoundInAnyCaseAndNothingElseIs() {
+        #expect(InstructionKeyword("cOpY") == .copy && InstructionKeyword("HEALTHCHECK") == .healthcheck)
+        #expect(InstructionKeyword("wor\u{212A}dir") == .workdir && InstructionKeyword("WOR\u{212A}DIR") == .workdir)
+        for word in ["", "r", "ru", "runs", "c0py", "COPY ", "from:", "healthchecks", "entrypointx", "étiquette", "ＦＲＯＭ", "r\u{0}n", "[un"] {
+            #expect(InstructionKeyword(word) == nil, "\(word)")
+        }
+    }
 }
