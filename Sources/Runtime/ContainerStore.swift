@@ -101,39 +101,35 @@ public struct ContainerStore: Sendable {
     /// (nil: removed).
     @discardableResult
     public func recordExit(_ record: ContainerRecord, code: Int32) -> ContainerRecord? {
-        // Its network goes with its end (attached again at its next start).
-        ContainerNetworking.release(containerID: record.id)
-        if record.autoRemove {
-            remove(record.id)
-            return nil
+        recordEnd(record) { r in
+            r.state = .exited
+            r.exitCode = code
+            r.finishedAt = Clocks.wallSeconds
         }
-        var r = record
-        r.state = .exited
-        r.exitCode = code
-        r.pid = nil
-        r.monitorPid = nil
-        r.publishedPorts = []
-        r.finishedAt = Clocks.wallSeconds
-        try? save(r)
-        // Recorded: a later start's keeper or monitor must not find this code.
-        try? Files.remove(exitFile(r.id))
-        return r
     }
 
     /// Records that a start of `record` never ran its command (its caller died before letting it go): created again,
     /// as if never started, or removed when it was to be removed. Returns the record, nil when removed.
     public func recordNeverStarted(_ record: ContainerRecord) -> ContainerRecord? {
-        // It may have been attached to its network while it waited.
+        recordEnd(record) { r in
+            r.state = .created
+            r.startedAt = nil
+        }
+    }
+
+    /// The end of a start, however it went: its network released (attached again at its next start), then the
+    /// container removed when it was to be, else recorded as `change` says, with no process, supervisor or
+    /// published ports, and its keeper's exit file gone (a later start's keeper or monitor must not find it).
+    private func recordEnd(_ record: ContainerRecord, _ change: (inout ContainerRecord) -> Void) -> ContainerRecord? {
         ContainerNetworking.release(containerID: record.id)
         if record.autoRemove {
             remove(record.id)
             return nil
         }
         var r = record
-        r.state = .created
+        change(&r)
         r.pid = nil
         r.monitorPid = nil
-        r.startedAt = nil
         r.publishedPorts = []
         try? save(r)
         try? Files.remove(exitFile(r.id))
