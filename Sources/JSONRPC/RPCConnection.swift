@@ -170,11 +170,25 @@ public final class RPCConnection: @unchecked Sendable {
         send(encoded: message.encoded(), fromReader: fromReader)
     }
 
+    /// Messages up to this size may be written by the thread that sends them (a pipe takes this much at once).
+    static let directWriteLimit = 4096
+
     private func send(encoded body: [UInt8], fromReader: Bool = false) {
         let m = lock.withLock { mode } ?? .newline
         let frame = m.frame(body)
         if fromReader, collectingInline {
             inlineReplies.append(contentsOf: frame)
+        } else if frame.count <= Self.directWriteLimit, queue.claimDirectWrite() {
+            // A small message while nothing is being written: written here when the client has room for it (a
+            // write that cannot block), saving the writer thread's wake-up; else queued for the writer.
+            guard output.acceptsSmallWriteNow else {
+                queue.doneWriting()
+                queue.push(frame)
+                return
+            }
+            let ok = (try? output.writeAll(frame)) != nil
+            queue.doneWriting()
+            if !ok { abort() }
         } else {
             queue.push(frame)
         }

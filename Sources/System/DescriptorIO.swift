@@ -107,6 +107,13 @@ extension FileDescriptor {
         }
     }
 
+    /// Whether a write of up to `PIPE_BUF` (4,096) bytes would go through at once: the pipe or socket has room now
+    /// (poll says writable, and neither end is broken).
+    public var acceptsSmallWriteNow: Bool {
+        var p = pollfd(fd: rawValue, events: Int16(POLLOUT), revents: 0)
+        return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLOUT) != 0 && p.revents & Int16(POLLERR | POLLHUP) == 0
+    }
+
     /// After a failed call: returns to retry (interrupted, or non-blocking and now ready), else throws.
     private func retryOrThrow(_ operation: String, waitingFor event: Int32) throws(EstibaError) {
         let e = errno
