@@ -11,14 +11,16 @@ import Testing
     /// Runs the CLI with stdout and stderr apart.
     func estiba(_ root: String, _ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Paths.estiba)
-        p.arguments = ["--root", root] + args
+        let (executable, arguments) = ProgramDeadline.bounded(Paths.estiba, ["--root", root] + args)
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
         let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
+        let start = Date()
         try p.run()
         // stderr is read on another thread so that neither pipe fills while the other is read.
         let errorText = Mutexed("")
@@ -30,6 +32,7 @@ import Testing
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         done.wait()
         p.waitUntilExit()
+        ProgramDeadline.check(since: start, Paths.estiba, args, output: text + errorText.get())
         return (p.terminationStatus, text, errorText.get())
     }
 

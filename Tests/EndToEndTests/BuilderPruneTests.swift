@@ -9,18 +9,21 @@ import Testing
     /// Runs the CLI with `input` on its standard input.
     func run(_ cli: CLI, _ args: [String], input: String) throws -> (status: Int32, output: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Paths.estiba)
-        p.arguments = ["--root", cli.root] + args
+        let (executable, arguments) = ProgramDeadline.bounded(Paths.estiba, ["--root", cli.root] + args)
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
         let out = Pipe()
         let stdin = Pipe()
         p.standardOutput = out
         p.standardError = out
         p.standardInput = stdin
+        let start = Date()
         try p.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
+        ProgramDeadline.check(since: start, Paths.estiba, args, output: text)
         return (p.terminationStatus, text)
     }
 

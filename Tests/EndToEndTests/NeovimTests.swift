@@ -26,9 +26,12 @@ import Testing
             vim.cmd("qall!")
             """.write(toFile: check, atomically: true, encoding: .utf8)
         let nvim = Process()
-        nvim.executableURL = URL(fileURLWithPath: "/usr/bin/nvim")
         let config = Paths.repo.appendingPathComponent("Clients/editors/estiba.lua").path
-        nvim.arguments = ["--headless", "-u", config, "-c", "luafile \(check)", dockerfile]
+        let nvimArguments = ["--headless", "-u", config, "-c", "luafile \(check)", dockerfile]
+        // Headless Neovim runs until told to quit: a script that fails before its qall! would leave it running.
+        let (executable, arguments) = ProgramDeadline.bounded("/usr/bin/nvim", nvimArguments)
+        nvim.executableURL = URL(fileURLWithPath: executable)
+        nvim.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["ESTIBA"] = Paths.estiba
         environment["OUT"] = out
@@ -37,8 +40,10 @@ import Testing
         nvim.standardInput = FileHandle.nullDevice
         nvim.standardOutput = FileHandle.nullDevice
         nvim.standardError = FileHandle.nullDevice
+        let start = Date()
         try nvim.run()
         nvim.waitUntilExit()
+        ProgramDeadline.check(since: start, "/usr/bin/nvim", nvimArguments, output: "")
         let lines = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         #expect(
             lines == "1 2 FromAsCasing 'as' and 'FROM' keywords' casing do not match\n"

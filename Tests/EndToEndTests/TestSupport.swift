@@ -39,19 +39,41 @@ func procText(_ path: String) throws -> String {
     return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
 }
 
-/// Runs a program to completion with stdin from /dev/null; its status and its stdout and stderr together.
+/// How long a program a test runs to completion may take (`ESTIBA_TEST_PROGRAM_LIMIT` seconds, default 600): past
+/// it, coreutils' `timeout` ends it (TERM, then KILL) and the test records an issue naming the command, so a
+/// program that never ends fails its test instead of holding up the whole run.
+enum ProgramDeadline {
+    static let seconds: Int = ProcessInfo.processInfo.environment["ESTIBA_TEST_PROGRAM_LIMIT"].flatMap { Int($0) } ?? 600
+
+    /// `path args` run under the deadline: the executable and arguments to hand to `Process`.
+    static func bounded(_ path: String, _ args: [String]) -> (executable: String, arguments: [String]) {
+        ("/usr/bin/timeout", ["-k", "10", String(seconds), path] + args)
+    }
+
+    /// Records an issue when a run that started at `start` reached the deadline.
+    static func check(since start: Date, _ path: String, _ args: [String], output: String) {
+        guard Date().timeIntervalSince(start) >= Double(seconds) else { return }
+        Issue.record("\(path) \(args.joined(separator: " ")) did not end within \(seconds) s and was stopped; its output: \(output.suffix(2000))")
+    }
+}
+
+/// Runs a program to completion (under `ProgramDeadline`) with stdin from /dev/null; its status and its stdout
+/// and stderr together.
 func runProgram(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
+    let (executable, arguments) = ProgramDeadline.bounded(path, args)
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
     if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
     let out = Pipe()
     p.standardOutput = out
     p.standardError = out
     p.standardInput = FileHandle.nullDevice
+    let start = Date()
     try p.run()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
+    ProgramDeadline.check(since: start, path, args, output: text)
     return (p.terminationStatus, text)
 }
 

@@ -86,19 +86,27 @@ func fileSHA256(_ path: String) -> String {
 /// Runs a program (looked up in PATH), returning its exit status and combined output.
 func runProcess(_ args: [String], env: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
+    // Under a deadline (coreutils' timeout): a program that never ends fails its test, not the whole run.
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+    p.arguments = ["-k", "10", String(programLimitSeconds), "/usr/bin/env"] + args
     var e = ProcessInfo.processInfo.environment
     for (k, v) in env { e[k] = v }
     p.environment = e
     let out = Foundation.Pipe()
     p.standardOutput = out
     p.standardError = out
+    let start = Date()
     try p.run()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
+    if Date().timeIntervalSince(start) >= Double(programLimitSeconds) {
+        Issue.record("\(args.joined(separator: " ")) did not end within \(programLimitSeconds) s and was stopped: \(text.suffix(2000))")
+    }
     return (p.terminationStatus, text)
 }
+
+/// How long a program a test runs may take (`ESTIBA_TEST_PROGRAM_LIMIT` seconds, default 600).
+let programLimitSeconds: Int = ProcessInfo.processInfo.environment["ESTIBA_TEST_PROGRAM_LIMIT"].flatMap { Int($0) } ?? 600
 
 /// Sets extended attribute `key` of the entry at `path` (not following a final link); whether it worked.
 @discardableResult

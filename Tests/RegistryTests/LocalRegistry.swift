@@ -163,17 +163,26 @@ func removeTree(_ path: String) { try? FileManager.default.removeItem(atPath: pa
 @discardableResult
 func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: program)
-    p.arguments = arguments
+    // Under a deadline (coreutils' timeout): a program that never ends fails its test, not the whole run.
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+    p.arguments = ["-k", "10", String(programLimitSeconds), program] + arguments
     if let environment { p.environment = environment }
     let out = Foundation.Pipe()
     p.standardOutput = out
     p.standardError = out
+    let start = Date()
     try p.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let text = String(decoding: data, as: UTF8.self)
+    if Date().timeIntervalSince(start) >= Double(programLimitSeconds) {
+        Issue.record("\(program) \(arguments.joined(separator: " ")) did not end within \(programLimitSeconds) s and was stopped: \(text.suffix(2000))")
+    }
+    return (p.terminationStatus, text)
 }
+
+/// How long a program a test runs may take (`ESTIBA_TEST_PROGRAM_LIMIT` seconds, default 600).
+let programLimitSeconds: Int = ProcessInfo.processInfo.environment["ESTIBA_TEST_PROGRAM_LIMIT"].flatMap { Int($0) } ?? 600
 
 /// An OCI layout holding a small image made from Debian's busybox-static (`/bin/busybox`), tagged `tag`;
 /// returns its directory.
