@@ -13,8 +13,23 @@ public enum Processes {
         guard kill(pid, signal.rawValue) == 0 else { throw .last("signal process \(pid)") }
     }
 
-    /// Whether process `pid` exists (a zombie counts until it is waited for).
-    public static func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+    /// Whether process `pid` is alive: it exists and has not ended. A zombie (ended, not yet waited for) has ended:
+    /// an orphan's zombie waits for init, and an init that reaps late (as some VM inits do) must not make a dead
+    /// supervisor look alive. Never true for pid 0 or below (process groups, not processes).
+    public static func exists(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        return !hasEnded(pid)
+    }
+
+    /// Whether `pid` is a zombie (or being torn down): the state in /proc/PID/stat, after the command name's
+    /// closing parenthesis (the name may itself hold one), is Z or X.
+    static func hasEnded(_ pid: Int32) -> Bool {
+        guard let stat = try? Files.read("/proc/\(pid)/stat", upTo: 1024), let close = stat.lastIndex(of: 0x29),
+            close + 2 < stat.count
+        else { return false }
+        let state = stat[close + 2]
+        return state == 0x5A || state == 0x58  // "Z", "X"
+    }
 
     /// Waits for child `pid` to end (retrying when interrupted).
     public static func wait(for pid: Int32) throws(EstibaError) -> WaitStatus {

@@ -104,7 +104,8 @@ import Testing
         #expect(gone, "\(Self.processes(matching: cli.root))")
         // One recovery pass (any command) settles the rest: nothing listed, no cgroup, no mount.
         let listed = try cli.run(["ps", "-a", "-q"])
-        #expect(listed.status == 0 && listed.output.isEmpty, "\(listed.output)")
+        let left = Self.containerIDs(cli).map { (try? String(contentsOfFile: cli.root + "/containers/\($0)/record.json", encoding: .utf8)) ?? $0 }.joined()
+        #expect(listed.status == 0 && listed.output.isEmpty, "\(listed.output)\(left)")
         seen.formUnion(Self.containerIDs(cli))
         for id in seen { #expect(Self.cgroups(of: id).isEmpty, "\(id): \(Self.cgroups(of: id))") }
         #expect(Self.storeMounts(cli).isEmpty, "\(Self.storeMounts(cli))")

@@ -1,6 +1,6 @@
 import Glibc
 import Synchronization
-import System
+@testable import System
 import Testing
 
 @Suite struct ProcessTests {
@@ -26,6 +26,22 @@ import Testing
         let status = try Processes.wait(for: pid)
         #expect(status.signal == SIGKILL && status.exitCode == 137 && status.exitStatus == nil)
         #expect(!Processes.exists(pid))
+    }
+
+    /// An ended process nobody has waited for yet (a zombie: an orphan waits for init, which may reap late) is not
+    /// alive, nor are pids 0 and below.
+    @Test func aZombieHasEnded() throws {
+        var spawn = Spawn(executable: "/bin/true", arguments: ["true"])
+        spawn.closeOtherDescriptors = true
+        let pid = try spawn.start()
+        let deadline = Clocks.monotonicSeconds + 10
+        while !Processes.hasEnded(pid), Clocks.monotonicSeconds < deadline { sleepThread(nanoseconds: 1_000_000) }
+        #expect(kill(pid, 0) == 0, "still there, unreaped")
+        #expect(!Processes.exists(pid))
+        _ = try Processes.wait(for: pid)
+        #expect(!Processes.exists(pid))
+        #expect(!Processes.exists(0) && !Processes.exists(-1))
+        #expect(Processes.exists(Processes.currentID) && !Processes.hasEnded(Processes.currentID))
     }
 
     @Test func aMissingProgramIsAClearError() {
