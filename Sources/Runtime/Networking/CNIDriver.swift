@@ -135,6 +135,10 @@ public struct CNIDriver: NetworkDriver {
     /// Runs one plugin: its JSON result (an error from the plugin is an error here, with its message).
     func invoke(_ config: JSONValue, _ command: String, _ containerID: String, _ netns: String, _ interface: String) throws(EstibaError) -> JSONValue {
         let type = config["type"]?.stringValue ?? ""
+        // A plugin given a namespace configures the interface named `interface` in it: never the host's own.
+        if !netns.isEmpty, NamespaceIdentity.isHosts(netns) {
+            throw EstibaError(.internal, "The container's network namespace is the host's; its network was left alone.", context: ["stage": "network"])
+        }
         let environment = [
             "CNI_COMMAND=" + command, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=" + netns, "CNI_IFNAME=" + interface,
             "CNI_PATH=" + pluginDirectory, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",

@@ -40,16 +40,23 @@ public enum ContainerNetworking {
         var directory: String
         /// Its process (the namespace's first user).
         var pid: Int32
+        /// The namespace itself (`NamespaceIdentity`), as it was attached: `/proc/PID/ns/net` is used later only
+        /// while it is still this one, never a namespace of whatever process took the pid since.
+        var namespace: NamespaceIdentity?
         var attachments: [NetworkAttachment]
 
         var json: JSONValue {
-            ["containerID": .string(containerID), "directory": .string(directory), "pid": .int(Int64(pid)), "attachments": .array(attachments.map(\.json))]
+            var o: JSONObject = ["containerID": .string(containerID), "directory": .string(directory), "pid": .int(Int64(pid))]
+            if let namespace { o.append("namespace", .string(namespace.description)) }
+            o.append("attachments", .array(attachments.map(\.json)))
+            return .object(o)
         }
 
-        init(containerID: String, directory: String, pid: Int32, attachments: [NetworkAttachment]) {
+        init(containerID: String, directory: String, pid: Int32, namespace: NamespaceIdentity?, attachments: [NetworkAttachment]) {
             self.containerID = containerID
             self.directory = directory
             self.pid = pid
+            self.namespace = namespace
             self.attachments = attachments
         }
 
@@ -57,7 +64,16 @@ public enum ContainerNetworking {
             guard let id = v["containerID"]?.stringValue, let directory = v["directory"]?.stringValue else { return nil }
             self.init(
                 containerID: id, directory: directory, pid: v["pid"]?.intValue.flatMap { Int32(exactly: $0) } ?? 0,
+                namespace: v["namespace"]?.stringValue.flatMap { NamespaceIdentity($0) },
                 attachments: (v["attachments"]?.arrayValue ?? []).compactMap(NetworkAttachment.init(json:)))
+        }
+
+        /// `/proc/PID/ns/net` while the process still lives in the namespace attached; nil once it has ended (or
+        /// its pid belongs to another process now).
+        var liveNamespacePath: String? {
+            guard pid > 0, let namespace, Processes.exists(pid) else { return nil }
+            let path = "/proc/\(pid)/ns/net"
+            return NamespaceIdentity(path: path) == namespace ? path : nil
         }
     }
 
@@ -96,8 +112,7 @@ public enum ContainerNetworking {
 
     /// Its network namespace while it runs attached (Docker's `SandboxKey`), else nil.
     public static func namespacePath(of id: String) -> String? {
-        guard let s = state(id), s.pid > 0, Processes.exists(s.pid) else { return nil }
-        return "/proc/\(s.pid)/ns/net"
+        state(id)?.liveNamespacePath
     }
 
     /// What the launcher runs before the container's command for `record` (nil with `--network none` or `host`):
@@ -127,7 +142,11 @@ public enum ContainerNetworking {
         return try locked { (driver) throws(EstibaError) -> NetworkAttachment in
             let ports = try choosePorts(request.ports, except: containerID)
             let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports)
-            var state = State(containerID: containerID, directory: directory, pid: pid, attachments: [driver.planned(r)])
+            // The process waits to start and is ours: its pid cannot have been taken by another.
+            guard let namespace = NamespaceIdentity(path: netns) else {
+                throw EstibaError.runtime("The container's process ended before its network was attached.", stage: "network")
+            }
+            var state = State(containerID: containerID, directory: directory, pid: pid, namespace: namespace, attachments: [driver.planned(r)])
             try save(state)
             var attachment: NetworkAttachment
             do throws(EstibaError) { attachment = try driver.attach(r) } catch {
@@ -153,13 +172,12 @@ public enum ContainerNetworking {
     /// `network connect` of running container `containerID`: one more interface (eth1, …) on `request`'s network.
     public static func connect(directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
         try locked { (driver) throws(EstibaError) -> NetworkAttachment in
-            guard var state = state(containerID), state.pid > 0, Processes.exists(state.pid) else {
+            guard var state = state(containerID), let netns = state.liveNamespacePath else {
                 throw EstibaError(.failedPrecondition, "Container \(name) is not running on a bridge network; start it (on one, not --network none or host) before connecting it to another.", context: ["container": name])
             }
             if state.attachments.contains(where: { $0.network == request.network.name }) {
                 throw EstibaError(.alreadyExists, "Container \(name) is already connected to network \(request.network.name).", context: ["container": name])
             }
-            let netns = "/proc/\(state.pid)/ns/net"
             let used = Set(state.attachments.map(\.interface))
             let interface = (0..<64).map { "eth\($0)" }.first { !used.contains($0) } ?? "eth64"
             let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: interface, network: request.network, ports: [])
@@ -190,8 +208,7 @@ public enum ContainerNetworking {
                 throw EstibaError(.notFound, "Container \(name) is not connected to network \(network).", context: ["container": name])
             }
             let a = state.attachments.remove(at: i)
-            let running = state.pid > 0 && Processes.exists(state.pid)
-            driver.detach(a, containerID: containerID, namespacePath: running ? "/proc/\(state.pid)/ns/net" : nil)
+            driver.detach(a, containerID: containerID, namespacePath: state.liveNamespacePath)
             try save(state)
             forget(containerID, network: network, in: PathText.parent(directory))
         }
