@@ -37,16 +37,17 @@ public enum Launcher {
         guard seccompProgram.count / 8 <= Int(UInt16.max) else {
             throw EstibaError.runtime("The seccomp profile compiles to more than 65,535 instructions; give a smaller profile.", stage: "seccomp")
         }
-        // The launcher reports why a start failed on this pipe; the child waits on `sync` until it is in its cgroups.
+        // The launcher reports why a start failed on this pipe; the child waits on `sync` until it is in its cgroups
+        // (a socket pair: a byte sent to a child that died fails with EPIPE, never SIGPIPE).
         let errorPipe: Pipe
-        let sync: Pipe
+        let sync: SocketPair
         // With a terminal, the launcher sends the terminal's master side back on this socket.
         let console: SocketPair?
         // A kept container's pid, then its exit code, come from its keeper on this pipe.
         let status: Pipe?
         do throws(EstibaError) {
             errorPipe = try Pipe()
-            sync = try Pipe()
+            sync = try SocketPair()
             console = spec.terminal ? try SocketPair() : nil
             status = keeping != nil ? try Pipe() : nil
         } catch {
@@ -83,9 +84,11 @@ public enum Launcher {
         config.mount_readonly = memory.array(spec.mounts.map { Int32($0.readOnly ? 1 : 0) })
         config.nmounts = Int32(spec.mounts.count)
         config.error_fd = errorPipe.writeEnd.rawValue
-        config.sync_fd = sync.readEnd.rawValue
-        config.sync_peer_fd = sync.writeEnd.rawValue
+        config.sync_fd = sync.second.rawValue
+        config.sync_peer_fd = sync.first.rawValue
         config.started_fd = -1
+        // With work to do before the command runs (a network to attach), the child sets up its root meanwhile.
+        config.set_up_early = beforeStart != nil ? 1 : 0
         config.parent_pid = Processes.currentID
         config.parent_death_signal = tiedToThread || keeping != nil ? Signal.kill.rawValue : 0
         config.entry_fd = entry
@@ -122,7 +125,7 @@ public enum Launcher {
             return link.readCode() ?? -ErrorNumber.inputOutput
         }
         errorPipe.writeEnd.close()
-        sync.readEnd.close()
+        sync.second.close()
         console?.second.close()
         if pid < 0 {
             _ = keeper?.finish()
@@ -151,38 +154,34 @@ public enum Launcher {
             }
         }
         if let beforeStart {
+            // The first byte: the child sets up its root while `beforeStart` works; the last one below lets it go.
+            try? sync.first.send([1])
             do { try beforeStart(pid) } catch {
                 end()
                 cgroups?.remove()
+                // A child that failed its own set-up meanwhile says why; that comes first.
+                let message = (try? errorPipe.readEnd.readAll(upTo: 1024)) ?? []
+                if !message.isEmpty { throw Self.startFailure(message, spec) }
                 throw error
             }
         }
         if let keeper, let keeping, !keeping.announce(pid, keeper.pid) {
             // Not recorded: never let go. The child ends at once, and its keeper records that it never started.
-            sync.writeEnd.close()
+            sync.first.close()
             _ = keeper.finish()
             cgroups?.remove()
             throw EstibaError.runtime(
                 "The container's record could not be written, so it was not started. Check that the store's disk has room and is writable, then run it again.",
                 stage: "record")
         }
-        try? sync.writeEnd.writeAll([1])
-        sync.writeEnd.close()
+        try? sync.first.send([1])
+        sync.first.close()
         // The pipe closes on a successful exec; anything read is the reason the start failed.
         let message = (try? errorPipe.readEnd.readAll(upTo: 1024)) ?? []
         if !message.isEmpty {
             if let keeper { _ = keeper.finish() } else { _ = try? Processes.wait(for: pid) }
-            let text = String(decoding: message, as: UTF8.self)
-            let stage = text.split(separator: ":").first.map(String.init)
             cgroups?.remove()
-            if stage == "start the command" {
-                let reason = String(text.dropFirst((stage?.count ?? 0) + 2))
-                let missing = [ErrorNumber.notFound, ErrorNumber.notDirectory].contains { reason == ErrorNumber.text($0) }
-                throw EstibaError.runtime(
-                    "Cannot run \(spec.arguments[0]) in the container: \(reason). Check that the command exists in the image.",
-                    stage: missing ? EstibaError.commandNotFoundStage : EstibaError.commandNotExecutableStage)
-            }
-            throw EstibaError.runtime("The container could not start: \(text).", stage: stage)
+            throw Self.startFailure(message, spec)
         }
         var terminal: Int32?
         if let console {
@@ -194,6 +193,20 @@ public enum Launcher {
             terminal = master
         }
         return LaunchedProcess(pid: pid, cgroups: cgroups, terminal: terminal, keeper: keeper)
+    }
+
+    /// The error for the reason a child wrote on the error pipe ("stage: reason").
+    static func startFailure(_ message: [UInt8], _ spec: ContainerSpec) -> EstibaError {
+        let text = String(decoding: message, as: UTF8.self)
+        let stage = text.split(separator: ":").first.map(String.init)
+        if stage == "start the command" {
+            let reason = String(text.dropFirst((stage?.count ?? 0) + 2))
+            let missing = [ErrorNumber.notFound, ErrorNumber.notDirectory].contains { reason == ErrorNumber.text($0) }
+            return EstibaError.runtime(
+                "Cannot run \(spec.arguments[0]) in the container: \(reason). Check that the command exists in the image.",
+                stage: missing ? EstibaError.commandNotFoundStage : EstibaError.commandNotExecutableStage)
+        }
+        return EstibaError.runtime("The container could not start: \(text).", stage: stage)
     }
 
     /// Waits for the process on a dedicated thread (never blocking the concurrency pool); returns its exit code

@@ -83,6 +83,22 @@ import Testing
         #expect(r.output == "served\n1\n", "only lo, and it is up: \(r.output)")
     }
 
+    /// The container sets up its root while its network is attached: a set-up that fails meanwhile is reported with
+    /// its own reason, and leaves no container or attachment.
+    @Test func aSetUpThatFailsWhileTheNetworkIsAttachedLeavesNothing() throws {
+        guard let cli = try store() else { return }
+        defer { remove(cli) }
+        let r = try cli.run(["run", "--name", "broken", "-v", "/tmp:/bin/busybox/x", "busybox", "true"])
+        #expect(r.status == 125 && r.output.contains("mount a volume: Not a directory"), "\(r.output)")
+        #expect(try cli.run(["ps", "-aq"]).output.isEmpty)
+        let attached = ((try? FileManager.default.contentsOfDirectory(atPath: "/run/estiba/attachments")) ?? []).filter { entry in
+            ((try? String(contentsOfFile: "/run/estiba/attachments/" + entry, encoding: .utf8)) ?? "").contains(cli.root)
+        }
+        #expect(attached.isEmpty, "\(attached)")
+        let ok = try cli.run(["run", "--rm", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | grep -c 10.211."])
+        #expect(ok.output == "1\n", "\(ok.output)")
+    }
+
     @Test func theDefaultBridgeReachesAServerOnTheGateway() throws {
         guard let cli = try store() else { return }
         defer { remove(cli) }
