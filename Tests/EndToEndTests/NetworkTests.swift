@@ -99,6 +99,17 @@ import Testing
         #expect(ok.output == "1\n", "\(ok.output)")
     }
 
+    /// An attachment record a killed process was writing (staged, never renamed) goes with the next recovery.
+    @Test func aStagedAttachmentRecordOfAKilledWriterIsRemoved() throws {
+        guard let cli = try store() else { return }
+        defer { remove(cli) }
+        try FileManager.default.createDirectory(atPath: "/run/estiba/attachments", withIntermediateDirectories: true)
+        let staged = "/run/estiba/attachments/.tmp-killed\(getpid())"
+        try "{".write(toFile: staged, atomically: false, encoding: .utf8)
+        #expect(try cli.run(["ps", "-a"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: staged))
+    }
+
     @Test func theDefaultBridgeReachesAServerOnTheGateway() throws {
         guard let cli = try store() else { return }
         defer { remove(cli) }

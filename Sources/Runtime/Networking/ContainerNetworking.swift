@@ -233,6 +233,14 @@ public enum ContainerNetworking {
     /// exists (a store deleted without `rm`, a step's scratch space) and neither does their process.
     public static func releaseAbandoned() {
         let names = (try? FileDescriptor.open(stateDirectory, .directory).names()) ?? []
+        // Records are written under the lock: a staged one found under it is a killed writer's.
+        if names.contains(where: { $0.hasPrefix(".tmp-") }) {
+            _ = try? locked { (_) throws(EstibaError) in
+                for entry in (try? FileDescriptor.open(stateDirectory, .directory).names()) ?? [] where entry.hasPrefix(".tmp-") {
+                    try? Files.remove(stateDirectory + "/" + entry)
+                }
+            }
+        }
         for entry in names where entry.hasSuffix(".json") {
             let id = String(entry.dropLast(5))
             guard let s = state(id), !Files.exists(s.directory), s.pid <= 0 || !Processes.exists(s.pid) else { continue }
