@@ -128,7 +128,11 @@ extension Engine {
             c.store.remove(c.record.id)
             throw EstibaError(.invalidArgument, "Detached containers run without a terminal, on the default runtime; drop -t or --runtime.")
         }
-        return try startDetached(containers: c.store, record: c.record, autoRemove: o.remove)
+        do { return try startDetached(containers: c.store, record: c.record, autoRemove: o.remove) } catch {
+            // A container `run` made and could not start is not kept.
+            c.store.remove(c.record.id)
+            throw error
+        }
     }
 
     /// Starts created (or exited) containers in the background under their monitors, like `docker start`.

@@ -46,8 +46,9 @@ public enum Monitor {
                 try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output, tiedToThread: true, beforeStart: attach)
             }
         } catch {
+            // The container stays as it was (its starter removes one `run -d` made); what was attached goes.
+            ContainerNetworking.release(containerID: id)
             report(error.message)
-            store.remove(id)
             return 1
         }
         record.state = .running
