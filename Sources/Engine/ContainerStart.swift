@@ -64,6 +64,7 @@ extension Engine {
             r.pid = pid
             r.monitorPid = keeper
             r.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
+            r.takeNetworks(of: store.record(id))
             do { try store.save(r) } catch { return false }
             return true
         }

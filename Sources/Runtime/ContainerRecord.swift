@@ -37,6 +37,15 @@ public struct ContainerRecord: Sendable, Equatable {
     /// The networks `network connect` added, in the order they were: attached after the first at every start.
     public var connectedNetworks: [NetworkConnection] = []
 
+    /// Takes the networks of `stored` (the record as stored now: `network connect` and `disconnect` change them
+    /// whatever the state, so a record read before must not bring back those of then).
+    public mutating func takeNetworks(of stored: ContainerRecord?) {
+        guard let stored else { return }
+        networkMode = stored.networkMode
+        networkAliases = stored.networkAliases
+        connectedNetworks = stored.connectedNetworks
+    }
+
     /// Every network it is on, its first (`networkMode`, unless none or host) then the connected ones.
     public var networks: [NetworkConnection] {
         (["none", "host"].contains(networkMode) ? [] : [NetworkConnection(network: networkMode, aliases: networkAliases)]) + connectedNetworks

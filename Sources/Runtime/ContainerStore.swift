@@ -128,11 +128,7 @@ public struct ContainerStore: Sendable {
             return nil
         }
         var r = record
-        if let stored = self.record(record.id) {
-            r.networkMode = stored.networkMode
-            r.networkAliases = stored.networkAliases
-            r.connectedNetworks = stored.connectedNetworks
-        }
+        r.takeNetworks(of: self.record(record.id))
         change(&r)
         r.pid = nil
         r.monitorPid = nil

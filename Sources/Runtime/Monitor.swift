@@ -56,6 +56,7 @@ public enum Monitor {
         record.monitorPid = Processes.currentID
         record.startedAt = Clocks.wallSeconds
         record.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
+        record.takeNetworks(of: store.record(id))
         try? store.save(record)
         report("ok")
         let status = try? Processes.wait(for: process.pid)
