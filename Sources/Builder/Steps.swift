@@ -191,7 +191,7 @@ extension BuildRun {
         var attach: (@Sendable (Int32) throws(EstibaError) -> Void)?
         if network == .bridge {
             attach = { @Sendable (pid: Int32) throws(EstibaError) in
-                try ContainerNetworking.attach(directory: directory, containerID: stepGroup, name: nil, pid: pid, request: NetworkRequest(network: Network.defaultNetwork))
+                try ContainerNetworking.attach(directory: directory, containerID: stepGroup, name: nil, pid: pid, requests: [NetworkRequest(network: Network.defaultNetwork)])
             }
         }
         defer { if network == .bridge { ContainerNetworking.release(containerID: stepGroup) } }

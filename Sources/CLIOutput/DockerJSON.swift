@@ -159,16 +159,23 @@ extension DockerJSON {
     }
 
     /// Docker's `NetworkSettings`: the top-level address fields are those of the default network, as Docker's.
+    /// `Networks` has every network the container is on, its interface's address there while it runs, else none.
     static func networkSettings(_ d: ContainerDetails) -> JSONValue {
         let main = d.networks.first { $0.network == Network.defaultName }
-        let networks = d.networks.map { a -> (String, JSONValue) in
-            (a.network, [
-                "IPAMConfig": .null, "Links": .null, "Aliases": a.aliases.isEmpty ? .null : JSONValue(a.aliases),
-                "NetworkID": .string(a.networkID), "EndpointID": "", "Gateway": .string(a.gateway.description),
-                "IPAddress": .string(a.address.description), "IPPrefixLen": .int(Int64(a.prefix)), "IPv6Gateway": "",
-                "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": .string(a.mac),
-            ])
+        func endpoint(_ a: NetworkAttachment?, aliases: [String], id: String) -> JSONValue {
+            [
+                "IPAMConfig": .null, "Links": .null, "Aliases": aliases.isEmpty ? .null : JSONValue(aliases),
+                "NetworkID": .string(id), "EndpointID": "", "Gateway": .string(a?.gateway.description ?? ""),
+                "IPAddress": .string(a?.address.description ?? ""), "IPPrefixLen": .int(Int64(a?.prefix ?? 0)), "IPv6Gateway": "",
+                "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": .string(a?.mac ?? ""),
+            ]
         }
+        let configured = d.container.networks.map(\.network)
+        var networks = d.container.networks.map { c -> (String, JSONValue) in
+            if let a = d.networks.first(where: { $0.network == c.network }) { return (c.network, endpoint(a, aliases: a.aliases, id: a.networkID)) }
+            return (c.network, endpoint(nil, aliases: c.aliases, id: d.networkIDs[c.network] ?? ""))
+        }
+        for a in d.networks where !configured.contains(a.network) { networks.append((a.network, endpoint(a, aliases: a.aliases, id: a.networkID))) }
         let running = d.container.state == .running
         return [
             "Bridge": "", "SandboxID": "", "SandboxKey": .string(d.sandboxKey ?? ""),

@@ -35,6 +35,7 @@ public typealias ContainerRecord = Runtime::ContainerRecord
 public typealias NetworkMode = Runtime::NetworkMode
 public typealias Network = Runtime::Network
 public typealias NetworkAttachment = Runtime::NetworkAttachment
+public typealias NetworkConnection = Runtime::NetworkConnection
 public typealias PortMapping = Runtime::PortMapping
 public typealias ResourceLimits = Runtime::ResourceLimits
 public typealias TerminalSize = Runtime::TerminalSize

@@ -18,6 +18,8 @@ public struct ContainerDetails: Sendable {
     public var mounts: [ContainerMount]
     /// Its interfaces on its networks while it runs, and its network namespace then (Docker's `SandboxKey`).
     public var networks: [NetworkAttachment] = []
+    /// The IDs of the networks its record names (`ContainerRecord.networks`), by name.
+    public var networkIDs: [String: String] = [:]
     public var sandboxKey: String?
 }
 
@@ -50,6 +52,8 @@ extension Engine {
             mergedDirectory: bundle.rootfs, mounts: Self.mounts(bundle: bundle.config, container: base, volumes: layout.volumes))
         details.networks = ContainerNetworking.attachments(of: c.id)
         details.sandboxKey = ContainerNetworking.namespacePath(of: c.id)
+        let named = Set(c.networks.map(\.network))
+        for n in (try? networkStore().all()) ?? [] where named.contains(n.name) { details.networkIDs[n.name] = n.id }
         return details
     }
 

@@ -64,6 +64,7 @@ extension Engine {
             r.pid = pid
             r.monitorPid = keeper
             r.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
+            r.takeNetworks(of: store.record(id))
             do { try store.save(r) } catch { return false }
             return true
         }
@@ -128,7 +129,11 @@ extension Engine {
             c.store.remove(c.record.id)
             throw EstibaError(.invalidArgument, "Detached containers run without a terminal, on the default runtime; drop -t or --runtime.")
         }
-        return try startDetached(containers: c.store, record: c.record, autoRemove: o.remove)
+        do { return try startDetached(containers: c.store, record: c.record, autoRemove: o.remove) } catch {
+            // A container `run` made and could not start is not kept.
+            c.store.remove(c.record.id)
+            throw error
+        }
     }
 
     /// Starts created (or exited) containers in the background under their monitors, like `docker start`.

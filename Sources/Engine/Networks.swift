@@ -36,7 +36,8 @@ extension Engine {
         return NetworkInfo(network: n, containers: [])
     }
 
-    /// `network rm`: a network a container is on is refused (remove or disconnect the container first).
+    /// `network rm`: a network a container is on, or is connected to for its next start, is refused (remove or
+    /// disconnect the container first).
     public func removeNetworks(_ specs: [String]) throws(EstibaError) -> [String] {
         let store = try networkStore()
         let driver = try ContainerNetworking.driver()
@@ -44,10 +45,10 @@ extension Engine {
         var removed: [String] = []
         for spec in specs {
             let info = try network(spec)
-            // Attached now, or to be at its next start.
-            let user = info.containers.first?.name ?? records.first { $0.networkMode == info.network.name }?.name
+            let name = info.network.name
+            let user = info.containers.first?.name ?? records.first { $0.networks.contains { $0.network == name } }?.name
             if let user {
-                throw EstibaError(.conflict, "Network \(info.network.name) is in use by container \(user); remove the container or disconnect it first.", context: ["network": spec])
+                throw EstibaError(.conflict, "Network \(name) is in use by container \(user); remove the container or disconnect it first.", context: ["network": spec])
             }
             try store.remove(info.network, driver: driver)
             removed.append(spec)
@@ -55,29 +56,62 @@ extension Engine {
         return removed
     }
 
-    /// `network prune`: removes the user networks no container is on or was created on; returns their names.
+    /// `network prune`: removes the user networks no container is on or connected to; returns their names.
     public func pruneNetworks() throws(EstibaError) -> [String] {
-        let modes = Set(try containerStore().all().map(\.networkMode))
-        let unused = try networks().filter { !$0.network.isDefault && $0.containers.isEmpty && !modes.contains($0.network.name) }.map(\.network.name)
+        let used = Set(try containerStore().all().flatMap { $0.networks.map(\.network) })
+        let unused = try networks().filter { !$0.network.isDefault && $0.containers.isEmpty && !used.contains($0.network.name) }.map(\.network.name)
         return unused.isEmpty ? [] : try removeNetworks(unused)
     }
 
-    /// `network connect`: the container gets an interface on `network` (and its names there).
+    /// `network connect`, as Docker's, in any state: the network is added to the container's record (attached at
+    /// every start after its first network, with `aliases`) and, while it runs, attached at once as its next
+    /// interface (eth1, …).
     public func connect(network spec: String, container: String, aliases: [String] = []) throws(EstibaError) {
         let n = try networkStore().find(spec)
+        let store = try containerStore()
         let r = try record(container)
+        guard !["none", "host"].contains(r.networkMode) else {
+            throw EstibaError(.conflict, "Container \(r.name) uses network mode \(r.networkMode), which cannot be combined with other networks; create it on a bridge or user network (--network) to connect it to others.", context: ["container": container, "network": spec])
+        }
         guard !n.isDefault || aliases.isEmpty else {
             throw EstibaError(.invalidArgument, "--alias needs a user network (the default bridge has no name resolution).", context: ["network": spec])
         }
-        _ = try ContainerNetworking.connect(
-            directory: try containerStore().path(r.id), containerID: r.id, name: r.name, request: NetworkRequest(network: n, aliases: aliases))
+        guard !r.networks.contains(where: { $0.network == n.name }) else {
+            throw EstibaError(.alreadyExists, "Container \(r.name) is already connected to network \(n.name).", context: ["container": container, "network": spec])
+        }
+        let directory = store.path(r.id)
+        let attached = try ContainerNetworking.connect(directory: directory, containerID: r.id, name: r.name, request: NetworkRequest(network: n, aliases: aliases))
+        // Read again: the container may have ended (and its end been recorded) meanwhile.
+        var current = store.record(r.id) ?? r
+        current.connectedNetworks.append(NetworkConnection(network: n.name, aliases: aliases))
+        do { try store.save(current) } catch {
+            if attached != nil { _ = try? ContainerNetworking.disconnect(directory: directory, containerID: r.id, network: n.name) }
+            throw error
+        }
     }
 
-    /// `network disconnect`.
+    /// `network disconnect`, in any state: the network leaves the container's record (and its interface there goes
+    /// at once while it runs). Its first network may go too: the first connected one takes its place, or with none
+    /// left it starts with no network (`--network none`).
     public func disconnect(network spec: String, container: String) throws(EstibaError) {
         let n = try networkStore().find(spec)
+        let store = try containerStore()
         let r = try record(container)
-        try ContainerNetworking.disconnect(directory: try containerStore().path(r.id), containerID: r.id, name: r.name, network: n.name)
+        let attached = ContainerNetworking.attachments(of: r.id).contains { $0.network == n.name }
+        guard attached || r.networks.contains(where: { $0.network == n.name }) else {
+            throw EstibaError(.notFound, "Container \(r.name) is not connected to network \(n.name).", context: ["container": container, "network": spec])
+        }
+        if attached { try ContainerNetworking.disconnect(directory: store.path(r.id), containerID: r.id, network: n.name) }
+        guard let stored = store.record(r.id) else { return }
+        var current = stored
+        if current.networkMode == n.name {
+            let next = current.connectedNetworks.isEmpty ? NetworkConnection(network: "none") : current.connectedNetworks.removeFirst()
+            current.networkMode = next.network
+            current.networkAliases = next.aliases
+        } else {
+            current.connectedNetworks.removeAll { $0.network == n.name }
+        }
+        if current != stored { try store.save(current) }
     }
 
     /// The container's interfaces on its networks while it runs (none with `--network none` or `host`).

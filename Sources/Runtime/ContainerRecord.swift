@@ -34,6 +34,22 @@ public struct ContainerRecord: Sendable, Equatable {
     public var publishedPorts: [PortMapping] = []
     /// `--network-alias`: more names it is found by on a user network.
     public var networkAliases: [String] = []
+    /// The networks `network connect` added, in the order they were: attached after the first at every start.
+    public var connectedNetworks: [NetworkConnection] = []
+
+    /// Takes the networks of `stored` (the record as stored now: `network connect` and `disconnect` change them
+    /// whatever the state, so a record read before must not bring back those of then).
+    public mutating func takeNetworks(of stored: ContainerRecord?) {
+        guard let stored else { return }
+        networkMode = stored.networkMode
+        networkAliases = stored.networkAliases
+        connectedNetworks = stored.connectedNetworks
+    }
+
+    /// Every network it is on, its first (`networkMode`, unless none or host) then the connected ones.
+    public var networks: [NetworkConnection] {
+        (["none", "host"].contains(networkMode) ? [] : [NetworkConnection(network: networkMode, aliases: networkAliases)]) + connectedNetworks
+    }
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
         self.id = id
@@ -62,6 +78,7 @@ public struct ContainerRecord: Sendable, Equatable {
         o.append("networkMode", .string(networkMode))
         if !portBindings.isEmpty { o.append("portBindings", .array(portBindings.map(\.json))) }
         if !networkAliases.isEmpty { o.append("networkAliases", JSONValue(networkAliases)) }
+        if !connectedNetworks.isEmpty { o.append("connectedNetworks", .array(connectedNetworks.map(\.json))) }
         if !publishedPorts.isEmpty { o.append("publishedPorts", .array(publishedPorts.map(\.json))) }
         if !labels.isEmpty { o.append("labels", .object(JSONObject(labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))) }
         return .object(o)
@@ -91,6 +108,25 @@ public struct ContainerRecord: Sendable, Equatable {
         networkMode = v["networkMode"]?.stringValue ?? "none"
         portBindings = (v["portBindings"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
         networkAliases = v["networkAliases"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        connectedNetworks = (v["connectedNetworks"]?.arrayValue ?? []).compactMap(NetworkConnection.init(json:))
         publishedPorts = (v["publishedPorts"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
+    }
+}
+
+/// A network a container is connected to (`network connect --alias …`), kept in its record.
+public struct NetworkConnection: Sendable, Equatable {
+    public var network: String
+    public var aliases: [String]
+
+    public init(network: String, aliases: [String] = []) {
+        self.network = network
+        self.aliases = aliases
+    }
+
+    public var json: JSONValue { ["network": .string(network), "aliases": JSONValue(aliases)] }
+
+    public init?(json v: JSONValue) {
+        guard let network = v["network"]?.stringValue else { return nil }
+        self.init(network: network, aliases: v["aliases"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 }

@@ -119,7 +119,8 @@ public struct ContainerStore: Sendable {
 
     /// The end of a start, however it went: its network released (attached again at its next start), then the
     /// container removed when it was to be, else recorded as `change` says, with no process, supervisor or
-    /// published ports, and its keeper's exit file gone (a later start's keeper or monitor must not find it).
+    /// published ports, and its keeper's exit file gone (a later start's keeper or monitor must not find it). Its
+    /// networks are those stored now (`network connect` and `disconnect` change them while it runs).
     private func recordEnd(_ record: ContainerRecord, _ change: (inout ContainerRecord) -> Void) -> ContainerRecord? {
         ContainerNetworking.release(containerID: record.id)
         if record.autoRemove {
@@ -127,6 +128,7 @@ public struct ContainerStore: Sendable {
             return nil
         }
         var r = record
+        r.takeNetworks(of: self.record(record.id))
         change(&r)
         r.pid = nil
         r.monitorPid = nil

@@ -46,8 +46,9 @@ public enum Monitor {
                 try Launcher.start(spec, stdin: input?.rawValue ?? -1, stdout: output, stderr: output, tiedToThread: true, beforeStart: attach)
             }
         } catch {
+            // The container stays as it was (its starter removes one `run -d` made); what was attached goes.
+            ContainerNetworking.release(containerID: id)
             report(error.message)
-            store.remove(id)
             return 1
         }
         record.state = .running
@@ -55,6 +56,7 @@ public enum Monitor {
         record.monitorPid = Processes.currentID
         record.startedAt = Clocks.wallSeconds
         record.publishedPorts = ContainerNetworking.attachments(of: id).flatMap(\.ports)
+        record.takeNetworks(of: store.record(id))
         try? store.save(record)
         report("ok")
         let status = try? Processes.wait(for: process.pid)

@@ -1,3 +1,4 @@
+import EstibaJSON
 import Runtime
 import System
 import Testing
@@ -115,6 +116,36 @@ import Testing
         try store.create(removed)
         #expect(store.recordExit(removed, code: 0) == nil)
         #expect(store.record(removed.id) == nil && !Files.exists(store.path(removed.id)))
+    }
+
+    @Test func connectedNetworksRoundTripAndSurviveTheEndOfARunThatStartedWithout() throws {
+        var r = record(ContainerStore.newID(), name: "connected")
+        r.networkMode = "bridge"
+        r.connectedNetworks = [NetworkConnection(network: "n1", aliases: ["svc"]), NetworkConnection(network: "n2")]
+        let back = try #require(ContainerRecord(json: try JSONValue.parse(r.json.encodedPretty())))
+        #expect(back == r && back.networks.map(\.network) == ["bridge", "n1", "n2"] && back.networks[1].aliases == ["svc"])
+        // A record written before connections were kept has none; none and host modes have no network.
+        var fields = try #require(r.json.objectValue)
+        fields["connectedNetworks"] = nil
+        let old = JSONValue.object(fields)
+        #expect(old["networkMode"] == "bridge" && old["connectedNetworks"] == nil && ContainerRecord(json: old)?.connectedNetworks == [])
+        r.networkMode = "host"
+        #expect(r.networks.map(\.network) == ["n1", "n2"])
+
+        // Connected while it ran: its end, recorded from the record its start knew, keeps the connection.
+        let dir = try temporaryDirectory("store-connected")
+        defer { removeTree(dir) }
+        let store = try ContainerStore(directory: dir + "/containers")
+        var running = record(ContainerStore.newID(), name: "ran")
+        running.networkMode = "bridge"
+        try store.create(running)
+        running.state = .running
+        try store.save(running)
+        var connected = running
+        connected.connectedNetworks = [NetworkConnection(network: "n1")]
+        try store.save(connected)
+        #expect(store.recordExit(running, code: 0)?.connectedNetworks == [NetworkConnection(network: "n1")])
+        #expect(store.record(running.id)?.connectedNetworks == [NetworkConnection(network: "n1")])
     }
 
     @Test func aStartNeverLetGoLeavesTheContainerCreatedOrRemoved() throws {

@@ -116,65 +116,70 @@ public enum ContainerNetworking {
     }
 
     /// What the launcher runs before the container's command for `record` (nil with `--network none` or `host`):
-    /// it attaches the new namespace of the waiting process to the record's network with its ports and aliases.
-    /// The network is looked up now: one removed since `create` is one clear error at the start.
+    /// it attaches the new namespace of the waiting process to every network of the record, its first one (with
+    /// its ports) as eth0, those `network connect` added as eth1, eth2… in the order they were connected. The
+    /// networks are looked up now: one removed since is one clear error at the start.
     public static func attacher(root: String, directory: String, record: ContainerRecord) throws(EstibaError) -> (@Sendable (Int32) throws(EstibaError) -> Void)? {
-        guard !["none", "host"].contains(record.networkMode) else { return nil }
-        let network: Network
-        do { network = try NetworkStore(root: root).find(record.networkMode) } catch {
-            throw error.adding(["container": record.name])
+        let networks = record.networks
+        guard !networks.isEmpty else { return nil }
+        let store = try NetworkStore(root: root)
+        var requests: [NetworkRequest] = []
+        for c in networks {
+            do { requests.append(NetworkRequest(network: try store.find(c.network), ports: requests.isEmpty ? record.portBindings : [], aliases: c.aliases)) } catch {
+                throw error.adding(["container": record.name])
+            }
         }
-        let request = NetworkRequest(network: network, ports: record.portBindings, aliases: record.networkAliases)
         let id = record.id, name = record.name
-        return { pid throws(EstibaError) in
-            _ = try attach(directory: directory, containerID: id, name: name, pid: pid, request: request)
+        return { [requests] pid throws(EstibaError) in
+            try attach(directory: directory, containerID: id, name: name, pid: pid, requests: requests)
         }
     }
 
-    /// Attaches the new network namespace of process `pid` (waiting to start) to `request`'s network as eth0, with
-    /// host ports chosen and checked first. A container (`name` given) gets its address and its peers in its hosts
-    /// file, and its names in theirs. On failure nothing is left.
+    /// Attaches the new network namespace of process `pid` (waiting to start) to `requests`' networks as eth0,
+    /// eth1…, with host ports chosen and checked first. A container (`name` given) gets its address and its peers
+    /// of every network in its hosts file, and its names in theirs. On failure nothing is left.
     @discardableResult
-    public static func attach(directory: String, containerID: String, name: String?, pid: Int32, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
+    public static func attach(directory: String, containerID: String, name: String?, pid: Int32, requests: [NetworkRequest]) throws(EstibaError) -> [NetworkAttachment] {
         let netns = "/proc/\(pid)/ns/net"
         // Anything a previous run left (a killed process) goes first.
         release(containerID: containerID)
-        return try locked { (driver) throws(EstibaError) -> NetworkAttachment in
-            let ports = try choosePorts(request.ports, except: containerID)
-            let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth0", network: request.network, ports: ports)
+        return try locked { (driver) throws(EstibaError) -> [NetworkAttachment] in
             // The process waits to start and is ours: its pid cannot have been taken by another.
             guard let namespace = NamespaceIdentity(path: netns) else {
                 throw EstibaError.runtime("The container's process ended before its network was attached.", stage: "network")
             }
-            var state = State(containerID: containerID, directory: directory, pid: pid, namespace: namespace, attachments: [driver.planned(r)])
-            try save(state)
-            var attachment: NetworkAttachment
-            do throws(EstibaError) { attachment = try driver.attach(r) } catch {
+            var state = State(containerID: containerID, directory: directory, pid: pid, namespace: namespace, attachments: [])
+            do throws(EstibaError) {
+                for (i, request) in requests.enumerated() {
+                    let ports = try choosePorts(request.ports, except: containerID)
+                    let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth\(i)", network: request.network, ports: ports)
+                    state.attachments.append(driver.planned(r))
+                    try save(state)
+                    var attachment = try driver.attach(r)
+                    if let name { attachment.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network) }
+                    state.attachments[i] = attachment
+                    try save(state)
+                }
+            } catch {
+                // Every one made or begun is undone (what a planned one may have made included).
+                for a in state.attachments.reversed() { driver.detach(a, containerID: containerID, namespacePath: netns) }
                 try? Files.remove(statePath(containerID))
                 throw error
             }
-            if let name { attachment.aliases = names(name: name, id: containerID, aliases: request.aliases, network: request.network) }
-            state.attachments = [attachment]
-            do throws(EstibaError) { try save(state) } catch {
-                driver.detach(attachment, containerID: containerID, namespacePath: netns)
-                try? Files.remove(statePath(containerID))
-                throw error
-            }
-            if name != nil {
+            if name != nil, let first = state.attachments.first {
                 let containers = PathText.parent(directory)
-                let peers = announce(attachment, of: containerID, in: containers)
-                writeHosts(BundleFiles(directory: directory), own: ownHostsLine(attachment, of: containerID, directory: directory), peers: peers)
+                let peers = state.attachments.flatMap { announce($0, of: containerID, in: containers) }
+                writeHosts(BundleFiles(directory: directory), own: ownHostsLine(first, of: containerID, directory: directory), peers: peers)
             }
-            return attachment
+            return state.attachments
         }
     }
 
-    /// `network connect` of running container `containerID`: one more interface (eth1, …) on `request`'s network.
-    public static func connect(directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment {
-        try locked { (driver) throws(EstibaError) -> NetworkAttachment in
-            guard var state = state(containerID), let netns = state.liveNamespacePath else {
-                throw EstibaError(.failedPrecondition, "Container \(name) is not running on a bridge network; start it (on one, not --network none or host) before connecting it to another.", context: ["container": name])
-            }
+    /// `network connect` of container `containerID`: one more interface (eth1, …) on `request`'s network when it
+    /// runs on a bridge network; nil when it does not run (its record keeps the network for its next start).
+    public static func connect(directory: String, containerID: String, name: String, request: NetworkRequest) throws(EstibaError) -> NetworkAttachment? {
+        try locked { (driver) throws(EstibaError) -> NetworkAttachment? in
+            guard var state = state(containerID), let netns = state.liveNamespacePath else { return nil }
             if state.attachments.contains(where: { $0.network == request.network.name }) {
                 throw EstibaError(.alreadyExists, "Container \(name) is already connected to network \(request.network.name).", context: ["container": name])
             }
@@ -201,16 +206,17 @@ public enum ContainerNetworking {
         }
     }
 
-    /// `network disconnect` of running container `containerID`.
-    public static func disconnect(directory: String, containerID: String, name: String, network: String) throws(EstibaError) {
-        try locked { (driver) throws(EstibaError) in
-            guard var state = state(containerID), let i = state.attachments.firstIndex(where: { $0.network == network }) else {
-                throw EstibaError(.notFound, "Container \(name) is not connected to network \(network).", context: ["container": name])
-            }
+    /// `network disconnect` of container `containerID`: its interface on `network` goes, if it has one now (it
+    /// runs there); returns whether it had.
+    @discardableResult
+    public static func disconnect(directory: String, containerID: String, network: String) throws(EstibaError) -> Bool {
+        try locked { (driver) throws(EstibaError) -> Bool in
+            guard var state = state(containerID), let i = state.attachments.firstIndex(where: { $0.network == network }) else { return false }
             let a = state.attachments.remove(at: i)
             driver.detach(a, containerID: containerID, namespacePath: state.liveNamespacePath)
             try save(state)
-            forget(containerID, network: network, in: PathText.parent(directory))
+            forget(containerID, a, in: PathText.parent(directory))
+            return true
         }
     }
 
@@ -223,7 +229,7 @@ public enum ContainerNetworking {
             guard let state = state(containerID) else { return }
             for a in state.attachments.reversed() {
                 driver.detach(a, containerID: containerID, namespacePath: nil)
-                if !a.aliases.isEmpty { forget(containerID, network: a.network, in: PathText.parent(state.directory)) }
+                if !a.aliases.isEmpty { forget(containerID, a, in: PathText.parent(state.directory)) }
             }
             try? Files.remove(statePath(containerID))
         }
@@ -317,15 +323,15 @@ public enum ContainerNetworking {
         return peers
     }
 
-    /// Removes a container's lines from the hosts files of its network's peers.
-    static func forget(_ id: String, network: String, in containers: String) {
-        let mark = marker(id)
+    /// Removes a container's line for attachment `a` from the hosts files of its network's peers.
+    static func forget(_ id: String, _ a: NetworkAttachment, in containers: String) {
+        let line = hostsLine(a, of: id)
         for entry in (try? FileDescriptor.open(containers, .directory).names()) ?? [] where !entry.hasPrefix(".") && entry != id {
-            guard attachments(of: entry).contains(where: { $0.network == network }) else { continue }
+            guard attachments(of: entry).contains(where: { $0.network == a.network }) else { continue }
             let path = BundleFiles(directory: containers + "/" + entry).hosts
             guard let text = try? Files.read(path) else { continue }
             let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            let kept = lines.filter { !$0.hasSuffix(mark) }
+            let kept = lines.filter { $0 != line }
             guard kept.count != lines.count else { continue }
             rewrite(path, kept.joined(separator: "\n"))
         }
