@@ -388,20 +388,16 @@ static void watch_parent(const struct estiba_launch *c, int same_pid_namespace) 
     if (same_pid_namespace && c->parent_pid > 0 && getppid() != c->parent_pid) _exit(126);
 }
 
-/* Waits for one byte from the parent on the sync pipe (end of file: the parent died or gave up, so exit). */
-static void wait_for_byte(const struct estiba_launch *c) {
-    if (c->sync_fd < 0) return;
-    char go = 0;
-    ssize_t n;
-    while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
-    if (n != 1) _exit(126); /* the parent died or gave up on us */
-}
-
-/* Waits for the parent's last byte (see `set_up_early`), then says it was let go and keeps the parent-death
-   signal the caller asked for, or none. */
+/* Waits for the parent's byte on the sync socket (end of file: the parent died or gave up, so exit); then keeps
+   the parent-death signal the caller asked for, or none. */
 static void wait_for_parent(const struct estiba_launch *c) {
-    wait_for_byte(c);
-    if (c->sync_fd >= 0) close(c->sync_fd);
+    if (c->sync_fd >= 0) {
+        char go = 0;
+        ssize_t n;
+        while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
+        if (n != 1) _exit(126); /* the parent died or gave up on us */
+        close(c->sync_fd);
+    }
     if (c->started_fd >= 0) {
         char started = 1;
         while (write(c->started_fd, &started, 1) < 0 && errno == EINTR) {}
@@ -433,9 +429,7 @@ static int child_main(void *arg) {
     const char *root = c->merged;
     watch_parent(c, 0);
     seal_process(c);
-    /* Early set-up: the first byte (the child is in its cgroups) starts it; the command waits for the second. */
-    if (c->set_up_early) wait_for_byte(c);
-    else wait_for_parent(c);
+    wait_for_parent(c);
     if (!c->host_network && loopback_up() != 0) fail(c, "bring the loopback device up");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(c, "make mounts private");
     if (mount("overlay", root, "overlay", 0, c->overlay_options) != 0) fail(c, "mount the overlay root");
@@ -471,7 +465,6 @@ static int child_main(void *arg) {
     }
     if (c->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) fail(c, "make the root read-only");
     if (sethostname(c->hostname, strlen(c->hostname)) != 0) fail(c, "set the hostname");
-    if (c->set_up_early) wait_for_parent(c);
     become_command(c);
     return 127;
 }

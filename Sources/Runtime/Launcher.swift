@@ -87,8 +87,6 @@ public enum Launcher {
         config.sync_fd = sync.second.rawValue
         config.sync_peer_fd = sync.first.rawValue
         config.started_fd = -1
-        // With work to do before the command runs (a network to attach), the child sets up its root meanwhile.
-        config.set_up_early = beforeStart != nil ? 1 : 0
         config.parent_pid = Processes.currentID
         config.parent_death_signal = tiedToThread || keeping != nil ? Signal.kill.rawValue : 0
         config.entry_fd = entry
@@ -154,14 +152,9 @@ public enum Launcher {
             }
         }
         if let beforeStart {
-            // The first byte: the child sets up its root while `beforeStart` works; the last one below lets it go.
-            try? sync.first.send([1])
             do { try beforeStart(pid) } catch {
                 end()
                 cgroups?.remove()
-                // A child that failed its own set-up meanwhile says why; that comes first.
-                let message = (try? errorPipe.readEnd.readAll(upTo: 1024)) ?? []
-                if !message.isEmpty { throw Self.startFailure(message, spec) }
                 throw error
             }
         }

@@ -83,9 +83,9 @@ import Testing
         #expect(r.output == "served\n1\n", "only lo, and it is up: \(r.output)")
     }
 
-    /// The container sets up its root while its network is attached: a set-up that fails meanwhile is reported with
-    /// its own reason, and leaves no container or attachment.
-    @Test func aSetUpThatFailsWhileTheNetworkIsAttachedLeavesNothing() throws {
+    /// A container whose set-up fails after its network was attached (a volume that cannot be mounted) is reported
+    /// with the set-up's reason, and leaves no container or attachment.
+    @Test func aSetUpThatFailsOnTheBridgeLeavesNothing() throws {
         guard let cli = try store() else { return }
         defer { remove(cli) }
         let r = try cli.run(["run", "--name", "broken", "-v", "/tmp:/bin/busybox/x", "busybox", "true"])

@@ -57,9 +57,6 @@ struct estiba_launch {
                                       that dies before the byte is sent means end of file, never a wait forever */
     int started_fd;                /* -1, or the write end of a pipe: the child writes a byte there once it has its
                                       parent's byte (a keeper learns so whether its container was ever let go) */
-    int set_up_early;              /* 1: the first byte lets the child set up its root (mounts, pivot, hostname)
-                                      while the parent still works (a network attached to its namespace), and a
-                                      second byte lets it go; 0: one byte before everything */
     pid_t parent_pid;              /* the caller's pid: a child outside a new pid namespace (exec) that finds
                                       another parent exits at once */
     int parent_death_signal;       /* 0: the child dies with the launching thread only until it is let go; else
