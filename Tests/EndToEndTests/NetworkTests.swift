@@ -99,6 +99,24 @@ import Testing
         #expect(ok.output == "1\n", "\(ok.output)")
     }
 
+    /// Two stores may give networks the same subnet while neither has its bridge yet; the second to attach a
+    /// container is refused with one sentence (its bridge would take the first one's traffic), and nothing is left.
+    @Test func aSubnetAnotherStoreRoutesAlreadyIsRefusedAtStart() throws {
+        guard let first = try store(), let second = try store() else { return }
+        defer { remove(first); remove(second) }
+        let subnet = "10.212.250.0/24"
+        #expect(try first.run(["network", "create", "--subnet", subnet, "one"]).status == 0)
+        #expect(try second.run(["network", "create", "--subnet", subnet, "two"]).status == 0)
+        #expect(try first.run(["run", "-d", "--name", "holder", "--network", "one", "busybox", "sleep", "60"]).status == 0)
+        let r = try second.run(["run", "--rm", "--network", "two", "busybox", "true"])
+        #expect(r.status == 125 && r.output.contains("overlaps the host's route to \(subnet)"), "\(r.output)")
+        #expect(try second.run(["ps", "-aq"]).output.isEmpty)
+        let bridge = try JSONValue.parse(Array(try second.run(["network", "inspect", "two"]).output.utf8))
+            .arrayValue?.first?["Options"]?["com.docker.network.bridge.name"]?.stringValue ?? ""
+        #expect(!bridge.isEmpty && !FileManager.default.fileExists(atPath: "/sys/class/net/" + bridge))
+        #expect(try first.run(["rm", "-f", "holder"]).status == 0)
+    }
+
     /// An attachment record a killed process was writing (staged, never renamed) goes with the next recovery.
     @Test func aStagedAttachmentRecordOfAKilledWriterIsRemoved() throws {
         guard let cli = try store() else { return }

@@ -69,8 +69,18 @@ public struct CNIDriver: NetworkDriver {
 
     public func attach(_ r: NetworkAttachRequest) throws(EstibaError) -> NetworkAttachment {
         let bridge = bridgeConfig(r.network)
-        // A new bridge (first use, or after a reboot) gets the network's host rules.
-        if !Files.exists("/sys/class/net/" + r.network.bridge) { NetworkRules.ensure(r.network) }
+        // A new bridge (first use, or after a reboot) gets the network's host rules — unless the host already routes
+        // part of its subnet elsewhere (another store's network made meanwhile, or a new host route): a second
+        // bridge there would take the host's traffic for it.
+        if !Files.exists("/sys/class/net/" + r.network.bridge) {
+            if let clash = HostRoutes.subnets().first(where: { $0.subnet.overlaps(r.network.subnet) }) {
+                throw EstibaError(
+                    .conflict,
+                    "Network \(r.network.name)'s subnet \(r.network.subnet) overlaps the host's route to \(clash.subnet) (\(clash.interface)); remove the network and create it again with another --subnet.",
+                    context: ["network": r.network.name, "stage": "network"])
+            }
+            NetworkRules.ensure(r.network)
+        }
         let result = try invoke(bridge, "ADD", r.containerID, r.namespacePath, r.interface)
         var a = NetworkAttachment(
             network: r.network.name, networkID: r.network.id, interface: r.interface, address: IPv4(0), prefix: 0, gateway: r.network.gateway, mac: "")
