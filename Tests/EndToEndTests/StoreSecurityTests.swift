@@ -201,6 +201,16 @@ extension StoreSecurityTests {
         }
     }
 
+    /// The monitors (`estiba __monitor`) process `pid` started that still run.
+    func runningMonitors(of pid: Int32) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }.filter { p in
+            guard let stat = try? procText("/proc/\(p)/stat"), let close = stat.lastIndex(of: ")"),
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[1] == Substring(String(pid)) && String(decoding: cmdline, as: UTF8.self).contains("__monitor")
+        }
+    }
+
     @Test func detachedRunsLeaveNoZombieMonitorsUnderTheService() throws {
         guard let cli = try RuntimeTests().busyboxStore() else { return }
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path) }
@@ -221,10 +231,13 @@ extension StoreSecurityTests {
             let r = try call(10 + i, "wait", ["container": .string("z\(i)")])
             #expect(r["result"]?["ExitCode"] == .int(Int64(i)), "\(r)")
         }
-        // The monitors exit right after recording the exit; give them a moment, then none may stay a zombie.
+        // The monitors end soon after recording the exit (their network released first, under the host-wide
+        // lock other users may hold a while): once none runs any more, none may stay a zombie. (Waiting only for
+        // "no zombie" would pass at once while they still run, and then catch one in the instant before its reaping.)
         let pid = s.process.processIdentifier
-        let deadline = Date().addingTimeInterval(5)
-        while !zombieChildren(of: pid).isEmpty, Date() < deadline { usleep(20_000) }
+        let deadline = Date().addingTimeInterval(30)
+        while !(runningMonitors(of: pid) + zombieChildren(of: pid)).isEmpty, Date() < deadline { usleep(20_000) }
+        #expect(runningMonitors(of: pid).isEmpty)
         #expect(zombieChildren(of: pid).isEmpty, "zombie monitors under the service: \(zombieChildren(of: pid))")
         #expect(try call(20, "rm", ["containers": ["z0", "z1", "z2"]])["result"] != nil)
     }
