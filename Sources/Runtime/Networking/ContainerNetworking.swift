@@ -68,10 +68,10 @@ public enum ContainerNetworking {
                 attachments: (v["attachments"]?.arrayValue ?? []).compactMap(NetworkAttachment.init(json:)))
         }
 
-        /// `/proc/PID/ns/net` while the process still lives in the namespace attached; nil once it has ended (or
-        /// its pid belongs to another process now).
+        /// `/proc/PID/ns/net` while the process still lives in the namespace attached; nil once it has ended (an
+        /// ended process, zombie or gone, has no namespace there) or its pid belongs to another process now.
         var liveNamespacePath: String? {
-            guard pid > 0, let namespace, Processes.exists(pid) else { return nil }
+            guard pid > 0, let namespace else { return nil }
             let path = "/proc/\(pid)/ns/net"
             return NamespaceIdentity(path: path) == namespace ? path : nil
         }
