@@ -2,15 +2,16 @@
 #include "launcher.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* One RTM_DELLINK request naming the interface (IFLA_IFNAME, so no index can go stale in between), and its
-   acknowledgement. */
-int estiba_link_delete(const char *name) {
+/* One request of `type` naming the interface (IFLA_IFNAME, so no index can go stale in between), with `flags`
+   set within `change`, and its acknowledgement. */
+static int link_request(const char *name, unsigned short type, unsigned flags, unsigned change) {
     size_t length = strlen(name);
     if (length == 0 || length >= 16) return -EINVAL;
     struct {
@@ -19,10 +20,12 @@ int estiba_link_delete(const char *name) {
         char attributes[RTA_SPACE(16)];
     } request;
     memset(&request, 0, sizeof request);
-    request.header.nlmsg_type = RTM_DELLINK;
+    request.header.nlmsg_type = type;
     request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
     request.header.nlmsg_seq = 1;
     request.info.ifi_family = AF_UNSPEC;
+    request.info.ifi_flags = flags;
+    request.info.ifi_change = change;
     struct rtattr *attribute = (struct rtattr *)request.attributes;
     attribute->rta_type = IFLA_IFNAME;
     attribute->rta_len = (unsigned short)RTA_LENGTH(length + 1);
@@ -49,3 +52,7 @@ int estiba_link_delete(const char *name) {
     int error = ((struct nlmsgerr *)NLMSG_DATA(reply))->error;
     return error == -ENODEV ? 0 : error;
 }
+
+int estiba_link_delete(const char *name) { return link_request(name, RTM_DELLINK, 0, 0); }
+
+int estiba_link_set_down(const char *name) { return link_request(name, RTM_NEWLINK, 0, IFF_UP); }

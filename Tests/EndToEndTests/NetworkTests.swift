@@ -248,15 +248,27 @@ import Testing
         #expect(r.output.contains("Deleted Networks:\nbackend\nsealed\n"), "\(r.output)")
     }
 
-    /// What a network leaves on the host: interfaces on its bridge, NAT rules naming it, and address allocations
-    /// (host-local's files in /run, by the network's ID). Counted at once: a container's end removes its veth
-    /// itself, never waiting for the kernel to destroy its namespace.
+    /// What a network leaves on the host: interfaces up on its bridge, NAT rules naming it, and address allocations
+    /// (host-local's files in /run, by the network's ID). Counted at once: a container's end takes its veth down
+    /// itself (the kernel destroys the pair with the namespace a moment later, see `interfacesLeft`).
     func footprint(network: String, id: String, bridge: String) throws -> (links: Int, rules: Int, addresses: Int) {
-        let links = try runProgram("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).output.split(separator: "\n").count
+        let links = try runProgram("/usr/sbin/ip", ["-o", "link", "show", "master", bridge, "up"]).output.split(separator: "\n").count
         let rules = try runProgram("/usr/sbin/iptables-save", []).output.split(separator: "\n").filter { $0.contains("estiba-" + network) }.count
         let ipam = "/run/estiba/ipam/" + id + "/estiba-" + network
         let addresses = ((try? FileManager.default.contentsOfDirectory(atPath: ipam)) ?? []).filter { $0.first?.isNumber == true && !$0.hasPrefix("last_") }.count
         return (links, rules, addresses)
+    }
+
+    /// The interfaces on `bridge`, up or down, once the kernel has had time to destroy the ended containers'
+    /// namespaces (it does so in the background): waits up to 30 s for there to be `expected`.
+    func interfacesLeft(on bridge: String, expected: Int = 0) throws -> Int {
+        var count = 0
+        for _ in 0..<300 {
+            count = try runProgram("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).output.split(separator: "\n").count
+            if count == expected { break }
+            usleep(100_000)
+        }
+        return count
     }
 
     @Test func runRemoveCyclesLeaveNothingBehind() throws {
@@ -279,6 +291,7 @@ import Testing
         }
         let after = try footprint(network: "cycles", id: id, bridge: bridge)
         #expect(after == before, "before \(before), after \(after)")
+        #expect(try interfacesLeft(on: bridge) == 0)
 
         // A container whose monitor and process are killed: the next look at the store removes it (--rm), and its
         // network with it.
@@ -299,6 +312,7 @@ import Testing
         #expect(!r.output.contains("doomed"), "\(r.output)")
         let settled = try footprint(network: "cycles", id: id, bridge: bridge)
         #expect(settled == before, "before \(before), after recovery \(settled)")
+        #expect(try interfacesLeft(on: bridge) == 0)
     }
 
     /// A user network for a leak count: its ID and bridge (made by its first container), and what it leaves now.
@@ -340,13 +354,16 @@ import Testing
         }
         #expect(failures.isEmpty, "\(failures.prefix(3))")
         #expect(ids.count == 1000)
-        // Counted at once: each end removed its veth, rules and address itself.
+        // Counted at once: each end took its veth down and removed its rules and address itself.
         let after = try footprint(network: "thousand", id: id, bridge: bridge)
-        #expect(after == before, "interfaces, rules, addresses: before \(before), after \(after)")
+        #expect(after == before, "interfaces up, rules, addresses: before \(before), after \(after)")
+        // And the kernel has destroyed the veths with their namespaces.
+        let left = try interfacesLeft(on: bridge)
+        #expect(left == 0)
         let natChains = try runProgram("/usr/sbin/iptables-save", ["-t", "nat"]).output.split(separator: "\n").filter { l in ids.contains { l.contains($0) } }
         #expect(natChains.isEmpty, "\(natChains.prefix(3))")
         #expect(recordedAttachments(ids) == 0)
-        print("1000 run --rm -p cycles through the service: interfaces \(after.links), rules \(after.rules - before.rules), addresses \(after.addresses) left")
+        print("1000 run --rm -p cycles through the service: interfaces \(left), rules \(after.rules - before.rules), addresses \(after.addresses) left")
     }
 
     @Test func aKilledServiceWithPublishedPortsLeavesNothingAfterRemove() throws {
@@ -386,6 +403,7 @@ import Testing
         #expect(removed?["result"] != nil, "\(String(describing: removed))")
         let after = try footprint(network: "killed", id: id, bridge: bridge)
         #expect(after == before, "interfaces, rules, addresses: before \(before), after \(after)")
+        #expect(try interfacesLeft(on: bridge) == 0)
         #expect(SupervisionTests.containerIDs(cli).isEmpty && recordedAttachments(ids) == 0)
         #expect(try fetch("http://127.0.0.1:\(port)/").status != 0, "the port is no longer published")
     }
@@ -418,7 +436,16 @@ import Testing
         #expect(r.status == 0)
         #expect(!FileManager.default.fileExists(atPath: "/run/estiba/attachments/\(id).json"))
         #expect(addresses().isEmpty)
-        for veth in veths { #expect(try runProgram("/usr/sbin/ip", ["link", "show", veth]).status != 0, "\(veth) is left") }
+        // Down at once; gone with the namespace, which the kernel destroys in the background.
+        for veth in veths {
+            var shown = try runProgram("/usr/sbin/ip", ["-o", "link", "show", veth])
+            #expect(shown.status != 0 || !shown.output.contains(",UP"), "\(veth) is still up: \(shown.output)")
+            for _ in 0..<300 where shown.status == 0 {
+                usleep(100_000)
+                shown = try runProgram("/usr/sbin/ip", ["-o", "link", "show", veth])
+            }
+            #expect(shown.status != 0, "\(veth) is left")
+        }
         let rules = try runProgram("/usr/sbin/iptables-save", ["-t", "nat"]).output.split(separator: "\n").filter { $0.contains(id) }
         #expect(rules.isEmpty, "\(rules)")
     }

@@ -122,6 +122,10 @@ int estiba_entry_memfd(const unsigned char *image, size_t length);
    when there is none, or -errno. */
 int estiba_link_delete(const char *name);
 
+/* Takes the network interface `name` of the caller's network namespace down (a bridge stops forwarding to and from
+   it at once): 0, also when there is none, or -errno. */
+int estiba_link_set_down(const char *name);
+
 /* Binds a TCP (udp 0) or UDP socket to address:port (NULL or "": every address; port 0: any free one) and
    closes it: the port that was free, ESTIBA_PORT_TAKEN when it is in use, or -errno. */
 #define ESTIBA_PORT_TAKEN (-100000)

@@ -115,11 +115,12 @@ public struct CNIDriver: NetworkDriver {
             _ = try? invoke(bridge, "DEL", containerID, namespacePath, a.interface)
             return
         }
-        // The container has ended: its host-side veth goes now (with its peer), not whenever the kernel gets round
-        // to destroying the namespace, and then its address (after the veth: never two interfaces with one address).
+        // The container has ended: its namespace went with its last process, and the kernel destroys the veth pair
+        // with it (in the background; deleting the pair here would wait some 15 ms for it). Its host side is taken
+        // down now, so the bridge forwards nothing to or from the old address before that is given to another.
         let interfaces = a.driverState["result"]?["interfaces"]?.arrayValue ?? []
         for veth in interfaces.compactMap({ $0["sandbox"] == nil ? $0["name"]?.stringValue : nil }) where veth.hasPrefix("veth") {
-            _ = veth.withCString { estiba_link_delete($0) }
+            _ = veth.withCString { estiba_link_set_down($0) }
         }
         // With no namespace, the bridge plugin's DEL comes down to its address plugin's: the address is released
         // directly where host-local keeps it, else by host-local's own DEL.

@@ -227,8 +227,11 @@ public enum ContainerNetworking {
         _ = try? locked { (driver) throws(EstibaError) in
             // Re-read under the lock: another process may have released it since.
             guard let state = state(containerID) else { return }
+            // Its namespace is normally gone with its process; one still alive (a process of it not yet ended) has
+            // its interfaces removed inside it.
+            let namespace = state.liveNamespacePath
             for a in state.attachments.reversed() {
-                driver.detach(a, containerID: containerID, namespacePath: nil)
+                driver.detach(a, containerID: containerID, namespacePath: namespace)
                 if !a.aliases.isEmpty { forget(containerID, a, in: PathText.parent(state.directory)) }
             }
             try? Files.remove(statePath(containerID))
