@@ -91,8 +91,9 @@ extension Engine {
     }
 
     /// `network disconnect`, in any state: the network leaves the container's record (and its interface there goes
-    /// at once while it runs). Its first network may go too: the first connected one takes its place, or with none
-    /// left it starts with no network (`--network none`).
+    /// at once while it runs). The network it was created on may go too (its mode stays, as Docker's does): the
+    /// connected ones are attached in order from eth0, and with none left it starts with loopback only and can be
+    /// connected again.
     public func disconnect(network spec: String, container: String) throws(EstibaError) {
         let n = try networkStore().find(spec)
         let store = try containerStore()
@@ -104,10 +105,9 @@ extension Engine {
         if attached { try ContainerNetworking.disconnect(directory: store.path(r.id), containerID: r.id, network: n.name) }
         guard let stored = store.record(r.id) else { return }
         var current = stored
-        if current.networkMode == n.name {
-            let next = current.connectedNetworks.isEmpty ? NetworkConnection(network: "none") : current.connectedNetworks.removeFirst()
-            current.networkMode = next.network
-            current.networkAliases = next.aliases
+        if current.networkMode == n.name, !current.modeNetworkDisconnected {
+            current.modeNetworkDisconnected = true
+            current.networkAliases = []
         } else {
             current.connectedNetworks.removeAll { $0.network == n.name }
         }

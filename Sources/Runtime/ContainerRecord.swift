@@ -27,9 +27,13 @@ public struct ContainerRecord: Sendable, Equatable {
     public var labels: [String: String] = [:]
     /// Volumes made for the image's VOLUMEs (removed with the container).
     public var anonymousVolumes: [String] = []
-    /// The network it was created on (`bridge`, `none`, `host` or a user network's name), the ports it asked to
+    /// The network it was created on (`bridge`, `none`, `host` or a user network's name: Docker's
+    /// `HostConfig.NetworkMode`, kept as it was whatever is connected or disconnected since), the ports it asked to
     /// publish (host port 0: any free one, Docker's `PortBindings`) and those it publishes.
     public var networkMode = "none"
+    /// Whether `network disconnect` took it off the network of `networkMode` (it may be connected there again,
+    /// as a connected network).
+    public var modeNetworkDisconnected = false
     public var portBindings: [PortMapping] = []
     public var publishedPorts: [PortMapping] = []
     /// `--network-alias`: more names it is found by on a user network.
@@ -42,13 +46,15 @@ public struct ContainerRecord: Sendable, Equatable {
     public mutating func takeNetworks(of stored: ContainerRecord?) {
         guard let stored else { return }
         networkMode = stored.networkMode
+        modeNetworkDisconnected = stored.modeNetworkDisconnected
         networkAliases = stored.networkAliases
         connectedNetworks = stored.connectedNetworks
     }
 
-    /// Every network it is on, its first (`networkMode`, unless none or host) then the connected ones.
+    /// Every network it is on: `networkMode`'s (unless none or host, or disconnected), then the connected ones.
     public var networks: [NetworkConnection] {
-        (["none", "host"].contains(networkMode) ? [] : [NetworkConnection(network: networkMode, aliases: networkAliases)]) + connectedNetworks
+        (["none", "host"].contains(networkMode) || modeNetworkDisconnected ? [] : [NetworkConnection(network: networkMode, aliases: networkAliases)])
+            + connectedNetworks
     }
 
     public init(id: String, name: String, image: String, imageID: String, command: [String], created: Int64, lowerDirectories: [String]) {
@@ -76,6 +82,7 @@ public struct ContainerRecord: Sendable, Equatable {
         if autoRemove { o.append("autoRemove", true) }
         if !anonymousVolumes.isEmpty { o.append("anonymousVolumes", JSONValue(anonymousVolumes)) }
         o.append("networkMode", .string(networkMode))
+        if modeNetworkDisconnected { o.append("modeNetworkDisconnected", true) }
         if !portBindings.isEmpty { o.append("portBindings", .array(portBindings.map(\.json))) }
         if !networkAliases.isEmpty { o.append("networkAliases", JSONValue(networkAliases)) }
         if !connectedNetworks.isEmpty { o.append("connectedNetworks", .array(connectedNetworks.map(\.json))) }
@@ -106,6 +113,7 @@ public struct ContainerRecord: Sendable, Equatable {
         for (k, value) in v["labels"]?.objectValue ?? [:] { if let s = value.stringValue { labels[k] = s } }
         anonymousVolumes = v["anonymousVolumes"]?.arrayValue?.compactMap(\.stringValue) ?? []
         networkMode = v["networkMode"]?.stringValue ?? "none"
+        modeNetworkDisconnected = v["modeNetworkDisconnected"]?.boolValue ?? false
         portBindings = (v["portBindings"]?.arrayValue ?? []).compactMap(PortMapping.init(json:))
         networkAliases = v["networkAliases"]?.arrayValue?.compactMap(\.stringValue) ?? []
         connectedNetworks = (v["connectedNetworks"]?.arrayValue ?? []).compactMap(NetworkConnection.init(json:))

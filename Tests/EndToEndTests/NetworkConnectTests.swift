@@ -118,19 +118,36 @@ extension NetworkTests {
         #expect(try cli.run(["start", "box"]).status == 0)
         #expect(try interfaceAddresses(cli, "box").keys.sorted() == ["eth0"])
 
-        // Its first network disconnected: the connected one takes its place; with none left it has no network.
+        // The network it was created on disconnected: its mode stays (as Docker's), the connected one is eth0 at
+        // the next start; with none left it has loopback only, and can be connected again, to either.
         #expect(try cli.run(["network", "connect", "n1", "box"]).status == 0)
         #expect(try cli.run(["stop", "-t", "1", "box"]).status == 0)
         #expect(try cli.run(["network", "disconnect", "bridge", "box"]).status == 0)
-        #expect(try inspected(cli, "box", "{{.HostConfig.NetworkMode}}") == "n1")
+        #expect(try inspected(cli, "box", "{{.HostConfig.NetworkMode}}") == "bridge")
+        #expect(try inspected(cli, "box", "{{json .NetworkSettings.Networks}}").hasPrefix("{\"n1\":"))
         #expect(try cli.run(["start", "box"]).status == 0)
         let a = try interfaceAddresses(cli, "box")
         #expect(a.keys.sorted() == ["eth0"] && a["eth0"]?.hasPrefix("10.212.") == true, "\(a)")
         #expect(try cli.run(["network", "disconnect", "n1", "box"]).status == 0)
         #expect(try interfaceAddresses(cli, "box").isEmpty)
-        #expect(try inspected(cli, "box", "{{.HostConfig.NetworkMode}}") == "none")
+        #expect(try inspected(cli, "box", "{{.HostConfig.NetworkMode}}|{{json .NetworkSettings.Networks}}") == "bridge|{}")
         r = try cli.run(["network", "connect", "n1", "box"])
-        #expect(r.status != 0 && r.output.contains("uses network mode none"), "\(r.output)")
+        #expect(r.status == 0, "\(r.output)")
+        r = try cli.run(["network", "connect", "bridge", "box"])
+        #expect(r.status == 0, "\(r.output)")
+        let both = try interfaceAddresses(cli, "box")
+        #expect(both.keys.sorted() == ["eth0", "eth1"] && both["eth0"]?.hasPrefix("10.212.") == true && both["eth1"]?.hasPrefix("10.211.") == true, "\(both)")
+        // Its own hosts lines: one a network, and the one of a network it leaves goes with it.
+        let hostname = try cli.run(["exec", "box", "hostname"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        func ownLines() throws -> [String] {
+            try cli.run(["exec", "box", "cat", "/etc/hosts"]).output.split(separator: "\n").map(String.init)
+                .filter { $0.split(whereSeparator: \.isWhitespace).dropFirst().first.map(String.init) == hostname }
+        }
+        var own = try ownLines()
+        #expect(own.count == 2 && own.contains { $0.hasPrefix((both["eth0"] ?? "-") + "\t") } && own.contains { $0.hasPrefix((both["eth1"] ?? "-") + "\t") }, "\(own)")
+        #expect(try cli.run(["network", "disconnect", "n1", "box"]).status == 0)
+        own = try ownLines()
+        #expect(own.count == 1 && own.first?.hasPrefix((both["eth1"] ?? "-") + "\t") == true, "\(own)")
         #expect(try cli.run(["rm", "-f", "box", "peer"]).status == 0)
         #expect(try footprint(network: "n1", id: id, bridge: bridge) == before)
     }

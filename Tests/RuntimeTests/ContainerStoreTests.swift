@@ -131,6 +131,11 @@ import Testing
         #expect(old["networkMode"] == "bridge" && old["connectedNetworks"] == nil && ContainerRecord(json: old)?.connectedNetworks == [])
         r.networkMode = "host"
         #expect(r.networks.map(\.network) == ["n1", "n2"])
+        // Its mode's network disconnected: the mode stays, the network is left out, and that too round-trips.
+        r.networkMode = "bridge"
+        r.modeNetworkDisconnected = true
+        let disconnected = try #require(ContainerRecord(json: try JSONValue.parse(r.json.encodedPretty())))
+        #expect(disconnected.networkMode == "bridge" && disconnected.networks.map(\.network) == ["n1", "n2"])
 
         // Connected while it ran: its end, recorded from the record its start knew, keeps the connection.
         let dir = try temporaryDirectory("store-connected")

@@ -166,10 +166,11 @@ public enum ContainerNetworking {
                 try? Files.remove(statePath(containerID))
                 throw error
             }
-            if name != nil, let first = state.attachments.first {
+            if name != nil, !state.attachments.isEmpty {
                 let containers = PathText.parent(directory)
                 let peers = state.attachments.flatMap { announce($0, of: containerID, in: containers) }
-                writeHosts(BundleFiles(directory: directory), own: ownHostsLine(first, of: containerID, directory: directory), peers: peers)
+                let own = state.attachments.map { ownHostsLine($0, of: containerID, directory: directory) }
+                writeHosts(BundleFiles(directory: directory), own: own, peers: peers)
             }
             return state.attachments
         }
@@ -201,7 +202,7 @@ public enum ContainerNetworking {
                 throw error
             }
             let peers = announce(a, of: containerID, in: PathText.parent(directory))
-            appendHosts(peers, to: BundleFiles(directory: directory).hosts)
+            appendHosts([ownHostsLine(a, of: containerID, directory: directory)] + peers, to: BundleFiles(directory: directory).hosts)
             return a
         }
     }
@@ -216,6 +217,7 @@ public enum ContainerNetworking {
             driver.detach(a, containerID: containerID, namespacePath: state.liveNamespacePath)
             try save(state)
             forget(containerID, a, in: PathText.parent(directory))
+            removeHosts([ownHostsLine(a, of: containerID, directory: directory)], from: BundleFiles(directory: directory).hosts)
             return true
         }
     }
@@ -304,12 +306,12 @@ public enum ContainerNetworking {
         return "\(a.address)\t\(names.joined(separator: " "))\t\(marker(id))"
     }
 
-    /// Rewrites the container's hosts file for this start: the lines of an earlier start go, its own address
-    /// comes after the loopback lines, its peers at the end.
-    static func writeHosts(_ bundle: BundleFiles, own: String, peers: [String]) {
+    /// Rewrites the container's hosts file for this start: the lines of an earlier start go, its own addresses
+    /// (one line a network, in interface order) come after the loopback lines, its peers at the end.
+    static func writeHosts(_ bundle: BundleFiles, own: [String], peers: [String]) {
         guard let text = try? Files.read(bundle.hosts) else { return }
         var lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.contains("\t# estiba:") }
-        lines.insert(own, at: min(2, lines.count))
+        lines.insert(contentsOf: own, at: min(2, lines.count))
         rewrite(bundle.hosts, (lines + peers).map { $0 + "\n" }.joined())
     }
 
@@ -331,13 +333,17 @@ public enum ContainerNetworking {
         let line = hostsLine(a, of: id)
         for entry in (try? FileDescriptor.open(containers, .directory).names()) ?? [] where !entry.hasPrefix(".") && entry != id {
             guard attachments(of: entry).contains(where: { $0.network == a.network }) else { continue }
-            let path = BundleFiles(directory: containers + "/" + entry).hosts
-            guard let text = try? Files.read(path) else { continue }
-            let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            let kept = lines.filter { $0 != line }
-            guard kept.count != lines.count else { continue }
-            rewrite(path, kept.joined(separator: "\n"))
+            removeHosts([line], from: BundleFiles(directory: containers + "/" + entry).hosts)
         }
+    }
+
+    /// Removes the lines equal to one of `lines` from the hosts file at `path` (rewritten only if one was there).
+    static func removeHosts(_ lines: [String], from path: String) {
+        guard let text = try? Files.read(path) else { return }
+        let all = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let kept = all.filter { !lines.contains(String($0)) }
+        guard kept.count != all.count else { return }
+        rewrite(path, kept.joined(separator: "\n"))
     }
 
     static func appendHosts(_ lines: [String], to path: String) {
