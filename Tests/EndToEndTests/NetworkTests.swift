@@ -408,6 +408,46 @@ import Testing
         #expect(try fetch("http://127.0.0.1:\(port)/").status != 0, "the port is no longer published")
     }
 
+    @Test func aStoreDeletedWithItsNetworksLeavesNoBridgeOrRule() throws {
+        guard let cli = try store(), let other = try store() else { return }
+        defer { remove(other) }
+        // A network of each store, both with their bridges made; the deleted store's still has a container on it,
+        // killed with its monitor.
+        let (id, bridge) = try countedNetwork(cli, "gone")
+        let (otherID, otherBridge) = try countedNetwork(other, "kept")
+        var r = try cli.run(["run", "-d", "--name", "orphan", "--network", "gone", "busybox", "sleep", "60"])
+        #expect(r.status == 0, "\(r.output)")
+        func rules(_ bridge: String) throws -> [Substring] {
+            try runProgram("/usr/sbin/iptables-save", []).output.split(separator: "\n").filter { $0.contains(bridge) }
+        }
+        #expect(FileManager.default.fileExists(atPath: "/sys/class/net/" + bridge))
+        #expect(try !rules(bridge).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: "/run/estiba/bridges/\(id).json"))
+        let cid = try cli.run(["inspect", "-f", "{{.Id}}", "orphan"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try JSONValue.parse(Array(try String(contentsOfFile: cli.root + "/containers/\(cid)/record.json", encoding: .utf8).utf8))
+        for pid in [record["monitorPid"]?.intValue, record["pid"]?.intValue].compactMap({ $0 }) where pid > 0 {
+            kill(pid_t(pid), SIGKILL)
+            for _ in 0..<500 where kill(pid_t(pid), 0) == 0 { usleep(20_000) }
+        }
+        try FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path)
+        // The next recovery of any store removes what the deleted one's network left on the host.
+        r = try other.run(["ps", "-a"])
+        #expect(r.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/" + bridge), "\(bridge) is left")
+        let left = try rules(bridge)
+        #expect(left.isEmpty, "\(left)")
+        let nat = try runProgram("/usr/sbin/iptables-save", ["-t", "nat"]).output.split(separator: "\n").filter { $0.contains("estiba gone") }
+        #expect(nat.isEmpty, "\(nat)")
+        #expect(!FileManager.default.fileExists(atPath: "/run/estiba/ipam/" + id))
+        #expect(!FileManager.default.fileExists(atPath: "/run/estiba/bridges/\(id).json"))
+        // The other store's network is left as it was, and removed with `network rm`.
+        #expect(FileManager.default.fileExists(atPath: "/sys/class/net/" + otherBridge))
+        #expect(try !rules(otherBridge).isEmpty)
+        #expect(try other.run(["network", "rm", "kept"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/" + otherBridge))
+        #expect(!FileManager.default.fileExists(atPath: "/run/estiba/bridges/\(otherID).json"))
+    }
+
     @Test func aStoreDeletedWithoutRemoveLeavesNoAddressOrInterface() throws {
         guard let cli = try store(), let other = try store() else { return }
         defer { remove(other) }

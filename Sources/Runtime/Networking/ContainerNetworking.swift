@@ -30,6 +30,12 @@ public enum ContainerNetworking {
 
     static func statePath(_ id: String) -> String { stateDirectory + "/" + id + ".json" }
 
+    /// The user networks whose bridges are on this host, by network ID: the network and the file of the store that
+    /// keeps it, recorded before an attachment may make the bridge. Cleared at boot, as the bridges are.
+    public static let bridgesDirectory = "/run/estiba/bridges"
+
+    static func bridgePath(_ id: String) -> String { bridgesDirectory + "/" + id + ".json" }
+
     /// The driver Estiba uses (the one place that chooses it).
     public static func driver() throws(EstibaError) -> NetworkDriver { try CNIDriver() }
 
@@ -151,6 +157,7 @@ public enum ContainerNetworking {
             var state = State(containerID: containerID, directory: directory, pid: pid, namespace: namespace, attachments: [])
             do throws(EstibaError) {
                 for (i, request) in requests.enumerated() {
+                    try noteBridge(of: request.network)
                     let ports = try choosePorts(request.ports, except: containerID)
                     let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: "eth\(i)", network: request.network, ports: ports)
                     state.attachments.append(driver.planned(r))
@@ -187,6 +194,7 @@ public enum ContainerNetworking {
             let used = Set(state.attachments.map(\.interface))
             let interface = (0..<64).map { "eth\($0)" }.first { !used.contains($0) } ?? "eth64"
             let r = NetworkAttachRequest(containerID: containerID, namespacePath: netns, interface: interface, network: request.network, ports: [])
+            try noteBridge(of: request.network)
             state.attachments.append(driver.planned(r))
             try save(state)
             var a: NetworkAttachment
@@ -256,6 +264,53 @@ public enum ContainerNetworking {
             let id = String(entry.dropLast(5))
             guard let s = state(id), !Files.exists(s.directory), s.pid <= 0 || !Processes.exists(s.pid) else { continue }
             release(containerID: id)
+        }
+        removeAbandonedBridges()
+    }
+
+    /// Records the bridge of user network `n` before an attachment may make it (under the attachments' lock).
+    static func noteBridge(of n: Network) throws(EstibaError) {
+        guard !n.isDefault, let file = n.file, isSafeName(n.id), !Files.exists(bridgePath(n.id)), case .object(var o) = n.json else { return }
+        o.append("file", .string(file))
+        do {
+            try Files.makeDirectories(bridgesDirectory, permissions: 0o700)
+            try AtomicFile.write(JSONValue.object(o).encodedPretty(), to: bridgePath(n.id), durable: false)
+        } catch {
+            throw EstibaError.runtime(cannot: "record network \(n.name)'s bridge in \(bridgesDirectory)", error, code: .io)
+        }
+    }
+
+    /// Forgets the bridge of network `n` (`network rm` removed it).
+    static func forgetBridge(of n: Network) {
+        guard isSafeName(n.id) else { return }
+        try? Files.remove(bridgePath(n.id))
+    }
+
+    /// The recorded bridges whose network is gone from its store (the file removed with its store, or holding
+    /// another network now), with the network as it was.
+    static func abandonedBridges() -> [Network] {
+        let entries = ((try? FileDescriptor.open(bridgesDirectory, .directory).names()) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+        return entries.compactMap { entry -> Network? in
+            guard let v = (try? Files.read(bridgesDirectory + "/" + entry, upTo: 1 << 20)).flatMap({ try? JSONValue.parse($0) }),
+                let n = Network.init(json: v), let file = v["file"]?.stringValue, entry == n.id + ".json",
+                NetworkStore.read(file)?.id != n.id
+            else { return nil }
+            return n
+        }
+    }
+
+    /// Removes the bridges, host rules and address directories of networks whose store is gone, once no container
+    /// is attached to them any more (as `network rm` would have).
+    static func removeAbandonedBridges() {
+        guard !abandonedBridges().isEmpty else { return }
+        _ = try? locked { (driver) throws(EstibaError) in
+            let names = (try? FileDescriptor.open(stateDirectory, .directory).names()) ?? []
+            let used = Set(names.filter { $0.hasSuffix(".json") }.flatMap { state(String($0.dropLast(5)))?.attachments.map(\.networkID) ?? [] })
+            // Looked at again under the lock: an attachment may have made a bridge since.
+            for n in abandonedBridges() where !used.contains(n.id) {
+                driver.removeNetwork(n)
+                forgetBridge(of: n)
+            }
         }
     }
 

@@ -14,6 +14,9 @@ public struct Network: Sendable, Equatable {
     public var isInternal: Bool
     public var created: Int64
     public var labels: [String: String] = [:]
+    /// The file a user network was read from (`networks/<name>.json`; not stored in it): the host's record of the
+    /// bridges it made names it, so that the bridge of a network whose store is deleted goes too.
+    public var file: String?
 
     /// The default network's name, as Docker calls it.
     public static let defaultName = "bridge"

@@ -16,7 +16,7 @@ public struct NetworkStore: Sendable {
     public func all() -> [Network] {
         let names = (try? FileDescriptor.open(directory, .directory).names()) ?? []
         let user = names.filter { $0.hasSuffix(".json") }.compactMap { name -> Network? in
-            (try? Files.read(directory + "/" + name)).flatMap { try? JSONValue.parse($0) }.flatMap(Network.init(json:))
+            Self.read(directory + "/" + name)
         }
         return [Network.defaultNetwork] + user.sorted { $0.name < $1.name }
     }
@@ -90,6 +90,7 @@ public struct NetworkStore: Sendable {
                 name: name, id: id, subnet: chosen, gateway: gw, bridge: "estiba-" + String(id.prefix(8)), isInternal: `internal`,
                 created: Clocks.wallSeconds)
             network.labels = labels
+            network.file = path(name)
             do throws(EstibaError) { try AtomicFile.write(network.json.encodedPretty(), to: path(name)) } catch { throw error.recoded(.io) }
             return network
         }
@@ -105,10 +106,18 @@ public struct NetworkStore: Sendable {
                 guard error.errorNumber == ErrorNumber.notFound else { throw error.recoded(.io) }
             }
             driver.removeNetwork(network)
+            ContainerNetworking.forgetBridge(of: network)
         }
     }
 
     func path(_ name: String) -> String { directory + "/" + name + ".json" }
+
+    /// The network stored in `file`, if it holds one.
+    static func read(_ file: String) -> Network? {
+        guard var n = (try? Files.read(file, upTo: 1 << 20)).flatMap({ try? JSONValue.parse($0) }).flatMap(Network.init(json:)) else { return nil }
+        n.file = file
+        return n
+    }
 
     /// Runs `body` under the networks' lock.
     public func locked<T>(_ body: () throws(EstibaError) -> T) throws(EstibaError) -> T {
