@@ -18,6 +18,12 @@ extension Processes {
     /// The path of this process's executable.
     public static func executablePath() throws(EstibaError) -> String { try Files.readLink("/proc/self/exe") }
 
+    /// `path` from the root: as it is when absolute, else under this process's working directory.
+    public static func absolutePath(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let cwd = try? Files.readLink("/proc/self/cwd") else { return path }
+        return cwd == "/" ? "/" + path : cwd + "/" + path
+    }
+
     /// The descriptors this process has open, in order.
     public static func openDescriptors() throws(EstibaError) -> [Int32] {
         let directory = try FileDescriptor.open("/proc/self/fd", .directory)

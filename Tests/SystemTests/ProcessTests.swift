@@ -68,6 +68,10 @@ import Testing
         #expect(try fd.resolvedPath() == scratch.at("f"))
         #expect(try Processes.openDescriptors().contains(fd.rawValue))
         #expect(try Processes.executablePath().hasPrefix("/"))
+        // A relative path is taken from the working directory; an absolute one is left as it is.
+        let cwd = String(cString: getcwd(nil, 0))
+        #expect(Processes.absolutePath("store/x") == (cwd == "/" ? "" : cwd) + "/store/x")
+        #expect(Processes.absolutePath("/var/lib/estiba") == "/var/lib/estiba")
         #expect(Environment.value("PATH") != nil)
         #expect(Environment.all.contains { $0.hasPrefix("PATH=") })
         #expect(Machine.onlineProcessors >= 1)

@@ -7,7 +7,8 @@ public struct NetworkStore: Sendable {
     public let directory: String
 
     public init(root: String) throws(EstibaError) {
-        directory = root + "/networks"
+        // From /: the host's record of a network's bridge names its file, and is read from any working directory.
+        directory = Processes.absolutePath(root) + "/networks"
         do { try Files.ensureDirectory(directory, permissions: 0o700) } catch {
             throw EstibaError.runtime(cannot: "create \(directory)", error, code: .io)
         }
