@@ -408,6 +408,17 @@ import Testing
         #expect(try fetch("http://127.0.0.1:\(port)/").status != 0, "the port is no longer published")
     }
 
+    /// Kills `container`'s monitor and process (waiting until init has reaped them), then deletes its store.
+    func killAndDeleteStore(_ cli: CLI, container: String) throws {
+        let id = try cli.run(["inspect", "-f", "{{.Id}}", container]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try JSONValue.parse(Array(try String(contentsOfFile: cli.root + "/containers/\(id)/record.json", encoding: .utf8).utf8))
+        for pid in [record["monitorPid"]?.intValue, record["pid"]?.intValue].compactMap({ $0 }) where pid > 0 {
+            kill(pid_t(pid), SIGKILL)
+            for _ in 0..<500 where kill(pid_t(pid), 0) == 0 { usleep(20_000) }
+        }
+        try FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path)
+    }
+
     @Test func aStoreDeletedWithItsNetworksLeavesNoBridgeOrRule() throws {
         guard let cli = try store(), let other = try store() else { return }
         defer { remove(other) }
@@ -423,13 +434,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "/sys/class/net/" + bridge))
         #expect(try !rules(bridge).isEmpty)
         #expect(FileManager.default.fileExists(atPath: "/run/estiba/bridges/\(id).json"))
-        let cid = try cli.run(["inspect", "-f", "{{.Id}}", "orphan"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let record = try JSONValue.parse(Array(try String(contentsOfFile: cli.root + "/containers/\(cid)/record.json", encoding: .utf8).utf8))
-        for pid in [record["monitorPid"]?.intValue, record["pid"]?.intValue].compactMap({ $0 }) where pid > 0 {
-            kill(pid_t(pid), SIGKILL)
-            for _ in 0..<500 where kill(pid_t(pid), 0) == 0 { usleep(20_000) }
-        }
-        try FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path)
+        try killAndDeleteStore(cli, container: "orphan")
         // The next recovery of any store removes what the deleted one's network left on the host.
         r = try other.run(["ps", "-a"])
         #expect(r.status == 0)
@@ -466,12 +471,7 @@ import Testing
             }
         }
         #expect(addresses().count == 1)
-        let record = try JSONValue.parse(Array(try String(contentsOfFile: cli.root + "/containers/\(id)/record.json", encoding: .utf8).utf8))
-        for pid in [record["monitorPid"]?.intValue, record["pid"]?.intValue].compactMap({ $0 }) where pid > 0 {
-            kill(pid_t(pid), SIGKILL)
-            for _ in 0..<500 where kill(pid_t(pid), 0) == 0 { usleep(20_000) }
-        }
-        try FileManager.default.removeItem(atPath: URL(fileURLWithPath: cli.root).deletingLastPathComponent().path)
+        try killAndDeleteStore(cli, container: "orphan")
         r = try other.run(["ps", "-a"])
         #expect(r.status == 0)
         #expect(!FileManager.default.fileExists(atPath: "/run/estiba/attachments/\(id).json"))
