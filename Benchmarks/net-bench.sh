@@ -8,8 +8,10 @@
 #   swift build -c release && bash Benchmarks/net-bench.sh [ROUNDS] [MB]
 #
 # Needs root, containernetworking-plugins, iptables, podman (run with runc: crun refuses this host's hybrid cgroup
-# layout), busybox-static (see ../shared/reference/PEERS.md); docker.io is used when installed and no docker0
-# bridge exists (its bridge and iptables chains are removed afterwards).
+# layout), busybox-static (see ../shared/reference/PEERS.md); podman uses netavark when it is installed (apt-get
+# install netavark aardvark-dns; its chains are removed afterwards when they were not there before), else its CNI
+# backend, and says which; docker.io is used when installed and no docker0 bridge exists (its bridge and iptables
+# chains are removed afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -19,6 +21,8 @@ estiba_bin=${ESTIBA:-$PWD/.build/release/estiba}
 work=$(mktemp -d /tmp/estiba-net-bench.XXXXXX)
 E="$estiba_bin --root $work/estiba"
 P="podman --root $work/podman --runroot $work/podman-run --storage-driver vfs"
+netavark_chains_before=$(iptables-save 2>/dev/null | grep -c '^:NETAVARK' || true)
+[ -x /usr/lib/podman/netavark ] && P="$P --network-backend netavark"
 D="docker --host unix://$work/docker.sock"
 docker_started=0
 stop_docker() {
@@ -41,6 +45,16 @@ cleanup() {
     $E rm -f nb-sink >/dev/null 2>&1 || true
     $P rm -f nb-sink >/dev/null 2>&1 || true
     $P system reset -f >/dev/null 2>&1 || true
+    # netavark's chains (it leaves them behind), unless another user of netavark had them already.
+    if [ "$netavark_chains_before" = 0 ]; then
+        for t in nat filter; do
+            iptables -t "$t" -S | grep '^-A' | grep -v '^-A NETAVARK' | grep -E 'NETAVARK' | sed 's/^-A/-D/' | while read -r rule; do
+                eval iptables -t "$t" "$rule" 2>/dev/null || true
+            done
+            for c in $(iptables -t "$t" -S | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$t" -F "$c"; done
+            for c in $(iptables -t "$t" -S | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$t" -X "$c" 2>/dev/null || true; done
+        done
+    fi
     stop_docker
     umount "$work"/docker/vfs/dir/* 2>/dev/null || true
     rm -rf "$work"
