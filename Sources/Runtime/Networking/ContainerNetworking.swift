@@ -292,7 +292,7 @@ public enum ContainerNetworking {
         let entries = ((try? FileDescriptor.open(bridgesDirectory, .directory).names()) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
         return entries.compactMap { entry -> Network? in
             guard let v = (try? Files.read(bridgesDirectory + "/" + entry, upTo: 1 << 20)).flatMap({ try? JSONValue.parse($0) }),
-                let n = Network.init(json: v), let file = v["file"]?.stringValue, entry == n.id + ".json",
+                let n = Network(json: v), let file = v["file"]?.stringValue, entry == n.id + ".json",
                 NetworkStore.read(file)?.id != n.id
             else { return nil }
             return n
